@@ -1,0 +1,15 @@
+//! Scenario files: RON text → parsed → validated → a resolved [`Scenario`].
+//!
+//! `parse` turns text into the schema types, reporting syntax errors, unknown fields and wrong types
+//! with line and column. `validate` checks meaning (lane counts, geometry, ranges, finiteness) and
+//! reports each problem with its field path. `resolve` fills in defaults that depend on other fields.
+
+mod parse;
+mod schema;
+mod template;
+mod validate;
+
+pub use parse::{Problem, ScenarioError, load, parse_str, to_ron};
+pub use schema::*;
+pub use template::template;
+pub use validate::FieldProblem;

@@ -1,0 +1,524 @@
+//! The scenario file format: every field a user can write, with its default.
+//!
+//! Units: metres, seconds, kilograms, newtons; angles in a file are in degrees (the code converts).
+//! Coordinates: the road lies on the ground plane; `s` is the arc length along the road's centre
+//! line from its start, `d` the lateral offset from that centre line, positive to the left.
+//! Lanes are numbered from the right: lane 0 is the rightmost lane.
+//!
+//! Every struct rejects unknown fields (a typo must not be silently ignored) and fills what is
+//! missing from its `Default`, so a small file is a valid file.
+
+use serde::{Deserialize, Serialize};
+
+/// The whole task: world, ego car, camera, actions, reward and episode rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Scenario {
+    /// A short name, used in run directories and logs.
+    pub name: String,
+    /// Base seed: episode randomisation (spawn jitter, traffic, look) is drawn from it.
+    pub seed: u64,
+    pub road: Road,
+    pub ego: Ego,
+    pub obstacles: Vec<Obstacle>,
+    pub traffic: Traffic,
+    pub actions: Actions,
+    pub camera: Camera,
+    pub reward: Reward,
+    pub episode: Episode,
+    pub look: Look,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Self {
+            name: "unnamed".into(),
+            seed: 0,
+            road: Road::default(),
+            ego: Ego::default(),
+            obstacles: Vec::new(),
+            traffic: Traffic::default(),
+            actions: Actions::default(),
+            camera: Camera::default(),
+            reward: Reward::default(),
+            episode: Episode::default(),
+            look: Look::default(),
+        }
+    }
+}
+
+/// The road: a chain of segments starting at the origin heading along +x.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Road {
+    /// Segments, laid end to end.
+    pub segments: Vec<Segment>,
+    /// Number of lanes (1..=8), all in one direction of travel.
+    pub lanes: u32,
+    /// Width of each lane (m).
+    pub lane_width: f32,
+    /// Paved shoulder beyond the outer lane edges (m). Driving on it is allowed; beyond it is off-road.
+    pub shoulder: f32,
+    /// Whether the road is a loop: its last segment must end where the first starts.
+    pub closed: bool,
+    /// Tyre grip multiplier on the road (1.0 = dry asphalt).
+    pub friction: f32,
+    /// How lanes are marked.
+    pub markings: Markings,
+}
+
+impl Default for Road {
+    fn default() -> Self {
+        Self {
+            segments: vec![Segment::Straight { length: 300.0 }],
+            lanes: 2,
+            lane_width: 3.5,
+            shoulder: 1.0,
+            closed: false,
+            friction: 1.0,
+            markings: Markings::Standard,
+        }
+    }
+}
+
+/// One piece of the road's centre line.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Segment {
+    /// A straight piece of `length` metres.
+    Straight { length: f32 },
+    /// A circular arc of `radius` metres (measured at the centre line) turning by `angle` degrees:
+    /// positive turns left, negative turns right.
+    Arc { radius: f32, angle: f32 },
+}
+
+/// Lane markings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Markings {
+    /// Dashed lines between lanes, solid lines at the edges.
+    Standard,
+    /// Solid lines everywhere.
+    Solid,
+    /// No markings.
+    None,
+}
+
+/// The car the agent drives.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ego {
+    pub spawn: Spawn,
+    /// Forward speed at the start of an episode (m/s).
+    pub start_speed: f32,
+    pub vehicle: Vehicle,
+}
+
+impl Default for Ego {
+    fn default() -> Self {
+        Self { spawn: Spawn::default(), start_speed: 0.0, vehicle: Vehicle::default() }
+    }
+}
+
+/// Where the ego car starts, with per-episode jitter drawn from the seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Spawn {
+    /// Arc length along the road (m).
+    pub s: f32,
+    /// Lane index (0 = rightmost).
+    pub lane: u32,
+    /// Uniform jitter of `s`, ± metres.
+    pub s_jitter: f32,
+    /// Uniform jitter of the lateral position within the lane, ± metres.
+    pub offset_jitter: f32,
+    /// Uniform jitter of the heading relative to the road, ± degrees.
+    pub heading_jitter: f32,
+}
+
+impl Default for Spawn {
+    fn default() -> Self {
+        Self { s: 10.0, lane: 0, s_jitter: 0.0, offset_jitter: 0.0, heading_jitter: 0.0 }
+    }
+}
+
+/// Physical parameters of the ego car (a raycast-wheel vehicle, front-wheel drive).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Vehicle {
+    /// Mass (kg).
+    pub mass: f32,
+    /// Peak engine force at the wheels (N), at full throttle and low speed.
+    pub engine_force: f32,
+    /// Engine power (kW): the force falls off as power / speed at higher speeds.
+    pub engine_power: f32,
+    /// Total braking force at full brake (N).
+    pub brake_force: f32,
+    /// Steering angle of the front wheels at full lock (degrees).
+    pub max_steer: f32,
+    /// How fast the front wheels turn toward the commanded angle (degrees per second).
+    pub steer_rate: f32,
+    /// Body length (m).
+    pub length: f32,
+    /// Body width (m).
+    pub width: f32,
+}
+
+impl Default for Vehicle {
+    fn default() -> Self {
+        Self {
+            mass: 1200.0,
+            engine_force: 4000.0,
+            engine_power: 60.0,
+            brake_force: 10000.0,
+            max_steer: 30.0,
+            steer_rate: 180.0,
+            length: 4.4,
+            width: 1.8,
+        }
+    }
+}
+
+/// A static obstacle placed by road coordinates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Obstacle {
+    pub kind: ObstacleKind,
+    /// Arc length along the road (m).
+    pub s: f32,
+    /// Lane whose centre the obstacle is placed on; without it, `offset` is from the road centre.
+    #[serde(default)]
+    pub lane: Option<u32>,
+    /// Lateral offset (m, positive left) from the lane centre, or from the road centre if no lane.
+    #[serde(default)]
+    pub offset: f32,
+    /// Size as (length along the road, width across it, height) in metres; the kind's default if absent.
+    #[serde(default)]
+    pub size: Option<[f32; 3]>,
+}
+
+/// What an obstacle looks like and its default size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ObstacleKind {
+    /// A traffic cone, 0.4 × 0.4 × 0.7 m.
+    Cone,
+    /// A crate, 1.2 × 1.2 × 1.0 m.
+    Box,
+    /// A barrier across the road, 0.5 m deep, 3.0 m wide, 1.0 m high.
+    Barrier,
+}
+
+impl ObstacleKind {
+    /// Default (length, width, height) in metres.
+    pub fn default_size(self) -> [f32; 3] {
+        match self {
+            ObstacleKind::Cone => [0.4, 0.4, 0.7],
+            ObstacleKind::Box => [1.2, 1.2, 1.0],
+            ObstacleKind::Barrier => [0.5, 3.0, 1.0],
+        }
+    }
+}
+
+/// NPC traffic: kinematic cars following lanes with the Intelligent Driver Model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Traffic {
+    /// Number of NPC cars.
+    pub count: u32,
+    /// Lanes NPCs spawn in (empty = all lanes).
+    pub lanes: Vec<u32>,
+    /// Desired speed of each NPC, drawn uniformly per episode (m/s).
+    pub speed: Range,
+    /// Distance between consecutive NPCs along the road (m).
+    pub spacing: f32,
+    /// Uniform jitter of each NPC's position, ± metres.
+    pub spacing_jitter: f32,
+    /// The first NPC starts this far ahead of the ego spawn (m).
+    pub start_gap: f32,
+    /// Whether NPCs change lanes when a neighbouring lane lets them go faster (MOBIL-style).
+    pub lane_changes: bool,
+    pub idm: Idm,
+}
+
+impl Default for Traffic {
+    fn default() -> Self {
+        Self {
+            count: 0,
+            lanes: Vec::new(),
+            speed: Range { min: 8.0, max: 14.0 },
+            spacing: 30.0,
+            spacing_jitter: 5.0,
+            start_gap: 25.0,
+            lane_changes: false,
+            idm: Idm::default(),
+        }
+    }
+}
+
+/// An inclusive range of numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Range {
+    pub min: f32,
+    pub max: f32,
+}
+
+/// Intelligent Driver Model parameters (Treiber et al., 2000).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Idm {
+    /// Maximum acceleration (m/s²).
+    pub max_accel: f32,
+    /// Comfortable deceleration (m/s²).
+    pub comfort_decel: f32,
+    /// Desired time headway to the car ahead (s).
+    pub time_headway: f32,
+    /// Minimum bumper-to-bumper gap (m).
+    pub min_gap: f32,
+}
+
+impl Default for Idm {
+    fn default() -> Self {
+        Self { max_accel: 1.5, comfort_decel: 2.0, time_headway: 1.5, min_gap: 2.0 }
+    }
+}
+
+/// The discrete action set.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Actions {
+    /// The actions; the agent picks one by index.
+    pub set: Vec<Action>,
+    /// Physics steps per policy step: one action lasts `repeat × episode.dt` seconds.
+    pub repeat: u32,
+}
+
+impl Default for Actions {
+    fn default() -> Self {
+        let a = |steer, throttle| Action { steer, throttle };
+        Self {
+            set: vec![
+                a(0.0, 0.6),
+                a(0.0, 0.0),
+                a(0.0, -0.8),
+                a(0.15, 0.4),
+                a(-0.15, 0.4),
+                a(0.4, 0.3),
+                a(-0.4, 0.3),
+            ],
+            repeat: 4,
+        }
+    }
+}
+
+/// One action: a steering and a throttle/brake command.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Action {
+    /// Fraction of full steering lock, -1 (right) to 1 (left).
+    pub steer: f32,
+    /// -1 (full brake) to 1 (full throttle); 0 coasts.
+    pub throttle: f32,
+}
+
+/// The camera mounted on the ego car (used by the renderer).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Camera {
+    /// Frame width in pixels.
+    pub width: u32,
+    /// Frame height in pixels.
+    pub height: u32,
+    /// Vertical field of view (degrees).
+    pub fov: f32,
+    /// Mount position relative to the car's centre on the ground.
+    pub mount: Mount,
+    /// Pitch (degrees, negative looks down).
+    pub pitch: f32,
+    pub format: FrameFormat,
+}
+
+impl Default for Camera {
+    fn default() -> Self {
+        Self {
+            width: 84,
+            height: 84,
+            fov: 70.0,
+            mount: Mount::default(),
+            pitch: -10.0,
+            format: FrameFormat::Rgb,
+        }
+    }
+}
+
+/// A position relative to the car (m).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Mount {
+    pub forward: f32,
+    pub up: f32,
+    pub left: f32,
+}
+
+impl Default for Mount {
+    fn default() -> Self {
+        Self { forward: 0.5, up: 1.4, left: 0.0 }
+    }
+}
+
+/// Pixel format of camera frames.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FrameFormat {
+    /// Height × width × 3, u8.
+    Rgb,
+    /// Height × width, u8 luminance.
+    Grey,
+}
+
+/// Reward weights. Each step's reward is the sum of the weighted terms below.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Reward {
+    /// × metres of progress along the road this step (negative when driving backwards).
+    pub progress: f32,
+    /// × distance (m) from the centre of the nearest lane, every step (use a negative weight).
+    pub lane_centre: f32,
+    /// × speed score in [0, 1]: 1 − |speed − target_speed| / target_speed, floored at 0.
+    pub speed: f32,
+    /// Speed the `speed` term rewards (m/s).
+    pub target_speed: f32,
+    /// Once, on a collision with an obstacle or another car.
+    pub collision: f32,
+    /// Once, on leaving the road (beyond the shoulder).
+    pub off_road: f32,
+    /// Every step (a time cost; use a negative weight).
+    pub step: f32,
+    /// Once, on reaching the success goal.
+    pub success: f32,
+}
+
+impl Default for Reward {
+    fn default() -> Self {
+        Self {
+            progress: 0.1,
+            lane_centre: -0.1,
+            speed: 0.0,
+            target_speed: 12.0,
+            collision: -10.0,
+            off_road: -10.0,
+            step: 0.0,
+            success: 10.0,
+        }
+    }
+}
+
+/// Episode rules: time step, length, goal and what ends an episode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Episode {
+    /// Physics time step (s). A policy step lasts `actions.repeat × dt`.
+    pub dt: f32,
+    /// Time limit in policy steps; reaching it truncates the episode.
+    pub max_steps: u32,
+    /// The goal. Absent: `Laps(1)` on a closed road, `RoadEnd` on an open one.
+    pub success: Option<Success>,
+    pub end_on: EndOn,
+    /// An episode is stuck (truncated) after this long below `stuck_speed` (s).
+    pub stuck_time: f32,
+    /// Speed under which the car counts as not moving (m/s).
+    pub stuck_speed: f32,
+}
+
+impl Default for Episode {
+    fn default() -> Self {
+        Self {
+            dt: 0.02,
+            max_steps: 1000,
+            success: None,
+            end_on: EndOn::default(),
+            stuck_time: 5.0,
+            stuck_speed: 0.5,
+        }
+    }
+}
+
+/// The goal of an episode.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum Success {
+    /// Drive this many laps of a closed road.
+    Laps(u32),
+    /// Drive this many metres along the road.
+    Distance(f32),
+    /// Reach the end of an open road.
+    RoadEnd,
+    /// No goal: episodes end only by failure or the time limit.
+    Never,
+}
+
+/// Which events end an episode (when false, the event is still reported and rewarded).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct EndOn {
+    pub collision: bool,
+    pub off_road: bool,
+    pub flipped: bool,
+    pub stuck: bool,
+}
+
+impl Default for EndOn {
+    fn default() -> Self {
+        Self { collision: true, off_road: true, flipped: true, stuck: true }
+    }
+}
+
+/// How the world looks, and how much that varies per episode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Look {
+    /// Colours are linear RGB in [0, 1].
+    pub sky: [f32; 3],
+    pub ground: [f32; 3],
+    pub road: [f32; 3],
+    pub shoulder: [f32; 3],
+    pub marking: [f32; 3],
+    /// Sun elevation above the horizon (degrees).
+    pub sun_elevation: f32,
+    /// Sun azimuth, counter-clockwise from +x (degrees).
+    pub sun_azimuth: f32,
+    /// Sun brightness (illuminance, lux).
+    pub sun_brightness: f32,
+    pub randomise: Randomise,
+}
+
+impl Default for Look {
+    fn default() -> Self {
+        Self {
+            sky: [0.45, 0.65, 0.90],
+            ground: [0.20, 0.40, 0.15],
+            road: [0.18, 0.18, 0.20],
+            shoulder: [0.35, 0.33, 0.30],
+            marking: [0.95, 0.95, 0.90],
+            sun_elevation: 50.0,
+            sun_azimuth: 30.0,
+            sun_brightness: 10000.0,
+            randomise: Randomise::default(),
+        }
+    }
+}
+
+/// Per-episode domain randomisation, drawn from the episode seed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Randomise {
+    /// Relative jitter of the sun's brightness, ± fraction.
+    pub brightness: f32,
+    /// Jitter of every colour channel, ± (colours are in [0, 1]).
+    pub colour: f32,
+    /// Jitter of the sun's elevation and azimuth, ± degrees.
+    pub sun_angle: f32,
+}
+
+impl Default for Randomise {
+    fn default() -> Self {
+        Self { brightness: 0.0, colour: 0.0, sun_angle: 0.0 }
+    }
+}

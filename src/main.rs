@@ -1,0 +1,51 @@
+//! `lepton`: the command-line program that ties scenario files, the driving world, perception and
+//! agents together. Results go to stdout, progress and errors to stderr; bad input exits with 2.
+
+mod commands;
+mod error;
+mod scenario_arg;
+
+use clap::{Parser, Subcommand};
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "lepton", version, about = "Reinforcement learning on a 3D driving simulator")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check, create and inspect scenario files.
+    #[command(subcommand)]
+    Scenario(commands::scenario::ScenarioCommand),
+    /// Drive one environment with a scripted or random policy; print a JSON summary.
+    Rollout(commands::rollout::RolloutArgs),
+    /// Measure throughput.
+    #[command(subcommand)]
+    Bench(commands::bench::BenchCommand),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Scenario(command) => commands::scenario::run(command),
+        Command::Rollout(args) => commands::rollout::run(args),
+        Command::Bench(command) => commands::bench::run(command),
+    };
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(2)
+        }
+    }
+}
