@@ -1,12 +1,159 @@
-//! `lepton rollout`.
-use crate::error::CliResult;
+//! `lepton rollout`: drive one environment with a scripted or random policy, print a JSON summary,
+//! optionally write a per-step trace.
+
+use crate::error::{CliError, CliResult};
+use crate::scenario_arg::load_scenario;
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+use lepton_sim::drivers::KeepLane;
+use lepton_sim::{EndReason, Env, Step};
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::io::{BufWriter, Write};
+use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Policy {
+    /// Uniformly random actions (seeded).
+    Random,
+    /// The scripted lane keeper on ground truth.
+    KeepLane,
+}
 
 #[derive(clap::Args)]
 pub struct RolloutArgs {
+    /// Scenario file, or the name of a shipped scenario (lane_keep, obstacles, highway, tiny).
     pub scenario: String,
+    /// Seed of the environment (default: the scenario's seed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Policy steps to take; finished episodes are reset and continued.
+    #[arg(long, default_value_t = 1000)]
+    pub steps: u64,
+    #[arg(long, value_enum, default_value_t = Policy::KeepLane)]
+    pub policy: Policy,
+    /// Cruise speed of the keep-lane driver (m/s; default: the scenario's reward target speed).
+    #[arg(long)]
+    pub target_speed: Option<f32>,
+    /// Write one CSV row per step here.
+    #[arg(long)]
+    pub trace: Option<PathBuf>,
 }
 
-pub fn run(_args: RolloutArgs) -> CliResult<ExitCode> {
+#[derive(Serialize)]
+struct Summary {
+    scenario: String,
+    seed: u64,
+    policy: String,
+    steps: u64,
+    /// Episodes that ended within the rollout.
+    episodes: usize,
+    returns: Vec<f32>,
+    lengths: Vec<u32>,
+    end_reasons: Vec<EndReason>,
+    end_reason_counts: BTreeMap<&'static str, usize>,
+    mean_return: Option<f32>,
+    /// Return of the episode still running when the rollout stopped.
+    unfinished_return: f32,
+    steps_per_second: f64,
+}
+
+const TRACE_HEADER: &str = "step,episode,x,y,z,yaw,speed,s,d,action,reward,terminated,truncated,reason";
+
+pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
+    let scenario = Arc::new(load_scenario(&args.scenario)?);
+    let seed = args.seed.unwrap_or(scenario.seed);
+    let mut env = Env::new(scenario.clone(), seed);
+    let mut obs = env.reset(Some(seed)).0;
+    let driver = KeepLane::new(
+        args.target_speed.unwrap_or(scenario.reward.target_speed),
+        scenario.ego.vehicle.max_steer,
+        scenario.ego.vehicle.length,
+    );
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+    let mut trace = match &args.trace {
+        Some(path) => {
+            let file = std::fs::File::create(path)
+                .map_err(|e| CliError(format!("{}: cannot create trace: {e}", path.display())))?;
+            let mut w = BufWriter::new(file);
+            writeln!(w, "{TRACE_HEADER}")?;
+            Some((path, w))
+        }
+        None => None,
+    };
+
+    let progress = ProgressBar::new(args.steps).with_style(
+        ProgressStyle::with_template("{bar:40} {pos}/{len} steps {per_sec} {msg}").expect("valid template"),
+    );
+    let started = std::time::Instant::now();
+    let mut summary = Summary {
+        scenario: scenario.name.clone(),
+        seed,
+        policy: format!("{:?}", args.policy).to_lowercase(),
+        steps: args.steps,
+        episodes: 0,
+        returns: Vec::new(),
+        lengths: Vec::new(),
+        end_reasons: Vec::new(),
+        end_reason_counts: BTreeMap::new(),
+        mean_return: None,
+        unfinished_return: 0.0,
+        steps_per_second: 0.0,
+    };
+    let mut episode_return = 0.0;
+    for step_index in 0..args.steps {
+        let action = match args.policy {
+            Policy::Random => rng.random_range(0..env.num_actions()),
+            Policy::KeepLane => driver.act(&obs.state, env.controls()),
+        };
+        let step = env.step(action);
+        episode_return += step.reward;
+        if let Some((path, w)) = trace.as_mut() {
+            write_trace_row(w, step_index, summary.episodes, action, &step)
+                .map_err(|e| CliError(format!("{}: cannot write trace: {e}", path.display())))?;
+        }
+        obs = step.obs;
+        if step.terminated || step.truncated {
+            let reason = step.info.end.expect("an ended episode has a reason");
+            summary.returns.push(episode_return);
+            summary.lengths.push(step.info.episode_step);
+            summary.end_reasons.push(reason);
+            *summary.end_reason_counts.entry(reason.name()).or_default() += 1;
+            summary.episodes += 1;
+            episode_return = 0.0;
+            obs = env.reset(None).0;
+        }
+        progress.inc(1);
+    }
+    progress.finish_and_clear();
+    if let Some((path, mut w)) = trace {
+        w.flush().map_err(|e| CliError(format!("{}: cannot write trace: {e}", path.display())))?;
+    }
+    summary.unfinished_return = episode_return;
+    summary.steps_per_second = args.steps as f64 / started.elapsed().as_secs_f64();
+    if !summary.returns.is_empty() {
+        summary.mean_return = Some(summary.returns.iter().sum::<f32>() / summary.returns.len() as f32);
+    }
+    println!("{}", serde_json::to_string_pretty(&summary).expect("summary serialises"));
     Ok(ExitCode::SUCCESS)
+}
+
+fn write_trace_row(w: &mut impl Write, step: u64, episode: usize, action: usize, s: &Step) -> std::io::Result<()> {
+    let [x, y, z] = s.info.position;
+    let gt = &s.info.ground_truth;
+    writeln!(
+        w,
+        "{step},{episode},{x},{y},{z},{},{},{},{},{action},{},{},{},{}",
+        s.info.yaw,
+        gt.speed,
+        gt.s,
+        gt.d,
+        s.reward,
+        s.terminated as u8,
+        s.truncated as u8,
+        s.info.end.map_or("", EndReason::name),
+    )
 }

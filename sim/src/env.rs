@@ -1,0 +1,266 @@
+//! The environment API, Gymnasium's conventions in Rust: `reset(seed) -> (obs, info)` and
+//! `step(action) -> Step { obs, reward, terminated, truncated, info }`.
+//!
+//! Time: one policy step applies the chosen action for `actions.repeat` physics steps of
+//! `episode.dt` seconds each. `terminated` is a real end (collision, off-road, success); `truncated`
+//! a cut-off (time limit, stuck, flipped, non-finite physics).
+//!
+//! Seeds: `reset(Some(seed))` restarts the env's seed stream; each episode draws its own episode
+//! seed from that stream, and everything random in the episode (spawn jitter, traffic, the look)
+//! comes from the episode seed. `reset(None)` continues the stream.
+
+use crate::episode::{EndReason, RewardTerms, StepEvents};
+use crate::ground_truth::GroundTruth;
+use crate::road::RoadGeometry;
+use crate::scenario::{Scenario, Success};
+use crate::vehicle::Control;
+use crate::world::{Contacts, EgoState, World};
+use rand::{RngCore, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::sync::Arc;
+
+/// A camera frame: `height × width × channels` bytes, row-major (channels 3 = RGB, 1 = grey).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Frame {
+    pub width: u32,
+    pub height: u32,
+    pub channels: u8,
+    pub data: Vec<u8>,
+}
+
+/// What the agent observes: the ground-truth state and, when a renderer is attached, the camera frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Observation {
+    pub state: GroundTruth,
+    pub frame: Option<Frame>,
+}
+
+/// Everything else about a step: ground truth, the car's pose, the reward's terms, the end reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct Info {
+    pub ground_truth: GroundTruth,
+    /// World position (y-up) of the car's centre of mass.
+    pub position: [f32; 3],
+    /// Heading on the road plane (radians).
+    pub yaw: f32,
+    /// Metres driven along the road this episode.
+    pub progress: f32,
+    /// Completed laps (closed roads).
+    pub laps: u32,
+    /// Policy steps taken this episode.
+    pub episode_step: u32,
+    /// The seed everything random in this episode was drawn from.
+    pub episode_seed: u64,
+    /// Why the episode ended, on its last step.
+    pub end: Option<EndReason>,
+    pub reward_terms: RewardTerms,
+}
+
+/// The result of one policy step.
+#[derive(Debug, Clone)]
+pub struct Step {
+    pub obs: Observation,
+    pub reward: f32,
+    pub terminated: bool,
+    pub truncated: bool,
+    pub info: Info,
+}
+
+/// Progress of the current episode.
+#[derive(Debug, Clone, Default)]
+struct EpisodeState {
+    seed: u64,
+    step: u32,
+    progress: f32,
+    last_s: f32,
+    slow_time: f32,
+}
+
+/// One driving environment.
+pub struct Env {
+    scenario: Arc<Scenario>,
+    road: Arc<RoadGeometry>,
+    controls: Vec<Control>,
+    world: World,
+    seeder: ChaCha8Rng,
+    episode: EpisodeState,
+}
+
+impl Env {
+    /// An environment for `scenario` whose seed stream starts at `seed`; ready to step
+    /// (as if `reset(Some(seed))` had been called).
+    pub fn new(scenario: Arc<Scenario>, seed: u64) -> Self {
+        let road = Arc::new(RoadGeometry::new(&scenario.road));
+        let controls = scenario
+            .actions
+            .set
+            .iter()
+            .map(|a| Control { steer: a.steer, throttle: a.throttle })
+            .collect();
+        let mut seeder = ChaCha8Rng::seed_from_u64(seed);
+        let episode_seed = seeder.next_u64();
+        let world = World::new(&scenario, road.clone(), &mut ChaCha8Rng::seed_from_u64(episode_seed));
+        let mut env = Self { scenario, road, controls, world, seeder, episode: EpisodeState::default() };
+        env.start_episode(episode_seed);
+        env
+    }
+
+    /// Starts a new episode; `Some(seed)` restarts the seed stream first.
+    pub fn reset(&mut self, seed: Option<u64>) -> (Observation, Info) {
+        if let Some(seed) = seed {
+            self.seeder = ChaCha8Rng::seed_from_u64(seed);
+        }
+        let episode_seed = self.seeder.next_u64();
+        self.world = World::new(&self.scenario, self.road.clone(), &mut ChaCha8Rng::seed_from_u64(episode_seed));
+        self.start_episode(episode_seed)
+    }
+
+    fn start_episode(&mut self, episode_seed: u64) -> (Observation, Info) {
+        let ego = self.world.ego_state();
+        self.episode = EpisodeState { seed: episode_seed, last_s: ego.road.s, ..Default::default() };
+        let state = GroundTruth::measure(&self.world);
+        (Observation { state, frame: None }, self.info(state, &ego, None, RewardTerms::default()))
+    }
+
+    /// Takes discrete action `action` (an index into the scenario's action set).
+    ///
+    /// # Panics
+    /// If `action` is not below [`Env::num_actions`]: that is a bug in the caller.
+    pub fn step(&mut self, action: usize) -> Step {
+        assert!(action < self.controls.len(), "action {action} out of range 0..{}", self.controls.len());
+        self.step_control(self.controls[action])
+    }
+
+    /// Applies a continuous control for one policy step (scripted drivers, keyboard driving).
+    pub fn step_control(&mut self, control: Control) -> Step {
+        let control = Control {
+            steer: if control.steer.is_finite() { control.steer.clamp(-1.0, 1.0) } else { 0.0 },
+            throttle: if control.throttle.is_finite() { control.throttle.clamp(-1.0, 1.0) } else { 0.0 },
+        };
+        let start_progress = self.episode.progress;
+        let mut touched = Contacts::default();
+        let mut end = None;
+        let mut ego = self.world.ego_state();
+        for _ in 0..self.scenario.actions.repeat {
+            let contacts = self.world.step(control);
+            touched.obstacle |= contacts.obstacle;
+            touched.npc |= contacts.npc;
+            ego = self.world.ego_state();
+            end = self.physics_end(&ego, touched);
+            if end.is_some() {
+                break;
+            }
+        }
+        self.episode.step += 1;
+        if end.is_none() && self.episode.step >= self.scenario.episode.max_steps {
+            end = Some(EndReason::TimeLimit);
+        }
+
+        let mut state = GroundTruth::measure(&self.world);
+        if !ego.finite {
+            state = GroundTruth::default();
+        }
+        let events = StepEvents {
+            progress: self.episode.progress - start_progress,
+            lane_deviation: state.lane_offset.abs(),
+            speed: state.speed,
+            collision: touched.obstacle || touched.npc,
+            off_road: ego.finite && self.off_road(&ego),
+            success: end == Some(EndReason::Success),
+        };
+        let terms = RewardTerms::compute(&self.scenario.reward, &events);
+        let info = self.info(state, &ego, end, terms);
+        Step {
+            obs: Observation { state, frame: None },
+            reward: terms.total(),
+            terminated: end.is_some_and(EndReason::is_terminal),
+            truncated: end.is_some_and(|r| !r.is_terminal()),
+            info,
+        }
+    }
+
+    /// Updates progress after a physics step and says whether the episode ends there.
+    fn physics_end(&mut self, ego: &EgoState, touched: Contacts) -> Option<EndReason> {
+        if !ego.finite {
+            return Some(EndReason::PhysicsInvalid);
+        }
+        let rules = &self.scenario.episode;
+        self.episode.progress += self.road.delta_s(self.episode.last_s, ego.road.s);
+        self.episode.last_s = ego.road.s;
+        if ego.speed.abs() < rules.stuck_speed {
+            self.episode.slow_time += rules.dt;
+        } else {
+            self.episode.slow_time = 0.0;
+        }
+
+        if rules.end_on.collision && (touched.obstacle || touched.npc) {
+            Some(EndReason::Collision)
+        } else if rules.end_on.off_road && self.off_road(ego) {
+            Some(EndReason::OffRoad)
+        } else if rules.end_on.flipped && ego.uprightness < 0.5 {
+            Some(EndReason::Flipped)
+        } else if self.succeeded(ego) {
+            Some(EndReason::Success)
+        } else if rules.end_on.stuck && self.episode.slow_time >= rules.stuck_time {
+            Some(EndReason::Stuck)
+        } else {
+            None
+        }
+    }
+
+    fn off_road(&self, ego: &EgoState) -> bool {
+        ego.off_centre_line > self.road.drivable_half_width()
+    }
+
+    fn succeeded(&self, ego: &EgoState) -> bool {
+        match self.scenario.episode.success.unwrap_or(Success::Never) {
+            Success::Laps(laps) => self.episode.progress >= laps as f32 * self.road.length(),
+            Success::Distance(metres) => self.episode.progress >= metres,
+            Success::RoadEnd => ego.road.s >= self.road.length() - 0.5,
+            Success::Never => false,
+        }
+    }
+
+    fn info(&self, state: GroundTruth, ego: &EgoState, end: Option<EndReason>, reward_terms: RewardTerms) -> Info {
+        let laps = if self.road.closed() { (self.episode.progress / self.road.length()).max(0.0) as u32 } else { 0 };
+        Info {
+            ground_truth: state,
+            position: ego.position,
+            yaw: ego.yaw,
+            progress: self.episode.progress,
+            laps,
+            episode_step: self.episode.step,
+            episode_seed: self.episode.seed,
+            end,
+            reward_terms,
+        }
+    }
+
+    /// Size of the discrete action set.
+    pub fn num_actions(&self) -> usize {
+        self.controls.len()
+    }
+
+    /// The control each action applies.
+    pub fn controls(&self) -> &[Control] {
+        &self.controls
+    }
+
+    pub fn scenario(&self) -> &Scenario {
+        &self.scenario
+    }
+
+    pub fn road(&self) -> &RoadGeometry {
+        &self.road
+    }
+
+    pub fn world(&self) -> &World {
+        &self.world
+    }
+
+    /// Mutable access to the world, for tests and tools that place the car by hand.
+    pub fn world_mut(&mut self) -> &mut World {
+        &mut self.world
+    }
+}

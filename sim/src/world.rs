@@ -1,0 +1,227 @@
+//! The driving world of one environment: a rapier3d physics world holding the ground, the static
+//! obstacles, the NPC traffic and the ego car, stepped one physics step at a time.
+
+use crate::road::{PlanePose, RoadGeometry, RoadPoint, plane_to_world, world_to_plane, wrap_angle};
+use crate::scenario::{ObstacleKind, Scenario};
+use crate::traffic::{NPC_SIZE, RoadUser, Traffic};
+use crate::vehicle::{Control, EgoVehicle, groups};
+use rand::Rng;
+use rapier3d::prelude::*;
+use std::sync::Arc;
+
+/// A static obstacle as placed in the world.
+#[derive(Debug, Clone)]
+pub struct PlacedObstacle {
+    pub kind: ObstacleKind,
+    pub s: f32,
+    pub d: f32,
+    /// Length along the road, width across it, height (m).
+    pub size: [f32; 3],
+    pub pose: PlanePose,
+    pub collider: ColliderHandle,
+}
+
+/// The ego car's kinematic state, read after a physics step.
+#[derive(Debug, Clone, Copy)]
+pub struct EgoState {
+    /// World position of the centre of mass (y-up).
+    pub position: [f32; 3],
+    /// World rotation as a quaternion (x, y, z, w).
+    pub rotation: [f32; 4],
+    /// Heading on the road plane (radians, counter-clockwise from +x).
+    pub yaw: f32,
+    /// Velocity along the car's forward axis (m/s).
+    pub speed: f32,
+    /// Where the car is on the road.
+    pub road: RoadPoint,
+    /// Distance from the centre line to the nearest centre-line point (≥ |d|; larger past an end).
+    pub off_centre_line: f32,
+    /// The world's up axis in the car's frame: 1 upright, 0 on its side, negative upside down.
+    pub uprightness: f32,
+    /// Current front-wheel angle (radians).
+    pub steer_angle: f32,
+    /// Whether every number above is finite.
+    pub finite: bool,
+}
+
+/// What a physics step touched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Contacts {
+    pub obstacle: bool,
+    pub npc: bool,
+}
+
+/// One environment's world.
+pub struct World {
+    pub road: Arc<RoadGeometry>,
+    physics: PhysicsWorld,
+    ego: EgoVehicle,
+    ego_length: f32,
+    obstacles: Vec<PlacedObstacle>,
+    traffic: Traffic,
+    /// The ego's road position, refreshed every physics step (NPCs follow it).
+    ego_road: RoadPoint,
+}
+
+impl World {
+    /// Builds the world for one episode; spawn jitter and traffic are drawn from `rng`.
+    pub fn new(scenario: &Scenario, road: Arc<RoadGeometry>, rng: &mut impl Rng) -> Self {
+        let mut physics = PhysicsWorld::new();
+        physics.integration_parameters.dt = scenario.episode.dt;
+
+        // The ground: one large flat box, its top at y = 0, under the road and a margin of grass.
+        let [x0, y0, x1, y1] = road.bounds();
+        let margin = 100.0;
+        let centre = plane_to_world(0.5 * (x0 + x1), 0.5 * (y0 + y1), -0.5);
+        physics.insert_collider(
+            ColliderBuilder::cuboid(0.5 * (x1 - x0) + margin, 0.5, 0.5 * (y1 - y0) + margin)
+                .translation(Vector::from(centre))
+                .collision_groups(InteractionGroups::new(groups::GROUND, groups::EGO, InteractionTestMode::And))
+                .build(),
+            None,
+        );
+
+        let obstacles = scenario
+            .obstacles
+            .iter()
+            .map(|o| {
+                let d = o.lane.map_or(0.0, |lane| road.lane_centre(lane)) + o.offset;
+                let size = o.size.unwrap_or_else(|| o.kind.default_size());
+                let pose = road.pose(o.s, d);
+                let collider = physics.insert_collider(
+                    ColliderBuilder::cuboid(0.5 * size[0], 0.5 * size[2], 0.5 * size[1])
+                        .position(Pose::from_parts(
+                            Vector::from(plane_to_world(pose.x, pose.y, 0.5 * size[2])),
+                            Rotation::from_rotation_y(pose.heading),
+                        ))
+                        .collision_groups(InteractionGroups::new(groups::OBSTACLE, groups::EGO, InteractionTestMode::And))
+                        .build(),
+                    None,
+                );
+                PlacedObstacle { kind: o.kind, s: o.s, d, size, pose, collider }
+            })
+            .collect();
+
+        let spawn = &scenario.ego.spawn;
+        let jitter = |rng: &mut dyn rand::RngCore, amount: f32| {
+            if amount > 0.0 { rng.random_range(-amount..=amount) } else { 0.0 }
+        };
+        let s = road.wrap_s(spawn.s + jitter(rng, spawn.s_jitter));
+        let d = road.lane_centre(spawn.lane) + jitter(rng, spawn.offset_jitter);
+        let mut pose = road.pose(s, d);
+        pose.heading = wrap_angle(pose.heading + jitter(rng, spawn.heading_jitter.to_radians()));
+        let vehicle = &scenario.ego.vehicle;
+        let ego = EgoVehicle::spawn(&mut physics, vehicle, pose, scenario.ego.start_speed, scenario.road.friction);
+
+        let traffic = Traffic::spawn(&mut physics, &road, &scenario.traffic, s, rng);
+        let ego_road = road.project(pose.x, pose.y);
+        Self { road, physics, ego, ego_length: vehicle.length, obstacles, traffic, ego_road }
+    }
+
+    /// Advances the world by one physics step under `control`; reports what the ego car touched.
+    pub fn step(&mut self, control: Control) -> Contacts {
+        let dt = self.physics.integration_parameters.dt;
+        if !self.traffic.npcs.is_empty() {
+            let speed = self.physics.bodies[self.ego.body].linvel().length();
+            let ego = RoadUser { s: self.ego_road.s, d: self.ego_road.d, speed, length: self.ego_length };
+            self.traffic.step(&mut self.physics, &self.road, ego, dt);
+        }
+        self.ego.drive(control, &mut self.physics);
+        self.physics.step();
+        let (x, y) = world_to_plane(self.physics.bodies[self.ego.body].translation().to_array());
+        if x.is_finite() && y.is_finite() {
+            self.ego_road = self.road.project(x, y);
+        }
+        self.contacts()
+    }
+
+    /// Whether the ego chassis is touching an obstacle or an NPC right now.
+    fn contacts(&self) -> Contacts {
+        let mut contacts = Contacts::default();
+        for pair in self.physics.narrow_phase.contact_pairs_with(self.ego.collider) {
+            if !pair.has_any_active_contact() {
+                continue;
+            }
+            let other = if pair.collider1 == self.ego.collider { pair.collider2 } else { pair.collider1 };
+            let groups = self.physics.colliders[other].collision_groups().memberships;
+            contacts.obstacle |= groups.contains(groups::OBSTACLE);
+            contacts.npc |= groups.contains(groups::NPC);
+        }
+        contacts
+    }
+
+    /// The ego car's state now.
+    pub fn ego_state(&self) -> EgoState {
+        let body = &self.physics.bodies[self.ego.body];
+        let rotation = *body.rotation();
+        let forward = rotation * Vector::X;
+        let up = rotation * Vector::Y;
+        let position = body.translation().to_array();
+        let (x, y) = world_to_plane(position);
+        let yaw = (-forward.z).atan2(forward.x);
+        let speed = forward.dot(body.linvel());
+        let road = self.road.project(x, y);
+        let centre = self.road.centre_pose(road.s);
+        let off_centre_line = ((x - centre.x).powi(2) + (y - centre.y).powi(2)).sqrt();
+        let finite = position.iter().all(|v| v.is_finite())
+            && rotation.is_finite()
+            && body.linvel().is_finite()
+            && body.angvel().is_finite();
+        EgoState {
+            position,
+            rotation: rotation.to_array(),
+            yaw,
+            speed,
+            road,
+            off_centre_line,
+            uprightness: up.y,
+            steer_angle: self.ego.steer_angle(),
+            finite,
+        }
+    }
+
+    pub fn obstacles(&self) -> &[PlacedObstacle] {
+        &self.obstacles
+    }
+
+    pub fn traffic(&self) -> &Traffic {
+        &self.traffic
+    }
+
+    /// World poses (position, rotation xyzw) of the active NPC cars, for rendering.
+    pub fn npc_poses(&self) -> impl Iterator<Item = ([f32; 3], [f32; 4])> + '_ {
+        self.traffic.npcs.iter().filter(|n| n.active).map(|n| {
+            let body = &self.physics.bodies[n.body];
+            (body.translation().to_array(), body.rotation().to_array())
+        })
+    }
+
+    /// Ego body length (m).
+    pub fn ego_length(&self) -> f32 {
+        self.ego_length
+    }
+
+    /// NPC body size (length, width, height).
+    pub fn npc_size(&self) -> [f32; 3] {
+        NPC_SIZE
+    }
+
+    /// Wheels of the ego car touching the ground.
+    pub fn ego_wheels_on_ground(&self) -> usize {
+        self.ego.wheels_on_ground()
+    }
+
+    /// Moves the ego car to plane pose `pose` at rest (tests and tools: park it somewhere).
+    pub fn teleport_ego(&mut self, pose: PlanePose, speed: f32) {
+        let rotation = Rotation::from_rotation_y(pose.heading);
+        let body = &mut self.physics.bodies[self.ego.body];
+        let height = body.translation().y;
+        body.set_position(
+            Pose::from_parts(Vector::from(plane_to_world(pose.x, pose.y, height)), rotation),
+            true,
+        );
+        body.set_linvel(rotation * Vector::X * speed, true);
+        body.set_angvel(Vector::ZERO, true);
+        self.ego_road = self.road.project(pose.x, pose.y);
+    }
+}
