@@ -224,4 +224,14 @@ impl World {
         body.set_angvel(Vector::ZERO, true);
         self.ego_road = self.road.project(pose.x, pose.y);
     }
+
+    /// Lifts the ego car 1.5 m and rolls it about its forward axis by `angle` radians
+    /// (tests of the flipped guard).
+    pub fn roll_ego_for_test(&mut self, angle: f32) {
+        let body = &mut self.physics.bodies[self.ego.body];
+        let mut pose = *body.position();
+        pose.translation.y += 1.5;
+        pose.rotation = pose.rotation * Rotation::from_rotation_x(angle);
+        body.set_position(pose, true);
+    }
 }

@@ -1,13 +1,120 @@
-//! `lepton bench`.
-use crate::error::CliResult;
+//! `lepton bench`: throughput measurements, human-readable or `--json`.
+
+use crate::error::{CliError, CliResult};
+use crate::scenario_arg::load_scenario;
 use clap::Subcommand;
+use lepton_sim::VecEnv;
+use lepton_sim::drivers::KeepLane;
+use rand::{Rng, SeedableRng};
+use serde::Serialize;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
 
 #[derive(Subcommand)]
 pub enum BenchCommand {
-    Sim,
+    /// Environment steps per second without rendering (a vector env stepped in parallel).
+    Sim(SimArgs),
 }
 
-pub fn run(_command: BenchCommand) -> CliResult<ExitCode> {
+#[derive(clap::Args)]
+pub struct SimArgs {
+    /// Scenario file or shipped scenario name.
+    #[arg(long, default_value = "lane_keep")]
+    pub scenario: String,
+    /// Number of environments stepped in parallel.
+    #[arg(long, default_value_t = 16)]
+    pub envs: usize,
+    /// Policy steps per environment (after a warm-up of 20).
+    #[arg(long, default_value_t = 2000)]
+    pub steps: u64,
+    /// Base seed.
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Drive with random actions instead of the keep-lane driver (more resets).
+    #[arg(long)]
+    pub random: bool,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct SimBench {
+    scenario: String,
+    envs: usize,
+    steps_per_env: u64,
+    action_repeat: u32,
+    threads: usize,
+    policy: &'static str,
+    seconds: f64,
+    env_steps_per_second: f64,
+    physics_steps_per_second: f64,
+    episodes_ended: u64,
+}
+
+pub fn run(command: BenchCommand) -> CliResult<ExitCode> {
+    match command {
+        BenchCommand::Sim(args) => bench_sim(args),
+    }
+}
+
+fn bench_sim(args: SimArgs) -> CliResult<ExitCode> {
+    if args.envs == 0 || args.steps == 0 {
+        return Err(CliError("--envs and --steps must be at least 1".into()));
+    }
+    let scenario = Arc::new(load_scenario(&args.scenario)?);
+    let mut envs = VecEnv::new(scenario.clone(), args.envs, args.seed);
+    let mut states: Vec<_> = envs.reset(args.seed).into_iter().map(|(obs, _)| obs.state).collect();
+    let driver = KeepLane::new(scenario.reward.target_speed, scenario.ego.vehicle.max_steer, scenario.ego.vehicle.length);
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed);
+    let controls = envs.envs()[0].controls().to_vec();
+    let mut episodes_ended = 0;
+    let mut step_all = |envs: &mut VecEnv, states: &mut Vec<lepton_sim::GroundTruth>| {
+        let actions: Vec<usize> = states
+            .iter()
+            .map(|s| if args.random { rng.random_range(0..controls.len()) } else { driver.act(s, &controls) })
+            .collect();
+        let step = envs.step(&actions);
+        *states = step.obs.into_iter().map(|o| o.state).collect();
+        step.terminated.iter().zip(&step.truncated).filter(|(a, b)| **a || **b).count() as u64
+    };
+    for _ in 0..20 {
+        step_all(&mut envs, &mut states);
+    }
+    let started = Instant::now();
+    for _ in 0..args.steps {
+        episodes_ended += step_all(&mut envs, &mut states);
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let env_steps = (args.envs as u64 * args.steps) as f64;
+    let result = SimBench {
+        scenario: scenario.name.clone(),
+        envs: args.envs,
+        steps_per_env: args.steps,
+        action_repeat: scenario.actions.repeat,
+        threads: rayon::current_num_threads(),
+        policy: if args.random { "random" } else { "keep_lane" },
+        seconds,
+        env_steps_per_second: env_steps / seconds,
+        physics_steps_per_second: env_steps * scenario.actions.repeat as f64 / seconds,
+        episodes_ended,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result).expect("serialises"));
+    } else {
+        println!(
+            "{}: {} envs × {} steps in {:.2} s on {} threads: {:.0} env steps/s ({:.0} physics steps/s, repeat {}), {} episodes ended",
+            result.scenario,
+            result.envs,
+            result.steps_per_env,
+            result.seconds,
+            result.threads,
+            result.env_steps_per_second,
+            result.physics_steps_per_second,
+            result.action_repeat,
+            result.episodes_ended
+        );
+    }
     Ok(ExitCode::SUCCESS)
 }

@@ -1,0 +1,94 @@
+//! Same scenario and seed → the bit-identical trajectory; a different seed → a different one; env i
+//! of a vector env with base seed S is the single env with seed S + i, whatever N and thread count.
+
+mod common;
+
+use common::shipped;
+use lepton_sim::{Env, Info, Observation, VecEnv};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use std::sync::Arc;
+
+/// Everything observable about a step, as exact bit patterns.
+fn fingerprint(obs: &Observation, reward: f32, terminated: bool, truncated: bool, info: &Info) -> Vec<u32> {
+    let mut v: Vec<u32> = obs.state.to_array().iter().map(|x| x.to_bits()).collect();
+    v.extend(info.position.iter().map(|x| x.to_bits()));
+    v.extend([info.yaw.to_bits(), info.progress.to_bits(), reward.to_bits(), terminated as u32, truncated as u32]);
+    v.push(info.end.map_or(99, |r| r as u32));
+    v.push(info.episode_seed as u32);
+    v
+}
+
+/// A single env driven by random actions drawn from `action_seed`, resetting with `reset(None)`.
+fn single_trace(scenario: &Arc<lepton_sim::scenario::Scenario>, seed: u64, action_seed: u64, steps: usize) -> Vec<Vec<u32>> {
+    let mut env = Env::new(scenario.clone(), seed);
+    env.reset(Some(seed));
+    let mut rng = ChaCha8Rng::seed_from_u64(action_seed);
+    let mut trace = Vec::new();
+    for _ in 0..steps {
+        let step = env.step(rng.random_range(0..env.num_actions()));
+        trace.push(fingerprint(&step.obs, step.reward, step.terminated, step.truncated, &step.info));
+        if step.terminated || step.truncated {
+            env.reset(None);
+        }
+    }
+    trace
+}
+
+/// Env i's trace inside a vector env of `n` envs; env i's actions come from `action_seed + i`.
+fn vector_traces(scenario: &Arc<lepton_sim::scenario::Scenario>, n: usize, base: u64, action_seed: u64, steps: usize) -> Vec<Vec<Vec<u32>>> {
+    let mut envs = VecEnv::new(scenario.clone(), n, base);
+    envs.reset(base);
+    let mut rngs: Vec<_> = (0..n as u64).map(|i| ChaCha8Rng::seed_from_u64(action_seed + i)).collect();
+    let mut traces = vec![Vec::new(); n];
+    for _ in 0..steps {
+        let actions: Vec<usize> = rngs.iter_mut().map(|r| r.random_range(0..envs.num_actions())).collect();
+        let step = envs.step(&actions);
+        for i in 0..n {
+            // The observation of the step itself: the final one when the episode ended.
+            let obs = step.final_obs[i].as_ref().unwrap_or(&step.obs[i]);
+            traces[i].push(fingerprint(obs, step.rewards[i], step.terminated[i], step.truncated[i], &step.infos[i]));
+        }
+    }
+    traces
+}
+
+fn episodes_in(trace: &[Vec<u32>]) -> usize {
+    trace.iter().filter(|f| f[f.len() - 2] != 99).count()
+}
+
+#[test]
+fn same_seed_same_trajectory_different_seed_different_trajectory() {
+    for name in ["lane_keep", "highway", "tiny"] {
+        let scenario = shipped(name);
+        let a = single_trace(&scenario, 11, 5, 300);
+        let b = single_trace(&scenario, 11, 5, 300);
+        assert_eq!(a, b, "{name}: same seed, same actions");
+        let c = single_trace(&scenario, 12, 5, 300);
+        assert_ne!(a, c, "{name}: another seed gives another trajectory");
+    }
+}
+
+#[test]
+fn vector_env_i_equals_the_single_env_with_seed_s_plus_i() {
+    let scenario = shipped("tiny");
+    let steps = 260; // tiny's episodes last at most 100 steps: several auto-resets happen
+    let vector = vector_traces(&scenario, 4, 40, 7, steps);
+    for (i, trace) in vector.iter().enumerate() {
+        let single = single_trace(&scenario, 40 + i as u64, 7 + i as u64, steps);
+        assert!(episodes_in(&single) >= 2, "the test must cross episode boundaries");
+        assert_eq!(trace, &single, "env {i}");
+    }
+}
+
+#[test]
+fn env_i_does_not_depend_on_the_number_of_envs_or_threads() {
+    let scenario = shipped("highway");
+    let small = vector_traces(&scenario, 2, 3, 1, 120);
+    let large = vector_traces(&scenario, 8, 3, 1, 120);
+    assert_eq!(small[0], large[0]);
+    assert_eq!(small[1], large[1]);
+    let one_thread = rayon::ThreadPoolBuilder::new().num_threads(1).build().unwrap();
+    let serial = one_thread.install(|| vector_traces(&scenario, 8, 3, 1, 120));
+    assert_eq!(serial, large);
+}
