@@ -3,9 +3,8 @@
 use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
 use clap::Subcommand;
+use lepton_agents::{KeepLanePolicy, Policy, RandomPolicy};
 use lepton_sim::VecEnv;
-use lepton_sim::drivers::KeepLane;
-use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -65,26 +64,30 @@ fn bench_sim(args: SimArgs) -> CliResult<ExitCode> {
     }
     let scenario = Arc::new(load_scenario(&args.scenario)?);
     let mut envs = VecEnv::new(scenario.clone(), args.envs, args.seed);
-    let mut states: Vec<_> = envs.reset(args.seed).into_iter().map(|(obs, _)| obs.state).collect();
-    let driver = KeepLane::new(scenario.reward.target_speed, scenario.ego.vehicle.max_steer, scenario.ego.vehicle.length);
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(args.seed);
-    let controls = envs.envs()[0].controls().to_vec();
+    let mut observations: Vec<_> = envs.reset(args.seed).into_iter().map(|(obs, _)| obs).collect();
+    // One policy per env, as a training run would have.
+    let mut policies: Vec<Box<dyn Policy>> = (0..args.envs as u64)
+        .map(|i| -> Box<dyn Policy> {
+            if args.random {
+                Box::new(RandomPolicy::new(envs.num_actions(), args.seed + i))
+            } else {
+                Box::new(KeepLanePolicy::new(&scenario, scenario.reward.target_speed))
+            }
+        })
+        .collect();
     let mut episodes_ended = 0;
-    let mut step_all = |envs: &mut VecEnv, states: &mut Vec<lepton_sim::GroundTruth>| {
-        let actions: Vec<usize> = states
-            .iter()
-            .map(|s| if args.random { rng.random_range(0..controls.len()) } else { driver.act(s, &controls) })
-            .collect();
+    let mut step_all = |envs: &mut VecEnv, observations: &mut Vec<lepton_sim::Observation>| {
+        let actions: Vec<usize> = policies.iter_mut().zip(observations.iter()).map(|(p, o)| p.act(o)).collect();
         let step = envs.step(&actions);
-        *states = step.obs.into_iter().map(|o| o.state).collect();
+        *observations = step.obs;
         step.terminated.iter().zip(&step.truncated).filter(|(a, b)| **a || **b).count() as u64
     };
     for _ in 0..20 {
-        step_all(&mut envs, &mut states);
+        step_all(&mut envs, &mut observations);
     }
     let started = Instant::now();
     for _ in 0..args.steps {
-        episodes_ended += step_all(&mut envs, &mut states);
+        episodes_ended += step_all(&mut envs, &mut observations);
     }
     let seconds = started.elapsed().as_secs_f64();
     let env_steps = (args.envs as u64 * args.steps) as f64;

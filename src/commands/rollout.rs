@@ -5,9 +5,8 @@ use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
-use lepton_sim::drivers::KeepLane;
+use lepton_agents::{KeepLanePolicy, RandomPolicy};
 use lepton_sim::{EndReason, Env, Step};
-use rand::{Rng, SeedableRng};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
@@ -68,12 +67,13 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     let seed = args.seed.unwrap_or(scenario.seed);
     let mut env = Env::new(scenario.clone(), seed);
     let mut obs = env.reset(Some(seed)).0;
-    let driver = KeepLane::new(
-        args.target_speed.unwrap_or(scenario.reward.target_speed),
-        scenario.ego.vehicle.max_steer,
-        scenario.ego.vehicle.length,
-    );
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed ^ 0x5eed);
+    let mut policy: Box<dyn lepton_agents::Policy> = match args.policy {
+        Policy::Random => Box::new(RandomPolicy::new(env.num_actions(), seed ^ 0x5eed)),
+        Policy::KeepLane => Box::new(KeepLanePolicy::new(
+            &scenario,
+            args.target_speed.unwrap_or(scenario.reward.target_speed),
+        )),
+    };
     let mut trace = match &args.trace {
         Some(path) => {
             let file = std::fs::File::create(path)
@@ -92,7 +92,7 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     let mut summary = Summary {
         scenario: scenario.name.clone(),
         seed,
-        policy: format!("{:?}", args.policy).to_lowercase(),
+        policy: policy.name().to_string(),
         steps: args.steps,
         episodes: 0,
         returns: Vec::new(),
@@ -105,10 +105,7 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     };
     let mut episode_return = 0.0;
     for step_index in 0..args.steps {
-        let action = match args.policy {
-            Policy::Random => rng.random_range(0..env.num_actions()),
-            Policy::KeepLane => driver.act(&obs.state, env.controls()),
-        };
+        let action = policy.act(&obs);
         let step = env.step(action);
         episode_return += step.reward;
         if let Some((path, w)) = trace.as_mut() {
