@@ -1,0 +1,153 @@
+//! End-to-end tests of the `lepton` command: exit codes, stdout/stderr contracts, files written.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn lepton(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_lepton"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("lepton runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A fresh scratch folder for one test.
+fn scratch(test: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lepton-cli-{}-{test}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+fn json(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "exit {:?}: {}", o.status, stderr(o));
+    serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(o)))
+}
+
+#[test]
+fn rollout_prints_a_summary_and_writes_one_trace_row_per_step() {
+    let dir = scratch("rollout");
+    let trace = dir.join("trace.csv");
+    let out = lepton(&["rollout", "tiny", "--seed", "3", "--steps", "250", "--trace", trace.to_str().unwrap()]);
+    let summary = json(&out);
+    assert_eq!(summary["steps"], 250);
+    assert_eq!(summary["policy"], "keep_lane");
+    let episodes = summary["episodes"].as_u64().unwrap();
+    assert!(episodes >= 2, "tiny's episodes are at most 100 steps");
+    assert_eq!(summary["returns"].as_array().unwrap().len() as u64, episodes);
+    assert_eq!(summary["end_reasons"].as_array().unwrap().len() as u64, episodes);
+
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "step,episode,x,y,z,yaw,speed,s,d,action,reward,terminated,truncated,reason"
+    );
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(rows.len(), 250);
+    assert!(rows.iter().all(|r| r.len() == 14));
+    let ended = rows.iter().filter(|r| r[11] == "1" || r[12] == "1").count() as u64;
+    assert_eq!(ended, episodes);
+    assert!(rows.iter().filter(|r| !r[13].is_empty()).count() as u64 == episodes);
+    // The car moves forward along the road.
+    let s0: f32 = rows[0][7].parse().unwrap();
+    let s9: f32 = rows[9][7].parse().unwrap();
+    assert!(s9 > s0);
+}
+
+#[test]
+fn rollout_is_reproducible_by_seed() {
+    let dir = scratch("seeds");
+    let run = |seed: &str, name: &str| {
+        let path = dir.join(name);
+        let out = lepton(&["rollout", "highway", "--seed", seed, "--steps", "120", "--policy", "random", "--trace", path.to_str().unwrap()]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        std::fs::read_to_string(path).unwrap()
+    };
+    let a = run("5", "a.csv");
+    assert_eq!(a, run("5", "b.csv"));
+    assert_ne!(a, run("6", "c.csv"));
+}
+
+#[test]
+fn bad_input_exits_2_with_a_message_naming_it() {
+    let out = lepton(&["rollout", "no_such_scenario.ron"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no_such_scenario.ron"), "{}", stderr(&out));
+
+    let dir = scratch("bad");
+    let broken = write(&dir, "broken.ron", "Scenario(\n    road: (lanez: 2),\n)\n");
+    let out = lepton(&["rollout", &broken]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains(&format!("{broken}:2:")), "{}", stderr(&out));
+
+    let out = lepton(&["rollout", "tiny", "--trace", "/nonexistent-dir/trace.csv"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("/nonexistent-dir/trace.csv"));
+
+    let out = lepton(&["bench", "sim", "--scenario", "tiny", "--envs", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn scenario_check_accepts_the_shipped_files_and_rejects_broken_ones() {
+    let shipped = ["scenarios/lane_keep.ron", "scenarios/obstacles.ron", "scenarios/highway.ron", "scenarios/tiny.ron"];
+    let out = lepton(&[&["scenario", "check"][..], &shipped[..]].concat());
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let dir = scratch("check");
+    let syntax = write(&dir, "syntax.ron", "Scenario(\n  road: (\n    lanez: 3,\n  ),\n)\n");
+    let meaning = write(&dir, "meaning.ron", "Scenario(road: (lanes: 0))\n");
+    let out = lepton(&["scenario", "check", "scenarios/tiny.ron", &syntax, &meaning]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.lines().any(|l| l.starts_with(&format!("{syntax}:3:")) && l.contains("lanez")), "{err}");
+    assert!(err.lines().any(|l| l.starts_with(&format!("{meaning}: road.lanes:"))), "{err}");
+    assert!(!err.contains("tiny.ron"), "valid files report no problems: {err}");
+}
+
+#[test]
+fn scenario_new_prints_a_template_that_checks_and_show_fills_every_default() {
+    let dir = scratch("new");
+    let out = lepton(&["scenario", "new", "my_road"]);
+    assert!(out.status.success());
+    let template = write(&dir, "my_road.ron", &stdout(&out));
+    assert!(stdout(&out).contains("//"), "the template is commented");
+    let out = lepton(&["scenario", "check", &template]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+
+    let out = lepton(&["scenario", "show", "tiny"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let shown = stdout(&out);
+    for field in ["lane_width", "engine_force", "stuck_time", "target_speed", "success", "sun_elevation"] {
+        assert!(shown.contains(field), "show lists {field}");
+    }
+    let path = write(&dir, "shown.ron", &shown);
+    let out = lepton(&["scenario", "check", &path]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+}
+
+#[test]
+fn bench_sim_reports_env_steps_per_second_as_json() {
+    let out = lepton(&["bench", "sim", "--scenario", "tiny", "--envs", "3", "--steps", "50", "--json"]);
+    let result = json(&out);
+    assert_eq!(result["envs"], 3);
+    assert_eq!(result["action_repeat"], 4);
+    let rate = result["env_steps_per_second"].as_f64().unwrap();
+    let physics = result["physics_steps_per_second"].as_f64().unwrap();
+    assert!(rate > 0.0 && (physics / rate - 4.0).abs() < 1e-6);
+}
