@@ -29,52 +29,106 @@ pub struct RoadPoint {
 }
 
 /// One piece of the centre line: starts at `start`, runs `length` metres with constant curvature.
+/// Everything projection needs that does not depend on the query point is precomputed.
 #[derive(Debug, Clone, Copy)]
 struct Piece {
     s0: f32,
     length: f32,
     start: PlanePose,
+    end: PlanePose,
     /// 1/radius, positive turning left; 0 for a straight.
     curvature: f32,
+    /// Unit direction at the start.
+    cos0: f32,
+    sin0: f32,
+    /// Arc centre and the angle from it to the start (arcs only).
+    centre: (f32, f32),
+    phi0: f32,
+    /// Bounds of the piece: (min x, min y, max x, max y).
+    bounds: [f32; 4],
 }
 
 impl Piece {
+    fn new(s0: f32, length: f32, start: PlanePose, curvature: f32) -> Self {
+        let (sin0, cos0) = start.heading.sin_cos();
+        let mut piece = Self {
+            s0,
+            length,
+            start,
+            end: start,
+            curvature,
+            cos0,
+            sin0,
+            centre: (0.0, 0.0),
+            phi0: 0.0,
+            bounds: [0.0; 4],
+        };
+        if curvature != 0.0 {
+            piece.centre = (start.x - sin0 / curvature, start.y + cos0 / curvature);
+            piece.phi0 = (start.y - piece.centre.1).atan2(start.x - piece.centre.0);
+        }
+        piece.end = piece.pose_at(length);
+        let samples = if curvature == 0.0 { 1 } else { (length * curvature.abs() / 0.2).ceil().max(1.0) as usize };
+        let mut b = [f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY];
+        for i in 0..=samples {
+            let p = piece.pose_at(length * i as f32 / samples as f32);
+            b = [b[0].min(p.x), b[1].min(p.y), b[2].max(p.x), b[3].max(p.y)];
+        }
+        // Chords of at most 0.2 rad stay within 0.5% of the radius of the arc.
+        let slack = if curvature == 0.0 { 0.0 } else { 0.01 / curvature.abs() };
+        piece.bounds = [b[0] - slack, b[1] - slack, b[2] + slack, b[3] + slack];
+        piece
+    }
+
     fn pose_at(&self, t: f32) -> PlanePose {
-        let h0 = self.start.heading;
         if self.curvature == 0.0 {
-            PlanePose { x: self.start.x + t * h0.cos(), y: self.start.y + t * h0.sin(), heading: h0 }
+            PlanePose { x: self.start.x + t * self.cos0, y: self.start.y + t * self.sin0, heading: self.start.heading }
         } else {
             let k = self.curvature;
-            let h = h0 + k * t;
-            PlanePose {
-                x: self.start.x + (h.sin() - h0.sin()) / k,
-                y: self.start.y - (h.cos() - h0.cos()) / k,
-                heading: h,
-            }
+            let h = self.start.heading + k * t;
+            PlanePose { x: self.start.x + (h.sin() - self.sin0) / k, y: self.start.y - (h.cos() - self.cos0) / k, heading: h }
         }
     }
 
-    /// The parameter t in [0, length] of the point on this piece nearest to (x, y).
-    fn nearest_t(&self, x: f32, y: f32) -> f32 {
-        let h0 = self.start.heading;
+    /// Squared distance from (x, y) to this piece's bounds (0 inside).
+    fn bounds_distance_squared(&self, x: f32, y: f32) -> f32 {
+        let dx = (self.bounds[0] - x).max(x - self.bounds[2]).max(0.0);
+        let dy = (self.bounds[1] - y).max(y - self.bounds[3]).max(0.0);
+        dx * dx + dy * dy
+    }
+
+    /// The parameter t in [0, length] of the point on this piece nearest to (x, y), and the squared
+    /// distance to it, without evaluating the pose there.
+    fn nearest(&self, x: f32, y: f32) -> (f32, f32) {
+        let end_distance = |t: f32| {
+            let p = if t == 0.0 { self.start } else { self.end };
+            (x - p.x).powi(2) + (y - p.y).powi(2)
+        };
         if self.curvature == 0.0 {
-            let t = (x - self.start.x) * h0.cos() + (y - self.start.y) * h0.sin();
-            return t.clamp(0.0, self.length);
+            let (dx, dy) = (x - self.start.x, y - self.start.y);
+            let t = dx * self.cos0 + dy * self.sin0;
+            if t <= 0.0 {
+                return (0.0, end_distance(0.0));
+            }
+            if t >= self.length {
+                return (self.length, end_distance(self.length));
+            }
+            let lateral = -dx * self.sin0 + dy * self.cos0;
+            return (t, lateral * lateral);
         }
         let k = self.curvature;
-        let (cx, cy) = (self.start.x - h0.sin() / k, self.start.y + h0.cos() / k);
-        let phi0 = (self.start.y - cy).atan2(self.start.x - cx);
-        let phi = (y - cy).atan2(x - cx);
+        let (dx, dy) = (x - self.centre.0, y - self.centre.1);
+        let phi = dy.atan2(dx);
         // Angle travelled along the arc from its start, in [0, 2π).
-        let swept = ((phi - phi0) * k.signum()).rem_euclid(TAU);
+        let swept = ((phi - self.phi0) * k.signum()).rem_euclid(TAU);
         let radius = 1.0 / k.abs();
         let t = swept * radius;
         if t <= self.length {
-            t
-        } else if t - self.length < TAU * radius - t {
-            self.length
+            let radial = (dx * dx + dy * dy).sqrt() - radius;
+            (t, radial * radial)
         } else {
-            0.0
+            let (to_end, to_start) = (end_distance(self.length), end_distance(0.0));
+            if to_end <= to_start { (self.length, to_end) } else { (0.0, to_start) }
         }
     }
 }
@@ -104,8 +158,8 @@ impl RoadGeometry {
                     (radius * angle.abs(), angle.signum() / radius)
                 }
             };
-            let piece = Piece { s0, length, start: pose, curvature };
-            pose = piece.pose_at(length);
+            let piece = Piece::new(s0, length, pose, curvature);
+            pose = piece.end;
             s0 += length;
             pieces.push(piece);
         }
@@ -163,7 +217,7 @@ impl RoadGeometry {
 
     /// Where the last segment ends; on a well-formed closed road this is the origin heading +x.
     pub fn end_pose(&self) -> PlanePose {
-        self.pieces.last().map_or(PlanePose { x: 0.0, y: 0.0, heading: 0.0 }, |p| p.pose_at(p.length))
+        self.pieces.last().map_or(PlanePose { x: 0.0, y: 0.0, heading: 0.0 }, |p| p.end)
     }
 
     /// Wraps `s` into [0, length) on a closed road; clamps it on an open one.
@@ -210,22 +264,27 @@ impl RoadGeometry {
     }
 
     /// Projects a plane point onto the road: the nearest centre-line point gives s and heading,
-    /// the signed offset from it gives d.
+    /// the signed offset from it gives d. Pieces whose bounds are farther than the best candidate
+    /// so far are skipped.
     pub fn project(&self, x: f32, y: f32) -> RoadPoint {
-        let mut best = RoadPoint { s: 0.0, d: f32::INFINITY, heading: 0.0 };
+        let mut best: Option<(&Piece, f32)> = None;
         let mut best_distance = f32::INFINITY;
         for piece in &self.pieces {
-            let t = piece.nearest_t(x, y);
-            let pose = piece.pose_at(t);
-            let (dx, dy) = (x - pose.x, y - pose.y);
-            let distance = dx * dx + dy * dy;
+            if piece.bounds_distance_squared(x, y) >= best_distance {
+                continue;
+            }
+            let (t, distance) = piece.nearest(x, y);
             if distance < best_distance {
                 best_distance = distance;
-                let d = -dx * pose.heading.sin() + dy * pose.heading.cos();
-                best = RoadPoint { s: self.wrap_s(piece.s0 + t), d, heading: pose.heading };
+                best = Some((piece, t));
             }
         }
-        best
+        let Some((piece, t)) = best else {
+            return RoadPoint { s: 0.0, d: f32::NAN, heading: 0.0 };
+        };
+        let pose = piece.pose_at(t);
+        let d = -(x - pose.x) * pose.heading.sin() + (y - pose.y) * pose.heading.cos();
+        RoadPoint { s: self.wrap_s(piece.s0 + t), d, heading: pose.heading }
     }
 
     /// Axis-aligned bounds of the road and its shoulders on the plane: (min x, min y, max x, max y).

@@ -160,7 +160,7 @@ impl World {
         let (x, y) = world_to_plane(position);
         let yaw = (-forward.z).atan2(forward.x);
         let speed = forward.dot(body.linvel());
-        let road = self.road.project(x, y);
+        let road = self.ego_road;
         let centre = self.road.centre_pose(road.s);
         let off_centre_line = ((x - centre.x).powi(2) + (y - centre.y).powi(2)).sqrt();
         let finite = position.iter().all(|v| v.is_finite())
