@@ -44,7 +44,8 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error}");
+            // Each line names what it is about (a file, a field, an option), compiler-style.
+            eprintln!("{error}");
             ExitCode::from(2)
         }
     }

@@ -42,7 +42,8 @@ fn json(o: &Output) -> serde_json::Value {
 fn rollout_prints_a_summary_and_writes_one_trace_row_per_step() {
     let dir = scratch("rollout");
     let trace = dir.join("trace.csv");
-    let out = lepton(&["rollout", "tiny", "--seed", "3", "--steps", "250", "--trace", trace.to_str().unwrap()]);
+    let out =
+        lepton(&["rollout", "tiny", "--seed", "3", "--steps", "250", "--trace", trace.to_str().unwrap()]);
     let summary = json(&out);
     assert_eq!(summary["steps"], 250);
     assert_eq!(summary["policy"], "keep_lane");
@@ -74,7 +75,18 @@ fn rollout_is_reproducible_by_seed() {
     let dir = scratch("seeds");
     let run = |seed: &str, name: &str| {
         let path = dir.join(name);
-        let out = lepton(&["rollout", "highway", "--seed", seed, "--steps", "120", "--policy", "random", "--trace", path.to_str().unwrap()]);
+        let out = lepton(&[
+            "rollout",
+            "highway",
+            "--seed",
+            seed,
+            "--steps",
+            "120",
+            "--policy",
+            "random",
+            "--trace",
+            path.to_str().unwrap(),
+        ]);
         assert!(out.status.success(), "{}", stderr(&out));
         std::fs::read_to_string(path).unwrap()
     };
@@ -105,7 +117,8 @@ fn bad_input_exits_2_with_a_message_naming_it() {
 
 #[test]
 fn scenario_check_accepts_the_shipped_files_and_rejects_broken_ones() {
-    let shipped = ["scenarios/lane_keep.ron", "scenarios/obstacles.ron", "scenarios/highway.ron", "scenarios/tiny.ron"];
+    let shipped =
+        ["scenarios/lane_keep.ron", "scenarios/obstacles.ron", "scenarios/highway.ron", "scenarios/tiny.ron"];
     let out = lepton(&[&["scenario", "check"][..], &shipped[..]].concat());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 

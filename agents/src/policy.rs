@@ -48,7 +48,12 @@ impl KeepLanePolicy {
         let vehicle = &scenario.ego.vehicle;
         Self {
             driver: KeepLane::new(target_speed, vehicle.max_steer, vehicle.length),
-            controls: scenario.actions.set.iter().map(|a| Control { steer: a.steer, throttle: a.throttle }).collect(),
+            controls: scenario
+                .actions
+                .set
+                .iter()
+                .map(|a| Control { steer: a.steer, throttle: a.throttle })
+                .collect(),
         }
     }
 }
@@ -69,7 +74,10 @@ mod tests {
     use lepton_sim::GroundTruth;
 
     fn obs(lane_offset: f32) -> Observation {
-        Observation { state: GroundTruth { lane_offset, speed: 10.0, gap_own: 60.0, ..Default::default() }, frame: None }
+        Observation {
+            state: GroundTruth { lane_offset, speed: 10.0, gap_own: 60.0, ..Default::default() },
+            frame: None,
+        }
     }
 
     #[test]

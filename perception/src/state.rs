@@ -27,7 +27,8 @@ impl DrivingState {
 
     /// The state read straight from the simulator.
     pub fn from_ground_truth(gt: &GroundTruth) -> Self {
-        let [lane_offset, heading_error, speed, curvature_ahead, gap_own, gap_left, gap_right] = gt.to_array();
+        let [lane_offset, heading_error, speed, curvature_ahead, gap_own, gap_left, gap_right] =
+            gt.to_array();
         Self { lane_offset, heading_error, speed, curvature_ahead, gap_own, gap_left, gap_right }
     }
 

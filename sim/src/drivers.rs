@@ -70,7 +70,13 @@ mod tests {
     #[test]
     fn steers_back_toward_the_lane_centre() {
         let driver = KeepLane::new(10.0, 30.0, 4.4);
-        let gt = |lane_offset, heading_error| GroundTruth { lane_offset, heading_error, speed: 10.0, gap_own: 60.0, ..Default::default() };
+        let gt = |lane_offset, heading_error| GroundTruth {
+            lane_offset,
+            heading_error,
+            speed: 10.0,
+            gap_own: 60.0,
+            ..Default::default()
+        };
         assert!(driver.control(&gt(1.0, 0.0)).steer < 0.0, "left of centre → steer right");
         assert!(driver.control(&gt(-1.0, 0.0)).steer > 0.0);
         assert!(driver.control(&gt(0.0, 0.2)).steer < 0.0, "pointing left → steer right");

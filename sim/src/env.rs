@@ -92,12 +92,8 @@ impl Env {
     /// (as if `reset(Some(seed))` had been called).
     pub fn new(scenario: Arc<Scenario>, seed: u64) -> Self {
         let road = Arc::new(RoadGeometry::new(&scenario.road));
-        let controls = scenario
-            .actions
-            .set
-            .iter()
-            .map(|a| Control { steer: a.steer, throttle: a.throttle })
-            .collect();
+        let controls =
+            scenario.actions.set.iter().map(|a| Control { steer: a.steer, throttle: a.throttle }).collect();
         let mut seeder = ChaCha8Rng::seed_from_u64(seed);
         let episode_seed = seeder.next_u64();
         let world = World::new(&scenario, road.clone(), &mut ChaCha8Rng::seed_from_u64(episode_seed));
@@ -112,7 +108,8 @@ impl Env {
             self.seeder = ChaCha8Rng::seed_from_u64(seed);
         }
         let episode_seed = self.seeder.next_u64();
-        self.world = World::new(&self.scenario, self.road.clone(), &mut ChaCha8Rng::seed_from_u64(episode_seed));
+        self.world =
+            World::new(&self.scenario, self.road.clone(), &mut ChaCha8Rng::seed_from_u64(episode_seed));
         self.start_episode(episode_seed)
     }
 
@@ -222,8 +219,15 @@ impl Env {
         }
     }
 
-    fn info(&self, state: GroundTruth, ego: &EgoState, end: Option<EndReason>, reward_terms: RewardTerms) -> Info {
-        let laps = if self.road.closed() { (self.episode.progress / self.road.length()).max(0.0) as u32 } else { 0 };
+    fn info(
+        &self,
+        state: GroundTruth,
+        ego: &EgoState,
+        end: Option<EndReason>,
+        reward_terms: RewardTerms,
+    ) -> Info {
+        let laps =
+            if self.road.closed() { (self.episode.progress / self.road.length()).max(0.0) as u32 } else { 0 };
         Info {
             ground_truth: state,
             position: ego.position,

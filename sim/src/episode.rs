@@ -83,8 +83,7 @@ impl RewardTerms {
     /// Weighs a step's events with the scenario's reward weights.
     pub fn compute(weights: &Reward, events: &StepEvents) -> Self {
         let flag = |happened: bool, weight: f32| if happened { weight } else { 0.0 };
-        let speed_score =
-            (1.0 - (events.speed - weights.target_speed).abs() / weights.target_speed).max(0.0);
+        let speed_score = (1.0 - (events.speed - weights.target_speed).abs() / weights.target_speed).max(0.0);
         Self {
             progress: weights.progress * events.progress,
             lane_centre: weights.lane_centre * events.lane_deviation,
@@ -97,7 +96,13 @@ impl RewardTerms {
     }
 
     pub fn total(&self) -> f32 {
-        self.progress + self.lane_centre + self.speed + self.collision + self.off_road + self.step + self.success
+        self.progress
+            + self.lane_centre
+            + self.speed
+            + self.collision
+            + self.off_road
+            + self.step
+            + self.success
     }
 }
 
@@ -149,7 +154,15 @@ mod tests {
 
     #[test]
     fn total_adds_every_term() {
-        let t = RewardTerms { progress: 1.0, lane_centre: 2.0, speed: 3.0, collision: 4.0, off_road: 5.0, step: 6.0, success: 7.0 };
+        let t = RewardTerms {
+            progress: 1.0,
+            lane_centre: 2.0,
+            speed: 3.0,
+            collision: 4.0,
+            off_road: 5.0,
+            step: 6.0,
+            success: 7.0,
+        };
         assert_eq!(t.total(), 28.0);
     }
 

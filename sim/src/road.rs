@@ -68,7 +68,8 @@ impl Piece {
             piece.phi0 = (start.y - piece.centre.1).atan2(start.x - piece.centre.0);
         }
         piece.end = piece.pose_at(length);
-        let samples = if curvature == 0.0 { 1 } else { (length * curvature.abs() / 0.2).ceil().max(1.0) as usize };
+        let samples =
+            if curvature == 0.0 { 1 } else { (length * curvature.abs() / 0.2).ceil().max(1.0) as usize };
         let mut b = [f32::INFINITY, f32::INFINITY, f32::NEG_INFINITY, f32::NEG_INFINITY];
         for i in 0..=samples {
             let p = piece.pose_at(length * i as f32 / samples as f32);
@@ -82,11 +83,19 @@ impl Piece {
 
     fn pose_at(&self, t: f32) -> PlanePose {
         if self.curvature == 0.0 {
-            PlanePose { x: self.start.x + t * self.cos0, y: self.start.y + t * self.sin0, heading: self.start.heading }
+            PlanePose {
+                x: self.start.x + t * self.cos0,
+                y: self.start.y + t * self.sin0,
+                heading: self.start.heading,
+            }
         } else {
             let k = self.curvature;
             let h = self.start.heading + k * t;
-            PlanePose { x: self.start.x + (h.sin() - self.sin0) / k, y: self.start.y - (h.cos() - self.cos0) / k, heading: h }
+            PlanePose {
+                x: self.start.x + (h.sin() - self.sin0) / k,
+                y: self.start.y - (h.cos() - self.cos0) / k,
+                heading: h,
+            }
         }
     }
 

@@ -93,12 +93,25 @@ impl Traffic {
             physics.insert_collider(
                 ColliderBuilder::cuboid(0.5 * NPC_SIZE[0], 0.5 * NPC_SIZE[2], 0.5 * NPC_SIZE[1])
                     .translation(Vector::new(0.0, 0.5 * NPC_SIZE[2] + 0.2, 0.0))
-                    .collision_groups(InteractionGroups::new(groups::NPC, groups::EGO, InteractionTestMode::And))
+                    .collision_groups(InteractionGroups::new(
+                        groups::NPC,
+                        groups::EGO,
+                        InteractionTestMode::And,
+                    ))
                     .build(),
                 Some(body),
             );
             let decision_timer = rng.random_range(0.0..DECISION_INTERVAL);
-            npcs.push(Npc { body, s, d, lane, speed: desired_speed, desired_speed, active: true, decision_timer });
+            npcs.push(Npc {
+                body,
+                s,
+                d,
+                lane,
+                speed: desired_speed,
+                desired_speed,
+                active: true,
+                decision_timer,
+            });
         }
         Self { npcs, idm: config.idm.clone(), lanes, lane_changes: config.lane_changes }
     }
@@ -154,7 +167,14 @@ impl Traffic {
 
     /// MOBIL without politeness: move to a neighbouring lane when it gives a clearly higher
     /// acceleration and the car that would follow there keeps a safe deceleration.
-    fn choose_lane(&self, road: &RoadGeometry, users: &[RoadUser], me: RoadUser, lane: u32, desired: f32) -> u32 {
+    fn choose_lane(
+        &self,
+        road: &RoadGeometry,
+        users: &[RoadUser],
+        me: RoadUser,
+        lane: u32,
+        desired: f32,
+    ) -> u32 {
         let current = idm_accel(&self.idm, me.speed, desired, nearest_ahead(road, users, me, lane));
         let mut best = (lane, current + CHANGE_THRESHOLD);
         for candidate in [lane.wrapping_sub(1), lane + 1] {
@@ -164,7 +184,9 @@ impl Traffic {
             let gain = idm_accel(&self.idm, me.speed, desired, nearest_ahead(road, users, me, candidate));
             let safe = match nearest_behind(road, users, me, candidate) {
                 Some((gap, follower_speed)) => {
-                    gap > 2.0 && idm_accel(&self.idm, follower_speed, follower_speed, Some((gap, me.speed))) > -SAFE_BRAKING
+                    gap > 2.0
+                        && idm_accel(&self.idm, follower_speed, follower_speed, Some((gap, me.speed)))
+                            > -SAFE_BRAKING
                 }
                 None => true,
             };
@@ -197,7 +219,7 @@ fn nearest_ahead(road: &RoadGeometry, users: &[RoadUser], me: RoadUser, lane: u3
         .filter(|u| occupies(road, u.d, lane))
         .filter_map(|u| {
             let ds = road.delta_s(me.s, u.s);
-            (ds > 1e-3).then(|| (ds - 0.5 * (u.length + me.length), u.speed))
+            (ds > 1e-3).then_some((ds - 0.5 * (u.length + me.length), u.speed))
         })
         .min_by(|a, b| a.0.total_cmp(&b.0))
 }
@@ -209,7 +231,7 @@ fn nearest_behind(road: &RoadGeometry, users: &[RoadUser], me: RoadUser, lane: u
         .filter(|u| occupies(road, u.d, lane))
         .filter_map(|u| {
             let ds = road.delta_s(u.s, me.s);
-            (ds > 1e-3).then(|| (ds - 0.5 * (u.length + me.length), u.speed))
+            (ds > 1e-3).then_some((ds - 0.5 * (u.length + me.length), u.speed))
         })
         .min_by(|a, b| a.0.total_cmp(&b.0))
 }
@@ -221,7 +243,8 @@ pub fn idm_accel(idm: &Idm, v: f32, desired: f32, leader: Option<(f32, f32)>) ->
         Some((gap, leader_speed)) => {
             let dv = v - leader_speed;
             let wanted = idm.min_gap
-                + (v * idm.time_headway + v * dv / (2.0 * (idm.max_accel * idm.comfort_decel).sqrt())).max(0.0);
+                + (v * idm.time_headway + v * dv / (2.0 * (idm.max_accel * idm.comfort_decel).sqrt()))
+                    .max(0.0);
             (wanted / gap.max(0.1)).powi(2)
         }
         None => 0.0,

@@ -72,7 +72,8 @@ impl EgoVehicle {
         let m = vehicle.mass;
         // A solid box's inertia, about the body axes (x forward, y up, z right).
         let (l, h, w) = (vehicle.length, 2.0 * BODY_HALF_HEIGHT + 0.4, vehicle.width);
-        let inertia = Vector::new(m / 12.0 * (h * h + w * w), m / 12.0 * (l * l + w * w), m / 12.0 * (l * l + h * h));
+        let inertia =
+            Vector::new(m / 12.0 * (h * h + w * w), m / 12.0 * (l * l + w * w), m / 12.0 * (l * l + h * h));
         let body = RigidBodyBuilder::dynamic()
             .pose(Pose::from_parts(translation, rotation))
             .linvel(forward * speed)
@@ -158,8 +159,8 @@ impl EgoVehicle {
 
         // Air drag and rolling resistance, never more than stops the car this step.
         if speed > 1e-3 {
-            let resistance = ROLLING_RESISTANCE * self.mass * GRAVITY
-                + 0.5 * AIR_DENSITY * DRAG_AREA * speed * speed;
+            let resistance =
+                ROLLING_RESISTANCE * self.mass * GRAVITY + 0.5 * AIR_DENSITY * DRAG_AREA * speed * speed;
             let impulse = (resistance * dt).min(self.mass * speed);
             physics.bodies[self.body].apply_impulse(-velocity / speed * impulse, true);
         }

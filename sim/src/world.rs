@@ -76,7 +76,11 @@ impl World {
         physics.insert_collider(
             ColliderBuilder::cuboid(0.5 * (x1 - x0) + margin, 0.5, 0.5 * (y1 - y0) + margin)
                 .translation(Vector::from(centre))
-                .collision_groups(InteractionGroups::new(groups::GROUND, groups::EGO, InteractionTestMode::And))
+                .collision_groups(InteractionGroups::new(
+                    groups::GROUND,
+                    groups::EGO,
+                    InteractionTestMode::And,
+                ))
                 .build(),
             None,
         );
@@ -94,7 +98,11 @@ impl World {
                             Vector::from(plane_to_world(pose.x, pose.y, 0.5 * size[2])),
                             Rotation::from_rotation_y(pose.heading),
                         ))
-                        .collision_groups(InteractionGroups::new(groups::OBSTACLE, groups::EGO, InteractionTestMode::And))
+                        .collision_groups(InteractionGroups::new(
+                            groups::OBSTACLE,
+                            groups::EGO,
+                            InteractionTestMode::And,
+                        ))
                         .build(),
                     None,
                 );
@@ -111,7 +119,8 @@ impl World {
         let mut pose = road.pose(s, d);
         pose.heading = wrap_angle(pose.heading + jitter(rng, spawn.heading_jitter.to_radians()));
         let vehicle = &scenario.ego.vehicle;
-        let ego = EgoVehicle::spawn(&mut physics, vehicle, pose, scenario.ego.start_speed, scenario.road.friction);
+        let ego =
+            EgoVehicle::spawn(&mut physics, vehicle, pose, scenario.ego.start_speed, scenario.road.friction);
 
         let traffic = Traffic::spawn(&mut physics, &road, &scenario.traffic, s, rng);
         let ego_road = road.project(pose.x, pose.y);
@@ -231,7 +240,7 @@ impl World {
         let body = &mut self.physics.bodies[self.ego.body];
         let mut pose = *body.position();
         pose.translation.y += 1.5;
-        pose.rotation = pose.rotation * Rotation::from_rotation_x(angle);
+        pose.rotation *= Rotation::from_rotation_x(angle);
         body.set_position(pose, true);
     }
 }

@@ -13,14 +13,25 @@ use std::sync::Arc;
 fn fingerprint(obs: &Observation, reward: f32, terminated: bool, truncated: bool, info: &Info) -> Vec<u32> {
     let mut v: Vec<u32> = obs.state.to_array().iter().map(|x| x.to_bits()).collect();
     v.extend(info.position.iter().map(|x| x.to_bits()));
-    v.extend([info.yaw.to_bits(), info.progress.to_bits(), reward.to_bits(), terminated as u32, truncated as u32]);
+    v.extend([
+        info.yaw.to_bits(),
+        info.progress.to_bits(),
+        reward.to_bits(),
+        terminated as u32,
+        truncated as u32,
+    ]);
     v.push(info.end.map_or(99, |r| r as u32));
     v.push(info.episode_seed as u32);
     v
 }
 
 /// A single env driven by random actions drawn from `action_seed`, resetting with `reset(None)`.
-fn single_trace(scenario: &Arc<lepton_sim::scenario::Scenario>, seed: u64, action_seed: u64, steps: usize) -> Vec<Vec<u32>> {
+fn single_trace(
+    scenario: &Arc<lepton_sim::scenario::Scenario>,
+    seed: u64,
+    action_seed: u64,
+    steps: usize,
+) -> Vec<Vec<u32>> {
     let mut env = Env::new(scenario.clone(), seed);
     env.reset(Some(seed));
     let mut rng = ChaCha8Rng::seed_from_u64(action_seed);
@@ -36,7 +47,13 @@ fn single_trace(scenario: &Arc<lepton_sim::scenario::Scenario>, seed: u64, actio
 }
 
 /// Env i's trace inside a vector env of `n` envs; env i's actions come from `action_seed + i`.
-fn vector_traces(scenario: &Arc<lepton_sim::scenario::Scenario>, n: usize, base: u64, action_seed: u64, steps: usize) -> Vec<Vec<Vec<u32>>> {
+fn vector_traces(
+    scenario: &Arc<lepton_sim::scenario::Scenario>,
+    n: usize,
+    base: u64,
+    action_seed: u64,
+    steps: usize,
+) -> Vec<Vec<Vec<u32>>> {
     let mut envs = VecEnv::new(scenario.clone(), n, base);
     envs.reset(base);
     let mut rngs: Vec<_> = (0..n as u64).map(|i| ChaCha8Rng::seed_from_u64(action_seed + i)).collect();
@@ -47,7 +64,13 @@ fn vector_traces(scenario: &Arc<lepton_sim::scenario::Scenario>, n: usize, base:
         for i in 0..n {
             // The observation of the step itself: the final one when the episode ended.
             let obs = step.final_obs[i].as_ref().unwrap_or(&step.obs[i]);
-            traces[i].push(fingerprint(obs, step.rewards[i], step.terminated[i], step.truncated[i], &step.infos[i]));
+            traces[i].push(fingerprint(
+                obs,
+                step.rewards[i],
+                step.terminated[i],
+                step.truncated[i],
+                &step.infos[i],
+            ));
         }
     }
     traces

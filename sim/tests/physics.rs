@@ -9,7 +9,12 @@ use lepton_sim::road::PlanePose;
 use lepton_sim::{Control, EndReason, Env, Step};
 
 /// Runs `control` until the episode ends or `max_steps` pass; returns every step.
-fn drive(env: &mut Env, max_steps: usize, mut control: impl FnMut(&Step) -> Control, first: Step) -> Vec<Step> {
+fn drive(
+    env: &mut Env,
+    max_steps: usize,
+    mut control: impl FnMut(&Step) -> Control,
+    first: Step,
+) -> Vec<Step> {
     let mut steps = vec![first];
     while steps.len() < max_steps {
         let last = steps.last().unwrap();
@@ -130,7 +135,11 @@ fn driving_into_an_obstacle_ends_with_a_collision() {
     );
     let mut env = Env::new(scenario.clone(), 0);
     let first = env.reset(Some(0)).0;
-    assert!(first.state.gap_own < 30.0 && first.state.gap_own > 20.0, "box seen ahead: {}", first.state.gap_own);
+    assert!(
+        first.state.gap_own < 30.0 && first.state.gap_own > 20.0,
+        "box seen ahead: {}",
+        first.state.gap_own
+    );
     assert_eq!(first.state.gap_left, 60.0, "left lane is clear");
     assert_eq!(first.state.gap_right, 0.0, "there is no lane to the right");
     let mut last = None;
@@ -227,7 +236,12 @@ fn npcs_follow_their_lanes_at_their_speeds_without_crashing_into_each_other() {
         for n in &npcs {
             assert!(n.lane < lanes);
             assert!(n.speed >= 0.0 && n.speed <= scenario.traffic.speed.max + 0.5, "speed {}", n.speed);
-            assert!((n.d - road.lane_centre(n.lane)).abs() <= road.lane_width() + 0.1, "d {} lane {}", n.d, n.lane);
+            assert!(
+                (n.d - road.lane_centre(n.lane)).abs() <= road.lane_width() + 0.1,
+                "d {} lane {}",
+                n.d,
+                n.lane
+            );
         }
         for (i, a) in npcs.iter().enumerate() {
             for b in &npcs[i + 1..] {

@@ -14,10 +14,18 @@ use std::sync::Arc;
 fn mutate_number(text: &str, rng: &mut ChaCha8Rng) -> String {
     let bytes = text.as_bytes();
     let starts: Vec<usize> = (0..bytes.len())
-        .filter(|&i| bytes[i].is_ascii_digit() && (i == 0 || !(bytes[i - 1].is_ascii_alphanumeric() || bytes[i - 1] == b'.' || bytes[i - 1] == b'_')))
+        .filter(|&i| {
+            bytes[i].is_ascii_digit()
+                && (i == 0
+                    || !(bytes[i - 1].is_ascii_alphanumeric()
+                        || bytes[i - 1] == b'.'
+                        || bytes[i - 1] == b'_'))
+        })
         .collect();
     let start = starts[rng.random_range(0..starts.len())];
-    let end = (start..bytes.len()).find(|&i| !(bytes[i].is_ascii_digit() || bytes[i] == b'.')).unwrap_or(bytes.len());
+    let end = (start..bytes.len())
+        .find(|&i| !(bytes[i].is_ascii_digit() || bytes[i] == b'.'))
+        .unwrap_or(bytes.len());
     let integer = !text[start..end].contains('.');
     let replacement = match rng.random_range(0..8) {
         0 => "0".to_string(),
@@ -55,7 +63,10 @@ fn every_valid_mutation_of_the_shipped_scenarios_simulates_safely() {
                 let mut rng = ChaCha8Rng::seed_from_u64(trial);
                 for _ in 0..40 {
                     let step = env.step(rng.random_range(0..env.num_actions()));
-                    assert!(step.obs.state.to_array().iter().all(|x| x.is_finite()), "non-finite observation");
+                    assert!(
+                        step.obs.state.to_array().iter().all(|x| x.is_finite()),
+                        "non-finite observation"
+                    );
                     assert!(step.reward.is_finite(), "non-finite reward");
                     if step.terminated || step.truncated {
                         env.reset(None);

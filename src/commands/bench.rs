@@ -77,7 +77,8 @@ fn bench_sim(args: SimArgs) -> CliResult<ExitCode> {
         .collect();
     let mut episodes_ended = 0;
     let mut step_all = |envs: &mut VecEnv, observations: &mut Vec<lepton_sim::Observation>| {
-        let actions: Vec<usize> = policies.iter_mut().zip(observations.iter()).map(|(p, o)| p.act(o)).collect();
+        let actions: Vec<usize> =
+            policies.iter_mut().zip(observations.iter()).map(|(p, o)| p.act(o)).collect();
         let step = envs.step(&actions);
         *observations = step.obs;
         step.terminated.iter().zip(&step.truncated).filter(|(a, b)| **a || **b).count() as u64

@@ -138,7 +138,13 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_trace_row(w: &mut impl Write, step: u64, episode: usize, action: usize, s: &Step) -> std::io::Result<()> {
+fn write_trace_row(
+    w: &mut impl Write,
+    step: u64,
+    episode: usize,
+    action: usize,
+    s: &Step,
+) -> std::io::Result<()> {
     let [x, y, z] = s.info.position;
     let gt = &s.info.ground_truth;
     writeln!(

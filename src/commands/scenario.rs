@@ -1,15 +1,89 @@
 //! `lepton scenario check|new|show`.
 
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
+use crate::scenario_arg::load_scenario;
 use clap::Subcommand;
+use lepton_sim::scenario;
+use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Subcommand)]
 pub enum ScenarioCommand {
     /// Check scenario files: exit 0 when all are valid, 2 otherwise (one line per problem on stderr).
-    Check { files: Vec<std::path::PathBuf> },
+    Check {
+        /// The scenario files to check.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print a commented scenario template on stdout (or write it with --out).
+    New {
+        /// The scenario's name.
+        name: String,
+        /// Write the template to this file instead; an existing file is never overwritten.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+    },
+    /// Print a scenario with every default filled in.
+    Show {
+        /// A scenario file, or the name of a shipped scenario (lane_keep, obstacles, highway, tiny).
+        file: String,
+    },
 }
 
-pub fn run(_command: ScenarioCommand) -> CliResult<ExitCode> {
-    Ok(ExitCode::SUCCESS) // HELPER: replace
+pub fn run(command: ScenarioCommand) -> CliResult<ExitCode> {
+    match command {
+        ScenarioCommand::Check { files } => check(&files),
+        ScenarioCommand::New { name, out } => new(&name, out),
+        ScenarioCommand::Show { file } => {
+            let scenario = load_scenario(&file)?;
+            stdout(&format!("{}\n", scenario::to_ron(&scenario)))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// Prints `FILE: ok` on stdout for each valid file and every problem on stderr.
+fn check(files: &[PathBuf]) -> CliResult<ExitCode> {
+    let mut all_valid = true;
+    for file in files {
+        match scenario::load(file) {
+            Ok(_) => stdout(&format!("{}: ok\n", file.display()))?,
+            Err(error) => {
+                eprintln!("{error}");
+                all_valid = false;
+            }
+        }
+    }
+    Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::from(2) })
+}
+
+fn new(name: &str, out: Option<PathBuf>) -> CliResult<ExitCode> {
+    let text = scenario::template(name);
+    // The template is valid by construction; only the name can make it fail (e.g. an empty one).
+    scenario::parse_str(&text, "the template")
+        .map_err(|e| CliError(format!("cannot make a scenario named {name:?}: {e}")))?;
+    let Some(path) = out else {
+        stdout(&text)?;
+        return Ok(ExitCode::SUCCESS);
+    };
+    let mut file =
+        std::fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::AlreadyExists => {
+                CliError(format!("{}: already exists; not overwriting it", path.display()))
+            }
+            _ => CliError(format!("{}: {e}", path.display())),
+        })?;
+    file.write_all(text.as_bytes()).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    eprintln!("wrote {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `text` to stdout; a closed pipe (`lepton scenario show x | head`) is not an error.
+fn stdout(text: &str) -> CliResult {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
