@@ -61,10 +61,10 @@ fn vector_traces(
     for _ in 0..steps {
         let actions: Vec<usize> = rngs.iter_mut().map(|r| r.random_range(0..envs.num_actions())).collect();
         let step = envs.step(&actions);
-        for i in 0..n {
+        for (i, trace) in traces.iter_mut().enumerate() {
             // The observation of the step itself: the final one when the episode ended.
             let obs = step.final_obs[i].as_ref().unwrap_or(&step.obs[i]);
-            traces[i].push(fingerprint(
+            trace.push(fingerprint(
                 obs,
                 step.rewards[i],
                 step.terminated[i],
