@@ -107,9 +107,11 @@ fn bad_input_exits_2_with_a_message_naming_it() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains(&format!("{broken}:2:")), "{}", stderr(&out));
 
-    let out = lepton(&["rollout", "tiny", "--trace", "/nonexistent-dir/trace.csv"]);
+    // A folder cannot be made under a plain file.
+    let blocked = format!("{broken}/trace.csv");
+    let out = lepton(&["rollout", "tiny", "--trace", &blocked]);
     assert_eq!(out.status.code(), Some(2));
-    assert!(stderr(&out).contains("/nonexistent-dir/trace.csv"));
+    assert!(stderr(&out).contains(&broken), "{}", stderr(&out));
 
     let out = lepton(&["bench", "sim", "--scenario", "tiny", "--envs", "0"]);
     assert_eq!(out.status.code(), Some(2));

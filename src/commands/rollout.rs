@@ -76,6 +76,10 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     };
     let mut trace = match &args.trace {
         Some(path) => {
+            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| CliError(format!("{}: cannot create trace folder: {e}", dir.display())))?;
+            }
             let file = std::fs::File::create(path)
                 .map_err(|e| CliError(format!("{}: cannot create trace: {e}", path.display())))?;
             let mut w = BufWriter::new(file);

@@ -386,9 +386,9 @@ pub struct Reward {
     pub speed: f32,
     /// Speed the `speed` term rewards (m/s).
     pub target_speed: f32,
-    /// Once, on a collision with an obstacle or another car.
+    /// On a step in which the car touches an obstacle or another car (by default that ends the episode).
     pub collision: f32,
-    /// Once, on leaving the road (beyond the shoulder).
+    /// On a step that ends with the car's centre beyond the shoulder (by default that ends the episode).
     pub off_road: f32,
     /// Every step (a time cost; use a negative weight).
     pub step: f32,
