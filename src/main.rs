@@ -22,6 +22,8 @@ enum Command {
     Scenario(commands::scenario::ScenarioCommand),
     /// Drive one environment with a scripted or random policy; print a JSON summary.
     Rollout(commands::rollout::RolloutArgs),
+    /// Render what the agent sees (every env's camera tile) to a PNG.
+    Render(commands::render::RenderArgs),
     /// Measure throughput.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -39,6 +41,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Scenario(command) => commands::scenario::run(command),
         Command::Rollout(args) => commands::rollout::run(args),
+        Command::Render(args) => commands::render::run(args),
         Command::Bench(command) => commands::bench::run(command),
     };
     match result {

@@ -21,12 +21,23 @@ use serde::Serialize;
 use std::sync::Arc;
 
 /// A camera frame: `height × width × channels` bytes, row-major (channels 3 = RGB, 1 = grey).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Frame {
     pub width: u32,
     pub height: u32,
     pub channels: u8,
     pub data: Vec<u8>,
+}
+
+impl std::fmt::Debug for Frame {
+    /// A summary, not thousands of bytes: size, channels, and a checksum of the pixels.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let checksum = self
+            .data
+            .iter()
+            .fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3));
+        write!(f, "Frame({}×{}×{}, fnv {checksum:016x})", self.width, self.height, self.channels)
+    }
 }
 
 /// What the agent observes: the ground-truth state and, when a renderer is attached, the camera frame.
@@ -239,6 +250,11 @@ impl Env {
             end,
             reward_terms,
         }
+    }
+
+    /// The seed of the current episode (everything random in it was drawn from this).
+    pub fn episode_seed(&self) -> u64 {
+        self.episode.seed
     }
 
     /// Size of the discrete action set.

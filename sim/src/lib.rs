@@ -9,6 +9,7 @@ pub mod drivers;
 pub mod env;
 pub mod episode;
 pub mod ground_truth;
+pub mod render;
 pub mod road;
 pub mod scenario;
 pub mod traffic;

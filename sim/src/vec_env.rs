@@ -1,9 +1,12 @@
-//! N environments stepped in parallel (rayon), resetting finished ones automatically.
+//! N environments stepped in parallel (rayon), resetting finished ones automatically, optionally
+//! with camera frames from one batched renderer.
 //!
 //! Env i of a vector env with base seed S is exactly a single [`Env`] with seed S + i that is
-//! reset with `reset(None)` whenever an episode ends.
+//! reset with `reset(None)` whenever an episode ends. Rendering only reads the worlds, so it never
+//! changes a trajectory.
 
 use crate::env::{Env, Info, Observation};
+use crate::render::{RenderError, Renderer};
 use crate::scenario::Scenario;
 use rayon::prelude::*;
 use std::sync::Arc;
@@ -28,6 +31,7 @@ pub struct VecStep {
 /// A batch of environments of one scenario.
 pub struct VecEnv {
     envs: Vec<Env>,
+    renderer: Option<Renderer>,
 }
 
 impl VecEnv {
@@ -37,7 +41,51 @@ impl VecEnv {
             .into_par_iter()
             .map(|i| Env::new(scenario.clone(), base_seed.wrapping_add(i)))
             .collect();
-        Self { envs }
+        Self { envs, renderer: None }
+    }
+
+    /// `n` environments whose observations carry camera frames, as the scenario's camera says.
+    pub fn with_camera(scenario: Arc<Scenario>, n: usize, base_seed: u64) -> Result<Self, RenderError> {
+        let mut envs = Self::new(scenario.clone(), n, base_seed);
+        let road = envs.envs.first().map(|e| e.road().clone());
+        if let Some(road) = road {
+            envs.renderer = Some(Renderer::new(scenario, &road, n)?);
+        }
+        Ok(envs)
+    }
+
+    pub fn renderer_mut(&mut self) -> Option<&mut Renderer> {
+        self.renderer.as_mut()
+    }
+
+    /// The renderer, when the envs have cameras.
+    pub fn renderer(&self) -> Option<&Renderer> {
+        self.renderer.as_ref()
+    }
+
+    /// Renders every env as it stands now and returns the frames (empty without cameras).
+    pub fn render_frames(&mut self) -> Result<Vec<crate::env::Frame>, RenderError> {
+        let mut observations: Vec<Observation> =
+            self.envs.iter().map(|_| Observation { state: Default::default(), frame: None }).collect();
+        self.attach_frames(observations.iter_mut().enumerate())?;
+        Ok(observations.into_iter().filter_map(|o| o.frame).collect())
+    }
+
+    /// Renders the envs listed in `which` (all are drawn; only their frames are taken) and attaches
+    /// each one's frame to its observation in `observations`.
+    fn attach_frames<'a>(
+        &mut self,
+        which: impl Iterator<Item = (usize, &'a mut Observation)>,
+    ) -> Result<(), RenderError> {
+        let Some(renderer) = self.renderer.as_mut() else { return Ok(()) };
+        for (i, env) in self.envs.iter().enumerate() {
+            renderer.sync(i, env.world(), env.episode_seed());
+        }
+        renderer.render()?;
+        for (i, obs) in which {
+            obs.frame = Some(renderer.frame(i));
+        }
+        Ok(())
     }
 
     pub fn len(&self) -> usize {
@@ -53,51 +101,91 @@ impl VecEnv {
     }
 
     /// Restarts every env's seed stream at `base_seed + i` and returns the first observations.
+    ///
+    /// # Panics
+    /// If the envs have cameras and rendering fails; [`VecEnv::try_reset`] returns the error.
     pub fn reset(&mut self, base_seed: u64) -> Vec<(Observation, Info)> {
-        self.envs
+        self.try_reset(base_seed).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`VecEnv::reset`], returning rendering errors.
+    pub fn try_reset(&mut self, base_seed: u64) -> Result<Vec<(Observation, Info)>, RenderError> {
+        let mut first: Vec<(Observation, Info)> = self
+            .envs
             .par_iter_mut()
             .enumerate()
             .map(|(i, env)| env.reset(Some(base_seed.wrapping_add(i as u64))))
-            .collect()
+            .collect();
+        self.attach_frames(first.iter_mut().map(|(obs, _)| obs).enumerate())?;
+        Ok(first)
     }
 
     /// Steps env i with `actions[i]`, all in parallel, auto-resetting finished episodes.
+    ///
+    /// # Panics
+    /// If the envs have cameras and rendering fails; [`VecEnv::try_step`] returns the error.
     pub fn step(&mut self, actions: &[usize]) -> VecStep {
+        self.try_step(actions).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// [`VecEnv::step`], returning rendering errors.
+    ///
+    /// With cameras, every env is drawn after its physics step; envs whose episodes ended are then
+    /// reset and drawn again, so both their final and their first observation carry a frame.
+    pub fn try_step(&mut self, actions: &[usize]) -> Result<VecStep, RenderError> {
         assert_eq!(actions.len(), self.envs.len(), "one action per environment");
-        let results: Vec<_> = self
+        let mut steps: Vec<_> =
+            self.envs.par_iter_mut().zip(actions.par_iter()).map(|(env, &action)| env.step(action)).collect();
+        self.attach_frames(steps.iter_mut().map(|s| &mut s.obs).enumerate())?;
+
+        let ended: Vec<usize> =
+            (0..steps.len()).filter(|&i| steps[i].terminated || steps[i].truncated).collect();
+        let mut first_obs: Vec<Option<Observation>> = self
             .envs
             .par_iter_mut()
-            .zip(actions.par_iter())
-            .map(|(env, &action)| {
-                let step = env.step(action);
-                if step.terminated || step.truncated {
-                    let (obs, _) = env.reset(None);
-                    (obs, step.reward, step.terminated, step.truncated, step.info, Some(step.obs))
-                } else {
-                    (step.obs, step.reward, false, false, step.info, None)
-                }
-            })
+            .enumerate()
+            .map(|(i, env)| (steps[i].terminated || steps[i].truncated).then(|| env.reset(None).0))
             .collect();
-        let mut out = VecStep {
-            obs: Vec::with_capacity(results.len()),
-            rewards: Vec::with_capacity(results.len()),
-            terminated: Vec::with_capacity(results.len()),
-            truncated: Vec::with_capacity(results.len()),
-            infos: Vec::with_capacity(results.len()),
-            final_obs: Vec::with_capacity(results.len()),
-        };
-        for (obs, reward, terminated, truncated, info, final_obs) in results {
-            out.obs.push(obs);
-            out.rewards.push(reward);
-            out.terminated.push(terminated);
-            out.truncated.push(truncated);
-            out.infos.push(info);
-            out.final_obs.push(final_obs);
+        if !ended.is_empty() {
+            self.attach_frames(
+                first_obs.iter_mut().enumerate().filter_map(|(i, o)| o.as_mut().map(|o| (i, o))),
+            )?;
         }
-        out
+
+        let n = steps.len();
+        let mut out = VecStep {
+            obs: Vec::with_capacity(n),
+            rewards: Vec::with_capacity(n),
+            terminated: Vec::with_capacity(n),
+            truncated: Vec::with_capacity(n),
+            infos: Vec::with_capacity(n),
+            final_obs: Vec::with_capacity(n),
+        };
+        for (step, first) in steps.into_iter().zip(first_obs) {
+            out.rewards.push(step.reward);
+            out.terminated.push(step.terminated);
+            out.truncated.push(step.truncated);
+            out.infos.push(step.info);
+            match first {
+                Some(first) => {
+                    out.obs.push(first);
+                    out.final_obs.push(Some(step.obs));
+                }
+                None => {
+                    out.obs.push(step.obs);
+                    out.final_obs.push(None);
+                }
+            }
+        }
+        Ok(out)
     }
 
     pub fn envs(&self) -> &[Env] {
         &self.envs
+    }
+
+    /// Mutable access to env `i`, for tests and tools that place cars by hand.
+    pub fn env_mut(&mut self, i: usize) -> &mut Env {
+        &mut self.envs[i]
     }
 }

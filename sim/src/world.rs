@@ -197,12 +197,12 @@ impl World {
         &self.traffic
     }
 
-    /// World poses (position, rotation xyzw) of the active NPC cars, for rendering.
-    pub fn npc_poses(&self) -> impl Iterator<Item = ([f32; 3], [f32; 4])> + '_ {
-        self.traffic.npcs.iter().filter(|n| n.active).map(|n| {
-            let body = &self.physics.bodies[n.body];
-            (body.translation().to_array(), body.rotation().to_array())
-        })
+    /// World pose (position of its ground centre, rotation xyzw) of NPC `index`; `None` once it
+    /// has left an open road.
+    pub fn npc_pose(&self, index: usize) -> Option<([f32; 3], [f32; 4])> {
+        let npc = self.traffic.npcs.get(index).filter(|n| n.active)?;
+        let body = &self.physics.bodies[npc.body];
+        Some((body.translation().to_array(), body.rotation().to_array()))
     }
 
     /// Ego body length (m).

@@ -14,6 +14,50 @@ use std::time::Instant;
 pub enum BenchCommand {
     /// Environment steps per second without rendering (a vector env stepped in parallel).
     Sim(SimArgs),
+    /// Camera frames per second, and environment steps per second with frames.
+    Render(RenderBenchArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RenderBenchArgs {
+    /// Scenario file or shipped scenario name.
+    #[arg(long, default_value = "lane_keep")]
+    pub scenario: String,
+    /// Number of environments (camera tiles).
+    #[arg(long, default_value_t = 16)]
+    pub envs: usize,
+    /// Frame width (default: the scenario's camera).
+    #[arg(long)]
+    pub width: Option<u32>,
+    /// Frame height (default: the scenario's camera).
+    #[arg(long)]
+    pub height: Option<u32>,
+    /// Grey frames instead of the scenario's format.
+    #[arg(long)]
+    pub grey: bool,
+    /// Rendered frames (and then env steps) per environment, after a warm-up of 5.
+    #[arg(long, default_value_t = 100)]
+    pub steps: u64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Serialize)]
+struct RenderBench {
+    scenario: String,
+    adapter: String,
+    envs: usize,
+    width: u32,
+    height: u32,
+    format: &'static str,
+    steps_per_env: u64,
+    /// Frames rendered and read back per second, without physics.
+    camera_frames_per_second: f64,
+    /// Env steps per second with a frame in every observation (physics, rendering, readback).
+    env_steps_per_second: f64,
 }
 
 #[derive(clap::Args)]
@@ -55,6 +99,7 @@ struct SimBench {
 pub fn run(command: BenchCommand) -> CliResult<ExitCode> {
     match command {
         BenchCommand::Sim(args) => bench_sim(args),
+        BenchCommand::Render(args) => bench_render(args),
     }
 }
 
@@ -118,6 +163,75 @@ fn bench_sim(args: SimArgs) -> CliResult<ExitCode> {
             result.physics_steps_per_second,
             result.action_repeat,
             result.episodes_ended
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_render(args: RenderBenchArgs) -> CliResult<ExitCode> {
+    if args.envs == 0 || args.steps == 0 {
+        return Err(CliError("--envs and --steps must be at least 1".into()));
+    }
+    let mut scenario = load_scenario(&args.scenario)?;
+    for (name, value) in [("--width", args.width), ("--height", args.height)] {
+        if value.is_some_and(|v| !(8..=1024).contains(&v)) {
+            return Err(CliError(format!("{name} must be from 8 to 1024")));
+        }
+    }
+    scenario.camera.width = args.width.unwrap_or(scenario.camera.width);
+    scenario.camera.height = args.height.unwrap_or(scenario.camera.height);
+    if args.grey {
+        scenario.camera.format = lepton_sim::scenario::FrameFormat::Grey;
+    }
+    let scenario = Arc::new(scenario);
+    let render_error = |e: lepton_sim::render::RenderError| CliError(e.to_string());
+    let adapter = lepton_sim::render::probe_adapter().map_err(render_error)?;
+    let mut envs = VecEnv::with_camera(scenario.clone(), args.envs, args.seed).map_err(render_error)?;
+    let mut observations: Vec<_> =
+        envs.try_reset(args.seed).map_err(render_error)?.into_iter().map(|(o, _)| o).collect();
+
+    for _ in 0..5 {
+        envs.render_frames().map_err(render_error)?;
+    }
+    let started = Instant::now();
+    for _ in 0..args.steps {
+        envs.render_frames().map_err(render_error)?;
+    }
+    let render_seconds = started.elapsed().as_secs_f64();
+
+    let mut policies: Vec<KeepLanePolicy> =
+        (0..args.envs).map(|_| KeepLanePolicy::new(&scenario, scenario.reward.target_speed)).collect();
+    let started = Instant::now();
+    for _ in 0..args.steps {
+        let actions: Vec<usize> = policies.iter_mut().zip(&observations).map(|(p, o)| p.act(o)).collect();
+        observations = envs.try_step(&actions).map_err(render_error)?.obs;
+    }
+    let step_seconds = started.elapsed().as_secs_f64();
+    let total = (args.envs as u64 * args.steps) as f64;
+    let result = RenderBench {
+        scenario: scenario.name.clone(),
+        adapter,
+        envs: args.envs,
+        width: scenario.camera.width,
+        height: scenario.camera.height,
+        format: if scenario.camera.format == lepton_sim::scenario::FrameFormat::Rgb { "rgb" } else { "grey" },
+        steps_per_env: args.steps,
+        camera_frames_per_second: total / render_seconds,
+        env_steps_per_second: total / step_seconds,
+    };
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&result).expect("serialises"));
+    } else {
+        println!(
+            "{}: {} envs, {}×{} {} on {}: {:.0} camera frames/s, {:.0} env steps/s with frames",
+            result.scenario,
+            result.envs,
+            result.width,
+            result.height,
+            result.format,
+            result.adapter,
+            result.camera_frames_per_second,
+            result.env_steps_per_second
         );
     }
     Ok(ExitCode::SUCCESS)

@@ -1,0 +1,10 @@
+//! Camera frames: scene building from a scenario, the episode's randomised look, and the batched
+//! headless renderer that draws every environment's camera into one tiled target.
+
+pub mod look;
+pub mod meshes;
+mod readback;
+mod renderer;
+
+pub use look::EpisodeLook;
+pub use renderer::{RenderError, Renderer, luma, probe_adapter};

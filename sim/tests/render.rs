@@ -1,0 +1,155 @@
+//! Camera frames: not blank, seeded, synchronous (frame t shows the world after step t), the road
+//! where it should be, both formats, and independent of how many envs share the renderer.
+//!
+//! Needs a Vulkan adapter: a GPU or Mesa's lavapipe (`mesa-vulkan-drivers`).
+
+mod common;
+
+use common::{from_text, shipped};
+use lepton_sim::road::PlanePose;
+use lepton_sim::{Frame, VecEnv};
+use std::sync::{Arc, Mutex};
+
+/// Bevy apps are heavy: the tests in this file take turns.
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+fn lock() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn camera_envs(scenario: &Arc<lepton_sim::scenario::Scenario>, n: usize, seed: u64) -> (VecEnv, Vec<Frame>) {
+    let mut envs = VecEnv::with_camera(scenario.clone(), n, seed).expect("an adapter (GPU or lavapipe)");
+    let frames = envs.reset(seed).into_iter().map(|(o, _)| o.frame.expect("a frame")).collect();
+    (envs, frames)
+}
+
+fn pixel(frame: &Frame, x: u32, y: u32) -> [u8; 3] {
+    let i = ((y * frame.width + x) * frame.channels as u32) as usize;
+    if frame.channels == 3 {
+        [frame.data[i], frame.data[i + 1], frame.data[i + 2]]
+    } else {
+        [frame.data[i]; 3]
+    }
+}
+
+fn distinct_values(frame: &Frame) -> usize {
+    let mut seen = std::collections::HashSet::new();
+    for px in frame.data.chunks(frame.channels as usize) {
+        seen.insert(px.to_vec());
+    }
+    seen.len()
+}
+
+#[test]
+fn the_first_frame_is_a_real_picture_of_the_road() {
+    let _turn = lock();
+    let scenario = shipped("lane_keep");
+    let (_, frames) = camera_envs(&scenario, 2, 3);
+    for frame in &frames {
+        assert_eq!((frame.width, frame.height, frame.channels), (84, 84, 3));
+        assert_eq!(frame.data.len(), 84 * 84 * 3);
+        assert!(distinct_values(frame) >= 4, "a blank or uniform frame: {} colours", distinct_values(frame));
+        // Sky at the top, road at the bottom: they differ.
+        assert_ne!(pixel(frame, 42, 2), pixel(frame, 42, 81));
+    }
+}
+
+#[test]
+fn different_seeds_give_different_frames_and_the_same_seed_the_same() {
+    let _turn = lock();
+    let scenario = shipped("lane_keep"); // randomised look and spawn jitter
+    let (_, a) = camera_envs(&scenario, 3, 10);
+    let (_, b) = camera_envs(&scenario, 3, 10);
+    assert_eq!(a, b, "same seed, same frames");
+    assert_ne!(a[0], a[1]);
+    assert_ne!(a[1], a[2]);
+}
+
+#[test]
+fn the_frame_of_step_t_shows_the_world_after_step_t() {
+    let _turn = lock();
+    let scenario = shipped("obstacles");
+    let (mut envs, first) = camera_envs(&scenario, 1, 0);
+    let mut previous = first[0].clone();
+    for t in 0..5 {
+        let step = envs.step(&[0]); // accelerate straight ahead
+        let frame = step.obs[0].frame.clone().expect("a frame");
+        // Rendering the world as it stands now, after the step, gives the same picture...
+        let again = envs.render_frames().unwrap().remove(0);
+        assert_eq!(frame, again, "step {t}: the observation's frame is not of the world after the step");
+        // ...and the car moved, so it is not the previous step's picture.
+        assert_ne!(frame, previous, "step {t}: the frame did not change");
+        previous = frame;
+    }
+}
+
+#[test]
+fn a_car_in_its_lane_sees_road_below_and_a_car_on_the_grass_does_not() {
+    let _turn = lock();
+    let scenario = from_text(
+        r#"Scenario(road: (segments: [Straight(length: 400.0)], lanes: 2, shoulder: 1.0), ego: (spawn: (s: 50.0, lane: 0)))"#,
+    );
+    let (mut envs, frames) = camera_envs(&scenario, 2, 0);
+    let bottom_centre = |f: &Frame| pixel(f, f.width / 2, f.height - 2);
+    let road = bottom_centre(&frames[0]);
+    assert!(road[1] < road[0] + 12 && road[1] < road[2] + 12, "road is grey, not green: {road:?}");
+
+    let grass_d = -(envs.envs()[1].road().drivable_half_width() + 15.0);
+    let pose = envs.envs()[1].road().pose(50.0, grass_d);
+    envs.env_mut(1).world_mut().teleport_ego(PlanePose { heading: pose.heading, ..pose }, 0.0);
+    let frames = envs.render_frames().unwrap();
+    let grass = bottom_centre(&frames[1]);
+    assert!(grass[1] > grass[0] + 20 && grass[1] > grass[2] + 20, "grass is green: {grass:?}");
+    assert_eq!(bottom_centre(&frames[0]), road, "env 0 did not move");
+}
+
+#[test]
+fn grey_frames_are_the_luma_of_the_rgb_frames() {
+    let _turn = lock();
+    let rgb = shipped("tiny");
+    let mut grey = (*rgb).clone();
+    let mut rgb_scenario = (*rgb).clone();
+    rgb_scenario.camera.format = lepton_sim::scenario::FrameFormat::Rgb;
+    grey.camera.format = lepton_sim::scenario::FrameFormat::Grey;
+    let (_, colour) = camera_envs(&Arc::new(rgb_scenario), 1, 5);
+    let (_, luma) = camera_envs(&Arc::new(grey), 1, 5);
+    let (c, g) = (&colour[0], &luma[0]);
+    assert_eq!((c.channels, g.channels), (3, 1));
+    assert_eq!((g.width, g.height), (32, 32));
+    assert_eq!(g.data.len(), 32 * 32);
+    for (i, px) in c.data.chunks_exact(3).enumerate() {
+        assert_eq!(g.data[i], lepton_sim::render::luma(px[0], px[1], px[2]));
+    }
+}
+
+#[test]
+fn env_i_gives_the_same_frames_alone_and_among_eight() {
+    let _turn = lock();
+    let scenario = shipped("highway");
+    let (mut eight, frames8) = camera_envs(&scenario, 8, 20);
+    let (mut one, frames1) = camera_envs(&scenario, 1, 23);
+    assert_eq!(frames8[3], frames1[0]);
+    for _ in 0..3 {
+        let a = eight.step(&[0; 8]).obs[3].frame.clone();
+        let b = one.step(&[0]).obs[0].frame.clone();
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn rendering_never_changes_the_physics() {
+    let _turn = lock();
+    let scenario = shipped("highway");
+    let mut with = VecEnv::with_camera(scenario.clone(), 2, 4).unwrap();
+    let mut without = VecEnv::new(scenario, 2, 4);
+    with.reset(4);
+    without.reset(4);
+    for _ in 0..20 {
+        let a = with.step(&[0, 3]);
+        let b = without.step(&[0, 3]);
+        for i in 0..2 {
+            assert_eq!(a.infos[i].position, b.infos[i].position);
+            assert_eq!(a.rewards[i].to_bits(), b.rewards[i].to_bits());
+        }
+    }
+}

@@ -1,0 +1,100 @@
+//! `lepton render`: what the agent sees, for scenario authors. Drives every env with the keep-lane
+//! baseline for a few steps, then saves all camera tiles in one PNG, scaled up nearest-neighbour.
+
+use crate::error::{CliError, CliResult};
+use crate::scenario_arg::load_scenario;
+use lepton_agents::{KeepLanePolicy, Policy};
+use lepton_sim::{Frame, VecEnv};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(clap::Args)]
+pub struct RenderArgs {
+    /// Scenario file or shipped scenario name.
+    pub scenario: String,
+    /// Where to write the PNG.
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// Number of environments (tiles).
+    #[arg(long, default_value_t = 4)]
+    pub envs: usize,
+    /// Base seed (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Policy steps to drive before taking the picture.
+    #[arg(long, default_value_t = 0)]
+    pub steps: u64,
+}
+
+pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
+    if args.envs == 0 {
+        return Err(CliError("--envs must be at least 1".into()));
+    }
+    let scenario = Arc::new(load_scenario(&args.scenario)?);
+    let seed = args.seed.unwrap_or(scenario.seed);
+    let mut envs =
+        VecEnv::with_camera(scenario.clone(), args.envs, seed).map_err(|e| CliError(e.to_string()))?;
+    let mut obs: Vec<_> =
+        envs.try_reset(seed).map_err(|e| CliError(e.to_string()))?.into_iter().map(|(o, _)| o).collect();
+    let mut policies: Vec<_> =
+        (0..args.envs).map(|_| KeepLanePolicy::new(&scenario, scenario.reward.target_speed)).collect();
+    for _ in 0..args.steps {
+        let actions: Vec<usize> = policies.iter_mut().zip(&obs).map(|(p, o)| p.act(o)).collect();
+        obs = envs.try_step(&actions).map_err(|e| CliError(e.to_string()))?.obs;
+    }
+    let frames: Vec<&Frame> =
+        obs.iter().map(|o| o.frame.as_ref().expect("envs with cameras give frames")).collect();
+    let sheet = contact_sheet(&frames);
+    if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| CliError(format!("{}: {e}", dir.display())))?;
+    }
+    sheet
+        .save(&args.output)
+        .map_err(|e| CliError(format!("{}: cannot write PNG: {e}", args.output.display())))?;
+    eprintln!(
+        "{}: {} tiles of {}×{} ({}), shown ×{}",
+        args.output.display(),
+        frames.len(),
+        frames[0].width,
+        frames[0].height,
+        if frames[0].channels == 3 { "RGB" } else { "grey" },
+        scale_for(frames[0])
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Scale-up factor so a tile is at least 256 pixels tall.
+fn scale_for(frame: &Frame) -> u32 {
+    (256 / frame.height.max(1)).max(1)
+}
+
+/// All frames on a grid, each scaled up nearest-neighbour, with 2-pixel dark gutters.
+pub fn contact_sheet(frames: &[&Frame]) -> image::RgbImage {
+    let (w, h) = (frames[0].width, frames[0].height);
+    let scale = scale_for(frames[0]);
+    let columns = (frames.len() as f64).sqrt().ceil() as u32;
+    let rows = (frames.len() as u32).div_ceil(columns);
+    let gutter = 2;
+    let (tile_w, tile_h) = (w * scale + gutter, h * scale + gutter);
+    let mut sheet = image::RgbImage::from_pixel(
+        columns * tile_w + gutter,
+        rows * tile_h + gutter,
+        image::Rgb([20, 20, 20]),
+    );
+    for (i, frame) in frames.iter().enumerate() {
+        let (x0, y0) = (gutter + (i as u32 % columns) * tile_w, gutter + (i as u32 / columns) * tile_h);
+        for y in 0..h * scale {
+            for x in 0..w * scale {
+                let p = ((y / scale) * w + x / scale) as usize;
+                let rgb = if frame.channels == 3 {
+                    [frame.data[3 * p], frame.data[3 * p + 1], frame.data[3 * p + 2]]
+                } else {
+                    [frame.data[p]; 3]
+                };
+                sheet.put_pixel(x0 + x, y0 + y, image::Rgb(rgb));
+            }
+        }
+    }
+    sheet
+}
