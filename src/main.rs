@@ -33,7 +33,10 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+                // bevy and wgpu warn about software rendering and shutdown order; that is noise here.
+                .unwrap_or_else(|_| {
+                    tracing_subscriber::EnvFilter::new("warn,bevy_render=error,bevy_ecs=error,wgpu=error")
+                }),
         )
         .with_writer(std::io::stderr)
         .init();

@@ -166,3 +166,57 @@ fn bench_sim_reports_env_steps_per_second_as_json() {
     let physics = result["physics_steps_per_second"].as_f64().unwrap();
     assert!(rate > 0.0 && (physics / rate - 4.0).abs() < 1e-6);
 }
+
+#[test]
+fn render_writes_a_png_of_every_tile() {
+    let dir = scratch("render");
+    let png = dir.join("agent.png");
+    let out = lepton(&["render", "tiny", "-o", png.to_str().unwrap(), "--envs", "3", "--steps", "2"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let image = image::open(&png).expect("a PNG").to_rgb8();
+    // tiny's 32×32 frames scaled ×8 on a 2×2 grid with 2-pixel gutters.
+    assert_eq!(image.dimensions(), (2 * (32 * 8 + 2) + 2, 2 * (32 * 8 + 2) + 2));
+    let first_tile: std::collections::HashSet<_> =
+        (2..258).flat_map(|y| (2..258).map(move |x| (x, y))).map(|(x, y)| image.get_pixel(x, y).0).collect();
+    assert!(first_tile.len() > 3, "the tile shows a scene, not a flat colour");
+}
+
+#[test]
+fn rendering_without_an_adapter_exits_2_and_says_how_to_get_one() {
+    let dir = scratch("noadapter");
+    let png = dir.join("x.png");
+    let out = Command::new(env!("CARGO_BIN_EXE_lepton"))
+        .args(["render", "tiny", "-o", png.to_str().unwrap()])
+        .env("WGPU_BACKEND", "vulkan")
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("mesa-vulkan-drivers"), "{}", stderr(&out));
+    assert!(!png.exists());
+}
+
+#[test]
+fn bench_render_reports_frames_per_second_as_json() {
+    let out = lepton(&[
+        "bench",
+        "render",
+        "--scenario",
+        "tiny",
+        "--envs",
+        "2",
+        "--steps",
+        "3",
+        "--width",
+        "16",
+        "--height",
+        "16",
+        "--grey",
+        "--json",
+    ]);
+    let result = json(&out);
+    assert_eq!((result["width"].as_u64(), result["format"].as_str()), (Some(16), Some("grey")));
+    assert!(result["camera_frames_per_second"].as_f64().unwrap() > 0.0);
+    assert!(result["env_steps_per_second"].as_f64().unwrap() > 0.0);
+}
