@@ -5,6 +5,7 @@ pub mod look;
 pub mod meshes;
 mod readback;
 mod renderer;
+pub mod scene;
 
 pub use look::EpisodeLook;
 pub use renderer::{RenderError, Renderer, luma, probe_adapter};

@@ -6,14 +6,11 @@
 //! post-processing), and the app is stepped by hand without pipelined rendering, so the frame
 //! returned after a step shows the world after that step.
 
-use super::look::EpisodeLook;
-use super::meshes;
 use super::readback::{ReadbackPlugin, TargetReadback};
+use super::scene::{EnvScene, SceneMeshes, mounted_camera};
 use crate::env::Frame;
-use crate::road::{RoadGeometry, plane_to_world};
-use crate::scenario::{FrameFormat, ObstacleKind, Scenario};
-use crate::traffic::NPC_SIZE;
-use crate::vehicle::RIDE_HEIGHT;
+use crate::road::RoadGeometry;
+use crate::scenario::{FrameFormat, Scenario};
 use crate::world::World as SimWorld;
 use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{ImageRenderTarget, RenderTarget, Viewport};
@@ -53,20 +50,9 @@ impl fmt::Display for RenderError {
 
 impl std::error::Error for RenderError {}
 
-/// Near and far planes of the training cameras (m), and the half size of the sky box around them.
+/// Near and far planes of the training cameras (m).
 const NEAR: f32 = 0.1;
 const FAR: f32 = 2000.0;
-const SKY_HALF_SIZE: f32 = 600.0;
-/// NPC body colours, cycled.
-const NPC_COLOURS: [[f32; 3]; 6] = [
-    [0.7, 0.1, 0.1],
-    [0.1, 0.25, 0.7],
-    [0.85, 0.85, 0.85],
-    [0.1, 0.1, 0.1],
-    [0.2, 0.55, 0.25],
-    [0.8, 0.6, 0.1],
-];
-const EGO_COLOUR: [f32; 3] = [0.95, 0.8, 0.05];
 
 /// Checks that wgpu can find an adapter before bevy is asked to (bevy panics without one).
 pub fn probe_adapter() -> Result<String, RenderError> {
@@ -91,48 +77,17 @@ fn pollster_block_on<F: std::future::Future>(future: F) -> F::Output {
     bevy::tasks::block_on(future)
 }
 
-/// Per-environment materials: the episode's look lives here.
-struct EnvMaterials {
-    ground: Handle<StandardMaterial>,
-    road: Handle<StandardMaterial>,
-    shoulder: Handle<StandardMaterial>,
-    marking: Handle<StandardMaterial>,
-    sky: Handle<StandardMaterial>,
-    /// Objects carry their colours in vertex colours; this is the light falling on them.
-    objects: Handle<StandardMaterial>,
-}
-
-/// The entities of one environment's scene.
-struct EnvScene {
-    camera: Entity,
-    ego: Entity,
-    sky: Entity,
-    npcs: Vec<Entity>,
-    materials: EnvMaterials,
-    /// The episode whose look is applied.
-    look_seed: Option<u64>,
-}
-
 /// Renders the camera frames of N environments of one scenario.
 pub struct Renderer {
     app: App,
     scenes: Vec<EnvScene>,
+    cameras: Vec<Entity>,
     tile: [u32; 2],
     columns: u32,
     target_size: [u32; 2],
     format: FrameFormat,
     scenario: Arc<Scenario>,
     pixels: Arc<Mutex<super::readback::Pixels>>,
-}
-
-fn unlit(colour: [f32; 3]) -> StandardMaterial {
-    StandardMaterial {
-        base_color: Color::linear_rgb(colour[0], colour[1], colour[2]),
-        unlit: true,
-        cull_mode: None,
-        double_sided: true,
-        ..default()
-    }
 }
 
 impl Renderer {
@@ -178,9 +133,18 @@ impl Renderer {
         let pixels = readback.pixels.clone();
         app.sub_app_mut(bevy::render::RenderApp).insert_resource(readback);
 
-        let scenes = build_scenes(app.world_mut(), &scenario, road, envs, &target, tile, columns);
-        let mut renderer =
-            Self { app, scenes, tile, columns, target_size, format: camera.format, scenario, pixels };
+        let (scenes, cameras) = build_scenes(app.world_mut(), &scenario, road, envs, &target, tile, columns);
+        let mut renderer = Self {
+            app,
+            scenes,
+            cameras,
+            tile,
+            columns,
+            target_size,
+            format: camera.format,
+            scenario,
+            pixels,
+        };
         renderer.warm_up()?;
         Ok(renderer)
     }
@@ -239,64 +203,14 @@ impl Renderer {
     /// Moves environment `env`'s cars and camera to where `world` has them, and applies the look
     /// of episode `episode_seed` if it is not applied yet.
     pub fn sync(&mut self, env: usize, world: &SimWorld, episode_seed: u64) {
-        if self.scenes[env].look_seed != Some(episode_seed) {
-            self.apply_look(env, episode_seed);
-        }
-        let ego = world.ego_state();
-        let rotation = Quat::from_array(ego.rotation);
-        let com = Vec3::from_array(ego.position);
-        let ground_origin = com + rotation * Vec3::new(0.0, -RIDE_HEIGHT, 0.0);
-        let mount = &self.scenario.camera.mount;
-        let camera_position = ground_origin + rotation * Vec3::new(mount.forward, mount.up, -mount.left);
-        // Bevy cameras look along −Z; the car faces +X.
-        let camera_rotation = rotation
-            * Quat::from_rotation_y(-std::f32::consts::FRAC_PI_2)
-            * Quat::from_rotation_x(self.scenario.camera.pitch.to_radians());
-
-        let scene = &self.scenes[env];
-        let (camera, ego_entity, sky) = (scene.camera, scene.ego, scene.sky);
-        let npcs = scene.npcs.clone();
-        let w = self.app.world_mut();
-        *w.get_mut::<Transform>(ego_entity).expect("ego entity") =
-            Transform { translation: ground_origin, rotation, ..default() };
-        *w.get_mut::<Transform>(camera).expect("camera entity") =
-            Transform { translation: camera_position, rotation: camera_rotation, ..default() };
-        w.get_mut::<Transform>(sky).expect("sky entity").translation =
-            Vec3::new(camera_position.x, 0.0, camera_position.z);
-        for (i, entity) in npcs.into_iter().enumerate() {
-            let pose = world.npc_pose(i);
-            let mut entity = w.entity_mut(entity);
-            match pose {
-                Some((position, rotation)) => {
-                    *entity.get_mut::<Visibility>().expect("npc visibility") = Visibility::Inherited;
-                    *entity.get_mut::<Transform>().expect("npc transform") = Transform {
-                        translation: Vec3::from_array(position),
-                        rotation: Quat::from_array(rotation),
-                        ..default()
-                    };
-                }
-                None => *entity.get_mut::<Visibility>().expect("npc visibility") = Visibility::Hidden,
-            }
-        }
-    }
-
-    fn apply_look(&mut self, env: usize, episode_seed: u64) {
-        let look = EpisodeLook::draw(&self.scenario.look, episode_seed);
         let scene = &mut self.scenes[env];
-        scene.look_seed = Some(episode_seed);
-        let mut materials = self.app.world_mut().resource_mut::<Assets<StandardMaterial>>();
-        let light = look.light_from_above();
-        let mut set = |handle: &Handle<StandardMaterial>, colour: [f32; 3]| {
-            if let Some(mut m) = materials.get_mut(handle) {
-                m.base_color = Color::linear_rgb(colour[0], colour[1], colour[2]);
-            }
-        };
-        set(&scene.materials.ground, look.lit(look.ground));
-        set(&scene.materials.road, look.lit(look.road));
-        set(&scene.materials.shoulder, look.lit(look.shoulder));
-        set(&scene.materials.marking, look.lit(look.marking));
-        set(&scene.materials.sky, look.sky.map(|c| (c * look.brightness.sqrt()).clamp(0.0, 1.0)));
-        set(&scene.materials.objects, [light.min(1.0); 3]);
+        let bevy_world = self.app.world_mut();
+        scene.apply_look(bevy_world, &self.scenario, episode_seed);
+        // The camera rides on the car: place the car, then the camera, then the sky around it.
+        let ego = scene.sync(bevy_world, world);
+        let camera = mounted_camera(&ego, &self.scenario.camera);
+        scene.move_sky(bevy_world, camera.translation);
+        *bevy_world.get_mut::<Transform>(self.cameras[env]).expect("camera entity") = camera;
     }
 
     /// Renders every environment's camera and reads all tiles back.
@@ -345,19 +259,8 @@ pub fn luma(r: u8, g: u8, b: u8) -> u8 {
     ((299 * r as u32 + 587 * g as u32 + 114 * b as u32 + 500) / 1000) as u8
 }
 
-/// Meshes every environment shares.
-struct SharedMeshes {
-    ground: Handle<Mesh>,
-    road: Handle<Mesh>,
-    shoulders: Option<Handle<Mesh>>,
-    markings: Option<Handle<Mesh>>,
-    sky: Handle<Mesh>,
-    ego: Handle<Mesh>,
-    npcs: Vec<Handle<Mesh>>,
-    /// One per obstacle, in the world's order.
-    obstacles: Vec<Handle<Mesh>>,
-}
-
+/// Spawns every environment's scene on its own render layer, and its camera drawing into its
+/// tile of the shared target.
 fn build_scenes(
     world: &mut World,
     scenario: &Scenario,
@@ -366,90 +269,14 @@ fn build_scenes(
     target: &Handle<Image>,
     tile: [u32; 2],
     columns: u32,
-) -> Vec<EnvScene> {
-    let meshes = {
-        let mut meshes = world.resource_mut::<Assets<Mesh>>();
-        let [x0, y0, x1, y1] = road.bounds();
-        let centre = [0.5 * (x0 + x1), 0.5 * (y0 + y1)];
-        let half = 0.5 * (x1 - x0).max(y1 - y0) + 1.5 * SKY_HALF_SIZE;
-        let vehicle = &scenario.ego.vehicle;
-        SharedMeshes {
-            ground: meshes.add(meshes::ground(centre, half)),
-            road: meshes.add(meshes::road_surface(road)),
-            shoulders: meshes::shoulders(road).map(|m| meshes.add(m)),
-            markings: meshes::markings(road, scenario.road.markings).map(|m| meshes.add(m)),
-            sky: meshes.add(meshes::sky_box(SKY_HALF_SIZE)),
-            ego: meshes.add(meshes::car([vehicle.length, vehicle.width, 1.45], EGO_COLOUR)),
-            npcs: NPC_COLOURS.iter().map(|&c| meshes.add(meshes::car(NPC_SIZE, c))).collect(),
-            obstacles: scenario
-                .obstacles
-                .iter()
-                .map(|o| {
-                    let size = o.size.unwrap_or_else(|| o.kind.default_size());
-                    meshes.add(match o.kind {
-                        ObstacleKind::Cone => meshes::cone(size),
-                        ObstacleKind::Box => meshes::crate_box(size),
-                        ObstacleKind::Barrier => meshes::barrier(size),
-                    })
-                })
-                .collect(),
-        }
-    };
-    // Obstacles stand where the world puts them; their placement does not depend on the seed.
-    let placed: Vec<(Vec3, Quat)> = scenario
-        .obstacles
-        .iter()
-        .map(|o| {
-            let d = o.lane.map_or(0.0, |lane| road.lane_centre(lane)) + o.offset;
-            let pose = road.pose(o.s, d);
-            (Vec3::from_array(plane_to_world(pose.x, pose.y, 0.0)), Quat::from_rotation_y(pose.heading))
-        })
-        .collect();
+) -> (Vec<EnvScene>, Vec<Entity>) {
+    let meshes = SceneMeshes::new(&mut world.resource_mut::<Assets<Mesh>>(), scenario, road);
     let fov = scenario.camera.fov.to_radians();
-
     (0..envs)
         .map(|i| {
             let layer = RenderLayers::layer(i + 1);
-            let materials = {
-                let mut assets = world.resource_mut::<Assets<StandardMaterial>>();
-                let look = EpisodeLook::draw(&scenario.look, 0);
-                EnvMaterials {
-                    ground: assets.add(unlit(look.lit(look.ground))),
-                    road: assets.add(unlit(look.lit(look.road))),
-                    shoulder: assets.add(unlit(look.lit(look.shoulder))),
-                    marking: assets.add(unlit(look.lit(look.marking))),
-                    sky: assets.add(unlit(look.sky)),
-                    objects: assets.add(unlit([1.0; 3])),
-                }
-            };
-            let flat = |mesh: &Handle<Mesh>, material: &Handle<StandardMaterial>| {
-                (Mesh3d(mesh.clone()), MeshMaterial3d(material.clone()), Transform::default(), layer.clone())
-            };
-            world.spawn(flat(&meshes.ground, &materials.ground));
-            world.spawn(flat(&meshes.road, &materials.road));
-            if let Some(m) = &meshes.shoulders {
-                world.spawn(flat(m, &materials.shoulder));
-            }
-            if let Some(m) = &meshes.markings {
-                world.spawn(flat(m, &materials.marking));
-            }
-            let sky = world.spawn(flat(&meshes.sky, &materials.sky)).id();
-            for (mesh, (position, rotation)) in meshes.obstacles.iter().zip(&placed) {
-                world.spawn((
-                    Mesh3d(mesh.clone()),
-                    MeshMaterial3d(materials.objects.clone()),
-                    Transform { translation: *position, rotation: *rotation, ..default() },
-                    layer.clone(),
-                ));
-            }
-            // The ego car is hidden from its own camera, which sits inside its cabin.
-            let ego = world.spawn((flat(&meshes.ego, &materials.objects), Visibility::Hidden)).id();
-            let npcs = (0..scenario.traffic.count as usize)
-                .map(|k| {
-                    let mesh = &meshes.npcs[k % meshes.npcs.len()];
-                    world.spawn((flat(mesh, &materials.objects), Visibility::Hidden)).id()
-                })
-                .collect();
+            // The camera sits inside the ego car's cabin: the car is hidden from it.
+            let scene = EnvScene::spawn(world, &meshes, scenario, layer.clone(), false);
             let (column, row) = (i as u32 % columns, i as u32 / columns);
             let camera = world
                 .spawn((
@@ -475,10 +302,10 @@ fn build_scenes(
                     Tonemapping::None,
                     DebandDither::Disabled,
                     Transform::default(),
-                    layer.clone(),
+                    layer,
                 ))
                 .id();
-            EnvScene { camera, ego, sky, npcs, materials, look_seed: None }
+            (scene, camera)
         })
-        .collect()
+        .unzip()
 }
