@@ -267,6 +267,12 @@ impl RoadGeometry {
         }
     }
 
+    /// Arc lengths where pieces begin, plus the road's length: between two neighbours the
+    /// curvature is constant.
+    pub fn breakpoints(&self) -> Vec<f32> {
+        self.pieces.iter().map(|p| p.s0).chain(std::iter::once(self.length)).collect()
+    }
+
     /// Signed curvature (1/m, positive turning left) of the centre line at `s`.
     pub fn curvature(&self, s: f32) -> f32 {
         self.piece_at(self.wrap_s(s)).curvature

@@ -61,15 +61,24 @@ impl MeshBuilder {
     }
 }
 
-/// Arc-length samples along the road: every 2 m, and every 2° on curves.
+/// Arc-length samples along the road from `from` to `to`: the ends of every straight piece, and
+/// every 3° along arcs. Few vertices matter: a CPU rasteriser shades every one for every camera.
 fn road_samples(road: &RoadGeometry, from: f32, to: f32) -> Vec<f32> {
     let mut samples = vec![from];
-    let mut s = from;
-    while s < to {
-        let curvature = road.curvature(s).abs();
-        let step = if curvature > 0.0 { (2f32.to_radians() / curvature).min(2.0) } else { 2.0 };
-        s = (s + step).min(to);
-        samples.push(s);
+    for pair in road.breakpoints().windows(2) {
+        let (start, end) = (pair[0].max(from), pair[1].min(to));
+        if end <= start {
+            continue;
+        }
+        let curvature = road.curvature(0.5 * (start + end)).abs();
+        let steps = if curvature > 0.0 {
+            ((end - start) * curvature / 3f32.to_radians()).ceil().max(1.0)
+        } else {
+            1.0
+        };
+        for i in 1..=steps as usize {
+            samples.push(start + (end - start) * i as f32 / steps);
+        }
     }
     samples
 }

@@ -1,6 +1,7 @@
 //! Camera frames: scene building from a scenario, the episode's randomised look, and the batched
 //! headless renderer that draws every environment's camera into one tiled target.
 
+pub mod flat_material;
 pub mod look;
 pub mod meshes;
 mod readback;

@@ -6,6 +6,7 @@
 //! post-processing), and the app is stepped by hand without pipelined rendering, so the frame
 //! returned after a step shows the world after that step.
 
+use super::flat_material::FlatMaterialPlugin;
 use super::readback::{ReadbackPlugin, TargetReadback};
 use super::scene::{EnvScene, SceneMeshes, mounted_camera};
 use crate::env::Frame;
@@ -15,12 +16,13 @@ use crate::world::World as SimWorld;
 use bevy::camera::visibility::RenderLayers;
 use bevy::camera::{ImageRenderTarget, RenderTarget, Viewport};
 use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
+use bevy::light::cluster::ClusterConfig;
 use bevy::pbr::PbrPlugin;
 use bevy::prelude::*;
 use bevy::render::render_resource::{TextureFormat, TextureUsages};
 use bevy::render::renderer::RenderDevice;
 use bevy::render::settings::{RenderCreation, WgpuSettings};
-use bevy::render::view::Msaa;
+use bevy::render::view::{Msaa, NoIndirectDrawing};
 use bevy::render::{RenderPlugin, settings::Backends};
 use bevy::window::ExitCondition;
 use std::fmt;
@@ -121,7 +123,7 @@ impl Renderer {
                 // instance-buffer builder is off on an adapter that could run it, so it stays on.)
                 .set(PbrPlugin { prepass_enabled: false, ..default() }),
         )
-        .add_plugins(ReadbackPlugin);
+        .add_plugins((ReadbackPlugin, FlatMaterialPlugin));
         app.finish();
         app.cleanup();
         let device = app.world().resource::<RenderDevice>().clone();
@@ -274,7 +276,7 @@ fn build_scenes(
     let fov = scenario.camera.fov.to_radians();
     (0..envs)
         .map(|i| {
-            let layer = RenderLayers::layer(i + 1);
+            let layer = RenderLayers::from_layers(&[i + 1]);
             // The camera sits inside the ego car's cabin: the car is hidden from it.
             let scene = EnvScene::spawn(world, &meshes, scenario, layer.clone(), false);
             let (column, row) = (i as u32 % columns, i as u32 / columns);
@@ -301,6 +303,10 @@ fn build_scenes(
                     Msaa::Off,
                     Tonemapping::None,
                     DebandDither::Disabled,
+                    // On a CPU rasteriser the compute passes of GPU culling cost more than they save,
+                    // and unlit scenes need one light cluster (bevy 0.19 fails with none).
+                    NoIndirectDrawing,
+                    ClusterConfig::Single,
                     Transform::default(),
                     layer,
                 ))

@@ -1,6 +1,7 @@
 //! Scene building, shared by the training renderer and the viewer: one environment's road,
 //! obstacles and cars as bevy entities on a render layer, its look, and its poses each step.
 
+use super::flat_material::FlatMaterial;
 use super::look::EpisodeLook;
 use super::meshes;
 use crate::road::{RoadGeometry, plane_to_world};
@@ -78,24 +79,18 @@ impl SceneMeshes {
 
 /// Per-environment materials: the episode's look lives here.
 struct EnvMaterials {
-    ground: Handle<StandardMaterial>,
-    road: Handle<StandardMaterial>,
-    shoulder: Handle<StandardMaterial>,
-    marking: Handle<StandardMaterial>,
-    sky: Handle<StandardMaterial>,
+    ground: Handle<FlatMaterial>,
+    road: Handle<FlatMaterial>,
+    shoulder: Handle<FlatMaterial>,
+    marking: Handle<FlatMaterial>,
+    sky: Handle<FlatMaterial>,
     /// Objects carry their colours in vertex colours; this is the light falling on them.
-    objects: Handle<StandardMaterial>,
+    objects: Handle<FlatMaterial>,
 }
 
-/// An unlit material: the light is baked into the colour.
-fn unlit(colour: [f32; 3]) -> StandardMaterial {
-    StandardMaterial {
-        base_color: Color::linear_rgb(colour[0], colour[1], colour[2]),
-        unlit: true,
-        cull_mode: None,
-        double_sided: true,
-        ..default()
-    }
+/// A material of one colour: the light is baked into it.
+fn unlit(colour: [f32; 3]) -> FlatMaterial {
+    FlatMaterial::new(colour)
 }
 
 /// The entities of one environment's scene.
@@ -119,7 +114,7 @@ impl EnvScene {
         show_ego: bool,
     ) -> Self {
         let materials = {
-            let mut assets = world.resource_mut::<Assets<StandardMaterial>>();
+            let mut assets = world.resource_mut::<Assets<FlatMaterial>>();
             let look = EpisodeLook::draw(&scenario.look, 0);
             EnvMaterials {
                 ground: assets.add(unlit(look.lit(look.ground))),
@@ -130,7 +125,7 @@ impl EnvScene {
                 objects: assets.add(unlit([1.0; 3])),
             }
         };
-        let entity = |mesh: &Handle<Mesh>, material: &Handle<StandardMaterial>, transform: Transform| {
+        let entity = |mesh: &Handle<Mesh>, material: &Handle<FlatMaterial>, transform: Transform| {
             (Mesh3d(mesh.clone()), MeshMaterial3d(material.clone()), transform, layer.clone())
         };
         world.spawn(entity(&meshes.ground, &materials.ground, Transform::default()));
@@ -164,10 +159,10 @@ impl EnvScene {
         }
         self.look_seed = Some(episode_seed);
         let look = EpisodeLook::draw(&scenario.look, episode_seed);
-        let mut materials = world.resource_mut::<Assets<StandardMaterial>>();
-        let mut set = |handle: &Handle<StandardMaterial>, colour: [f32; 3]| {
+        let mut materials = world.resource_mut::<Assets<FlatMaterial>>();
+        let mut set = |handle: &Handle<FlatMaterial>, colour: [f32; 3]| {
             if let Some(mut m) = materials.get_mut(handle) {
-                m.base_color = Color::linear_rgb(colour[0], colour[1], colour[2]);
+                m.colour = LinearRgba::rgb(colour[0], colour[1], colour[2]);
             }
         };
         set(&self.materials.ground, look.lit(look.ground));
