@@ -1,6 +1,7 @@
-//! `FlatMaterial`: a uniform colour times the mesh's vertex colours, with no lighting, textures,
-//! back-face culling, shadows or prepass. The light of the scene is baked into the colours.
-//! StandardMaterial's fragment shader costs ~10× more per pixel on a CPU rasteriser.
+//! `FlatMaterial`: a palette of colours, one chosen per vertex (see `meshes::Palette`), times the
+//! mesh's vertex colours, with no lighting, textures, back-face culling, shadows or prepass. The
+//! light of the scene is baked into the colours. StandardMaterial's fragment shader costs ~10×
+//! more per pixel on a CPU rasteriser.
 
 use bevy::mesh::MeshVertexBufferLayoutRef;
 use bevy::pbr::{MaterialPipeline, MaterialPipelineKey};
@@ -11,16 +12,24 @@ use bevy::shader::ShaderRef;
 /// Path of the embedded shader (see [`FlatMaterialPlugin`]).
 const SHADER: &str = "embedded://lepton_sim/render/flat.wgsl";
 
+/// Number of palette entries.
+pub const PALETTE_SIZE: usize = 8;
+
 #[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]
 pub struct FlatMaterial {
-    /// Linear RGB(A) the vertex colours are multiplied by.
+    /// Linear RGBA colours the vertices choose from; multiplied by the vertex colours.
     #[uniform(0)]
-    pub colour: LinearRgba,
+    pub palette: [Vec4; PALETTE_SIZE],
 }
 
 impl FlatMaterial {
-    pub fn new(colour: [f32; 3]) -> Self {
-        Self { colour: LinearRgba::rgb(colour[0], colour[1], colour[2]) }
+    /// A palette with `colours` at the start (linear RGB) and white after.
+    pub fn new(colours: &[[f32; 3]]) -> Self {
+        let mut palette = [Vec4::ONE; PALETTE_SIZE];
+        for (entry, c) in palette.iter_mut().zip(colours) {
+            *entry = Vec4::new(c[0], c[1], c[2], 1.0);
+        }
+        Self { palette }
     }
 }
 

@@ -1,61 +1,103 @@
-//! Meshes of the driving scene, built from the road geometry and a few boxes. Objects carry their
-//! colours and per-face shading in vertex colours, so one mesh serves every environment; the
-//! per-environment light is the material's colour.
+//! Meshes of the driving scene. Everything that never moves (ground, sky, road, shoulders,
+//! markings, obstacles) is one mesh, drawn with one draw call per camera; cars are one mesh each.
+//!
+//! Each vertex names a palette entry in its first texture coordinate (see [`Palette`]) and carries
+//! a vertex colour: white on flat surfaces, the object's colour and per-face shading on objects.
+//! An environment's material holds the palette, so one mesh serves every environment and its
+//! randomised look costs nothing per vertex.
 
 use crate::road::{RoadGeometry, plane_to_world};
-use crate::scenario::Markings;
+use crate::scenario::{Markings, ObstacleKind, Scenario};
 use bevy::asset::RenderAssetUsages;
+use bevy::math::{Quat, Vec3};
 use bevy::mesh::{Indices, Mesh, PrimitiveTopology};
+
+/// Palette entries a vertex can name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Palette {
+    Ground = 0,
+    Road = 1,
+    Shoulder = 2,
+    Marking = 3,
+    Sky = 4,
+    /// Objects: the light falling on them; their colours are in the vertex colours.
+    Object = 5,
+}
 
 /// Heights of the flat layers above the ground (m): far enough apart to never fight for depth.
 pub const SHOULDER_HEIGHT: f32 = 0.02;
 pub const ROAD_HEIGHT: f32 = 0.03;
 pub const MARKING_HEIGHT: f32 = 0.045;
+/// How far the grass and the sky walls reach beyond the road (m).
+pub const HORIZON: f32 = 2000.0;
 
 /// Width of painted lines (m), and the dash pattern between lanes (m).
 const LINE_WIDTH: f32 = 0.15;
 const DASH_LENGTH: f32 = 3.0;
 const DASH_GAP: f32 = 6.0;
 
-/// Accumulates triangles with optional vertex colours.
-#[derive(Default)]
+/// Accumulates triangles with a palette entry and a colour per vertex.
 struct MeshBuilder {
     positions: Vec<[f32; 3]>,
     normals: Vec<[f32; 3]>,
+    palette: Vec<[f32; 2]>,
     colours: Vec<[f32; 4]>,
     indices: Vec<u32>,
+    /// Applied to objects added by [`MeshBuilder::cuboid`].
+    rotation: Quat,
+    translation: Vec3,
 }
 
 impl MeshBuilder {
-    fn quad(&mut self, corners: [[f32; 3]; 4], normal: [f32; 3], colour: [f32; 3]) {
+    fn new() -> Self {
+        Self {
+            positions: Vec::new(),
+            normals: Vec::new(),
+            palette: Vec::new(),
+            colours: Vec::new(),
+            indices: Vec::new(),
+            rotation: Quat::IDENTITY,
+            translation: Vec3::ZERO,
+        }
+    }
+
+    fn quad(&mut self, corners: [[f32; 3]; 4], normal: [f32; 3], entry: Palette, colour: [f32; 3]) {
         let base = self.positions.len() as u32;
         self.positions.extend(corners);
         self.normals.extend([normal; 4]);
+        self.palette.extend([[entry as u32 as f32, 0.0]; 4]);
         self.colours.extend([[colour[0], colour[1], colour[2], 1.0]; 4]);
         self.indices.extend([base, base + 1, base + 2, base, base + 2, base + 3]);
     }
 
-    /// An axis-aligned box from `min` to `max` (x forward, y up, z right), each face shaded as if
-    /// lit from above and slightly from the front-left.
+    /// A box from `min` to `max` in the current object frame (x forward, y up, z right), each face
+    /// shaded as if lit from above and slightly from the front-left.
     fn cuboid(&mut self, min: [f32; 3], max: [f32; 3], colour: [f32; 3]) {
         let [x0, y0, z0] = min;
         let [x1, y1, z1] = max;
+        let (r, t) = (self.rotation, self.translation);
+        let place = |p: [f32; 3]| (r * Vec3::from_array(p) + t).to_array();
+        let turn = |n: [f32; 3]| (r * Vec3::from_array(n)).to_array();
         let shade = |f: f32| colour.map(|c| c * f);
-        self.quad([[x0, y1, z0], [x0, y1, z1], [x1, y1, z1], [x1, y1, z0]], [0.0, 1.0, 0.0], shade(1.0));
-        self.quad([[x0, y0, z0], [x1, y0, z0], [x1, y0, z1], [x0, y0, z1]], [0.0, -1.0, 0.0], shade(0.35));
-        self.quad([[x1, y0, z0], [x1, y1, z0], [x1, y1, z1], [x1, y0, z1]], [1.0, 0.0, 0.0], shade(0.7));
-        self.quad([[x0, y0, z0], [x0, y0, z1], [x0, y1, z1], [x0, y1, z0]], [-1.0, 0.0, 0.0], shade(0.55));
-        self.quad([[x0, y0, z0], [x0, y1, z0], [x1, y1, z0], [x1, y0, z0]], [0.0, 0.0, -1.0], shade(0.8));
-        self.quad([[x0, y0, z1], [x1, y0, z1], [x1, y1, z1], [x0, y1, z1]], [0.0, 0.0, 1.0], shade(0.62));
+        let faces: [([[f32; 3]; 4], [f32; 3], f32); 6] = [
+            ([[x0, y1, z0], [x0, y1, z1], [x1, y1, z1], [x1, y1, z0]], [0.0, 1.0, 0.0], 1.0),
+            ([[x0, y0, z0], [x1, y0, z0], [x1, y0, z1], [x0, y0, z1]], [0.0, -1.0, 0.0], 0.35),
+            ([[x1, y0, z0], [x1, y1, z0], [x1, y1, z1], [x1, y0, z1]], [1.0, 0.0, 0.0], 0.7),
+            ([[x0, y0, z0], [x0, y0, z1], [x0, y1, z1], [x0, y1, z0]], [-1.0, 0.0, 0.0], 0.55),
+            ([[x0, y0, z0], [x0, y1, z0], [x1, y1, z0], [x1, y0, z0]], [0.0, 0.0, -1.0], 0.8),
+            ([[x0, y0, z1], [x1, y0, z1], [x1, y1, z1], [x0, y1, z1]], [0.0, 0.0, 1.0], 0.62),
+        ];
+        for (corners, normal, light) in faces {
+            self.quad(corners.map(place), turn(normal), Palette::Object, shade(light));
+        }
     }
 
-    fn build(self, with_colours: bool) -> Mesh {
+    fn build(self) -> Mesh {
         let mut mesh = Mesh::new(PrimitiveTopology::TriangleList, RenderAssetUsages::RENDER_WORLD)
             .with_inserted_attribute(Mesh::ATTRIBUTE_POSITION, self.positions)
-            .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, self.normals);
-        if with_colours {
-            mesh.insert_attribute(Mesh::ATTRIBUTE_COLOR, self.colours);
-        }
+            .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, self.normals)
+            .with_inserted_attribute(Mesh::ATTRIBUTE_UV_0, self.palette)
+            .with_inserted_attribute(Mesh::ATTRIBUTE_COLOR, self.colours);
         mesh.insert_indices(Indices::U32(self.indices));
         mesh
     }
@@ -84,83 +126,111 @@ fn road_samples(road: &RoadGeometry, from: f32, to: f32) -> Vec<f32> {
 }
 
 /// A flat band of the road between lateral offsets `d0 < d1`, from `s0` to `s1`, at `height`.
-fn band(builder: &mut MeshBuilder, road: &RoadGeometry, s0: f32, s1: f32, d0: f32, d1: f32, height: f32) {
+#[allow(clippy::too_many_arguments)]
+fn band(
+    b: &mut MeshBuilder,
+    road: &RoadGeometry,
+    s0: f32,
+    s1: f32,
+    d0: f32,
+    d1: f32,
+    height: f32,
+    entry: Palette,
+) {
     let samples = road_samples(road, s0, s1);
     for pair in samples.windows(2) {
-        let [a, b] = [pair[0], pair[1]];
+        let [a, c] = [pair[0], pair[1]];
         let p = |s: f32, d: f32| {
             let pose = road.pose(s, d);
             plane_to_world(pose.x, pose.y, height)
         };
-        // Counter-clockwise seen from above: right edge forward, then left edge back.
-        builder.quad([p(a, d0), p(b, d0), p(b, d1), p(a, d1)], [0.0, 1.0, 0.0], [1.0; 3]);
+        b.quad([p(a, d0), p(c, d0), p(c, d1), p(a, d1)], [0.0, 1.0, 0.0], entry, [1.0; 3]);
     }
 }
 
-/// The lanes' surface.
-pub fn road_surface(road: &RoadGeometry) -> Mesh {
-    let mut b = MeshBuilder::default();
-    let hw = road.half_width();
-    band(&mut b, road, 0.0, road.length(), -hw, hw, ROAD_HEIGHT);
-    b.build(false)
-}
-
-/// The shoulders on both sides (None when the road has none).
-pub fn shoulders(road: &RoadGeometry) -> Option<Mesh> {
-    if road.shoulder() <= 0.0 {
-        return None;
+/// Lanes, shoulders and markings.
+fn road_layers(b: &mut MeshBuilder, road: &RoadGeometry, style: Markings) {
+    let (hw, outer, length) = (road.half_width(), road.drivable_half_width(), road.length());
+    band(b, road, 0.0, length, -hw, hw, ROAD_HEIGHT, Palette::Road);
+    if road.shoulder() > 0.0 {
+        band(b, road, 0.0, length, -outer, -hw, SHOULDER_HEIGHT, Palette::Shoulder);
+        band(b, road, 0.0, length, hw, outer, SHOULDER_HEIGHT, Palette::Shoulder);
     }
-    let mut b = MeshBuilder::default();
-    let (hw, outer) = (road.half_width(), road.drivable_half_width());
-    band(&mut b, road, 0.0, road.length(), -outer, -hw, SHOULDER_HEIGHT);
-    band(&mut b, road, 0.0, road.length(), hw, outer, SHOULDER_HEIGHT);
-    Some(b.build(false))
-}
-
-/// Lane markings: solid edge lines and dashed lines between lanes (or as `style` says).
-pub fn markings(road: &RoadGeometry, style: Markings) -> Option<Mesh> {
     if style == Markings::None {
-        return None;
+        return;
     }
-    let mut b = MeshBuilder::default();
-    let hw = road.half_width();
     let half_line = 0.5 * LINE_WIDTH;
     for edge in [-hw + half_line, hw - half_line] {
-        band(&mut b, road, 0.0, road.length(), edge - half_line, edge + half_line, MARKING_HEIGHT);
+        band(b, road, 0.0, length, edge - half_line, edge + half_line, MARKING_HEIGHT, Palette::Marking);
     }
     for k in 1..road.lanes() {
         let d = -hw + k as f32 * road.lane_width();
-        if style == Markings::Solid {
-            band(&mut b, road, 0.0, road.length(), d - half_line, d + half_line, MARKING_HEIGHT);
-            continue;
-        }
+        let (dash, gap) = if style == Markings::Solid { (length, 0.0) } else { (DASH_LENGTH, DASH_GAP) };
         let mut s = 0.0;
-        while s < road.length() {
-            let end = (s + DASH_LENGTH).min(road.length());
-            band(&mut b, road, s, end, d - half_line, d + half_line, MARKING_HEIGHT);
-            s += DASH_LENGTH + DASH_GAP;
+        while s < length {
+            let end = (s + dash).min(length);
+            band(b, road, s, end, d - half_line, d + half_line, MARKING_HEIGHT, Palette::Marking);
+            s += dash + gap;
         }
     }
-    Some(b.build(false))
 }
 
-/// The ground: one square `half_size` metres from `centre` each way, on the plane.
-pub fn ground(centre: [f32; 2], half_size: f32) -> Mesh {
-    let mut b = MeshBuilder::default();
-    let [x, y] = centre;
-    let p = |dx: f32, dy: f32| plane_to_world(x + dx, y + dy, 0.0);
-    let h = half_size;
-    b.quad([p(-h, -h), p(h, -h), p(h, h), p(-h, h)], [0.0, 1.0, 0.0], [1.0; 3]);
-    b.build(false)
+/// Grass to the horizon and an inward-looking sky box around the whole road.
+fn ground_and_sky(b: &mut MeshBuilder, road: &RoadGeometry) {
+    let [x0, y0, x1, y1] = road.bounds();
+    let (cx, cy) = (0.5 * (x0 + x1), 0.5 * (y0 + y1));
+    let h = 0.5 * (x1 - x0).max(y1 - y0) + HORIZON;
+    let p = |dx: f32, dy: f32, up: f32| plane_to_world(cx + dx, cy + dy, up);
+    b.quad(
+        [p(-h, -h, 0.0), p(h, -h, 0.0), p(h, h, 0.0), p(-h, h, 0.0)],
+        [0.0, 1.0, 0.0],
+        Palette::Ground,
+        [1.0; 3],
+    );
+    let top = h;
+    let corners = [(-h, -h), (h, -h), (h, h), (-h, h)];
+    for i in 0..4 {
+        let (ax, ay) = corners[i];
+        let (bx, by) = corners[(i + 1) % 4];
+        b.quad(
+            [p(ax, ay, -1.0), p(bx, by, -1.0), p(bx, by, top), p(ax, ay, top)],
+            [0.0; 3],
+            Palette::Sky,
+            [1.0; 3],
+        );
+    }
+    b.quad(
+        [p(-h, -h, top), p(h, -h, top), p(h, h, top), p(-h, h, top)],
+        [0.0, -1.0, 0.0],
+        Palette::Sky,
+        [1.0; 3],
+    );
 }
 
-/// An inward-looking box around the camera, painted with the sky colour by its material.
-pub fn sky_box(half_size: f32) -> Mesh {
-    let mut b = MeshBuilder::default();
-    b.cuboid([-half_size, -0.5, -half_size], [half_size, half_size, half_size], [1.0; 3]);
-    let mut mesh = b.build(false);
-    mesh.remove_attribute(Mesh::ATTRIBUTE_COLOR);
-    mesh
+/// Distance from the road's bounds to its sky walls, for the far plane of cameras (m).
+pub fn scene_extent(road: &RoadGeometry) -> f32 {
+    let [x0, y0, x1, y1] = road.bounds();
+    3.0 * ((x1 - x0).max(y1 - y0) + 2.0 * HORIZON)
+}
+
+/// Everything that never moves, as one mesh.
+pub fn static_scene(scenario: &Scenario, road: &RoadGeometry) -> Mesh {
+    let mut b = MeshBuilder::new();
+    ground_and_sky(&mut b, road);
+    road_layers(&mut b, road, scenario.road.markings);
+    for o in &scenario.obstacles {
+        let size = o.size.unwrap_or_else(|| o.kind.default_size());
+        let d = o.lane.map_or(0.0, |lane| road.lane_centre(lane)) + o.offset;
+        let pose = road.pose(o.s, d);
+        b.rotation = Quat::from_rotation_y(pose.heading);
+        b.translation = Vec3::from_array(plane_to_world(pose.x, pose.y, 0.0));
+        match o.kind {
+            ObstacleKind::Cone => cone(&mut b, size),
+            ObstacleKind::Box => crate_box(&mut b, size),
+            ObstacleKind::Barrier => barrier(&mut b, size),
+        }
+    }
+    b.build()
 }
 
 /// A car `size` = (length, width, height) with its origin on the ground at its centre:
@@ -168,7 +238,7 @@ pub fn sky_box(half_size: f32) -> Mesh {
 pub fn car(size: [f32; 3], colour: [f32; 3]) -> Mesh {
     let [l, w, h] = size;
     let (hl, hw) = (0.5 * l, 0.5 * w);
-    let mut b = MeshBuilder::default();
+    let mut b = MeshBuilder::new();
     let body_top = 0.55 * h;
     b.cuboid([-hl, 0.25, -hw], [hl, body_top, hw], colour);
     b.cuboid([-0.35 * l, body_top, -hw + 0.12], [0.15 * l, h, hw - 0.12], [0.12, 0.14, 0.18]);
@@ -178,14 +248,12 @@ pub fn car(size: [f32; 3], colour: [f32; 3]) -> Mesh {
             b.cuboid([x - 0.33, 0.0, z0], [x + 0.33, 0.66, z1], wheel);
         }
     }
-    b.build(true)
+    b.build()
 }
 
-/// A traffic cone `size` = (length, width, height): a stepped orange pyramid with a white band.
-pub fn cone(size: [f32; 3]) -> Mesh {
-    let [l, w, h] = size;
+/// A traffic cone: a stepped orange pyramid with a white band.
+fn cone(b: &mut MeshBuilder, [l, w, h]: [f32; 3]) {
     let orange = [0.95, 0.35, 0.05];
-    let mut b = MeshBuilder::default();
     b.cuboid([-0.5 * l, 0.0, -0.5 * w], [0.5 * l, 0.06 * h, 0.5 * w], orange);
     let steps = 5;
     for i in 0..steps {
@@ -195,22 +263,16 @@ pub fn cone(size: [f32; 3]) -> Mesh {
         let colour = if i == 2 { [0.95, 0.95, 0.95] } else { orange };
         b.cuboid([-r * l, t0 * h, -r * w], [r * l, t1 * h, r * w], colour);
     }
-    b.build(true)
 }
 
-/// A crate `size` = (length, width, height).
-pub fn crate_box(size: [f32; 3]) -> Mesh {
-    let [l, w, h] = size;
-    let mut b = MeshBuilder::default();
+/// A wooden crate.
+fn crate_box(b: &mut MeshBuilder, [l, w, h]: [f32; 3]) {
     b.cuboid([-0.5 * l, 0.0, -0.5 * w], [0.5 * l, h, 0.5 * w], [0.55, 0.38, 0.18]);
-    b.build(true)
 }
 
-/// A barrier `size` = (depth along the road, width across it, height), striped red and white.
-pub fn barrier(size: [f32; 3]) -> Mesh {
-    let [l, w, h] = size;
+/// A barrier across the road, striped red and white, on two legs.
+fn barrier(b: &mut MeshBuilder, [l, w, h]: [f32; 3]) {
     let stripes = 6;
-    let mut b = MeshBuilder::default();
     for i in 0..stripes {
         let z0 = -0.5 * w + w * i as f32 / stripes as f32;
         let z1 = -0.5 * w + w * (i + 1) as f32 / stripes as f32;
@@ -220,5 +282,4 @@ pub fn barrier(size: [f32; 3]) -> Mesh {
     for z in [-0.4 * w, 0.4 * w] {
         b.cuboid([-0.5 * l, 0.0, z - 0.05], [0.5 * l, 0.3 * h, z + 0.05], [0.3, 0.3, 0.3]);
     }
-    b.build(true)
 }

@@ -52,9 +52,8 @@ impl fmt::Display for RenderError {
 
 impl std::error::Error for RenderError {}
 
-/// Near and far planes of the training cameras (m).
+/// Near plane of the training cameras (m).
 const NEAR: f32 = 0.1;
-const FAR: f32 = 2000.0;
 
 /// Checks that wgpu can find an adapter before bevy is asked to (bevy panics without one).
 pub fn probe_adapter() -> Result<String, RenderError> {
@@ -211,7 +210,6 @@ impl Renderer {
         // The camera rides on the car: place the car, then the camera, then the sky around it.
         let ego = scene.sync(bevy_world, world);
         let camera = mounted_camera(&ego, &self.scenario.camera);
-        scene.move_sky(bevy_world, camera.translation);
         *bevy_world.get_mut::<Transform>(self.cameras[env]).expect("camera entity") = camera;
     }
 
@@ -274,6 +272,7 @@ fn build_scenes(
 ) -> (Vec<EnvScene>, Vec<Entity>) {
     let meshes = SceneMeshes::new(&mut world.resource_mut::<Assets<Mesh>>(), scenario, road);
     let fov = scenario.camera.fov.to_radians();
+    let far = meshes.extent;
     (0..envs)
         .map(|i| {
             let layer = RenderLayers::from_layers(&[i + 1]);
@@ -296,7 +295,7 @@ fn build_scenes(
                     Projection::Perspective(PerspectiveProjection {
                         fov,
                         near: NEAR,
-                        far: FAR,
+                        far,
                         aspect_ratio: tile[0] as f32 / tile[1] as f32,
                         ..default()
                     }),
