@@ -214,23 +214,27 @@ fn occupies(road: &RoadGeometry, d: f32, lane: u32) -> bool {
 
 /// The nearest car ahead of `me` in `lane`: (bumper-to-bumper gap, its speed).
 fn nearest_ahead(road: &RoadGeometry, users: &[RoadUser], me: RoadUser, lane: u32) -> Option<(f32, f32)> {
-    users
-        .iter()
-        .filter(|u| occupies(road, u.d, lane))
-        .filter_map(|u| {
-            let ds = road.delta_s(me.s, u.s);
-            (ds > 1e-3).then_some((ds - 0.5 * (u.length + me.length), u.speed))
-        })
-        .min_by(|a, b| a.0.total_cmp(&b.0))
+    nearest(road, users, me, lane, |u| road.delta_s(me.s, u.s))
 }
 
 /// The nearest car behind `me` in `lane`: (gap, its speed).
 fn nearest_behind(road: &RoadGeometry, users: &[RoadUser], me: RoadUser, lane: u32) -> Option<(f32, f32)> {
+    nearest(road, users, me, lane, |u| road.delta_s(u.s, me.s))
+}
+
+/// The car in `lane` with the smallest positive `distance` from `me`: (gap, its speed).
+fn nearest(
+    road: &RoadGeometry,
+    users: &[RoadUser],
+    me: RoadUser,
+    lane: u32,
+    distance: impl Fn(&RoadUser) -> f32,
+) -> Option<(f32, f32)> {
     users
         .iter()
         .filter(|u| occupies(road, u.d, lane))
         .filter_map(|u| {
-            let ds = road.delta_s(u.s, me.s);
+            let ds = distance(u);
             (ds > 1e-3).then_some((ds - 0.5 * (u.length + me.length), u.speed))
         })
         .min_by(|a, b| a.0.total_cmp(&b.0))
