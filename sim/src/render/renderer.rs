@@ -247,11 +247,6 @@ impl Renderer {
         }
         Frame { width: w, height: h, channels, data }
     }
-
-    /// The whole tiled target as tightly packed RGBA rows (what `lepton render` saves).
-    pub fn tiled_rgba(&self) -> Vec<u8> {
-        self.pixels.lock().unwrap_or_else(|e| e.into_inner()).rgba.clone()
-    }
 }
 
 /// ITU-R BT.601 luma of an sRGB-encoded pixel, in integer arithmetic.
