@@ -57,11 +57,6 @@ const NEAR: f32 = 0.1;
 
 /// Checks that wgpu can find an adapter before bevy is asked to (bevy panics without one).
 pub fn probe_adapter() -> Result<String, RenderError> {
-    probe().map(|(name, _)| name)
-}
-
-/// The adapter's name and limits.
-fn probe() -> Result<(String, wgpu::Limits), RenderError> {
     let backends = Backends::from_env().unwrap_or(Backends::VULKAN | Backends::GL);
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
         backends,
@@ -70,7 +65,7 @@ fn probe() -> Result<(String, wgpu::Limits), RenderError> {
     let adapter = pollster_block_on(instance.request_adapter(&wgpu::RequestAdapterOptions::default()))
         .map_err(|_| RenderError::NoAdapter)?;
     let info = adapter.get_info();
-    Ok((format!("{} ({:?})", info.name, info.backend), adapter.limits()))
+    Ok(format!("{} ({:?})", info.name, info.backend))
 }
 
 /// Runs a future that completes without waiting on anything else (adapter requests do).
@@ -94,7 +89,7 @@ pub struct Renderer {
 impl Renderer {
     /// A renderer for `envs` environments of `scenario`, with frames as the scenario's camera says.
     pub fn new(scenario: Arc<Scenario>, road: &RoadGeometry, envs: usize) -> Result<Self, RenderError> {
-        probe()?;
+        probe_adapter()?;
         let camera = &scenario.camera;
         let tile = [camera.width, camera.height];
         let columns = (envs as f64).sqrt().ceil().max(1.0) as u32;
@@ -156,12 +151,12 @@ impl Renderer {
         use bevy::render::render_resource::{CachedPipelineState, PipelineCache};
         use bevy::shader::ShaderCacheError;
         let mut settled = 0;
-        let mut last_count = usize::MAX;
+        let mut last_count = 0;
         for _ in 0..200 {
             self.app.update();
             let render_world = self.app.sub_app(bevy::render::RenderApp).world();
             let cache = render_world.resource::<PipelineCache>();
-            let mut count = 0;
+            let (mut count, mut pending) = (0, cache.waiting_pipelines().next().is_some());
             for pipeline in cache.pipelines() {
                 count += 1;
                 match &pipeline.state {
@@ -171,14 +166,13 @@ impl Renderer {
                         ShaderCacheError::ShaderNotLoaded(_) | ShaderCacheError::ShaderImportNotYetAvailable,
                     )
                     | CachedPipelineState::Queued
-                    | CachedPipelineState::Creating(_) => count = usize::MAX / 2,
+                    | CachedPipelineState::Creating(_) => pending = true,
                     CachedPipelineState::Err(e) => {
                         return Err(RenderError::Failed(format!("a shader failed: {e}")));
                     }
                 }
             }
-            let waiting = cache.waiting_pipelines().next().is_some();
-            settled = if count > 0 && count == last_count && !waiting { settled + 1 } else { 0 };
+            settled = if count > 0 && count == last_count && !pending { settled + 1 } else { 0 };
             last_count = count;
             if settled >= 2 {
                 return Ok(());
