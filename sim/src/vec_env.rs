@@ -138,15 +138,13 @@ impl VecEnv {
             self.envs.par_iter_mut().zip(actions.par_iter()).map(|(env, &action)| env.step(action)).collect();
         self.attach_frames(steps.iter_mut().map(|s| &mut s.obs).enumerate())?;
 
-        let ended: Vec<usize> =
-            (0..steps.len()).filter(|&i| steps[i].terminated || steps[i].truncated).collect();
         let mut first_obs: Vec<Option<Observation>> = self
             .envs
             .par_iter_mut()
             .enumerate()
             .map(|(i, env)| (steps[i].terminated || steps[i].truncated).then(|| env.reset(None).0))
             .collect();
-        if !ended.is_empty() {
+        if first_obs.iter().any(Option::is_some) {
             self.attach_frames(
                 first_obs.iter_mut().enumerate().filter_map(|(i, o)| o.as_mut().map(|o| (i, o))),
             )?;
