@@ -24,6 +24,9 @@ enum Command {
     Rollout(commands::rollout::RolloutArgs),
     /// Render what the agent sees (every env's camera tile) to a PNG.
     Render(commands::render::RenderArgs),
+    /// The perception data pipeline: collect labelled frames, train the CNN, evaluate it.
+    #[command(subcommand)]
+    Perception(commands::perception::PerceptionCommand),
     /// Measure throughput.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -52,6 +55,7 @@ fn main() -> ExitCode {
         Command::Scenario(command) => commands::scenario::run(command),
         Command::Rollout(args) => commands::rollout::run(args),
         Command::Render(args) => commands::render::run(args),
+        Command::Perception(command) => commands::perception::run(command),
         Command::Bench(command) => commands::bench::run(command),
     };
     match result {

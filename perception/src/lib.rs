@@ -1,8 +1,16 @@
-//! Lepton perception: turns what the simulator gives into the agent's driving state.
-//!
-//! Today the state is read from the simulator's ground truth ([`DrivingState::from_ground_truth`]);
-//! the camera-frame CNN that predicts the same state from pixels builds on this type.
+//! Lepton perception: turns camera frames (or the simulator's ground truth) into the agent's
+//! driving state, and the data pipeline that trains the CNN doing it:
+//! collect → check for anomalies → clean → store → train → evaluate → promote or retrain.
 
+pub mod cnn;
+pub mod dataset;
+pub mod device;
+pub mod discretise;
+pub mod labels;
+pub mod perception;
+pub mod preprocess;
 pub mod state;
 
+pub use discretise::{Discretiser, FieldBins};
+pub use perception::{Percept, Perception, PerceptionError, PerceptionKind};
 pub use state::DrivingState;

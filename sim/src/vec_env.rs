@@ -5,9 +5,10 @@
 //! reset with `reset(None)` whenever an episode ends. Rendering only reads the worlds, so it never
 //! changes a trajectory.
 
-use crate::env::{Env, Info, Observation};
+use crate::env::{Env, Info, Observation, Step};
 use crate::render::{RenderError, Renderer};
 use crate::scenario::Scenario;
+use crate::vehicle::Control;
 use rayon::prelude::*;
 use std::sync::Arc;
 
@@ -134,8 +135,25 @@ impl VecEnv {
     /// reset and drawn again, so both their final and their first observation carry a frame.
     pub fn try_step(&mut self, actions: &[usize]) -> Result<VecStep, RenderError> {
         assert_eq!(actions.len(), self.envs.len(), "one action per environment");
-        let mut steps: Vec<_> =
+        let steps: Vec<_> =
             self.envs.par_iter_mut().zip(actions.par_iter()).map(|(env, &action)| env.step(action)).collect();
+        self.finish_step(steps)
+    }
+
+    /// [`VecEnv::try_step`] with a continuous control per env (scripted drivers, data collection).
+    pub fn try_step_controls(&mut self, controls: &[Control]) -> Result<VecStep, RenderError> {
+        assert_eq!(controls.len(), self.envs.len(), "one control per environment");
+        let steps: Vec<_> = self
+            .envs
+            .par_iter_mut()
+            .zip(controls.par_iter())
+            .map(|(env, &control)| env.step_control(control))
+            .collect();
+        self.finish_step(steps)
+    }
+
+    /// Draws the stepped envs, then resets and draws again those whose episodes ended.
+    fn finish_step(&mut self, mut steps: Vec<Step>) -> Result<VecStep, RenderError> {
         self.attach_frames(steps.iter_mut().map(|s| &mut s.obs).enumerate())?;
 
         let mut first_obs: Vec<Option<Observation>> = self

@@ -1,0 +1,134 @@
+//! Evaluating a trained model on a dataset: error per output, accuracy per flag, inference speed,
+//! and whether it clears the thresholds a script asks for before promoting it.
+
+use super::saved::CnnModel;
+use crate::dataset::{Dataset, DatasetError};
+use crate::labels::{FLAGS, REGRESSIONS, flag_targets, regression_targets};
+use serde::Serialize;
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EvalReport {
+    pub samples: u64,
+    /// Mean absolute error per regression output (physical units: m, rad, 1/m).
+    pub mae: BTreeMap<String, f32>,
+    /// The heading error's MAE in degrees, for reading convenience.
+    pub heading_mae_degrees: f32,
+    /// Accuracy per flag.
+    pub accuracy: BTreeMap<String, f32>,
+    /// Network forward passes, frames per second, at `batch_size` (preprocessing excluded).
+    pub inference_frames_per_second: f64,
+    /// Preprocessing (resize, grey, normalise) alone, frames per second.
+    pub preprocess_frames_per_second: f64,
+    pub batch_size: usize,
+    /// Episodes of this dataset that the model trained on (should be 0 for an honest score).
+    pub overlapping_episodes: usize,
+}
+
+/// Thresholds a model must meet; `None` means not checked.
+#[derive(Debug, Clone, Default)]
+pub struct Thresholds {
+    pub max_lane_mae: Option<f32>,
+    pub max_heading_mae_degrees: Option<f32>,
+    pub max_gap_mae: Option<f32>,
+    pub min_flag_accuracy: Option<f32>,
+}
+
+impl Thresholds {
+    /// What falls short, one line per failed threshold (empty: the model passes).
+    pub fn failures(&self, report: &EvalReport) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut check = |what: &str, value: f32, limit: Option<f32>, at_most: bool| {
+            if let Some(limit) = limit
+                && ((at_most && value > limit) || (!at_most && value < limit))
+            {
+                let relation = if at_most { "above the maximum" } else { "below the minimum" };
+                out.push(format!("{what} = {value:.4}, {relation} {limit}"));
+            }
+        };
+        check("lane_offset MAE (m)", report.mae["lane_offset"], self.max_lane_mae, true);
+        check("heading MAE (degrees)", report.heading_mae_degrees, self.max_heading_mae_degrees, true);
+        check("gap_own MAE (m)", report.mae["gap_own"], self.max_gap_mae, true);
+        for (name, &acc) in &report.accuracy {
+            check(&format!("{name} accuracy"), acc, self.min_flag_accuracy, false);
+        }
+        out
+    }
+}
+
+/// Runs `model` over every sample of `dataset`, chunk by chunk.
+pub fn evaluate(
+    model: &CnnModel,
+    dataset: &Dataset,
+    batch_size: usize,
+    mut progress: impl FnMut(u64),
+) -> Result<EvalReport, EvalError> {
+    let m = &dataset.manifest;
+    if m.frame != model.meta.frame {
+        return Err(EvalError::Shape(format!(
+            "{}: frames are {}x{}x{}, the model takes {}x{}x{}",
+            dataset.dir.display(),
+            m.frame.width,
+            m.frame.height,
+            m.frame.channels,
+            model.meta.frame.width,
+            model.meta.frame.height,
+            model.meta.frame.channels
+        )));
+    }
+    let batch_size = batch_size.max(1);
+    let mut abs_err = [0.0f64; REGRESSIONS.len()];
+    let mut correct = [0u64; FLAGS.len()];
+    let (mut n, mut forward_seconds, mut preprocess_seconds) = (0u64, 0.0f64, 0.0f64);
+    for c in 0..dataset.num_chunks() {
+        let samples = dataset.chunk(c)?;
+        for batch in samples.chunks(batch_size) {
+            let t = Instant::now();
+            let mut input = Vec::with_capacity(batch.len() * model.meta.input_len());
+            for s in batch {
+                model.meta.input_into(&s.frame, &mut input);
+            }
+            preprocess_seconds += t.elapsed().as_secs_f64();
+            let t = Instant::now();
+            let predictions = model.predict_inputs(input, batch.len());
+            forward_seconds += t.elapsed().as_secs_f64();
+            for (p, s) in predictions.iter().zip(batch) {
+                for (k, target) in regression_targets(&s.labels).into_iter().enumerate() {
+                    abs_err[k] += (p.regression[k] - target).abs() as f64;
+                }
+                for (k, target) in flag_targets(&s.labels).into_iter().enumerate() {
+                    correct[k] += ((p.flags[k] > 0.5) == (target > 0.5)) as u64;
+                }
+            }
+            n += batch.len() as u64;
+            progress(n);
+        }
+    }
+    let denom = n.max(1) as f64;
+    let mae: BTreeMap<String, f32> =
+        REGRESSIONS.iter().zip(abs_err).map(|(r, e)| (r.name.to_string(), (e / denom) as f32)).collect();
+    let trained: std::collections::HashSet<u64> = model.meta.training_episodes.iter().copied().collect();
+    Ok(EvalReport {
+        samples: n,
+        heading_mae_degrees: mae["heading_error"].to_degrees(),
+        mae,
+        accuracy: FLAGS
+            .iter()
+            .zip(correct)
+            .map(|((name, _), c)| (name.to_string(), (c as f64 / denom) as f32))
+            .collect(),
+        inference_frames_per_second: n as f64 / forward_seconds.max(1e-9),
+        preprocess_frames_per_second: n as f64 / preprocess_seconds.max(1e-9),
+        batch_size,
+        overlapping_episodes: m.episode_seeds.iter().filter(|e| trained.contains(e)).count(),
+    })
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EvalError {
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+    #[error("{0}")]
+    Shape(String),
+}

@@ -1,0 +1,90 @@
+//! The perception CNN: four strided convolutions and a hidden layer, sized for 64–96 px frames,
+//! with one output per regression head (normalised) and one logit per lane-free flag.
+
+use crate::labels::{FLAGS, REGRESSIONS};
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::prelude::*;
+
+/// Shape and width of the network.
+#[derive(Config, Debug, PartialEq)]
+pub struct CnnConfig {
+    /// Input channels (frame channels × stacked frames).
+    pub channels: usize,
+    pub height: usize,
+    pub width: usize,
+    #[config(default = "[16, 32, 32, 64]")]
+    pub conv_channels: [usize; 4],
+    #[config(default = 128)]
+    pub hidden: usize,
+}
+
+impl CnnConfig {
+    /// Kernel, stride and padding of each convolution; the last one keeps its input's size, so
+    /// frames down to 17 px still fit.
+    const LAYERS: [(usize, usize, usize); 4] = [(5, 2, 0), (3, 2, 0), (3, 2, 0), (3, 1, 1)];
+
+    /// Height and width after the last convolution, or `None` when the input is too small.
+    pub fn feature_size(&self) -> Option<(usize, usize)> {
+        let mut size = (self.height, self.width);
+        for (kernel, stride, pad) in Self::LAYERS {
+            let (h, w) = (size.0 + 2 * pad, size.1 + 2 * pad);
+            if h < kernel || w < kernel {
+                return None;
+            }
+            size = ((h - kernel) / stride + 1, (w - kernel) / stride + 1);
+        }
+        Some(size)
+    }
+
+    /// Outputs: the regression heads, then the flag logits.
+    pub fn outputs() -> usize {
+        REGRESSIONS.len() + FLAGS.len()
+    }
+
+    pub fn init(&self, device: &Device) -> PerceptionCnn {
+        let (fh, fw) = self.feature_size().expect("input large enough for the CNN (checked by the caller)");
+        let c = self.conv_channels;
+        let ins = [self.channels, c[0], c[1], c[2]];
+        let conv = |i: usize| {
+            let (kernel, stride, pad) = Self::LAYERS[i];
+            Conv2dConfig::new([ins[i], c[i]], [kernel, kernel])
+                .with_stride([stride, stride])
+                .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
+                .init(device)
+        };
+        PerceptionCnn {
+            conv1: conv(0),
+            conv2: conv(1),
+            conv3: conv(2),
+            conv4: conv(3),
+            hidden: LinearConfig::new(c[3] * fh * fw, self.hidden).init(device),
+            output: LinearConfig::new(self.hidden, Self::outputs()).init(device),
+            relu: Relu::new(),
+        }
+    }
+}
+
+#[derive(Module, Debug)]
+pub struct PerceptionCnn {
+    conv1: Conv2d,
+    conv2: Conv2d,
+    conv3: Conv2d,
+    conv4: Conv2d,
+    hidden: Linear,
+    output: Linear,
+    relu: Relu,
+}
+
+impl PerceptionCnn {
+    /// `input`: [batch, channels, height, width], already normalised. Returns [batch, outputs].
+    pub fn forward(&self, input: Tensor<4>) -> Tensor<2> {
+        let x = self.relu.forward(self.conv1.forward(input));
+        let x = self.relu.forward(self.conv2.forward(x));
+        let x = self.relu.forward(self.conv3.forward(x));
+        let x = self.relu.forward(self.conv4.forward(x));
+        let x = x.flatten(1, 3);
+        let x = self.relu.forward(self.hidden.forward(x));
+        self.output.forward(x)
+    }
+}

@@ -1,0 +1,228 @@
+//! A trained perception model on disk (`MODEL_DIR/model.bpk` + `model.json`) and in memory:
+//! the network plus everything needed to feed it and read it (input shape, preprocessing,
+//! normalisation, output order).
+
+use super::model::{CnnConfig, PerceptionCnn};
+use crate::dataset::{FrameShape, write_atomically};
+use crate::labels::{FLAGS, FREE_GAP, REGRESSIONS};
+use crate::preprocess::{Image, Preprocess};
+use crate::state::DrivingState;
+use burn::prelude::*;
+use burn::store::ModuleRecord;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+
+pub const WEIGHTS_FILE: &str = "model.bpk";
+pub const META_FILE: &str = "model.json";
+const META_VERSION: u32 = 1;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("{path}: {message}")]
+    File { path: PathBuf, message: String },
+    #[error("{0}")]
+    Shape(String),
+}
+
+/// Everything about a model except its weights.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelMeta {
+    pub format_version: u32,
+    pub cnn: CnnConfig,
+    /// The raw frames the model expects (before preprocessing).
+    pub frame: FrameShape,
+    pub preprocess: Preprocess,
+    /// Network input = (pixel in [0, 1] − input_mean) / input_std.
+    pub input_mean: f32,
+    pub input_std: f32,
+    /// Regression outputs in order, with the normalisation of their targets and their ranges.
+    pub regression_names: Vec<String>,
+    pub regression_mean: Vec<f32>,
+    pub regression_std: Vec<f32>,
+    pub regression_range: Vec<[f32; 2]>,
+    /// Flag outputs in order (logits; > 0 means true), and the gap that makes a lane free.
+    pub flag_names: Vec<String>,
+    pub free_gap: f32,
+    /// Where the model came from.
+    pub scenario: String,
+    pub dataset: String,
+    pub training_episodes: Vec<u64>,
+    pub epochs_trained: usize,
+    pub best_epoch: usize,
+    pub best_validation_loss: f32,
+}
+
+impl ModelMeta {
+    /// Metadata for a fresh model on frames of `frame` shape; normalisation from `label_stats`.
+    pub fn new(
+        frame: FrameShape,
+        preprocess: Preprocess,
+        cnn: CnnConfig,
+        mean: Vec<f32>,
+        std: Vec<f32>,
+    ) -> Self {
+        Self {
+            format_version: META_VERSION,
+            cnn,
+            frame,
+            preprocess,
+            input_mean: 0.5,
+            input_std: 0.25,
+            regression_names: REGRESSIONS.iter().map(|r| r.name.to_string()).collect(),
+            regression_mean: mean,
+            regression_std: std,
+            regression_range: REGRESSIONS.iter().map(|r| [r.min, r.max]).collect(),
+            flag_names: FLAGS.iter().map(|(n, _)| n.to_string()).collect(),
+            free_gap: FREE_GAP,
+            scenario: String::new(),
+            dataset: String::new(),
+            training_episodes: Vec::new(),
+            epochs_trained: 0,
+            best_epoch: 0,
+            best_validation_loss: f32::INFINITY,
+        }
+    }
+
+    /// Values per network input sample.
+    pub fn input_len(&self) -> usize {
+        self.cnn.channels * self.cnn.height * self.cnn.width
+    }
+
+    /// Preprocesses and normalises one u8 frame, appending the network input to `out`.
+    pub fn input_into(&self, frame: &[u8], out: &mut Vec<f32>) {
+        let image = Image {
+            width: self.frame.width,
+            height: self.frame.height,
+            channels: self.frame.channels,
+            data: frame.to_vec(),
+        };
+        let start = out.len();
+        self.preprocess.to_f32_into(&image, out);
+        let (mean, inv_std) = (self.input_mean, 1.0 / self.input_std);
+        for v in &mut out[start..] {
+            *v = (*v - mean) * inv_std;
+        }
+    }
+}
+
+/// What the CNN sees in one frame, in physical units.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Prediction {
+    /// In the order of [`REGRESSIONS`], clipped to their ranges.
+    pub regression: [f32; REGRESSIONS.len()],
+    /// Probability of each flag of [`FLAGS`].
+    pub flags: [f32; FLAGS.len()],
+}
+
+impl Prediction {
+    /// The driving state: CNN outputs plus the ego speed from odometry.
+    pub fn to_state(&self, odometry_speed: f32) -> DrivingState {
+        let [lane_offset, heading_error, curvature_ahead, gap_own, gap_left, gap_right] = self.regression;
+        DrivingState {
+            lane_offset,
+            heading_error,
+            speed: odometry_speed,
+            curvature_ahead,
+            gap_own,
+            gap_left,
+            gap_right,
+        }
+    }
+}
+
+/// A trained model ready to predict.
+#[derive(Debug, Clone)]
+pub struct CnnModel {
+    pub net: PerceptionCnn,
+    pub meta: ModelMeta,
+    pub device: Device,
+}
+
+impl CnnModel {
+    pub fn load(dir: &Path, device: &Device) -> Result<Self, ModelError> {
+        let meta_path = dir.join(META_FILE);
+        let text = std::fs::read_to_string(&meta_path).map_err(|e| ModelError::File {
+            path: meta_path.clone(),
+            message: format!("cannot read the model's metadata: {e}"),
+        })?;
+        let meta: ModelMeta = serde_json::from_str(&text).map_err(|e| ModelError::File {
+            path: meta_path.clone(),
+            message: format!("not a perception model: {e}"),
+        })?;
+        if meta.format_version != META_VERSION {
+            return Err(ModelError::File {
+                path: meta_path,
+                message: format!("model format {} (this build reads {META_VERSION})", meta.format_version),
+            });
+        }
+        let weights = dir.join(WEIGHTS_FILE);
+        let record = ModuleRecord::load(&weights)
+            .map_err(|e| ModelError::File { path: weights.clone(), message: e.to_string() })?;
+        let net = meta
+            .cnn
+            .init(device)
+            .try_load_record(record)
+            .map_err(|e| ModelError::File { path: weights, message: e.to_string() })?;
+        Ok(Self { net, meta, device: device.clone() })
+    }
+
+    /// Writes weights and metadata, each atomically.
+    pub fn save(&self, dir: &Path) -> Result<(), ModelError> {
+        save_parts(&self.net, &self.meta, dir)
+    }
+
+    /// Predicts a batch of raw u8 frames (each of `meta.frame` shape).
+    pub fn predict(&self, frames: &[&[u8]]) -> Vec<Prediction> {
+        let mut input = Vec::with_capacity(frames.len() * self.meta.input_len());
+        for frame in frames {
+            self.meta.input_into(frame, &mut input);
+        }
+        self.predict_inputs(input, frames.len())
+    }
+
+    /// Predicts from already preprocessed, normalised inputs (`n` samples back to back).
+    pub fn predict_inputs(&self, input: Vec<f32>, n: usize) -> Vec<Prediction> {
+        if n == 0 {
+            return Vec::new();
+        }
+        let c = &self.meta.cnn;
+        let x =
+            Tensor::<4>::from_data(TensorData::new(input, [n, c.channels, c.height, c.width]), &self.device);
+        let out = self.net.forward(x);
+        let values: Vec<f32> = out.into_data().try_to_vec::<f32>().expect("f32 outputs");
+        decode(&self.meta, &values, n)
+    }
+}
+
+/// Turns raw network outputs ([n, outputs]) into predictions in physical units.
+pub fn decode(meta: &ModelMeta, values: &[f32], n: usize) -> Vec<Prediction> {
+    let width = CnnConfig::outputs();
+    (0..n)
+        .map(|i| {
+            let row = &values[i * width..(i + 1) * width];
+            let regression = std::array::from_fn(|k| {
+                let [lo, hi] = meta.regression_range[k];
+                (row[k] * meta.regression_std[k] + meta.regression_mean[k]).clamp(lo, hi)
+            });
+            let flags = std::array::from_fn(|k| 1.0 / (1.0 + (-row[REGRESSIONS.len() + k]).exp()));
+            Prediction { regression, flags }
+        })
+        .collect()
+}
+
+pub fn save_parts(net: &PerceptionCnn, meta: &ModelMeta, dir: &Path) -> Result<(), ModelError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| ModelError::File { path: dir.to_path_buf(), message: format!("cannot create: {e}") })?;
+    let weights = dir.join(WEIGHTS_FILE);
+    let bytes = net
+        .clone()
+        .into_record()
+        .into_bytes()
+        .map_err(|e| ModelError::File { path: weights.clone(), message: e.to_string() })?;
+    write_atomically(&weights, &bytes)
+        .map_err(|e| ModelError::File { path: weights.clone(), message: e.to_string() })?;
+    let json = serde_json::to_string_pretty(meta).expect("metadata serialises");
+    let meta_path = dir.join(META_FILE);
+    write_atomically(&meta_path, json.as_bytes())
+        .map_err(|e| ModelError::File { path: meta_path, message: e.to_string() })
+}

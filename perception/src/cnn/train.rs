@@ -1,0 +1,400 @@
+//! Training the perception CNN, top to bottom:
+//! split episodes into train and validation → stream shuffled batches from the chunks →
+//! Huber loss on normalised regression targets + binary cross-entropy on the flags → Adam →
+//! validate every epoch → keep the best weights, stop early when validation stops improving.
+
+use super::model::CnnConfig;
+use super::saved::{ModelError, ModelMeta, save_parts};
+use crate::dataset::{Dataset, DatasetError, Sample, is_validation};
+use crate::labels::{FLAGS, REGRESSIONS, flag_targets, regression_targets};
+use crate::preprocess::Preprocess;
+use burn::nn::loss::{HuberLossConfig, Reduction};
+use burn::optim::{AdamConfig, GradientsParams};
+use burn::prelude::*;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use std::io::Write;
+use std::path::Path;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TrainError {
+    #[error(transparent)]
+    Dataset(#[from] DatasetError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{path}: {source}")]
+    Io { path: std::path::PathBuf, source: std::io::Error },
+}
+
+/// Hyperparameters of perception training, with their defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrainConfig {
+    /// Passes over the training split at most.
+    pub epochs: usize,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    /// Epochs without a better validation loss before stopping.
+    pub patience: usize,
+    /// Fraction of episodes held out for validation.
+    pub validation_fraction: f64,
+    pub seed: u64,
+    /// Chunks mixed together in the shuffle buffer.
+    pub shuffle_chunks: usize,
+    /// Train on grey frames (luma) even when the dataset is RGB.
+    pub grey: bool,
+    /// Resize frames to this (width, height) first.
+    pub resize: Option<(u32, u32)>,
+    /// Weight of the flags' cross-entropy against the regression loss.
+    pub flag_weight: f32,
+    /// Huber loss threshold, in standard deviations of the target.
+    pub huber_delta: f32,
+    pub conv_channels: [usize; 4],
+    pub hidden: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 30,
+            batch_size: 64,
+            learning_rate: 1e-3,
+            patience: 4,
+            validation_fraction: 0.1,
+            seed: 0,
+            shuffle_chunks: 4,
+            grey: false,
+            resize: None,
+            flag_weight: 0.5,
+            huber_delta: 1.0,
+            conv_channels: [16, 32, 32, 64],
+            hidden: 128,
+        }
+    }
+}
+
+/// Where training is, for progress bars.
+#[derive(Debug, Clone, Copy)]
+pub struct TrainProgress {
+    pub epoch: usize,
+    pub epochs: usize,
+    /// Training samples seen this epoch, of about `epoch_samples`.
+    pub samples: usize,
+    pub epoch_samples: usize,
+    pub train_loss: f32,
+    pub best_validation_loss: f32,
+}
+
+/// One epoch's figures (a row of `metrics.csv`).
+#[derive(Debug, Clone, Serialize)]
+pub struct EpochMetrics {
+    pub epoch: usize,
+    pub train_loss: f32,
+    pub validation_loss: f32,
+    /// Mean absolute error per regression head (physical units), in [`REGRESSIONS`] order.
+    pub validation_mae: Vec<f32>,
+    /// Accuracy per flag, in [`FLAGS`] order.
+    pub validation_accuracy: Vec<f32>,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrainReport {
+    pub epochs: Vec<EpochMetrics>,
+    pub best_epoch: usize,
+    pub best_validation_loss: f32,
+    pub train_samples: usize,
+    pub validation_samples: usize,
+    pub stopped_early: bool,
+    pub seconds: f64,
+}
+
+/// Trains on `dataset`, writing the best model, `metrics.csv` and `train_config.json` to `out`.
+pub fn train(
+    dataset: &Dataset,
+    out: &Path,
+    config: &TrainConfig,
+    device: &Device,
+    mut progress: impl FnMut(TrainProgress),
+) -> Result<TrainReport, TrainError> {
+    let started = std::time::Instant::now();
+    let manifest = &dataset.manifest;
+    if config.batch_size == 0 || config.epochs == 0 {
+        return Err(TrainError::Invalid("epochs and batch_size must be at least 1".into()));
+    }
+
+    // The split is by episode, so no validation frame has a near-copy in the training set.
+    let validation = validation_episodes(&manifest.episode_seeds, config.validation_fraction)?;
+    let is_val = |s: &Sample| validation.binary_search(&s.episode_seed).is_ok();
+
+    let preprocess = Preprocess::new(config.grey, config.resize);
+    let f = manifest.frame;
+    let (channels, height, width) = preprocess.output_shape(f.channels, f.height, f.width);
+    let cnn = CnnConfig::new(channels, height, width)
+        .with_conv_channels(config.conv_channels)
+        .with_hidden(config.hidden);
+    if cnn.feature_size().is_none() {
+        return Err(TrainError::Invalid(format!(
+            "frames of {width}x{height} are too small for the CNN (at least 17x17 after resizing)"
+        )));
+    }
+    let (mean, std) = target_normalisation(dataset);
+    let mut meta = ModelMeta::new(f, preprocess, cnn.clone(), mean, std);
+    meta.scenario = manifest.scenario.clone();
+    meta.dataset = dataset.dir.display().to_string();
+    meta.training_episodes =
+        manifest.episode_seeds.iter().copied().filter(|e| validation.binary_search(e).is_err()).collect();
+
+    std::fs::create_dir_all(out).map_err(|source| TrainError::Io { path: out.to_path_buf(), source })?;
+    let config_json = serde_json::to_string_pretty(config).expect("config serialises");
+    crate::dataset::write_atomically(&out.join("train_config.json"), config_json.as_bytes())?;
+    let metrics_path = out.join("metrics.csv");
+    let mut metrics = std::fs::File::create(&metrics_path)
+        .map_err(|source| TrainError::Io { path: metrics_path.clone(), source })?;
+    let header: Vec<String> = ["epoch", "train_loss", "validation_loss"]
+        .iter()
+        .map(|s| s.to_string())
+        .chain(REGRESSIONS.iter().map(|r| format!("mae_{}", r.name)))
+        .chain(FLAGS.iter().map(|(n, _)| format!("accuracy_{n}")))
+        .chain(["seconds".to_string()])
+        .collect();
+    writeln!(metrics, "{}", header.join(","))
+        .map_err(|source| TrainError::Io { path: metrics_path.clone(), source })?;
+
+    device.seed(config.seed);
+    let train_device = device.clone().autodiff();
+    let mut net = cnn.init(&train_device);
+    let mut optimizer = AdamConfig::new().init();
+    let huber = HuberLossConfig::new(config.huber_delta).init();
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed);
+
+    let (train_samples, validation_samples) = count_split(dataset, &is_val)?;
+    if train_samples == 0 || validation_samples == 0 {
+        return Err(TrainError::Invalid(format!(
+            "{}: the split left {train_samples} training and {validation_samples} validation samples",
+            dataset.dir.display()
+        )));
+    }
+
+    let mut report = TrainReport {
+        epochs: Vec::new(),
+        best_epoch: 0,
+        best_validation_loss: f32::INFINITY,
+        train_samples,
+        validation_samples,
+        stopped_early: false,
+        seconds: 0.0,
+    };
+    let mut since_best = 0;
+    for epoch in 1..=config.epochs {
+        let epoch_started = std::time::Instant::now();
+        let mut chunk_order: Vec<usize> = (0..dataset.num_chunks()).collect();
+        chunk_order.shuffle(&mut rng);
+        let (mut loss_sum, mut batches, mut seen) = (0.0f64, 0usize, 0usize);
+        for group in chunk_order.chunks(config.shuffle_chunks.max(1)) {
+            let mut pool = Vec::new();
+            for &c in group {
+                pool.extend(dataset.chunk(c)?.into_iter().filter(|s| !is_val(s)));
+            }
+            pool.shuffle(&mut rng);
+            for batch in pool.chunks(config.batch_size) {
+                let (input, reg, flags) = batch_tensors(&meta, batch, &train_device);
+                let out = net.forward(input);
+                let loss = batch_loss(&huber, out, reg, flags, config.flag_weight);
+                let value: f32 = loss.clone().into_scalar::<f32>();
+                let grads = GradientsParams::from_grads(loss.backward(), &net);
+                net = optimizer.step(config.learning_rate, net, grads);
+                loss_sum += value as f64;
+                batches += 1;
+                seen += batch.len();
+                progress(TrainProgress {
+                    epoch,
+                    epochs: config.epochs,
+                    samples: seen,
+                    epoch_samples: train_samples,
+                    train_loss: (loss_sum / batches as f64) as f32,
+                    best_validation_loss: report.best_validation_loss,
+                });
+            }
+            // Keep the shuffle pools apart in time: a new group of chunks is mixed each round.
+            let _ = rng.random::<u32>();
+        }
+
+        let valid = net.valid();
+        let v = validate(&meta, &valid, dataset, &is_val, config, &huber, device)?;
+        let row = EpochMetrics {
+            epoch,
+            train_loss: (loss_sum / batches.max(1) as f64) as f32,
+            validation_loss: v.loss,
+            validation_mae: v.mae,
+            validation_accuracy: v.accuracy,
+            seconds: epoch_started.elapsed().as_secs_f64(),
+        };
+        let mut line = vec![epoch.to_string(), row.train_loss.to_string(), row.validation_loss.to_string()];
+        line.extend(row.validation_mae.iter().map(|v| v.to_string()));
+        line.extend(row.validation_accuracy.iter().map(|v| v.to_string()));
+        line.push(format!("{:.3}", row.seconds));
+        writeln!(metrics, "{}", line.join(","))
+            .map_err(|source| TrainError::Io { path: metrics_path.clone(), source })?;
+
+        meta.epochs_trained = epoch;
+        if row.validation_loss < report.best_validation_loss {
+            report.best_validation_loss = row.validation_loss;
+            report.best_epoch = epoch;
+            meta.best_epoch = epoch;
+            meta.best_validation_loss = row.validation_loss;
+            save_parts(&valid, &meta, out)?;
+            since_best = 0;
+        } else {
+            since_best += 1;
+        }
+        report.epochs.push(row);
+        if since_best >= config.patience {
+            report.stopped_early = epoch < config.epochs;
+            break;
+        }
+    }
+    // The saved metadata says how long training ran, even when the best epoch came earlier.
+    let mut saved = super::CnnModel::load(out, device)?;
+    saved.meta.epochs_trained = meta.epochs_trained;
+    saved.save(out)?;
+    report.seconds = started.elapsed().as_secs_f64();
+    Ok(report)
+}
+
+/// The sorted episode seeds held out for validation: about `fraction` of them, at least one.
+pub fn validation_episodes(episodes: &[u64], fraction: f64) -> Result<Vec<u64>, TrainError> {
+    if episodes.len() < 2 {
+        return Err(TrainError::Invalid(format!(
+            "the dataset holds {} episode(s); splitting by episode needs at least 2 (collect more frames)",
+            episodes.len()
+        )));
+    }
+    let mut chosen: Vec<u64> = episodes.iter().copied().filter(|&e| is_validation(e, fraction)).collect();
+    if chosen.is_empty() {
+        chosen.push(episodes[episodes.len() / 2]);
+    }
+    if chosen.len() == episodes.len() {
+        chosen.pop();
+    }
+    chosen.sort_unstable();
+    Ok(chosen)
+}
+
+/// Mean and std of each regression target, from the manifest's label statistics.
+fn target_normalisation(dataset: &Dataset) -> (Vec<f32>, Vec<f32>) {
+    REGRESSIONS
+        .iter()
+        .map(|r| {
+            let name = crate::DrivingState::NAMES[r.field];
+            let stats = dataset.manifest.label_stats.get(name).copied().unwrap_or_default();
+            let mean = (stats.mean as f32).clamp(r.min, r.max);
+            (mean, (stats.std as f32).max(1e-3 * (r.max - r.min)))
+        })
+        .unzip()
+}
+
+fn count_split(dataset: &Dataset, is_val: &impl Fn(&Sample) -> bool) -> Result<(usize, usize), TrainError> {
+    let (mut train, mut val) = (0, 0);
+    for c in 0..dataset.num_chunks() {
+        for s in dataset.chunk(c)? {
+            if is_val(&s) { val += 1 } else { train += 1 }
+        }
+    }
+    Ok((train, val))
+}
+
+/// Network input, normalised regression targets and flag targets for a batch.
+fn batch_tensors(meta: &ModelMeta, batch: &[Sample], device: &Device) -> (Tensor<4>, Tensor<2>, Tensor<2>) {
+    let n = batch.len();
+    let len = meta.input_len();
+    let mut input = vec![0.0f32; n * len];
+    input.par_chunks_mut(len).zip(batch.par_iter()).for_each(|(dst, s)| {
+        let mut v = Vec::with_capacity(len);
+        meta.input_into(&s.frame, &mut v);
+        dst.copy_from_slice(&v);
+    });
+    let mut reg = Vec::with_capacity(n * REGRESSIONS.len());
+    let mut flags = Vec::with_capacity(n * FLAGS.len());
+    for s in batch {
+        for (k, t) in regression_targets(&s.labels).into_iter().enumerate() {
+            reg.push((t - meta.regression_mean[k]) / meta.regression_std[k]);
+        }
+        flags.extend(flag_targets(&s.labels));
+    }
+    let c = &meta.cnn;
+    (
+        Tensor::from_data(TensorData::new(input, [n, c.channels, c.height, c.width]), device),
+        Tensor::from_data(TensorData::new(reg, [n, REGRESSIONS.len()]), device),
+        Tensor::from_data(TensorData::new(flags, [n, FLAGS.len()]), device),
+    )
+}
+
+/// Huber on the regression outputs + `flag_weight` × binary cross-entropy on the flag logits.
+fn batch_loss(
+    huber: &burn::nn::loss::HuberLoss,
+    out: Tensor<2>,
+    reg: Tensor<2>,
+    flags: Tensor<2>,
+    flag_weight: f32,
+) -> Tensor<1> {
+    let n = out.dims()[0];
+    let r = REGRESSIONS.len();
+    let reg_out = out.clone().slice([0..n, 0..r]);
+    let logits = out.slice([0..n, r..r + FLAGS.len()]);
+    let regression = huber.forward(reg_out, reg, Reduction::Mean);
+    // BCE with logits, written out for numerical stability: max(x,0) − x·t + ln(1 + e^−|x|).
+    let bce = logits.clone().clamp_min(0.0) - logits.clone() * flags + (logits.abs().neg().exp() + 1.0).log();
+    regression + bce.mean() * flag_weight
+}
+
+struct Validation {
+    loss: f32,
+    mae: Vec<f32>,
+    accuracy: Vec<f32>,
+}
+
+fn validate(
+    meta: &ModelMeta,
+    net: &super::model::PerceptionCnn,
+    dataset: &Dataset,
+    is_val: &impl Fn(&Sample) -> bool,
+    config: &TrainConfig,
+    huber: &burn::nn::loss::HuberLoss,
+    device: &Device,
+) -> Result<Validation, TrainError> {
+    let (mut loss_sum, mut n_total) = (0.0f64, 0usize);
+    let mut abs_err = vec![0.0f64; REGRESSIONS.len()];
+    let mut correct = vec![0usize; FLAGS.len()];
+    for c in 0..dataset.num_chunks() {
+        let samples: Vec<Sample> = dataset.chunk(c)?.into_iter().filter(|s| is_val(s)).collect();
+        for batch in samples.chunks(config.batch_size) {
+            let (input, reg, flags) = batch_tensors(meta, batch, device);
+            let out = net.forward(input);
+            let loss: f32 =
+                batch_loss(huber, out.clone(), reg, flags, config.flag_weight).into_scalar::<f32>();
+            loss_sum += loss as f64 * batch.len() as f64;
+            n_total += batch.len();
+            let values: Vec<f32> = out.into_data().try_to_vec::<f32>().expect("f32 outputs");
+            for (p, s) in super::saved::decode(meta, &values, batch.len()).iter().zip(batch) {
+                for (k, t) in regression_targets(&s.labels).into_iter().enumerate() {
+                    abs_err[k] += (p.regression[k] - t).abs() as f64;
+                }
+                for (k, t) in flag_targets(&s.labels).into_iter().enumerate() {
+                    correct[k] += ((p.flags[k] > 0.5) == (t > 0.5)) as usize;
+                }
+            }
+        }
+    }
+    let n = n_total.max(1) as f64;
+    Ok(Validation {
+        loss: (loss_sum / n) as f32,
+        mae: abs_err.iter().map(|e| (e / n) as f32).collect(),
+        accuracy: correct.iter().map(|&c| (c as f64 / n) as f32).collect(),
+    })
+}

@@ -1,0 +1,390 @@
+//! The on-disk dataset: a folder of fixed-size binary chunks plus `manifest.json`.
+//!
+//! A chunk holds `count` samples: a header, then per sample its episode seed, step and labels,
+//! then the u8 frames back to back, then a 64-bit checksum of everything before it. Readers load
+//! one chunk at a time, so datasets larger than memory stream. A chunk that is truncated, has the
+//! wrong magic or fails its checksum is reported by file name.
+
+use super::anomaly::frame_hash;
+use crate::labels::LABEL_LEN;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+const MAGIC: &[u8; 8] = b"LPDCHNK1";
+const HEADER_LEN: usize = 8 + 4 * 5;
+const RECORD_LEN: usize = 8 + 4 + 4 * LABEL_LEN;
+/// Version of the chunk and manifest layout.
+pub const FORMAT_VERSION: u32 = 1;
+pub const MANIFEST: &str = "manifest.json";
+
+#[derive(Debug, thiserror::Error)]
+pub enum DatasetError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: not a Lepton dataset manifest: {message}")]
+    Manifest { path: PathBuf, message: String },
+    #[error("{path}: corrupt chunk: {message}")]
+    Corrupt { path: PathBuf, message: String },
+    #[error("{path}: truncated chunk: expected {expected} bytes, found {found}")]
+    Truncated { path: PathBuf, expected: usize, found: usize },
+}
+
+fn io(path: &Path) -> impl FnOnce(std::io::Error) -> DatasetError + '_ {
+    move |source| DatasetError::Io { path: path.to_path_buf(), source }
+}
+
+/// Shape of every frame in a dataset.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameShape {
+    pub width: u32,
+    pub height: u32,
+    pub channels: u8,
+}
+
+impl FrameShape {
+    pub fn len(&self) -> usize {
+        self.width as usize * self.height as usize * self.channels as usize
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// One labelled frame.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sample {
+    pub episode_seed: u64,
+    pub step: u32,
+    /// Ground truth in `GroundTruth::to_array` order.
+    pub labels: [f32; LABEL_LEN],
+    /// u8 H × W × C.
+    pub frame: Vec<u8>,
+}
+
+/// Summary statistics of one label over the accepted samples.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct LabelStats {
+    pub mean: f64,
+    pub std: f64,
+    pub min: f64,
+    pub max: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChunkInfo {
+    pub file: String,
+    pub samples: u32,
+    pub bytes: u64,
+    pub checksum: String,
+}
+
+/// `manifest.json`: what the dataset is, where it came from and what was thrown away.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    pub format_version: u32,
+    pub scenario: String,
+    /// The resolved scenario the frames were rendered from (RON), so a model knows its world.
+    pub scenario_ron: String,
+    pub base_seed: u64,
+    pub envs: usize,
+    pub frame: FrameShape,
+    pub label_names: Vec<String>,
+    pub samples: u64,
+    pub episodes: u64,
+    /// Every episode seed that contributed a sample (for checking that datasets are disjoint).
+    pub episode_seeds: Vec<u64>,
+    /// Rejected samples by reason (every reason listed).
+    pub rejected: BTreeMap<String, u64>,
+    pub label_stats: BTreeMap<String, LabelStats>,
+    pub chunks: Vec<ChunkInfo>,
+}
+
+impl Manifest {
+    pub fn load(dir: &Path) -> Result<Self, DatasetError> {
+        let path = dir.join(MANIFEST);
+        let text = fs::read_to_string(&path).map_err(io(&path))?;
+        let manifest: Manifest = serde_json::from_str(&text)
+            .map_err(|e| DatasetError::Manifest { path: path.clone(), message: e.to_string() })?;
+        if manifest.format_version != FORMAT_VERSION {
+            return Err(DatasetError::Manifest {
+                path,
+                message: format!(
+                    "format version {} (this build reads {FORMAT_VERSION})",
+                    manifest.format_version
+                ),
+            });
+        }
+        Ok(manifest)
+    }
+}
+
+/// Writes samples into chunks of `chunk_size` and, on [`DatasetWriter::finish`], the manifest.
+pub struct DatasetWriter {
+    dir: PathBuf,
+    shape: FrameShape,
+    chunk_size: usize,
+    pending: Vec<Sample>,
+    chunks: Vec<ChunkInfo>,
+    stats: [Welford; LABEL_LEN],
+    episodes: std::collections::BTreeSet<u64>,
+    samples: u64,
+}
+
+impl DatasetWriter {
+    /// Creates `dir` (which must not hold a dataset already).
+    pub fn create(dir: &Path, shape: FrameShape, chunk_size: usize) -> Result<Self, DatasetError> {
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let manifest = dir.join(MANIFEST);
+        if manifest.exists() {
+            return Err(DatasetError::Io {
+                path: manifest,
+                source: std::io::Error::new(std::io::ErrorKind::AlreadyExists, "a dataset is already here"),
+            });
+        }
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            shape,
+            chunk_size: chunk_size.max(1),
+            pending: Vec::new(),
+            chunks: Vec::new(),
+            stats: Default::default(),
+            episodes: Default::default(),
+            samples: 0,
+        })
+    }
+
+    pub fn push(&mut self, sample: Sample) -> Result<(), DatasetError> {
+        assert_eq!(sample.frame.len(), self.shape.len(), "frame size differs from the dataset's");
+        for (stat, &v) in self.stats.iter_mut().zip(&sample.labels) {
+            stat.add(v as f64);
+        }
+        self.episodes.insert(sample.episode_seed);
+        self.samples += 1;
+        self.pending.push(sample);
+        if self.pending.len() >= self.chunk_size {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    fn flush(&mut self) -> Result<(), DatasetError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let file = format!("chunk-{:05}.lpd", self.chunks.len());
+        let bytes = encode_chunk(self.shape, &self.pending);
+        let checksum = format!("{:016x}", frame_hash(&bytes));
+        write_atomically(&self.dir.join(&file), &bytes)?;
+        self.chunks.push(ChunkInfo {
+            file,
+            samples: self.pending.len() as u32,
+            bytes: bytes.len() as u64,
+            checksum,
+        });
+        self.pending.clear();
+        Ok(())
+    }
+
+    /// Writes the last chunk and the manifest; the fields the writer does not know come from
+    /// `template` (scenario, seeds, rejections).
+    pub fn finish(mut self, mut template: Manifest) -> Result<Manifest, DatasetError> {
+        self.flush()?;
+        template.format_version = FORMAT_VERSION;
+        template.frame = self.shape;
+        template.samples = self.samples;
+        template.episodes = self.episodes.len() as u64;
+        template.episode_seeds = self.episodes.iter().copied().collect();
+        template.label_names = crate::DrivingState::NAMES.iter().map(|s| s.to_string()).collect();
+        template.label_stats = crate::DrivingState::NAMES
+            .iter()
+            .zip(&self.stats)
+            .map(|(name, w)| (name.to_string(), w.stats()))
+            .collect();
+        template.chunks = std::mem::take(&mut self.chunks);
+        let json = serde_json::to_string_pretty(&template).expect("manifest serialises");
+        write_atomically(&self.dir.join(MANIFEST), json.as_bytes())?;
+        Ok(template)
+    }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
+    let tmp = path.with_extension("tmp");
+    let mut file = fs::File::create(&tmp).map_err(io(&tmp))?;
+    file.write_all(bytes).map_err(io(&tmp))?;
+    file.sync_all().map_err(io(&tmp))?;
+    fs::rename(&tmp, path).map_err(io(path))
+}
+
+fn encode_chunk(shape: FrameShape, samples: &[Sample]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(HEADER_LEN + samples.len() * (RECORD_LEN + shape.len()) + 8);
+    out.extend_from_slice(MAGIC);
+    for v in [samples.len() as u32, shape.width, shape.height, shape.channels as u32, LABEL_LEN as u32] {
+        out.extend_from_slice(&v.to_le_bytes());
+    }
+    for s in samples {
+        out.extend_from_slice(&s.episode_seed.to_le_bytes());
+        out.extend_from_slice(&s.step.to_le_bytes());
+        for v in s.labels {
+            out.extend_from_slice(&v.to_le_bytes());
+        }
+    }
+    for s in samples {
+        out.extend_from_slice(&s.frame);
+    }
+    let checksum = frame_hash(&out);
+    out.extend_from_slice(&checksum.to_le_bytes());
+    out
+}
+
+fn read_u32(bytes: &[u8], at: usize) -> u32 {
+    u32::from_le_bytes(bytes[at..at + 4].try_into().expect("4 bytes"))
+}
+
+/// Decodes and verifies one chunk file.
+pub fn read_chunk(path: &Path, shape: FrameShape) -> Result<Vec<Sample>, DatasetError> {
+    let bytes = fs::read(path).map_err(io(path))?;
+    let corrupt = |message: String| DatasetError::Corrupt { path: path.to_path_buf(), message };
+    if bytes.len() < HEADER_LEN + 8 {
+        return Err(DatasetError::Truncated {
+            path: path.to_path_buf(),
+            expected: HEADER_LEN + 8,
+            found: bytes.len(),
+        });
+    }
+    if &bytes[..8] != MAGIC {
+        return Err(corrupt("wrong magic bytes (not a Lepton dataset chunk)".into()));
+    }
+    let count = read_u32(&bytes, 8) as usize;
+    let found = FrameShape {
+        width: read_u32(&bytes, 12),
+        height: read_u32(&bytes, 16),
+        channels: read_u32(&bytes, 20) as u8,
+    };
+    let label_len = read_u32(&bytes, 24) as usize;
+    if found != shape || label_len != LABEL_LEN {
+        return Err(corrupt(format!(
+            "header says {}x{}x{} frames with {label_len} labels; the manifest says {}x{}x{} with {LABEL_LEN}",
+            found.width, found.height, found.channels, shape.width, shape.height, shape.channels
+        )));
+    }
+    let expected = HEADER_LEN + count * (RECORD_LEN + shape.len()) + 8;
+    if bytes.len() != expected {
+        return Err(DatasetError::Truncated { path: path.to_path_buf(), expected, found: bytes.len() });
+    }
+    let body = &bytes[..expected - 8];
+    let stored = u64::from_le_bytes(bytes[expected - 8..].try_into().expect("8 bytes"));
+    if frame_hash(body) != stored {
+        return Err(corrupt("checksum mismatch (the file was changed or damaged)".into()));
+    }
+    let frames_at = HEADER_LEN + count * RECORD_LEN;
+    let samples = (0..count)
+        .map(|i| {
+            let at = HEADER_LEN + i * RECORD_LEN;
+            let episode_seed = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+            let step = read_u32(&bytes, at + 8);
+            let labels = std::array::from_fn(|k| {
+                f32::from_le_bytes(bytes[at + 12 + 4 * k..at + 16 + 4 * k].try_into().expect("4 bytes"))
+            });
+            let frame = bytes[frames_at + i * shape.len()..frames_at + (i + 1) * shape.len()].to_vec();
+            Sample { episode_seed, step, labels, frame }
+        })
+        .collect();
+    Ok(samples)
+}
+
+/// An opened dataset: the manifest, and chunks read on demand.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    pub dir: PathBuf,
+    pub manifest: Manifest,
+}
+
+impl Dataset {
+    pub fn open(dir: &Path) -> Result<Self, DatasetError> {
+        let manifest = Manifest::load(dir)?;
+        Ok(Self { dir: dir.to_path_buf(), manifest })
+    }
+
+    pub fn len(&self) -> u64 {
+        self.manifest.samples
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.manifest.samples == 0
+    }
+
+    pub fn num_chunks(&self) -> usize {
+        self.manifest.chunks.len()
+    }
+
+    /// Reads chunk `i`, checking its size and checksum against the manifest.
+    pub fn chunk(&self, i: usize) -> Result<Vec<Sample>, DatasetError> {
+        let info = &self.manifest.chunks[i];
+        let path = self.dir.join(&info.file);
+        let samples = read_chunk(&path, self.manifest.frame)?;
+        if samples.len() != info.samples as usize {
+            return Err(DatasetError::Corrupt {
+                path,
+                message: format!("holds {} samples; the manifest says {}", samples.len(), info.samples),
+            });
+        }
+        Ok(samples)
+    }
+
+    /// Every sample, chunk by chunk (one chunk in memory at a time).
+    pub fn iter(&self) -> impl Iterator<Item = Result<Sample, DatasetError>> + '_ {
+        (0..self.num_chunks()).flat_map(move |i| match self.chunk(i) {
+            Ok(samples) => samples.into_iter().map(Ok).collect::<Vec<_>>(),
+            Err(e) => vec![Err(e)],
+        })
+    }
+}
+
+/// Whether a sample's episode belongs to the validation split (about `fraction` of episodes,
+/// chosen by a hash of the episode seed, so the split is by episode and stable).
+pub fn is_validation(episode_seed: u64, fraction: f64) -> bool {
+    let mut z = episode_seed.wrapping_add(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z as f64 / u64::MAX as f64) < fraction
+}
+
+/// Running mean and variance (Welford).
+#[derive(Debug, Clone, Copy, Default)]
+struct Welford {
+    n: u64,
+    mean: f64,
+    m2: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Welford {
+    fn add(&mut self, x: f64) {
+        if self.n == 0 {
+            self.min = x;
+            self.max = x;
+        }
+        self.n += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.n as f64;
+        self.m2 += delta * (x - self.mean);
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+    }
+
+    fn stats(&self) -> LabelStats {
+        let std = if self.n > 1 { (self.m2 / (self.n - 1) as f64).sqrt() } else { 0.0 };
+        LabelStats { mean: self.mean, std, min: self.min, max: self.max }
+    }
+}

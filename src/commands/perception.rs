@@ -1,0 +1,255 @@
+//! `lepton perception collect|train|eval`: the data pipeline behind the perception CNN.
+
+use crate::error::{CliError, CliResult};
+use crate::scenario_arg::load_scenario;
+use indicatif::{ProgressBar, ProgressStyle};
+use lepton_perception::cnn::{self, CnnModel, TrainConfig};
+use lepton_perception::dataset::{self, CollectConfig, Dataset};
+use lepton_perception::device::parse_device;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum PerceptionCommand {
+    /// Drive the scripted driver with noise and perturbations and record labelled camera frames.
+    Collect(CollectArgs),
+    /// Train the perception CNN on a collected dataset.
+    Train(TrainArgs),
+    /// Score a trained model on a dataset (ideally one collected with other seeds).
+    Eval(EvalArgs),
+}
+
+#[derive(clap::Args)]
+pub struct CollectArgs {
+    /// Scenario file or shipped scenario name.
+    pub scenario: String,
+    /// Accepted frames to record.
+    #[arg(long, default_value_t = 20_000)]
+    pub frames: u64,
+    /// Output folder (created; must not already hold a dataset).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Base seed (default: the scenario's). Use different seeds for training and evaluation sets.
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Parallel environments (camera tiles).
+    #[arg(long, default_value_t = 16)]
+    pub envs: usize,
+    /// Samples per chunk file.
+    #[arg(long, default_value_t = 1024)]
+    pub chunk_size: usize,
+    /// Keep every n-th policy step of each episode.
+    #[arg(long, default_value_t = 1)]
+    pub every: u32,
+}
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// Dataset folder from `lepton perception collect`.
+    pub dataset: PathBuf,
+    /// Model folder to write (model.bpk, model.json, metrics.csv, train_config.json).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Training configuration (RON, fields of TrainConfig); flags below override it.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    #[arg(long)]
+    pub epochs: Option<usize>,
+    #[arg(long)]
+    pub batch_size: Option<usize>,
+    #[arg(long)]
+    pub learning_rate: Option<f64>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Train on grey (luma) frames.
+    #[arg(long)]
+    pub grey: bool,
+    /// Resize frames first, as WIDTHxHEIGHT (e.g. 64x64).
+    #[arg(long, value_parser = parse_size)]
+    pub resize: Option<(u32, u32)>,
+    /// Where to compute: cpu (burn flex).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+}
+
+#[derive(clap::Args)]
+pub struct EvalArgs {
+    /// Model folder from `lepton perception train`.
+    pub model: PathBuf,
+    /// Dataset folder to score on.
+    pub dataset: PathBuf,
+    /// Print the report as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Fail (exit 1) when the lane-offset MAE is above this (m).
+    #[arg(long)]
+    pub max_lane_mae: Option<f32>,
+    /// Fail when the heading MAE is above this (degrees).
+    #[arg(long)]
+    pub max_heading_mae: Option<f32>,
+    /// Fail when the own-lane gap MAE is above this (m).
+    #[arg(long)]
+    pub max_gap_mae: Option<f32>,
+    /// Fail when any flag's accuracy is below this (0–1).
+    #[arg(long)]
+    pub min_flag_accuracy: Option<f32>,
+}
+
+fn parse_size(text: &str) -> Result<(u32, u32), String> {
+    let (w, h) =
+        text.split_once(['x', 'X']).ok_or_else(|| format!("{text}: expected WIDTHxHEIGHT, e.g. 64x64"))?;
+    let parse =
+        |v: &str| v.trim().parse::<u32>().map_err(|_| format!("{text}: expected WIDTHxHEIGHT, e.g. 64x64"));
+    Ok((parse(w)?, parse(h)?))
+}
+
+pub fn run(command: PerceptionCommand) -> CliResult<ExitCode> {
+    match command {
+        PerceptionCommand::Collect(args) => collect(args),
+        PerceptionCommand::Train(args) => train(args),
+        PerceptionCommand::Eval(args) => eval(args),
+    }
+}
+
+fn bar(len: u64, template: &str) -> ProgressBar {
+    ProgressBar::new(len).with_style(ProgressStyle::with_template(template).expect("valid template"))
+}
+
+fn collect(args: CollectArgs) -> CliResult<ExitCode> {
+    if args.envs == 0 || args.frames == 0 || args.every == 0 {
+        return Err(CliError("--envs, --frames and --every must be at least 1".into()));
+    }
+    let scenario = load_scenario(&args.scenario)?;
+    let config = CollectConfig {
+        frames: args.frames,
+        envs: args.envs,
+        seed: args.seed.unwrap_or(scenario.seed),
+        chunk_size: args.chunk_size.max(1),
+        every: args.every,
+        ..CollectConfig::default()
+    };
+    let progress = bar(args.frames, "collect {bar:40} {pos}/{len} frames {per_sec} eta {eta}");
+    let report = dataset::collect(&scenario, &args.out, &config, |n| progress.set_position(n))
+        .map_err(|e| CliError(e.to_string()))?;
+    progress.finish_and_clear();
+    let m = &report.manifest;
+    let summary = serde_json::json!({
+        "dataset": args.out,
+        "scenario": m.scenario,
+        "samples": m.samples,
+        "episodes": m.episodes,
+        "chunks": m.chunks.len(),
+        "frame": m.frame,
+        "rejected": m.rejected,
+        "label_stats": m.label_stats,
+        "policy_steps": report.policy_steps,
+        "seconds": report.seconds,
+        "frames_per_second": m.samples as f64 / report.seconds,
+    });
+    println!("{}", serde_json::to_string_pretty(&summary).expect("summary serialises"));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_dataset(path: &std::path::Path) -> CliResult<Dataset> {
+    Dataset::open(path).map_err(|e| CliError(e.to_string()))
+}
+
+fn train(args: TrainArgs) -> CliResult<ExitCode> {
+    let device = parse_device(&args.device).map_err(CliError)?;
+    let dataset = open_dataset(&args.dataset)?;
+    let mut config = match &args.config {
+        Some(path) => {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+            ron::from_str::<TrainConfig>(&text).map_err(|e| {
+                CliError(format!("{}:{}:{}: {}", path.display(), e.span.start.line, e.span.start.col, e.code))
+            })?
+        }
+        None => TrainConfig::default(),
+    };
+    if let Some(v) = args.epochs {
+        config.epochs = v;
+    }
+    if let Some(v) = args.batch_size {
+        config.batch_size = v;
+    }
+    if let Some(v) = args.learning_rate {
+        config.learning_rate = v;
+    }
+    if let Some(v) = args.seed {
+        config.seed = v;
+    }
+    config.grey |= args.grey;
+    if args.resize.is_some() {
+        config.resize = args.resize;
+    }
+
+    let progress = bar(0, "epoch {prefix} {bar:40} {pos}/{len} frames {per_sec} {msg}");
+    let report = cnn::train(&dataset, &args.out, &config, &device, |p| {
+        progress.set_length(p.epoch_samples as u64);
+        progress.set_prefix(format!("{}/{}", p.epoch, p.epochs));
+        progress.set_position(p.samples as u64);
+        let best = if p.best_validation_loss.is_finite() {
+            format!(" best val {:.4}", p.best_validation_loss)
+        } else {
+            String::new()
+        };
+        progress.set_message(format!("loss {:.4}{best}", p.train_loss));
+    })
+    .map_err(|e| CliError(e.to_string()))?;
+    progress.finish_and_clear();
+    println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+    Ok(ExitCode::SUCCESS)
+}
+
+fn eval(args: EvalArgs) -> CliResult<ExitCode> {
+    let device = parse_device(&args.device).map_err(CliError)?;
+    let model = CnnModel::load(&args.model, &device).map_err(|e| CliError(e.to_string()))?;
+    let dataset = open_dataset(&args.dataset)?;
+    let progress = bar(dataset.len(), "eval {bar:40} {pos}/{len} frames {per_sec}");
+    let report = cnn::evaluate(&model, &dataset, args.batch_size, |n| progress.set_position(n))
+        .map_err(|e| CliError(e.to_string()))?;
+    progress.finish_and_clear();
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+    } else {
+        println!("{} frames of {}", report.samples, args.dataset.display());
+        for (name, mae) in &report.mae {
+            println!("  MAE {name:<16} {mae:.4}");
+        }
+        println!("  MAE heading (degrees)  {:.3}", report.heading_mae_degrees);
+        for (name, acc) in &report.accuracy {
+            println!("  accuracy {name:<11} {:.2}%", acc * 100.0);
+        }
+        println!(
+            "  inference {:.0} frames/s at batch {}",
+            report.inference_frames_per_second, report.batch_size
+        );
+    }
+    if report.overlapping_episodes > 0 {
+        eprintln!(
+            "warning: {} episodes of {} were in the model's training set; the score is not held-out",
+            report.overlapping_episodes,
+            args.dataset.display()
+        );
+    }
+    let thresholds = cnn::Thresholds {
+        max_lane_mae: args.max_lane_mae,
+        max_heading_mae_degrees: args.max_heading_mae,
+        max_gap_mae: args.max_gap_mae,
+        min_flag_accuracy: args.min_flag_accuracy,
+    };
+    let failures = thresholds.failures(&report);
+    if failures.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    for failure in failures {
+        eprintln!("{}: {failure}", args.model.display());
+    }
+    eprintln!("{}: the model falls short; do not promote it", args.model.display());
+    Ok(ExitCode::from(1))
+}
