@@ -1,0 +1,101 @@
+//! End-to-end tests of `lepton perception collect|train|eval` on the tiny scenario.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn collect_train_and_eval_run_end_to_end_and_eval_thresholds_gate_promotion() {
+    let dir = scratch("perception");
+    let data = dir.join("data");
+    let held_out = dir.join("held-out");
+    let model = dir.join("model");
+    let (data_s, held_s, model_s) =
+        (data.to_str().unwrap(), held_out.to_str().unwrap(), model.to_str().unwrap());
+
+    let collected = json(&lepton(&[
+        "perception",
+        "collect",
+        "tiny",
+        "--frames",
+        "160",
+        "--envs",
+        "4",
+        "--seed",
+        "5",
+        "--chunk-size",
+        "48",
+        "--out",
+        data_s,
+    ]));
+    assert_eq!(collected["samples"], 160);
+    assert_eq!(collected["chunks"], 4, "160 samples in chunks of 48");
+    assert!(collected["episodes"].as_u64().unwrap() >= 4);
+    let rejected = collected["rejected"].as_object().unwrap();
+    for reason in
+        ["blank_frame", "non_finite_label", "teleport", "flipped", "physics_invalid", "duplicate_frame"]
+    {
+        assert!(rejected.contains_key(reason), "manifest counts {reason}");
+    }
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["frame"]["width"], 32);
+    assert_eq!(manifest["frame"]["channels"], 1, "tiny's camera is grey");
+    assert_eq!(manifest["base_seed"], 5);
+    assert!(manifest["label_stats"]["lane_offset"]["std"].as_f64().unwrap() > 0.05, "perturbed driving");
+
+    // Collecting into a folder that holds a dataset is refused, not overwritten.
+    let again = lepton(&["perception", "collect", "tiny", "--frames", "10", "--out", data_s]);
+    assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
+    assert!(stderr(&again).contains("manifest.json"));
+
+    json(&lepton(&[
+        "perception",
+        "collect",
+        "tiny",
+        "--frames",
+        "64",
+        "--envs",
+        "2",
+        "--seed",
+        "500",
+        "--out",
+        held_s,
+    ]));
+
+    let trained = json(&lepton(&["perception", "train", data_s, "--out", model_s, "--epochs", "2"]));
+    assert_eq!(trained["epochs"].as_array().unwrap().len(), 2);
+    for file in ["model.bpk", "model.json", "metrics.csv", "train_config.json"] {
+        assert!(model.join(file).exists(), "{file} written");
+    }
+
+    let report = json(&lepton(&["perception", "eval", model_s, held_s, "--json"]));
+    assert_eq!(report["samples"], 64);
+    assert_eq!(report["overlapping_episodes"], 0, "different seeds, disjoint episodes");
+    for name in ["lane_offset", "heading_error", "gap_own", "gap_left", "gap_right"] {
+        assert!(report["mae"][name].as_f64().unwrap().is_finite(), "{name}");
+    }
+    assert!(report["accuracy"]["left_free"].as_f64().unwrap() <= 1.0);
+    assert!(report["inference_frames_per_second"].as_f64().unwrap() > 0.0);
+
+    let strict = lepton(&["perception", "eval", model_s, held_s, "--max-lane-mae", "0.000001"]);
+    assert_eq!(strict.status.code(), Some(1), "a weak model is refused: {}", stderr(&strict));
+    assert!(stderr(&strict).contains("lane_offset MAE"));
+    let lenient = lepton(&["perception", "eval", model_s, held_s, "--max-lane-mae", "100"]);
+    assert_eq!(lenient.status.code(), Some(0), "{}", stderr(&lenient));
+
+    // Bad input: a missing model, a damaged chunk, an unknown device.
+    let missing = lepton(&["perception", "eval", dir.join("nope").to_str().unwrap(), held_s]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("model.json"), "{}", stderr(&missing));
+    let chunk = held_out.join("chunk-00000.lpd");
+    let bytes = std::fs::read(&chunk).unwrap();
+    std::fs::write(&chunk, &bytes[..bytes.len() / 2]).unwrap();
+    let damaged = lepton(&["perception", "eval", model_s, held_s]);
+    assert_eq!(damaged.status.code(), Some(2));
+    assert!(stderr(&damaged).contains("chunk-00000.lpd") && stderr(&damaged).contains("truncated"));
+    let device = lepton(&["perception", "train", data_s, "--out", model_s, "--device", "quantum"]);
+    assert_eq!(device.status.code(), Some(2));
+    assert!(stderr(&device).contains("--device quantum"));
+    std::fs::remove_dir_all(dir).unwrap();
+}
