@@ -1,7 +1,11 @@
 //! Lepton agents: policies that choose actions from observations.
 //!
-//! Today: the random and scripted baselines every learned agent is measured against.
+//! The random and scripted baselines every learned agent is measured against, tabular
+//! Q-learning, DQN and its replay buffers.
 
 pub mod policy;
+pub mod qlearning;
+pub mod replay;
+pub mod schedule;
 
 pub use policy::{KeepLanePolicy, Policy, RandomPolicy};
