@@ -3,6 +3,7 @@
 //! The random and scripted baselines every learned agent is measured against, tabular
 //! Q-learning, DQN and its replay buffers.
 
+pub mod dqn;
 pub mod policy;
 pub mod qlearning;
 pub mod replay;

@@ -1,0 +1,123 @@
+//! Every DQN option in one place, with its default. Loadable from RON (`--config FILE.ron`; any
+//! field left out keeps its default) and written back into the run directory.
+
+use super::network::NetworkConfig;
+use crate::schedule::EpsilonSchedule;
+use serde::{Deserialize, Serialize};
+
+/// How the target network follows the online one.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub enum TargetUpdate {
+    /// Copy the online weights every `every` learner updates.
+    Hard { every: u64 },
+    /// θ' ← τ·θ + (1 − τ)·θ' after every learner update.
+    Polyak { tau: f32 },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DqnConfig {
+    pub network: NetworkConfig,
+    /// Discount γ.
+    pub gamma: f32,
+    /// Adam step size.
+    pub learning_rate: f64,
+    /// Transitions per learner update.
+    pub batch_size: usize,
+    /// Replay capacity in transitions (across all envs).
+    pub buffer_size: usize,
+    /// Env steps (summed over envs) before learning starts.
+    pub learning_starts: u64,
+    /// Env steps (summed over envs) between learner updates.
+    pub train_frequency: u64,
+    /// Learner updates each time it trains.
+    pub gradient_steps: usize,
+    pub target_update: TargetUpdate,
+    /// Pick the next action with the online network, value it with the target (van Hasselt 2016).
+    pub double: bool,
+    /// Steps per return.
+    pub n_step: usize,
+    /// Prioritised replay (Schaul 2016): α, and β annealed from `beta_start` to 1 over training.
+    pub prioritized: bool,
+    pub priority_alpha: f32,
+    pub priority_beta_start: f32,
+    pub priority_epsilon: f32,
+    /// Huber loss threshold δ.
+    pub huber_delta: f32,
+    /// Gradients are rescaled so their global norm is at most this.
+    pub max_grad_norm: f32,
+    pub epsilon: EpsilonSchedule,
+    /// Frames per stacked observation (pixel input).
+    pub frame_stack: usize,
+}
+
+impl Default for DqnConfig {
+    fn default() -> Self {
+        Self {
+            network: NetworkConfig::default(),
+            gamma: 0.99,
+            learning_rate: 1e-4,
+            batch_size: 32,
+            buffer_size: 100_000,
+            learning_starts: 2_000,
+            train_frequency: 4,
+            gradient_steps: 1,
+            target_update: TargetUpdate::Hard { every: 1_000 },
+            double: true,
+            n_step: 3,
+            prioritized: false,
+            priority_alpha: 0.6,
+            priority_beta_start: 0.4,
+            priority_epsilon: 1e-6,
+            huber_delta: 1.0,
+            max_grad_norm: 10.0,
+            epsilon: EpsilonSchedule::Linear { start: 1.0, end: 0.05, steps: 20_000 },
+            frame_stack: 4,
+        }
+    }
+}
+
+impl DqnConfig {
+    /// Checks every field; the message names it (`dqn.gamma: ...`).
+    pub fn validate(&self) -> Result<(), String> {
+        let bad = |field: &str, why: &str| Err(format!("dqn.{field}: {why}"));
+        if !(0.0..=1.0).contains(&self.gamma) {
+            return bad("gamma", "must be in [0, 1]");
+        }
+        if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
+            return bad("learning_rate", "must be positive");
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "must be at least 1");
+        }
+        if self.buffer_size < self.batch_size {
+            return bad("buffer_size", "must hold at least one batch");
+        }
+        if self.train_frequency == 0 {
+            return bad("train_frequency", "must be at least 1");
+        }
+        if self.n_step == 0 {
+            return bad("n_step", "must be at least 1");
+        }
+        if self.frame_stack == 0 {
+            return bad("frame_stack", "must be at least 1");
+        }
+        match self.target_update {
+            TargetUpdate::Hard { every: 0 } => return bad("target_update.every", "must be at least 1"),
+            TargetUpdate::Polyak { tau } if !(tau > 0.0 && tau <= 1.0) => {
+                return bad("target_update.tau", "must be in (0, 1]");
+            }
+            _ => {}
+        }
+        if !(0.0..=1.0).contains(&self.priority_beta_start) {
+            return bad("priority_beta_start", "must be in [0, 1]");
+        }
+        if self.priority_alpha < 0.0 {
+            return bad("priority_alpha", "must be ≥ 0");
+        }
+        if !(self.max_grad_norm > 0.0) {
+            return bad("max_grad_norm", "must be positive");
+        }
+        self.epsilon.validate("dqn.epsilon")
+    }
+}
