@@ -24,6 +24,12 @@ enum Command {
     Rollout(commands::rollout::RolloutArgs),
     /// Render what the agent sees (every env's camera tile) to a PNG.
     Render(commands::render::RenderArgs),
+    /// Train an agent (tabular Q-learning or DQN) headless into a run directory.
+    Train(commands::train::TrainArgs),
+    /// Evaluate a trained run greedily on fixed seeds.
+    Eval(commands::eval::EvalArgs),
+    /// Plot reward curves of one or more runs.
+    Plot(commands::plot::PlotArgs),
     /// The perception data pipeline: collect labelled frames, train the CNN, evaluate it.
     #[command(subcommand)]
     Perception(commands::perception::PerceptionCommand),
@@ -55,6 +61,9 @@ fn main() -> ExitCode {
         Command::Scenario(command) => commands::scenario::run(command),
         Command::Rollout(args) => commands::rollout::run(args),
         Command::Render(args) => commands::render::run(args),
+        Command::Train(args) => commands::train::run(args),
+        Command::Eval(args) => commands::eval::run(args),
+        Command::Plot(args) => commands::plot::run(args),
         Command::Perception(command) => commands::perception::run(command),
         Command::Bench(command) => commands::bench::run(command),
     };

@@ -1,0 +1,146 @@
+//! `lepton train`: headless training of Q-learning or DQN on a scenario, into a run directory.
+
+use crate::error::{CliError, CliResult};
+use crate::scenario_arg::load_scenario;
+use clap::ValueEnum;
+use indicatif::{ProgressBar, ProgressStyle};
+use lepton_agents::plot::{Series, plot};
+use lepton_agents::train::{AgentKind, RunConfig, Trainer, files, metrics, resolve_perception};
+use lepton_perception::PerceptionKind;
+use lepton_perception::device::parse_device;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum Agent {
+    Qlearning,
+    Dqn,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PerceptionArg {
+    /// The simulator's ground truth.
+    GroundTruth,
+    /// A trained perception CNN (give --model).
+    Cnn,
+    /// Stacked grey camera frames (DQN's Nature CNN).
+    Pixels,
+}
+
+#[derive(clap::Args)]
+pub struct TrainArgs {
+    /// Scenario file or shipped scenario name.
+    pub scenario: String,
+    #[arg(long, value_enum)]
+    pub agent: Agent,
+    /// Run configuration (RON, fields of RunConfig; any field left out keeps its default).
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// Env steps in total (summed over envs).
+    #[arg(long)]
+    pub steps: Option<u64>,
+    #[arg(long)]
+    pub envs: Option<usize>,
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Where to compute: cpu (burn flex).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Run directory (default runs/<scenario>-<agent>).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Continue the run in --out from its last checkpoint.
+    #[arg(long)]
+    pub resume: bool,
+    #[arg(long, value_enum)]
+    pub perception: Option<PerceptionArg>,
+    /// Perception model folder (from `lepton perception train`) for --perception cnn.
+    #[arg(long)]
+    pub model: Option<PathBuf>,
+}
+
+fn read_config(path: &Path) -> CliResult<RunConfig> {
+    let text = std::fs::read_to_string(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    ron::from_str(&text).map_err(|e| {
+        CliError(format!("{}:{}:{}: {}", path.display(), e.span.start.line, e.span.start.col, e.code))
+    })
+}
+
+pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
+    let device = parse_device(&args.device).map_err(CliError)?;
+    let scenario = Arc::new(load_scenario(&args.scenario)?);
+    let agent = match args.agent {
+        Agent::Qlearning => AgentKind::QLearning,
+        Agent::Dqn => AgentKind::Dqn,
+    };
+    let out =
+        args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{}-{}", scenario.name, agent.name())));
+    let mut config = match (&args.config, args.resume) {
+        (Some(path), _) => read_config(path)?,
+        // A resumed run keeps the configuration it started with.
+        (None, true) => read_config(&out.join(files::CONFIG))?,
+        (None, false) => RunConfig::default(),
+    };
+    config.agent = agent;
+    if let Some(v) = args.steps {
+        config.steps = v;
+    }
+    if let Some(v) = args.envs {
+        config.envs = v;
+    }
+    if let Some(v) = args.seed {
+        config.seed = v;
+    }
+    if let Some(p) = args.perception {
+        config.perception = Some(match p {
+            PerceptionArg::GroundTruth => PerceptionKind::GroundTruth,
+            PerceptionArg::Cnn => PerceptionKind::Cnn {
+                model: args
+                    .model
+                    .clone()
+                    .ok_or_else(|| CliError("--perception cnn needs --model MODEL_DIR".into()))?,
+            },
+            PerceptionArg::Pixels => {
+                PerceptionKind::Pixels { grey: true, resize: None, stack: config.dqn.frame_stack }
+            }
+        });
+    }
+    config.validate().map_err(|e| CliError(format!("configuration: {e}")))?;
+    let perception =
+        resolve_perception(&config, args.model.as_deref()).map_err(|e| CliError(e.to_string()))?;
+    if !args.resume && out.join(files::LAST).exists() {
+        return Err(CliError(format!(
+            "{}: a run is already here; pass --resume to continue it or choose another --out",
+            out.display()
+        )));
+    }
+    config.perception = Some(perception.clone());
+    let trainer = Trainer { config: config.clone(), scenario, perception, run_dir: out.clone(), device };
+
+    let bar = ProgressBar::new(config.steps).with_style(
+        ProgressStyle::with_template("{bar:30} {pos}/{len} steps {msg}").expect("valid template"),
+    );
+    let summary = trainer
+        .run(args.resume, |p| {
+            bar.set_position(p.step);
+            let ret = p.recent_return.map_or(String::from("-"), |r| format!("{r:.2}"));
+            let loss = p.loss.map_or(String::from("-"), |l| format!("{l:.4}"));
+            bar.set_message(format!(
+                "{:.0} steps/s  return {ret}  ε {:.3}  loss {loss}",
+                p.steps_per_second, p.epsilon
+            ));
+        })
+        .map_err(|e| CliError(e.to_string()))?;
+    bar.finish_and_clear();
+
+    let rows =
+        metrics::read(&out.join(files::METRICS)).map_err(|e| CliError(format!("{}: {e}", out.display())))?;
+    plot(&[Series { name: run_name(&out), rows }], &out.join(files::CURVE)).map_err(CliError)?;
+    println!("{}", serde_json::to_string_pretty(&summary).expect("summary serialises"));
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn run_name(dir: &Path) -> String {
+    dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
