@@ -187,3 +187,28 @@ fn bench_render_reports_frames_per_second_as_json() {
     assert!(result["camera_frames_per_second"].as_f64().unwrap() > 0.0);
     assert!(result["env_steps_per_second"].as_f64().unwrap() > 0.0);
 }
+
+#[test]
+fn bench_train_and_perception_report_their_rates_as_json() {
+    let train = json(&lepton(&["bench", "train", "--updates", "3", "--size", "0", "--json"]));
+    assert!(train["learner_updates_per_second"].as_f64().unwrap() > 0.0);
+    assert_eq!(train["network"], "mlp");
+    let cnn =
+        json(&lepton(&["bench", "train", "--updates", "1", "--batch-size", "4", "--size", "36", "--json"]));
+    assert!(cnn["learner_updates_per_second"].as_f64().unwrap() > 0.0);
+    let perception = json(&lepton(&[
+        "bench",
+        "perception",
+        "--batches",
+        "1",
+        "--batch-size",
+        "4",
+        "--size",
+        "32",
+        "--json",
+    ]));
+    assert!(perception["frames_per_second"].as_f64().unwrap() > 0.0);
+    let bad = lepton(&["bench", "train", "--device", "tch-cuda"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("tch-cuda"));
+}

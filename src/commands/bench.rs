@@ -16,6 +16,49 @@ pub enum BenchCommand {
     Sim(SimArgs),
     /// Camera frames per second, and environment steps per second with frames.
     Render(RenderBenchArgs),
+    /// DQN learner updates per second (Nature CNN on stacked frames, or the MLP on the state),
+    /// and greedy inference frames per second.
+    Train(TrainBenchArgs),
+    /// Perception CNN inference frames per second on random frames.
+    Perception(PerceptionBenchArgs),
+}
+
+#[derive(clap::Args)]
+pub struct TrainBenchArgs {
+    /// Where to compute: cpu (burn flex).
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Learner updates to time (after two warm-up updates).
+    #[arg(long, default_value_t = 20)]
+    pub updates: usize,
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+    /// Frame side (square, grey); 0 benchmarks the MLP on the 7-value state instead.
+    #[arg(long, default_value_t = 84)]
+    pub size: usize,
+    #[arg(long, default_value_t = 4)]
+    pub stack: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(clap::Args)]
+pub struct PerceptionBenchArgs {
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    #[arg(long, default_value_t = 64)]
+    pub batch_size: usize,
+    /// Frame side (square).
+    #[arg(long, default_value_t = 84)]
+    pub size: u32,
+    /// Channels (3 RGB, 1 grey).
+    #[arg(long, default_value_t = 3)]
+    pub channels: u8,
+    /// Batches to time (after one warm-up batch).
+    #[arg(long, default_value_t = 20)]
+    pub batches: usize,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(clap::Args)]
@@ -100,7 +143,109 @@ pub fn run(command: BenchCommand) -> CliResult<ExitCode> {
     match command {
         BenchCommand::Sim(args) => bench_sim(args),
         BenchCommand::Render(args) => bench_render(args),
+        BenchCommand::Train(args) => bench_train(args),
+        BenchCommand::Perception(args) => bench_perception(args),
     }
+}
+
+fn bench_train(args: TrainBenchArgs) -> CliResult<ExitCode> {
+    use lepton_agents::dqn::{DqnConfig, DqnLearner, InputShape};
+    use lepton_agents::replay::Batch;
+    use rand::{Rng, SeedableRng};
+    let device = lepton_perception::device::parse_device(&args.device).map_err(CliError)?;
+    if args.updates == 0 || args.batch_size == 0 || args.stack == 0 {
+        return Err(CliError("--updates, --batch-size and --stack must be at least 1".into()));
+    }
+    let input = if args.size == 0 {
+        InputShape::Vector(lepton_perception::DrivingState::LEN)
+    } else {
+        InputShape::Frames { stack: args.stack, channels: 1, height: args.size, width: args.size }
+    };
+    let actions = 9;
+    let config = DqnConfig { batch_size: args.batch_size, ..DqnConfig::default() };
+    let mut learner = DqnLearner::new(input, actions, &config, &device, 0).map_err(CliError)?;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let n = args.batch_size;
+    let mut values = |len: usize| (0..len).map(|_| rng.random::<f32>()).collect::<Vec<_>>();
+    let batch = Batch {
+        size: n,
+        obs: values(n * input.len()),
+        next_obs: values(n * input.len()),
+        actions: (0..n).map(|i| i % actions).collect(),
+        returns: vec![1.0; n],
+        discounts: vec![0.99; n],
+        weights: vec![1.0; n],
+        slots: (0..n).collect(),
+    };
+    for _ in 0..2 {
+        learner.update(&batch);
+    }
+    let started = std::time::Instant::now();
+    for _ in 0..args.updates {
+        learner.update(&batch);
+    }
+    let updates_per_second = args.updates as f64 / started.elapsed().as_secs_f64();
+    let envs = 8;
+    let obs = batch.obs[..envs * input.len()].to_vec();
+    learner.q_values(obs.clone(), envs);
+    let started = std::time::Instant::now();
+    let rounds = 20;
+    for _ in 0..rounds {
+        learner.q_values(obs.clone(), envs);
+    }
+    let act_per_second = (rounds * envs) as f64 / started.elapsed().as_secs_f64();
+    let report = serde_json::json!({
+        "device": args.device,
+        "network": if args.size == 0 { "mlp".to_string() } else { format!("nature_cnn {}x{}x{}", args.stack, args.size, args.size) },
+        "batch_size": n,
+        "learner_updates_per_second": updates_per_second,
+        "greedy_actions_per_second_at_8_envs": act_per_second,
+        "env_steps_per_second_bound_at_train_frequency": updates_per_second * config.train_frequency as f64,
+    });
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+    } else {
+        println!(
+            "{updates_per_second:.1} learner updates/s at batch {n}; {act_per_second:.0} greedy actions/s"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn bench_perception(args: PerceptionBenchArgs) -> CliResult<ExitCode> {
+    use lepton_perception::cnn::{CnnConfig, CnnModel, ModelMeta};
+    use lepton_perception::dataset::FrameShape;
+    use lepton_perception::preprocess::Preprocess;
+    let device = lepton_perception::device::parse_device(&args.device).map_err(CliError)?;
+    if args.batch_size == 0 || args.batches == 0 || args.size < 17 {
+        return Err(CliError("--batch-size and --batches must be at least 1, --size at least 17".into()));
+    }
+    let frame = FrameShape { width: args.size, height: args.size, channels: args.channels };
+    let cnn = CnnConfig::new(args.channels as usize, args.size as usize, args.size as usize);
+    let meta = ModelMeta::new(frame, Preprocess::default(), cnn.clone(), vec![0.0; 6], vec![1.0; 6]);
+    let model = CnnModel { net: cnn.init(&device), meta, device: device.clone() };
+    let frames: Vec<Vec<u8>> = (0..args.batch_size)
+        .map(|i| (0..frame.len()).map(|k| ((k * 31 + i * 7) % 251) as u8).collect())
+        .collect();
+    let refs: Vec<&[u8]> = frames.iter().map(Vec::as_slice).collect();
+    model.predict(&refs);
+    let started = std::time::Instant::now();
+    for _ in 0..args.batches {
+        model.predict(&refs);
+    }
+    let per_second = (args.batches * args.batch_size) as f64 / started.elapsed().as_secs_f64();
+    let report = serde_json::json!({
+        "device": args.device,
+        "frame": format!("{}x{}x{}", args.size, args.size, args.channels),
+        "batch_size": args.batch_size,
+        "frames_per_second": per_second,
+    });
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+    } else {
+        println!("{per_second:.0} frames/s (preprocessing + CNN) at batch {}", args.batch_size);
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn bench_sim(args: SimArgs) -> CliResult<ExitCode> {

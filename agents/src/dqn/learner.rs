@@ -10,7 +10,6 @@
 use super::config::{DqnConfig, TargetUpdate};
 use super::network::{InputShape, QNetwork};
 use crate::replay::Batch;
-use burn::grad_clipping::GradientClippingConfig;
 use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
@@ -77,11 +76,9 @@ impl DqnLearner {
         })
     }
 
-    pub fn optimizer(config: &DqnConfig) -> ModuleOptimizer {
-        AdamConfig::new()
-            .with_epsilon(1e-8)
-            .with_grad_clipping(Some(GradientClippingConfig::Norm(config.max_grad_norm)))
-            .init()
+    /// Adam; gradients are clipped by their global norm in [`clip_global_norm`] before it.
+    pub fn optimizer(_config: &DqnConfig) -> ModuleOptimizer {
+        AdamConfig::new().with_epsilon(1e-8).init()
     }
 
     fn tensor(&self, values: Vec<f32>, rows: usize, device: &Device) -> Tensor<2> {
@@ -131,7 +128,8 @@ impl DqnLearner {
             let q: Vec<f32> = chosen.into_data().try_to_vec().expect("f32");
             q.iter().sum::<f32>() / n.max(1) as f32
         };
-        let grads = GradientsParams::from_grads(loss.backward(), &self.online);
+        let mut grads = GradientsParams::from_grads(loss.backward(), &self.online);
+        clip_global_norm(&self.online, &mut grads, self.config.max_grad_norm);
         self.online = self.optimizer.step(self.config.learning_rate, self.online.clone(), grads);
         self.updates += 1;
         self.follow_target();
@@ -154,6 +152,34 @@ impl DqnLearner {
             }
         }
     }
+}
+
+/// Rescales all gradients together so that their global L2 norm is at most `max_norm` (as
+/// `torch.nn.utils.clip_grad_norm_` does), keeping their direction.
+pub fn clip_global_norm(module: &QNetwork, grads: &mut GradientsParams, max_norm: f32) -> f32 {
+    struct SumSquares<'a>(&'a GradientsParams, f64);
+    impl ModuleVisitor for SumSquares<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.0.get::<D>(param.id) {
+                self.1 += g.powf_scalar(2.0).sum().into_scalar::<f32>() as f64;
+            }
+        }
+    }
+    struct Scale<'a>(&'a mut GradientsParams, f32);
+    impl ModuleVisitor for Scale<'_> {
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            if let Some(g) = self.0.remove::<D>(param.id) {
+                self.0.register(param.id, g * self.1);
+            }
+        }
+    }
+    let mut sum = SumSquares(grads, 0.0);
+    module.visit(&mut sum);
+    let norm = sum.1.sqrt() as f32;
+    if norm > max_norm && norm.is_finite() {
+        module.visit(&mut Scale(grads, max_norm / norm));
+    }
+    norm
 }
 
 /// Gathers every float parameter, flattened, by id.
@@ -215,6 +241,19 @@ mod tests {
         let b = batch(vec![1.75, 1.0], vec![0.125, 0.5]);
         let y = td_targets(&b, 1, &[8.0, 2.0], None);
         assert_eq!(y, vec![1.75 + 1.0, 1.0 + 1.0]);
+    }
+
+    #[test]
+    fn clipping_rescales_all_gradients_to_the_global_norm() {
+        let device = Device::flex().autodiff();
+        let net = QNetwork::new(InputShape::Vector(3), 2, &Default::default(), &device).unwrap();
+        let x = Tensor::<2>::from_data(TensorData::new(vec![1.0f32, -2.0, 3.0], [1, 3]), &device);
+        let loss = net.forward(x, InputShape::Vector(3)).sum() * 100.0;
+        let mut grads = GradientsParams::from_grads(loss.backward(), &net);
+        let before = clip_global_norm(&net, &mut grads, 0.5);
+        assert!(before > 0.5, "the test needs a large gradient, got {before}");
+        let after = clip_global_norm(&net, &mut grads, 1e9);
+        assert!((after - 0.5).abs() < 1e-3, "global norm after clipping: {after}");
     }
 
     #[test]

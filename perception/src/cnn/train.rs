@@ -38,7 +38,9 @@ pub struct TrainConfig {
     /// Passes over the training split at most.
     pub epochs: usize,
     pub batch_size: usize,
+    /// Adam step size at the start; it follows a cosine down to `final_learning_rate`.
     pub learning_rate: f64,
+    pub final_learning_rate: f64,
     /// Epochs without a better validation loss before stopping.
     pub patience: usize,
     /// Fraction of episodes held out for validation.
@@ -64,6 +66,7 @@ impl Default for TrainConfig {
             epochs: 30,
             batch_size: 64,
             learning_rate: 1e-3,
+            final_learning_rate: 5e-5,
             patience: 4,
             validation_fraction: 0.1,
             seed: 0,
@@ -208,7 +211,12 @@ pub fn train(
                 let loss = batch_loss(&huber, out, reg, flags, config.flag_weight);
                 let value: f32 = loss.clone().into_scalar::<f32>();
                 let grads = GradientsParams::from_grads(loss.backward(), &net);
-                net = optimizer.step(config.learning_rate, net, grads);
+                let done = ((epoch - 1) as f64 + seen as f64 / train_samples as f64) / config.epochs as f64;
+                let lr = config.final_learning_rate
+                    + 0.5
+                        * (config.learning_rate - config.final_learning_rate)
+                        * (1.0 + (std::f64::consts::PI * done).cos());
+                net = optimizer.step(lr, net, grads);
                 loss_sum += value as f64;
                 batches += 1;
                 seen += batch.len();
