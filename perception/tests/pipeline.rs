@@ -132,6 +132,7 @@ fn quick_config(epochs: usize) -> TrainConfig {
         epochs,
         batch_size: 32,
         learning_rate: 2e-3,
+        final_learning_rate: 2e-3,
         patience: epochs,
         validation_fraction: 0.2,
         conv_channels: [8, 16, 16, 16],

@@ -185,7 +185,7 @@ fn bench_train(args: TrainBenchArgs) -> CliResult<ExitCode> {
         learner.update(&batch);
     }
     let updates_per_second = args.updates as f64 / started.elapsed().as_secs_f64();
-    let envs = 8;
+    let envs = n.min(8);
     let obs = batch.obs[..envs * input.len()].to_vec();
     learner.q_values(obs.clone(), envs);
     let started = std::time::Instant::now();
@@ -199,7 +199,8 @@ fn bench_train(args: TrainBenchArgs) -> CliResult<ExitCode> {
         "network": if args.size == 0 { "mlp".to_string() } else { format!("nature_cnn {}x{}x{}", args.stack, args.size, args.size) },
         "batch_size": n,
         "learner_updates_per_second": updates_per_second,
-        "greedy_actions_per_second_at_8_envs": act_per_second,
+        "greedy_actions_per_second": act_per_second,
+        "acting_envs": envs,
         "env_steps_per_second_bound_at_train_frequency": updates_per_second * config.train_frequency as f64,
     });
     if args.json {
