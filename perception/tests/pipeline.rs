@@ -6,6 +6,10 @@ use lepton_perception::cnn::{self, CnnModel, TrainConfig};
 use lepton_perception::dataset::{Dataset, DatasetError, DatasetWriter, FrameShape, Manifest, Sample};
 use std::path::{Path, PathBuf};
 
+/// burn seeds its parameter initialisation per backend, not per thread: trainings in one test
+/// process take turns so that a seed means the same weights.
+static TRAINING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 const SHAPE: FrameShape = FrameShape { width: 32, height: 32, channels: 1 };
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -143,6 +147,7 @@ fn quick_config(epochs: usize) -> TrainConfig {
 
 #[test]
 fn training_lowers_the_validation_loss_and_the_saved_model_predicts_the_same_after_reloading() {
+    let _turn = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let data = temp_dir("train-data");
     let out = temp_dir("train-model");
     write_dataset(&data, 20, 24, 64);
@@ -194,6 +199,7 @@ fn training_lowers_the_validation_loss_and_the_saved_model_predicts_the_same_aft
 
 #[test]
 fn the_same_seed_trains_the_same_model() {
+    let _turn = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let data = temp_dir("seeded-data");
     write_dataset(&data, 6, 16, 32);
     let dataset = Dataset::open(&data).unwrap();
@@ -210,6 +216,7 @@ fn the_same_seed_trains_the_same_model() {
 
 #[test]
 fn too_few_episodes_to_split_is_a_clear_error() {
+    let _turn = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
     let data = temp_dir("one-episode");
     write_dataset(&data, 1, 40, 64);
     let dataset = Dataset::open(&data).unwrap();
