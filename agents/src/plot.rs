@@ -62,6 +62,9 @@ pub fn plot(runs: &[Series], out: &Path) -> Result<(), String> {
 
 type Points = Vec<(f64, f64)>;
 
+/// A panel: its title, the row kind it reads and the value it draws.
+type Panel = (&'static str, &'static str, fn(&Row) -> Option<f64>);
+
 fn pick(rows: &[Row], kind: &str, value: impl Fn(&Row) -> Option<f64>) -> Points {
     rows.iter().filter(|r| r.kind == kind).filter_map(|r| value(r).map(|v| (r.step as f64, v))).collect()
 }
@@ -112,7 +115,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, runs: &[Series]) -> R
         .map_err(e)?;
 
     // Panels 2–4: success rate, loss, ε.
-    let others: [(&str, &str, fn(&Row) -> Option<f64>); 3] = [
+    let others: [Panel; 3] = [
         ("evaluation success rate", "eval", |r| r.eval_success_rate.map(f64::from)),
         ("loss (mean per training interval)", "train", |r| r.loss.map(f64::from)),
         ("ε (exploration)", "train", |r| r.epsilon),

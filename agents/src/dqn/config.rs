@@ -115,7 +115,7 @@ impl DqnConfig {
         if self.priority_alpha < 0.0 {
             return bad("priority_alpha", "must be ≥ 0");
         }
-        if !(self.max_grad_norm > 0.0) {
+        if self.max_grad_norm.is_nan() || self.max_grad_norm <= 0.0 {
             return bad("max_grad_norm", "must be positive");
         }
         self.epsilon.validate("dqn.epsilon")

@@ -94,6 +94,8 @@ impl NatureCnn {
     }
 }
 
+// One torso per network, built once: the size difference between variants costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Torso {
     Mlp(Mlp),

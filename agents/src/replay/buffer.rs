@@ -480,7 +480,10 @@ mod tests {
     }
 
     /// Every sampleable entry, sampled many times: (obs stack, next stack, return, discount) by action.
-    fn draws(buffer: &ReplayBuffer) -> Vec<(Vec<u8>, Vec<u8>, usize, f32, f32)> {
+    /// (obs stack, next stack, action, return, discount)
+    type Draw = (Vec<u8>, Vec<u8>, usize, f32, f32);
+
+    fn draws(buffer: &ReplayBuffer) -> Vec<Draw> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
         let batch = buffer.sample(400, 0.0, &mut rng);
         let k = buffer.spec().stack;
