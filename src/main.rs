@@ -3,6 +3,7 @@
 
 mod commands;
 mod error;
+mod ron_file;
 mod scenario_arg;
 
 use clap::{Parser, Subcommand};

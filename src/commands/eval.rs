@@ -1,6 +1,7 @@
 //! `lepton eval`: greedy episodes of a trained run on fixed seeds.
 
 use crate::error::{CliError, CliResult};
+use crate::ron_file::read_ron;
 use lepton_agents::train::agent::Agent;
 use lepton_agents::train::observe::Observer;
 use lepton_agents::train::trainer::input_shape;
@@ -35,11 +36,10 @@ pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
         return Err(CliError("--episodes must be at least 1".into()));
     }
     let config_path = args.run.join(files::CONFIG);
-    let text = std::fs::read_to_string(&config_path)
-        .map_err(|e| CliError(format!("{}: not a run directory: {e}", config_path.display())))?;
-    let config: RunConfig = ron::from_str(&text).map_err(|e| {
-        CliError(format!("{}:{}:{}: {}", config_path.display(), e.span.start.line, e.span.start.col, e.code))
-    })?;
+    if !config_path.is_file() {
+        return Err(CliError(format!("{}: not a run directory (no {})", args.run.display(), files::CONFIG)));
+    }
+    let config: RunConfig = read_ron(&config_path)?;
     let scenario = Arc::new(lepton_sim::scenario::load(&args.run.join(files::SCENARIO))?);
     let perception = config.perception.clone().unwrap_or(PerceptionKind::GroundTruth);
     let wanted = args.run.join(if args.last { files::LAST } else { files::BEST });

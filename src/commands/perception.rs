@@ -1,6 +1,7 @@
 //! `lepton perception collect|train|eval`: the data pipeline behind the perception CNN.
 
 use crate::error::{CliError, CliResult};
+use crate::ron_file::read_ron;
 use crate::scenario_arg::load_scenario;
 use indicatif::{ProgressBar, ProgressStyle};
 use lepton_perception::cnn::{self, CnnModel, TrainConfig};
@@ -162,13 +163,7 @@ fn train(args: TrainArgs) -> CliResult<ExitCode> {
     let device = parse_device(&args.device).map_err(CliError)?;
     let dataset = open_dataset(&args.dataset)?;
     let mut config = match &args.config {
-        Some(path) => {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
-            ron::from_str::<TrainConfig>(&text).map_err(|e| {
-                CliError(format!("{}:{}:{}: {}", path.display(), e.span.start.line, e.span.start.col, e.code))
-            })?
-        }
+        Some(path) => read_ron::<TrainConfig>(path)?,
         None => TrainConfig::default(),
     };
     if let Some(v) = args.epochs {

@@ -1,6 +1,7 @@
 //! `lepton train`: headless training of Q-learning or DQN on a scenario, into a run directory.
 
 use crate::error::{CliError, CliResult};
+use crate::ron_file::read_ron;
 use crate::scenario_arg::load_scenario;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -60,13 +61,6 @@ pub struct TrainArgs {
     pub model: Option<PathBuf>,
 }
 
-fn read_config(path: &Path) -> CliResult<RunConfig> {
-    let text = std::fs::read_to_string(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
-    ron::from_str(&text).map_err(|e| {
-        CliError(format!("{}:{}:{}: {}", path.display(), e.span.start.line, e.span.start.col, e.code))
-    })
-}
-
 pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
     let device = parse_device(&args.device).map_err(CliError)?;
     let scenario = Arc::new(load_scenario(&args.scenario)?);
@@ -77,9 +71,9 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
     let out =
         args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{}-{}", scenario.name, agent.name())));
     let mut config = match (&args.config, args.resume) {
-        (Some(path), _) => read_config(path)?,
+        (Some(path), _) => read_ron::<RunConfig>(path)?,
         // A resumed run keeps the configuration it started with.
-        (None, true) => read_config(&out.join(files::CONFIG))?,
+        (None, true) => read_ron::<RunConfig>(&out.join(files::CONFIG))?,
         (None, false) => RunConfig::default(),
     };
     config.agent = agent;

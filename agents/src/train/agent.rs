@@ -19,6 +19,14 @@ pub enum Agent {
     Dqn { learner: Box<DqnLearner>, replay: ReplayBuffer },
 }
 
+/// An encoded observation as the replay buffer takes it, borrowed.
+fn view(e: &Encoded) -> ObsRef<'_> {
+    match e {
+        Encoded::State(_, v) => ObsRef::F32(v),
+        Encoded::Frame(f) => ObsRef::U8(f),
+    }
+}
+
 /// What the agent's networks or table read per env.
 pub struct Inputs {
     pub n: usize,
@@ -150,21 +158,8 @@ impl Agent {
                 ))
             }
             Agent::Dqn { replay, .. } => {
-                let as_ref = |e: &Encoded| -> Vec<u8> {
-                    match e {
-                        Encoded::Frame(f) => f.clone(),
-                        Encoded::State(..) => Vec::new(),
-                    }
-                };
-                let (obs_u8, next_u8) = (as_ref(current), as_ref(next));
-                let obs = match current {
-                    Encoded::State(_, v) => ObsRef::F32(v),
-                    Encoded::Frame(_) => ObsRef::U8(&obs_u8),
-                };
-                let final_obs = match next {
-                    Encoded::State(_, v) => ObsRef::F32(v),
-                    Encoded::Frame(_) => ObsRef::U8(&next_u8),
-                };
+                // Borrow the encoded observations; the buffer copies them once into its ring.
+                let (obs, final_obs) = (view(current), view(next));
                 replay.push(
                     env,
                     &Transition {
