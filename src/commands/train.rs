@@ -68,8 +68,12 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
         Agent::Qlearning => AgentKind::QLearning,
         Agent::Dqn => AgentKind::Dqn,
     };
-    let out =
-        args.out.clone().unwrap_or_else(|| PathBuf::from(format!("runs/{}-{}", scenario.name, agent.name())));
+    // Without --out, a new run gets a fresh folder (runs/NAME-AGENT, then -2, -3, …); --resume
+    // continues the newest one.
+    let out = match &args.out {
+        Some(out) => out.clone(),
+        None => default_run_dir(&format!("runs/{}-{}", scenario.name, agent.name()), args.resume),
+    };
     let mut config = match (&args.config, args.resume) {
         (Some(path), _) => read_ron::<RunConfig>(path)?,
         // A resumed run keeps the configuration it started with.
@@ -133,6 +137,16 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
     plot(&[Series { name: run_name(&out), rows }], &out.join(files::CURVE)).map_err(CliError)?;
     println!("{}", serde_json::to_string_pretty(&summary).expect("summary serialises"));
     Ok(ExitCode::SUCCESS)
+}
+
+fn default_run_dir(base: &str, resume: bool) -> PathBuf {
+    let candidate = |k: usize| PathBuf::from(if k == 1 { base.to_string() } else { format!("{base}-{k}") });
+    let taken = |k: usize| candidate(k).exists();
+    let mut k = 1;
+    while taken(k + 1) || (taken(k) && !resume) {
+        k += 1;
+    }
+    candidate(k)
 }
 
 pub fn run_name(dir: &Path) -> String {
