@@ -15,6 +15,10 @@ const CONFIG: &str = "(
           network: (hidden: [32], cnn_hidden: 64, dueling: true), epsilon: Linear(start: 1.0, end: 0.1, steps: 600)),
 )";
 
+/// `lepton train` on tiny.ron: DQN on the ground-truth state, two envs.
+const DQN_ON_TINY: [&str; 8] =
+    ["train", "tiny", "--agent", "dqn", "--perception", "ground-truth", "--envs", "2"];
+
 /// metrics.csv without its wall-clock column (steps_per_second), which differs run to run.
 fn metrics_without_timing(run: &Path) -> Vec<String> {
     std::fs::read_to_string(run.join("metrics.csv"))
@@ -143,18 +147,8 @@ fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
     let config = write(&dir, "config.ron", CONFIG);
     let run = dir.join("r");
     let mut child = Command::new(env!("CARGO_BIN_EXE_lepton"))
-        .args([
-            "train",
-            "tiny",
-            "--agent",
-            "dqn",
-            "--perception",
-            "ground-truth",
-            "--envs",
-            "2",
-            "--steps",
-            "100000",
-        ])
+        .args(DQN_ON_TINY)
+        .args(["--steps", "100000"])
         .args(["--config", &config, "--out", run.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -181,21 +175,10 @@ fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
             .unwrap();
     let saved_step = saved["step"].as_u64().unwrap();
 
-    let resumed = json(&lepton(&[
-        "train",
-        "tiny",
-        "--agent",
-        "dqn",
-        "--perception",
-        "ground-truth",
-        "--envs",
-        "2",
-        "--steps",
-        &(saved_step + 400).to_string(),
-        "--out",
-        run.to_str().unwrap(),
-        "--resume",
-    ]));
+    let steps = (saved_step + 400).to_string();
+    let mut args = DQN_ON_TINY.to_vec();
+    args.extend(["--steps", &steps, "--out", run.to_str().unwrap(), "--resume"]);
+    let resumed = json(&lepton(&args));
     assert_eq!(resumed["resumed_from_step"].as_u64(), Some(saved_step));
     assert_eq!(resumed["steps"].as_u64(), Some(saved_step + 400));
     assert!(resumed["updates"].as_u64().unwrap() > saved["updates"].as_u64().unwrap(), "updates carry on");

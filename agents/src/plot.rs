@@ -3,6 +3,7 @@
 
 use crate::train::metrics::Row;
 use plotters::coord::Shift;
+use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -88,14 +89,12 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, runs: &[Series]) -> R
         .collect();
     let all: Vec<f64> = returns.iter().flat_map(|(a, b)| a.iter().chain(b).map(|p| p.1)).collect();
     let (lo, hi) = range(&all);
-    let mut chart = ChartBuilder::on(&panels[0])
-        .caption("episode return (raw, smoothed) and evaluation return (●)", ("sans-serif", 20))
-        .margin(12)
-        .x_label_area_size(36)
-        .y_label_area_size(56)
-        .build_cartesian_2d(0.0..max_step, lo..hi)
-        .map_err(e)?;
-    chart.configure_mesh().x_desc("env steps").light_line_style(WHITE.mix(0.0)).draw().map_err(e)?;
+    let mut chart = panel_chart(
+        &panels[0],
+        "episode return (raw, smoothed) and evaluation return (●)",
+        max_step,
+        (lo, hi),
+    )?;
     for (k, (run, (episodes, evals))) in runs.iter().zip(&returns).enumerate() {
         let c = COLOURS[k % COLOURS.len()];
         chart.draw_series(LineSeries::new(episodes.iter().copied(), c.mix(0.2))).map_err(e)?;
@@ -124,14 +123,7 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, runs: &[Series]) -> R
         let series: Vec<Points> = runs.iter().map(|r| pick(&r.rows, kind, value)).collect();
         let all: Vec<f64> = series.iter().flat_map(|s| s.iter().map(|p| p.1)).collect();
         let (lo, hi) = if kind == "eval" { (0.0, 1.05) } else { range(&all) };
-        let mut chart = ChartBuilder::on(panel)
-            .caption(title, ("sans-serif", 20))
-            .margin(12)
-            .x_label_area_size(36)
-            .y_label_area_size(56)
-            .build_cartesian_2d(0.0..max_step, lo..hi)
-            .map_err(e)?;
-        chart.configure_mesh().x_desc("env steps").light_line_style(WHITE.mix(0.0)).draw().map_err(e)?;
+        let mut chart = panel_chart(panel, title, max_step, (lo, hi))?;
         for (k, points) in series.iter().enumerate() {
             let c = COLOURS[k % COLOURS.len()];
             chart.draw_series(LineSeries::new(points.iter().copied(), c.stroke_width(2))).map_err(e)?;
@@ -141,6 +133,25 @@ fn draw<DB: DrawingBackend>(root: &DrawingArea<DB, Shift>, runs: &[Series]) -> R
         }
     }
     Ok(())
+}
+
+/// One panel's axes: env steps across, `y` up, with its title and grid.
+fn panel_chart<'a, DB: DrawingBackend>(
+    area: &'a DrawingArea<DB, Shift>,
+    title: &str,
+    max_step: f64,
+    (lo, hi): (f64, f64),
+) -> Result<ChartContext<'a, DB, Cartesian2d<RangedCoordf64, RangedCoordf64>>, String> {
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    let mut chart = ChartBuilder::on(area)
+        .caption(title, ("sans-serif", 20))
+        .margin(12)
+        .x_label_area_size(36)
+        .y_label_area_size(56)
+        .build_cartesian_2d(0.0..max_step, lo..hi)
+        .map_err(e)?;
+    chart.configure_mesh().x_desc("env steps").light_line_style(WHITE.mix(0.0)).draw().map_err(e)?;
+    Ok(chart)
 }
 
 fn range(values: &[f64]) -> (f64, f64) {
