@@ -34,6 +34,8 @@ enum Command {
     /// The perception data pipeline: collect labelled frames, train the CNN, evaluate it.
     #[command(subcommand)]
     Perception(commands::perception::PerceptionCommand),
+    /// Watch a trained agent, the scripted driver or yourself drive, in a 3D window.
+    View(commands::view::ViewArgs),
     /// Measure throughput.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
@@ -43,9 +45,30 @@ fn main() -> ExitCode {
     // Mesa's CPU rasteriser (lavapipe) hands every small draw to worker threads; for the tiny
     // frames of RL training that costs more than it saves (measured: 1.7× more frames/s without).
     // Set here, before any thread exists; a user's own setting wins.
-    if std::env::var_os("LP_NUM_THREADS").is_none() {
+    // The viewer's window is large enough to gain from lavapipe's threads.
+    let viewing = std::env::args().nth(1).as_deref() == Some("view");
+    if viewing && std::env::var_os("XDG_RUNTIME_DIR").is_none() {
+        // winit and Mesa want a private runtime folder; make one rather than print errors.
+        use std::os::unix::fs::{MetadataExt, PermissionsExt};
+        let uid = std::fs::metadata("/proc/self").map_or(0, |m| m.uid());
+        let dir = std::env::temp_dir().join(format!("lepton-runtime-{uid}"));
+        if std::fs::create_dir_all(&dir).is_ok()
+            && std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).is_ok()
+        {
+            // SAFETY: no other thread has been started yet.
+            unsafe { std::env::set_var("XDG_RUNTIME_DIR", &dir) };
+        }
+    }
+    if std::env::var_os("LP_NUM_THREADS").is_none() && !viewing {
         // SAFETY: no other thread has been started yet.
         unsafe { std::env::set_var("LP_NUM_THREADS", "0") };
+    }
+    // burn first puts optimiser state it loads (resumed checkpoints) on its default device, which
+    // is a GPU backend when one is compiled in; the learner moves it to the chosen --device anyway,
+    // so keep the default on the CPU backend that always works.
+    if std::env::var_os("BURN_DEVICE").is_none() {
+        // SAFETY: no other thread has been started yet.
+        unsafe { std::env::set_var("BURN_DEVICE", "flex") };
     }
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -67,6 +90,7 @@ fn main() -> ExitCode {
         Command::Plot(args) => commands::plot::run(args),
         Command::Perception(command) => commands::perception::run(command),
         Command::Bench(command) => commands::bench::run(command),
+        Command::View(args) => commands::view::run(args),
     };
     match result {
         Ok(code) => code,

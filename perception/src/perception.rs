@@ -6,7 +6,7 @@ use crate::cnn::{CnnModel, ModelError};
 use crate::preprocess::{FrameStack, Image, Preprocess};
 use crate::state::DrivingState;
 use burn::prelude::Device;
-use lepton_sim::Observation;
+use lepton_sim::{Frame, Observation};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 
@@ -81,6 +81,15 @@ impl Perception {
                 }
             }
         })
+    }
+
+    /// The frame as this perception's network receives it (after grey/resize), if it reads one.
+    pub fn input_image(&self, frame: &Frame) -> Option<Image> {
+        match self {
+            Perception::GroundTruth => None,
+            Perception::Cnn(model) => Some(model.meta.preprocess.image(&Image::from_frame(frame))),
+            Perception::Pixels { preprocess, .. } => Some(preprocess.image(&Image::from_frame(frame))),
+        }
     }
 
     /// Whether this perception reads camera frames (the envs then need a camera).

@@ -15,6 +15,7 @@ pub mod scenario;
 pub mod traffic;
 pub mod vec_env;
 pub mod vehicle;
+pub mod viewer;
 pub mod world;
 
 pub use env::{Env, Frame, Info, Observation, Step};

@@ -8,3 +8,4 @@ pub mod render;
 pub mod rollout;
 pub mod scenario;
 pub mod train;
+pub mod view;

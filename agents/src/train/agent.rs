@@ -115,6 +115,17 @@ impl Agent {
         }
     }
 
+    /// Every action's value per env (the table's row, or the online network's output).
+    pub fn q_values(&self, inputs: &Inputs) -> Vec<Vec<f32>> {
+        match self {
+            Agent::Table(table) => inputs.states.iter().map(|&s| table.row(s).to_vec()).collect(),
+            Agent::Dqn { learner, .. } => {
+                let q = learner.q_values(inputs.values.clone(), inputs.n);
+                q.chunks(learner.actions).map(<[f32]>::to_vec).collect()
+            }
+        }
+    }
+
     /// ε-greedy: one uniform draw per env (always, so the RNG stream does not depend on ε).
     pub fn act(&self, inputs: &Inputs, epsilon: f64, actions: usize, rng: &mut impl Rng) -> Vec<usize> {
         let greedy = self.greedy(inputs);

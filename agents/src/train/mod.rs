@@ -7,6 +7,7 @@ pub mod eval;
 pub mod metrics;
 pub mod observe;
 pub mod trainer;
+pub mod watch;
 
 pub use config::{AgentKind, RunConfig, TabularConfig};
 pub use eval::{EvalSummary, evaluate};

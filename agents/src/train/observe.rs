@@ -73,6 +73,11 @@ impl Observer {
             .collect())
     }
 
+    /// The frame as the network receives it (for the viewer's inset), if the agent reads frames.
+    pub fn input_image(&self, observation: &Observation) -> Option<Image> {
+        self.perception.input_image(observation.frame.as_ref()?)
+    }
+
     /// (channels, height, width) of encoded frames for camera frames of the given shape.
     pub fn frame_shape(&self, channels: u8, height: u32, width: u32) -> Option<(usize, usize, usize)> {
         self.preprocess.as_ref().map(|p| p.output_shape(channels, height, width))

@@ -8,7 +8,7 @@
 
 use super::flat_material::FlatMaterialPlugin;
 use super::readback::{ReadbackPlugin, TargetReadback};
-use super::scene::{EnvScene, SceneMeshes, mounted_camera};
+use super::scene::{EnvScene, Poses, SceneMeshes, mounted_camera};
 use crate::env::Frame;
 use crate::road::RoadGeometry;
 use crate::scenario::{FrameFormat, Scenario};
@@ -115,7 +115,11 @@ impl Renderer {
                 })
                 // Training frames need no depth prepass. (Bevy 0.19 draws nothing when its GPU
                 // instance-buffer builder is off on an adapter that could run it, so it stays on.)
-                .set(PbrPlugin { prepass_enabled: false, ..default() }),
+                .set(PbrPlugin { prepass_enabled: false, ..default() })
+                // The window, its event loop and the HUD belong to the viewer, not to training.
+                .disable::<bevy::winit::WinitPlugin>()
+                .disable::<bevy::ui_render::UiRenderPlugin>()
+                .disable::<bevy::ui::UiPlugin>(),
         )
         .add_plugins((ReadbackPlugin, FlatMaterialPlugin));
         app.finish();
@@ -202,7 +206,7 @@ impl Renderer {
         let bevy_world = self.app.world_mut();
         scene.apply_look(bevy_world, &self.scenario, episode_seed);
         // The camera rides on the car: place the car, then the camera, then the sky around it.
-        let ego = scene.sync(bevy_world, world);
+        let ego = scene.sync(bevy_world, &Poses::of(world, self.scenario.traffic.count as usize));
         let camera = mounted_camera(&ego, &self.scenario.camera);
         *bevy_world.get_mut::<Transform>(self.cameras[env]).expect("camera entity") = camera;
     }

@@ -61,6 +61,8 @@ fn palette(look: &EpisodeLook) -> [[f32; 3]; 6] {
 pub struct EnvScene {
     pub ego: Entity,
     npcs: Vec<Entity>,
+    /// The static scene: road, ground, obstacles, sky.
+    ground: Entity,
     material: Handle<FlatMaterial>,
     /// The episode whose look is applied.
     look_seed: Option<u64>,
@@ -81,13 +83,13 @@ impl EnvScene {
         let entity = |mesh: &Handle<Mesh>| {
             (Mesh3d(mesh.clone()), MeshMaterial3d(material.clone()), Transform::default(), layer.clone())
         };
-        world.spawn(entity(&meshes.world));
+        let ground = world.spawn(entity(&meshes.world)).id();
         let ego_visibility = if show_ego { Visibility::Inherited } else { Visibility::Hidden };
         let ego = world.spawn((entity(&meshes.ego), ego_visibility)).id();
         let npcs = (0..scenario.traffic.count as usize)
             .map(|k| world.spawn((entity(&meshes.npcs[k % meshes.npcs.len()]), Visibility::Hidden)).id())
             .collect();
-        Self { ego, npcs, material, look_seed: None }
+        Self { ego, npcs, ground, material, look_seed: None }
     }
 
     /// Applies the look of episode `episode_seed` unless it is applied already.
@@ -102,17 +104,15 @@ impl EnvScene {
         }
     }
 
-    /// Moves the cars to where `sim` has them; returns the ego car's transform (its origin on the
-    /// ground).
-    pub fn sync(&self, world: &mut World, sim: &SimWorld) -> Transform {
-        let ego = sim.ego_state();
-        let rotation = Quat::from_array(ego.rotation);
-        let ground_origin = Vec3::from_array(ego.position) + rotation * Vec3::new(0.0, -RIDE_HEIGHT, 0.0);
+    /// Moves the cars to `poses`; returns the ego car's transform (its origin on the ground).
+    pub fn sync(&self, world: &mut World, poses: &Poses) -> Transform {
+        let rotation = Quat::from_array(poses.ego.1);
+        let ground_origin = Vec3::from_array(poses.ego.0) + rotation * Vec3::new(0.0, -RIDE_HEIGHT, 0.0);
         let ego_transform = Transform { translation: ground_origin, rotation, ..default() };
         *world.get_mut::<Transform>(self.ego).expect("ego entity") = ego_transform;
         for (i, &entity) in self.npcs.iter().enumerate() {
             let mut entity = world.entity_mut(entity);
-            match sim.npc_pose(i) {
+            match poses.npcs.get(i).copied().flatten() {
                 Some((position, rotation)) => {
                     *entity.get_mut::<Visibility>().expect("npc visibility") = Visibility::Inherited;
                     *entity.get_mut::<Transform>().expect("npc transform") = Transform {
@@ -125,6 +125,31 @@ impl EnvScene {
             }
         }
         ego_transform
+    }
+
+    /// Every entity of this scene (to despawn it when the world is rebuilt).
+    pub fn entities(&self) -> impl Iterator<Item = Entity> + '_ {
+        std::iter::once(self.ego).chain(self.npcs.iter().copied()).chain(std::iter::once(self.ground))
+    }
+}
+
+/// A pose: position and rotation quaternion (x, y, z, w), as plain arrays so they cross the
+/// rapier (glam 0.33) ↔ bevy (glam 0.32) boundary and threads unchanged.
+pub type Pose = ([f32; 3], [f32; 4]);
+
+/// Where the cars of one world are: all a scene needs to draw it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Poses {
+    /// The ego car's centre of mass.
+    pub ego: Pose,
+    /// Each NPC slot's pose; `None` while the slot is inactive.
+    pub npcs: Vec<Option<Pose>>,
+}
+
+impl Poses {
+    pub fn of(sim: &SimWorld, npc_slots: usize) -> Self {
+        let ego = sim.ego_state();
+        Self { ego: (ego.position, ego.rotation), npcs: (0..npc_slots).map(|i| sim.npc_pose(i)).collect() }
     }
 }
 

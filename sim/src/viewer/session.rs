@@ -1,0 +1,305 @@
+//! The viewer's simulation thread: it owns the envs (and, for drivers that read pixels, the
+//! headless renderer that draws their camera frames exactly as in training) and the driver, and
+//! answers each request with a snapshot of every env. Keeping the training renderer's bevy app on
+//! its own thread keeps it apart from the window's app.
+
+use super::driver::{Decision, Driver};
+use crate::env::Observation;
+use crate::episode::EndReason;
+use crate::ground_truth::GroundTruth;
+use crate::render::scene::Poses;
+use crate::scenario::Scenario;
+use crate::vec_env::VecEnv;
+use crate::vehicle::Control;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+
+/// What the window asks of the simulation.
+pub enum Request {
+    /// One policy step of every env. `keyboard` drives when there is no driver.
+    Step { keyboard: Control },
+    /// Every env starts a new episode.
+    Reset,
+    /// Replace the scenario (hot reload). On an error the running world carries on.
+    Reload(Arc<Scenario>),
+}
+
+/// One env as the window draws it and the HUD reports it.
+#[derive(Debug, Clone)]
+pub struct EnvSnapshot {
+    pub poses: Poses,
+    pub episode_seed: u64,
+    pub episode_step: u32,
+    pub episodes_done: u32,
+    pub ground_truth: GroundTruth,
+    /// The action index and control applied in the last step (none yet at an episode start).
+    pub last_action: Option<usize>,
+    pub last_control: Control,
+    pub last_reward: f32,
+    pub episode_return: f32,
+    /// How the last finished episode ended, and its return.
+    pub last_end: Option<(EndReason, f32)>,
+    /// The driver's decision for the next step, made from the current observation.
+    pub decision: Option<Decision>,
+}
+
+/// Every env after a request.
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    pub scenario: Arc<Scenario>,
+    /// Bumped each time the scenario is replaced, so the window rebuilds its scene.
+    pub generation: u64,
+    pub steps: u64,
+    pub envs: Vec<EnvSnapshot>,
+}
+
+/// The window's end of the simulation thread.
+pub struct SessionHandle {
+    requests: Sender<Request>,
+    replies: Receiver<Result<Snapshot, String>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl SessionHandle {
+    /// Starts the thread; returns once the first snapshot (or the error that prevents one) is in.
+    pub fn start(
+        scenario: Arc<Scenario>,
+        envs: usize,
+        seed: u64,
+        driver: Option<Box<dyn Driver>>,
+    ) -> Result<(Self, Snapshot), String> {
+        let (requests, inbox) = channel();
+        let (outbox, replies) = channel();
+        let thread = std::thread::Builder::new()
+            .name("lepton-viewer-sim".into())
+            .spawn(move || {
+                let mut session = match Session::new(scenario, envs, seed, driver) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        let _ = outbox.send(Err(e));
+                        return;
+                    }
+                };
+                let _ = outbox.send(Ok(session.snapshot()));
+                while let Ok(request) = inbox.recv() {
+                    if outbox.send(session.handle(request)).is_err() {
+                        break;
+                    }
+                }
+            })
+            .map_err(|e| format!("cannot start the simulation thread: {e}"))?;
+        let mut handle = Self { requests, replies, thread: Some(thread) };
+        let first = handle.receive()?;
+        Ok((handle, first))
+    }
+
+    /// Sends a request and waits for its answer.
+    pub fn call(&mut self, request: Request) -> Result<Snapshot, String> {
+        self.requests.send(request).map_err(|_| "the simulation thread stopped".to_string())?;
+        self.receive()
+    }
+
+    fn receive(&mut self) -> Result<Snapshot, String> {
+        match self.replies.recv() {
+            Ok(reply) => reply,
+            Err(_) => {
+                // The thread is gone: report its panic if it had one.
+                let why = match self.thread.take().map(JoinHandle::join) {
+                    Some(Err(panic)) => panic
+                        .downcast_ref::<String>()
+                        .cloned()
+                        .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                        .unwrap_or_else(|| "unknown panic".into()),
+                    _ => "it exited".into(),
+                };
+                Err(format!("the simulation thread stopped: {why}"))
+            }
+        }
+    }
+}
+
+/// Episode bookkeeping per env that the envs themselves do not keep.
+#[derive(Debug, Clone, Default)]
+struct Tally {
+    last_action: Option<usize>,
+    last_control: Control,
+    last_reward: f32,
+    episode_return: f32,
+    episodes_done: u32,
+    last_end: Option<(EndReason, f32)>,
+    episode_step: u32,
+}
+
+struct Session {
+    scenario: Arc<Scenario>,
+    generation: u64,
+    envs: VecEnv,
+    seed: u64,
+    driver: Option<Box<dyn Driver>>,
+    observations: Vec<Observation>,
+    decisions: Option<Vec<Decision>>,
+    tallies: Vec<Tally>,
+    steps: u64,
+}
+
+impl Session {
+    fn new(
+        scenario: Arc<Scenario>,
+        n: usize,
+        seed: u64,
+        mut driver: Option<Box<dyn Driver>>,
+    ) -> Result<Self, String> {
+        if let Some(d) = driver.as_mut() {
+            d.adopt(&scenario)?;
+        }
+        let envs = build_envs(&scenario, n, seed, driver.as_deref())?;
+        let mut session = Self {
+            scenario,
+            generation: 0,
+            envs,
+            seed,
+            driver,
+            observations: Vec::new(),
+            decisions: None,
+            tallies: vec![Tally::default(); n],
+            steps: 0,
+        };
+        session.reset()?;
+        Ok(session)
+    }
+
+    fn handle(&mut self, request: Request) -> Result<Snapshot, String> {
+        match request {
+            Request::Step { keyboard } => self.step(keyboard)?,
+            Request::Reset => self.reset()?,
+            Request::Reload(scenario) => self.reload(scenario)?,
+        }
+        Ok(self.snapshot())
+    }
+
+    /// New episodes everywhere, continuing each env's seed stream so a reset shows a new episode.
+    fn reset(&mut self) -> Result<(), String> {
+        let first = if self.steps == 0 && self.generation == 0 {
+            self.envs.try_reset(self.seed)
+        } else {
+            self.seed = self.seed.wrapping_add(self.envs.len() as u64 * 1_000_003);
+            self.envs.try_reset(self.seed)
+        }
+        .map_err(|e| e.to_string())?;
+        self.observations = first.into_iter().map(|(o, _)| o).collect();
+        for tally in &mut self.tallies {
+            *tally =
+                Tally { episodes_done: tally.episodes_done, last_end: tally.last_end, ..Tally::default() };
+        }
+        let starts = vec![true; self.envs.len()];
+        self.decide(&starts)
+    }
+
+    fn decide(&mut self, starts: &[bool]) -> Result<(), String> {
+        self.decisions = match self.driver.as_mut() {
+            Some(driver) => Some(driver.decide(&self.observations.iter().collect::<Vec<_>>(), starts)?),
+            None => None,
+        };
+        Ok(())
+    }
+
+    fn step(&mut self, keyboard: Control) -> Result<(), String> {
+        let n = self.envs.len();
+        let step = match &self.decisions {
+            Some(decisions) => {
+                let actions: Vec<usize> = decisions.iter().map(|d| d.action).collect();
+                for (tally, &a) in self.tallies.iter_mut().zip(&actions) {
+                    let action = self.scenario.actions.set[a];
+                    tally.last_action = Some(a);
+                    tally.last_control = Control { steer: action.steer, throttle: action.throttle };
+                }
+                self.envs.try_step(&actions)
+            }
+            None => {
+                for tally in &mut self.tallies {
+                    tally.last_action = None;
+                    tally.last_control = keyboard;
+                }
+                self.envs.try_step_controls(&vec![keyboard; n])
+            }
+        }
+        .map_err(|e| e.to_string())?;
+        self.steps += 1;
+        let mut starts = vec![false; n];
+        for i in 0..n {
+            let tally = &mut self.tallies[i];
+            tally.last_reward = step.rewards[i];
+            tally.episode_return += step.rewards[i];
+            tally.episode_step = step.infos[i].episode_step;
+            if step.final_obs[i].is_some() {
+                let reason = step.infos[i].end.unwrap_or(EndReason::TimeLimit);
+                tally.last_end = Some((reason, tally.episode_return));
+                tally.episodes_done += 1;
+                tally.episode_return = 0.0;
+                tally.episode_step = 0;
+                starts[i] = true;
+            }
+        }
+        self.observations = step.obs;
+        self.decide(&starts)
+    }
+
+    /// Replaces the scenario; on any error the running world and driver are left as they were.
+    fn reload(&mut self, scenario: Arc<Scenario>) -> Result<(), String> {
+        if let Some(driver) = self.driver.as_mut() {
+            driver.adopt(&scenario)?;
+        }
+        let mut envs = build_envs(&scenario, self.envs.len(), self.seed, self.driver.as_deref())?;
+        let first = envs.try_reset(self.seed).map_err(|e| e.to_string())?;
+        self.scenario = scenario;
+        self.envs = envs;
+        self.generation += 1;
+        self.observations = first.into_iter().map(|(o, _)| o).collect();
+        for tally in &mut self.tallies {
+            *tally = Tally::default();
+        }
+        let starts = vec![true; self.envs.len()];
+        self.decide(&starts)
+    }
+
+    fn snapshot(&self) -> Snapshot {
+        let slots = self.scenario.traffic.count as usize;
+        let envs = self
+            .envs
+            .envs()
+            .iter()
+            .zip(&self.tallies)
+            .zip(&self.observations)
+            .enumerate()
+            .map(|(i, ((env, tally), obs))| EnvSnapshot {
+                poses: Poses::of(env.world(), slots),
+                episode_seed: env.episode_seed(),
+                episode_step: tally.episode_step,
+                episodes_done: tally.episodes_done,
+                ground_truth: obs.state,
+                last_action: tally.last_action,
+                last_control: tally.last_control,
+                last_reward: tally.last_reward,
+                episode_return: tally.episode_return,
+                last_end: tally.last_end,
+                decision: self.decisions.as_ref().map(|d| d[i].clone()),
+            })
+            .collect();
+        Snapshot { scenario: self.scenario.clone(), generation: self.generation, steps: self.steps, envs }
+    }
+}
+
+/// Envs for `scenario`, with camera frames when the driver reads them.
+fn build_envs(
+    scenario: &Arc<Scenario>,
+    n: usize,
+    seed: u64,
+    driver: Option<&dyn Driver>,
+) -> Result<VecEnv, String> {
+    if driver.is_some_and(|d| d.needs_frames()) {
+        VecEnv::with_camera(scenario.clone(), n, seed).map_err(|e| e.to_string())
+    } else {
+        Ok(VecEnv::new(scenario.clone(), n, seed))
+    }
+}

@@ -1,0 +1,148 @@
+//! `lepton view`: the 3D viewer. A trained run drives greedily (`--policy RUN_DIR`), the scripted
+//! lane keeper drives (`--policy keep-lane`), or the arrow keys do.
+
+use crate::error::{CliError, CliResult};
+use crate::ron_file::read_ron;
+use crate::scenario_arg::load_scenario;
+use lepton_agents::train::agent::Agent;
+use lepton_agents::train::observe::Observer;
+use lepton_agents::train::trainer::input_shape;
+use lepton_agents::train::watch::TrainedDriver;
+use lepton_agents::train::{RunConfig, checkpoint, files};
+use lepton_perception::PerceptionKind;
+use lepton_perception::device::parse_device;
+use lepton_sim::viewer::{self, CameraMode, Driver, KeepLaneDriver, ViewerOptions};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+#[derive(clap::Args)]
+pub struct ViewArgs {
+    /// Scenario file (watched: saving it rebuilds the world) or shipped scenario name.
+    pub scenario: String,
+    /// Who drives: a run directory from `lepton train` (greedy, best checkpoint) or `keep-lane`
+    /// (the scripted driver). Without it, the arrow keys drive.
+    #[arg(long)]
+    pub policy: Option<String>,
+    /// Use the run's last checkpoint instead of its best.
+    #[arg(long)]
+    pub last: bool,
+    /// Environments to switch between with Tab.
+    #[arg(long, default_value_t = 1)]
+    pub envs: usize,
+    /// Base seed (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Starting camera: chase, top-down, free or car.
+    #[arg(long, default_value = "chase")]
+    pub camera: String,
+    /// Window size, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1280x720")]
+    pub size: String,
+    /// Start with the HUD hidden (U toggles it).
+    #[arg(long)]
+    pub no_hud: bool,
+    /// Run --frames frames, save a PNG of the window here and exit (works under Xvfb).
+    #[arg(long, requires = "frames")]
+    pub screenshot: Option<PathBuf>,
+    /// Frames (one policy step each) before the screenshot.
+    #[arg(long)]
+    pub frames: Option<u32>,
+    /// Learner device for a trained policy's networks.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// Print the session's report as JSON on stdout when the viewer closes.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
+    // winit panics without a display; say what to do instead.
+    if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
+        return Err(CliError(
+            "no display: the viewer needs an X11 display (set DISPLAY), or run it under a virtual one: \
+             xvfb-run -a lepton view ... (Debian/Ubuntu: apt-get install xvfb xauth)"
+                .into(),
+        ));
+    }
+    let scenario = load_scenario(&args.scenario)?;
+    let watch = Path::new(&args.scenario).is_file().then(|| PathBuf::from(&args.scenario));
+    let camera: CameraMode = args.camera.parse().map_err(|e| CliError(format!("--camera: {e}")))?;
+    let window = parse_size(&args.size)?;
+    if args.frames == Some(0) {
+        return Err(CliError("--frames must be at least 1".into()));
+    }
+    if args.screenshot.is_none() && args.frames.is_some() {
+        return Err(CliError("--frames goes with --screenshot FILE".into()));
+    }
+    let driver: Option<Box<dyn Driver>> = match args.policy.as_deref() {
+        None => None,
+        Some("keep-lane") => Some(Box::new(KeepLaneDriver::new(&scenario))),
+        Some(run) => Some(Box::new(trained_driver(Path::new(run), args.last, &args.device)?)),
+    };
+    let options = ViewerOptions {
+        seed: args.seed.unwrap_or(scenario.seed),
+        scenario,
+        watch,
+        envs: args.envs,
+        camera,
+        window,
+        hud: !args.no_hud,
+        screenshot: args.screenshot.zip(args.frames),
+    };
+    let report = viewer::run(options, driver).map_err(CliError)?;
+    eprintln!(
+        "viewer: {} frames, {} steps, {} reloads ({} failed), the car moved {:.1} m{}",
+        report.frames,
+        report.steps,
+        report.reloads,
+        report.failed_reloads,
+        report.ego_moved,
+        report.screenshot.as_ref().map_or(String::new(), |p| format!(", screenshot {}", p.display()))
+    );
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn parse_size(size: &str) -> CliResult<[u32; 2]> {
+    let parsed = size
+        .split_once(['x', 'X'])
+        .and_then(|(w, h)| Some([w.trim().parse().ok()?, h.trim().parse().ok()?]))
+        .filter(|[w, h]: &[u32; 2]| (64..=8192).contains(w) && (64..=8192).contains(h));
+    parsed.ok_or_else(|| {
+        CliError(format!("--size: \"{size}\" is not WIDTHxHEIGHT (64 to 8192 each), e.g. 1280x720"))
+    })
+}
+
+/// The greedy agent of a run directory, from its best (or last) checkpoint.
+fn trained_driver(run: &Path, last: bool, device: &str) -> CliResult<TrainedDriver> {
+    let device = parse_device(device).map_err(CliError)?;
+    let config_path = run.join(files::CONFIG);
+    if !config_path.is_file() {
+        return Err(CliError(format!(
+            "{}: not a run directory (no {}); --policy takes a run directory or keep-lane",
+            run.display(),
+            files::CONFIG
+        )));
+    }
+    let config: RunConfig = read_ron(&config_path)?;
+    let trained_on = lepton_sim::scenario::load(&run.join(files::SCENARIO))?;
+    let perception = config.perception.clone().unwrap_or(PerceptionKind::GroundTruth);
+    let wanted = run.join(if last { files::LAST } else { files::BEST });
+    let dir = checkpoint::locate(&wanted)
+        .or_else(|| checkpoint::locate(&run.join(files::LAST)))
+        .ok_or_else(|| CliError(format!("{}: no checkpoint in this run", wanted.display())))?;
+    let observer = Observer::new(&perception, 1, &device).map_err(|e| CliError(e.to_string()))?;
+    let stack = if matches!(perception, PerceptionKind::Pixels { .. }) { config.dqn.frame_stack } else { 1 };
+    let input = input_shape(&observer, &trained_on, stack);
+    let mut agent = Agent::new(&config, input, trained_on.actions.set.len(), &device).map_err(CliError)?;
+    agent.load(&dir, false).map_err(|e| CliError(e.to_string()))?;
+    let name = format!(
+        "{} from {} ({})",
+        config.agent.name(),
+        run.file_name().map_or_else(|| run.display().to_string(), |n| n.to_string_lossy().into_owned()),
+        dir.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned())
+    );
+    Ok(TrainedDriver::new(name, config, agent, observer, stack, &trained_on))
+}

@@ -1,0 +1,216 @@
+//! End-to-end tests of `lepton view` in a real window on a virtual X display (Xvfb), rendered by
+//! whatever Vulkan adapter there is (lavapipe on CI): screenshots, motion, and hot reload.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// A private Xvfb server, stopped when dropped.
+struct VirtualDisplay {
+    server: Child,
+    display: String,
+}
+
+impl VirtualDisplay {
+    fn start() -> Self {
+        // -displayfd: Xvfb picks a free display number and writes it once it accepts clients.
+        let mut server = Command::new("Xvfb")
+            .args(["-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb runs (scripts/setup installs it: apt-get install xvfb xauth)");
+        let mut line = String::new();
+        BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let number: u32 = line.trim().parse().unwrap_or_else(|_| panic!("Xvfb display number: {line:?}"));
+        Self { server, display: format!(":{number}") }
+    }
+
+    fn lepton(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_lepton"));
+        command.args(args).current_dir(env!("CARGO_MANIFEST_DIR")).env("DISPLAY", &self.display);
+        command
+    }
+}
+
+impl Drop for VirtualDisplay {
+    fn drop(&mut self) {
+        let _ = self.server.kill();
+        let _ = self.server.wait();
+    }
+}
+
+fn rgb(path: &Path) -> image::RgbImage {
+    image::open(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).to_rgb8()
+}
+
+/// Standard deviation of the pixel values: near 0 for a blank (one-colour) picture.
+fn spread(image: &image::RgbImage) -> f64 {
+    let values: Vec<f64> = image.as_raw().iter().map(|&v| v as f64).collect();
+    let mean = values.iter().sum::<f64>() / values.len() as f64;
+    (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len() as f64).sqrt()
+}
+
+fn report(output: &std::process::Output) -> serde_json::Value {
+    json(output)
+}
+
+#[test]
+fn screenshot_is_a_drawn_picture_of_the_asked_size() {
+    let display = VirtualDisplay::start();
+    let dir = scratch("view-shot");
+    let png = dir.join("shot.png");
+    let output = display
+        .lepton(&["view", "tiny", "--policy", "keep-lane", "--size", "400x300", "--frames", "5", "--json"])
+        .arg("--screenshot")
+        .arg(&png)
+        .output()
+        .unwrap();
+    let report = report(&output);
+    assert_eq!(report["steps"], 5, "one step per frame: {report}");
+    let picture = rgb(&png);
+    assert_eq!(picture.dimensions(), (400, 300));
+    assert!(spread(&picture) > 20.0, "a blank screenshot (spread {:.1})", spread(&picture));
+    // The HUD's dark panels and the sky are both there: many distinct colours, not a clear colour.
+    let distinct: std::collections::HashSet<_> = picture.pixels().map(|p| p.0).collect();
+    assert!(distinct.len() > 50, "only {} colours", distinct.len());
+}
+
+#[test]
+fn the_car_moves_between_two_frame_counts() {
+    let display = VirtualDisplay::start();
+    let dir = scratch("view-moves");
+    let shot = |frames: &str, name: &str| {
+        let png = dir.join(name);
+        let output = display
+            .lepton(&[
+                "view",
+                "tiny",
+                "--policy",
+                "keep-lane",
+                "--camera",
+                "free",
+                "--no-hud",
+                "--size",
+                "320x240",
+            ])
+            .args(["--frames", frames, "--json", "--screenshot"])
+            .arg(&png)
+            .output()
+            .unwrap();
+        (rgb(&png), report(&output))
+    };
+    let (early, early_report) = shot("2", "early.png");
+    let (late, late_report) = shot("40", "late.png");
+    let moved = late_report["ego_moved"].as_f64().unwrap();
+    assert!(moved > 2.0, "the car moved {moved} m in 40 steps");
+    assert!(moved > early_report["ego_moved"].as_f64().unwrap());
+    // The free camera stays where it started, so the car's motion changes the picture.
+    let changed = early.pixels().zip(late.pixels()).filter(|(a, b)| a.0 != b.0).count();
+    assert!(changed > 200, "only {changed} pixels changed between frame 2 and frame 40");
+}
+
+/// Writes `text` to `path` the way editors that save by rename do (never a half-written file).
+fn save(path: &Path, text: &str) {
+    let tmp = path.with_extension("ron.tmp");
+    std::fs::write(&tmp, text).unwrap();
+    std::fs::rename(&tmp, path).unwrap();
+}
+
+#[test]
+fn a_broken_scenario_during_hot_reload_is_reported_and_the_world_keeps_running() {
+    let display = VirtualDisplay::start();
+    let dir = scratch("view-reload");
+    let good =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/tiny.ron")).unwrap();
+    let scenario = dir.join("live.ron");
+    save(&scenario, &good);
+    let png = dir.join("reload.png");
+    let frames = "900";
+    let mut child = display
+        .lepton(&["view"])
+        .arg(&scenario)
+        .args(["--policy", "keep-lane", "--size", "480x320", "--frames", frames, "--json", "--screenshot"])
+        .arg(&png)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (lines_tx, lines) = mpsc::channel();
+    let stderr = child.stderr.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = lines_tx.send(line);
+        }
+    });
+    let mut seen = Vec::new();
+    let mut wait_for = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while Instant::now() < deadline {
+            match lines.recv_timeout(Duration::from_millis(200)) {
+                Ok(line) => {
+                    let hit = line.contains(needle);
+                    seen.push(line);
+                    if hit {
+                        return;
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => continue,
+                Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            }
+        }
+        panic!("no \"{needle}\" from the viewer; it said:\n{}", seen.join("\n"));
+    };
+
+    wait_for("viewer: ready");
+    // An unknown field on line 4: the error must name the file, line and column.
+    save(&scenario, &good.replacen('(', "(\n  no_such_field: 1,", 1));
+    wait_for("reload failed");
+    wait_for("live.ron:4:");
+    // A good edit rebuilds the world (three lanes instead of two)...
+    save(&scenario, &good.replacen("lanes: 2,", "lanes: 3,", 1));
+    wait_for("viewer: reloaded");
+    // ...and a broken one again keeps it.
+    save(&scenario, "(road: (lanes: 0))");
+    wait_for("reload failed");
+
+    let mut stdout = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut stdout).unwrap();
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    assert!(status.success(), "the viewer failed: {status}\n{}", seen.join("\n"));
+    let report: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(report["reloads"], 1, "{report}");
+    assert_eq!(report["failed_reloads"], 2, "{report}");
+    assert_eq!(report["steps"].as_u64(), frames.parse().ok(), "every frame stepped the world: {report}");
+    assert!(report["reload_error"].as_str().unwrap().contains("live.ron"), "{report}");
+    // The HUD shows the error in a red banner.
+    let picture = rgb(&png);
+    let red = picture.pixels().filter(|p| p.0[0] > 110 && p.0[1] < 40 && p.0[2] < 40).count();
+    assert!(red > 500, "no error banner in the screenshot ({red} red pixels)");
+}
+
+#[test]
+fn without_a_display_the_viewer_says_how_to_get_one() {
+    let output = Command::new(env!("CARGO_BIN_EXE_lepton"))
+        .args(["view", "tiny"])
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("xvfb-run"), "{}", stderr(&output));
+}
+
+#[test]
+fn a_policy_that_is_not_a_run_is_a_clear_error() {
+    let display = VirtualDisplay::start();
+    let output = display.lepton(&["view", "tiny", "--policy", "no/such/run"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("not a run directory"), "{}", stderr(&output));
+}
