@@ -1,20 +1,155 @@
-//! Choosing where burn computes, from a `--device` name.
+//! Choosing where burn computes, from a `--device` name. The backend is picked at run time; the
+//! optional ones are compiled in by cargo features (`tch`: libtorch on CPU or CUDA; `wgpu`: any
+//! Vulkan/Metal/DX12 GPU through wgpu). A name whose backend is missing or absent is an error that
+//! says what to install or rebuild.
 
 use burn::prelude::Device;
 
-/// Device names this build understands.
-pub const DEVICES: &[&str] = &["cpu"];
+/// Device names, for help texts.
+pub const DEVICES: &[&str] = &["cpu", "tch-cpu", "tch-cuda[:N]", "wgpu"];
 
-/// The burn device for `name`: `cpu` is burn's pure-Rust flex backend.
+/// Device names this build can use.
+pub fn compiled_devices() -> Vec<&'static str> {
+    let mut names = vec!["cpu"];
+    if cfg!(feature = "tch") {
+        names.extend(["tch-cpu", "tch-cuda[:N]"]);
+    }
+    if cfg!(feature = "wgpu") {
+        names.push("wgpu");
+    }
+    names
+}
+
+/// The burn device for `name`: `cpu` is burn's pure-Rust flex backend (the default).
 pub fn parse_device(name: &str) -> Result<Device, String> {
     match name {
         "cpu" | "flex" => Ok(Device::flex()),
-        "tch-cpu" | "tch-cuda" | "wgpu" => Err(format!(
-            "--device {name}: this build has no {name} backend; only `cpu` (burn flex) is available"
-        )),
-        _ if name.starts_with("tch-cuda:") => Err(format!(
-            "--device {name}: this build has no tch-cuda backend; only `cpu` (burn flex) is available"
-        )),
-        _ => Err(format!("--device {name}: unknown device (known: {})", DEVICES.join(", "))),
+        "tch-cpu" => tch::cpu(name),
+        "tch-cuda" => tch::cuda(name, 0),
+        "wgpu" => wgpu::default_adapter(name),
+        _ => match name.strip_prefix("tch-cuda:") {
+            Some(index) => {
+                let index = index.parse().map_err(|_| {
+                    format!("--device {name}: the CUDA device index must be a number, e.g. tch-cuda:0")
+                })?;
+                tch::cuda(name, index)
+            }
+            None => Err(format!("--device {name}: unknown device (known: {})", DEVICES.join(", "))),
+        },
+    }
+}
+
+/// The message for a backend this build lacks.
+#[cfg(not(all(feature = "tch", feature = "wgpu")))]
+fn not_compiled(name: &str, feature: &str, install: &str) -> String {
+    format!(
+        "--device {name}: this build of lepton has no `{feature}` backend; rebuild with \
+         `cargo build --release --features {feature}`{install} (this build has: {})",
+        compiled_devices().join(", ")
+    )
+}
+
+#[cfg(feature = "tch")]
+mod tch {
+    use burn::prelude::Device;
+    use burn::tensor::DeviceType;
+
+    // burn 0.22 marks the libtorch constructors deprecated in favour of a generic API that has no
+    // libtorch variant yet; they are the way to name a libtorch device.
+    #[allow(deprecated)]
+    pub fn cpu(_name: &str) -> Result<Device, String> {
+        Ok(Device::libtorch())
+    }
+
+    #[allow(deprecated)]
+    pub fn cuda(name: &str, index: usize) -> Result<Device, String> {
+        // burn lists libtorch's CUDA devices only; a CPU-only libtorch or a machine without an
+        // NVIDIA driver lists none.
+        let count = Device::enumerate(DeviceType::LibTorch).len();
+        if index >= count {
+            return Err(format!(
+                "--device {name}: libtorch sees {count} CUDA device(s). It needs an NVIDIA GPU with its \
+                 driver and a CUDA build of libtorch (the PyPI wheel torch==2.9.0 is one: \
+                 scripts/setup-libtorch); or train with --device cpu"
+            ));
+        }
+        Ok(Device::libtorch_cuda(index))
+    }
+}
+
+#[cfg(not(feature = "tch"))]
+mod tch {
+    use burn::prelude::Device;
+
+    const INSTALL: &str = " after installing libtorch 2.9.0 (scripts/setup-libtorch; README: GPU training)";
+
+    pub fn cpu(name: &str) -> Result<Device, String> {
+        Err(super::not_compiled(name, "tch", INSTALL))
+    }
+
+    pub fn cuda(name: &str, _index: usize) -> Result<Device, String> {
+        Err(super::not_compiled(name, "tch", INSTALL))
+    }
+}
+
+#[cfg(feature = "wgpu")]
+mod wgpu {
+    use burn::prelude::Device;
+    use burn::tensor::DeviceKind;
+    use std::sync::OnceLock;
+
+    /// wgpu's preferred adapter (a discrete GPU if there is one; lavapipe on a machine without).
+    /// burn initialises a wgpu device once per process, so the outcome is kept.
+    pub fn default_adapter(name: &str) -> Result<Device, String> {
+        static DEVICE: OnceLock<Result<Device, String>> = OnceLock::new();
+        DEVICE
+            .get_or_init(|| {
+                Device::wgpu_options().device_kind(DeviceKind::DefaultDevice).init().map_err(|e| {
+                    format!(
+                        "--device {name}: no usable wgpu adapter ({e:?}); install a GPU driver with Vulkan \
+                         support, or Mesa's software rasteriser (Debian/Ubuntu: apt-get install \
+                         mesa-vulkan-drivers libvulkan1)"
+                    )
+                })
+            })
+            .clone()
+    }
+}
+
+#[cfg(not(feature = "wgpu"))]
+mod wgpu {
+    use burn::prelude::Device;
+
+    pub fn default_adapter(name: &str) -> Result<Device, String> {
+        Err(super::not_compiled(name, "wgpu", ""))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_map_to_devices_or_to_errors_that_say_what_to_do() {
+        assert!(parse_device("cpu").is_ok());
+        let unknown = parse_device("tpu").unwrap_err();
+        assert!(unknown.contains("unknown device"), "{unknown}");
+        let index = parse_device("tch-cuda:x").unwrap_err();
+        assert!(index.contains("index"), "{index}");
+        if !cfg!(feature = "tch") {
+            let e = parse_device("tch-cpu").unwrap_err();
+            assert!(e.contains("--features tch") && e.contains("setup-libtorch"), "{e}");
+        }
+        if !cfg!(feature = "wgpu") {
+            let e = parse_device("wgpu").unwrap_err();
+            assert!(e.contains("--features wgpu"), "{e}");
+        }
+    }
+
+    #[cfg(feature = "tch")]
+    #[test]
+    fn a_cuda_device_libtorch_cannot_see_is_an_error() {
+        let err = parse_device("tch-cuda:99").unwrap_err();
+        assert!(err.contains("CUDA device(s)"), "{err}");
     }
 }

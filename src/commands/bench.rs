@@ -25,9 +25,18 @@ pub enum BenchCommand {
 
 #[derive(clap::Args)]
 pub struct TrainBenchArgs {
-    /// Where to compute: cpu (burn flex).
+    /// Where the learner computes: cpu (burn flex), tch-cpu, tch-cuda[:N] or wgpu.
     #[arg(long, default_value = "cpu")]
     pub device: String,
+    /// Env steps of a real DQN-from-pixels training run to time as well (0: learner only).
+    #[arg(long, default_value_t = 0)]
+    pub env_steps: u64,
+    /// Scenario of that run.
+    #[arg(long, default_value = "lane_keep")]
+    pub scenario: String,
+    /// Parallel envs of that run.
+    #[arg(long, default_value_t = 8)]
+    pub envs: usize,
     /// Learner updates to time (after two warm-up updates).
     #[arg(long, default_value_t = 20)]
     pub updates: usize,
@@ -194,8 +203,13 @@ fn bench_train(args: TrainBenchArgs) -> CliResult<ExitCode> {
         learner.q_values(obs.clone(), envs);
     }
     let act_per_second = (rounds * envs) as f64 / started.elapsed().as_secs_f64();
+    let env_steps_per_second = match args.env_steps {
+        0 => None,
+        steps => Some(time_training_run(&args, &device, steps)?),
+    };
     let report = serde_json::json!({
         "device": args.device,
+        "env_steps_per_second": env_steps_per_second,
         "network": if args.size == 0 { "mlp".to_string() } else { format!("nature_cnn {}x{}x{}", args.stack, args.size, args.size) },
         "batch_size": n,
         "learner_updates_per_second": updates_per_second,
@@ -207,10 +221,54 @@ fn bench_train(args: TrainBenchArgs) -> CliResult<ExitCode> {
         println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     } else {
         println!(
-            "{updates_per_second:.1} learner updates/s at batch {n}; {act_per_second:.0} greedy actions/s"
+            "{updates_per_second:.1} learner updates/s at batch {n}; {act_per_second:.0} greedy actions/s{}",
+            env_steps_per_second
+                .map_or(String::new(), |v| format!("; {v:.1} env steps/s training DQN from pixels"))
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Env steps/s of a short DQN-from-pixels run (rendering, acting, replay and learning at the
+/// default train frequency), timed after learning has started and before the final evaluation.
+fn time_training_run(args: &TrainBenchArgs, device: &burn::prelude::Device, steps: u64) -> CliResult<f64> {
+    use lepton_agents::train::{AgentKind, RunConfig, Trainer};
+    use lepton_perception::PerceptionKind;
+    let scenario = Arc::new(load_scenario(&args.scenario)?);
+    let mut config =
+        RunConfig { agent: AgentKind::Dqn, envs: args.envs.max(1), steps, ..RunConfig::default() };
+    config.perception = Some(PerceptionKind::Pixels { grey: true, resize: None, stack: args.stack });
+    config.dqn.frame_stack = args.stack;
+    config.dqn.batch_size = args.batch_size;
+    config.dqn.learning_starts = (steps / 4).min(1_000);
+    config.eval_every = u64::MAX / 4;
+    config.checkpoint_every = u64::MAX / 4;
+    config.eval_episodes = 1;
+    let run_dir = std::env::temp_dir().join(format!("lepton-bench-train-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&run_dir);
+    let trainer = Trainer {
+        perception: config.perception.clone().expect("pixels"),
+        config: config.clone(),
+        scenario,
+        run_dir: run_dir.clone(),
+        device: device.clone(),
+    };
+    let warm = config.dqn.learning_starts + config.envs as u64 * 4;
+    let mut marks: Vec<(u64, Instant)> = Vec::new();
+    let result = trainer.run(false, |p| {
+        // Progress comes after the final evaluation for the last step: leave that one out.
+        if p.step >= warm && p.step < p.total {
+            marks.push((p.step, Instant::now()));
+        }
+    });
+    let _ = std::fs::remove_dir_all(&run_dir);
+    result.map_err(|e| CliError(e.to_string()))?;
+    match (marks.first(), marks.last()) {
+        (Some(a), Some(b)) if b.0 > a.0 => Ok((b.0 - a.0) as f64 / b.1.duration_since(a.1).as_secs_f64()),
+        _ => Err(CliError(format!(
+            "--env-steps {steps}: too few steps to time after learning starts (try 800)"
+        ))),
+    }
 }
 
 fn bench_perception(args: PerceptionBenchArgs) -> CliResult<ExitCode> {
