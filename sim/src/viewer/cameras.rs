@@ -75,6 +75,7 @@ pub struct Follow {
 const VIEW_FOV_DEGREES: f32 = 60.0;
 
 /// Places the camera for the current mode.
+#[allow(clippy::too_many_arguments)] // a bevy system: one parameter per resource it reads
 pub fn place_camera(
     time: Res<Time>,
     playback: Res<Playback>,
@@ -89,7 +90,7 @@ pub fn place_camera(
     let ego = follow.ego;
     // The car faces its local +X; heading is the angle of that axis about +Y.
     let forward = ego.rotation * Vec3::X;
-    let target_heading = forward.z.atan2(forward.x) * -1.0;
+    let target_heading = -forward.z.atan2(forward.x);
     let dt = time.delta_secs().min(0.1);
     let heading = match follow.heading {
         // Ease towards the car's heading so bumps do not shake the view.

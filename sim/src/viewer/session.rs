@@ -227,8 +227,7 @@ impl Session {
         .map_err(|e| e.to_string())?;
         self.steps += 1;
         let mut starts = vec![false; n];
-        for i in 0..n {
-            let tally = &mut self.tallies[i];
+        for (i, (tally, start)) in self.tallies.iter_mut().zip(&mut starts).enumerate() {
             tally.last_reward = step.rewards[i];
             tally.episode_return += step.rewards[i];
             tally.episode_step = step.infos[i].episode_step;
@@ -238,7 +237,7 @@ impl Session {
                 tally.episodes_done += 1;
                 tally.episode_return = 0.0;
                 tally.episode_step = 0;
-                starts[i] = true;
+                *start = true;
             }
         }
         self.observations = step.obs;
