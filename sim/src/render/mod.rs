@@ -5,7 +5,7 @@ pub mod flat_material;
 pub mod look;
 pub mod meshes;
 mod readback;
-mod renderer;
+pub(crate) mod renderer;
 pub mod scene;
 
 pub use look::EpisodeLook;

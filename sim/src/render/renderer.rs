@@ -68,6 +68,20 @@ pub fn probe_adapter() -> Result<String, RenderError> {
     Ok(format!("{} ({:?})", info.name, info.backend))
 }
 
+/// Bevy's renderer as training and the viewer use it: Vulkan (or GL) unless `WGPU_BACKEND` says
+/// otherwise, and pipelines compiled when first needed rather than in the background, so no
+/// frame is drawn with a pipeline missing.
+pub(crate) fn render_plugin() -> RenderPlugin {
+    RenderPlugin {
+        render_creation: RenderCreation::Automatic(Box::new(WgpuSettings {
+            backends: Some(Backends::from_env().unwrap_or(Backends::VULKAN | Backends::GL)),
+            ..default()
+        })),
+        synchronous_pipeline_compilation: true,
+        ..default()
+    }
+}
+
 /// Runs a future that completes without waiting on anything else (adapter requests do).
 fn pollster_block_on<F: std::future::Future>(future: F) -> F::Output {
     bevy::tasks::block_on(future)
@@ -105,14 +119,7 @@ impl Renderer {
                     close_when_requested: false,
                     ..default()
                 })
-                .set(RenderPlugin {
-                    render_creation: RenderCreation::Automatic(Box::new(WgpuSettings {
-                        backends: Some(Backends::from_env().unwrap_or(Backends::VULKAN | Backends::GL)),
-                        ..default()
-                    })),
-                    synchronous_pipeline_compilation: true,
-                    ..default()
-                })
+                .set(render_plugin())
                 // Training frames need no depth prepass. (Bevy 0.19 draws nothing when its GPU
                 // instance-buffer builder is off on an adapter that could run it, so it stays on.)
                 .set(PbrPlugin { prepass_enabled: false, ..default() })

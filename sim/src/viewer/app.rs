@@ -10,6 +10,7 @@ use super::session::{Request, SessionHandle, Snapshot};
 use super::{ViewerOptions, ViewerReport};
 use crate::render::flat_material::FlatMaterialPlugin;
 use crate::render::probe_adapter;
+use crate::render::renderer::render_plugin;
 use crate::render::scene::{EnvScene, SceneMeshes};
 use crate::road::RoadGeometry;
 use bevy::camera::visibility::RenderLayers;
@@ -18,10 +19,9 @@ use bevy::light::cluster::ClusterConfig;
 use bevy::pbr::PbrPlugin;
 use bevy::prelude::*;
 use bevy::render::render_resource::{CachedPipelineState, PipelineCache};
-use bevy::render::settings::{Backends, RenderCreation, WgpuSettings};
 use bevy::render::view::Msaa;
 use bevy::render::view::window::screenshot::{Screenshot, ScreenshotCaptured};
-use bevy::render::{Render, RenderApp, RenderPlugin};
+use bevy::render::{Render, RenderApp};
 use bevy::window::{ExitCondition, WindowResolution};
 use bevy::winit::{UpdateMode, WinitSettings};
 use std::path::PathBuf;
@@ -111,14 +111,7 @@ pub fn run(options: ViewerOptions, driver: Option<Box<dyn Driver>>) -> Result<Vi
                 exit_condition: ExitCondition::OnPrimaryClosed,
                 ..default()
             })
-            .set(RenderPlugin {
-                render_creation: RenderCreation::Automatic(Box::new(WgpuSettings {
-                    backends: Some(Backends::from_env().unwrap_or(Backends::VULKAN | Backends::GL)),
-                    ..default()
-                })),
-                synchronous_pipeline_compilation: true,
-                ..default()
-            })
+            .set(render_plugin())
             .set(PbrPlugin { prepass_enabled: false, ..default() }),
     )
     .add_plugins(FlatMaterialPlugin)
