@@ -5,6 +5,7 @@ mod commands;
 mod error;
 mod ron_file;
 mod scenario_arg;
+mod trained_run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;

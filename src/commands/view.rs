@@ -2,14 +2,8 @@
 //! lane keeper drives (`--policy keep-lane`), or the arrow keys do.
 
 use crate::error::{CliError, CliResult};
-use crate::ron_file::read_ron;
 use crate::scenario_arg::load_scenario;
-use lepton_agents::train::agent::Agent;
-use lepton_agents::train::observe::Observer;
-use lepton_agents::train::trainer::input_shape;
 use lepton_agents::train::watch::TrainedDriver;
-use lepton_agents::train::{RunConfig, checkpoint, files};
-use lepton_perception::PerceptionKind;
 use lepton_perception::device::parse_device;
 use lepton_sim::viewer::{self, CameraMode, Driver, KeepLaneDriver, ViewerOptions};
 use std::path::{Path, PathBuf};
@@ -118,31 +112,16 @@ fn parse_size(size: &str) -> CliResult<[u32; 2]> {
 /// The greedy agent of a run directory, from its best (or last) checkpoint.
 fn trained_driver(run: &Path, last: bool, device: &str) -> CliResult<TrainedDriver> {
     let device = parse_device(device).map_err(CliError)?;
-    let config_path = run.join(files::CONFIG);
-    if !config_path.is_file() {
-        return Err(CliError(format!(
-            "{}: not a run directory (no {}); --policy takes a run directory or keep-lane",
-            run.display(),
-            files::CONFIG
-        )));
-    }
-    let config: RunConfig = read_ron(&config_path)?;
-    let trained_on = lepton_sim::scenario::load(&run.join(files::SCENARIO))?;
-    let perception = config.perception.clone().unwrap_or(PerceptionKind::GroundTruth);
-    let wanted = run.join(if last { files::LAST } else { files::BEST });
-    let dir = checkpoint::locate(&wanted)
-        .or_else(|| checkpoint::locate(&run.join(files::LAST)))
-        .ok_or_else(|| CliError(format!("{}: no checkpoint in this run", wanted.display())))?;
-    let observer = Observer::new(&perception, 1, &device).map_err(|e| CliError(e.to_string()))?;
-    let stack = if matches!(perception, PerceptionKind::Pixels { .. }) { config.dqn.frame_stack } else { 1 };
-    let input = input_shape(&observer, &trained_on, stack);
-    let mut agent = Agent::new(&config, input, trained_on.actions.set.len(), &device).map_err(CliError)?;
-    agent.load(&dir, false).map_err(|e| CliError(e.to_string()))?;
+    let opened = crate::trained_run::open(run, last, &device).map_err(|e| {
+        CliError(format!("{e}; --policy takes a run directory from `lepton train` or keep-lane"))
+    })?;
+    let dir = &opened.checkpoint;
+    let config = opened.config;
     let name = format!(
         "{} from {} ({})",
         config.agent.name(),
         run.file_name().map_or_else(|| run.display().to_string(), |n| n.to_string_lossy().into_owned()),
         dir.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned())
     );
-    Ok(TrainedDriver::new(name, config, agent, observer, stack, &trained_on))
+    Ok(TrainedDriver::new(name, config, opened.agent, opened.observer, opened.stack, &opened.scenario))
 }
