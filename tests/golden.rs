@@ -73,9 +73,11 @@ fn run_ok(args: &[&str]) -> std::process::Output {
 #[test]
 fn seeded_rollouts_are_unchanged() {
     let dir = scratch("golden-rollout");
-    for (scenario, policy, seed, steps) in
-        [("lane_keep", "keep-lane", "5", "300"), ("highway", "random", "9", "200"), ("tiny", "random", "2", "250")]
-    {
+    for (scenario, policy, seed, steps) in [
+        ("lane_keep", "keep-lane", "5", "300"),
+        ("highway", "random", "9", "200"),
+        ("tiny", "random", "2", "250"),
+    ] {
         let trace = dir.join(format!("{scenario}.csv"));
         let out = run_ok(&[
             "rollout",
@@ -113,19 +115,19 @@ fn rendered_frames_are_unchanged() {
     check("render.txt", &lines);
 }
 
-const CONFIG: &str = "(
-    eval_every: 400,
-    eval_episodes: 2,
-    checkpoint_every: 200,
-    log_every: 100,
-    dqn: (learning_starts: 200, buffer_size: 4000, batch_size: 16, target_update: Hard(every: 50),
-          train_frequency: 8, network: (hidden: [32], cnn_hidden: 64, dueling: true),
-          epsilon: Linear(start: 1.0, end: 0.1, steps: 600)),
-)";
+/// What every golden run shares.
+const RUN: &str = "eval_every: 400, eval_episodes: 2, checkpoint_every: 200, log_every: 100,";
+
+/// The DQN's settings (those of the run that recorded the golden files).
+const DQN: &str = "agent: Dqn(learning_starts: 200, buffer_size: 4000, batch_size: 16,
+    target_update: Hard(every: 50), train_frequency: 8,
+    network: (hidden: [32], cnn_hidden: 64, dueling: true),
+    epsilon: Linear(start: 1.0, end: 0.1, steps: 600)),";
 
 /// Trains on tiny and checks metrics.csv (less its wall-clock column) and the evaluation JSON.
 fn train_golden(dir: &Path, name: &str, args: &[&str]) {
-    let config = write(dir, "config.ron", CONFIG);
+    let text = if args.contains(&"dqn") { format!("({RUN}\n{DQN})") } else { format!("({RUN})") };
+    let config = write(dir, &format!("{name}.ron"), &text);
     let out = dir.join(name);
     // `--scenario FILE` in `args` replaces tiny.
     let (scenario, args) = match args.iter().position(|a| *a == "--scenario") {
@@ -155,11 +157,16 @@ fn training_metrics_are_unchanged() {
         &["--agent", "dqn", "--perception", "ground-truth", "--steps", "600", "--envs", "2"],
     );
     // The Nature CNN needs frames of 36 pixels or more: tiny with a 48×48 camera.
-    let tiny = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/tiny.ron")).unwrap();
+    let tiny =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/tiny.ron")).unwrap();
     let wide = tiny.replace("camera: (width: 32, height: 32", "camera: (width: 48, height: 48");
     assert_ne!(tiny, wide, "tiny.ron's camera line changed");
     let scenario = write(&dir, "tiny48.ron", &wide);
-    train_golden(&dir, "dqn_pixels", &["--agent", "dqn", "--steps", "600", "--envs", "2", "--scenario", &scenario]);
+    train_golden(
+        &dir,
+        "dqn_pixels",
+        &["--agent", "dqn", "--steps", "600", "--envs", "2", "--scenario", &scenario],
+    );
 }
 
 #[test]
@@ -189,7 +196,11 @@ fn the_perception_pipeline_and_qlearning_on_it_are_unchanged() {
     chunks.sort();
     let mut lines = String::new();
     for chunk in &chunks {
-        lines += &format!("{}: fnv {}\n", chunk.file_name().unwrap().to_string_lossy(), fnv(&std::fs::read(chunk).unwrap()));
+        lines += &format!(
+            "{}: fnv {}\n",
+            chunk.file_name().unwrap().to_string_lossy(),
+            fnv(&std::fs::read(chunk).unwrap())
+        );
     }
     check("perception_chunks.txt", &lines);
     let manifest: serde_json::Value =

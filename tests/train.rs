@@ -6,14 +6,18 @@ use common::*;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-const CONFIG: &str = "(
-    eval_every: 400,
-    eval_episodes: 2,
-    checkpoint_every: 200,
-    log_every: 100,
-    dqn: (learning_starts: 200, buffer_size: 4000, batch_size: 16, target_update: Hard(every: 50),
-          network: (hidden: [32], cnn_hidden: 64, dueling: true), epsilon: Linear(start: 1.0, end: 0.1, steps: 600)),
-)";
+/// What both agents' runs share.
+const RUN: &str = "eval_every: 400, eval_episodes: 2, checkpoint_every: 200, log_every: 100,";
+
+/// The DQN's settings: small, quick and exploring for 600 steps.
+const DQN: &str = "agent: Dqn(learning_starts: 200, buffer_size: 4000, batch_size: 16,
+    target_update: Hard(every: 50), network: (hidden: [32], cnn_hidden: 64, dueling: true),
+    epsilon: Linear(start: 1.0, end: 0.1, steps: 600)),";
+
+/// The run configuration for `agent`.
+fn config(agent: &str) -> String {
+    if agent == "dqn" { format!("({RUN}\n{DQN})") } else { format!("({RUN})") }
+}
 
 /// `lepton train` on tiny.ron: DQN on the ground-truth state, two envs.
 const DQN_ON_TINY: [&str; 8] =
@@ -31,7 +35,7 @@ fn metrics_without_timing(run: &Path) -> Vec<String> {
 }
 
 fn train(dir: &Path, name: &str, agent: &str, extra: &[&str]) -> serde_json::Value {
-    let config = write(dir, "config.ron", CONFIG);
+    let config = write(dir, &format!("{agent}.ron"), &config(agent));
     let out = dir.join(name);
     let mut args =
         vec!["train", "tiny", "--agent", agent, "--config", &config, "--out", out.to_str().unwrap()];
@@ -144,7 +148,7 @@ fn the_same_seed_gives_identical_metrics() {
 #[test]
 fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
     let dir = scratch("train-kill");
-    let config = write(&dir, "config.ron", CONFIG);
+    let config = write(&dir, "config.ron", &config("dqn"));
     let run = dir.join("r");
     let mut child = Command::new(env!("CARGO_BIN_EXE_lepton"))
         .args(DQN_ON_TINY)

@@ -1,14 +1,17 @@
 //! Lepton agents: policies that choose actions from observations.
 //!
-//! The random and scripted baselines every learned agent is measured against, tabular
-//! Q-learning, DQN and its replay buffers.
+//! The random and scripted baselines every learned agent is measured against; the [`Agent`]
+//! trait and its two learners, tabular Q-learning ([`qlearning`]) and DQN ([`dqn`], with its
+//! replay buffers); and headless training runs ([`run`]).
 
+pub mod agent;
 pub mod dqn;
 pub mod plot;
 pub mod policy;
 pub mod qlearning;
 pub mod replay;
+pub mod run;
 pub mod schedule;
-pub mod train;
 
+pub use agent::{Agent, AgentConfig, Experience};
 pub use policy::{KeepLanePolicy, Policy, RandomPolicy};

@@ -1,7 +1,7 @@
 //! Reward curves with plotters: four panels — episode return (raw and smoothed) with evaluation
 //! return, evaluation success rate, loss, and ε — one colour per run, with a legend.
 
-use crate::train::metrics::Row;
+use crate::run::metrics::Row;
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;

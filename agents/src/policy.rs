@@ -48,12 +48,7 @@ impl KeepLanePolicy {
         let vehicle = &scenario.ego.vehicle;
         Self {
             driver: KeepLane::new(target_speed, vehicle.max_steer, vehicle.length),
-            controls: scenario
-                .actions
-                .set
-                .iter()
-                .map(|a| Control { steer: a.steer, throttle: a.throttle })
-                .collect(),
+            controls: scenario.actions.controls(),
         }
     }
 }

@@ -2,6 +2,9 @@
 //! Q(s, a) ← Q(s, a) + α · (r + γ · max_a' Q(s', a') · [not terminated] − Q(s, a)).
 //! A truncated episode (time limit, stuck) still bootstraps from s': the task did not end there.
 
+use crate::agent::{Agent, Experience, PartError, Parts, argmax};
+use crate::schedule::EpsilonSchedule;
+use lepton_perception::{Discretiser, Percept};
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -94,6 +97,103 @@ impl QTable {
             ));
         }
         Ok(table)
+    }
+}
+
+/// Everything the tabular agent is configured with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TabularConfig {
+    pub learning: QLearningConfig,
+    pub epsilon: EpsilonSchedule,
+    /// How the driving state is binned into table rows.
+    pub discretiser: Discretiser,
+}
+
+impl Default for TabularConfig {
+    fn default() -> Self {
+        Self {
+            learning: QLearningConfig::default(),
+            epsilon: EpsilonSchedule::Exponential { start: 1.0, end: 0.02, steps: 30_000 },
+            discretiser: Discretiser::default(),
+        }
+    }
+}
+
+impl TabularConfig {
+    /// Checks every field; the message names it.
+    pub fn validate(&self) -> Result<(), String> {
+        self.discretiser.validate()?;
+        self.epsilon.validate("qlearning.epsilon")
+    }
+}
+
+/// The ε-greedy tabular agent: a discretised driving state indexes the table.
+pub struct QLearningAgent {
+    pub table: QTable,
+    pub config: TabularConfig,
+}
+
+const TABLE_FILE: &str = "qtable.json";
+
+impl QLearningAgent {
+    pub fn new(config: TabularConfig, actions: usize) -> Self {
+        let table = QTable::new(config.discretiser.num_states(), actions, config.learning.initial_value);
+        Self { table, config }
+    }
+
+    /// The table row of a percept.
+    fn row(&self, percept: &Percept) -> usize {
+        match percept {
+            Percept::State(state) => self.config.discretiser.index(state),
+            Percept::Frames(_) => unreachable!("tabular agents are built for state percepts only"),
+        }
+    }
+}
+
+impl Agent for QLearningAgent {
+    fn name(&self) -> &'static str {
+        "qlearning"
+    }
+
+    fn epsilon(&self, step: u64) -> f64 {
+        self.config.epsilon.value(step)
+    }
+
+    fn q_values(&self, percepts: &[Percept]) -> Vec<Vec<f32>> {
+        percepts.iter().map(|p| self.table.row(self.row(p)).to_vec()).collect()
+    }
+
+    fn greedy(&self, percepts: &[Percept]) -> Vec<usize> {
+        percepts.iter().map(|p| argmax(self.table.row(self.row(p)))).collect()
+    }
+
+    fn observe(&mut self, _env: usize, e: &Experience) -> Option<f32> {
+        let (state, next) = (self.row(e.percept), self.row(e.next));
+        Some(self.table.update(&self.config.learning, state, e.action, e.reward, next, e.terminated))
+    }
+
+    fn to_parts(&self, _with_replay: bool) -> Result<Parts, PartError> {
+        Ok(vec![(TABLE_FILE, self.table.to_bytes())])
+    }
+
+    fn load_parts(
+        &mut self,
+        read: &dyn Fn(&str) -> Result<Vec<u8>, PartError>,
+        _with_replay: bool,
+    ) -> Result<(), PartError> {
+        let loaded = QTable::from_bytes(&read(TABLE_FILE)?).map_err(|m| PartError::new(TABLE_FILE, m))?;
+        if (loaded.states, loaded.actions) != (self.table.states, self.table.actions) {
+            return Err(PartError::new(
+                TABLE_FILE,
+                format!(
+                    "the table is {}×{}, the configuration makes {}×{}",
+                    loaded.states, loaded.actions, self.table.states, self.table.actions
+                ),
+            ));
+        }
+        self.table = loaded;
+        Ok(())
     }
 }
 

@@ -2,51 +2,57 @@
 //! same next update (so the optimiser state and the replay buffer came back too).
 
 use burn::prelude::Device;
-use lepton_agents::dqn::InputShape;
-use lepton_agents::train::agent::Agent;
-use lepton_agents::train::checkpoint::{self, TrainerState};
-use lepton_agents::train::observe::{Encoded, Stack};
-use lepton_agents::train::{AgentKind, RunConfig};
-use lepton_perception::DrivingState;
+use lepton_agents::dqn::DqnConfig;
+use lepton_agents::run::checkpoint::{self, TrainerState};
+use lepton_agents::{Agent, AgentConfig, Experience};
+use lepton_perception::{DrivingState, Percept, PerceptShape};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-fn state(i: u32) -> Encoded {
+fn state(i: u32) -> Percept {
     let s = DrivingState {
         lane_offset: (i as f32 * 0.37).sin(),
         speed: 5.0 + (i % 7) as f32,
         ..Default::default()
     };
-    Encoded::State(s, s.to_vec().to_vec())
+    Percept::State(s)
+}
+
+fn step(agent: &mut dyn Agent, i: u32, start: bool, action: usize, reward: f32, end: bool) {
+    let (now, next) = (state(i), state(i + 1));
+    agent.observe(
+        0,
+        &Experience {
+            percept: &now,
+            episode_start: start,
+            action,
+            reward,
+            terminated: end,
+            truncated: false,
+            next: &next,
+        },
+    );
 }
 
 #[test]
 fn a_dqn_checkpoint_round_trips_and_resumes_exactly() {
-    let mut config = RunConfig { agent: AgentKind::Dqn, envs: 1, steps: 10_000, ..RunConfig::default() };
-    config.dqn.learning_starts = 0;
-    config.dqn.batch_size = 8;
-    config.dqn.buffer_size = 1_000;
-    config.dqn.train_frequency = 1;
-    config.dqn.prioritized = true;
-    config.dqn.network.hidden = vec![16];
+    let mut dqn = DqnConfig {
+        learning_starts: 0,
+        batch_size: 8,
+        buffer_size: 1_000,
+        train_frequency: 1,
+        prioritized: true,
+        ..DqnConfig::default()
+    };
+    dqn.network.hidden = vec![16];
+    let config = AgentConfig::Dqn(dqn);
     let device = Device::flex();
-    let input = InputShape::Vector(DrivingState::LEN);
-    let mut agent = Agent::new(&config, input, 3, &device).unwrap();
+    let build = || config.build(PerceptShape::State, 3, 1, 10_000, 0, &device).unwrap();
+    let mut agent = build();
     let mut rng = ChaCha8Rng::seed_from_u64(1);
     for i in 0..60u32 {
-        let end = i % 17 == 16;
-        agent.observe(
-            &config,
-            0,
-            &state(i),
-            i % 17 == 0,
-            (i % 3) as usize,
-            0.1 * i as f32,
-            end,
-            false,
-            &state(i + 1),
-        );
-        agent.train(&config, i as u64, i as u64 + 1, &mut rng);
+        step(agent.as_mut(), i, i % 17 == 0, (i % 3) as usize, 0.1 * i as f32, i % 17 == 16);
+        agent.train(i as u64, i as u64 + 1, &mut rng);
     }
     let dir = std::env::temp_dir().join(format!("lepton-agent-ckpt-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -60,25 +66,24 @@ fn a_dqn_checkpoint_round_trips_and_resumes_exactly() {
         next_checkpoint: 120,
         next_log: 80,
     };
-    agent.save(&dir, &trainer_state, true).unwrap();
+    checkpoint::save_agent(&dir, &trainer_state, agent.as_ref(), true).unwrap();
 
-    let mut restored = Agent::new(&config, input, 3, &device).unwrap();
-    restored.load(&checkpoint::locate(&dir).unwrap(), true).unwrap();
+    let mut restored = build();
+    checkpoint::load_agent(&checkpoint::locate(&dir).unwrap(), restored.as_mut(), true).unwrap();
     let mut rng2 = checkpoint::load_state(&dir).unwrap().rng;
     assert_eq!(restored.updates(), agent.updates());
 
-    let probe: Vec<Encoded> = (100..104).map(state).collect();
-    let stacks = vec![Stack::default(); probe.len()];
-    let q = |a: &Agent| a.greedy(&a.inputs(&config, &probe, &stacks));
-    assert_eq!(q(&agent), q(&restored));
+    let probe: Vec<Percept> = (100..104).map(state).collect();
+    assert_eq!(agent.q_values(&probe), restored.q_values(&probe));
+    assert_eq!(agent.greedy(&probe), restored.greedy(&probe));
 
     // The next updates match bit for bit: same samples (replay + RNG), same Adam moments.
     for i in 60..70u32 {
         for a in [&mut agent, &mut restored] {
-            a.observe(&config, 0, &state(i), false, 1, 0.5, false, false, &state(i + 1));
+            step(a.as_mut(), i, false, 1, 0.5, false);
         }
-        let s1 = agent.train(&config, i as u64, i as u64 + 1, &mut rng).unwrap();
-        let s2 = restored.train(&config, i as u64, i as u64 + 1, &mut rng2).unwrap();
+        let s1 = agent.train(i as u64, i as u64 + 1, &mut rng).unwrap();
+        let s2 = restored.train(i as u64, i as u64 + 1, &mut rng2).unwrap();
         assert_eq!(s1.loss, s2.loss, "update {i}");
         assert_eq!(s1.mean_q, s2.mean_q);
     }

@@ -12,5 +12,5 @@ pub mod preprocess;
 pub mod state;
 
 pub use discretise::{Discretiser, FieldBins};
-pub use perception::{Percept, Perception, PerceptionError, PerceptionKind};
+pub use perception::{Percept, PerceptShape, Perception, PerceptionError, PerceptionKind, StackedFrames};
 pub use state::DrivingState;

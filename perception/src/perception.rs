@@ -1,14 +1,17 @@
 //! `Perception`: what the agent gets from an observation, in one of three kinds chosen by
 //! configuration — the simulator's ground truth, a trained CNN's reading of the camera frame, or
-//! the preprocessed frame stack itself.
+//! the preprocessed frame stack itself. It is the one observation path: it keeps each env's
+//! frame stack, so every caller (training, evaluation, the viewer) sees the same thing.
 
 use crate::cnn::{CnnModel, ModelError};
 use crate::preprocess::{FrameStack, Image, Preprocess};
 use crate::state::DrivingState;
 use burn::prelude::Device;
+use lepton_sim::scenario::{FrameFormat, Scenario};
 use lepton_sim::{Frame, Observation};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// The configured kind of perception.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -24,6 +27,7 @@ pub enum PerceptionKind {
         grey: bool,
         #[serde(default)]
         resize: Option<(u32, u32)>,
+        /// Frames per observation (the newest last).
         #[serde(default = "default_stack")]
         stack: usize,
     },
@@ -31,6 +35,13 @@ pub enum PerceptionKind {
 
 fn default_stack() -> usize {
     4
+}
+
+impl PerceptionKind {
+    /// Grey 4-frame stacks at the camera's size: the Nature-DQN input.
+    pub fn default_pixels() -> Self {
+        PerceptionKind::Pixels { grey: true, resize: None, stack: default_stack() }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -45,24 +56,48 @@ pub enum PerceptionError {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Percept {
     State(DrivingState),
-    /// C·k × H × W values in [0, 1], oldest frame first.
-    Pixels(Vec<f32>),
+    /// The last k preprocessed frames.
+    Frames(StackedFrames),
 }
 
-impl Percept {
-    /// The values an agent's network or table reads.
-    pub fn to_vec(&self) -> Vec<f32> {
-        match self {
-            Percept::State(s) => s.to_vec().to_vec(),
-            Percept::Pixels(p) => p.clone(),
-        }
+/// The last k preprocessed frames of one env: u8, each C × H × W, oldest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StackedFrames {
+    pub data: Vec<u8>,
+    /// Values per frame (C · H · W).
+    pub frame_len: usize,
+}
+
+impl StackedFrames {
+    /// The frame just seen (what a replay buffer stores once).
+    pub fn newest(&self) -> &[u8] {
+        &self.data[self.data.len() - self.frame_len..]
     }
+
+    /// The stack as network input in [0, 1], appended to `out`.
+    pub fn write_input(&self, out: &mut Vec<f32>) {
+        out.extend(self.data.iter().map(|&v| v as f32 / 255.0));
+    }
+}
+
+/// The shape of what a perception produces, for building the networks that read it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PerceptShape {
+    /// A [`DrivingState`].
+    State,
+    /// `stack` frames of `channels` × `height` × `width`.
+    Frames { stack: usize, channels: usize, height: usize, width: usize },
 }
 
 pub enum Perception {
     GroundTruth,
-    Cnn(Box<CnnModel>),
-    Pixels { preprocess: Preprocess, stacks: Vec<FrameStack> },
+    /// The model is shared by every copy made with [`Perception::fresh`].
+    Cnn(Arc<CnnModel>),
+    Pixels {
+        preprocess: Preprocess,
+        k: usize,
+        stacks: Vec<FrameStack>,
+    },
 }
 
 impl Perception {
@@ -70,17 +105,32 @@ impl Perception {
     pub fn new(kind: &PerceptionKind, envs: usize, device: &Device) -> Result<Self, PerceptionError> {
         Ok(match kind {
             PerceptionKind::GroundTruth => Perception::GroundTruth,
-            PerceptionKind::Cnn { model } => Perception::Cnn(Box::new(CnnModel::load(model, device)?)),
+            PerceptionKind::Cnn { model } => Perception::Cnn(Arc::new(CnnModel::load(model, device)?)),
             PerceptionKind::Pixels { grey, resize, stack } => {
                 if *stack == 0 {
                     return Err(PerceptionError::Input("perception.stack must be at least 1".into()));
                 }
                 Perception::Pixels {
                     preprocess: Preprocess::new(*grey, *resize),
+                    k: *stack,
                     stacks: (0..envs).map(|_| FrameStack::new(*stack)).collect(),
                 }
             }
         })
+    }
+
+    /// The same perception for `envs` other environments, with stacks of its own (a CNN's
+    /// weights are shared, not loaded again).
+    pub fn fresh(&self, envs: usize) -> Self {
+        match self {
+            Perception::GroundTruth => Perception::GroundTruth,
+            Perception::Cnn(model) => Perception::Cnn(model.clone()),
+            Perception::Pixels { preprocess, k, .. } => Perception::Pixels {
+                preprocess: preprocess.clone(),
+                k: *k,
+                stacks: (0..envs).map(|_| FrameStack::new(*k)).collect(),
+            },
+        }
     }
 
     /// The frame as this perception's network receives it (after grey/resize), if it reads one.
@@ -97,20 +147,38 @@ impl Perception {
         !matches!(self, Perception::GroundTruth)
     }
 
-    /// Length of each percept's vector for frames of the given shape.
-    pub fn output_len(&self, channels: u8, height: u32, width: u32) -> usize {
+    /// What this perception makes of `scenario`'s camera frames.
+    pub fn shape(&self, scenario: &Scenario) -> PerceptShape {
         match self {
-            Perception::GroundTruth | Perception::Cnn(_) => DrivingState::LEN,
-            Perception::Pixels { preprocess, stacks } => {
-                let (c, h, w) = preprocess.output_shape(channels, height, width);
-                c * h * w * stacks.first().map_or(1, FrameStack::k)
+            Perception::GroundTruth | Perception::Cnn(_) => PerceptShape::State,
+            Perception::Pixels { preprocess, k, .. } => {
+                let c = &scenario.camera;
+                let channels = match c.format {
+                    FrameFormat::Rgb => 3,
+                    FrameFormat::Grey => 1,
+                };
+                let (channels, height, width) = preprocess.output_shape(channels, c.height, c.width);
+                PerceptShape::Frames { stack: *k, channels, height, width }
             }
         }
     }
 
-    /// Percepts for one observation per env; `episode_start[i]` restarts env i's frame stack.
+    /// Percepts for one observation per env (observation i is env i's); `episode_start[i]`
+    /// restarts env i's frame stack.
     pub fn perceive(
         &mut self,
+        observations: &[&Observation],
+        episode_start: &[bool],
+    ) -> Result<Vec<Percept>, PerceptionError> {
+        let envs: Vec<usize> = (0..observations.len()).collect();
+        self.perceive_envs(&envs, observations, episode_start)
+    }
+
+    /// Percepts for the envs listed in `envs` (observation i is env `envs[i]`'s). A CNN reads
+    /// them in one batch.
+    pub fn perceive_envs(
+        &mut self,
+        envs: &[usize],
         observations: &[&Observation],
         episode_start: &[bool],
     ) -> Result<Vec<Percept>, PerceptionError> {
@@ -122,11 +190,7 @@ impl Perception {
             Perception::Cnn(model) => {
                 let mut frames = Vec::with_capacity(observations.len());
                 for o in observations {
-                    let frame = o.frame.as_ref().ok_or_else(|| {
-                        PerceptionError::Input(
-                            "Cnn perception needs camera frames; these envs have no camera".into(),
-                        )
-                    })?;
+                    let frame = camera_frame(o, "Cnn")?;
                     let want = model.meta.frame;
                     if (frame.width, frame.height, frame.channels) != (want.width, want.height, want.channels)
                     {
@@ -145,24 +209,80 @@ impl Perception {
                     .map(|(p, o)| Percept::State(p.to_state(o.state.speed)))
                     .collect())
             }
-            Perception::Pixels { preprocess, stacks } => {
-                if stacks.len() < observations.len() {
-                    stacks.resize(observations.len(), stacks[0].clone());
-                }
+            Perception::Pixels { preprocess, k, stacks } => {
                 let mut out = Vec::with_capacity(observations.len());
-                for (i, o) in observations.iter().enumerate() {
-                    let frame = o.frame.as_ref().ok_or_else(|| {
-                        PerceptionError::Input(
-                            "Pixels perception needs camera frames; these envs have no camera".into(),
-                        )
-                    })?;
-                    let mut values = Vec::new();
-                    preprocess.to_f32_into(&Image::from_frame(frame), &mut values);
-                    stacks[i].push(&values, episode_start.get(i).copied().unwrap_or(false));
-                    out.push(Percept::Pixels(stacks[i].to_vec()));
+                for ((&env, o), &start) in envs.iter().zip(observations).zip(episode_start) {
+                    if stacks.len() <= env {
+                        stacks.resize(env + 1, FrameStack::new(*k));
+                    }
+                    let frame = preprocess.to_u8_chw(&Image::from_frame(camera_frame(o, "Pixels")?));
+                    stacks[env].push(&frame, start);
+                    out.push(Percept::Frames(StackedFrames {
+                        data: stacks[env].to_vec(),
+                        frame_len: frame.len(),
+                    }));
                 }
                 Ok(out)
             }
         }
+    }
+}
+
+fn camera_frame<'a>(o: &'a Observation, kind: &str) -> Result<&'a Frame, PerceptionError> {
+    o.frame.as_ref().ok_or_else(|| {
+        PerceptionError::Input(format!("{kind} perception needs camera frames; these envs have no camera"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lepton_sim::GroundTruth;
+
+    fn seen(value: u8) -> Observation {
+        let frame = Frame { width: 2, height: 1, channels: 3, data: vec![value, 0, 0, value, 0, 0] };
+        Observation { state: GroundTruth::default(), frame: Some(frame) }
+    }
+
+    fn stack(p: &Percept) -> &StackedFrames {
+        match p {
+            Percept::Frames(f) => f,
+            Percept::State(_) => panic!("pixels give frames"),
+        }
+    }
+
+    #[test]
+    fn pixels_keep_one_stack_per_env_that_restarts_at_episode_starts() {
+        let kind = PerceptionKind::Pixels { grey: false, resize: None, stack: 3 };
+        let mut p = Perception::new(&kind, 2, &Device::flex()).unwrap();
+        let (a, b, c) = (seen(10), seen(20), seen(30));
+        p.perceive(&[&a, &b], &[true, true]).unwrap();
+        let out = p.perceive(&[&b, &c], &[false, false]).unwrap();
+        // Planar RGB per frame (R R G G B B), oldest first: env 0 saw 10, 10 (restart fill), 20.
+        assert_eq!(stack(&out[0]).data[..6], [10, 10, 0, 0, 0, 0]);
+        assert_eq!(stack(&out[0]).newest(), [20, 20, 0, 0, 0, 0]);
+        assert_eq!(stack(&out[1]).newest(), [30, 30, 0, 0, 0, 0]);
+        // Only env 1 restarts; env 0's stack is untouched by a call about env 1.
+        let restarted = p.perceive_envs(&[1], &[&a], &[true]).unwrap();
+        assert_eq!(stack(&restarted[0]).data, [10, 10, 0, 0, 0, 0].repeat(3));
+        let on = p.perceive(&[&c, &c], &[false, false]).unwrap();
+        assert_eq!(stack(&on[0]).data[..12], [[10, 10, 0, 0, 0, 0], [20, 20, 0, 0, 0, 0]].concat());
+        assert_eq!(stack(&on[1]).data[..12], [10, 10, 0, 0, 0, 0].repeat(2));
+        // A fresh copy has stacks of its own.
+        let mut fresh = p.fresh(1);
+        let first = fresh.perceive(&[&b], &[false]).unwrap();
+        assert_eq!(stack(&first[0]).data, [20, 20, 0, 0, 0, 0].repeat(3));
+        let mut input = Vec::new();
+        stack(&first[0]).write_input(&mut input);
+        assert_eq!(input[0], 20.0 / 255.0);
+        assert_eq!(
+            p.shape(&lepton_sim::scenario::Scenario::default()),
+            PerceptShape::Frames {
+                stack: 3,
+                channels: 3,
+                height: lepton_sim::scenario::Scenario::default().camera.height as usize,
+                width: lepton_sim::scenario::Scenario::default().camera.width as usize,
+            }
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! Frame preprocessing as small composable steps, Gymnasium-wrapper style:
-//! u8 frame → optional grey → optional resize → f32 in [0, 1] → stack of the last k frames.
+//! u8 frame → optional grey → optional resize → planar u8 (or f32 in [0, 1]) → stack of the last k frames.
 
 use lepton_sim::Frame;
 use serde::{Deserialize, Serialize};
@@ -87,11 +87,32 @@ impl Preprocess {
         (c as usize, h as usize, w as usize)
     }
 
+    /// Runs the steps and returns the u8 values channel-major (C × H × W).
+    pub fn to_u8_chw(&self, image: &Image) -> Vec<u8> {
+        if self.steps.is_empty() { to_u8_chw(image) } else { to_u8_chw(&self.image(image)) }
+    }
+
     /// Runs the steps and writes f32 values in [0, 1], channel-major, to `out`.
     pub fn to_f32_into(&self, image: &Image, out: &mut Vec<f32>) {
         let image = if self.steps.is_empty() { image.clone() } else { self.image(image) };
         to_f32_chw(&image, out);
     }
+}
+
+/// Interleaved u8 H × W × C → planar C × H × W (the layout networks and the replay buffer take).
+pub fn to_u8_chw(image: &Image) -> Vec<u8> {
+    let c = image.channels as usize;
+    if c == 1 {
+        return image.data.clone();
+    }
+    let hw = image.width as usize * image.height as usize;
+    let mut out = vec![0u8; c * hw];
+    for (i, px) in image.data.chunks_exact(c).enumerate() {
+        for (ch, &v) in px.iter().enumerate() {
+            out[ch * hw + i] = v;
+        }
+    }
+    out
 }
 
 /// u8 HWC → f32 CHW in [0, 1], appended to `out`.
@@ -182,16 +203,17 @@ fn bilinear(image: &Image, ch: usize, x: f32, y: f32) -> f32 {
     top * (1.0 - fy) + bottom * fy
 }
 
-/// The last `k` preprocessed frames of one env, oldest first, as one C·k × H × W f32 vector.
+/// The last `k` preprocessed frames of one env, u8, each C × H × W, oldest first.
 ///
 /// At an episode start the stack restarts: every slot is filled with the first frame, so no
-/// frame of the previous episode leaks into the new one.
+/// frame of the previous episode leaks into the new one (the rule the replay buffer follows
+/// when it rebuilds stacks).
 #[derive(Debug, Clone)]
 pub struct FrameStack {
     k: usize,
     frame_len: usize,
     /// Ring of k frames; `newest` indexes the latest.
-    frames: Vec<Vec<f32>>,
+    frames: Vec<Vec<u8>>,
     newest: usize,
     started: bool,
 }
@@ -207,7 +229,7 @@ impl FrameStack {
     }
 
     /// Adds a preprocessed frame; `episode_start` restarts the stack.
-    pub fn push(&mut self, frame: &[f32], episode_start: bool) {
+    pub fn push(&mut self, frame: &[u8], episode_start: bool) {
         if episode_start || !self.started || frame.len() != self.frame_len {
             self.frame_len = frame.len();
             for slot in &mut self.frames {
@@ -225,13 +247,13 @@ impl FrameStack {
     }
 
     /// The stack, oldest frame first, appended to `out`.
-    pub fn write_into(&self, out: &mut Vec<f32>) {
+    pub fn write_into(&self, out: &mut Vec<u8>) {
         for age in (0..self.k).rev() {
             out.extend_from_slice(&self.frames[(self.newest + self.k - age) % self.k]);
         }
     }
 
-    pub fn to_vec(&self) -> Vec<f32> {
+    pub fn to_vec(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(self.k * self.frame_len);
         self.write_into(&mut out);
         out
@@ -295,15 +317,15 @@ mod tests {
     #[test]
     fn the_stack_keeps_the_last_k_frames_oldest_first_and_restarts_at_episode_ends() {
         let mut stack = FrameStack::new(3);
-        stack.push(&[1.0, 1.0], true);
-        assert_eq!(stack.to_vec(), vec![1.0, 1.0, 1.0, 1.0, 1.0, 1.0], "first frame fills every slot");
-        stack.push(&[2.0, 2.0], false);
-        stack.push(&[3.0, 3.0], false);
-        stack.push(&[4.0, 4.0], false);
-        assert_eq!(stack.to_vec(), vec![2.0, 2.0, 3.0, 3.0, 4.0, 4.0]);
-        stack.push(&[9.0, 9.0], true);
-        assert_eq!(stack.to_vec(), vec![9.0; 6], "nothing of the old episode survives a restart");
-        stack.push(&[5.0, 5.0], false);
-        assert_eq!(stack.to_vec(), vec![9.0, 9.0, 9.0, 9.0, 5.0, 5.0]);
+        stack.push(&[1, 1], true);
+        assert_eq!(stack.to_vec(), vec![1, 1, 1, 1, 1, 1], "first frame fills every slot");
+        stack.push(&[2, 2], false);
+        stack.push(&[3, 3], false);
+        stack.push(&[4, 4], false);
+        assert_eq!(stack.to_vec(), vec![2, 2, 3, 3, 4, 4]);
+        stack.push(&[9, 9], true);
+        assert_eq!(stack.to_vec(), vec![9; 6], "nothing of the old episode survives a restart");
+        stack.push(&[5, 5], false);
+        assert_eq!(stack.to_vec(), vec![9, 9, 9, 9, 5, 5]);
     }
 }

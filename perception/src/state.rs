@@ -24,12 +24,19 @@ impl DrivingState {
     pub const NAMES: [&'static str; 7] = GroundTruth::NAMES;
     /// Length of [`DrivingState::to_vec`].
     pub const LEN: usize = Self::NAMES.len();
+    /// Typical magnitude of each field, so a network's inputs are of order one.
+    pub const SCALE: [f32; Self::LEN] = [2.0, 0.5, 20.0, 0.05, 60.0, 60.0, 60.0];
 
     /// The state read straight from the simulator.
     pub fn from_ground_truth(gt: &GroundTruth) -> Self {
         let [lane_offset, heading_error, speed, curvature_ahead, gap_own, gap_left, gap_right] =
             gt.to_array();
         Self { lane_offset, heading_error, speed, curvature_ahead, gap_own, gap_left, gap_right }
+    }
+
+    /// [`DrivingState::to_vec`] divided by [`DrivingState::SCALE`], appended to `out`.
+    pub fn write_scaled(&self, out: &mut Vec<f32>) {
+        out.extend(self.to_vec().iter().zip(Self::SCALE).map(|(x, k)| x / k));
     }
 
     /// The state as a fixed-order vector (see [`DrivingState::NAMES`]).

@@ -103,8 +103,7 @@ impl Env {
     /// (as if `reset(Some(seed))` had been called).
     pub fn new(scenario: Arc<Scenario>, seed: u64) -> Self {
         let road = Arc::new(RoadGeometry::new(&scenario.road));
-        let controls =
-            scenario.actions.set.iter().map(|a| Control { steer: a.steer, throttle: a.throttle }).collect();
+        let controls = scenario.actions.controls();
         let mut seeder = ChaCha8Rng::seed_from_u64(seed);
         let episode_seed = seeder.next_u64();
         let world = World::new(&scenario, road.clone(), &mut ChaCha8Rng::seed_from_u64(episode_seed));

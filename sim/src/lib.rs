@@ -5,6 +5,7 @@
 //! [`env::Env`] steps it with the scenario's action set and turns what happened into observations,
 //! rewards and end reasons; a [`vec_env::VecEnv`] steps many envs in parallel.
 
+pub mod atomic;
 pub mod drivers;
 pub mod env;
 pub mod episode;
@@ -21,5 +22,5 @@ pub mod world;
 pub use env::{Env, Frame, Info, Observation, Step};
 pub use episode::{EndReason, RewardTerms};
 pub use ground_truth::GroundTruth;
-pub use vec_env::{VecEnv, VecStep};
+pub use vec_env::{EpisodeStats, VecEnv, VecStep};
 pub use vehicle::Control;

@@ -6,6 +6,7 @@
 //! changes a trajectory.
 
 use crate::env::{Env, Info, Observation, Step};
+use crate::episode::EndReason;
 use crate::render::{RenderError, Renderer};
 use crate::scenario::Scenario;
 use crate::vehicle::Control;
@@ -27,12 +28,28 @@ pub struct VecStep {
     /// For an env whose episode just ended, the episode's last observation (needed to bootstrap
     /// truncated episodes); `None` otherwise.
     pub final_obs: Vec<Option<Observation>>,
+    /// For an env whose episode just ended, the episode's return, length and end reason (as
+    /// Gymnasium's RecordEpisodeStatistics reports them); `None` otherwise.
+    pub episodes: Vec<Option<EpisodeStats>>,
+}
+
+/// A finished episode.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub struct EpisodeStats {
+    /// The sum of its rewards, in step order.
+    pub episode_return: f32,
+    /// Policy steps.
+    pub length: u32,
+    pub end: EndReason,
 }
 
 /// A batch of environments of one scenario.
 pub struct VecEnv {
     envs: Vec<Env>,
     renderer: Option<Renderer>,
+    /// Each env's return and length so far in its current episode.
+    returns: Vec<f32>,
+    lengths: Vec<u32>,
 }
 
 impl VecEnv {
@@ -42,7 +59,7 @@ impl VecEnv {
             .into_par_iter()
             .map(|i| Env::new(scenario.clone(), base_seed.wrapping_add(i)))
             .collect();
-        Self { envs, renderer: None }
+        Self { envs, renderer: None, returns: vec![0.0; n], lengths: vec![0; n] }
     }
 
     /// `n` environments whose observations carry camera frames, as the scenario's camera says.
@@ -117,6 +134,8 @@ impl VecEnv {
             .enumerate()
             .map(|(i, env)| env.reset(Some(base_seed.wrapping_add(i as u64))))
             .collect();
+        self.returns.fill(0.0);
+        self.lengths.fill(0);
         self.attach_frames(first.iter_mut().map(|(obs, _)| obs).enumerate())?;
         Ok(first)
     }
@@ -176,8 +195,17 @@ impl VecEnv {
             truncated: Vec::with_capacity(n),
             infos: Vec::with_capacity(n),
             final_obs: Vec::with_capacity(n),
+            episodes: Vec::with_capacity(n),
         };
-        for (step, first) in steps.into_iter().zip(first_obs) {
+        for (i, (step, first)) in steps.into_iter().zip(first_obs).enumerate() {
+            self.returns[i] += step.reward;
+            self.lengths[i] += 1;
+            let ended = step.terminated || step.truncated;
+            out.episodes.push(ended.then(|| EpisodeStats {
+                episode_return: std::mem::take(&mut self.returns[i]),
+                length: std::mem::take(&mut self.lengths[i]),
+                end: step.info.end.expect("an ended episode has a reason"),
+            }));
             out.rewards.push(step.reward);
             out.terminated.push(step.terminated);
             out.truncated.push(step.truncated);

@@ -115,3 +115,35 @@ fn env_i_does_not_depend_on_the_number_of_envs_or_threads() {
     let serial = one_thread.install(|| vector_traces(&scenario, 8, 3, 1, 120));
     assert_eq!(serial, large);
 }
+
+#[test]
+fn the_vector_env_reports_each_finished_episode_like_record_episode_statistics() {
+    let mut envs = VecEnv::new(shipped("tiny"), 3, 11);
+    envs.reset(11);
+    let mut rng = ChaCha8Rng::seed_from_u64(2);
+    let (mut returns, mut lengths) = (vec![0.0f32; 3], vec![0u32; 3]);
+    let mut finished = 0;
+    for _ in 0..400 {
+        let actions: Vec<usize> = (0..3).map(|_| rng.random_range(0..envs.num_actions())).collect();
+        let step = envs.step(&actions);
+        for i in 0..3 {
+            returns[i] += step.rewards[i];
+            lengths[i] += 1;
+            let ended = step.terminated[i] || step.truncated[i];
+            assert_eq!(step.episodes[i].is_some(), ended);
+            if let Some(episode) = step.episodes[i] {
+                assert_eq!(episode.episode_return.to_bits(), returns[i].to_bits(), "the sum in step order");
+                assert_eq!(episode.length, lengths[i]);
+                assert_eq!(episode.length, step.infos[i].episode_step);
+                assert_eq!(Some(episode.end), step.infos[i].end);
+                (returns[i], lengths[i]) = (0.0, 0);
+                finished += 1;
+            }
+        }
+    }
+    assert!(finished >= 6, "tiny's episodes are short ({finished} finished)");
+    // A reset starts every tally over.
+    envs.reset(12);
+    let step = envs.step(&[0, 0, 0]);
+    assert!(step.episodes.iter().all(Option::is_none));
+}

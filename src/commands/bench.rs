@@ -232,28 +232,27 @@ fn bench_train(args: TrainBenchArgs) -> CliResult<ExitCode> {
 /// Env steps/s of a short DQN-from-pixels run (rendering, acting, replay and learning at the
 /// default train frequency), timed after learning has started and before the final evaluation.
 fn time_training_run(args: &TrainBenchArgs, device: &burn::prelude::Device, steps: u64) -> CliResult<f64> {
-    use lepton_agents::train::{AgentKind, RunConfig, Trainer};
+    use lepton_agents::AgentConfig;
+    use lepton_agents::dqn::DqnConfig;
+    use lepton_agents::run::{RunConfig, Trainer};
     use lepton_perception::PerceptionKind;
     let scenario = Arc::new(load_scenario(&args.scenario)?);
+    let dqn = DqnConfig {
+        batch_size: args.batch_size,
+        learning_starts: (steps / 4).min(1_000),
+        ..DqnConfig::default()
+    };
     let mut config =
-        RunConfig { agent: AgentKind::Dqn, envs: args.envs.max(1), steps, ..RunConfig::default() };
+        RunConfig { agent: AgentConfig::Dqn(dqn), envs: args.envs.max(1), steps, ..RunConfig::default() };
     config.perception = Some(PerceptionKind::Pixels { grey: true, resize: None, stack: args.stack });
-    config.dqn.frame_stack = args.stack;
-    config.dqn.batch_size = args.batch_size;
-    config.dqn.learning_starts = (steps / 4).min(1_000);
     config.eval_every = u64::MAX / 4;
     config.checkpoint_every = u64::MAX / 4;
     config.eval_episodes = 1;
     let run_dir = std::env::temp_dir().join(format!("lepton-bench-train-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&run_dir);
-    let trainer = Trainer {
-        perception: config.perception.clone().expect("pixels"),
-        config: config.clone(),
-        scenario,
-        run_dir: run_dir.clone(),
-        device: device.clone(),
-    };
-    let warm = config.dqn.learning_starts + config.envs as u64 * 4;
+    let trainer =
+        Trainer { config: config.clone(), scenario, run_dir: run_dir.clone(), device: device.clone() };
+    let warm = (steps / 4).min(1_000) + config.envs as u64 * 4;
     let mut marks: Vec<(u64, Instant)> = Vec::new();
     let result = trainer.run(false, |p| {
         // Progress comes after the final evaluation for the last step: leave that one out.

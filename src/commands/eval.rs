@@ -1,7 +1,7 @@
 //! `lepton eval`: greedy episodes of a trained run on fixed seeds.
 
 use crate::error::{CliError, CliResult};
-use lepton_agents::train::evaluate;
+use lepton_agents::run::evaluate;
 use lepton_perception::device::parse_device;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -31,10 +31,9 @@ pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
         return Err(CliError("--episodes must be at least 1".into()));
     }
     let run = crate::trained_run::open(&args.run, args.last, &device)?;
-    let (config, agent, mut observer, stack) = (run.config, run.agent, run.observer, run.stack);
     let scenario = Arc::new(run.scenario);
-    let seed = args.seed.unwrap_or(config.eval_seed);
-    let summary = evaluate(&agent, &config, &scenario, &mut observer, stack, args.episodes, seed)
+    let seed = args.seed.unwrap_or(run.config.eval_seed);
+    let summary = evaluate(run.agent.as_ref(), &scenario, &run.perception, args.episodes, seed)
         .map_err(|e| CliError(e.to_string()))?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary).expect("summary serialises"));

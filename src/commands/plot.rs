@@ -3,7 +3,7 @@
 use crate::commands::train::run_name;
 use crate::error::{CliError, CliResult};
 use lepton_agents::plot::{Series, plot};
-use lepton_agents::train::{files, metrics};
+use lepton_agents::run::{files, metrics};
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -1,12 +1,13 @@
 //! `lepton train`: headless training of Q-learning or DQN on a scenario, into a run directory.
 
 use crate::error::{CliError, CliResult};
-use crate::ron_file::read_ron;
+use crate::ron_file::read_run_config;
 use crate::scenario_arg::load_scenario;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
+use lepton_agents::AgentConfig;
 use lepton_agents::plot::{Series, plot};
-use lepton_agents::train::{AgentKind, RunConfig, Trainer, files, metrics, resolve_perception};
+use lepton_agents::run::{RunConfig, Trainer, files, metrics, resolve_perception};
 use lepton_perception::PerceptionKind;
 use lepton_perception::device::parse_device;
 use std::path::{Path, PathBuf};
@@ -17,6 +18,15 @@ use std::sync::Arc;
 pub enum Agent {
     Qlearning,
     Dqn,
+}
+
+impl Agent {
+    fn name(self) -> &'static str {
+        match self {
+            Agent::Qlearning => "qlearning",
+            Agent::Dqn => "dqn",
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -35,7 +45,8 @@ pub struct TrainArgs {
     pub scenario: String,
     #[arg(long, value_enum)]
     pub agent: Agent,
-    /// Run configuration (RON, fields of RunConfig; any field left out keeps its default).
+    /// Run configuration (RON, fields of RunConfig, e.g. `(envs: 8, agent: Dqn(gamma: 0.99))`;
+    /// any field left out keeps its default).
     #[arg(long)]
     pub config: Option<PathBuf>,
     /// Env steps in total (summed over envs).
@@ -64,23 +75,29 @@ pub struct TrainArgs {
 pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
     let device = parse_device(&args.device).map_err(CliError)?;
     let scenario = Arc::new(load_scenario(&args.scenario)?);
-    let agent = match args.agent {
-        Agent::Qlearning => AgentKind::QLearning,
-        Agent::Dqn => AgentKind::Dqn,
-    };
+    let agent = args.agent.name();
     // Without --out, a new run gets a fresh folder (runs/NAME-AGENT, then -2, -3, …); --resume
     // continues the newest one.
     let out = match &args.out {
         Some(out) => out.clone(),
-        None => default_run_dir(&format!("runs/{}-{}", scenario.name, agent.name()), args.resume),
+        None => default_run_dir(&format!("runs/{}-{agent}", scenario.name), args.resume),
     };
     let mut config = match (&args.config, args.resume) {
-        (Some(path), _) => read_ron::<RunConfig>(path)?,
+        (Some(path), _) => read_run_config(path)?,
         // A resumed run keeps the configuration it started with.
-        (None, true) => read_ron::<RunConfig>(&out.join(files::CONFIG))?,
+        (None, true) => read_run_config(&out.join(files::CONFIG))?,
         (None, false) => RunConfig::default(),
     };
-    config.agent = agent;
+    if config.agent.name() != agent {
+        // --agent chooses the kind; a configuration that tunes the other kind is a mistake.
+        if AgentConfig::default_of(config.agent.name()).as_ref() != Some(&config.agent) {
+            return Err(CliError(format!(
+                "--agent {agent}: the configuration sets agent: {}(...); choose one",
+                if config.agent.name() == "dqn" { "Dqn" } else { "QLearning" }
+            )));
+        }
+        config.agent = AgentConfig::default_of(agent).expect("a known agent");
+    }
     if let Some(v) = args.steps {
         config.steps = v;
     }
@@ -99,9 +116,7 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
                     .clone()
                     .ok_or_else(|| CliError("--perception cnn needs --model MODEL_DIR".into()))?,
             },
-            PerceptionArg::Pixels => {
-                PerceptionKind::Pixels { grey: true, resize: None, stack: config.dqn.frame_stack }
-            }
+            PerceptionArg::Pixels => PerceptionKind::default_pixels(),
         });
     }
     config.validate().map_err(|e| CliError(format!("configuration: {e}")))?;
@@ -113,8 +128,8 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
             out.display()
         )));
     }
-    config.perception = Some(perception.clone());
-    let trainer = Trainer { config: config.clone(), scenario, perception, run_dir: out.clone(), device };
+    config.perception = Some(perception);
+    let trainer = Trainer { config: config.clone(), scenario, run_dir: out.clone(), device };
 
     let bar = ProgressBar::new(config.steps).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps {msg}").expect("valid template"),

@@ -3,7 +3,7 @@
 
 use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
-use lepton_agents::train::watch::TrainedDriver;
+use lepton_agents::run::watch::TrainedDriver;
 use lepton_perception::device::parse_device;
 use lepton_sim::viewer::{self, CameraMode, Driver, KeepLaneDriver, ViewerOptions};
 use std::path::{Path, PathBuf};
@@ -123,5 +123,5 @@ fn trained_driver(run: &Path, last: bool, device: &str) -> CliResult<TrainedDriv
         run.file_name().map_or_else(|| run.display().to_string(), |n| n.to_string_lossy().into_owned()),
         dir.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned())
     );
-    Ok(TrainedDriver::new(name, config, opened.agent, opened.observer, opened.stack, &opened.scenario))
+    Ok(TrainedDriver::new(name, opened.agent, opened.perception, &opened.scenario))
 }

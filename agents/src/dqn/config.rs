@@ -47,8 +47,6 @@ pub struct DqnConfig {
     /// Gradients are rescaled so their global norm is at most this.
     pub max_grad_norm: f32,
     pub epsilon: EpsilonSchedule,
-    /// Frames per stacked observation (pixel input).
-    pub frame_stack: usize,
 }
 
 impl Default for DqnConfig {
@@ -72,7 +70,6 @@ impl Default for DqnConfig {
             huber_delta: 1.0,
             max_grad_norm: 10.0,
             epsilon: EpsilonSchedule::Linear { start: 1.0, end: 0.05, steps: 20_000 },
-            frame_stack: 4,
         }
     }
 }
@@ -98,9 +95,6 @@ impl DqnConfig {
         }
         if self.n_step == 0 {
             return bad("n_step", "must be at least 1");
-        }
-        if self.frame_stack == 0 {
-            return bad("frame_stack", "must be at least 1");
         }
         match self.target_update {
             TargetUpdate::Hard { every: 0 } => return bad("target_update.every", "must be at least 1"),

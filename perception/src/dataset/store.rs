@@ -10,7 +10,6 @@ use crate::labels::LABEL_LEN;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"LPDCHNK1";
@@ -215,13 +214,9 @@ impl DatasetWriter {
     }
 }
 
-/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
+/// Writes `bytes` to `path` whole or not at all.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
-    let tmp = path.with_extension("tmp");
-    let mut file = fs::File::create(&tmp).map_err(io(&tmp))?;
-    file.write_all(bytes).map_err(io(&tmp))?;
-    file.sync_all().map_err(io(&tmp))?;
-    fs::rename(&tmp, path).map_err(io(path))
+    lepton_sim::atomic::write(path, bytes).map_err(io(path))
 }
 
 fn encode_chunk(shape: FrameShape, samples: &[Sample]) -> Vec<u8> {

@@ -292,6 +292,13 @@ pub struct Actions {
     pub repeat: u32,
 }
 
+impl Actions {
+    /// The action set as controls, in index order: the one place actions become controls.
+    pub fn controls(&self) -> Vec<crate::vehicle::Control> {
+        self.set.iter().map(|a| a.control()).collect()
+    }
+}
+
 impl Default for Actions {
     fn default() -> Self {
         let a = |steer, throttle| Action { steer, throttle };
@@ -318,6 +325,12 @@ pub struct Action {
     pub steer: f32,
     /// -1 (full brake) to 1 (full throttle); 0 coasts.
     pub throttle: f32,
+}
+
+impl Action {
+    pub fn control(self) -> crate::vehicle::Control {
+        crate::vehicle::Control { steer: self.steer, throttle: self.throttle }
+    }
 }
 
 /// The camera mounted on the ego car (used by the renderer).

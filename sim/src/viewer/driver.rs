@@ -68,7 +68,7 @@ impl KeepLaneDriver {
 
 /// The scenario's action set as controls.
 pub fn controls_of(scenario: &Scenario) -> Vec<Control> {
-    scenario.actions.set.iter().map(|a| Control { steer: a.steer, throttle: a.throttle }).collect()
+    scenario.actions.controls()
 }
 
 impl Driver for KeepLaneDriver {

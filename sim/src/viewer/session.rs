@@ -210,9 +210,8 @@ impl Session {
             Some(decisions) => {
                 let actions: Vec<usize> = decisions.iter().map(|d| d.action).collect();
                 for (tally, &a) in self.tallies.iter_mut().zip(&actions) {
-                    let action = self.scenario.actions.set[a];
                     tally.last_action = Some(a);
-                    tally.last_control = Control { steer: action.steer, throttle: action.throttle };
+                    tally.last_control = self.scenario.actions.set[a].control();
                 }
                 self.envs.try_step(&actions)
             }
@@ -231,9 +230,8 @@ impl Session {
             tally.last_reward = step.rewards[i];
             tally.episode_return += step.rewards[i];
             tally.episode_step = step.infos[i].episode_step;
-            if step.final_obs[i].is_some() {
-                let reason = step.infos[i].end.unwrap_or(EndReason::TimeLimit);
-                tally.last_end = Some((reason, tally.episode_return));
+            if let Some(episode) = step.episodes[i] {
+                tally.last_end = Some((episode.end, episode.episode_return));
                 tally.episodes_done += 1;
                 tally.episode_return = 0.0;
                 tally.episode_step = 0;

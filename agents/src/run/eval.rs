@@ -1,11 +1,10 @@
 //! Greedy evaluation on fixed seeds: the same episodes every time, so runs and checkpoints compare.
 
-use super::agent::Agent;
-use super::config::RunConfig;
-use super::observe::{Encoded, Observer, Stack};
-use super::trainer::TrainError;
+use super::error::RunError;
+use crate::agent::Agent;
+use lepton_perception::Perception;
 use lepton_sim::scenario::Scenario;
-use lepton_sim::{EndReason, Observation, VecEnv};
+use lepton_sim::{Observation, VecEnv};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -27,63 +26,47 @@ pub struct EvalSummary {
 }
 
 /// Runs `episodes` greedy episodes (up to 8 envs side by side; env i plays episodes i, i+n, …)
-/// starting from seed `seed`.
+/// starting from seed `seed`, perceiving as `perception` does (with frame stacks of its own).
 pub fn evaluate(
-    agent: &Agent,
-    config: &RunConfig,
+    agent: &dyn Agent,
     scenario: &Arc<Scenario>,
-    observer: &mut Observer,
-    stack: usize,
+    perception: &Perception,
     episodes: usize,
     seed: u64,
-) -> Result<EvalSummary, TrainError> {
+) -> Result<EvalSummary, RunError> {
     let n = episodes.clamp(1, 8);
-    let mut envs = if observer.needs_frames() {
+    let mut perception = perception.fresh(n);
+    let mut envs = if perception.needs_frames() {
         VecEnv::with_camera(scenario.clone(), n, seed)?
     } else {
         VecEnv::new(scenario.clone(), n, seed)
     };
     let first: Vec<Observation> = envs.try_reset(seed)?.into_iter().map(|(o, _)| o).collect();
-    let mut current = observer.encode(&first.iter().collect::<Vec<_>>())?;
-    let mut stacks = vec![Stack::default(); n];
-    for (s, e) in stacks.iter_mut().zip(&current) {
-        if let Encoded::Frame(f) = e {
-            s.push(f, stack, true);
-        }
-    }
+    let mut current = perception.perceive(&first.iter().collect::<Vec<_>>(), &vec![true; n])?;
     let quota: Vec<usize> = (0..n).map(|i| (episodes + n - 1 - i) / n).collect();
     let mut done = vec![0usize; n];
-    let mut returns_now = vec![0.0f32; n];
     let mut returns = Vec::new();
     let mut lengths = Vec::new();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let (mut offset_sum, mut offset_n) = (0.0f64, 0u64);
     while (0..n).any(|i| done[i] < quota[i]) {
-        let inputs = agent.inputs(config, &current, &stacks);
-        let actions = agent.greedy(&inputs);
+        let actions = agent.greedy(&current);
         let step = envs.try_step(&actions)?;
         for i in 0..n {
             if done[i] >= quota[i] {
                 continue;
             }
-            returns_now[i] += step.rewards[i];
             offset_sum += step.infos[i].ground_truth.lane_offset.abs() as f64;
             offset_n += 1;
-            if step.final_obs[i].is_some() {
-                let reason = step.infos[i].end.map_or("unknown", EndReason::name);
-                *reasons.entry(reason.to_string()).or_default() += 1;
-                returns.push(returns_now[i]);
-                lengths.push(step.infos[i].episode_step);
-                returns_now[i] = 0.0;
+            if let Some(episode) = step.episodes[i] {
+                *reasons.entry(episode.end.name().to_string()).or_default() += 1;
+                returns.push(episode.episode_return);
+                lengths.push(episode.length);
                 done[i] += 1;
             }
         }
-        current = observer.encode(&step.obs.iter().collect::<Vec<_>>())?;
-        for i in 0..n {
-            if let Encoded::Frame(f) = &current[i] {
-                stacks[i].push(f, stack, step.final_obs[i].is_some());
-            }
-        }
+        let starts: Vec<bool> = step.final_obs.iter().map(Option::is_some).collect();
+        current = perception.perceive(&step.obs.iter().collect::<Vec<_>>(), &starts)?;
     }
     let count = returns.len().max(1) as f32;
     let mean = returns.iter().sum::<f32>() / count;

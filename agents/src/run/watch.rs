@@ -1,22 +1,17 @@
 //! A trained run as the viewer's driver: greedy actions, with the Q-values, the perceived state
 //! and the frame as the network receives it laid open for the HUD.
 
-use super::agent::Agent;
-use super::config::RunConfig;
-use super::observe::{Encoded, Observer, Stack};
-use lepton_perception::DrivingState;
+use crate::agent::{Agent, argmax};
+use lepton_perception::{DrivingState, Percept, Perception};
 use lepton_sim::Observation;
 use lepton_sim::scenario::{Camera, Scenario};
 use lepton_sim::viewer::{Decision, Driver, InputImage};
 
 pub struct TrainedDriver {
     name: String,
-    config: RunConfig,
-    agent: Agent,
-    observer: Observer,
-    /// Frames per network input (1 unless the agent reads stacked pixels).
-    stack: usize,
-    stacks: Vec<Stack>,
+    agent: Box<dyn Agent>,
+    /// Keeps each shown env's frame stack, as in training.
+    perception: Perception,
     actions: usize,
     /// The camera the run was trained with: a reloaded scenario must keep its shape.
     camera: Camera,
@@ -25,21 +20,11 @@ pub struct TrainedDriver {
 impl TrainedDriver {
     /// `agent` loaded from a checkpoint of a run trained on `trained_on`; `name` labels it in the
     /// HUD.
-    pub fn new(
-        name: String,
-        config: RunConfig,
-        agent: Agent,
-        observer: Observer,
-        stack: usize,
-        trained_on: &Scenario,
-    ) -> Self {
+    pub fn new(name: String, agent: Box<dyn Agent>, perception: Perception, trained_on: &Scenario) -> Self {
         Self {
             name,
-            config,
             agent,
-            observer,
-            stack,
-            stacks: Vec::new(),
+            perception,
             actions: trained_on.actions.set.len(),
             camera: trained_on.camera.clone(),
         }
@@ -52,7 +37,7 @@ impl Driver for TrainedDriver {
     }
 
     fn needs_frames(&self) -> bool {
-        self.observer.needs_frames()
+        self.perception.needs_frames()
     }
 
     fn adopt(&mut self, scenario: &Scenario) -> Result<(), String> {
@@ -79,35 +64,28 @@ impl Driver for TrainedDriver {
         observations: &[&Observation],
         episode_start: &[bool],
     ) -> Result<Vec<Decision>, String> {
-        let n = observations.len();
-        self.stacks.resize(n, Stack::default());
-        let encoded = self.observer.encode(observations).map_err(|e| e.to_string())?;
-        for ((stack, e), &start) in self.stacks.iter_mut().zip(&encoded).zip(episode_start) {
-            if let Encoded::Frame(frame) = e {
-                stack.push(frame, self.stack, start);
-            }
-        }
-        let inputs = self.agent.inputs(&self.config, &encoded, &self.stacks);
-        let q_values = self.agent.q_values(&inputs);
+        let percepts = self.perception.perceive(observations, episode_start).map_err(|e| e.to_string())?;
+        let q_values = self.agent.q_values(&percepts);
         Ok(q_values
             .into_iter()
-            .zip(&encoded)
+            .zip(&percepts)
             .zip(observations)
-            .map(|((q, e), o)| {
+            .map(|((q, p), o)| {
                 // Ties go to the lowest index, as in the agent's own greedy choice.
-                let action = (0..q.len()).fold(0, |best, j| if q[j] > q[best] { j } else { best });
-                let perceived = match e {
-                    Encoded::State(state, _) => {
+                let action = argmax(&q);
+                let perceived = match p {
+                    Percept::State(state) => {
                         Some(DrivingState::NAMES.iter().map(|n| n.to_string()).zip(state.to_vec()).collect())
                     }
-                    Encoded::Frame(_) => None,
+                    Percept::Frames(_) => None,
                 };
-                let input = self.observer.input_image(o).map(|image| InputImage {
-                    width: image.width,
-                    height: image.height,
-                    channels: image.channels,
-                    data: image.data,
-                });
+                let input =
+                    o.frame.as_ref().and_then(|f| self.perception.input_image(f)).map(|image| InputImage {
+                        width: image.width,
+                        height: image.height,
+                        channels: image.channels,
+                        data: image.data,
+                    });
                 Decision { action, q_values: Some(q), perceived, input }
             })
             .collect())

@@ -1,14 +1,16 @@
 //! Headless training runs: the loop, evaluation, checkpoints, metrics and the run directory.
+//! Nothing here knows which agent it runs: it speaks to [`crate::Agent`].
 
-pub mod agent;
 pub mod checkpoint;
 pub mod config;
+pub mod error;
 pub mod eval;
+pub mod files;
 pub mod metrics;
-pub mod observe;
 pub mod trainer;
 pub mod watch;
 
-pub use config::{AgentKind, RunConfig, TabularConfig};
+pub use config::RunConfig;
+pub use error::RunError;
 pub use eval::{EvalSummary, evaluate};
-pub use trainer::{Progress, RunSummary, TrainError, Trainer, files, resolve_perception};
+pub use trainer::{Progress, RunSummary, Trainer, resolve_perception};

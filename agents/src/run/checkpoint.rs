@@ -5,6 +5,7 @@
 //! the previous one is kept as `NAME.old` until the new one is in, so a run killed at any moment
 //! leaves one complete checkpoint behind.
 
+use crate::agent::{Agent, PartError};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -84,6 +85,25 @@ pub fn load_state(dir: &Path) -> Result<TrainerState, CheckpointError> {
 pub fn read_part(dir: &Path, file: &str) -> Result<Vec<u8>, CheckpointError> {
     let path = dir.join(file);
     std::fs::read(&path).map_err(|e| err(&path, e))
+}
+
+/// Writes `agent` (and `state`) as the checkpoint folder `dir`; `with_replay: false` leaves the
+/// replay buffer out (the "best" checkpoint only needs the policy).
+pub fn save_agent(
+    dir: &Path,
+    state: &TrainerState,
+    agent: &dyn Agent,
+    with_replay: bool,
+) -> Result<(), CheckpointError> {
+    let parts = agent.to_parts(with_replay).map_err(|e| err(&dir.join(&e.file), e.message))?;
+    let parts: Vec<Part> = parts.iter().map(|(file, bytes)| Part { file, bytes }).collect();
+    save(dir, state, &parts)
+}
+
+/// Restores the freshly built `agent` from the checkpoint folder `dir`.
+pub fn load_agent(dir: &Path, agent: &mut dyn Agent, with_replay: bool) -> Result<(), CheckpointError> {
+    let read = |file: &str| read_part(dir, file).map_err(|e| PartError::new(file, e.message));
+    agent.load_parts(&read, with_replay).map_err(|e| err(&dir.join(&e.file), e.message))
 }
 
 #[cfg(test)]

@@ -3,51 +3,22 @@
 //! store in replay and run the DQN updates that are due) → log finished episodes and training
 //! rows → evaluate on fixed seeds → checkpoint (last, and best by evaluation return).
 
-use super::agent::Agent;
 use super::checkpoint::{self, TrainerState};
-use super::config::{AgentKind, RunConfig};
+use super::config::RunConfig;
+use super::error::{RunError, io};
 use super::eval::{EvalSummary, evaluate};
+use super::files;
 use super::metrics::{MetricsWriter, Row};
-use super::observe::{Encoded, Observer, Stack};
-use crate::dqn::InputShape;
+use crate::agent::Experience;
 use burn::prelude::Device;
-use lepton_perception::PerceptionKind;
+use lepton_perception::{Perception, PerceptionKind};
 use lepton_sim::scenario::Scenario;
-use lepton_sim::{Observation, VecEnv};
+use lepton_sim::{Observation, VecEnv, atomic};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Instant;
-
-#[derive(Debug, thiserror::Error)]
-pub enum TrainError {
-    #[error("{0}")]
-    Config(String),
-    #[error(transparent)]
-    Perception(#[from] lepton_perception::PerceptionError),
-    #[error(transparent)]
-    Render(#[from] lepton_sim::render::RenderError),
-    #[error(transparent)]
-    Checkpoint(#[from] checkpoint::CheckpointError),
-    #[error("{path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-}
-
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> TrainError + '_ {
-    move |source| TrainError::Io { path: path.to_path_buf(), source }
-}
-
-/// Files of a run directory.
-pub mod files {
-    pub const CONFIG: &str = "config.ron";
-    pub const SCENARIO: &str = "scenario.ron";
-    pub const METRICS: &str = "metrics.csv";
-    pub const LAST: &str = "checkpoints/last";
-    pub const BEST: &str = "checkpoints/best";
-    pub const EVAL: &str = "eval.json";
-    pub const CURVE: &str = "reward_curve.png";
-}
 
 /// A progress report for bars.
 #[derive(Debug, Clone, Copy)]
@@ -75,61 +46,38 @@ pub struct RunSummary {
     pub resumed_from_step: Option<u64>,
 }
 
-/// The perception a run uses: the configured one, else the agent's default.
-pub fn resolve_perception(config: &RunConfig, model: Option<&Path>) -> Result<PerceptionKind, TrainError> {
-    if let Some(kind) = &config.perception {
-        return Ok(kind.clone());
-    }
-    Ok(match (config.agent, model) {
-        (_, Some(model)) => PerceptionKind::Cnn { model: model.to_path_buf() },
-        (AgentKind::QLearning, None) => {
-            return Err(TrainError::Config(
-                "qlearning uses the Cnn perception by default: pass --model MODEL_DIR (from `lepton perception \
-                 train`), or --perception ground-truth"
-                    .into(),
-            ));
-        }
-        (AgentKind::Dqn, None) => {
-            PerceptionKind::Pixels { grey: true, resize: None, stack: config.dqn.frame_stack }
-        }
-    })
-}
-
-/// The DQN input for this perception and scenario camera.
-pub fn input_shape(observer: &Observer, scenario: &Scenario, stack: usize) -> InputShape {
-    let c = &scenario.camera;
-    let channels = match c.format {
-        lepton_sim::scenario::FrameFormat::Rgb => 3,
-        lepton_sim::scenario::FrameFormat::Grey => 1,
-    };
-    match observer.frame_shape(channels, c.height, c.width) {
-        Some((channels, height, width)) => InputShape::Frames { stack, channels, height, width },
-        None => InputShape::Vector(lepton_perception::DrivingState::LEN),
+/// The perception a run uses: the configured one, else the agent's default (`model`: the
+/// perception CNN given on the command line).
+pub fn resolve_perception(config: &RunConfig, model: Option<&Path>) -> Result<PerceptionKind, RunError> {
+    match &config.perception {
+        Some(kind) => Ok(kind.clone()),
+        None => config.agent.default_perception(model).map_err(RunError::Config),
     }
 }
 
 pub struct Trainer {
+    /// The run's configuration; its perception is [`resolve_perception`]'s.
     pub config: RunConfig,
     pub scenario: Arc<Scenario>,
-    pub perception: PerceptionKind,
     pub run_dir: PathBuf,
     pub device: Device,
 }
 
 impl Trainer {
     /// Trains (or with `resume`, continues the run in `run_dir`), calling `progress` each step.
-    pub fn run(&self, resume: bool, mut progress: impl FnMut(Progress)) -> Result<RunSummary, TrainError> {
+    pub fn run(&self, resume: bool, mut progress: impl FnMut(Progress)) -> Result<RunSummary, RunError> {
         let config = &self.config;
-        config.validate().map_err(TrainError::Config)?;
+        config.validate().map_err(RunError::Config)?;
         let started = Instant::now();
         std::fs::create_dir_all(self.run_dir.join("checkpoints")).map_err(io(&self.run_dir))?;
 
-        let mut observer = Observer::new(&self.perception, config.envs, &self.device)?;
-        let stack =
-            if matches!(self.perception, PerceptionKind::Pixels { .. }) { config.dqn.frame_stack } else { 1 };
-        let input = input_shape(&observer, &self.scenario, stack);
+        let mut perception = Perception::new(&resolve_perception(config, None)?, config.envs, &self.device)?;
         let actions = self.scenario.actions.set.len();
-        let mut agent = Agent::new(config, input, actions, &self.device).map_err(TrainError::Config)?;
+        let shape = perception.shape(&self.scenario);
+        let mut agent = config
+            .agent
+            .build(shape, actions, config.envs, config.steps, config.seed, &self.device)
+            .map_err(RunError::Config)?;
 
         let mut state = TrainerState {
             step: 0,
@@ -145,15 +93,17 @@ impl Trainer {
         if resume {
             let last = self.run_dir.join(files::LAST);
             let dir = checkpoint::locate(&last).ok_or_else(|| {
-                TrainError::Config(format!("{}: no checkpoint to resume from", last.display()))
+                RunError::Config(format!("{}: no checkpoint to resume from", last.display()))
             })?;
             state = checkpoint::load_state(&dir)?;
-            agent.load(&dir, true)?;
+            checkpoint::load_agent(&dir, agent.as_mut(), true)?;
             resumed_from = Some(state.step);
         } else {
-            std::fs::write(self.run_dir.join(files::CONFIG), config.to_ron()).map_err(io(&self.run_dir))?;
-            std::fs::write(self.run_dir.join(files::SCENARIO), lepton_sim::scenario::to_ron(&self.scenario))
-                .map_err(io(&self.run_dir))?;
+            let (config_path, scenario_path) =
+                (self.run_dir.join(files::CONFIG), self.run_dir.join(files::SCENARIO));
+            atomic::write(&config_path, config.to_ron().as_bytes()).map_err(io(&config_path))?;
+            atomic::write(&scenario_path, lepton_sim::scenario::to_ron(&self.scenario).as_bytes())
+                .map_err(io(&scenario_path))?;
         }
         let metrics_path = self.run_dir.join(files::METRICS);
         let mut metrics = MetricsWriter::open(&metrics_path, resumed_from).map_err(io(&metrics_path))?;
@@ -161,22 +111,14 @@ impl Trainer {
         // Envs restart at every (re)start, seeded from the step they start at, so a resumed run is
         // as reproducible as a fresh one.
         let env_seed = config.seed.wrapping_add(state.step.wrapping_mul(0x9E37_79B9));
-        let mut envs = if observer.needs_frames() {
+        let mut envs = if perception.needs_frames() {
             VecEnv::with_camera(self.scenario.clone(), config.envs, env_seed)?
         } else {
             VecEnv::new(self.scenario.clone(), config.envs, env_seed)
         };
         let first: Vec<Observation> = envs.try_reset(env_seed)?.into_iter().map(|(o, _)| o).collect();
-        let mut current = observer.encode(&first.iter().collect::<Vec<_>>())?;
         let mut starts = vec![true; config.envs];
-        let mut stacks = vec![Stack::default(); config.envs];
-        for (s, e) in stacks.iter_mut().zip(&current) {
-            if let Encoded::Frame(f) = e {
-                s.push(f, stack, true);
-            }
-        }
-        let mut returns = vec![0.0f32; config.envs];
-        let mut lengths = vec![0u32; config.envs];
+        let mut current = perception.perceive(&first.iter().collect::<Vec<_>>(), &starts)?;
         let mut recent: std::collections::VecDeque<f32> = Default::default();
         let mut interval = Interval::default();
         let mut last_loss = None;
@@ -185,32 +127,37 @@ impl Trainer {
         let start_step = state.step;
 
         while state.step < config.steps {
-            let epsilon = match config.agent {
-                AgentKind::QLearning => config.qlearning.epsilon.value(state.step),
-                AgentKind::Dqn => config.dqn.epsilon.value(state.step),
-            };
-            let inputs = agent.inputs(config, &current, &stacks);
-            let chosen = agent.act(&inputs, epsilon, actions, &mut state.rng);
+            let epsilon = agent.epsilon(state.step);
+            let chosen = agent.act(&current, epsilon, actions, &mut state.rng);
             let step = envs.try_step(&chosen)?;
 
             // What each env saw after its action: the final observation where an episode ended.
             let after: Vec<&Observation> =
                 step.final_obs.iter().zip(&step.obs).map(|(f, o)| f.as_ref().unwrap_or(o)).collect();
-            let next = observer.encode(&after)?;
+            let mut next = perception.perceive(&after, &vec![false; config.envs])?;
             for i in 0..config.envs {
-                let (r, term, trunc) = (step.rewards[i], step.terminated[i], step.truncated[i]);
-                let td =
-                    agent.observe(config, i, &current[i], starts[i], chosen[i], r, term, trunc, &next[i]);
+                let (reward, terminated, truncated) =
+                    (step.rewards[i], step.terminated[i], step.truncated[i]);
+                let td = agent.observe(
+                    i,
+                    &Experience {
+                        percept: &current[i],
+                        episode_start: starts[i],
+                        action: chosen[i],
+                        reward,
+                        terminated,
+                        truncated,
+                        next: &next[i],
+                    },
+                );
                 if let Some(td) = td {
                     interval.loss_sum += (td * td) as f64;
                     interval.loss_n += 1;
                 }
-                returns[i] += r;
-                lengths[i] += 1;
             }
             let before = state.step;
             state.step += config.envs as u64;
-            if let Some(stats) = agent.train(config, before, state.step, &mut state.rng) {
+            if let Some(stats) = agent.train(before, state.step, &mut state.rng) {
                 interval.loss_sum += stats.loss as f64;
                 interval.loss_n += 1;
                 interval.q_sum += stats.mean_q as f64;
@@ -219,41 +166,34 @@ impl Trainer {
             }
 
             // Move on: ended episodes are logged and their envs start over from the reset frame.
-            let ended: Vec<usize> = (0..config.envs).filter(|&i| step.final_obs[i].is_some()).collect();
-            let reset_encoded = if ended.is_empty() {
+            let ended: Vec<usize> = (0..config.envs).filter(|&i| step.episodes[i].is_some()).collect();
+            let restarted = if ended.is_empty() {
                 Vec::new()
             } else {
-                observer.encode(&ended.iter().map(|&i| &step.obs[i]).collect::<Vec<_>>())?
+                let first: Vec<&Observation> = ended.iter().map(|&i| &step.obs[i]).collect();
+                perception.perceive_envs(&ended, &first, &vec![true; ended.len()])?
             };
-            let mut next = next;
-            for (k, &i) in ended.iter().enumerate() {
-                let reason = step.infos[i].end.map(|e| e.name().to_string());
+            for (&i, restart) in ended.iter().zip(restarted) {
+                let episode = step.episodes[i].expect("ended envs report their episode");
                 metrics
                     .write(&Row {
                         kind: "episode".into(),
                         step: state.step,
                         env: Some(i),
-                        episode_return: Some(returns[i]),
-                        length: Some(lengths[i]),
-                        end_reason: reason,
+                        episode_return: Some(episode.episode_return),
+                        length: Some(episode.length),
+                        end_reason: Some(episode.end.name().to_string()),
                         ..Default::default()
                     })
                     .map_err(io(&metrics_path))?;
                 state.episodes += 1;
-                recent.push_back(returns[i]);
+                recent.push_back(episode.episode_return);
                 if recent.len() > 20 {
                     recent.pop_front();
                 }
-                returns[i] = 0.0;
-                lengths[i] = 0;
-                next[i] = reset_encoded[k].clone();
+                next[i] = restart;
             }
-            for i in 0..config.envs {
-                starts[i] = step.final_obs[i].is_some();
-                if let Encoded::Frame(f) = &next[i] {
-                    stacks[i].push(f, stack, starts[i]);
-                }
-            }
+            starts = step.episodes.iter().map(Option::is_some).collect();
             current = next;
 
             let elapsed = loop_started.elapsed().as_secs_f64().max(1e-9);
@@ -278,8 +218,13 @@ impl Trainer {
             }
             let finished = state.step >= config.steps;
             if state.step >= state.next_eval || finished {
-                let summary =
-                    self.evaluate(&agent, config, &mut observer_for_eval(&self.perception, &self.device)?)?;
+                let summary = evaluate(
+                    agent.as_ref(),
+                    &self.scenario,
+                    &perception,
+                    config.eval_episodes,
+                    config.eval_seed,
+                )?;
                 metrics
                     .write(&Row {
                         kind: "eval".into(),
@@ -292,7 +237,7 @@ impl Trainer {
                     .map_err(io(&metrics_path))?;
                 if state.best_eval.is_none_or(|b| summary.mean_return > b) {
                     state.best_eval = Some(summary.mean_return);
-                    agent.save(&self.run_dir.join(files::BEST), &state, false)?;
+                    checkpoint::save_agent(&self.run_dir.join(files::BEST), &state, agent.as_ref(), false)?;
                 }
                 while state.next_eval <= state.step {
                     state.next_eval = state.next_eval.saturating_add(config.eval_every.max(1));
@@ -304,7 +249,7 @@ impl Trainer {
                     state.next_checkpoint += config.checkpoint_every;
                 }
                 state.updates = agent.updates();
-                agent.save(&self.run_dir.join(files::LAST), &state, true)?;
+                checkpoint::save_agent(&self.run_dir.join(files::LAST), &state, agent.as_ref(), true)?;
             }
             progress(Progress {
                 step: state.step,
@@ -317,12 +262,13 @@ impl Trainer {
         }
         if let Some(eval) = &final_eval {
             let json = serde_json::to_string_pretty(eval).expect("eval serialises");
-            std::fs::write(self.run_dir.join(files::EVAL), json).map_err(io(&self.run_dir))?;
+            let path = self.run_dir.join(files::EVAL);
+            atomic::write(&path, json.as_bytes()).map_err(io(&path))?;
         }
         let seconds = started.elapsed().as_secs_f64();
         Ok(RunSummary {
             run_dir: self.run_dir.clone(),
-            agent: config.agent.name(),
+            agent: agent.name(),
             steps: state.step,
             episodes: state.episodes,
             updates: agent.updates(),
@@ -335,21 +281,6 @@ impl Trainer {
             resumed_from_step: resumed_from,
         })
     }
-
-    fn evaluate(
-        &self,
-        agent: &Agent,
-        config: &RunConfig,
-        observer: &mut Observer,
-    ) -> Result<EvalSummary, TrainError> {
-        let stack =
-            if matches!(self.perception, PerceptionKind::Pixels { .. }) { config.dqn.frame_stack } else { 1 };
-        evaluate(agent, config, &self.scenario, observer, stack, config.eval_episodes, config.eval_seed)
-    }
-}
-
-fn observer_for_eval(kind: &PerceptionKind, device: &Device) -> Result<Observer, TrainError> {
-    Ok(Observer::new(kind, 1, device)?)
 }
 
 #[derive(Default)]

@@ -101,9 +101,7 @@ impl MetricsWriter {
             text.push_str(&line);
             text.push('\n');
         }
-        let tmp = path.with_extension("csv.tmp");
-        std::fs::write(&tmp, text)?;
-        std::fs::rename(&tmp, path)?;
+        lepton_sim::atomic::write(path, text.as_bytes())?;
         let file = std::fs::OpenOptions::new().append(true).open(path)?;
         Ok(Self { path: path.to_path_buf(), file })
     }

@@ -1,0 +1,196 @@
+//! The face every learner shows the run loop: how it values and chooses actions for a batch of
+//! percepts (ε-greedy), how it learns from a step, and what of it goes into a checkpoint.
+//! Tabular Q-learning ([`crate::qlearning`]) and DQN ([`crate::dqn`]) implement it; each owns
+//! its configuration, chosen by [`AgentConfig`].
+
+use crate::dqn::{DqnAgent, DqnConfig, UpdateStats};
+use crate::qlearning::{QLearningAgent, TabularConfig};
+use burn::prelude::Device;
+use lepton_perception::{Percept, PerceptShape, PerceptionKind};
+use rand::Rng;
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// One env's step, as an agent learns from it.
+#[derive(Debug, Clone, Copy)]
+pub struct Experience<'a> {
+    /// What the agent perceived when it acted.
+    pub percept: &'a Percept,
+    /// Whether `percept` is the first of its episode.
+    pub episode_start: bool,
+    pub action: usize,
+    pub reward: f32,
+    pub terminated: bool,
+    pub truncated: bool,
+    /// What it perceived after the action (the episode's last percept when the step ended it).
+    pub next: &'a Percept,
+}
+
+/// A checkpoint file an agent could not write or read back.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {message}")]
+pub struct PartError {
+    pub file: String,
+    pub message: String,
+}
+
+impl PartError {
+    pub fn new(file: &str, message: impl ToString) -> Self {
+        Self { file: file.to_string(), message: message.to_string() }
+    }
+}
+
+/// Named files of an agent's checkpoint.
+pub type Parts = Vec<(&'static str, Vec<u8>)>;
+
+/// A learner behind the run loop, evaluation and the viewer.
+pub trait Agent: Send {
+    /// `qlearning` or `dqn`.
+    fn name(&self) -> &'static str;
+
+    /// Exploration rate after `step` env steps.
+    fn epsilon(&self, step: u64) -> f64;
+
+    /// Every action's value for each percept (the table's row, or the online network's output).
+    fn q_values(&self, percepts: &[Percept]) -> Vec<Vec<f32>>;
+
+    /// The greedy action per percept (lowest index on ties, so it is deterministic).
+    fn greedy(&self, percepts: &[Percept]) -> Vec<usize> {
+        self.q_values(percepts).iter().map(|q| argmax(q)).collect()
+    }
+
+    /// ε-greedy: one uniform draw and one random action per env, always, so the RNG stream does
+    /// not depend on ε.
+    fn act(&self, percepts: &[Percept], epsilon: f64, actions: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
+        self.greedy(percepts)
+            .into_iter()
+            .map(|greedy| {
+                let explore = rng.random::<f64>() < epsilon;
+                let random = rng.random_range(0..actions);
+                if explore { random } else { greedy }
+            })
+            .collect()
+    }
+
+    /// Learns from env `env`'s step (tabular: at once, returning the TD error; DQN: into replay).
+    fn observe(&mut self, env: usize, experience: &Experience) -> Option<f32>;
+
+    /// The learner updates due after the env-step counter moved from `before` to `after`.
+    fn train(&mut self, _before: u64, _after: u64, _rng: &mut ChaCha8Rng) -> Option<UpdateStats> {
+        None
+    }
+
+    /// Learner updates so far.
+    fn updates(&self) -> u64 {
+        0
+    }
+
+    /// Replay bytes per stored transition, for agents with a replay buffer.
+    fn replay_bytes_per_transition(&self) -> Option<f64> {
+        None
+    }
+
+    /// The agent as checkpoint files; `with_replay: false` leaves the replay buffer out (a
+    /// checkpoint kept only to act needs the policy alone).
+    fn to_parts(&self, with_replay: bool) -> Result<Parts, PartError>;
+
+    /// Restores this freshly built agent from checkpoint files read by `read`.
+    fn load_parts(
+        &mut self,
+        read: &dyn Fn(&str) -> Result<Vec<u8>, PartError>,
+        with_replay: bool,
+    ) -> Result<(), PartError>;
+}
+
+/// The index of the largest value (the first one on ties).
+pub fn argmax(values: &[f32]) -> usize {
+    (0..values.len()).fold(0, |best, j| if values[j] > values[best] { j } else { best })
+}
+
+/// Which agent, with its own hyperparameters. In a run's RON: `agent: Dqn(gamma: 0.99, ...)` or
+/// `agent: QLearning(epsilon: ..., discretiser: ...)`; fields left out keep their defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum AgentConfig {
+    QLearning(TabularConfig),
+    Dqn(DqnConfig),
+}
+
+impl Default for AgentConfig {
+    fn default() -> Self {
+        AgentConfig::Dqn(DqnConfig::default())
+    }
+}
+
+impl AgentConfig {
+    pub fn name(&self) -> &'static str {
+        match self {
+            AgentConfig::QLearning(_) => "qlearning",
+            AgentConfig::Dqn(_) => "dqn",
+        }
+    }
+
+    /// This kind of agent with every hyperparameter at its default.
+    pub fn default_of(name: &str) -> Option<Self> {
+        match name {
+            "qlearning" => Some(AgentConfig::QLearning(TabularConfig::default())),
+            "dqn" => Some(AgentConfig::Dqn(DqnConfig::default())),
+            _ => None,
+        }
+    }
+
+    /// Checks every field against the perception it will read; the message names the field.
+    pub fn validate(&self, perception: Option<&PerceptionKind>) -> Result<(), String> {
+        match self {
+            AgentConfig::QLearning(config) => {
+                config.validate()?;
+                if matches!(perception, Some(PerceptionKind::Pixels { .. })) {
+                    return Err(
+                        "perception: tabular Q-learning needs a state (GroundTruth or Cnn), not Pixels"
+                            .into(),
+                    );
+                }
+                Ok(())
+            }
+            AgentConfig::Dqn(config) => config.validate(),
+        }
+    }
+
+    /// The perception this agent reads when the run does not say: Q-learning reads the CNN
+    /// given as `model` (it has no default), DQN reads stacked grey frames.
+    pub fn default_perception(&self, model: Option<&Path>) -> Result<PerceptionKind, String> {
+        match (self, model) {
+            (_, Some(model)) => Ok(PerceptionKind::Cnn { model: model.to_path_buf() }),
+            (AgentConfig::QLearning(_), None) => Err(
+                "qlearning uses the Cnn perception by default: pass --model MODEL_DIR (from `lepton perception \
+                 train`), or --perception ground-truth"
+                    .into(),
+            ),
+            (AgentConfig::Dqn(_), None) => Ok(PerceptionKind::default_pixels()),
+        }
+    }
+
+    /// A fresh agent reading percepts of `shape`, choosing among `actions`, for `envs` envs and
+    /// a run of `steps` env steps.
+    pub fn build(
+        &self,
+        shape: PerceptShape,
+        actions: usize,
+        envs: usize,
+        steps: u64,
+        seed: u64,
+        device: &Device,
+    ) -> Result<Box<dyn Agent>, String> {
+        Ok(match self {
+            AgentConfig::QLearning(config) => {
+                if shape != PerceptShape::State {
+                    return Err("tabular Q-learning needs a state perception (GroundTruth or Cnn)".into());
+                }
+                Box::new(QLearningAgent::new(config.clone(), actions))
+            }
+            AgentConfig::Dqn(config) => {
+                Box::new(DqnAgent::new(config, shape, actions, envs, steps, seed, device)?)
+            }
+        })
+    }
+}

@@ -1,0 +1,25 @@
+//! What can stop a run (training, evaluation or opening a run directory), each naming its file
+//! or field.
+
+use super::checkpoint::CheckpointError;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// A configuration that cannot run; the message names the field.
+    #[error("{0}")]
+    Config(String),
+    #[error(transparent)]
+    Perception(#[from] lepton_perception::PerceptionError),
+    #[error(transparent)]
+    Render(#[from] lepton_sim::render::RenderError),
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+}
+
+/// Wraps an I/O error with the path it concerns.
+pub fn io(path: &Path) -> impl FnOnce(std::io::Error) -> RunError + '_ {
+    move |source| RunError::Io { path: path.to_path_buf(), source }
+}

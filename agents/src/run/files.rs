@@ -1,0 +1,9 @@
+//! The files of a run directory.
+
+pub const CONFIG: &str = "config.ron";
+pub const SCENARIO: &str = "scenario.ron";
+pub const METRICS: &str = "metrics.csv";
+pub const LAST: &str = "checkpoints/last";
+pub const BEST: &str = "checkpoints/best";
+pub const EVAL: &str = "eval.json";
+pub const CURVE: &str = "reward_curve.png";
