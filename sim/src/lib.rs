@@ -16,7 +16,6 @@ pub mod scenario;
 pub mod traffic;
 pub mod vec_env;
 pub mod vehicle;
-pub mod viewer;
 pub mod world;
 
 pub use env::{Env, Frame, Info, Observation, Step};

@@ -3,9 +3,8 @@
 
 use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
-use lepton_agents::run::watch::TrainedDriver;
 use lepton_perception::device::parse_device;
-use lepton_sim::viewer::{self, CameraMode, Driver, KeepLaneDriver, ViewerOptions};
+use lepton_viewer::{self as viewer, CameraMode, Driver, KeepLaneDriver, TrainedDriver, ViewerOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 

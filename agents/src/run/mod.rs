@@ -8,7 +8,6 @@ pub mod eval;
 pub mod files;
 pub mod metrics;
 pub mod trainer;
-pub mod watch;
 
 pub use config::RunConfig;
 pub use error::RunError;

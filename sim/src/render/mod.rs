@@ -9,4 +9,4 @@ pub(crate) mod renderer;
 pub mod scene;
 
 pub use look::EpisodeLook;
-pub use renderer::{RenderError, Renderer, luma, probe_adapter};
+pub use renderer::{RenderError, Renderer, luma, probe_adapter, render_plugin};

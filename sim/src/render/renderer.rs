@@ -71,7 +71,7 @@ pub fn probe_adapter() -> Result<String, RenderError> {
 /// Bevy's renderer as training and the viewer use it: Vulkan (or GL) unless `WGPU_BACKEND` says
 /// otherwise, and pipelines compiled when first needed rather than in the background, so no
 /// frame is drawn with a pipeline missing.
-pub(crate) fn render_plugin() -> RenderPlugin {
+pub fn render_plugin() -> RenderPlugin {
     RenderPlugin {
         render_creation: RenderCreation::Automatic(Box::new(WgpuSettings {
             backends: Some(Backends::from_env().unwrap_or(Backends::VULKAN | Backends::GL)),
@@ -110,25 +110,25 @@ impl Renderer {
         let rows = (envs as u32).div_ceil(columns).max(1);
         let target_size = [columns * tile[0], rows * tile[1]];
 
+        let plugins = DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: None,
+                exit_condition: ExitCondition::DontExit,
+                close_when_requested: false,
+                ..default()
+            })
+            .set(render_plugin())
+            // Training frames need no depth prepass. (Bevy 0.19 draws nothing when its GPU
+            // instance-buffer builder is off on an adapter that could run it, so it stays on.)
+            .set(PbrPlugin { prepass_enabled: false, ..default() });
+        // The window, its event loop and the HUD belong to the viewer, not to training.
+        #[cfg(feature = "window")]
+        let plugins = plugins
+            .disable::<bevy::winit::WinitPlugin>()
+            .disable::<bevy::ui_render::UiRenderPlugin>()
+            .disable::<bevy::ui::UiPlugin>();
         let mut app = App::new();
-        app.add_plugins(
-            DefaultPlugins
-                .set(WindowPlugin {
-                    primary_window: None,
-                    exit_condition: ExitCondition::DontExit,
-                    close_when_requested: false,
-                    ..default()
-                })
-                .set(render_plugin())
-                // Training frames need no depth prepass. (Bevy 0.19 draws nothing when its GPU
-                // instance-buffer builder is off on an adapter that could run it, so it stays on.)
-                .set(PbrPlugin { prepass_enabled: false, ..default() })
-                // The window, its event loop and the HUD belong to the viewer, not to training.
-                .disable::<bevy::winit::WinitPlugin>()
-                .disable::<bevy::ui_render::UiRenderPlugin>()
-                .disable::<bevy::ui::UiPlugin>(),
-        )
-        .add_plugins((ReadbackPlugin, FlatMaterialPlugin));
+        app.add_plugins(plugins).add_plugins((ReadbackPlugin, FlatMaterialPlugin));
         app.finish();
         app.cleanup();
         let device = app.world().resource::<RenderDevice>().clone();

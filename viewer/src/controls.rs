@@ -1,54 +1,16 @@
 //! Keys: playback (pause, single step, reset, speed, next env), cameras, help, and the arrow keys
 //! that drive when no policy does.
 
-use super::cameras::CameraMode;
-use crate::vehicle::Control;
+use crate::playback::{CameraMode, Playback, SPEEDS};
 use bevy::prelude::*;
+use lepton_sim::Control;
 
-/// Time multipliers the speed keys step through.
-pub const SPEEDS: [f32; 9] = [0.125, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0];
-const NORMAL_SPEED: usize = 3;
+/// Keys → [`Playback`], first thing each frame.
+pub struct ControlsPlugin;
 
-/// What the user asked of playback and view.
-#[derive(Resource, Debug, Clone)]
-pub struct Playback {
-    pub paused: bool,
-    pub speed: usize,
-    /// One step is due while paused.
-    pub step_once: bool,
-    /// A reset is due.
-    pub reset: bool,
-    /// The env on screen.
-    pub env: usize,
-    pub envs: usize,
-    pub help: bool,
-    pub hud: bool,
-    pub camera: CameraMode,
-    /// What the arrow keys command (used when no driver drives).
-    pub keyboard: Control,
-    /// Simulated seconds owed to the simulation.
-    pub owed: f32,
-}
-
-impl Playback {
-    pub fn new(envs: usize, camera: CameraMode, hud: bool) -> Self {
-        Self {
-            paused: false,
-            speed: NORMAL_SPEED,
-            step_once: false,
-            reset: false,
-            env: 0,
-            envs,
-            help: false,
-            hud,
-            camera,
-            keyboard: Control::default(),
-            owed: 0.0,
-        }
-    }
-
-    pub fn speed(&self) -> f32 {
-        SPEEDS[self.speed]
+impl Plugin for ControlsPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Update, read_keys.in_set(crate::ViewerSystems::Input));
     }
 }
 
@@ -66,7 +28,7 @@ U            hide / show the HUD
 H  or  F1    this help
 Esc          quit";
 
-pub fn read_keys(
+fn read_keys(
     keys: Res<ButtonInput<KeyCode>>,
     mut playback: ResMut<Playback>,
     mut exit: MessageWriter<AppExit>,

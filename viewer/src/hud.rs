@@ -2,12 +2,24 @@
 //! the perceived driving state beside the ground truth, the last episode's end, the frame the
 //! network receives, reload errors and the key help.
 
-use super::app::Viewer;
-use super::controls::{HELP, Playback};
+use crate::controls::HELP;
+use crate::playback::Playback;
+use crate::reload::ReloadStatus;
+use crate::simulation::Sim;
 use bevy::asset::RenderAssetUsages;
 use bevy::image::ImageSampler;
 use bevy::prelude::*;
 use bevy::render::render_resource::{Extent3d, TextureDimension, TextureFormat};
+use lepton_perception::DrivingState;
+
+/// The HUD: built at start, rewritten each frame from the latest snapshot.
+pub struct HudPlugin;
+
+impl Plugin for HudPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Startup, spawn_hud).add_systems(Update, update_hud.in_set(crate::ViewerSystems::Hud));
+    }
+}
 
 /// Action rows the HUD has room for.
 const MAX_ACTION_ROWS: usize = 16;
@@ -64,7 +76,7 @@ fn text(value: &str, size: f32) -> (Text, TextFont, TextColor) {
     (Text::new(value), TextFont::from_font_size(size), TextColor(Color::WHITE))
 }
 
-pub fn spawn_hud(mut commands: Commands, mut images: ResMut<Assets<Image>>, playback: Res<Playback>) {
+fn spawn_hud(mut commands: Commands, mut images: ResMut<Assets<Image>>, playback: Res<Playback>) {
     let mut blank = blank_image(1, 1);
     blank.sampler = ImageSampler::nearest();
     let handle = images.add(blank);
@@ -191,8 +203,9 @@ fn blank_image(width: u32, height: u32) -> Image {
 
 /// Writes this frame's figures into the HUD.
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
-pub fn update_hud(
-    viewer: Res<Viewer>,
+fn update_hud(
+    sim: Res<Sim>,
+    reload: Res<ReloadStatus>,
     playback: Res<Playback>,
     mut inset: ResMut<InsetImage>,
     mut images: ResMut<Assets<Image>>,
@@ -219,7 +232,7 @@ pub fn update_hud(
     if !playback.hud {
         return;
     }
-    let snapshot = &viewer.snapshot;
+    let snapshot = &sim.snapshot;
     let env = playback.env.min(snapshot.envs.len().saturating_sub(1));
     let Some(shown) = snapshot.envs.get(env) else { return };
     let scenario = &snapshot.scenario;
@@ -239,7 +252,7 @@ pub fn update_hud(
     let status = format!(
         "{}  |  {}\nenv {}/{}  episode {}  seed {}\nstep {:>5}   speed {:5.1} km/h\nlast action  {action}\nreward {:+.3}   return {:+.2}\nlast end  {last_end}\ntime x{}{}   camera {}",
         scenario.name,
-        viewer.driver_name,
+        sim.driver_name,
         env + 1,
         snapshot.envs.len(),
         shown.episodes_done + 1,
@@ -293,18 +306,16 @@ pub fn update_hud(
 
     // Perceived state beside the ground truth.
     let truth = shown.ground_truth.to_array();
-    let perceived = shown.decision.as_ref().and_then(|d| d.perceived.as_ref());
+    let perceived = shown.decision.as_ref().and_then(|d| d.perceived).map(|p| p.to_vec());
     let mut state = String::from("state            truth   perceived\n");
-    for (name, value) in crate::GroundTruth::NAMES.iter().zip(truth) {
-        let seen = perceived
-            .and_then(|p| p.iter().find(|(n, _)| n == name))
-            .map_or("       -".to_string(), |(_, v)| format!("{v:8.2}"));
+    for (k, (name, value)) in DrivingState::NAMES.iter().zip(truth).enumerate() {
+        let seen = perceived.map_or("       -".to_string(), |p| format!("{:8.2}", p[k]));
         state.push_str(&format!("{name:<15}{value:8.2}  {seen}\n"));
     }
     set_text(&mut texts.p1(), state.trim_end().to_string());
 
     // Reload error.
-    let error = viewer.error.as_deref();
+    let error = reload.error.as_deref();
     if let Ok(mut node) = nodes.p2().single_mut() {
         let display = if error.is_some() { Display::Flex } else { Display::None };
         if node.display != display {
@@ -361,7 +372,7 @@ fn set_text(query: &mut Query<&mut Text, impl bevy::ecs::query::QueryFilter>, va
 }
 
 /// "steer +0.15 thr +0.40" for action `i` of the scenario's set.
-fn describe_action(scenario: &crate::scenario::Scenario, i: usize) -> String {
+fn describe_action(scenario: &lepton_sim::scenario::Scenario, i: usize) -> String {
     scenario
         .actions
         .set
@@ -370,7 +381,7 @@ fn describe_action(scenario: &crate::scenario::Scenario, i: usize) -> String {
 }
 
 /// An RGBA image of a network input (grey or RGB bytes), sampled nearest so pixels stay pixels.
-fn to_rgba_image(input: &super::driver::InputImage) -> Image {
+fn to_rgba_image(input: &lepton_perception::preprocess::Image) -> Image {
     let mut data = Vec::with_capacity(input.width as usize * input.height as usize * 4);
     match input.channels {
         1 => input.data.iter().for_each(|&v| data.extend_from_slice(&[v, v, v, 255])),

@@ -3,14 +3,14 @@
 //! answers each request with a snapshot of every env. Keeping the training renderer's bevy app on
 //! its own thread keeps it apart from the window's app.
 
-use super::driver::{Decision, Driver};
-use crate::env::Observation;
-use crate::episode::EndReason;
-use crate::ground_truth::GroundTruth;
-use crate::render::scene::Poses;
-use crate::scenario::Scenario;
-use crate::vec_env::VecEnv;
-use crate::vehicle::Control;
+use crate::driver::{Decision, Driver};
+use lepton_sim::env::Observation;
+use lepton_sim::episode::EndReason;
+use lepton_sim::ground_truth::GroundTruth;
+use lepton_sim::render::scene::Poses;
+use lepton_sim::scenario::Scenario;
+use lepton_sim::vec_env::VecEnv;
+use lepton_sim::vehicle::Control;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;

@@ -1,9 +1,59 @@
 //! Hot reload: watches the scenario file and parses it again when its contents change. A broken
 //! file yields its error (file, line, column) and the caller keeps the last good world.
 
-use crate::scenario::{self, Scenario};
+use crate::report::Report;
+use crate::screenshot::Frames;
+use crate::session::Request;
+use crate::simulation::Sim;
+use bevy::prelude::*;
+use lepton_sim::scenario::{self, Scenario};
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::SystemTime;
+
+/// The watched file (if any) and the last reload's error, shown until a reload succeeds.
+#[derive(Resource, Default)]
+pub struct ReloadStatus {
+    watcher: Option<ScenarioWatcher>,
+    pub error: Option<String>,
+}
+
+impl ReloadStatus {
+    pub fn watching(path: Option<PathBuf>) -> Self {
+        Self { watcher: path.map(ScenarioWatcher::new), error: None }
+    }
+}
+
+/// Polls the scenario file each counted frame: a good file replaces the world, a broken one is
+/// reported (stderr, HUD, report) and the last good world keeps running.
+pub struct ReloadPlugin;
+
+impl Plugin for ReloadPlugin {
+    fn build(&self, app: &mut App) {
+        app.add_systems(Update, reload.in_set(crate::ViewerSystems::Reload).run_if(Frames::counting));
+    }
+}
+
+fn reload(mut status: ResMut<ReloadStatus>, mut sim: ResMut<Sim>, mut report: ResMut<Report>) {
+    let Some(watcher) = status.watcher.as_mut() else { return };
+    let Some(result) = watcher.poll() else { return };
+    let path = watcher.path().display().to_string();
+    match result.and_then(|s| sim.call(Request::Reload(Arc::new(s)))) {
+        Ok(()) => {
+            eprintln!("viewer: reloaded {path}");
+            report.report.reloads += 1;
+            report.report.reload_error = None;
+            report.first_ego = None;
+            status.error = None;
+        }
+        Err(error) => {
+            eprintln!("viewer: reload failed, the last good world keeps running:\n{error}");
+            report.report.failed_reloads += 1;
+            report.report.reload_error = Some(error.clone());
+            status.error = Some(error);
+        }
+    }
+}
 
 /// Polls one scenario file. Polling (one `stat` per frame) needs no watcher thread and sees
 /// editors that replace the file as well as those that write it in place.

@@ -1,11 +1,11 @@
 //! A trained run as the viewer's driver: greedy actions, with the Q-values, the perceived state
 //! and the frame as the network receives it laid open for the HUD.
 
-use crate::agent::{Agent, argmax};
-use lepton_perception::{DrivingState, Percept, Perception};
+use crate::driver::{Decision, Driver};
+use lepton_agents::agent::{Agent, argmax};
+use lepton_perception::{Percept, Perception};
 use lepton_sim::Observation;
 use lepton_sim::scenario::{Camera, Scenario};
-use lepton_sim::viewer::{Decision, Driver, InputImage};
 
 pub struct TrainedDriver {
     name: String,
@@ -74,18 +74,10 @@ impl Driver for TrainedDriver {
                 // Ties go to the lowest index, as in the agent's own greedy choice.
                 let action = argmax(&q);
                 let perceived = match p {
-                    Percept::State(state) => {
-                        Some(DrivingState::NAMES.iter().map(|n| n.to_string()).zip(state.to_vec()).collect())
-                    }
+                    Percept::State(state) => Some(*state),
                     Percept::Frames(_) => None,
                 };
-                let input =
-                    o.frame.as_ref().and_then(|f| self.perception.input_image(f)).map(|image| InputImage {
-                        width: image.width,
-                        height: image.height,
-                        channels: image.channels,
-                        data: image.data,
-                    });
+                let input = o.frame.as_ref().and_then(|f| self.perception.input_image(f));
                 Decision { action, q_values: Some(q), perceived, input }
             })
             .collect())

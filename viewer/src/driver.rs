@@ -1,20 +1,13 @@
-//! Who drives in the viewer. `sim` knows nothing of learning, so a trained agent arrives through
-//! the [`Driver`] trait (the `agents` crate implements it); the scripted lane keeper lives here,
-//! and with no driver at all the keyboard drives.
+//! Who drives in the viewer: a trained agent ([`crate::trained::TrainedDriver`]), the scripted
+//! lane keeper, or with no driver at all the keyboard. Each decision says what the driver saw on
+//! the way, typed, for the HUD.
 
-use crate::drivers::KeepLane;
-use crate::env::Observation;
-use crate::scenario::Scenario;
-use crate::vehicle::Control;
-
-/// A picture as a network receives it: `height × width × channels` bytes, channels 1 or 3.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct InputImage {
-    pub width: u32,
-    pub height: u32,
-    pub channels: u8,
-    pub data: Vec<u8>,
-}
+use lepton_perception::DrivingState;
+use lepton_perception::preprocess::Image;
+use lepton_sim::drivers::KeepLane;
+use lepton_sim::env::Observation;
+use lepton_sim::scenario::Scenario;
+use lepton_sim::vehicle::Control;
 
 /// What a driver decided for one env, and what it saw on the way.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -23,11 +16,10 @@ pub struct Decision {
     pub action: usize,
     /// The value of each action (Q-learning and DQN), in action-set order.
     pub q_values: Option<Vec<f32>>,
-    /// The driving state the driver perceived, as (field, value) in the order of
-    /// [`crate::GroundTruth`]'s fields it shares names with.
-    pub perceived: Option<Vec<(String, f32)>>,
-    /// The camera frame after the driver's preprocessing (the newest of a frame stack).
-    pub input: Option<InputImage>,
+    /// The driving state the driver perceived (ground truth or the CNN's reading).
+    pub perceived: Option<DrivingState>,
+    /// The camera frame after the driver's preprocessing (the newest of a frame stack), H × W × C.
+    pub input: Option<Image>,
 }
 
 /// Chooses actions for the viewer's envs. It runs on the viewer's simulation thread.

@@ -1,51 +1,18 @@
 //! The viewer's cameras: chase, top-down, free-fly and the car's own camera.
 
-use super::controls::Playback;
-use crate::render::scene::mounted_camera;
+use crate::playback::{CameraMode, Playback};
 use bevy::input::mouse::AccumulatedMouseMotion;
 use bevy::prelude::*;
-use std::str::FromStr;
+use lepton_sim::render::scene::mounted_camera;
 
-/// Where the viewer's camera is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum CameraMode {
-    /// Behind and above the car, following it.
-    #[default]
-    Chase,
-    /// High above the car, north up in the car's heading.
-    TopDown,
-    /// Flown by hand: W A S D, Q E down/up, right mouse button to look around.
-    Free,
-    /// The car's own camera, as the scenario mounts it (what the agent sees, in colour).
-    Car,
-}
+/// Places the window's camera after the scene has moved.
+pub struct CameraPlugin;
 
-impl CameraMode {
-    pub const ALL: [CameraMode; 4] =
-        [CameraMode::Chase, CameraMode::TopDown, CameraMode::Free, CameraMode::Car];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            CameraMode::Chase => "chase",
-            CameraMode::TopDown => "top-down",
-            CameraMode::Free => "free",
-            CameraMode::Car => "car",
-        }
-    }
-
-    pub fn next(self) -> Self {
-        let i = Self::ALL.iter().position(|&m| m == self).unwrap_or(0);
-        Self::ALL[(i + 1) % Self::ALL.len()]
-    }
-}
-
-impl FromStr for CameraMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        Self::ALL
-            .into_iter()
-            .find(|m| m.name() == s || (s == "top" && *m == CameraMode::TopDown))
-            .ok_or_else(|| format!("unknown camera \"{s}\" (one of: chase, top-down, free, car)"))
+impl Plugin for CameraPlugin {
+    fn build(&self, app: &mut App) {
+        app.init_resource::<FreeFly>()
+            .init_resource::<Follow>()
+            .add_systems(Update, place_camera.in_set(crate::ViewerSystems::Camera));
     }
 }
 
@@ -67,7 +34,7 @@ pub struct FreeFly {
 #[derive(Resource, Default)]
 pub struct Follow {
     pub ego: Transform,
-    pub camera: Option<crate::scenario::Camera>,
+    pub camera: Option<lepton_sim::scenario::Camera>,
     /// Smoothed heading the chase and top-down cameras turn with (radians about +Y).
     pub heading: Option<f32>,
 }
@@ -76,7 +43,7 @@ const VIEW_FOV_DEGREES: f32 = 60.0;
 
 /// Places the camera for the current mode.
 #[allow(clippy::too_many_arguments)] // a bevy system: one parameter per resource it reads
-pub fn place_camera(
+fn place_camera(
     time: Res<Time>,
     playback: Res<Playback>,
     keys: Res<ButtonInput<KeyCode>>,
@@ -154,5 +121,5 @@ pub fn place_camera(
 }
 
 fn wrap(a: f32) -> f32 {
-    crate::road::wrap_angle(a)
+    lepton_sim::road::wrap_angle(a)
 }

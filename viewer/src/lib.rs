@@ -1,0 +1,156 @@
+//! The 3D viewer, the one place where a window, the scene and an agent's decision meet: a window (bevy, winit on X11) that shows a scenario with the training
+//! renderer's scene code, with chase, top-down, free-fly and on-board cameras, a HUD of what the
+//! driver sees and decides, playback controls, hot reload of the scenario file, and a
+//! screenshot mode for scripts and tests.
+//!
+//! Threads: the window's app runs on the main thread; the envs, the driver and (for drivers that
+//! read pixels) the headless training renderer run on a simulation thread ([`session`]) that
+//! answers every request with a snapshot, so what the window shows is always one whole step.
+
+//!
+//! Each feature is a bevy plugin with small resources of its own, run in this order each frame
+//! ([`ViewerSystems`]): keys → [`playback::Playback`]; hot reload; the simulation steps; the scene
+//! moves; the camera follows; the HUD; the screenshot.
+
+mod cameras;
+mod controls;
+pub mod driver;
+mod hud;
+pub mod playback;
+pub mod reload;
+mod report;
+mod scene;
+mod screenshot;
+pub mod session;
+mod simulation;
+pub mod trained;
+
+pub use driver::{Decision, Driver, KeepLaneDriver};
+pub use playback::CameraMode;
+pub use trained::TrainedDriver;
+
+use bevy::pbr::PbrPlugin;
+use bevy::prelude::*;
+use bevy::window::{ExitCondition, WindowResolution};
+use bevy::winit::{UpdateMode, WinitSettings};
+use lepton_sim::render::flat_material::FlatMaterialPlugin;
+use lepton_sim::render::{probe_adapter, render_plugin};
+use lepton_sim::scenario::Scenario;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// How to open the viewer.
+pub struct ViewerOptions {
+    pub scenario: Scenario,
+    /// The scenario's file, watched for hot reload (`None` for a shipped scenario).
+    pub watch: Option<PathBuf>,
+    pub envs: usize,
+    pub seed: u64,
+    pub camera: CameraMode,
+    /// Window size in logical pixels.
+    pub window: [u32; 2],
+    pub hud: bool,
+    /// Run this many frames, save a PNG of the window there, and exit.
+    pub screenshot: Option<(PathBuf, u32)>,
+}
+
+/// What a viewer session did, printed when it ends.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ViewerReport {
+    pub frames: u64,
+    /// Policy steps of the shown envs.
+    pub steps: u64,
+    pub reloads: u32,
+    pub failed_reloads: u32,
+    /// The last reload error, if the last reload failed.
+    pub reload_error: Option<String>,
+    /// Straight-line distance the first env's car moved from its first shown position (m).
+    pub ego_moved: f32,
+    pub screenshot: Option<PathBuf>,
+}
+
+/// The order of the viewer's systems within a frame.
+#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ViewerSystems {
+    Input,
+    Reload,
+    Step,
+    Scene,
+    Camera,
+    Hud,
+    Capture,
+}
+
+/// Opens the window and runs until it is closed (or the screenshot is saved). With no driver,
+/// the keyboard drives.
+pub fn run(options: ViewerOptions, driver: Option<Box<dyn Driver>>) -> Result<ViewerReport, String> {
+    probe_adapter().map_err(|e| e.to_string())?;
+    if options.envs == 0 {
+        return Err("--envs must be at least 1".into());
+    }
+    let driver_name = driver.as_ref().map_or("keyboard (arrow keys)".to_string(), |d| d.name());
+    let scenario = Arc::new(options.scenario);
+    let title = format!("Lepton — {}", scenario.name);
+    let (session, snapshot) = session::SessionHandle::start(scenario, options.envs, options.seed, driver)?;
+    let report = report::Report::default();
+    let (outcome, latest) = (report.outcome.clone(), report.latest.clone());
+
+    let [width, height] = options.window;
+    let mut resolution = WindowResolution::new(width, height);
+    // Logical = physical pixels, so screenshots have the size asked for on any display.
+    resolution.set_scale_factor_override(Some(1.0));
+    let mut app = App::new();
+    app.add_plugins(
+        DefaultPlugins
+            .set(WindowPlugin {
+                primary_window: Some(Window { title, resolution, ..default() }),
+                exit_condition: ExitCondition::OnPrimaryClosed,
+                ..default()
+            })
+            .set(render_plugin())
+            .set(PbrPlugin { prepass_enabled: false, ..default() }),
+    )
+    .add_plugins(FlatMaterialPlugin)
+    // Keep drawing when the window has no focus (under Xvfb it never has).
+    .insert_resource(WinitSettings {
+        focused_mode: UpdateMode::Continuous,
+        unfocused_mode: UpdateMode::Continuous,
+    })
+    .configure_sets(
+        Update,
+        (
+            ViewerSystems::Input,
+            ViewerSystems::Reload,
+            ViewerSystems::Step,
+            ViewerSystems::Scene,
+            ViewerSystems::Camera,
+            ViewerSystems::Hud,
+            ViewerSystems::Capture,
+        )
+            .chain(),
+    )
+    .insert_resource(playback::Playback::new(options.envs, options.camera, options.hud))
+    .insert_resource(simulation::Sim::new(session, snapshot, driver_name))
+    .insert_resource(reload::ReloadStatus::watching(options.watch))
+    .insert_resource(report)
+    .add_plugins((
+        controls::ControlsPlugin,
+        reload::ReloadPlugin,
+        simulation::SimulationPlugin,
+        scene::ScenePlugin,
+        cameras::CameraPlugin,
+        hud::HudPlugin,
+        screenshot::ScreenshotPlugin,
+    ));
+    if let Some((path, frames)) = options.screenshot {
+        app.insert_resource(screenshot::ScreenshotPlan::new(path, frames));
+    }
+    let exit = app.run();
+
+    let result = outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
+    match (result, exit) {
+        (Some(result), _) => result,
+        (None, AppExit::Success) => Ok(latest.lock().unwrap_or_else(|e| e.into_inner()).clone()),
+        (None, AppExit::Error(code)) => Err(format!("the viewer stopped with code {code}")),
+    }
+}

@@ -1,0 +1,138 @@
+//! Frames and the screenshot mode: the viewer counts a frame only once every render pipeline has
+//! compiled (so no counted frame is half drawn), and with `--screenshot FILE --frames N` it
+//! captures the window after N counted frames, writes the PNG atomically and exits.
+
+use crate::report::Report;
+use bevy::prelude::*;
+use bevy::render::render_resource::{CachedPipelineState, PipelineCache};
+use bevy::render::view::window::screenshot::{Screenshot, ScreenshotCaptured};
+use bevy::render::{Render, RenderApp};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+/// Capture the window after `frames` counted frames into `path`.
+#[derive(Resource, Clone)]
+pub struct ScreenshotPlan {
+    pub path: PathBuf,
+    pub frames: u32,
+    requested: bool,
+}
+
+impl ScreenshotPlan {
+    pub fn new(path: PathBuf, frames: u32) -> Self {
+        Self { path, frames, requested: false }
+    }
+}
+
+/// Frames shown, and whether this one counts (the pipelines are ready, or no screenshot waits).
+#[derive(Resource, Default)]
+pub struct Frames {
+    pub shown: u32,
+    pub counting: bool,
+}
+
+impl Frames {
+    /// Run condition: the simulation and reloads move only on counted frames.
+    pub fn counting(frames: Res<Frames>) -> bool {
+        frames.counting
+    }
+}
+
+/// Render-world pipeline counts, so the first counted frame is never half drawn.
+#[derive(Resource, Clone, Default)]
+struct PipelineWatch(Arc<(AtomicUsize, AtomicBool)>);
+
+#[derive(Resource, Default)]
+struct WarmUp {
+    last_count: usize,
+    settled: u32,
+    ready: bool,
+}
+
+pub struct ScreenshotPlugin;
+
+impl Plugin for ScreenshotPlugin {
+    fn build(&self, app: &mut App) {
+        let watch = PipelineWatch::default();
+        app.insert_resource(watch.clone())
+            .init_resource::<WarmUp>()
+            .init_resource::<Frames>()
+            .add_systems(Update, count_frame.in_set(crate::ViewerSystems::Input))
+            .add_systems(Update, capture.in_set(crate::ViewerSystems::Capture).run_if(Frames::counting));
+        app.sub_app_mut(RenderApp).insert_resource(watch).add_systems(Render, watch_pipelines);
+    }
+}
+
+fn watch_pipelines(cache: Res<PipelineCache>, watch: Res<PipelineWatch>) {
+    let mut count = 0;
+    let mut pending = cache.waiting_pipelines().next().is_some();
+    for pipeline in cache.pipelines() {
+        count += 1;
+        if !matches!(pipeline.state, CachedPipelineState::Ok(_) | CachedPipelineState::Err(_)) {
+            pending = true;
+        }
+    }
+    watch.0.0.store(count, Ordering::Relaxed);
+    watch.0.1.store(pending, Ordering::Relaxed);
+}
+
+/// Counts the frame; until every pipeline has compiled and the set stopped growing, a screenshot
+/// run shows the first state without advancing.
+fn count_frame(
+    watch: Res<PipelineWatch>,
+    plan: Option<Res<ScreenshotPlan>>,
+    mut warm: ResMut<WarmUp>,
+    mut frames: ResMut<Frames>,
+    mut report: ResMut<Report>,
+) {
+    report.report.frames += 1;
+    if !warm.ready {
+        let (count, pending) = (watch.0.0.load(Ordering::Relaxed), watch.0.1.load(Ordering::Relaxed));
+        warm.settled = if count > 0 && count == warm.last_count && !pending { warm.settled + 1 } else { 0 };
+        warm.last_count = count;
+        warm.ready = warm.settled >= 3;
+        if warm.ready {
+            eprintln!("viewer: ready");
+        }
+    }
+    frames.counting = warm.ready || plan.is_none();
+    if frames.counting {
+        frames.shown += 1;
+    }
+}
+
+/// After the planned frames, captures the window; the app exits once the PNG is written.
+fn capture(
+    mut commands: Commands,
+    frames: Res<Frames>,
+    plan: Option<ResMut<ScreenshotPlan>>,
+    report: Res<Report>,
+) {
+    let Some(mut plan) = plan else { return };
+    if frames.shown < plan.frames || plan.requested {
+        return;
+    }
+    plan.requested = true;
+    let path = plan.path.clone();
+    let outcome = report.outcome.clone();
+    let mut done = report.report.clone();
+    done.screenshot = Some(path.clone());
+    commands.spawn(Screenshot::primary_window()).observe(
+        move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+            let result = save_png(&captured.image, &path).map(|()| done.clone());
+            let failed = result.is_err();
+            *outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
+            exit.write(if failed { AppExit::error() } else { AppExit::Success });
+        },
+    );
+}
+
+/// Writes the window's pixels as an RGB PNG, atomically.
+fn save_png(image: &Image, path: &std::path::Path) -> Result<(), String> {
+    let rgb = image.clone().try_into_dynamic().map_err(|e| format!("screenshot: {e}"))?.to_rgb8();
+    let mut png = std::io::Cursor::new(Vec::new());
+    rgb.write_to(&mut png, bevy::image::ImageFormat::Png.as_image_crate_format().expect("png"))
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    lepton_sim::atomic::write(path, png.get_ref()).map_err(|e| format!("{}: {e}", path.display()))
+}
