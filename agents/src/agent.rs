@@ -1,16 +1,12 @@
 //! The face every learner shows the run loop: how it values and chooses actions for a batch of
 //! percepts (ε-greedy), how it learns from a step, and what of it goes into a checkpoint.
 //! Tabular Q-learning ([`crate::qlearning`]) and DQN ([`crate::dqn`]) implement it; each owns
-//! its configuration, chosen by [`AgentConfig`].
+//! its configuration, chosen by [`crate::AgentConfig`].
 
-use crate::dqn::{DqnAgent, DqnConfig, UpdateStats};
-use crate::qlearning::{QLearningAgent, TabularConfig};
-use burn::prelude::Device;
-use lepton_perception::{Percept, PerceptShape, PerceptionKind};
+use crate::dqn::UpdateStats;
+use lepton_perception::Percept;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
-use serde::{Deserialize, Serialize};
-use std::path::Path;
 
 /// One env's step, as an agent learns from it.
 #[derive(Debug, Clone, Copy)]
@@ -106,91 +102,4 @@ pub trait Agent: Send {
 /// The index of the largest value (the first one on ties).
 pub fn argmax(values: &[f32]) -> usize {
     (0..values.len()).fold(0, |best, j| if values[j] > values[best] { j } else { best })
-}
-
-/// Which agent, with its own hyperparameters. In a run's RON: `agent: Dqn(gamma: 0.99, ...)` or
-/// `agent: QLearning(epsilon: ..., discretiser: ...)`; fields left out keep their defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub enum AgentConfig {
-    QLearning(TabularConfig),
-    Dqn(DqnConfig),
-}
-
-impl Default for AgentConfig {
-    fn default() -> Self {
-        AgentConfig::Dqn(DqnConfig::default())
-    }
-}
-
-impl AgentConfig {
-    pub fn name(&self) -> &'static str {
-        match self {
-            AgentConfig::QLearning(_) => "qlearning",
-            AgentConfig::Dqn(_) => "dqn",
-        }
-    }
-
-    /// This kind of agent with every hyperparameter at its default.
-    pub fn default_of(name: &str) -> Option<Self> {
-        match name {
-            "qlearning" => Some(AgentConfig::QLearning(TabularConfig::default())),
-            "dqn" => Some(AgentConfig::Dqn(DqnConfig::default())),
-            _ => None,
-        }
-    }
-
-    /// Checks every field against the perception it will read; the message names the field.
-    pub fn validate(&self, perception: Option<&PerceptionKind>) -> Result<(), String> {
-        match self {
-            AgentConfig::QLearning(config) => {
-                config.validate()?;
-                if matches!(perception, Some(PerceptionKind::Pixels { .. })) {
-                    return Err(
-                        "perception: tabular Q-learning needs a state (GroundTruth or Cnn), not Pixels"
-                            .into(),
-                    );
-                }
-                Ok(())
-            }
-            AgentConfig::Dqn(config) => config.validate(),
-        }
-    }
-
-    /// The perception this agent reads when the run does not say: Q-learning reads the CNN
-    /// given as `model` (it has no default), DQN reads stacked grey frames.
-    pub fn default_perception(&self, model: Option<&Path>) -> Result<PerceptionKind, String> {
-        match (self, model) {
-            (_, Some(model)) => Ok(PerceptionKind::Cnn { model: model.to_path_buf() }),
-            (AgentConfig::QLearning(_), None) => Err(
-                "qlearning uses the Cnn perception by default: pass --model MODEL_DIR (from `lepton perception \
-                 train`), or --perception ground-truth"
-                    .into(),
-            ),
-            (AgentConfig::Dqn(_), None) => Ok(PerceptionKind::default_pixels()),
-        }
-    }
-
-    /// A fresh agent reading percepts of `shape`, choosing among `actions`, for `envs` envs and
-    /// a run of `steps` env steps.
-    pub fn build(
-        &self,
-        shape: PerceptShape,
-        actions: usize,
-        envs: usize,
-        steps: u64,
-        seed: u64,
-        device: &Device,
-    ) -> Result<Box<dyn Agent>, String> {
-        Ok(match self {
-            AgentConfig::QLearning(config) => {
-                if shape != PerceptShape::State {
-                    return Err("tabular Q-learning needs a state perception (GroundTruth or Cnn)".into());
-                }
-                Box::new(QLearningAgent::new(config.clone(), actions))
-            }
-            AgentConfig::Dqn(config) => {
-                Box::new(DqnAgent::new(config, shape, actions, envs, steps, seed, device)?)
-            }
-        })
-    }
 }

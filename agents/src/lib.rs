@@ -5,6 +5,7 @@
 //! replay buffers); and headless training runs ([`run`]).
 
 pub mod agent;
+pub mod agent_config;
 pub mod dqn;
 pub mod plot;
 pub mod policy;
@@ -13,5 +14,6 @@ pub mod replay;
 pub mod run;
 pub mod schedule;
 
-pub use agent::{Agent, AgentConfig, Experience};
+pub use agent::{Agent, Experience};
+pub use agent_config::AgentConfig;
 pub use policy::{KeepLanePolicy, Policy, RandomPolicy};

@@ -2,7 +2,7 @@
 //! how long, how often to evaluate and checkpoint. Loadable from RON; every field has a default;
 //! the resolved configuration is written to `RUN_DIR/config.ron`.
 
-use crate::agent::AgentConfig;
+use crate::AgentConfig;
 use lepton_perception::PerceptionKind;
 use ron::extensions::Extensions;
 use serde::{Deserialize, Serialize};
