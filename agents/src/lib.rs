@@ -1,12 +1,14 @@
 //! Lepton agents: policies that choose actions from observations.
 //!
-//! The random and scripted baselines every learned agent is measured against; the [`Agent`]
-//! trait and its two learners, tabular Q-learning ([`qlearning`]) and DQN ([`dqn`], with its
-//! replay buffers); and headless training runs ([`run`]).
+//! The batched [`Policy`] every caller acts through, with the random and scripted baselines every
+//! learned agent is measured against; the [`Agent`] trait and its two learners, tabular
+//! Q-learning ([`qlearning`]) and DQN ([`dqn`], with its replay buffers), acting greedily as a
+//! [`GreedyPolicy`]; and headless training runs ([`run`]).
 
 pub mod agent;
 pub mod agent_config;
 pub mod dqn;
+pub mod greedy;
 pub mod plot;
 pub mod policy;
 pub mod qlearning;
@@ -16,4 +18,5 @@ pub mod schedule;
 
 pub use agent::{Agent, Experience};
 pub use agent_config::AgentConfig;
-pub use policy::{KeepLanePolicy, Policy, RandomPolicy};
+pub use greedy::GreedyPolicy;
+pub use policy::{Decision, KeepLanePolicy, Policy, RandomPolicy};

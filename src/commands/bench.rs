@@ -313,23 +313,20 @@ fn bench_sim(args: SimArgs) -> CliResult<ExitCode> {
     let scenario = Arc::new(load_scenario(&args.scenario)?);
     let mut envs = VecEnv::new(scenario.clone(), args.envs, args.seed);
     let mut observations: Vec<_> = envs.reset(args.seed).into_iter().map(|(obs, _)| obs).collect();
-    // One policy per env, as a training run would have.
-    let mut policies: Vec<Box<dyn Policy>> = (0..args.envs as u64)
-        .map(|i| -> Box<dyn Policy> {
-            if args.random {
-                Box::new(RandomPolicy::new(envs.num_actions(), args.seed + i))
-            } else {
-                Box::new(KeepLanePolicy::new(&scenario, scenario.reward.target_speed))
-            }
-        })
-        .collect();
+    // Random actions come from one stream per env (seeded seed + i), as a training run's would.
+    let mut policy: Box<dyn Policy> = if args.random {
+        Box::new(RandomPolicy::new(envs.num_actions(), args.seed))
+    } else {
+        Box::new(KeepLanePolicy::new(&scenario, None))
+    };
     let mut episodes_ended = 0;
+    let mut starts = vec![true; args.envs];
     let mut step_all = |envs: &mut VecEnv, observations: &mut Vec<lepton_sim::Observation>| {
-        let actions: Vec<usize> =
-            policies.iter_mut().zip(observations.iter()).map(|(p, o)| p.act(o)).collect();
+        let actions = policy.act(&observations.iter().collect::<Vec<_>>(), &starts).expect("baselines act");
         let step = envs.step(&actions);
         *observations = step.obs;
-        step.terminated.iter().zip(&step.truncated).filter(|(a, b)| **a || **b).count() as u64
+        starts = step.episodes.iter().map(Option::is_some).collect();
+        step.episodes.iter().flatten().count() as u64
     };
     for _ in 0..20 {
         step_all(&mut envs, &mut observations);
@@ -402,11 +399,11 @@ fn bench_render(args: RenderBenchArgs) -> CliResult<ExitCode> {
     }
     let render_seconds = started.elapsed().as_secs_f64();
 
-    let mut policies: Vec<KeepLanePolicy> =
-        (0..args.envs).map(|_| KeepLanePolicy::new(&scenario, scenario.reward.target_speed)).collect();
+    let mut policy = KeepLanePolicy::new(&scenario, None);
+    let starts = vec![false; args.envs];
     let started = Instant::now();
     for _ in 0..args.steps {
-        let actions: Vec<usize> = policies.iter_mut().zip(&observations).map(|(p, o)| p.act(o)).collect();
+        let actions = policy.act(&observations.iter().collect::<Vec<_>>(), &starts).map_err(CliError)?;
         observations = envs.try_step(&actions).map_err(render_error)?.obs;
     }
     let step_seconds = started.elapsed().as_secs_f64();

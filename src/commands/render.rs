@@ -37,11 +37,13 @@ pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
         VecEnv::with_camera(scenario.clone(), args.envs, seed).map_err(|e| CliError(e.to_string()))?;
     let mut obs: Vec<_> =
         envs.try_reset(seed).map_err(|e| CliError(e.to_string()))?.into_iter().map(|(o, _)| o).collect();
-    let mut policies: Vec<_> =
-        (0..args.envs).map(|_| KeepLanePolicy::new(&scenario, scenario.reward.target_speed)).collect();
+    let mut policy = KeepLanePolicy::new(&scenario, None);
+    let mut starts = vec![true; args.envs];
     for _ in 0..args.steps {
-        let actions: Vec<usize> = policies.iter_mut().zip(&obs).map(|(p, o)| p.act(o)).collect();
-        obs = envs.try_step(&actions).map_err(|e| CliError(e.to_string()))?.obs;
+        let actions = policy.act(&obs.iter().collect::<Vec<_>>(), &starts).map_err(CliError)?;
+        let step = envs.try_step(&actions).map_err(|e| CliError(e.to_string()))?;
+        starts = step.episodes.iter().map(Option::is_some).collect();
+        obs = step.obs;
     }
     let frames: Vec<&Frame> =
         obs.iter().map(|o| o.frame.as_ref().expect("envs with cameras give frames")).collect();

@@ -69,11 +69,9 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     let mut obs = env.reset(Some(seed)).0;
     let mut policy: Box<dyn lepton_agents::Policy> = match args.policy {
         Policy::Random => Box::new(RandomPolicy::new(env.num_actions(), seed ^ 0x5eed)),
-        Policy::KeepLane => Box::new(KeepLanePolicy::new(
-            &scenario,
-            args.target_speed.unwrap_or(scenario.reward.target_speed),
-        )),
+        Policy::KeepLane => Box::new(KeepLanePolicy::new(&scenario, args.target_speed)),
     };
+    let mut episode_start = true;
     let mut trace = match &args.trace {
         Some(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
@@ -96,7 +94,7 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     let mut summary = Summary {
         scenario: scenario.name.clone(),
         seed,
-        policy: policy.name().to_string(),
+        policy: policy.name(),
         steps: args.steps,
         episodes: 0,
         returns: Vec::new(),
@@ -109,7 +107,8 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     };
     let mut episode_return = 0.0;
     for step_index in 0..args.steps {
-        let action = policy.act(&obs);
+        let action = policy.act(&[&obs], &[episode_start]).map_err(CliError)?[0];
+        episode_start = false;
         let step = env.step(action);
         episode_return += step.reward;
         if let Some((path, w)) = trace.as_mut() {
@@ -126,6 +125,7 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
             summary.episodes += 1;
             episode_return = 0.0;
             obs = env.reset(None).0;
+            episode_start = true;
         }
         progress.inc(1);
     }

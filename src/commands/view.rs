@@ -3,8 +3,9 @@
 
 use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
+use lepton_agents::{GreedyPolicy, KeepLanePolicy, Policy};
 use lepton_perception::device::parse_device;
-use lepton_viewer::{self as viewer, CameraMode, Driver, KeepLaneDriver, TrainedDriver, ViewerOptions};
+use lepton_viewer::{self as viewer, CameraMode, ViewerOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -67,10 +68,10 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
     if args.screenshot.is_none() && args.frames.is_some() {
         return Err(CliError("--frames goes with --screenshot FILE".into()));
     }
-    let driver: Option<Box<dyn Driver>> = match args.policy.as_deref() {
+    let driver: Option<Box<dyn Policy>> = match args.policy.as_deref() {
         None => None,
-        Some("keep-lane") => Some(Box::new(KeepLaneDriver::new(&scenario))),
-        Some(run) => Some(Box::new(trained_driver(Path::new(run), args.last, &args.device)?)),
+        Some("keep-lane") => Some(Box::new(KeepLanePolicy::new(&scenario, None))),
+        Some(run) => Some(Box::new(greedy_policy(Path::new(run), args.last, &args.device)?)),
     };
     let options = ViewerOptions {
         seed: args.seed.unwrap_or(scenario.seed),
@@ -109,7 +110,7 @@ fn parse_size(size: &str) -> CliResult<[u32; 2]> {
 }
 
 /// The greedy agent of a run directory, from its best (or last) checkpoint.
-fn trained_driver(run: &Path, last: bool, device: &str) -> CliResult<TrainedDriver> {
+fn greedy_policy(run: &Path, last: bool, device: &str) -> CliResult<GreedyPolicy> {
     let device = parse_device(device).map_err(CliError)?;
     let opened = crate::trained_run::open(run, last, &device).map_err(|e| {
         CliError(format!("{e}; --policy takes a run directory from `lepton train` or keep-lane"))
@@ -122,5 +123,5 @@ fn trained_driver(run: &Path, last: bool, device: &str) -> CliResult<TrainedDriv
         run.file_name().map_or_else(|| run.display().to_string(), |n| n.to_string_lossy().into_owned()),
         dir.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned())
     );
-    Ok(TrainedDriver::new(name, opened.agent, opened.perception, &opened.scenario))
+    Ok(GreedyPolicy::new(name, opened.agent, opened.perception, &opened.scenario))
 }

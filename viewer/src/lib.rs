@@ -14,7 +14,6 @@
 
 mod cameras;
 mod controls;
-pub mod driver;
 mod hud;
 pub mod playback;
 pub mod reload;
@@ -23,11 +22,8 @@ mod scene;
 mod screenshot;
 pub mod session;
 mod simulation;
-pub mod trained;
 
-pub use driver::{Decision, Driver, KeepLaneDriver};
 pub use playback::CameraMode;
-pub use trained::TrainedDriver;
 
 use bevy::pbr::PbrPlugin;
 use bevy::prelude::*;
@@ -83,7 +79,10 @@ pub enum ViewerSystems {
 
 /// Opens the window and runs until it is closed (or the screenshot is saved). With no driver,
 /// the keyboard drives.
-pub fn run(options: ViewerOptions, driver: Option<Box<dyn Driver>>) -> Result<ViewerReport, String> {
+pub fn run(
+    options: ViewerOptions,
+    driver: Option<Box<dyn lepton_agents::Policy>>,
+) -> Result<ViewerReport, String> {
     probe_adapter().map_err(|e| e.to_string())?;
     if options.envs == 0 {
         return Err("--envs must be at least 1".into());

@@ -3,7 +3,7 @@
 //! answers each request with a snapshot of every env. Keeping the training renderer's bevy app on
 //! its own thread keeps it apart from the window's app.
 
-use crate::driver::{Decision, Driver};
+use lepton_agents::{Decision, Policy};
 use lepton_sim::env::Observation;
 use lepton_sim::episode::EndReason;
 use lepton_sim::ground_truth::GroundTruth;
@@ -67,7 +67,7 @@ impl SessionHandle {
         scenario: Arc<Scenario>,
         envs: usize,
         seed: u64,
-        driver: Option<Box<dyn Driver>>,
+        driver: Option<Box<dyn Policy>>,
     ) -> Result<(Self, Snapshot), String> {
         let (requests, inbox) = channel();
         let (outbox, replies) = channel();
@@ -136,7 +136,7 @@ struct Session {
     generation: u64,
     envs: VecEnv,
     seed: u64,
-    driver: Option<Box<dyn Driver>>,
+    driver: Option<Box<dyn Policy>>,
     observations: Vec<Observation>,
     decisions: Option<Vec<Decision>>,
     tallies: Vec<Tally>,
@@ -148,7 +148,7 @@ impl Session {
         scenario: Arc<Scenario>,
         n: usize,
         seed: u64,
-        mut driver: Option<Box<dyn Driver>>,
+        mut driver: Option<Box<dyn Policy>>,
     ) -> Result<Self, String> {
         if let Some(d) = driver.as_mut() {
             d.adopt(&scenario)?;
@@ -292,7 +292,7 @@ fn build_envs(
     scenario: &Arc<Scenario>,
     n: usize,
     seed: u64,
-    driver: Option<&dyn Driver>,
+    driver: Option<&dyn Policy>,
 ) -> Result<VecEnv, String> {
     if driver.is_some_and(|d| d.needs_frames()) {
         VecEnv::with_camera(scenario.clone(), n, seed).map_err(|e| e.to_string())

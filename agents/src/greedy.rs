@@ -1,13 +1,14 @@
-//! A trained run as the viewer's driver: greedy actions, with the Q-values, the perceived state
-//! and the frame as the network receives it laid open for the HUD.
+//! A trained agent as a [`Policy`]: it perceives as in training (its own frame stacks) and acts
+//! greedily, with the Q-values, the perceived state and the frame as the network receives it
+//! laid open (the viewer's HUD shows them).
 
-use crate::driver::{Decision, Driver};
-use lepton_agents::agent::{Agent, argmax};
+use crate::agent::{Agent, argmax};
+use crate::policy::{Decision, Policy};
 use lepton_perception::{Percept, Perception};
 use lepton_sim::Observation;
 use lepton_sim::scenario::{Camera, Scenario};
 
-pub struct TrainedDriver {
+pub struct GreedyPolicy {
     name: String,
     agent: Box<dyn Agent>,
     /// Keeps each shown env's frame stack, as in training.
@@ -17,9 +18,8 @@ pub struct TrainedDriver {
     camera: Camera,
 }
 
-impl TrainedDriver {
-    /// `agent` loaded from a checkpoint of a run trained on `trained_on`; `name` labels it in the
-    /// HUD.
+impl GreedyPolicy {
+    /// `agent` (e.g. loaded from a checkpoint of a run) trained on `trained_on`; `name` labels it.
     pub fn new(name: String, agent: Box<dyn Agent>, perception: Perception, trained_on: &Scenario) -> Self {
         Self {
             name,
@@ -31,7 +31,7 @@ impl TrainedDriver {
     }
 }
 
-impl Driver for TrainedDriver {
+impl Policy for GreedyPolicy {
     fn name(&self) -> String {
         self.name.clone()
     }
@@ -65,13 +65,13 @@ impl Driver for TrainedDriver {
         episode_start: &[bool],
     ) -> Result<Vec<Decision>, String> {
         let percepts = self.perception.perceive(observations, episode_start).map_err(|e| e.to_string())?;
+        // Ties go to the lowest index, as in the agent's own greedy choice.
         let q_values = self.agent.q_values(&percepts);
         Ok(q_values
             .into_iter()
             .zip(&percepts)
             .zip(observations)
             .map(|((q, p), o)| {
-                // Ties go to the lowest index, as in the agent's own greedy choice.
                 let action = argmax(&q);
                 let perceived = match p {
                     Percept::State(state) => Some(*state),
