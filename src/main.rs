@@ -1,6 +1,7 @@
 //! `lepton`: the command-line program that ties scenario files, the driving world, perception and
 //! agents together. Results go to stdout, progress and errors to stderr; bad input exits with 2.
 
+mod args;
 mod commands;
 mod error;
 mod ron_file;

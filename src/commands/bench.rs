@@ -1,5 +1,6 @@
 //! `lepton bench`: throughput measurements, human-readable or `--json`.
 
+use crate::args::{DeviceArg, at_least_one};
 use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
 use clap::Subcommand;
@@ -25,9 +26,8 @@ pub enum BenchCommand {
 
 #[derive(clap::Args)]
 pub struct TrainBenchArgs {
-    /// Where the learner computes: cpu (burn flex), tch-cpu, tch-cuda[:N] or wgpu.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[command(flatten)]
+    pub device: DeviceArg,
     /// Env steps of a real DQN-from-pixels training run to time as well (0: learner only).
     #[arg(long, default_value_t = 0)]
     pub env_steps: u64,
@@ -35,17 +35,17 @@ pub struct TrainBenchArgs {
     #[arg(long, default_value = "lane_keep")]
     pub scenario: String,
     /// Parallel envs of that run.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8, value_parser = at_least_one::<usize>())]
     pub envs: usize,
     /// Learner updates to time (after two warm-up updates).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = at_least_one::<usize>())]
     pub updates: usize,
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32, value_parser = at_least_one::<usize>())]
     pub batch_size: usize,
     /// Frame side (square, grey); 0 benchmarks the MLP on the 7-value state instead.
     #[arg(long, default_value_t = 84)]
     pub size: usize,
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = at_least_one::<usize>())]
     pub stack: usize,
     #[arg(long)]
     pub json: bool,
@@ -53,9 +53,9 @@ pub struct TrainBenchArgs {
 
 #[derive(clap::Args)]
 pub struct PerceptionBenchArgs {
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
-    #[arg(long, default_value_t = 64)]
+    #[command(flatten)]
+    pub device: DeviceArg,
+    #[arg(long, default_value_t = 64, value_parser = at_least_one::<usize>())]
     pub batch_size: usize,
     /// Frame side (square).
     #[arg(long, default_value_t = 84)]
@@ -64,7 +64,7 @@ pub struct PerceptionBenchArgs {
     #[arg(long, default_value_t = 3)]
     pub channels: u8,
     /// Batches to time (after one warm-up batch).
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = at_least_one::<usize>())]
     pub batches: usize,
     #[arg(long)]
     pub json: bool,
@@ -76,7 +76,7 @@ pub struct RenderBenchArgs {
     #[arg(long, default_value = "lane_keep")]
     pub scenario: String,
     /// Number of environments (camera tiles).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = at_least_one::<usize>())]
     pub envs: usize,
     /// Frame width (default: the scenario's camera).
     #[arg(long)]
@@ -88,7 +88,7 @@ pub struct RenderBenchArgs {
     #[arg(long)]
     pub grey: bool,
     /// Rendered frames (and then env steps) per environment, after a warm-up of 5.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = 100, value_parser = at_least_one::<u64>())]
     pub steps: u64,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
@@ -118,10 +118,10 @@ pub struct SimArgs {
     #[arg(long, default_value = "lane_keep")]
     pub scenario: String,
     /// Number of environments stepped in parallel.
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = at_least_one::<usize>())]
     pub envs: usize,
     /// Policy steps per environment (after a warm-up of 20).
-    #[arg(long, default_value_t = 2000)]
+    #[arg(long, default_value_t = 2000, value_parser = at_least_one::<u64>())]
     pub steps: u64,
     /// Base seed.
     #[arg(long, default_value_t = 0)]
@@ -161,10 +161,7 @@ fn bench_train(args: TrainBenchArgs) -> CliResult<ExitCode> {
     use lepton_agents::dqn::{DqnConfig, DqnLearner, InputShape};
     use lepton_agents::replay::Batch;
     use rand::{Rng, SeedableRng};
-    let device = lepton_perception::device::parse_device(&args.device).map_err(CliError)?;
-    if args.updates == 0 || args.batch_size == 0 || args.stack == 0 {
-        return Err(CliError("--updates, --batch-size and --stack must be at least 1".into()));
-    }
+    let device = args.device.device().clone();
     let input = if args.size == 0 {
         InputShape::Vector(lepton_perception::DrivingState::LEN)
     } else {
@@ -208,7 +205,7 @@ fn bench_train(args: TrainBenchArgs) -> CliResult<ExitCode> {
         steps => Some(time_training_run(&args, &device, steps)?),
     };
     let report = serde_json::json!({
-        "device": args.device,
+        "device": args.device.name(),
         "env_steps_per_second": env_steps_per_second,
         "network": if args.size == 0 { "mlp".to_string() } else { format!("nature_cnn {}x{}x{}", args.stack, args.size, args.size) },
         "batch_size": n,
@@ -274,9 +271,9 @@ fn bench_perception(args: PerceptionBenchArgs) -> CliResult<ExitCode> {
     use lepton_perception::cnn::{CnnConfig, CnnModel, ModelMeta};
     use lepton_perception::dataset::FrameShape;
     use lepton_perception::preprocess::Preprocess;
-    let device = lepton_perception::device::parse_device(&args.device).map_err(CliError)?;
-    if args.batch_size == 0 || args.batches == 0 || args.size < 17 {
-        return Err(CliError("--batch-size and --batches must be at least 1, --size at least 17".into()));
+    let device = args.device.device().clone();
+    if args.size < 17 {
+        return Err(CliError("--size: at least 17 pixels".into()));
     }
     let frame = FrameShape { width: args.size, height: args.size, channels: args.channels };
     let cnn = CnnConfig::new(args.channels as usize, args.size as usize, args.size as usize);
@@ -293,7 +290,7 @@ fn bench_perception(args: PerceptionBenchArgs) -> CliResult<ExitCode> {
     }
     let per_second = (args.batches * args.batch_size) as f64 / started.elapsed().as_secs_f64();
     let report = serde_json::json!({
-        "device": args.device,
+        "device": args.device.name(),
         "frame": format!("{}x{}x{}", args.size, args.size, args.channels),
         "batch_size": args.batch_size,
         "frames_per_second": per_second,
@@ -307,9 +304,6 @@ fn bench_perception(args: PerceptionBenchArgs) -> CliResult<ExitCode> {
 }
 
 fn bench_sim(args: SimArgs) -> CliResult<ExitCode> {
-    if args.envs == 0 || args.steps == 0 {
-        return Err(CliError("--envs and --steps must be at least 1".into()));
-    }
     let scenario = Arc::new(load_scenario(&args.scenario)?);
     let mut envs = VecEnv::new(scenario.clone(), args.envs, args.seed);
     let mut observations: Vec<_> = envs.reset(args.seed).into_iter().map(|(obs, _)| obs).collect();
@@ -369,9 +363,6 @@ fn bench_sim(args: SimArgs) -> CliResult<ExitCode> {
 }
 
 fn bench_render(args: RenderBenchArgs) -> CliResult<ExitCode> {
-    if args.envs == 0 || args.steps == 0 {
-        return Err(CliError("--envs and --steps must be at least 1".into()));
-    }
     let mut scenario = load_scenario(&args.scenario)?;
     for (name, value) in [("--width", args.width), ("--height", args.height)] {
         if value.is_some_and(|v| !(8..=1024).contains(&v)) {

@@ -1,8 +1,8 @@
 //! `lepton eval`: greedy episodes of a trained run on fixed seeds.
 
+use crate::args::{DeviceArg, at_least_one};
 use crate::error::{CliError, CliResult};
 use lepton_agents::run::evaluate;
-use lepton_perception::device::parse_device;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -11,7 +11,7 @@ use std::sync::Arc;
 pub struct EvalArgs {
     /// Run directory from `lepton train`.
     pub run: PathBuf,
-    #[arg(long, default_value_t = 20)]
+    #[arg(long, default_value_t = 20, value_parser = at_least_one::<usize>())]
     pub episodes: usize,
     /// First episode seed (default: the run's evaluation seed).
     #[arg(long)]
@@ -21,16 +21,12 @@ pub struct EvalArgs {
     pub last: bool,
     #[arg(long)]
     pub json: bool,
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
-    let device = parse_device(&args.device).map_err(CliError)?;
-    if args.episodes == 0 {
-        return Err(CliError("--episodes must be at least 1".into()));
-    }
-    let run = crate::trained_run::open(&args.run, args.last, &device)?;
+    let run = crate::trained_run::open(&args.run, args.last, args.device.device())?;
     let scenario = Arc::new(run.scenario);
     let seed = args.seed.unwrap_or(run.config.eval_seed);
     let summary = evaluate(run.agent.as_ref(), &scenario, &run.perception, args.episodes, seed)

@@ -1,12 +1,12 @@
 //! `lepton perception collect|train|eval`: the data pipeline behind the perception CNN.
 
+use crate::args::{DeviceArg, at_least_one, size};
 use crate::error::{CliError, CliResult};
 use crate::ron_file::read_ron;
 use crate::scenario_arg::load_scenario;
 use indicatif::{ProgressBar, ProgressStyle};
 use lepton_perception::cnn::{self, CnnModel, TrainConfig};
 use lepton_perception::dataset::{self, CollectConfig, Dataset};
-use lepton_perception::device::parse_device;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -25,7 +25,7 @@ pub struct CollectArgs {
     /// Scenario file or shipped scenario name.
     pub scenario: String,
     /// Accepted frames to record.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000, value_parser = at_least_one::<u64>())]
     pub frames: u64,
     /// Output folder (created; must not already hold a dataset).
     #[arg(long)]
@@ -34,13 +34,13 @@ pub struct CollectArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Parallel environments (camera tiles).
-    #[arg(long, default_value_t = 16)]
+    #[arg(long, default_value_t = 16, value_parser = at_least_one::<usize>())]
     pub envs: usize,
     /// Samples per chunk file.
-    #[arg(long, default_value_t = 1024)]
+    #[arg(long, default_value_t = 1024, value_parser = at_least_one::<usize>())]
     pub chunk_size: usize,
     /// Keep every n-th policy step of each episode.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one::<u32>())]
     pub every: u32,
 }
 
@@ -66,11 +66,10 @@ pub struct TrainArgs {
     #[arg(long)]
     pub grey: bool,
     /// Resize frames first, as WIDTHxHEIGHT (e.g. 64x64).
-    #[arg(long, value_parser = parse_size)]
+    #[arg(long, value_parser = size)]
     pub resize: Option<(u32, u32)>,
-    /// Where to compute: cpu (burn flex).
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[command(flatten)]
+    pub device: DeviceArg,
 }
 
 #[derive(clap::Args)]
@@ -82,10 +81,10 @@ pub struct EvalArgs {
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = at_least_one::<usize>())]
     pub batch_size: usize,
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[command(flatten)]
+    pub device: DeviceArg,
     /// Fail (exit 1) when the lane-offset MAE is above this (m).
     #[arg(long)]
     pub max_lane_mae: Option<f32>,
@@ -98,14 +97,6 @@ pub struct EvalArgs {
     /// Fail when any flag's accuracy is below this (0–1).
     #[arg(long)]
     pub min_flag_accuracy: Option<f32>,
-}
-
-fn parse_size(text: &str) -> Result<(u32, u32), String> {
-    let (w, h) =
-        text.split_once(['x', 'X']).ok_or_else(|| format!("{text}: expected WIDTHxHEIGHT, e.g. 64x64"))?;
-    let parse =
-        |v: &str| v.trim().parse::<u32>().map_err(|_| format!("{text}: expected WIDTHxHEIGHT, e.g. 64x64"));
-    Ok((parse(w)?, parse(h)?))
 }
 
 pub fn run(command: PerceptionCommand) -> CliResult<ExitCode> {
@@ -121,9 +112,6 @@ fn bar(len: u64, template: &str) -> ProgressBar {
 }
 
 fn collect(args: CollectArgs) -> CliResult<ExitCode> {
-    if args.envs == 0 || args.frames == 0 || args.every == 0 {
-        return Err(CliError("--envs, --frames and --every must be at least 1".into()));
-    }
     let scenario = load_scenario(&args.scenario)?;
     let config = CollectConfig {
         frames: args.frames,
@@ -160,7 +148,7 @@ fn open_dataset(path: &std::path::Path) -> CliResult<Dataset> {
 }
 
 fn train(args: TrainArgs) -> CliResult<ExitCode> {
-    let device = parse_device(&args.device).map_err(CliError)?;
+    let device = args.device.device().clone();
     let dataset = open_dataset(&args.dataset)?;
     let mut config = match &args.config {
         Some(path) => read_ron::<TrainConfig>(path)?,
@@ -202,7 +190,7 @@ fn train(args: TrainArgs) -> CliResult<ExitCode> {
 }
 
 fn eval(args: EvalArgs) -> CliResult<ExitCode> {
-    let device = parse_device(&args.device).map_err(CliError)?;
+    let device = args.device.device().clone();
     let model = CnnModel::load(&args.model, &device).map_err(|e| CliError(e.to_string()))?;
     let dataset = open_dataset(&args.dataset)?;
     let progress = bar(dataset.len(), "eval {bar:40} {pos}/{len} frames {per_sec}");

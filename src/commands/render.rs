@@ -1,6 +1,7 @@
 //! `lepton render`: what the agent sees, for scenario authors. Drives every env with the keep-lane
 //! baseline for a few steps, then saves all camera tiles in one PNG, scaled up nearest-neighbour.
 
+use crate::args::at_least_one;
 use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
 use lepton_agents::{KeepLanePolicy, Policy};
@@ -17,7 +18,7 @@ pub struct RenderArgs {
     #[arg(short, long)]
     pub output: PathBuf,
     /// Number of environments (tiles).
-    #[arg(long, default_value_t = 4)]
+    #[arg(long, default_value_t = 4, value_parser = at_least_one::<usize>())]
     pub envs: usize,
     /// Base seed (default: the scenario's).
     #[arg(long)]
@@ -28,9 +29,6 @@ pub struct RenderArgs {
 }
 
 pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
-    if args.envs == 0 {
-        return Err(CliError("--envs must be at least 1".into()));
-    }
     let scenario = Arc::new(load_scenario(&args.scenario)?);
     let seed = args.seed.unwrap_or(scenario.seed);
     let mut envs =

@@ -1,5 +1,6 @@
 //! `lepton train`: headless training of Q-learning or DQN on a scenario, into a run directory.
 
+use crate::args::{DeviceArg, at_least_one};
 use crate::error::{CliError, CliResult};
 use crate::ron_file::read_run_config;
 use crate::scenario_arg::load_scenario;
@@ -9,7 +10,6 @@ use lepton_agents::AgentConfig;
 use lepton_agents::plot::{Series, plot};
 use lepton_agents::run::{RunConfig, Trainer, files, metrics, resolve_perception};
 use lepton_perception::PerceptionKind;
-use lepton_perception::device::parse_device;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -52,13 +52,12 @@ pub struct TrainArgs {
     /// Env steps in total (summed over envs).
     #[arg(long)]
     pub steps: Option<u64>,
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one::<usize>())]
     pub envs: Option<usize>,
     #[arg(long)]
     pub seed: Option<u64>,
-    /// Where to compute: cpu (burn flex).
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[command(flatten)]
+    pub device: DeviceArg,
     /// Run directory (default runs/<scenario>-<agent>).
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -73,7 +72,6 @@ pub struct TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
-    let device = parse_device(&args.device).map_err(CliError)?;
     let scenario = Arc::new(load_scenario(&args.scenario)?);
     let agent = args.agent.name();
     // Without --out, a new run gets a fresh folder (runs/NAME-AGENT, then -2, -3, …); --resume
@@ -129,7 +127,12 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
         )));
     }
     config.perception = Some(perception);
-    let trainer = Trainer { config: config.clone(), scenario, run_dir: out.clone(), device };
+    let trainer = Trainer {
+        config: config.clone(),
+        scenario,
+        run_dir: out.clone(),
+        device: args.device.device().clone(),
+    };
 
     let bar = ProgressBar::new(config.steps).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps {msg}").expect("valid template"),

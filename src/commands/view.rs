@@ -1,10 +1,10 @@
 //! `lepton view`: the 3D viewer. A trained run drives greedily (`--policy RUN_DIR`), the scripted
 //! lane keeper drives (`--policy keep-lane`), or the arrow keys do.
 
+use crate::args::{DeviceArg, at_least_one, window_size};
 use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
 use lepton_agents::{GreedyPolicy, KeepLanePolicy, Policy};
-use lepton_perception::device::parse_device;
 use lepton_viewer::{self as viewer, CameraMode, ViewerOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -21,7 +21,7 @@ pub struct ViewArgs {
     #[arg(long)]
     pub last: bool,
     /// Environments to switch between with Tab.
-    #[arg(long, default_value_t = 1)]
+    #[arg(long, default_value_t = 1, value_parser = at_least_one::<usize>())]
     pub envs: usize,
     /// Base seed (default: the scenario's).
     #[arg(long)]
@@ -30,8 +30,8 @@ pub struct ViewArgs {
     #[arg(long, default_value = "chase")]
     pub camera: String,
     /// Window size, WIDTHxHEIGHT.
-    #[arg(long, default_value = "1280x720")]
-    pub size: String,
+    #[arg(long, default_value = "1280x720", value_parser = window_size)]
+    pub size: [u32; 2],
     /// Start with the HUD hidden (U toggles it).
     #[arg(long)]
     pub no_hud: bool,
@@ -39,11 +39,11 @@ pub struct ViewArgs {
     #[arg(long, requires = "frames")]
     pub screenshot: Option<PathBuf>,
     /// Frames (one policy step each) before the screenshot.
-    #[arg(long)]
+    #[arg(long, value_parser = at_least_one::<u32>())]
     pub frames: Option<u32>,
     /// Learner device for a trained policy's networks.
-    #[arg(long, default_value = "cpu")]
-    pub device: String,
+    #[command(flatten)]
+    pub device: DeviceArg,
     /// Print the session's report as JSON on stdout when the viewer closes.
     #[arg(long)]
     pub json: bool,
@@ -61,17 +61,13 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
     let scenario = load_scenario(&args.scenario)?;
     let watch = Path::new(&args.scenario).is_file().then(|| PathBuf::from(&args.scenario));
     let camera: CameraMode = args.camera.parse().map_err(|e| CliError(format!("--camera: {e}")))?;
-    let window = parse_size(&args.size)?;
-    if args.frames == Some(0) {
-        return Err(CliError("--frames must be at least 1".into()));
-    }
     if args.screenshot.is_none() && args.frames.is_some() {
         return Err(CliError("--frames goes with --screenshot FILE".into()));
     }
     let driver: Option<Box<dyn Policy>> = match args.policy.as_deref() {
         None => None,
         Some("keep-lane") => Some(Box::new(KeepLanePolicy::new(&scenario, None))),
-        Some(run) => Some(Box::new(greedy_policy(Path::new(run), args.last, &args.device)?)),
+        Some(run) => Some(Box::new(greedy_policy(Path::new(run), args.last, args.device.device())?)),
     };
     let options = ViewerOptions {
         seed: args.seed.unwrap_or(scenario.seed),
@@ -79,7 +75,7 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
         watch,
         envs: args.envs,
         camera,
-        window,
+        window: args.size,
         hud: !args.no_hud,
         screenshot: args.screenshot.zip(args.frames),
     };
@@ -99,20 +95,9 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn parse_size(size: &str) -> CliResult<[u32; 2]> {
-    let parsed = size
-        .split_once(['x', 'X'])
-        .and_then(|(w, h)| Some([w.trim().parse().ok()?, h.trim().parse().ok()?]))
-        .filter(|[w, h]: &[u32; 2]| (64..=8192).contains(w) && (64..=8192).contains(h));
-    parsed.ok_or_else(|| {
-        CliError(format!("--size: \"{size}\" is not WIDTHxHEIGHT (64 to 8192 each), e.g. 1280x720"))
-    })
-}
-
 /// The greedy agent of a run directory, from its best (or last) checkpoint.
-fn greedy_policy(run: &Path, last: bool, device: &str) -> CliResult<GreedyPolicy> {
-    let device = parse_device(device).map_err(CliError)?;
-    let opened = crate::trained_run::open(run, last, &device).map_err(|e| {
+fn greedy_policy(run: &Path, last: bool, device: &burn::prelude::Device) -> CliResult<GreedyPolicy> {
+    let opened = crate::trained_run::open(run, last, device).map_err(|e| {
         CliError(format!("{e}; --policy takes a run directory from `lepton train` or keep-lane"))
     })?;
     let dir = &opened.checkpoint;
