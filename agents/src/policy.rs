@@ -125,7 +125,10 @@ impl Policy for KeepLanePolicy {
     fn decide(&mut self, observations: &[&Observation], _: &[bool]) -> Result<Vec<Decision>, String> {
         Ok(observations
             .iter()
-            .map(|o| Decision { action: self.driver.act(&o.state, &self.controls), ..Default::default() })
+            .map(|o| Decision {
+                action: self.driver.act(&o.state.driving, &self.controls),
+                ..Default::default()
+            })
             .collect())
     }
 }
@@ -137,7 +140,10 @@ mod tests {
 
     fn obs(lane_offset: f32) -> Observation {
         Observation {
-            state: GroundTruth { lane_offset, speed: 10.0, gap_own: 60.0, ..Default::default() },
+            state: GroundTruth {
+                driving: DrivingState { lane_offset, speed: 10.0, gap_own: 60.0, ..Default::default() },
+                ..Default::default()
+            },
             frame: None,
         }
     }

@@ -1,39 +1,47 @@
 //! What the perception CNN predicts, in a fixed order: regression heads clipped to a range, and
 //! lane-free flags as classification heads. Labels come from the simulator's ground truth.
 
+use lepton_sim::DrivingState;
 use lepton_sim::ground_truth::GAP_RANGE;
 
-/// Index of each ground-truth field in a stored label vector (`GroundTruth::to_array` order).
+/// Index of each ground-truth field in a stored label vector ([`DrivingState::to_vec`] order).
 pub mod field {
-    pub const LANE_OFFSET: usize = 0;
-    pub const HEADING_ERROR: usize = 1;
-    pub const SPEED: usize = 2;
-    pub const CURVATURE_AHEAD: usize = 3;
-    pub const GAP_OWN: usize = 4;
-    pub const GAP_LEFT: usize = 5;
-    pub const GAP_RIGHT: usize = 6;
+    use lepton_sim::DrivingState;
+    pub const LANE_OFFSET: usize = DrivingState::index("lane_offset");
+    pub const HEADING_ERROR: usize = DrivingState::index("heading_error");
+    pub const SPEED: usize = DrivingState::index("speed");
+    pub const CURVATURE_AHEAD: usize = DrivingState::index("curvature_ahead");
+    pub const GAP_OWN: usize = DrivingState::index("gap_own");
+    pub const GAP_LEFT: usize = DrivingState::index("gap_left");
+    pub const GAP_RIGHT: usize = DrivingState::index("gap_right");
 }
 
 /// Number of stored label values per sample.
-pub const LABEL_LEN: usize = 7;
+pub const LABEL_LEN: usize = DrivingState::LEN;
 
 /// One regression output: which label it reads and the range it is clipped to.
 #[derive(Debug, Clone, Copy)]
 pub struct Regression {
-    pub name: &'static str,
     pub field: usize,
     pub min: f32,
     pub max: f32,
 }
 
+impl Regression {
+    /// The label's name, from [`DrivingState::NAMES`].
+    pub fn name(&self) -> &'static str {
+        DrivingState::NAMES[self.field]
+    }
+}
+
 /// The regression heads, in output order. Speed is not among them: it comes from odometry.
 pub const REGRESSIONS: [Regression; 6] = [
-    Regression { name: "lane_offset", field: field::LANE_OFFSET, min: -2.5, max: 2.5 },
-    Regression { name: "heading_error", field: field::HEADING_ERROR, min: -0.7, max: 0.7 },
-    Regression { name: "curvature_ahead", field: field::CURVATURE_AHEAD, min: -0.05, max: 0.05 },
-    Regression { name: "gap_own", field: field::GAP_OWN, min: 0.0, max: GAP_RANGE },
-    Regression { name: "gap_left", field: field::GAP_LEFT, min: 0.0, max: GAP_RANGE },
-    Regression { name: "gap_right", field: field::GAP_RIGHT, min: 0.0, max: GAP_RANGE },
+    Regression { field: field::LANE_OFFSET, min: -2.5, max: 2.5 },
+    Regression { field: field::HEADING_ERROR, min: -0.7, max: 0.7 },
+    Regression { field: field::CURVATURE_AHEAD, min: -0.05, max: 0.05 },
+    Regression { field: field::GAP_OWN, min: 0.0, max: GAP_RANGE },
+    Regression { field: field::GAP_LEFT, min: 0.0, max: GAP_RANGE },
+    Regression { field: field::GAP_RIGHT, min: 0.0, max: GAP_RANGE },
 ];
 
 /// A lane counts as free when it exists and nothing is within this distance ahead in it (m).

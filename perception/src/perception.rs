@@ -183,10 +183,9 @@ impl Perception {
         episode_start: &[bool],
     ) -> Result<Vec<Percept>, PerceptionError> {
         match self {
-            Perception::GroundTruth => Ok(observations
-                .iter()
-                .map(|o| Percept::State(DrivingState::from_ground_truth(&o.state)))
-                .collect()),
+            Perception::GroundTruth => {
+                Ok(observations.iter().map(|o| Percept::State(o.state.driving)).collect())
+            }
             Perception::Cnn(model) => {
                 let mut frames = Vec::with_capacity(observations.len());
                 for o in observations {
@@ -206,7 +205,7 @@ impl Perception {
                 Ok(predictions
                     .iter()
                     .zip(observations)
-                    .map(|(p, o)| Percept::State(p.to_state(o.state.speed)))
+                    .map(|(p, o)| Percept::State(p.to_state(o.state.driving.speed)))
                     .collect())
             }
             Perception::Pixels { preprocess, k, stacks } => {

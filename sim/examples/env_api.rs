@@ -16,7 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let driver = KeepLane::new(12.0, vehicle.max_steer, vehicle.length);
     let mut episode_return = 0.0;
     let end = loop {
-        let step = env.step(driver.act(&obs.state, env.controls()));
+        let step = env.step(driver.act(&obs.state.driving, env.controls()));
         episode_return += step.reward;
         obs = step.obs;
         if step.terminated || step.truncated {

@@ -1,7 +1,7 @@
 //! Scripted drivers on ground truth: a physics sanity check, a baseline to beat, and the driver
 //! that collects perception data.
 
-use crate::ground_truth::GroundTruth;
+use crate::ground_truth::DrivingState;
 use crate::vehicle::Control;
 
 /// Keeps its lane with a Stanley-style steering law plus curvature feed-forward, holds a target
@@ -36,7 +36,7 @@ impl KeepLane {
     }
 
     /// The continuous command for the state `gt`.
-    pub fn control(&self, gt: &GroundTruth) -> Control {
+    pub fn control(&self, gt: &DrivingState) -> Control {
         let speed = gt.speed.max(0.0);
         let feed_forward = (self.wheelbase * gt.curvature_ahead).atan();
         let cross_track = (self.cross_track_gain * gt.lane_offset / (1.0 + speed)).atan();
@@ -52,7 +52,7 @@ impl KeepLane {
     }
 
     /// The discrete action nearest to [`KeepLane::control`] (steering weighs more than throttle).
-    pub fn act(&self, gt: &GroundTruth, actions: &[Control]) -> usize {
+    pub fn act(&self, gt: &DrivingState, actions: &[Control]) -> usize {
         nearest_action(self.control(gt), actions)
     }
 }
@@ -70,7 +70,7 @@ mod tests {
     #[test]
     fn steers_back_toward_the_lane_centre() {
         let driver = KeepLane::new(10.0, 30.0, 4.4);
-        let gt = |lane_offset, heading_error| GroundTruth {
+        let gt = |lane_offset, heading_error| DrivingState {
             lane_offset,
             heading_error,
             speed: 10.0,
@@ -86,9 +86,9 @@ mod tests {
     #[test]
     fn brakes_for_something_close_ahead() {
         let driver = KeepLane::new(10.0, 30.0, 4.4);
-        let gt = GroundTruth { speed: 10.0, gap_own: 6.0, ..Default::default() };
+        let gt = DrivingState { speed: 10.0, gap_own: 6.0, ..Default::default() };
         assert!(driver.control(&gt).throttle < -0.5);
-        let clear = GroundTruth { speed: 5.0, gap_own: 60.0, ..Default::default() };
+        let clear = DrivingState { speed: 5.0, gap_own: 60.0, ..Default::default() };
         assert!(driver.control(&clear).throttle > 0.5);
     }
 

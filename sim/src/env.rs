@@ -170,8 +170,8 @@ impl Env {
         }
         let events = StepEvents {
             progress: self.episode.progress - start_progress,
-            lane_deviation: state.lane_offset.abs(),
-            speed: state.speed,
+            lane_deviation: state.driving.lane_offset.abs(),
+            speed: state.driving.speed,
             collision: touched.obstacle || touched.npc,
             off_road: ego.finite && self.off_road(&ego),
             success: end == Some(EndReason::Success),

@@ -8,9 +8,11 @@ pub const GAP_RANGE: f32 = 60.0;
 /// How far ahead `curvature_ahead` looks (m).
 pub const CURVATURE_LOOKAHEAD: f32 = 20.0;
 
-/// Ground-truth driving state of the ego car.
+/// The ego car's driving situation: what perception must learn to see and what agents act on.
+/// The one definition of the state: named fields, their order as a vector ([`DrivingState::NAMES`],
+/// [`DrivingState::to_vec`]) and their typical magnitudes ([`DrivingState::SCALE`]).
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
-pub struct GroundTruth {
+pub struct DrivingState {
     /// Lateral offset from the centre of the nearest lane (m, positive left).
     pub lane_offset: f32,
     /// Car heading minus road heading (radians, positive = pointing left of the road).
@@ -26,21 +28,31 @@ pub struct GroundTruth {
     pub gap_left: f32,
     /// The same in the lane to the right; 0 when there is no lane to the right.
     pub gap_right: f32,
-    /// The lane the car is nearest to (0 = rightmost).
-    pub lane: u32,
-    /// Arc length along the road (m).
-    pub s: f32,
-    /// Lateral offset from the road centre line (m).
-    pub d: f32,
 }
 
-impl GroundTruth {
-    /// Names of the entries of [`GroundTruth::to_array`], in order.
+impl DrivingState {
+    /// Field names in the order of [`DrivingState::to_vec`].
     pub const NAMES: [&'static str; 7] =
         ["lane_offset", "heading_error", "speed", "curvature_ahead", "gap_own", "gap_left", "gap_right"];
+    /// Length of [`DrivingState::to_vec`].
+    pub const LEN: usize = Self::NAMES.len();
+    /// Typical magnitude of each field, so a network's inputs are of order one.
+    pub const SCALE: [f32; Self::LEN] = [2.0, 0.5, 20.0, 0.05, 60.0, 60.0, 60.0];
 
-    /// The learnable state as a fixed-order vector (lane, s and d are bookkeeping, not included).
-    pub fn to_array(&self) -> [f32; 7] {
+    /// The index of field `name` in [`DrivingState::to_vec`].
+    pub const fn index(name: &str) -> usize {
+        let mut i = 0;
+        while i < Self::LEN {
+            if str_eq(Self::NAMES[i], name) {
+                return i;
+            }
+            i += 1;
+        }
+        panic!("not a DrivingState field")
+    }
+
+    /// The state as a fixed-order vector (see [`DrivingState::NAMES`]).
+    pub fn to_vec(&self) -> [f32; Self::LEN] {
         [
             self.lane_offset,
             self.heading_error,
@@ -50,6 +62,52 @@ impl GroundTruth {
             self.gap_left,
             self.gap_right,
         ]
+    }
+
+    /// The state of a fixed-order vector (the inverse of [`DrivingState::to_vec`]).
+    pub fn from_vec(v: [f32; Self::LEN]) -> Self {
+        let [lane_offset, heading_error, speed, curvature_ahead, gap_own, gap_left, gap_right] = v;
+        Self { lane_offset, heading_error, speed, curvature_ahead, gap_own, gap_left, gap_right }
+    }
+
+    /// [`DrivingState::to_vec`] divided by [`DrivingState::SCALE`], appended to `out`.
+    pub fn write_scaled(&self, out: &mut Vec<f32>) {
+        out.extend(self.to_vec().iter().zip(Self::SCALE).map(|(x, k)| x / k));
+    }
+}
+
+const fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// Ground truth of the ego car: its driving state, and where it is on the road.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize)]
+pub struct GroundTruth {
+    #[serde(flatten)]
+    pub driving: DrivingState,
+    /// The lane the car is nearest to (0 = rightmost).
+    pub lane: u32,
+    /// Arc length along the road (m).
+    pub s: f32,
+    /// Lateral offset from the road centre line (m).
+    pub d: f32,
+}
+
+impl GroundTruth {
+    /// The learnable state as a fixed-order vector (lane, s and d are bookkeeping, not included).
+    pub fn to_array(&self) -> [f32; DrivingState::LEN] {
+        self.driving.to_vec()
     }
 
     /// Reads the state of `world`'s ego car.
@@ -85,16 +143,38 @@ impl GroundTruth {
         }
         let gap_in = |k: i64| if k < 0 || k >= gaps.len() as i64 { 0.0 } else { gaps[k as usize] };
         Self {
-            lane_offset,
-            heading_error,
-            speed: ego.speed,
-            curvature_ahead: road.curvature(ego.road.s + CURVATURE_LOOKAHEAD),
-            gap_own: gap_in(lane as i64),
-            gap_left: gap_in(lane as i64 + 1),
-            gap_right: gap_in(lane as i64 - 1),
+            driving: DrivingState {
+                lane_offset,
+                heading_error,
+                speed: ego.speed,
+                curvature_ahead: road.curvature(ego.road.s + CURVATURE_LOOKAHEAD),
+                gap_own: gap_in(lane as i64),
+                gap_left: gap_in(lane as i64 + 1),
+                gap_right: gap_in(lane as i64 - 1),
+            },
             lane,
             s: ego.road.s,
             d: ego.road.d,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_keeps_its_order_by_name_and_round_trips() {
+        let state = DrivingState::from_vec([0.1, 0.2, 3.0, 0.04, 5.0, 6.0, 0.0]);
+        assert_eq!(state.speed, 3.0);
+        assert_eq!(DrivingState::from_vec(state.to_vec()), state);
+        for (i, name) in DrivingState::NAMES.iter().enumerate() {
+            assert_eq!(DrivingState::index(name), i);
+        }
+        let mut scaled = Vec::new();
+        state.write_scaled(&mut scaled);
+        assert_eq!(scaled[4], 5.0 / 60.0);
+        let truth = GroundTruth { driving: state, lane: 1, s: 2.0, d: 3.0 };
+        assert_eq!(truth.to_array(), state.to_vec());
     }
 }

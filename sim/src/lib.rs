@@ -20,6 +20,6 @@ pub mod world;
 
 pub use env::{Env, Frame, Info, Observation, Step};
 pub use episode::{EndReason, RewardTerms};
-pub use ground_truth::GroundTruth;
+pub use ground_truth::{DrivingState, GroundTruth};
 pub use vec_env::{EpisodeStats, VecEnv, VecStep};
 pub use vehicle::Control;

@@ -43,10 +43,10 @@ fn keep_lane_drives_a_full_lap_of_lane_keep_without_leaving_the_road() {
         let road_edge = env.road().drivable_half_width();
         let mut max_lane_offset: f32 = 0.0;
         let end = loop {
-            let step = env.step(driver.act(&state, env.controls()));
+            let step = env.step(driver.act(&state.driving, env.controls()));
             let gt = step.info.ground_truth;
             assert!(gt.d.abs() < road_edge, "left the road at s {}: d {}", gt.s, gt.d);
-            max_lane_offset = max_lane_offset.max(gt.lane_offset.abs());
+            max_lane_offset = max_lane_offset.max(gt.driving.lane_offset.abs());
             state = step.obs.state;
             if let Some(end) = step.info.end {
                 break (end, step.info);
@@ -67,12 +67,12 @@ fn full_throttle_on_a_straight_reaches_a_plausible_speed() {
     for i in 1..=250 {
         // 20 s of full throttle
         let step = env.step_control(Control { steer: 0.0, throttle: 1.0 });
-        speed = step.info.ground_truth.speed;
+        speed = step.info.ground_truth.driving.speed;
         if speed >= 27.8 && time_to_100_kmh.is_none() {
             time_to_100_kmh = Some(i as f32 * step_seconds);
         }
         assert!(step.info.end.is_none(), "{:?}", step.info.end);
-        assert!(step.info.ground_truth.lane_offset.abs() < 0.3, "drifts sideways on a straight");
+        assert!(step.info.ground_truth.driving.lane_offset.abs() < 0.3, "drifts sideways on a straight");
     }
     let t = time_to_100_kmh.expect("reaches 100 km/h within 20 s");
     assert!((6.0..=14.0).contains(&t), "0–100 km/h in {t} s");
@@ -93,7 +93,7 @@ fn brakes_stop_the_car_in_a_plausible_distance() {
     let mut stopped_at = None;
     for _ in 0..200 {
         let step = env.step_control(Control { steer: 0.0, throttle: -1.0 });
-        if step.info.ground_truth.speed < 0.05 {
+        if step.info.ground_truth.driving.speed < 0.05 {
             stopped_at = Some(step.info.ground_truth.s);
             break;
         }
@@ -113,7 +113,7 @@ fn steering_toward_the_next_lane_changes_lanes() {
     let target = env.road().lane_centre(1);
     for _ in 0..60 {
         // The lane keeper, told how far it is from the centre of lane 1 instead of its own lane.
-        let mut toward = state;
+        let mut toward = state.driving;
         toward.lane_offset = state.d - target;
         let step = env.step_control(driver.control(&toward));
         assert!(step.info.end.is_none(), "{:?}", step.info.end);
@@ -121,7 +121,7 @@ fn steering_toward_the_next_lane_changes_lanes() {
     }
     assert_eq!(state.lane, 1, "moved to the left lane");
     assert!((state.d - target).abs() < 0.3, "settled {} m from the lane centre", state.d - target);
-    assert!(state.heading_error.abs() < 0.05);
+    assert!(state.driving.heading_error.abs() < 0.05);
 }
 
 #[test]
@@ -136,12 +136,12 @@ fn driving_into_an_obstacle_ends_with_a_collision() {
     let mut env = Env::new(scenario.clone(), 0);
     let first = env.reset(Some(0)).0;
     assert!(
-        first.state.gap_own < 30.0 && first.state.gap_own > 20.0,
+        first.state.driving.gap_own < 30.0 && first.state.driving.gap_own > 20.0,
         "box seen ahead: {}",
-        first.state.gap_own
+        first.state.driving.gap_own
     );
-    assert_eq!(first.state.gap_left, 60.0, "left lane is clear");
-    assert_eq!(first.state.gap_right, 0.0, "there is no lane to the right");
+    assert_eq!(first.state.driving.gap_left, 60.0, "left lane is clear");
+    assert_eq!(first.state.driving.gap_right, 0.0, "there is no lane to the right");
     let mut last = None;
     for _ in 0..200 {
         let step = env.step_control(Control { steer: 0.0, throttle: 0.5 });

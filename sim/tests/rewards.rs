@@ -28,7 +28,7 @@ fn lane_centre_term_is_weight_times_distance_from_the_lane_centre() {
     let mut biggest: f32 = 0.0;
     for _ in 0..20 {
         let step = env.step_control(Control { steer: 0.1, throttle: 0.2 });
-        let offset = step.info.ground_truth.lane_offset.abs();
+        let offset = step.info.ground_truth.driving.lane_offset.abs();
         assert!((step.info.reward_terms.lane_centre - -2.0 * offset).abs() < 1e-5);
         biggest = biggest.max(offset);
     }
@@ -39,14 +39,14 @@ fn lane_centre_term_is_weight_times_distance_from_the_lane_centre() {
 fn speed_term_peaks_at_the_target_speed() {
     let mut env = Env::new(from_text(SCENARIO), 0);
     let at_target = env.step_control(Control { steer: 0.0, throttle: 0.3 });
-    let v = at_target.info.ground_truth.speed;
+    let v = at_target.info.ground_truth.driving.speed;
     assert!((v - 10.0).abs() < 0.5, "speed {v}");
     assert!(at_target.info.reward_terms.speed > 2.8);
     for _ in 0..15 {
         env.step_control(Control { steer: 0.0, throttle: -1.0 });
     }
     let slow = env.step_control(Control { steer: 0.0, throttle: -1.0 });
-    assert!(slow.info.ground_truth.speed < 3.0);
+    assert!(slow.info.ground_truth.driving.speed < 3.0);
     assert!(slow.info.reward_terms.speed < 1.0);
 }
 

@@ -9,7 +9,6 @@ use lepton_agents::{KeepLanePolicy, RandomPolicy};
 use lepton_sim::{EndReason, Env, Step};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::io::{BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -60,7 +59,22 @@ struct Summary {
     steps_per_second: f64,
 }
 
-const TRACE_HEADER: &str = "step,episode,x,y,z,yaw,speed,s,d,action,reward,terminated,truncated,reason";
+const TRACE_HEADER: [&str; 14] = [
+    "step",
+    "episode",
+    "x",
+    "y",
+    "z",
+    "yaw",
+    "speed",
+    "s",
+    "d",
+    "action",
+    "reward",
+    "terminated",
+    "truncated",
+    "reason",
+];
 
 pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     let scenario = Arc::new(load_scenario(&args.scenario)?);
@@ -78,10 +92,10 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| CliError(format!("{}: cannot create trace folder: {e}", dir.display())))?;
             }
-            let file = std::fs::File::create(path)
+            let mut w = csv::Writer::from_path(path)
                 .map_err(|e| CliError(format!("{}: cannot create trace: {e}", path.display())))?;
-            let mut w = BufWriter::new(file);
-            writeln!(w, "{TRACE_HEADER}")?;
+            w.write_record(TRACE_HEADER)
+                .map_err(|e| CliError(format!("{}: cannot write trace: {e}", path.display())))?;
             Some((path, w))
         }
         None => None,
@@ -143,24 +157,28 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
 }
 
 fn write_trace_row(
-    w: &mut impl Write,
+    w: &mut csv::Writer<std::fs::File>,
     step: u64,
     episode: usize,
     action: usize,
     s: &Step,
-) -> std::io::Result<()> {
+) -> csv::Result<()> {
     let [x, y, z] = s.info.position;
     let gt = &s.info.ground_truth;
-    writeln!(
-        w,
-        "{step},{episode},{x},{y},{z},{},{},{},{},{action},{},{},{},{}",
-        s.info.yaw,
-        gt.speed,
-        gt.s,
-        gt.d,
-        s.reward,
-        s.terminated as u8,
-        s.truncated as u8,
-        s.info.end.map_or("", EndReason::name),
-    )
+    w.write_record([
+        step.to_string(),
+        episode.to_string(),
+        x.to_string(),
+        y.to_string(),
+        z.to_string(),
+        s.info.yaw.to_string(),
+        gt.driving.speed.to_string(),
+        gt.s.to_string(),
+        gt.d.to_string(),
+        action.to_string(),
+        s.reward.to_string(),
+        (s.terminated as u8).to_string(),
+        (s.truncated as u8).to_string(),
+        s.info.end.map_or("", EndReason::name).to_string(),
+    ])
 }

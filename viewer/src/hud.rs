@@ -258,7 +258,7 @@ fn update_hud(
         shown.episodes_done + 1,
         shown.episode_seed,
         shown.episode_step,
-        shown.ground_truth.speed * 3.6,
+        shown.ground_truth.driving.speed * 3.6,
         shown.last_reward,
         shown.episode_return,
         playback.speed(),

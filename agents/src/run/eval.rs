@@ -56,7 +56,7 @@ pub fn evaluate(
             if done[i] >= quota[i] {
                 continue;
             }
-            offset_sum += step.infos[i].ground_truth.lane_offset.abs() as f64;
+            offset_sum += step.infos[i].ground_truth.driving.lane_offset.abs() as f64;
             offset_n += 1;
             if let Some(episode) = step.episodes[i] {
                 *reasons.entry(episode.end.name().to_string()).or_default() += 1;

@@ -2,7 +2,6 @@
 //! one table so that a plot or a spreadsheet reads it directly. Empty cells mean "not this kind".
 
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub const HEADER: &str = "kind,step,env,return,length,end_reason,loss,epsilon,mean_q,steps_per_second,\
@@ -32,7 +31,8 @@ fn cell<T: ToString>(v: &Option<T>) -> String {
 }
 
 impl Row {
-    pub fn to_csv(&self) -> String {
+    /// The row's cells, in [`HEADER`] order.
+    pub fn cells(&self) -> [String; 13] {
         [
             self.kind.clone(),
             self.step.to_string(),
@@ -48,11 +48,10 @@ impl Row {
             cell(&self.eval_return_std),
             cell(&self.eval_success_rate),
         ]
-        .join(",")
     }
 
-    pub fn from_csv(line: &str) -> Option<Row> {
-        let f: Vec<&str> = line.split(',').collect();
+    /// The row of a record read back; `None` for a record that is not one.
+    pub fn from_record(f: &csv::StringRecord) -> Option<Row> {
         if f.len() != 13 {
             return None;
         }
@@ -62,17 +61,17 @@ impl Row {
         Some(Row {
             kind: f[0].to_string(),
             step: f[1].parse().ok()?,
-            env: opt(f[2]),
-            episode_return: opt(f[3]),
-            length: opt(f[4]),
-            end_reason: opt(f[5]),
-            loss: opt(f[6]),
-            epsilon: opt(f[7]),
-            mean_q: opt(f[8]),
-            steps_per_second: opt(f[9]),
-            eval_return_mean: opt(f[10]),
-            eval_return_std: opt(f[11]),
-            eval_success_rate: opt(f[12]),
+            env: opt(&f[2]),
+            episode_return: opt(&f[3]),
+            length: opt(&f[4]),
+            end_reason: opt(&f[5]),
+            loss: opt(&f[6]),
+            epsilon: opt(&f[7]),
+            mean_q: opt(&f[8]),
+            steps_per_second: opt(&f[9]),
+            eval_return_mean: opt(&f[10]),
+            eval_return_std: opt(&f[11]),
+            eval_success_rate: opt(&f[12]),
         })
     }
 }
@@ -80,35 +79,42 @@ impl Row {
 /// Appends rows, flushing each so a killed run keeps everything it logged.
 pub struct MetricsWriter {
     path: PathBuf,
-    file: std::fs::File,
+    csv: csv::Writer<std::fs::File>,
+}
+
+/// The records of a metrics file's text, after its header (rows that do not parse are skipped).
+fn records(text: &str) -> impl Iterator<Item = Row> + '_ {
+    csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes())
+        .into_records()
+        .filter_map(|r| Row::from_record(&r.ok()?))
 }
 
 impl MetricsWriter {
     /// A new file, or on resume the old one cut back to the rows up to `keep_until` (rows logged
     /// after the checkpoint are redone by the resumed run).
     pub fn open(path: &Path, keep_until: Option<u64>) -> std::io::Result<Self> {
-        let kept: Vec<String> = match keep_until {
-            Some(step) if path.exists() => std::fs::read_to_string(path)?
-                .lines()
-                .skip(1)
-                .filter(|l| Row::from_csv(l).is_some_and(|r| r.step <= step))
-                .map(str::to_string)
-                .collect(),
+        let kept: Vec<Row> = match keep_until {
+            Some(step) if path.exists() => {
+                records(&std::fs::read_to_string(path)?).filter(|r| r.step <= step).collect()
+            }
             _ => Vec::new(),
         };
-        let mut text = format!("{HEADER}\n");
-        for line in kept {
-            text.push_str(&line);
-            text.push('\n');
+        let mut table = csv::Writer::from_writer(Vec::new());
+        table.write_record(HEADER.split(','))?;
+        for row in &kept {
+            table.write_record(row.cells())?;
         }
-        lepton_sim::atomic::write(path, text.as_bytes())?;
+        let text = table.into_inner().map_err(|e| e.into_error())?;
+        lepton_sim::atomic::write(path, &text)?;
         let file = std::fs::OpenOptions::new().append(true).open(path)?;
-        Ok(Self { path: path.to_path_buf(), file })
+        Ok(Self { path: path.to_path_buf(), csv: csv::Writer::from_writer(file) })
     }
 
     pub fn write(&mut self, row: &Row) -> std::io::Result<()> {
-        writeln!(self.file, "{}", row.to_csv())?;
-        self.file.flush()
+        self.csv.write_record(row.cells())?;
+        self.csv.flush()
     }
 
     pub fn path(&self) -> &Path {
@@ -118,5 +124,56 @@ impl MetricsWriter {
 
 /// Every row of a metrics file.
 pub fn read(path: &Path) -> std::io::Result<Vec<Row>> {
-    Ok(std::fs::read_to_string(path)?.lines().skip(1).filter_map(Row::from_csv).collect())
+    Ok(records(&std::fs::read_to_string(path)?).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_round_trip_and_a_resume_keeps_only_the_rows_up_to_its_checkpoint() {
+        let dir = std::env::temp_dir().join(format!("lepton-metrics-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("metrics.csv");
+        let rows = [
+            Row {
+                kind: "episode".into(),
+                step: 10,
+                env: Some(1),
+                episode_return: Some(-1.25),
+                length: Some(7),
+                end_reason: Some("off_road".into()),
+                ..Default::default()
+            },
+            Row {
+                kind: "train".into(),
+                step: 20,
+                loss: Some(0.5),
+                epsilon: Some(0.9),
+                steps_per_second: Some(123.4),
+                ..Default::default()
+            },
+            Row {
+                kind: "eval".into(),
+                step: 30,
+                eval_return_mean: Some(2.0),
+                eval_return_std: Some(0.5),
+                eval_success_rate: Some(1.0),
+                ..Default::default()
+            },
+        ];
+        let mut writer = MetricsWriter::open(&path, None).unwrap();
+        for row in &rows {
+            writer.write(row).unwrap();
+        }
+        assert_eq!(read(&path).unwrap(), rows);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().next(), Some(HEADER));
+        assert_eq!(text.lines().nth(2), Some("train,20,,,,,0.5,0.9,,123.4,,,"));
+
+        MetricsWriter::open(&path, Some(20)).unwrap();
+        assert_eq!(read(&path).unwrap(), rows[..2]);
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 }

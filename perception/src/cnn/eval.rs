@@ -107,7 +107,7 @@ pub fn evaluate(
     }
     let denom = n.max(1) as f64;
     let mae: BTreeMap<String, f32> =
-        REGRESSIONS.iter().zip(abs_err).map(|(r, e)| (r.name.to_string(), (e / denom) as f32)).collect();
+        REGRESSIONS.iter().zip(abs_err).map(|(r, e)| (r.name().to_string(), (e / denom) as f32)).collect();
     let trained: std::collections::HashSet<u64> = model.meta.training_episodes.iter().copied().collect();
     Ok(EvalReport {
         samples: n,

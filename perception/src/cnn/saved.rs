@@ -68,7 +68,7 @@ impl ModelMeta {
             preprocess,
             input_mean: 0.5,
             input_std: 0.25,
-            regression_names: REGRESSIONS.iter().map(|r| r.name.to_string()).collect(),
+            regression_names: REGRESSIONS.iter().map(|r| r.name().to_string()).collect(),
             regression_mean: mean,
             regression_std: std,
             regression_range: REGRESSIONS.iter().map(|r| [r.min, r.max]).collect(),
@@ -117,16 +117,12 @@ pub struct Prediction {
 impl Prediction {
     /// The driving state: CNN outputs plus the ego speed from odometry.
     pub fn to_state(&self, odometry_speed: f32) -> DrivingState {
-        let [lane_offset, heading_error, curvature_ahead, gap_own, gap_left, gap_right] = self.regression;
-        DrivingState {
-            lane_offset,
-            heading_error,
-            speed: odometry_speed,
-            curvature_ahead,
-            gap_own,
-            gap_left,
-            gap_right,
+        let mut state = [0.0; DrivingState::LEN];
+        for (head, value) in REGRESSIONS.iter().zip(self.regression) {
+            state[head.field] = value;
         }
+        state[crate::labels::field::SPEED] = odometry_speed;
+        DrivingState::from_vec(state)
     }
 }
 

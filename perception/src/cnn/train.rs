@@ -16,7 +16,6 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use std::io::Write;
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -157,17 +156,16 @@ pub fn train(
     let config_json = serde_json::to_string_pretty(config).expect("config serialises");
     crate::dataset::write_atomically(&out.join("train_config.json"), config_json.as_bytes())?;
     let metrics_path = out.join("metrics.csv");
-    let mut metrics = std::fs::File::create(&metrics_path)
-        .map_err(|source| TrainError::Io { path: metrics_path.clone(), source })?;
+    let metrics_error = |e: csv::Error| TrainError::Io { path: metrics_path.clone(), source: e.into() };
+    let mut metrics = csv::Writer::from_path(&metrics_path).map_err(metrics_error)?;
     let header: Vec<String> = ["epoch", "train_loss", "validation_loss"]
         .iter()
         .map(|s| s.to_string())
-        .chain(REGRESSIONS.iter().map(|r| format!("mae_{}", r.name)))
+        .chain(REGRESSIONS.iter().map(|r| format!("mae_{}", r.name())))
         .chain(FLAGS.iter().map(|(n, _)| format!("accuracy_{n}")))
         .chain(["seconds".to_string()])
         .collect();
-    writeln!(metrics, "{}", header.join(","))
-        .map_err(|source| TrainError::Io { path: metrics_path.clone(), source })?;
+    metrics.write_record(&header).and_then(|()| Ok(metrics.flush()?)).map_err(metrics_error)?;
 
     device.seed(config.seed);
     let train_device = device.clone().autodiff();
@@ -247,8 +245,7 @@ pub fn train(
         line.extend(row.validation_mae.iter().map(|v| v.to_string()));
         line.extend(row.validation_accuracy.iter().map(|v| v.to_string()));
         line.push(format!("{:.3}", row.seconds));
-        writeln!(metrics, "{}", line.join(","))
-            .map_err(|source| TrainError::Io { path: metrics_path.clone(), source })?;
+        metrics.write_record(&line).and_then(|()| Ok(metrics.flush()?)).map_err(metrics_error)?;
 
         meta.epochs_trained = epoch;
         if row.validation_loss < report.best_validation_loss {

@@ -6,7 +6,7 @@ use super::store::{DatasetError, DatasetWriter, FrameShape, Manifest, Sample};
 use lepton_sim::drivers::KeepLane;
 use lepton_sim::render::RenderError;
 use lepton_sim::scenario::{self, Scenario};
-use lepton_sim::{Control, GroundTruth, Observation, VecEnv};
+use lepton_sim::{Control, DrivingState, Observation, VecEnv};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -98,13 +98,13 @@ impl NoisyDriver {
         self.steps_to_new_target = 0;
     }
 
-    fn control(&mut self, gt: &GroundTruth, config: &CollectConfig) -> Control {
+    fn control(&mut self, gt: &DrivingState, config: &CollectConfig) -> Control {
         if self.steps_to_new_target == 0 {
             self.target_offset = self.rng.random_range(-0.8..0.8) * self.half_lane;
             self.steps_to_new_target = self.rng.random_range(10..60);
         }
         self.steps_to_new_target -= 1;
-        let aimed = GroundTruth { lane_offset: gt.lane_offset - self.target_offset, ..*gt };
+        let aimed = DrivingState { lane_offset: gt.lane_offset - self.target_offset, ..*gt };
         let mut control = self.driver.control(&aimed);
 
         // Ornstein–Uhlenbeck steering noise: smooth, so the car drifts rather than jitters.
@@ -173,7 +173,7 @@ pub fn collect(
     }
     while writer.samples() < config.frames {
         let controls: Vec<Control> =
-            drivers.iter_mut().zip(&obs).map(|(d, o)| d.control(&o.state, config)).collect();
+            drivers.iter_mut().zip(&obs).map(|(d, o)| d.control(&o.state.driving, config)).collect();
         let step = envs.try_step_controls(&controls)?;
         policy_steps += 1;
         for (i, (o, info)) in step.obs.iter().zip(&step.infos).enumerate() {
@@ -246,7 +246,7 @@ impl PhysicsSnapshot {
                 Some(lepton_sim::EndReason::PhysicsInvalid) => [f32::NAN; 3],
                 _ => info.position,
             };
-            Self { position, speed: info.ground_truth.speed, uprightness }
+            Self { position, speed: info.ground_truth.driving.speed, uprightness }
         } else {
             Self { position: ego.position, speed: ego.speed, uprightness: ego.uprightness }
         }
