@@ -10,7 +10,7 @@ use common::*;
 use std::path::{Path, PathBuf};
 
 fn golden_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden")
+    common::root().join("tests/golden")
 }
 
 /// Compares `actual` with the golden file `name`, line by line, naming the first difference.
@@ -157,8 +157,7 @@ fn training_metrics_are_unchanged() {
         &["--agent", "dqn", "--perception", "ground-truth", "--steps", "600", "--envs", "2"],
     );
     // The Nature CNN needs frames of 36 pixels or more: tiny with a 48×48 camera.
-    let tiny =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/tiny.ron")).unwrap();
+    let tiny = std::fs::read_to_string(common::root().join("scenarios/tiny.ron")).unwrap();
     let wide = tiny.replace("camera: (width: 32, height: 32", "camera: (width: 48, height: 48");
     assert_ne!(tiny, wide, "tiny.ron's camera line changed");
     let scenario = write(&dir, "tiny48.ron", &wide);

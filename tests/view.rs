@@ -33,7 +33,7 @@ impl VirtualDisplay {
 
     fn lepton(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_lepton"));
-        command.args(args).current_dir(env!("CARGO_MANIFEST_DIR")).env("DISPLAY", &self.display);
+        command.args(args).current_dir(common::root()).env("DISPLAY", &self.display);
         command
     }
 }
@@ -126,8 +126,7 @@ fn save(path: &Path, text: &str) {
 fn a_broken_scenario_during_hot_reload_is_reported_and_the_world_keeps_running() {
     let display = VirtualDisplay::start();
     let dir = scratch("view-reload");
-    let good =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/tiny.ron")).unwrap();
+    let good = std::fs::read_to_string(common::root().join("scenarios/tiny.ron")).unwrap();
     let scenario = dir.join("live.ron");
     save(&scenario, &good);
     let png = dir.join("reload.png");

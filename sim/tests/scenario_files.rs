@@ -7,7 +7,10 @@ use std::path::PathBuf;
 
 /// Every `*.ron` file in the workspace's `scenarios/` folder, sorted, with its text.
 fn shipped() -> Vec<(PathBuf, String)> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenarios");
+    // Found when the test runs: clones at other paths share one target folder.
+    let dir =
+        PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
+            .join("../scenarios");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.expect("a readable directory entry").path())

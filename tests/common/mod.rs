@@ -4,12 +4,15 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+/// The checkout the tests run in. Read when the test runs, not baked in when it is compiled:
+/// clones at other paths share one cargo target folder, and cargo does not rebuild a test when
+/// only the checkout's path changed.
+pub fn root() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR").into()
+}
+
 pub fn lepton(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_lepton"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("lepton runs")
+    Command::new(env!("CARGO_BIN_EXE_lepton")).args(args).current_dir(root()).output().expect("lepton runs")
 }
 
 pub fn stdout(o: &Output) -> String {
