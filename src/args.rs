@@ -29,7 +29,7 @@ impl DeviceArg {
     }
 }
 
-fn device(name: &str) -> Result<DeviceChoice, String> {
+fn device(name: &str) -> Result<DeviceChoice, lepton_perception::device::DeviceError> {
     let device = lepton_perception::device::parse_device(name)?;
     Ok(DeviceChoice { name: name.to_string(), device })
 }

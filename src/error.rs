@@ -1,29 +1,86 @@
-//! The command line's error: a message for the user and the exit code 2.
+//! The command line's one error type. Every library error converts into it with `?`; each
+//! message names what it is about (a file and line, a field, an option), compiler-style, and
+//! [`CliError::exit_code`] sorts them: 2 for input to fix, 1 for a failure of Lepton itself.
 
-use std::fmt;
+use std::path::PathBuf;
+use std::process::ExitCode;
 
-/// A failure to report to the user; the process exits with code 2.
-#[derive(Debug)]
-pub struct CliError(pub String);
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Options that do not go together, or an argument that names nothing.
+    #[error("{0}")]
+    Usage(String),
+    /// A file that cannot be read or created.
+    #[error("{}: {source}", path.display())]
+    File { path: PathBuf, source: std::io::Error },
+    /// An output file that cannot be written (`what`: the trace, the PNG, ...).
+    #[error("{}: cannot write {what}: {source}", path.display())]
+    Write { path: PathBuf, what: &'static str, source: std::io::Error },
+    /// A RON file that does not parse, at its line and column.
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Syntax { path: PathBuf, line: usize, column: usize, message: String },
+    /// Another error, and what to do about it.
+    #[error("{source}; {hint}")]
+    Hint { source: Box<CliError>, hint: &'static str },
+    /// Another error, about a file it does not name itself.
+    #[error("{}: {source}", path.display())]
+    In { path: PathBuf, source: Box<CliError> },
+    #[error(transparent)]
+    Scenario(#[from] lepton_sim::scenario::ScenarioError),
+    #[error(transparent)]
+    Config(#[from] lepton_sim::InvalidField),
+    #[error(transparent)]
+    Render(#[from] lepton_sim::render::RenderError),
+    #[error(transparent)]
+    Perception(#[from] lepton_perception::PerceptionError),
+    #[error(transparent)]
+    Dataset(#[from] lepton_perception::dataset::DatasetError),
+    #[error(transparent)]
+    Collect(#[from] lepton_perception::dataset::CollectError),
+    #[error(transparent)]
+    Model(#[from] lepton_perception::cnn::ModelError),
+    #[error(transparent)]
+    CnnTraining(#[from] lepton_perception::cnn::TrainError),
+    #[error(transparent)]
+    CnnEvaluation(#[from] lepton_perception::cnn::EvalError),
+    #[error(transparent)]
+    Build(#[from] lepton_agents::BuildError),
+    #[error(transparent)]
+    Policy(#[from] lepton_agents::PolicyError),
+    #[error(transparent)]
+    Checkpoint(#[from] lepton_agents::run::checkpoint::CheckpointError),
+    #[error(transparent)]
+    Run(#[from] lepton_agents::run::RunError),
+    #[error(transparent)]
+    Plot(#[from] lepton_agents::plot::PlotError),
+    #[error(transparent)]
+    Viewer(#[from] lepton_viewer::ViewerError),
+}
 
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+impl CliError {
+    /// `error`, said of `path` (when the error does not name its file itself).
+    pub fn at(path: impl Into<PathBuf>, error: impl Into<CliError>) -> Self {
+        CliError::In { path: path.into(), source: Box::new(error.into()) }
+    }
+
+    /// 1 when Lepton itself failed on good input (a bug to report: the viewer's simulation
+    /// thread died); 2 for everything the user can fix: options, files, configurations,
+    /// checkpoints, a device or GPU driver that is missing.
+    pub fn exit_code(&self) -> ExitCode {
+        use lepton_viewer::ViewerError;
+        match self {
+            CliError::Viewer(ViewerError::Stopped(_) | ViewerError::Thread(_) | ViewerError::Exited(_)) => {
+                ExitCode::from(1)
+            }
+            CliError::In { source, .. } | CliError::Hint { source, .. } => source.exit_code(),
+            _ => ExitCode::from(2),
+        }
     }
 }
 
-impl std::error::Error for CliError {}
-
-impl From<lepton_sim::scenario::ScenarioError> for CliError {
-    fn from(e: lepton_sim::scenario::ScenarioError) -> Self {
-        CliError(e.to_string())
-    }
-}
-
-impl From<std::io::Error> for CliError {
-    fn from(e: std::io::Error) -> Self {
-        CliError(e.to_string())
-    }
+/// A file error with its path, for `map_err`.
+pub fn file(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> CliError + '_ {
+    move |source| CliError::File { path: path.to_path_buf(), source }
 }
 
 pub type CliResult<T = ()> = Result<T, CliError>;

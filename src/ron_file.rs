@@ -1,6 +1,6 @@
 //! Reading a configuration file in RON, with errors naming the file, line and column.
 
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, file};
 use lepton_agents::run::{RunConfig, config::ron_options};
 use serde::de::DeserializeOwned;
 use std::path::Path;
@@ -15,8 +15,11 @@ pub fn read_run_config(path: &Path) -> CliResult<RunConfig> {
 }
 
 fn read_with<T: DeserializeOwned>(path: &Path, options: &ron::Options) -> CliResult<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
-    options.from_str(&text).map_err(|e| {
-        CliError(format!("{}:{}:{}: {}", path.display(), e.span.start.line, e.span.start.col, e.code))
+    let text = std::fs::read_to_string(path).map_err(file(path))?;
+    options.from_str(&text).map_err(|e| CliError::Syntax {
+        path: path.to_path_buf(),
+        line: e.span.start.line,
+        column: e.span.start.col,
+        message: e.code.to_string(),
     })
 }

@@ -23,7 +23,7 @@ pub fn load_scenario(arg: &str) -> CliResult<Scenario> {
         Some((name, text)) => Ok(scenario::parse_str(text, &format!("<shipped {name}>"))?),
         None => {
             let names: Vec<_> = SHIPPED.iter().map(|(n, _)| *n).collect();
-            Err(CliError(format!(
+            Err(CliError::Usage(format!(
                 "{arg}: no such file, and not a shipped scenario (shipped: {})",
                 names.join(", ")
             )))

@@ -24,23 +24,26 @@ pub struct TrainedRun {
 pub fn open(run: &Path, last: bool, device: &Device) -> CliResult<TrainedRun> {
     let config_path = run.join(files::CONFIG);
     if !config_path.is_file() {
-        return Err(CliError(format!("{}: not a run directory (no {})", run.display(), files::CONFIG)));
+        return Err(CliError::Usage(format!(
+            "{}: not a run directory (no {})",
+            run.display(),
+            files::CONFIG
+        )));
     }
     let config = read_run_config(&config_path)?;
     let scenario = lepton_sim::scenario::load(&run.join(files::SCENARIO))?;
-    let kind =
-        resolve_perception(&config, None).map_err(|e| CliError(format!("{}: {e}", config_path.display())))?;
+    let kind = resolve_perception(&config, None).map_err(|e| CliError::at(&config_path, e))?;
     let wanted = run.join(if last { files::LAST } else { files::BEST });
     let checkpoint = checkpoint::locate(&wanted)
         .or_else(|| checkpoint::locate(&run.join(files::LAST)))
-        .ok_or_else(|| CliError(format!("{}: no checkpoint in this run", wanted.display())))?;
-    let perception = Perception::new(&kind, 1, device).map_err(|e| CliError(e.to_string()))?;
+        .ok_or_else(|| CliError::Usage(format!("{}: no checkpoint in this run", wanted.display())))?;
+    let perception = Perception::new(&kind, 1, device)?;
     let shape = perception.shape(&scenario);
     let actions = scenario.actions.set.len();
     let mut agent = config
         .agent
         .build(shape, actions, 1, config.steps, config.seed, device)
-        .map_err(|e| CliError(format!("{}: {e}", config_path.display())))?;
-    checkpoint::load_agent(&checkpoint, agent.as_mut(), false).map_err(|e| CliError(e.to_string()))?;
+        .map_err(|e| CliError::at(&config_path, e))?;
+    checkpoint::load_agent(&checkpoint, agent.as_mut(), false)?;
     Ok(TrainedRun { config, scenario, agent, perception, checkpoint })
 }

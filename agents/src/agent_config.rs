@@ -1,12 +1,28 @@
 //! Which agent a run trains, each kind with its own hyperparameters, and how to build it.
 
 use crate::agent::Agent;
+use crate::dqn::network::FramesTooSmall;
 use crate::dqn::{DqnAgent, DqnConfig};
 use crate::qlearning::{QLearningAgent, TabularConfig};
 use burn::prelude::Device;
 use lepton_perception::{PerceptShape, PerceptionKind};
+use lepton_sim::InvalidField;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+
+/// Why an agent cannot be built for a run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BuildError {
+    #[error("tabular Q-learning needs a state perception (GroundTruth or Cnn)")]
+    TabularNeedsState,
+    #[error(
+        "qlearning uses the Cnn perception by default: pass --model MODEL_DIR (from `lepton perception \
+         train`), or --perception ground-truth"
+    )]
+    CnnNeedsModel,
+    #[error(transparent)]
+    FramesTooSmall(#[from] FramesTooSmall),
+}
 
 /// Which agent, with its own hyperparameters. In a run's RON: `agent: Dqn(gamma: 0.99, ...)` or
 /// `agent: QLearning(epsilon: ..., discretiser: ...)`; fields left out keep their defaults.
@@ -40,15 +56,15 @@ impl AgentConfig {
     }
 
     /// Checks every field against the perception it will read; the message names the field.
-    pub fn validate(&self, perception: Option<&PerceptionKind>) -> Result<(), String> {
+    pub fn validate(&self, perception: Option<&PerceptionKind>) -> Result<(), InvalidField> {
         match self {
             AgentConfig::QLearning(config) => {
                 config.validate()?;
                 if matches!(perception, Some(PerceptionKind::Pixels { .. })) {
-                    return Err(
-                        "perception: tabular Q-learning needs a state (GroundTruth or Cnn), not Pixels"
-                            .into(),
-                    );
+                    return Err(InvalidField::new(
+                        "perception",
+                        "tabular Q-learning needs a state (GroundTruth or Cnn), not Pixels",
+                    ));
                 }
                 Ok(())
             }
@@ -58,14 +74,10 @@ impl AgentConfig {
 
     /// The perception this agent reads when the run does not say: Q-learning reads the CNN
     /// given as `model` (it has no default), DQN reads stacked grey frames.
-    pub fn default_perception(&self, model: Option<&Path>) -> Result<PerceptionKind, String> {
+    pub fn default_perception(&self, model: Option<&Path>) -> Result<PerceptionKind, BuildError> {
         match (self, model) {
             (_, Some(model)) => Ok(PerceptionKind::Cnn { model: model.to_path_buf() }),
-            (AgentConfig::QLearning(_), None) => Err(
-                "qlearning uses the Cnn perception by default: pass --model MODEL_DIR (from `lepton perception \
-                 train`), or --perception ground-truth"
-                    .into(),
-            ),
+            (AgentConfig::QLearning(_), None) => Err(BuildError::CnnNeedsModel),
             (AgentConfig::Dqn(_), None) => Ok(PerceptionKind::default_pixels()),
         }
     }
@@ -80,11 +92,11 @@ impl AgentConfig {
         steps: u64,
         seed: u64,
         device: &Device,
-    ) -> Result<Box<dyn Agent>, String> {
+    ) -> Result<Box<dyn Agent>, BuildError> {
         Ok(match self {
             AgentConfig::QLearning(config) => {
                 if shape != PerceptShape::State {
-                    return Err("tabular Q-learning needs a state perception (GroundTruth or Cnn)".into());
+                    return Err(BuildError::TabularNeedsState);
                 }
                 Box::new(QLearningAgent::new(config.clone(), actions))
             }

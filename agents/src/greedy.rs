@@ -3,7 +3,7 @@
 //! laid open (the viewer's HUD shows them).
 
 use crate::agent::{Agent, argmax};
-use crate::policy::{Decision, Policy};
+use crate::policy::{Decision, Policy, PolicyError};
 use lepton_perception::{Percept, Perception};
 use lepton_sim::Observation;
 use lepton_sim::scenario::{Camera, Scenario};
@@ -40,21 +40,22 @@ impl Policy for GreedyPolicy {
         self.perception.needs_frames()
     }
 
-    fn adopt(&mut self, scenario: &Scenario) -> Result<(), String> {
+    fn adopt(&mut self, scenario: &Scenario) -> Result<(), PolicyError> {
         if scenario.actions.set.len() != self.actions {
-            return Err(format!(
-                "the agent was trained with {} actions; scenario \"{}\" has {} (actions.set)",
-                self.actions,
-                scenario.name,
-                scenario.actions.set.len()
-            ));
+            return Err(PolicyError::ActionCount {
+                trained: self.actions,
+                scenario: scenario.name.clone(),
+                has: scenario.actions.set.len(),
+            });
         }
         let (a, b) = (&self.camera, &scenario.camera);
         if self.needs_frames() && (a.width, a.height, a.format) != (b.width, b.height, b.format) {
-            return Err(format!(
-                "the agent reads {}x{} {:?} frames; scenario \"{}\" renders {}x{} {:?} (camera)",
-                a.width, a.height, a.format, scenario.name, b.width, b.height, b.format
-            ));
+            let shape = |c: &Camera| format!("{}x{} {:?}", c.width, c.height, c.format);
+            return Err(PolicyError::Camera {
+                trained: shape(a),
+                scenario: scenario.name.clone(),
+                has: shape(b),
+            });
         }
         Ok(())
     }
@@ -63,8 +64,8 @@ impl Policy for GreedyPolicy {
         &mut self,
         observations: &[&Observation],
         episode_start: &[bool],
-    ) -> Result<Vec<Decision>, String> {
-        let percepts = self.perception.perceive(observations, episode_start).map_err(|e| e.to_string())?;
+    ) -> Result<Vec<Decision>, PolicyError> {
+        let percepts = self.perception.perceive(observations, episode_start)?;
         // Ties go to the lowest index, as in the agent's own greedy choice.
         let q_values = self.agent.q_values(&percepts);
         Ok(q_values

@@ -17,6 +17,6 @@ pub mod run;
 pub mod schedule;
 
 pub use agent::{Agent, Experience};
-pub use agent_config::AgentConfig;
+pub use agent_config::{AgentConfig, BuildError};
 pub use greedy::GreedyPolicy;
-pub use policy::{Decision, KeepLanePolicy, Policy, RandomPolicy};
+pub use policy::{Decision, KeepLanePolicy, Policy, PolicyError, RandomPolicy};

@@ -45,20 +45,28 @@ pub fn smooth(values: &[(f64, f64)], window: usize) -> Vec<(f64, f64)> {
     out
 }
 
+/// A chart plotters could not draw or write.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct PlotError {
+    pub path: std::path::PathBuf,
+    /// plotters' own description (its errors are generic over the drawing backend).
+    pub message: String,
+}
+
 /// Draws `runs` into `out` (PNG, or SVG when the name ends in .svg).
-pub fn plot(runs: &[Series], out: &Path) -> Result<(), String> {
+pub fn plot(runs: &[Series], out: &Path) -> Result<(), PlotError> {
     register_font();
     let svg = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"));
     let size = (1400, 1000);
-    if svg {
+    let drawn = if svg {
         let root = SVGBackend::new(out, size).into_drawing_area();
-        draw(&root, runs)?;
-        root.present().map_err(|e| format!("{}: {e}", out.display()))
+        draw(&root, runs).and_then(|()| root.present().map_err(|e| e.to_string()))
     } else {
         let root = BitMapBackend::new(out, size).into_drawing_area();
-        draw(&root, runs)?;
-        root.present().map_err(|e| format!("{}: {e}", out.display()))
-    }
+        draw(&root, runs).and_then(|()| root.present().map_err(|e| e.to_string()))
+    };
+    drawn.map_err(|message| PlotError { path: out.to_path_buf(), message })
 }
 
 type Points = Vec<(f64, f64)>;

@@ -24,6 +24,18 @@ pub struct Decision {
     pub input: Option<Image>,
 }
 
+/// Why a policy cannot drive a scenario, or could not decide.
+#[derive(Debug, thiserror::Error)]
+pub enum PolicyError {
+    #[error("the agent was trained with {trained} actions; scenario \"{scenario}\" has {has} (actions.set)")]
+    ActionCount { trained: usize, scenario: String, has: usize },
+    /// Frames of another size or format than the agent was trained on (`WxH Format`).
+    #[error("the agent reads {trained} frames; scenario \"{scenario}\" renders {has} (camera)")]
+    Camera { trained: String, scenario: String, has: String },
+    #[error(transparent)]
+    Perception(#[from] lepton_perception::PerceptionError),
+}
+
 /// Chooses one action per env for a batch of observations (observation i is env i's).
 pub trait Policy: Send {
     /// A short name for logs, summaries and the viewer's HUD.
@@ -36,7 +48,7 @@ pub trait Policy: Send {
 
     /// Takes on `scenario`, or says why it cannot drive it (another action count, a camera shape
     /// it was not trained on…). On an error the policy is left as it was.
-    fn adopt(&mut self, _scenario: &Scenario) -> Result<(), String> {
+    fn adopt(&mut self, _scenario: &Scenario) -> Result<(), PolicyError> {
         Ok(())
     }
 
@@ -46,10 +58,14 @@ pub trait Policy: Send {
         &mut self,
         observations: &[&Observation],
         episode_start: &[bool],
-    ) -> Result<Vec<Decision>, String>;
+    ) -> Result<Vec<Decision>, PolicyError>;
 
     /// The actions alone.
-    fn act(&mut self, observations: &[&Observation], episode_start: &[bool]) -> Result<Vec<usize>, String> {
+    fn act(
+        &mut self,
+        observations: &[&Observation],
+        episode_start: &[bool],
+    ) -> Result<Vec<usize>, PolicyError> {
         Ok(self.decide(observations, episode_start)?.into_iter().map(|d| d.action).collect())
     }
 }
@@ -74,12 +90,12 @@ impl Policy for RandomPolicy {
         "random".into()
     }
 
-    fn adopt(&mut self, scenario: &Scenario) -> Result<(), String> {
+    fn adopt(&mut self, scenario: &Scenario) -> Result<(), PolicyError> {
         self.actions = scenario.actions.set.len().max(1);
         Ok(())
     }
 
-    fn decide(&mut self, observations: &[&Observation], _: &[bool]) -> Result<Vec<Decision>, String> {
+    fn decide(&mut self, observations: &[&Observation], _: &[bool]) -> Result<Vec<Decision>, PolicyError> {
         while self.streams.len() < observations.len() {
             let i = self.streams.len() as u64;
             self.streams.push(ChaCha8Rng::seed_from_u64(self.base_seed.wrapping_add(i)));
@@ -117,12 +133,12 @@ impl Policy for KeepLanePolicy {
         "keep_lane".into()
     }
 
-    fn adopt(&mut self, scenario: &Scenario) -> Result<(), String> {
+    fn adopt(&mut self, scenario: &Scenario) -> Result<(), PolicyError> {
         *self = Self::new(scenario, self.target_speed);
         Ok(())
     }
 
-    fn decide(&mut self, observations: &[&Observation], _: &[bool]) -> Result<Vec<Decision>, String> {
+    fn decide(&mut self, observations: &[&Observation], _: &[bool]) -> Result<Vec<Decision>, PolicyError> {
         Ok(observations
             .iter()
             .map(|o| Decision {

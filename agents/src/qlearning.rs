@@ -5,6 +5,7 @@
 use crate::agent::{Agent, Experience, PartError, Parts, argmax};
 use crate::schedule::EpsilonSchedule;
 use lepton_perception::{Discretiser, Percept};
+use lepton_sim::InvalidField;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -88,16 +89,22 @@ impl QTable {
         serde_json::to_vec(self).expect("table serialises")
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
-        let table: QTable = serde_json::from_slice(bytes).map_err(|e| format!("not a Q-table: {e}"))?;
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, QTableError> {
+        let table: QTable = serde_json::from_slice(bytes)?;
         if table.values.len() != table.states * table.actions || table.visits.len() != table.states {
-            return Err(format!(
-                "Q-table sizes disagree ({} states × {} actions)",
-                table.states, table.actions
-            ));
+            return Err(QTableError::Sizes { states: table.states, actions: table.actions });
         }
         Ok(table)
     }
+}
+
+/// Bytes that are not a Q-table.
+#[derive(Debug, thiserror::Error)]
+pub enum QTableError {
+    #[error("not a Q-table: {0}")]
+    NotATable(#[from] serde_json::Error),
+    #[error("Q-table sizes disagree ({states} states × {actions} actions)")]
+    Sizes { states: usize, actions: usize },
 }
 
 /// Everything the tabular agent is configured with.
@@ -122,7 +129,7 @@ impl Default for TabularConfig {
 
 impl TabularConfig {
     /// Checks every field; the message names it.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidField> {
         self.discretiser.validate()?;
         self.epsilon.validate("qlearning.epsilon")
     }

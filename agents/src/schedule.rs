@@ -1,5 +1,6 @@
 //! Exploration schedules: ε as a function of the environment step.
 
+use lepton_sim::InvalidField;
 use serde::{Deserialize, Serialize};
 
 /// How ε falls from `start` to `end` over `steps` env steps, then stays at `end`.
@@ -37,12 +38,15 @@ impl EpsilonSchedule {
     }
 
     /// Checks the values; the message names the field.
-    pub fn validate(&self, path: &str) -> Result<(), String> {
+    pub fn validate(&self, path: &str) -> Result<(), InvalidField> {
         let (EpsilonSchedule::Linear { start, end, .. } | EpsilonSchedule::Exponential { start, end, .. }) =
             *self;
         for (name, v) in [("start", start), ("end", end)] {
             if !(0.0..=1.0).contains(&v) {
-                return Err(format!("{path}.{name}: {v} is not a probability in [0, 1]"));
+                return Err(InvalidField::new(
+                    format!("{path}.{name}"),
+                    format!("{v} is not a probability in [0, 1]"),
+                ));
             }
         }
         Ok(())
@@ -75,6 +79,6 @@ mod tests {
     #[test]
     fn out_of_range_values_name_the_field() {
         let s = EpsilonSchedule::Linear { start: 1.5, end: 0.1, steps: 1 };
-        assert!(s.validate("epsilon").unwrap_err().starts_with("epsilon.start"));
+        assert_eq!(s.validate("epsilon").unwrap_err().field, "epsilon.start");
     }
 }

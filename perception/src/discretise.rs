@@ -2,6 +2,7 @@
 //! index (mixed radix), for tabular Q-learning.
 
 use crate::state::DrivingState;
+use lepton_sim::InvalidField;
 use serde::{Deserialize, Serialize};
 
 /// Bin edges for one state field: `edges.len() + 1` bins, `(-∞, e0), [e0, e1), …, [e_last, ∞)`.
@@ -39,24 +40,26 @@ impl Default for Discretiser {
 
 impl Discretiser {
     /// Checks field names and edge order; the message names the offending entry.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidField> {
         if self.bins.is_empty() {
-            return Err("discretiser.bins: at least one field is needed".into());
+            return Err(InvalidField::new("discretiser.bins", "at least one field is needed"));
         }
         for (i, b) in self.bins.iter().enumerate() {
             if field_index(&b.field).is_none() {
-                return Err(format!(
-                    "discretiser.bins[{i}].field: unknown field \"{}\" (known: {})",
-                    b.field,
-                    DrivingState::NAMES.join(", ")
+                return Err(InvalidField::new(
+                    format!("discretiser.bins[{i}].field"),
+                    format!("unknown field \"{}\" (known: {})", b.field, DrivingState::NAMES.join(", ")),
                 ));
             }
             if b.edges.iter().any(|e| !e.is_finite()) || b.edges.windows(2).any(|w| w[0] >= w[1]) {
-                return Err(format!("discretiser.bins[{i}].edges: must be finite and strictly increasing"));
+                return Err(InvalidField::new(
+                    format!("discretiser.bins[{i}].edges"),
+                    "must be finite and strictly increasing",
+                ));
             }
         }
         if self.bins.iter().map(|b| b.edges.len() as u128 + 1).product::<u128>() > 1 << 24 {
-            return Err("discretiser.bins: more than 16.7 million states".into());
+            return Err(InvalidField::new("discretiser.bins", "more than 16.7 million states"));
         }
         Ok(())
     }
@@ -122,10 +125,10 @@ mod tests {
     fn bad_configurations_name_the_field() {
         let mut d = two_fields();
         d.bins[1].field = "sped".into();
-        assert!(d.validate().unwrap_err().contains("bins[1].field"));
+        assert!(d.validate().unwrap_err().to_string().contains("bins[1].field"));
         let mut d = two_fields();
         d.bins[0].edges = vec![0.5, -0.5];
-        assert!(d.validate().unwrap_err().contains("bins[0].edges"));
+        assert!(d.validate().unwrap_err().to_string().contains("bins[0].edges"));
         Discretiser::default().validate().unwrap();
         assert_eq!(Discretiser::default().num_states(), 441);
     }

@@ -228,6 +228,11 @@ impl VecEnv {
         &self.envs
     }
 
+    /// Each env's return in its current episode so far (its [`EpisodeStats`] when it ends).
+    pub fn returns_so_far(&self) -> &[f32] {
+        &self.returns
+    }
+
     /// Mutable access to env `i`, for tests and tools that place cars by hand.
     pub fn env_mut(&mut self, i: usize) -> &mut Env {
         &mut self.envs[i]

@@ -1,7 +1,7 @@
 //! `lepton eval`: greedy episodes of a trained run on fixed seeds.
 
 use crate::args::{DeviceArg, at_least_one};
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
 use lepton_agents::run::evaluate;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,8 +29,7 @@ pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
     let run = crate::trained_run::open(&args.run, args.last, args.device.device())?;
     let scenario = Arc::new(run.scenario);
     let seed = args.seed.unwrap_or(run.config.eval_seed);
-    let summary = evaluate(run.agent.as_ref(), &scenario, &run.perception, args.episodes, seed)
-        .map_err(|e| CliError(e.to_string()))?;
+    let summary = evaluate(run.agent.as_ref(), &scenario, &run.perception, args.episodes, seed)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary).expect("summary serialises"));
     } else {

@@ -1,7 +1,7 @@
 //! `lepton perception collect|train|eval`: the data pipeline behind the perception CNN.
 
 use crate::args::{DeviceArg, at_least_one, size};
-use crate::error::{CliError, CliResult};
+use crate::error::CliResult;
 use crate::ron_file::read_ron;
 use crate::scenario_arg::load_scenario;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -122,8 +122,7 @@ fn collect(args: CollectArgs) -> CliResult<ExitCode> {
         ..CollectConfig::default()
     };
     let progress = bar(args.frames, "collect {bar:40} {pos}/{len} frames {per_sec} eta {eta}");
-    let report = dataset::collect(&scenario, &args.out, &config, |n| progress.set_position(n))
-        .map_err(|e| CliError(e.to_string()))?;
+    let report = dataset::collect(&scenario, &args.out, &config, |n| progress.set_position(n))?;
     progress.finish_and_clear();
     let m = &report.manifest;
     let summary = serde_json::json!({
@@ -144,7 +143,7 @@ fn collect(args: CollectArgs) -> CliResult<ExitCode> {
 }
 
 fn open_dataset(path: &std::path::Path) -> CliResult<Dataset> {
-    Dataset::open(path).map_err(|e| CliError(e.to_string()))
+    Ok(Dataset::open(path)?)
 }
 
 fn train(args: TrainArgs) -> CliResult<ExitCode> {
@@ -182,8 +181,7 @@ fn train(args: TrainArgs) -> CliResult<ExitCode> {
             String::new()
         };
         progress.set_message(format!("loss {:.4}{best}", p.train_loss));
-    })
-    .map_err(|e| CliError(e.to_string()))?;
+    })?;
     progress.finish_and_clear();
     println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     Ok(ExitCode::SUCCESS)
@@ -191,11 +189,10 @@ fn train(args: TrainArgs) -> CliResult<ExitCode> {
 
 fn eval(args: EvalArgs) -> CliResult<ExitCode> {
     let device = args.device.device().clone();
-    let model = CnnModel::load(&args.model, &device).map_err(|e| CliError(e.to_string()))?;
+    let model = CnnModel::load(&args.model, &device)?;
     let dataset = open_dataset(&args.dataset)?;
     let progress = bar(dataset.len(), "eval {bar:40} {pos}/{len} frames {per_sec}");
-    let report = cnn::evaluate(&model, &dataset, args.batch_size, |n| progress.set_position(n))
-        .map_err(|e| CliError(e.to_string()))?;
+    let report = cnn::evaluate(&model, &dataset, args.batch_size, |n| progress.set_position(n))?;
     progress.finish_and_clear();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));

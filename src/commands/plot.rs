@@ -1,7 +1,7 @@
 //! `lepton plot`: reward curves of one or more runs, overlaid, to PNG or SVG.
 
 use crate::commands::train::run_name;
-use crate::error::{CliError, CliResult};
+use crate::error::{CliResult, file};
 use lepton_agents::plot::{Series, plot};
 use lepton_agents::run::{files, metrics};
 use std::path::PathBuf;
@@ -21,10 +21,10 @@ pub fn run(args: PlotArgs) -> CliResult<ExitCode> {
     let mut series = Vec::new();
     for dir in &args.runs {
         let path = dir.join(files::METRICS);
-        let rows = metrics::read(&path).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+        let rows = metrics::read(&path).map_err(file(&path))?;
         series.push(Series { name: run_name(dir), rows });
     }
-    plot(&series, &args.output).map_err(CliError)?;
+    plot(&series, &args.output)?;
     eprintln!("{}: {} run(s)", args.output.display(), series.len());
     Ok(ExitCode::SUCCESS)
 }

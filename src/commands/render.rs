@@ -2,7 +2,7 @@
 //! baseline for a few steps, then saves all camera tiles in one PNG, scaled up nearest-neighbour.
 
 use crate::args::at_least_one;
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, file};
 use crate::scenario_arg::load_scenario;
 use lepton_agents::{KeepLanePolicy, Policy};
 use lepton_sim::{Frame, VecEnv};
@@ -31,15 +31,13 @@ pub struct RenderArgs {
 pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
     let scenario = Arc::new(load_scenario(&args.scenario)?);
     let seed = args.seed.unwrap_or(scenario.seed);
-    let mut envs =
-        VecEnv::with_camera(scenario.clone(), args.envs, seed).map_err(|e| CliError(e.to_string()))?;
-    let mut obs: Vec<_> =
-        envs.try_reset(seed).map_err(|e| CliError(e.to_string()))?.into_iter().map(|(o, _)| o).collect();
+    let mut envs = VecEnv::with_camera(scenario.clone(), args.envs, seed)?;
+    let mut obs: Vec<_> = envs.try_reset(seed)?.into_iter().map(|(o, _)| o).collect();
     let mut policy = KeepLanePolicy::new(&scenario, None);
     let mut starts = vec![true; args.envs];
     for _ in 0..args.steps {
-        let actions = policy.act(&obs.iter().collect::<Vec<_>>(), &starts).map_err(CliError)?;
-        let step = envs.try_step(&actions).map_err(|e| CliError(e.to_string()))?;
+        let actions = policy.act(&obs.iter().collect::<Vec<_>>(), &starts)?;
+        let step = envs.try_step(&actions)?;
         starts = step.episodes.iter().map(Option::is_some).collect();
         obs = step.obs;
     }
@@ -47,11 +45,13 @@ pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
         obs.iter().map(|o| o.frame.as_ref().expect("envs with cameras give frames")).collect();
     let sheet = contact_sheet(&frames);
     if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| CliError(format!("{}: {e}", dir.display())))?;
+        std::fs::create_dir_all(dir).map_err(file(dir))?;
     }
-    sheet
-        .save(&args.output)
-        .map_err(|e| CliError(format!("{}: cannot write PNG: {e}", args.output.display())))?;
+    sheet.save(&args.output).map_err(|e| CliError::Write {
+        path: args.output.clone(),
+        what: "PNG",
+        source: std::io::Error::other(e),
+    })?;
     eprintln!(
         "{}: {} tiles of {}×{} ({}), shown ×{}",
         args.output.display(),

@@ -1,7 +1,7 @@
 //! `lepton rollout`: drive one environment with a scripted or random policy, print a JSON summary,
 //! optionally write a per-step trace.
 
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, file};
 use crate::scenario_arg::load_scenario;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -89,13 +89,10 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     let mut trace = match &args.trace {
         Some(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| CliError(format!("{}: cannot create trace folder: {e}", dir.display())))?;
+                std::fs::create_dir_all(dir).map_err(file(dir))?;
             }
-            let mut w = csv::Writer::from_path(path)
-                .map_err(|e| CliError(format!("{}: cannot create trace: {e}", path.display())))?;
-            w.write_record(TRACE_HEADER)
-                .map_err(|e| CliError(format!("{}: cannot write trace: {e}", path.display())))?;
+            let mut w = csv::Writer::from_path(path).map_err(|e| trace_error(path, e.into()))?;
+            w.write_record(TRACE_HEADER).map_err(|e| trace_error(path, e.into()))?;
             Some((path, w))
         }
         None => None,
@@ -121,13 +118,13 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     };
     let mut episode_return = 0.0;
     for step_index in 0..args.steps {
-        let action = policy.act(&[&obs], &[episode_start]).map_err(CliError)?[0];
+        let action = policy.act(&[&obs], &[episode_start])?[0];
         episode_start = false;
         let step = env.step(action);
         episode_return += step.reward;
         if let Some((path, w)) = trace.as_mut() {
             write_trace_row(w, step_index, summary.episodes, action, &step)
-                .map_err(|e| CliError(format!("{}: cannot write trace: {e}", path.display())))?;
+                .map_err(|e| trace_error(path, e.into()))?;
         }
         obs = step.obs;
         if step.terminated || step.truncated {
@@ -145,7 +142,7 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     }
     progress.finish_and_clear();
     if let Some((path, mut w)) = trace {
-        w.flush().map_err(|e| CliError(format!("{}: cannot write trace: {e}", path.display())))?;
+        w.flush().map_err(|e| trace_error(path, e))?;
     }
     summary.unfinished_return = episode_return;
     summary.steps_per_second = args.steps as f64 / started.elapsed().as_secs_f64();
@@ -181,4 +178,8 @@ fn write_trace_row(
         (s.truncated as u8).to_string(),
         s.info.end.map_or("", EndReason::name).to_string(),
     ])
+}
+
+fn trace_error(path: &std::path::Path, source: std::io::Error) -> CliError {
+    CliError::Write { path: path.to_path_buf(), what: "trace", source }
 }

@@ -62,7 +62,7 @@ fn new(name: &str, out: Option<PathBuf>) -> CliResult<ExitCode> {
     let text = scenario::template(name);
     // The template is valid by construction; only the name can make it fail (e.g. an empty one).
     scenario::parse_str(&text, "the template")
-        .map_err(|e| CliError(format!("cannot make a scenario named {name:?}: {e}")))?;
+        .map_err(|e| CliError::Usage(format!("cannot make a scenario named {name:?}: {e}")))?;
     let Some(path) = out else {
         stdout(&text)?;
         return Ok(ExitCode::SUCCESS);
@@ -70,11 +70,11 @@ fn new(name: &str, out: Option<PathBuf>) -> CliResult<ExitCode> {
     let mut file =
         std::fs::OpenOptions::new().write(true).create_new(true).open(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => {
-                CliError(format!("{}: already exists; not overwriting it", path.display()))
+                CliError::Usage(format!("{}: already exists; not overwriting it", path.display()))
             }
-            _ => CliError(format!("{}: {e}", path.display())),
+            _ => CliError::File { path: path.clone(), source: e },
         })?;
-    file.write_all(text.as_bytes()).map_err(|e| CliError(format!("{}: {e}", path.display())))?;
+    file.write_all(text.as_bytes()).map_err(crate::error::file(&path))?;
     eprintln!("wrote {}", path.display());
     Ok(ExitCode::SUCCESS)
 }
@@ -83,7 +83,9 @@ fn new(name: &str, out: Option<PathBuf>) -> CliResult<ExitCode> {
 fn stdout(text: &str) -> CliResult {
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(crate::error::file("<stdout>".as_ref())(e))
+        }
         _ => Ok(()),
     }
 }

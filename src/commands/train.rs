@@ -1,7 +1,7 @@
 //! `lepton train`: headless training of Q-learning or DQN on a scenario, into a run directory.
 
 use crate::args::{DeviceArg, at_least_one};
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, file};
 use crate::ron_file::read_run_config;
 use crate::scenario_arg::load_scenario;
 use clap::ValueEnum;
@@ -89,7 +89,7 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
     if config.agent.name() != agent {
         // --agent chooses the kind; a configuration that tunes the other kind is a mistake.
         if AgentConfig::default_of(config.agent.name()).as_ref() != Some(&config.agent) {
-            return Err(CliError(format!(
+            return Err(CliError::Usage(format!(
                 "--agent {agent}: the configuration sets agent: {}(...); choose one",
                 if config.agent.name() == "dqn" { "Dqn" } else { "QLearning" }
             )));
@@ -112,16 +112,15 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
                 model: args
                     .model
                     .clone()
-                    .ok_or_else(|| CliError("--perception cnn needs --model MODEL_DIR".into()))?,
+                    .ok_or_else(|| CliError::Usage("--perception cnn needs --model MODEL_DIR".into()))?,
             },
             PerceptionArg::Pixels => PerceptionKind::default_pixels(),
         });
     }
-    config.validate().map_err(|e| CliError(format!("configuration: {e}")))?;
-    let perception =
-        resolve_perception(&config, args.model.as_deref()).map_err(|e| CliError(e.to_string()))?;
+    config.validate().map_err(|e| CliError::at("configuration", e))?;
+    let perception = resolve_perception(&config, args.model.as_deref())?;
     if !args.resume && out.join(files::LAST).exists() {
-        return Err(CliError(format!(
+        return Err(CliError::Usage(format!(
             "{}: a run is already here; pass --resume to continue it or choose another --out",
             out.display()
         )));
@@ -137,22 +136,19 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
     let bar = ProgressBar::new(config.steps).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps {msg}").expect("valid template"),
     );
-    let summary = trainer
-        .run(args.resume, |p| {
-            bar.set_position(p.step);
-            let ret = p.recent_return.map_or(String::from("-"), |r| format!("{r:.2}"));
-            let loss = p.loss.map_or(String::from("-"), |l| format!("{l:.4}"));
-            bar.set_message(format!(
-                "{:.0} steps/s  return {ret}  ε {:.3}  loss {loss}",
-                p.steps_per_second, p.epsilon
-            ));
-        })
-        .map_err(|e| CliError(e.to_string()))?;
+    let summary = trainer.run(args.resume, |p| {
+        bar.set_position(p.step);
+        let ret = p.recent_return.map_or(String::from("-"), |r| format!("{r:.2}"));
+        let loss = p.loss.map_or(String::from("-"), |l| format!("{l:.4}"));
+        bar.set_message(format!(
+            "{:.0} steps/s  return {ret}  ε {:.3}  loss {loss}",
+            p.steps_per_second, p.epsilon
+        ));
+    })?;
     bar.finish_and_clear();
 
-    let rows =
-        metrics::read(&out.join(files::METRICS)).map_err(|e| CliError(format!("{}: {e}", out.display())))?;
-    plot(&[Series { name: run_name(&out), rows }], &out.join(files::CURVE)).map_err(CliError)?;
+    let rows = metrics::read(&out.join(files::METRICS)).map_err(file(&out))?;
+    plot(&[Series { name: run_name(&out), rows }], &out.join(files::CURVE))?;
     println!("{}", serde_json::to_string_pretty(&summary).expect("summary serialises"));
     Ok(ExitCode::SUCCESS)
 }

@@ -52,7 +52,7 @@ pub struct ViewArgs {
 pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
     // winit panics without a display; say what to do instead.
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
-        return Err(CliError(
+        return Err(CliError::Usage(
             "no display: the viewer needs an X11 display (set DISPLAY), or run it under a virtual one: \
              xvfb-run -a lepton view ... (Debian/Ubuntu: apt-get install xvfb xauth)"
                 .into(),
@@ -60,9 +60,9 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
     }
     let scenario = load_scenario(&args.scenario)?;
     let watch = Path::new(&args.scenario).is_file().then(|| PathBuf::from(&args.scenario));
-    let camera: CameraMode = args.camera.parse().map_err(|e| CliError(format!("--camera: {e}")))?;
+    let camera: CameraMode = args.camera.parse().map_err(|e| CliError::Usage(format!("--camera: {e}")))?;
     if args.screenshot.is_none() && args.frames.is_some() {
-        return Err(CliError("--frames goes with --screenshot FILE".into()));
+        return Err(CliError::Usage("--frames goes with --screenshot FILE".into()));
     }
     let driver: Option<Box<dyn Policy>> = match args.policy.as_deref() {
         None => None,
@@ -79,7 +79,7 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
         hud: !args.no_hud,
         screenshot: args.screenshot.zip(args.frames),
     };
-    let report = viewer::run(options, driver).map_err(CliError)?;
+    let report = viewer::run(options, driver)?;
     eprintln!(
         "viewer: {} frames, {} steps, {} reloads ({} failed), the car moved {:.1} m{}",
         report.frames,
@@ -97,8 +97,9 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
 
 /// The greedy agent of a run directory, from its best (or last) checkpoint.
 fn greedy_policy(run: &Path, last: bool, device: &burn::prelude::Device) -> CliResult<GreedyPolicy> {
-    let opened = crate::trained_run::open(run, last, device).map_err(|e| {
-        CliError(format!("{e}; --policy takes a run directory from `lepton train` or keep-lane"))
+    let opened = crate::trained_run::open(run, last, device).map_err(|e| CliError::Hint {
+        source: Box::new(e),
+        hint: "--policy takes a run directory from `lepton train` or keep-lane",
     })?;
     let dir = &opened.checkpoint;
     let config = opened.config;

@@ -14,6 +14,7 @@
 
 mod cameras;
 mod controls;
+mod error;
 mod hud;
 pub mod playback;
 pub mod reload;
@@ -23,6 +24,7 @@ mod screenshot;
 pub mod session;
 mod simulation;
 
+pub use error::ViewerError;
 pub use playback::CameraMode;
 
 use bevy::pbr::PbrPlugin;
@@ -82,10 +84,10 @@ pub enum ViewerSystems {
 pub fn run(
     options: ViewerOptions,
     driver: Option<Box<dyn lepton_agents::Policy>>,
-) -> Result<ViewerReport, String> {
-    probe_adapter().map_err(|e| e.to_string())?;
+) -> Result<ViewerReport, ViewerError> {
+    probe_adapter()?;
     if options.envs == 0 {
-        return Err("--envs must be at least 1".into());
+        return Err(ViewerError::NoEnvs);
     }
     let driver_name = driver.as_ref().map_or("keyboard (arrow keys)".to_string(), |d| d.name());
     let scenario = Arc::new(options.scenario);
@@ -150,6 +152,6 @@ pub fn run(
     match (result, exit) {
         (Some(result), _) => result,
         (None, AppExit::Success) => Ok(latest.lock().unwrap_or_else(|e| e.into_inner()).clone()),
-        (None, AppExit::Error(code)) => Err(format!("the viewer stopped with code {code}")),
+        (None, AppExit::Error(code)) => Err(ViewerError::Exited(code.get())),
     }
 }

@@ -86,12 +86,17 @@ impl CameraMode {
     }
 }
 
+/// A `--camera` name that is none of the viewer's cameras.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown camera \"{0}\" (one of: chase, top-down, free, car)")]
+pub struct UnknownCamera(pub String);
+
 impl FromStr for CameraMode {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownCamera;
+    fn from_str(s: &str) -> Result<Self, UnknownCamera> {
         Self::ALL
             .into_iter()
             .find(|m| m.name() == s || (s == "top" && *m == CameraMode::TopDown))
-            .ok_or_else(|| format!("unknown camera \"{s}\" (one of: chase, top-down, free, car)"))
+            .ok_or_else(|| UnknownCamera(s.to_string()))
     }
 }

@@ -1,6 +1,7 @@
 //! Hot reload: watches the scenario file and parses it again when its contents change. A broken
 //! file yields its error (file, line, column) and the caller keeps the last good world.
 
+use crate::ViewerError;
 use crate::report::Report;
 use crate::screenshot::Frames;
 use crate::session::Request;
@@ -47,6 +48,7 @@ fn reload(mut status: ResMut<ReloadStatus>, mut sim: ResMut<Sim>, mut report: Re
             status.error = None;
         }
         Err(error) => {
+            let error = error.to_string();
             eprintln!("viewer: reload failed, the last good world keeps running:\n{error}");
             report.report.failed_reloads += 1;
             report.report.reload_error = Some(error.clone());
@@ -76,7 +78,7 @@ impl ScenarioWatcher {
     }
 
     /// `None` while the file is unchanged; else the new scenario or why it cannot be used.
-    pub fn poll(&mut self) -> Option<Result<Scenario, String>> {
+    pub fn poll(&mut self) -> Option<Result<Scenario, ViewerError>> {
         let stamp = stamp_of(&self.path);
         if stamp == self.stamp {
             return None;
@@ -86,14 +88,14 @@ impl ScenarioWatcher {
             Ok(c) => c,
             // Editors that save by rename leave a moment with no file: wait for the next stamp.
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return None,
-            Err(e) => return Some(Err(format!("{}: {e}", self.path.display()))),
+            Err(source) => return Some(Err(ViewerError::Io { path: self.path.clone(), source })),
         };
         // A touch without a change (or a write of the same text) rebuilds nothing.
         if self.contents.as_deref() == Some(contents.as_str()) {
             return None;
         }
         self.contents = Some(contents.clone());
-        Some(scenario::parse_str(&contents, &self.path.display().to_string()).map_err(|e| e.to_string()))
+        Some(scenario::parse_str(&contents, &self.path.display().to_string()).map_err(ViewerError::from))
     }
 }
 
@@ -118,7 +120,7 @@ mod tests {
         assert!(watcher.poll().is_none(), "unchanged file");
 
         std::fs::write(&path, "(\n  name: \"a\",\n  bogus: 1,\n)").unwrap();
-        let error = watcher.poll().expect("a change").expect_err("a broken file");
+        let error = watcher.poll().expect("a change").expect_err("a broken file").to_string();
         assert!(error.contains("s.ron:3:"), "error names file and line: {error}");
         assert!(watcher.poll().is_none(), "reported once");
 

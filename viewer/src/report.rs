@@ -1,7 +1,7 @@
 //! What a viewer session did, and how it ends: the report printed at the end, and the result the
 //! app hands back when it exits (the report, or the error that stopped it).
 
-use crate::ViewerReport;
+use crate::{ViewerError, ViewerReport};
 use bevy::prelude::*;
 use std::sync::{Arc, Mutex};
 
@@ -12,14 +12,14 @@ pub struct Report {
     /// Where the first env's car was first shown (for `ego_moved`).
     pub first_ego: Option<[f32; 3]>,
     /// The result, once the session has ended by itself.
-    pub outcome: Arc<Mutex<Option<Result<ViewerReport, String>>>>,
+    pub outcome: Arc<Mutex<Option<Result<ViewerReport, ViewerError>>>>,
     /// The report as of the last frame, for a window closed by the user.
     pub latest: Arc<Mutex<ViewerReport>>,
 }
 
 impl Report {
     /// Ends the app with `result` (an error of the simulation, or the report).
-    pub fn finish(&self, result: Result<ViewerReport, String>, exit: &mut MessageWriter<AppExit>) {
+    pub fn finish(&self, result: Result<ViewerReport, ViewerError>, exit: &mut MessageWriter<AppExit>) {
         let failed = result.is_err();
         *self.outcome.lock().unwrap_or_else(|e| e.into_inner()) = Some(result);
         exit.write(if failed { AppExit::error() } else { AppExit::Success });

@@ -2,6 +2,7 @@
 //! compiled (so no counted frame is half drawn), and with `--screenshot FILE --frames N` it
 //! captures the window after N counted frames, writes the PNG atomically and exits.
 
+use crate::ViewerError;
 use crate::report::Report;
 use bevy::prelude::*;
 use bevy::render::render_resource::{CachedPipelineState, PipelineCache};
@@ -129,10 +130,12 @@ fn capture(
 }
 
 /// Writes the window's pixels as an RGB PNG, atomically.
-fn save_png(image: &Image, path: &std::path::Path) -> Result<(), String> {
-    let rgb = image.clone().try_into_dynamic().map_err(|e| format!("screenshot: {e}"))?.to_rgb8();
+fn save_png(image: &Image, path: &std::path::Path) -> Result<(), ViewerError> {
+    let encoding = |message: String| ViewerError::Screenshot { path: path.to_path_buf(), message };
+    let rgb = image.clone().try_into_dynamic().map_err(|e| encoding(e.to_string()))?.to_rgb8();
     let mut png = std::io::Cursor::new(Vec::new());
     rgb.write_to(&mut png, bevy::image::ImageFormat::Png.as_image_crate_format().expect("png"))
-        .map_err(|e| format!("{}: {e}", path.display()))?;
-    lepton_sim::atomic::write(path, png.get_ref()).map_err(|e| format!("{}: {e}", path.display()))
+        .map_err(|e| encoding(e.to_string()))?;
+    lepton_sim::atomic::write(path, png.get_ref())
+        .map_err(|source| ViewerError::Io { path: path.to_path_buf(), source })
 }

@@ -3,6 +3,7 @@
 //! answers each request with a snapshot of every env. Keeping the training renderer's bevy app on
 //! its own thread keeps it apart from the window's app.
 
+use crate::ViewerError;
 use lepton_agents::{Decision, Policy};
 use lepton_sim::env::Observation;
 use lepton_sim::episode::EndReason;
@@ -57,7 +58,7 @@ pub struct Snapshot {
 /// The window's end of the simulation thread.
 pub struct SessionHandle {
     requests: Sender<Request>,
-    replies: Receiver<Result<Snapshot, String>>,
+    replies: Receiver<Result<Snapshot, ViewerError>>,
     thread: Option<JoinHandle<()>>,
 }
 
@@ -68,7 +69,7 @@ impl SessionHandle {
         envs: usize,
         seed: u64,
         driver: Option<Box<dyn Policy>>,
-    ) -> Result<(Self, Snapshot), String> {
+    ) -> Result<(Self, Snapshot), ViewerError> {
         let (requests, inbox) = channel();
         let (outbox, replies) = channel();
         let thread = std::thread::Builder::new()
@@ -88,19 +89,19 @@ impl SessionHandle {
                     }
                 }
             })
-            .map_err(|e| format!("cannot start the simulation thread: {e}"))?;
+            .map_err(ViewerError::Thread)?;
         let mut handle = Self { requests, replies, thread: Some(thread) };
         let first = handle.receive()?;
         Ok((handle, first))
     }
 
     /// Sends a request and waits for its answer.
-    pub fn call(&mut self, request: Request) -> Result<Snapshot, String> {
-        self.requests.send(request).map_err(|_| "the simulation thread stopped".to_string())?;
+    pub fn call(&mut self, request: Request) -> Result<Snapshot, ViewerError> {
+        self.requests.send(request).map_err(|_| ViewerError::Stopped("it exited".into()))?;
         self.receive()
     }
 
-    fn receive(&mut self) -> Result<Snapshot, String> {
+    fn receive(&mut self) -> Result<Snapshot, ViewerError> {
         match self.replies.recv() {
             Ok(reply) => reply,
             Err(_) => {
@@ -113,7 +114,7 @@ impl SessionHandle {
                         .unwrap_or_else(|| "unknown panic".into()),
                     _ => "it exited".into(),
                 };
-                Err(format!("the simulation thread stopped: {why}"))
+                Err(ViewerError::Stopped(why))
             }
         }
     }
@@ -125,7 +126,6 @@ struct Tally {
     last_action: Option<usize>,
     last_control: Control,
     last_reward: f32,
-    episode_return: f32,
     episodes_done: u32,
     last_end: Option<(EndReason, f32)>,
     episode_step: u32,
@@ -149,7 +149,7 @@ impl Session {
         n: usize,
         seed: u64,
         mut driver: Option<Box<dyn Policy>>,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ViewerError> {
         if let Some(d) = driver.as_mut() {
             d.adopt(&scenario)?;
         }
@@ -169,7 +169,7 @@ impl Session {
         Ok(session)
     }
 
-    fn handle(&mut self, request: Request) -> Result<Snapshot, String> {
+    fn handle(&mut self, request: Request) -> Result<Snapshot, ViewerError> {
         match request {
             Request::Step { keyboard } => self.step(keyboard)?,
             Request::Reset => self.reset()?,
@@ -179,14 +179,13 @@ impl Session {
     }
 
     /// New episodes everywhere, continuing each env's seed stream so a reset shows a new episode.
-    fn reset(&mut self) -> Result<(), String> {
+    fn reset(&mut self) -> Result<(), ViewerError> {
         let first = if self.steps == 0 && self.generation == 0 {
             self.envs.try_reset(self.seed)
         } else {
             self.seed = self.seed.wrapping_add(self.envs.len() as u64 * 1_000_003);
             self.envs.try_reset(self.seed)
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         self.observations = first.into_iter().map(|(o, _)| o).collect();
         for tally in &mut self.tallies {
             *tally =
@@ -196,7 +195,7 @@ impl Session {
         self.decide(&starts)
     }
 
-    fn decide(&mut self, starts: &[bool]) -> Result<(), String> {
+    fn decide(&mut self, starts: &[bool]) -> Result<(), ViewerError> {
         self.decisions = match self.driver.as_mut() {
             Some(driver) => Some(driver.decide(&self.observations.iter().collect::<Vec<_>>(), starts)?),
             None => None,
@@ -204,7 +203,7 @@ impl Session {
         Ok(())
     }
 
-    fn step(&mut self, keyboard: Control) -> Result<(), String> {
+    fn step(&mut self, keyboard: Control) -> Result<(), ViewerError> {
         let n = self.envs.len();
         let step = match &self.decisions {
             Some(decisions) => {
@@ -222,18 +221,15 @@ impl Session {
                 }
                 self.envs.try_step_controls(&vec![keyboard; n])
             }
-        }
-        .map_err(|e| e.to_string())?;
+        }?;
         self.steps += 1;
         let mut starts = vec![false; n];
         for (i, (tally, start)) in self.tallies.iter_mut().zip(&mut starts).enumerate() {
             tally.last_reward = step.rewards[i];
-            tally.episode_return += step.rewards[i];
             tally.episode_step = step.infos[i].episode_step;
             if let Some(episode) = step.episodes[i] {
                 tally.last_end = Some((episode.end, episode.episode_return));
                 tally.episodes_done += 1;
-                tally.episode_return = 0.0;
                 tally.episode_step = 0;
                 *start = true;
             }
@@ -243,12 +239,12 @@ impl Session {
     }
 
     /// Replaces the scenario; on any error the running world and driver are left as they were.
-    fn reload(&mut self, scenario: Arc<Scenario>) -> Result<(), String> {
+    fn reload(&mut self, scenario: Arc<Scenario>) -> Result<(), ViewerError> {
         if let Some(driver) = self.driver.as_mut() {
             driver.adopt(&scenario)?;
         }
         let mut envs = build_envs(&scenario, self.envs.len(), self.seed, self.driver.as_deref())?;
-        let first = envs.try_reset(self.seed).map_err(|e| e.to_string())?;
+        let first = envs.try_reset(self.seed)?;
         self.scenario = scenario;
         self.envs = envs;
         self.generation += 1;
@@ -268,8 +264,9 @@ impl Session {
             .iter()
             .zip(&self.tallies)
             .zip(&self.observations)
+            .zip(self.envs.returns_so_far())
             .enumerate()
-            .map(|(i, ((env, tally), obs))| EnvSnapshot {
+            .map(|(i, (((env, tally), obs), &episode_return))| EnvSnapshot {
                 poses: Poses::of(env.world(), slots),
                 episode_seed: env.episode_seed(),
                 episode_step: tally.episode_step,
@@ -278,7 +275,7 @@ impl Session {
                 last_action: tally.last_action,
                 last_control: tally.last_control,
                 last_reward: tally.last_reward,
-                episode_return: tally.episode_return,
+                episode_return,
                 last_end: tally.last_end,
                 decision: self.decisions.as_ref().map(|d| d[i].clone()),
             })
@@ -293,9 +290,9 @@ fn build_envs(
     n: usize,
     seed: u64,
     driver: Option<&dyn Policy>,
-) -> Result<VecEnv, String> {
+) -> Result<VecEnv, ViewerError> {
     if driver.is_some_and(|d| d.needs_frames()) {
-        VecEnv::with_camera(scenario.clone(), n, seed).map_err(|e| e.to_string())
+        Ok(VecEnv::with_camera(scenario.clone(), n, seed)?)
     } else {
         Ok(VecEnv::new(scenario.clone(), n, seed))
     }

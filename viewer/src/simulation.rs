@@ -1,6 +1,7 @@
 //! The simulation as the window sees it: the session on its own thread, the snapshot of every env
 //! after the last request, and the system that advances it at the pace playback asks for.
 
+use crate::ViewerError;
 use crate::playback::Playback;
 use crate::report::Report;
 use crate::screenshot::{Frames, ScreenshotPlan};
@@ -26,7 +27,7 @@ impl Sim {
     }
 
     /// Sends a request to the simulation thread; on success the snapshot is the new one.
-    pub fn call(&mut self, request: Request) -> Result<(), String> {
+    pub fn call(&mut self, request: Request) -> Result<(), ViewerError> {
         self.snapshot = self.session.get_mut().unwrap_or_else(|e| e.into_inner()).call(request)?;
         Ok(())
     }

@@ -5,7 +5,7 @@
 
 use super::config::DqnConfig;
 use super::learner::{DqnLearner, UpdateStats};
-use super::network::InputShape;
+use super::network::{FramesTooSmall, InputShape};
 use crate::agent::{Agent, Experience, PartError, Parts};
 use crate::replay::{ObsRef, ReplayBuffer, ReplaySpec, Transition};
 use burn::module::Module;
@@ -31,7 +31,7 @@ impl DqnAgent {
         total_steps: u64,
         seed: u64,
         device: &Device,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, FramesTooSmall> {
         let input = match shape {
             PerceptShape::State => InputShape::Vector(DrivingState::LEN),
             PerceptShape::Frames { stack, channels, height, width } => {

@@ -3,6 +3,7 @@
 
 use super::network::NetworkConfig;
 use crate::schedule::EpsilonSchedule;
+use lepton_sim::InvalidField;
 use serde::{Deserialize, Serialize};
 
 /// How the target network follows the online one.
@@ -76,8 +77,8 @@ impl Default for DqnConfig {
 
 impl DqnConfig {
     /// Checks every field; the message names it (`dqn.gamma: ...`).
-    pub fn validate(&self) -> Result<(), String> {
-        let bad = |field: &str, why: &str| Err(format!("dqn.{field}: {why}"));
+    pub fn validate(&self) -> Result<(), InvalidField> {
+        let bad = |field: &str, why: &str| Err(InvalidField::new(format!("dqn.{field}"), why));
         if !(0.0..=1.0).contains(&self.gamma) {
             return bad("gamma", "must be in [0, 1]");
         }

@@ -8,7 +8,7 @@
 //! 5. target network follows: a hard copy every C updates, or Polyak averaging every update.
 
 use super::config::{DqnConfig, TargetUpdate};
-use super::network::{InputShape, QNetwork};
+use super::network::{FramesTooSmall, InputShape, QNetwork};
 use crate::replay::Batch;
 use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -59,7 +59,7 @@ impl DqnLearner {
         config: &DqnConfig,
         device: &Device,
         seed: u64,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, FramesTooSmall> {
         device.seed(seed);
         let train_device = device.clone().autodiff();
         let online = QNetwork::new(input, actions, &config.network, &train_device)?;

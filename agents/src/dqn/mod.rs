@@ -9,4 +9,4 @@ pub mod network;
 pub use agent::DqnAgent;
 pub use config::{DqnConfig, TargetUpdate};
 pub use learner::{DqnLearner, UpdateStats, td_targets};
-pub use network::{InputShape, NetworkConfig, QNetwork};
+pub use network::{FramesTooSmall, InputShape, NetworkConfig, QNetwork};

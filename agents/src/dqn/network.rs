@@ -114,6 +114,14 @@ pub enum Head {
     Dueling(DuelingHead),
 }
 
+/// Frames smaller than the Nature CNN's receptive field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("frames of {width}x{height} are too small for the Nature CNN (36 px at least)")]
+pub struct FramesTooSmall {
+    pub width: usize,
+    pub height: usize,
+}
+
 #[derive(Module, Debug)]
 pub struct QNetwork {
     torso: Torso,
@@ -126,7 +134,7 @@ impl QNetwork {
         actions: usize,
         config: &NetworkConfig,
         device: &Device,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, FramesTooSmall> {
         let (torso, features) = match input {
             InputShape::Vector(n) => {
                 let mut layers = Vec::new();
@@ -138,9 +146,8 @@ impl QNetwork {
                 (Torso::Mlp(Mlp { layers, relu: Relu::new() }), width)
             }
             InputShape::Frames { stack, channels, height, width } => {
-                let (fh, fw) = NatureCnn::feature_size(height, width).ok_or_else(|| {
-                    format!("frames of {width}x{height} are too small for the Nature CNN (36 px at least)")
-                })?;
+                let (fh, fw) =
+                    NatureCnn::feature_size(height, width).ok_or(FramesTooSmall { width, height })?;
                 let ins = [stack * channels, 32, 64];
                 let conv = |i: usize| {
                     let (out, k, s) = NatureCnn::LAYERS[i];

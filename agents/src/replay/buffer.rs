@@ -381,14 +381,14 @@ impl ReplayBuffer {
         out
     }
 
-    pub fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, ReplayDecodeError> {
         let mut r = Reader { bytes, at: 0 };
         let header_len = u64::from_le_bytes(r.take(8)?.try_into().expect("8")) as usize;
         let (spec, per_env, written, max_priority, complete): (ReplaySpec, usize, Vec<u64>, f64, usize) =
-            serde_json::from_slice(r.take(header_len)?).map_err(|e| format!("replay header: {e}"))?;
+            serde_json::from_slice(r.take(header_len)?).map_err(ReplayDecodeError::Header)?;
         let mut buffer = ReplayBuffer::new(spec, r.take(1)?[0] == 0);
         if buffer.per_env != per_env || written.len() != spec.envs {
-            return Err("replay buffer layout disagrees with its header".into());
+            return Err(ReplayDecodeError::Layout);
         }
         let slots = buffer.flags.len();
         match &mut buffer.storage {
@@ -415,7 +415,7 @@ impl ReplayBuffer {
             buffer.tree.set(slot, f64::from_le_bytes(b.try_into().expect("8")));
         }
         if r.at != bytes.len() {
-            return Err(format!("{} trailing bytes after the replay buffer", bytes.len() - r.at));
+            return Err(ReplayDecodeError::Trailing(bytes.len() - r.at));
         }
         buffer.written = written;
         buffer.max_priority = max_priority;
@@ -424,15 +424,28 @@ impl ReplayBuffer {
     }
 }
 
+/// Bytes that are not a saved replay buffer.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayDecodeError {
+    #[error("replay buffer is truncated")]
+    Truncated,
+    #[error("replay header: {0}")]
+    Header(serde_json::Error),
+    #[error("replay buffer layout disagrees with its header")]
+    Layout,
+    #[error("{0} trailing bytes after the replay buffer")]
+    Trailing(usize),
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], ReplayDecodeError> {
         let end =
-            self.at.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or("replay buffer is truncated")?;
+            self.at.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or(ReplayDecodeError::Truncated)?;
         let out = &self.bytes[self.at..end];
         self.at = end;
         Ok(out)

@@ -4,6 +4,7 @@
 
 use crate::AgentConfig;
 use lepton_perception::PerceptionKind;
+use lepton_sim::InvalidField;
 use ron::extensions::Extensions;
 use serde::{Deserialize, Serialize};
 
@@ -55,15 +56,15 @@ pub fn ron_options() -> ron::Options {
 }
 
 impl RunConfig {
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidField> {
         if self.envs == 0 {
-            return Err("envs: must be at least 1".into());
+            return Err(InvalidField::new("envs", "must be at least 1"));
         }
         if self.eval_episodes == 0 {
-            return Err("eval_episodes: must be at least 1".into());
+            return Err(InvalidField::new("eval_episodes", "must be at least 1"));
         }
         if self.checkpoint_every == 0 || self.log_every == 0 {
-            return Err("checkpoint_every and log_every: must be at least 1".into());
+            return Err(InvalidField::new("checkpoint_every and log_every", "must be at least 1"));
         }
         self.agent.validate(self.perception.as_ref())
     }
@@ -100,10 +101,10 @@ mod tests {
         let mut config = RunConfig::default();
         assert_eq!(config.validate(), Ok(()));
         config.agent = AgentConfig::Dqn(DqnConfig { gamma: 2.0, ..DqnConfig::default() });
-        assert!(config.validate().unwrap_err().starts_with("dqn.gamma"));
+        assert_eq!(config.validate().unwrap_err().field, "dqn.gamma");
         config.agent = AgentConfig::default_of("qlearning").unwrap();
         config.perception = Some(PerceptionKind::default_pixels());
-        assert!(config.validate().unwrap_err().contains("not Pixels"));
+        assert!(config.validate().unwrap_err().to_string().contains("not Pixels"));
         let unknown = ron_options().from_str::<RunConfig>("(agent: Dqn(frame_stack: 4))");
         assert!(unknown.is_err(), "the stack depth is the perception's, not the DQN's");
     }

@@ -7,8 +7,13 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
     /// A configuration that cannot run; the message names the field.
-    #[error("{0}")]
-    Config(String),
+    #[error(transparent)]
+    Config(#[from] lepton_sim::InvalidField),
+    /// An agent that cannot be built for this perception.
+    #[error(transparent)]
+    Build(#[from] crate::BuildError),
+    #[error("{}: no checkpoint to resume from", last.display())]
+    NothingToResume { last: PathBuf },
     #[error(transparent)]
     Perception(#[from] lepton_perception::PerceptionError),
     #[error(transparent)]

@@ -51,7 +51,7 @@ pub struct RunSummary {
 pub fn resolve_perception(config: &RunConfig, model: Option<&Path>) -> Result<PerceptionKind, RunError> {
     match &config.perception {
         Some(kind) => Ok(kind.clone()),
-        None => config.agent.default_perception(model).map_err(RunError::Config),
+        None => Ok(config.agent.default_perception(model)?),
     }
 }
 
@@ -67,17 +67,15 @@ impl Trainer {
     /// Trains (or with `resume`, continues the run in `run_dir`), calling `progress` each step.
     pub fn run(&self, resume: bool, mut progress: impl FnMut(Progress)) -> Result<RunSummary, RunError> {
         let config = &self.config;
-        config.validate().map_err(RunError::Config)?;
+        config.validate()?;
         let started = Instant::now();
         std::fs::create_dir_all(self.run_dir.join("checkpoints")).map_err(io(&self.run_dir))?;
 
         let mut perception = Perception::new(&resolve_perception(config, None)?, config.envs, &self.device)?;
         let actions = self.scenario.actions.set.len();
         let shape = perception.shape(&self.scenario);
-        let mut agent = config
-            .agent
-            .build(shape, actions, config.envs, config.steps, config.seed, &self.device)
-            .map_err(RunError::Config)?;
+        let mut agent =
+            config.agent.build(shape, actions, config.envs, config.steps, config.seed, &self.device)?;
 
         let mut state = TrainerState {
             step: 0,
@@ -92,9 +90,7 @@ impl Trainer {
         let mut resumed_from = None;
         if resume {
             let last = self.run_dir.join(files::LAST);
-            let dir = checkpoint::locate(&last).ok_or_else(|| {
-                RunError::Config(format!("{}: no checkpoint to resume from", last.display()))
-            })?;
+            let dir = checkpoint::locate(&last).ok_or(RunError::NothingToResume { last })?;
             state = checkpoint::load_state(&dir)?;
             checkpoint::load_agent(&dir, agent.as_mut(), true)?;
             resumed_from = Some(state.step);

@@ -1,0 +1,36 @@
+//! `lepton bench`: throughput measurements, one [`report::BenchReport`] each, printed as a line
+//! or as JSON (`--json`).
+
+mod perception;
+mod render;
+pub mod report;
+mod sim;
+mod train;
+
+use crate::error::CliResult;
+use clap::Subcommand;
+use std::process::ExitCode;
+
+#[derive(Subcommand)]
+pub enum BenchCommand {
+    /// Environment steps per second without rendering (a vector env stepped in parallel).
+    Sim(sim::SimArgs),
+    /// Camera frames per second, and environment steps per second with frames.
+    Render(render::RenderBenchArgs),
+    /// DQN learner updates per second (Nature CNN on stacked frames, or the MLP on the state),
+    /// and greedy inference frames per second.
+    Train(train::TrainBenchArgs),
+    /// Perception CNN inference frames per second on random frames.
+    Perception(perception::PerceptionBenchArgs),
+}
+
+pub fn run(command: BenchCommand) -> CliResult<ExitCode> {
+    let (report, json) = match command {
+        BenchCommand::Sim(args) => (sim::bench(&args)?, args.json),
+        BenchCommand::Render(args) => (render::bench(&args)?, args.json),
+        BenchCommand::Train(args) => (train::bench(&args)?, args.json),
+        BenchCommand::Perception(args) => (perception::bench(&args)?, args.json),
+    };
+    report.print(json);
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,88 @@
+//! `lepton bench render`: camera frames per second, and env steps per second with frames.
+
+use super::report::BenchReport;
+use crate::args::at_least_one;
+use crate::error::{CliError, CliResult};
+use crate::scenario_arg::load_scenario;
+use lepton_agents::{KeepLanePolicy, Policy};
+use lepton_sim::VecEnv;
+use lepton_sim::scenario::FrameFormat;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct RenderBenchArgs {
+    /// Scenario file or shipped scenario name.
+    #[arg(long, default_value = "lane_keep")]
+    pub scenario: String,
+    /// Number of environments (camera tiles).
+    #[arg(long, default_value_t = 16, value_parser = at_least_one::<usize>())]
+    pub envs: usize,
+    /// Frame width (default: the scenario's camera).
+    #[arg(long)]
+    pub width: Option<u32>,
+    /// Frame height (default: the scenario's camera).
+    #[arg(long)]
+    pub height: Option<u32>,
+    /// Grey frames instead of the scenario's format.
+    #[arg(long)]
+    pub grey: bool,
+    /// Rendered frames (and then env steps) per environment, after a warm-up of 5.
+    #[arg(long, default_value_t = 100, value_parser = at_least_one::<u64>())]
+    pub steps: u64,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    /// Print the result as JSON on stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn bench(args: &RenderBenchArgs) -> CliResult<BenchReport> {
+    let mut scenario = load_scenario(&args.scenario)?;
+    for (name, value) in [("--width", args.width), ("--height", args.height)] {
+        if value.is_some_and(|v| !(8..=1024).contains(&v)) {
+            return Err(CliError::Usage(format!("{name} must be from 8 to 1024")));
+        }
+    }
+    scenario.camera.width = args.width.unwrap_or(scenario.camera.width);
+    scenario.camera.height = args.height.unwrap_or(scenario.camera.height);
+    if args.grey {
+        scenario.camera.format = FrameFormat::Grey;
+    }
+    let scenario = Arc::new(scenario);
+    let adapter = lepton_sim::render::probe_adapter()?;
+    let mut envs = VecEnv::with_camera(scenario.clone(), args.envs, args.seed)?;
+    let mut observations: Vec<_> = envs.try_reset(args.seed)?.into_iter().map(|(o, _)| o).collect();
+
+    for _ in 0..5 {
+        envs.render_frames()?;
+    }
+    let started = Instant::now();
+    for _ in 0..args.steps {
+        envs.render_frames()?;
+    }
+    let render_seconds = started.elapsed().as_secs_f64();
+
+    let mut policy = KeepLanePolicy::new(&scenario, None);
+    let starts = vec![false; args.envs];
+    let started = Instant::now();
+    for _ in 0..args.steps {
+        let actions = policy.act(&observations.iter().collect::<Vec<_>>(), &starts)?;
+        observations = envs.try_step(&actions)?.obs;
+    }
+    let step_seconds = started.elapsed().as_secs_f64();
+    let total = (args.envs as u64 * args.steps) as f64;
+    let camera = &scenario.camera;
+    Ok(BenchReport::new("render")
+        .setup("scenario", scenario.name.clone())
+        .setup("adapter", adapter)
+        .setup("envs", args.envs)
+        .setup("width", camera.width)
+        .setup("height", camera.height)
+        .setup("format", if camera.format == FrameFormat::Rgb { "rgb" } else { "grey" })
+        .setup("steps_per_env", args.steps)
+        // Frames rendered and read back per second, without physics.
+        .figure("camera_frames_per_second", total / render_seconds, "camera frames/s")
+        // Env steps per second with a frame in every observation (physics, rendering, readback).
+        .figure("env_steps_per_second", total / step_seconds, "env steps/s with frames"))
+}

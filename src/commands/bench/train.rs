@@ -1,0 +1,145 @@
+//! `lepton bench train`: DQN learner updates per second on random batches, greedy actions per
+//! second, and optionally the env steps per second of a short DQN-from-pixels training run.
+
+use super::report::BenchReport;
+use crate::args::{DeviceArg, at_least_one};
+use crate::error::{CliError, CliResult};
+use crate::scenario_arg::load_scenario;
+use burn::prelude::Device;
+use lepton_agents::AgentConfig;
+use lepton_agents::dqn::{DqnConfig, DqnLearner, InputShape};
+use lepton_agents::replay::Batch;
+use lepton_agents::run::{RunConfig, Trainer};
+use lepton_perception::PerceptionKind;
+use rand::{Rng, SeedableRng};
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(clap::Args)]
+pub struct TrainBenchArgs {
+    #[command(flatten)]
+    pub device: DeviceArg,
+    /// Env steps of a real DQN-from-pixels training run to time as well (0: learner only).
+    #[arg(long, default_value_t = 0)]
+    pub env_steps: u64,
+    /// Scenario of that run.
+    #[arg(long, default_value = "lane_keep")]
+    pub scenario: String,
+    /// Parallel envs of that run.
+    #[arg(long, default_value_t = 8, value_parser = at_least_one::<usize>())]
+    pub envs: usize,
+    /// Learner updates to time (after two warm-up updates).
+    #[arg(long, default_value_t = 20, value_parser = at_least_one::<usize>())]
+    pub updates: usize,
+    #[arg(long, default_value_t = 32, value_parser = at_least_one::<usize>())]
+    pub batch_size: usize,
+    /// Frame side (square, grey); 0 benchmarks the MLP on the 7-value state instead.
+    #[arg(long, default_value_t = 84)]
+    pub size: usize,
+    #[arg(long, default_value_t = 4, value_parser = at_least_one::<usize>())]
+    pub stack: usize,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn bench(args: &TrainBenchArgs) -> CliResult<BenchReport> {
+    let device = args.device.device().clone();
+    let input = if args.size == 0 {
+        InputShape::Vector(lepton_perception::DrivingState::LEN)
+    } else {
+        InputShape::Frames { stack: args.stack, channels: 1, height: args.size, width: args.size }
+    };
+    let actions = 9;
+    let config = DqnConfig { batch_size: args.batch_size, ..DqnConfig::default() };
+    let mut learner = DqnLearner::new(input, actions, &config, &device, 0)
+        .map_err(|e| CliError::Usage(format!("--size {}: {e}", args.size)))?;
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+    let n = args.batch_size;
+    let mut values = |len: usize| (0..len).map(|_| rng.random::<f32>()).collect::<Vec<_>>();
+    let batch = Batch {
+        size: n,
+        obs: values(n * input.len()),
+        next_obs: values(n * input.len()),
+        actions: (0..n).map(|i| i % actions).collect(),
+        returns: vec![1.0; n],
+        discounts: vec![0.99; n],
+        weights: vec![1.0; n],
+        slots: (0..n).collect(),
+    };
+    for _ in 0..2 {
+        learner.update(&batch);
+    }
+    let started = Instant::now();
+    for _ in 0..args.updates {
+        learner.update(&batch);
+    }
+    let updates_per_second = args.updates as f64 / started.elapsed().as_secs_f64();
+    let envs = n.min(8);
+    let obs = batch.obs[..envs * input.len()].to_vec();
+    learner.q_values(obs.clone(), envs);
+    let started = Instant::now();
+    let rounds = 20;
+    for _ in 0..rounds {
+        learner.q_values(obs.clone(), envs);
+    }
+    let act_per_second = (rounds * envs) as f64 / started.elapsed().as_secs_f64();
+    let env_steps_per_second = match args.env_steps {
+        0 => None,
+        steps => Some(time_training_run(args, &device, steps)?),
+    };
+    let network = if args.size == 0 {
+        "mlp".to_string()
+    } else {
+        format!("nature_cnn {}x{}x{}", args.stack, args.size, args.size)
+    };
+    Ok(BenchReport::new("train")
+        .setup("device", args.device.name())
+        .setup("network", network)
+        .setup("batch_size", n)
+        .setup("acting_envs", envs)
+        .figure("learner_updates_per_second", updates_per_second, "learner updates/s")
+        .figure("greedy_actions_per_second", act_per_second, "greedy actions/s")
+        .figure(
+            "env_steps_per_second_bound_at_train_frequency",
+            updates_per_second * config.train_frequency as f64,
+            "env steps/s bound by the learner",
+        )
+        .figure("env_steps_per_second", env_steps_per_second, "env steps/s training DQN from pixels"))
+}
+
+/// Env steps/s of a short DQN-from-pixels run (rendering, acting, replay and learning at the
+/// default train frequency), timed after learning has started and before the final evaluation.
+fn time_training_run(args: &TrainBenchArgs, device: &Device, steps: u64) -> CliResult<f64> {
+    let scenario = Arc::new(load_scenario(&args.scenario)?);
+    let dqn = DqnConfig {
+        batch_size: args.batch_size,
+        learning_starts: (steps / 4).min(1_000),
+        ..DqnConfig::default()
+    };
+    let mut config =
+        RunConfig { agent: AgentConfig::Dqn(dqn), envs: args.envs.max(1), steps, ..RunConfig::default() };
+    config.perception = Some(PerceptionKind::Pixels { grey: true, resize: None, stack: args.stack });
+    config.eval_every = u64::MAX / 4;
+    config.checkpoint_every = u64::MAX / 4;
+    config.eval_episodes = 1;
+    let run_dir = std::env::temp_dir().join(format!("lepton-bench-train-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&run_dir);
+    let trainer =
+        Trainer { config: config.clone(), scenario, run_dir: run_dir.clone(), device: device.clone() };
+    let warm = (steps / 4).min(1_000) + config.envs as u64 * 4;
+    let mut marks: Vec<(u64, Instant)> = Vec::new();
+    let result = trainer.run(false, |p| {
+        // Progress comes after the final evaluation for the last step: leave that one out.
+        if p.step >= warm && p.step < p.total {
+            marks.push((p.step, Instant::now()));
+        }
+    });
+    let _ = std::fs::remove_dir_all(&run_dir);
+    result?;
+    match (marks.first(), marks.last()) {
+        (Some(a), Some(b)) if b.0 > a.0 => Ok((b.0 - a.0) as f64 / b.1.duration_since(a.1).as_secs_f64()),
+        _ => Err(CliError::Usage(format!(
+            "--env-steps {steps}: too few steps to time after learning starts (try 800)"
+        ))),
+    }
+}
