@@ -31,6 +31,13 @@ impl GreedyPolicy {
     }
 }
 
+impl GreedyPolicy {
+    /// The agent back (the trainer lends it for an evaluation).
+    pub fn into_agent(self) -> Box<dyn Agent> {
+        self.agent
+    }
+}
+
 impl Policy for GreedyPolicy {
     fn name(&self) -> String {
         self.name.clone()
@@ -58,6 +65,16 @@ impl Policy for GreedyPolicy {
             });
         }
         Ok(())
+    }
+
+    /// The greedy actions alone, without laying the decision open.
+    fn act(
+        &mut self,
+        observations: &[&Observation],
+        episode_start: &[bool],
+    ) -> Result<Vec<usize>, PolicyError> {
+        let percepts = self.perception.perceive(observations, episode_start)?;
+        Ok(self.agent.greedy(&percepts))
     }
 
     fn decide(

@@ -2,7 +2,8 @@
 
 use crate::args::{DeviceArg, at_least_one};
 use crate::error::CliResult;
-use lepton_agents::run::evaluate;
+use lepton_agents::GreedyPolicy;
+use lepton_agents::run::{eval_envs, evaluate};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -27,9 +28,10 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
     let run = crate::trained_run::open(&args.run, args.last, args.device.device())?;
-    let scenario = Arc::new(run.scenario);
     let seed = args.seed.unwrap_or(run.config.eval_seed);
-    let summary = evaluate(run.agent.as_ref(), &scenario, &run.perception, args.episodes, seed)?;
+    let perception = run.perception.fresh(eval_envs(args.episodes));
+    let mut greedy = GreedyPolicy::new(run.config.agent.name().into(), run.agent, perception, &run.scenario);
+    let summary = evaluate(&mut greedy, &Arc::new(run.scenario), args.episodes, seed)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary).expect("summary serialises"));
     } else {

@@ -1,12 +1,12 @@
-//! `lepton rollout`: drive one environment with a scripted or random policy, print a JSON summary,
-//! optionally write a per-step trace.
+//! `lepton rollout`: drive one environment with a scripted or random policy, print a JSON summary
+//! (the episodes as the vector env reports them), optionally write a per-step trace.
 
 use crate::error::{CliError, CliResult, file};
 use crate::scenario_arg::load_scenario;
 use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use lepton_agents::{KeepLanePolicy, RandomPolicy};
-use lepton_sim::{EndReason, Env, Step};
+use lepton_sim::{EndReason, Info, VecEnv};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -79,10 +79,12 @@ const TRACE_HEADER: [&str; 14] = [
 pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     let scenario = Arc::new(load_scenario(&args.scenario)?);
     let seed = args.seed.unwrap_or(scenario.seed);
-    let mut env = Env::new(scenario.clone(), seed);
-    let mut obs = env.reset(Some(seed)).0;
+    // One env: env 0 of a vector env seeded `seed` is the single env with that seed, reset with a
+    // continuing seed stream whenever an episode ends.
+    let mut envs = VecEnv::new(scenario.clone(), 1, seed);
+    let mut obs = envs.reset(seed).remove(0).0;
     let mut policy: Box<dyn lepton_agents::Policy> = match args.policy {
-        Policy::Random => Box::new(RandomPolicy::new(env.num_actions(), seed ^ 0x5eed)),
+        Policy::Random => Box::new(RandomPolicy::new(envs.num_actions(), seed ^ 0x5eed)),
         Policy::KeepLane => Box::new(KeepLanePolicy::new(&scenario, args.target_speed)),
     };
     let mut episode_start = true;
@@ -116,27 +118,29 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
         unfinished_return: 0.0,
         steps_per_second: 0.0,
     };
-    let mut episode_return = 0.0;
     for step_index in 0..args.steps {
         let action = policy.act(&[&obs], &[episode_start])?[0];
-        episode_start = false;
-        let step = env.step(action);
-        episode_return += step.reward;
+        let mut step = envs.step(&[action]);
         if let Some((path, w)) = trace.as_mut() {
-            write_trace_row(w, step_index, summary.episodes, action, &step)
-                .map_err(|e| trace_error(path, e.into()))?;
+            let row = TraceRow {
+                step: step_index,
+                episode: summary.episodes,
+                action,
+                reward: step.rewards[0],
+                terminated: step.terminated[0],
+                truncated: step.truncated[0],
+                info: &step.infos[0],
+            };
+            row.write(w).map_err(|e| trace_error(path, e.into()))?;
         }
-        obs = step.obs;
-        if step.terminated || step.truncated {
-            let reason = step.info.end.expect("an ended episode has a reason");
-            summary.returns.push(episode_return);
-            summary.lengths.push(step.info.episode_step);
-            summary.end_reasons.push(reason);
-            *summary.end_reason_counts.entry(reason.name()).or_default() += 1;
+        obs = step.obs.remove(0);
+        episode_start = step.episodes[0].is_some();
+        if let Some(episode) = step.episodes[0] {
+            summary.returns.push(episode.episode_return);
+            summary.lengths.push(episode.length);
+            summary.end_reasons.push(episode.end);
+            *summary.end_reason_counts.entry(episode.end.name()).or_default() += 1;
             summary.episodes += 1;
-            episode_return = 0.0;
-            obs = env.reset(None).0;
-            episode_start = true;
         }
         progress.inc(1);
     }
@@ -144,7 +148,7 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     if let Some((path, mut w)) = trace {
         w.flush().map_err(|e| trace_error(path, e))?;
     }
-    summary.unfinished_return = episode_return;
+    summary.unfinished_return = envs.returns_so_far()[0];
     summary.steps_per_second = args.steps as f64 / started.elapsed().as_secs_f64();
     if !summary.returns.is_empty() {
         summary.mean_return = Some(summary.returns.iter().sum::<f32>() / summary.returns.len() as f32);
@@ -153,31 +157,38 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-fn write_trace_row(
-    w: &mut csv::Writer<std::fs::File>,
+/// One step of the trace, in [`TRACE_HEADER`]'s columns.
+struct TraceRow<'a> {
     step: u64,
     episode: usize,
     action: usize,
-    s: &Step,
-) -> csv::Result<()> {
-    let [x, y, z] = s.info.position;
-    let gt = &s.info.ground_truth;
-    w.write_record([
-        step.to_string(),
-        episode.to_string(),
-        x.to_string(),
-        y.to_string(),
-        z.to_string(),
-        s.info.yaw.to_string(),
-        gt.driving.speed.to_string(),
-        gt.s.to_string(),
-        gt.d.to_string(),
-        action.to_string(),
-        s.reward.to_string(),
-        (s.terminated as u8).to_string(),
-        (s.truncated as u8).to_string(),
-        s.info.end.map_or("", EndReason::name).to_string(),
-    ])
+    reward: f32,
+    terminated: bool,
+    truncated: bool,
+    info: &'a Info,
+}
+
+impl TraceRow<'_> {
+    fn write(&self, w: &mut csv::Writer<std::fs::File>) -> csv::Result<()> {
+        let [x, y, z] = self.info.position;
+        let gt = &self.info.ground_truth;
+        w.write_record([
+            self.step.to_string(),
+            self.episode.to_string(),
+            x.to_string(),
+            y.to_string(),
+            z.to_string(),
+            self.info.yaw.to_string(),
+            gt.driving.speed.to_string(),
+            gt.s.to_string(),
+            gt.d.to_string(),
+            self.action.to_string(),
+            self.reward.to_string(),
+            (self.terminated as u8).to_string(),
+            (self.truncated as u8).to_string(),
+            self.info.end.map_or("", EndReason::name).to_string(),
+        ])
+    }
 }
 
 fn trace_error(path: &std::path::Path, source: std::io::Error) -> CliError {

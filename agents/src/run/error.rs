@@ -17,6 +17,8 @@ pub enum RunError {
     #[error(transparent)]
     Perception(#[from] lepton_perception::PerceptionError),
     #[error(transparent)]
+    Policy(#[from] crate::PolicyError),
+    #[error(transparent)]
     Render(#[from] lepton_sim::render::RenderError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),

@@ -1,8 +1,7 @@
 //! Greedy evaluation on fixed seeds: the same episodes every time, so runs and checkpoints compare.
 
 use super::error::RunError;
-use crate::agent::Agent;
-use lepton_perception::Perception;
+use crate::policy::Policy;
 use lepton_sim::scenario::Scenario;
 use lepton_sim::{Observation, VecEnv};
 use serde::Serialize;
@@ -25,24 +24,29 @@ pub struct EvalSummary {
     pub returns: Vec<f32>,
 }
 
-/// Runs `episodes` greedy episodes (up to 8 envs side by side; env i plays episodes i, i+n, …)
-/// starting from seed `seed`, perceiving as `perception` does (with frame stacks of its own).
+/// How many envs [`evaluate`] plays `episodes` on side by side.
+pub fn eval_envs(episodes: usize) -> usize {
+    episodes.clamp(1, 8)
+}
+
+/// Runs `episodes` episodes of `policy` (a trained agent's [`crate::GreedyPolicy`], or a
+/// baseline) on [`eval_envs`] envs side by side (env i plays episodes i, i+n, …), starting from
+/// seed `seed`.
 pub fn evaluate(
-    agent: &dyn Agent,
+    policy: &mut dyn Policy,
     scenario: &Arc<Scenario>,
-    perception: &Perception,
     episodes: usize,
     seed: u64,
 ) -> Result<EvalSummary, RunError> {
-    let n = episodes.clamp(1, 8);
-    let mut perception = perception.fresh(n);
-    let mut envs = if perception.needs_frames() {
+    let n = eval_envs(episodes);
+    policy.adopt(scenario)?;
+    let mut envs = if policy.needs_frames() {
         VecEnv::with_camera(scenario.clone(), n, seed)?
     } else {
         VecEnv::new(scenario.clone(), n, seed)
     };
-    let first: Vec<Observation> = envs.try_reset(seed)?.into_iter().map(|(o, _)| o).collect();
-    let mut current = perception.perceive(&first.iter().collect::<Vec<_>>(), &vec![true; n])?;
+    let mut observations: Vec<Observation> = envs.try_reset(seed)?.into_iter().map(|(o, _)| o).collect();
+    let mut starts = vec![true; n];
     let quota: Vec<usize> = (0..n).map(|i| (episodes + n - 1 - i) / n).collect();
     let mut done = vec![0usize; n];
     let mut returns = Vec::new();
@@ -50,7 +54,7 @@ pub fn evaluate(
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let (mut offset_sum, mut offset_n) = (0.0f64, 0u64);
     while (0..n).any(|i| done[i] < quota[i]) {
-        let actions = agent.greedy(&current);
+        let actions = policy.act(&observations.iter().collect::<Vec<_>>(), &starts)?;
         let step = envs.try_step(&actions)?;
         for i in 0..n {
             if done[i] >= quota[i] {
@@ -65,8 +69,8 @@ pub fn evaluate(
                 done[i] += 1;
             }
         }
-        let starts: Vec<bool> = step.final_obs.iter().map(Option::is_some).collect();
-        current = perception.perceive(&step.obs.iter().collect::<Vec<_>>(), &starts)?;
+        starts = step.episodes.iter().map(Option::is_some).collect();
+        observations = step.obs;
     }
     let count = returns.len().max(1) as f32;
     let mean = returns.iter().sum::<f32>() / count;

@@ -11,5 +11,5 @@ pub mod trainer;
 
 pub use config::RunConfig;
 pub use error::RunError;
-pub use eval::{EvalSummary, evaluate};
+pub use eval::{EvalSummary, eval_envs, evaluate};
 pub use trainer::{Progress, RunSummary, Trainer, resolve_perception};

@@ -6,10 +6,11 @@
 use super::checkpoint::{self, TrainerState};
 use super::config::RunConfig;
 use super::error::{RunError, io};
-use super::eval::{EvalSummary, evaluate};
+use super::eval::{EvalSummary, eval_envs, evaluate};
 use super::files;
 use super::metrics::{MetricsWriter, Row};
 use crate::agent::Experience;
+use crate::greedy::GreedyPolicy;
 use burn::prelude::Device;
 use lepton_perception::{Perception, PerceptionKind};
 use lepton_sim::scenario::Scenario;
@@ -214,13 +215,11 @@ impl Trainer {
             }
             let finished = state.step >= config.steps;
             if state.step >= state.next_eval || finished {
-                let summary = evaluate(
-                    agent.as_ref(),
-                    &self.scenario,
-                    &perception,
-                    config.eval_episodes,
-                    config.eval_seed,
-                )?;
+                // The agent is lent to a greedy policy with frame stacks of its own, and taken back.
+                let eval_perception = perception.fresh(eval_envs(config.eval_episodes));
+                let mut greedy = GreedyPolicy::new("eval".into(), agent, eval_perception, &self.scenario);
+                let summary = evaluate(&mut greedy, &self.scenario, config.eval_episodes, config.eval_seed)?;
+                agent = greedy.into_agent();
                 metrics
                     .write(&Row {
                         kind: "eval".into(),
