@@ -14,7 +14,7 @@ pub struct DeviceChoice {
 /// `--device`: where burn computes (DQN's networks, the perception CNN).
 #[derive(clap::Args, Clone, Debug)]
 pub struct DeviceArg {
-    /// Where to compute: cpu (burn flex), tch-cpu, tch-cuda[:N] or wgpu (README, "GPU training").
+    /// Where to compute: cpu (burn flex), tch-cpu, tch-cuda (or tch-cuda:N) or wgpu (README, "GPU training").
     #[arg(long = "device", value_name = "DEVICE", default_value = "cpu", value_parser = device)]
     pub choice: DeviceChoice,
 }

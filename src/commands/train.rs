@@ -58,7 +58,7 @@ pub struct TrainArgs {
     pub seed: Option<u64>,
     #[command(flatten)]
     pub device: DeviceArg,
-    /// Run directory (default runs/<scenario>-<agent>).
+    /// Run directory (default runs/SCENARIO-AGENT).
     #[arg(long)]
     pub out: Option<PathBuf>,
     /// Continue the run in --out from its last checkpoint.
