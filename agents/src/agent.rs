@@ -3,10 +3,16 @@
 //! Tabular Q-learning ([`crate::qlearning`]) and DQN ([`crate::dqn`]) implement it; each owns
 //! its configuration, chosen by [`crate::AgentConfig`].
 
-use crate::dqn::UpdateStats;
 use lepton_perception::Percept;
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+
+/// What one learner update measured (the trainer logs it).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UpdateStats {
+    pub loss: f32,
+    pub mean_q: f32,
+}
 
 /// One env's step, as an agent learns from it.
 #[derive(Debug, Clone, Copy)]

@@ -16,7 +16,7 @@ pub mod replay;
 pub mod run;
 pub mod schedule;
 
-pub use agent::{Agent, Experience};
+pub use agent::{Agent, Experience, UpdateStats};
 pub use agent_config::{AgentConfig, BuildError};
 pub use greedy::GreedyPolicy;
 pub use policy::{Decision, KeepLanePolicy, Policy, PolicyError, RandomPolicy};

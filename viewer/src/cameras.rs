@@ -12,7 +12,7 @@ impl Plugin for CameraPlugin {
     fn build(&self, app: &mut App) {
         app.init_resource::<FreeFly>()
             .init_resource::<Follow>()
-            .add_systems(Update, place_camera.in_set(crate::ViewerSystems::Camera));
+            .add_systems(Update, place_camera.in_set(crate::systems::ViewerSystems::Camera));
     }
 }
 

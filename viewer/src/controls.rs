@@ -10,7 +10,7 @@ pub struct ControlsPlugin;
 
 impl Plugin for ControlsPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, read_keys.in_set(crate::ViewerSystems::Input));
+        app.add_systems(Update, read_keys.in_set(crate::systems::ViewerSystems::Input));
     }
 }
 

@@ -17,7 +17,8 @@ pub struct HudPlugin;
 
 impl Plugin for HudPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Startup, spawn_hud).add_systems(Update, update_hud.in_set(crate::ViewerSystems::Hud));
+        app.add_systems(Startup, spawn_hud)
+            .add_systems(Update, update_hud.in_set(crate::systems::ViewerSystems::Hud));
     }
 }
 

@@ -23,9 +23,12 @@ mod scene;
 mod screenshot;
 pub mod session;
 mod simulation;
+mod systems;
 
 pub use error::ViewerError;
 pub use playback::CameraMode;
+pub use report::ViewerReport;
+pub use systems::ViewerSystems;
 
 use bevy::pbr::PbrPlugin;
 use bevy::prelude::*;
@@ -50,33 +53,6 @@ pub struct ViewerOptions {
     pub hud: bool,
     /// Run this many frames, save a PNG of the window there, and exit.
     pub screenshot: Option<(PathBuf, u32)>,
-}
-
-/// What a viewer session did, printed when it ends.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
-pub struct ViewerReport {
-    pub frames: u64,
-    /// Policy steps of the shown envs.
-    pub steps: u64,
-    pub reloads: u32,
-    pub failed_reloads: u32,
-    /// The last reload error, if the last reload failed.
-    pub reload_error: Option<String>,
-    /// Straight-line distance the first env's car moved from its first shown position (m).
-    pub ego_moved: f32,
-    pub screenshot: Option<PathBuf>,
-}
-
-/// The order of the viewer's systems within a frame.
-#[derive(SystemSet, Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ViewerSystems {
-    Input,
-    Reload,
-    Step,
-    Scene,
-    Camera,
-    Hud,
-    Capture,
 }
 
 /// Opens the window and runs until it is closed (or the screenshot is saved). With no driver,

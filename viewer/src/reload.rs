@@ -1,7 +1,7 @@
 //! Hot reload: watches the scenario file and parses it again when its contents change. A broken
 //! file yields its error (file, line, column) and the caller keeps the last good world.
 
-use crate::ViewerError;
+use crate::error::ViewerError;
 use crate::report::Report;
 use crate::screenshot::Frames;
 use crate::session::Request;
@@ -31,7 +31,10 @@ pub struct ReloadPlugin;
 
 impl Plugin for ReloadPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, reload.in_set(crate::ViewerSystems::Reload).run_if(Frames::counting));
+        app.add_systems(
+            Update,
+            reload.in_set(crate::systems::ViewerSystems::Reload).run_if(Frames::counting),
+        );
     }
 }
 

@@ -1,9 +1,25 @@
 //! What a viewer session did, and how it ends: the report printed at the end, and the result the
 //! app hands back when it exits (the report, or the error that stopped it).
 
-use crate::{ViewerError, ViewerReport};
+use crate::error::ViewerError;
 use bevy::prelude::*;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
+
+/// What a viewer session did, printed when it ends.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+pub struct ViewerReport {
+    pub frames: u64,
+    /// Policy steps of the shown envs.
+    pub steps: u64,
+    pub reloads: u32,
+    pub failed_reloads: u32,
+    /// The last reload error, if the last reload failed.
+    pub reload_error: Option<String>,
+    /// Straight-line distance the first env's car moved from its first shown position (m).
+    pub ego_moved: f32,
+    pub screenshot: Option<PathBuf>,
+}
 
 /// The report so far, and where the session's result goes when it ends.
 #[derive(Resource, Default)]

@@ -27,7 +27,8 @@ pub struct ScenePlugin;
 
 impl Plugin for ScenePlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Startup, spawn_view).add_systems(Update, show.in_set(crate::ViewerSystems::Scene));
+        app.add_systems(Startup, spawn_view)
+            .add_systems(Update, show.in_set(crate::systems::ViewerSystems::Scene));
     }
 }
 

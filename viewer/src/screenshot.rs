@@ -2,7 +2,7 @@
 //! compiled (so no counted frame is half drawn), and with `--screenshot FILE --frames N` it
 //! captures the window after N counted frames, writes the PNG atomically and exits.
 
-use crate::ViewerError;
+use crate::error::ViewerError;
 use crate::report::Report;
 use bevy::prelude::*;
 use bevy::render::render_resource::{CachedPipelineState, PipelineCache};
@@ -59,8 +59,11 @@ impl Plugin for ScreenshotPlugin {
         app.insert_resource(watch.clone())
             .init_resource::<WarmUp>()
             .init_resource::<Frames>()
-            .add_systems(Update, count_frame.in_set(crate::ViewerSystems::Input))
-            .add_systems(Update, capture.in_set(crate::ViewerSystems::Capture).run_if(Frames::counting));
+            .add_systems(Update, count_frame.in_set(crate::systems::ViewerSystems::Input))
+            .add_systems(
+                Update,
+                capture.in_set(crate::systems::ViewerSystems::Capture).run_if(Frames::counting),
+            );
         app.sub_app_mut(RenderApp).insert_resource(watch).add_systems(Render, watch_pipelines);
     }
 }

@@ -3,7 +3,7 @@
 //! answers each request with a snapshot of every env. Keeping the training renderer's bevy app on
 //! its own thread keeps it apart from the window's app.
 
-use crate::ViewerError;
+use crate::error::ViewerError;
 use lepton_agents::{Decision, Policy};
 use lepton_sim::env::Observation;
 use lepton_sim::episode::EndReason;

@@ -1,7 +1,7 @@
 //! The simulation as the window sees it: the session on its own thread, the snapshot of every env
 //! after the last request, and the system that advances it at the pace playback asks for.
 
-use crate::ViewerError;
+use crate::error::ViewerError;
 use crate::playback::Playback;
 use crate::report::Report;
 use crate::screenshot::{Frames, ScreenshotPlan};
@@ -38,7 +38,7 @@ pub struct SimulationPlugin;
 
 impl Plugin for SimulationPlugin {
     fn build(&self, app: &mut App) {
-        app.add_systems(Update, advance.in_set(crate::ViewerSystems::Step).run_if(Frames::counting));
+        app.add_systems(Update, advance.in_set(crate::systems::ViewerSystems::Step).run_if(Frames::counting));
     }
 }
 

@@ -4,9 +4,9 @@
 //! to 1 over the run) and run the learner's updates; checkpoint networks, optimiser and replay.
 
 use super::config::DqnConfig;
-use super::learner::{DqnLearner, UpdateStats};
+use super::learner::DqnLearner;
 use super::network::{FramesTooSmall, InputShape};
-use crate::agent::{Agent, Experience, PartError, Parts};
+use crate::agent::{Agent, Experience, PartError, Parts, UpdateStats};
 use crate::replay::{ObsRef, ReplayBuffer, ReplaySpec, Transition};
 use burn::module::Module;
 use burn::prelude::Device;

@@ -9,6 +9,7 @@
 
 use super::config::{DqnConfig, TargetUpdate};
 use super::network::{FramesTooSmall, InputShape, QNetwork};
+use crate::agent::UpdateStats;
 use crate::replay::Batch;
 use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
@@ -31,13 +32,6 @@ pub fn td_targets(
             batch.returns[i] + batch.discounts[i] * row[best]
         })
         .collect()
-}
-
-/// What one update measured.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct UpdateStats {
-    pub loss: f32,
-    pub mean_q: f32,
 }
 
 pub struct DqnLearner {

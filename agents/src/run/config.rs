@@ -2,7 +2,7 @@
 //! how long, how often to evaluate and checkpoint. Loadable from RON; every field has a default;
 //! the resolved configuration is written to `RUN_DIR/config.ron`.
 
-use crate::AgentConfig;
+use crate::agent_config::AgentConfig;
 use lepton_perception::PerceptionKind;
 use lepton_sim::InvalidField;
 use ron::extensions::Extensions;

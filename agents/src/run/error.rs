@@ -11,13 +11,13 @@ pub enum RunError {
     Config(#[from] lepton_sim::InvalidField),
     /// An agent that cannot be built for this perception.
     #[error(transparent)]
-    Build(#[from] crate::BuildError),
+    Build(#[from] crate::agent_config::BuildError),
     #[error("{}: no checkpoint to resume from", last.display())]
     NothingToResume { last: PathBuf },
     #[error(transparent)]
     Perception(#[from] lepton_perception::PerceptionError),
     #[error(transparent)]
-    Policy(#[from] crate::PolicyError),
+    Policy(#[from] crate::policy::PolicyError),
     #[error(transparent)]
     Render(#[from] lepton_sim::render::RenderError),
     #[error(transparent)]

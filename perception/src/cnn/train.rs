@@ -296,7 +296,7 @@ fn target_normalisation(dataset: &Dataset) -> (Vec<f32>, Vec<f32>) {
     REGRESSIONS
         .iter()
         .map(|r| {
-            let name = crate::DrivingState::NAMES[r.field];
+            let name = crate::state::DrivingState::NAMES[r.field];
             let stats = dataset.manifest.label_stats.get(name).copied().unwrap_or_default();
             let mean = (stats.mean as f32).clamp(r.min, r.max);
             (mean, (stats.std as f32).max(1e-3 * (r.max - r.min)))

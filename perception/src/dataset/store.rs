@@ -201,8 +201,8 @@ impl DatasetWriter {
         template.samples = self.samples;
         template.episodes = self.episodes.len() as u64;
         template.episode_seeds = self.episodes.iter().copied().collect();
-        template.label_names = crate::DrivingState::NAMES.iter().map(|s| s.to_string()).collect();
-        template.label_stats = crate::DrivingState::NAMES
+        template.label_names = crate::state::DrivingState::NAMES.iter().map(|s| s.to_string()).collect();
+        template.label_stats = crate::state::DrivingState::NAMES
             .iter()
             .zip(&self.stats)
             .map(|(name, w)| (name.to_string(), w.stats()))
