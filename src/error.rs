@@ -1,9 +1,9 @@
 //! The command line's one error type. Every library error converts into it with `?`; each
 //! message names what it is about (a file and line, a field, an option), compiler-style, and
-//! [`CliError::exit_code`] sorts them: 2 for input to fix, 1 for a failure of Lepton itself.
+//! [`CliError::exit_code`] sorts them: 2 for input to fix, 70 (sysexits' EX_SOFTWARE) for a
+//! failure of Lepton itself. (1 stays the answer of gates: `perception eval` below thresholds.)
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
@@ -63,17 +63,15 @@ impl CliError {
         CliError::In { path: path.into(), source: Box::new(error.into()) }
     }
 
-    /// 1 when Lepton itself failed on good input (a bug to report: the viewer's simulation
+    /// 70 when Lepton itself failed on good input (a bug to report: the viewer's simulation
     /// thread died); 2 for everything the user can fix: options, files, configurations,
     /// checkpoints, a device or GPU driver that is missing.
-    pub fn exit_code(&self) -> ExitCode {
+    pub fn exit_code(&self) -> u8 {
         use lepton_viewer::ViewerError;
         match self {
-            CliError::Viewer(ViewerError::Stopped(_) | ViewerError::Thread(_) | ViewerError::Exited(_)) => {
-                ExitCode::from(1)
-            }
+            CliError::Viewer(ViewerError::Stopped(_) | ViewerError::Thread(_) | ViewerError::Exited(_)) => 70,
             CliError::In { source, .. } | CliError::Hint { source, .. } => source.exit_code(),
-            _ => ExitCode::from(2),
+            _ => 2,
         }
     }
 }
@@ -84,3 +82,27 @@ pub fn file(path: &std::path::Path) -> impl FnOnce(std::io::Error) -> CliError +
 }
 
 pub type CliResult<T = ()> = Result<T, CliError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use lepton_viewer::ViewerError;
+
+    #[test]
+    fn input_errors_exit_2_and_failures_of_lepton_70_however_wrapped() {
+        let io = || std::io::Error::from(std::io::ErrorKind::NotFound);
+        assert_eq!(CliError::Usage("--envs".into()).exit_code(), 2);
+        assert_eq!(file(std::path::Path::new("a.ron"))(io()).exit_code(), 2);
+        let config: CliError = lepton_sim::InvalidField::new("dqn.gamma", "must be in [0, 1]").into();
+        assert_eq!(config.to_string(), "dqn.gamma: must be in [0, 1]");
+        assert_eq!(
+            CliError::at("run/config.ron", config).to_string(),
+            "run/config.ron: dqn.gamma: must be in [0, 1]"
+        );
+        let died = || CliError::from(ViewerError::Stopped("a panic".into()));
+        assert_eq!(died().exit_code(), 70);
+        assert_eq!(CliError::at("x", died()).exit_code(), 70);
+        assert_eq!(CliError::Hint { source: Box::new(died()), hint: "h" }.exit_code(), 70);
+        assert_eq!(CliError::from(ViewerError::NoEnvs).exit_code(), 2);
+    }
+}

@@ -99,7 +99,7 @@ fn main() -> ExitCode {
         Err(error) => {
             // Each line names what it is about (a file, a field, an option), compiler-style.
             eprintln!("{error}");
-            error.exit_code()
+            ExitCode::from(error.exit_code())
         }
     }
 }
