@@ -174,6 +174,33 @@ impl QNetwork {
         Ok(Self { torso, head })
     }
 
+    /// Floating-point operations of one sample's forward pass (a multiply-add counts two; the
+    /// activations and biases, a few per mille, are left out). Backward costs about twice this.
+    pub fn forward_flops(input: InputShape, config: &NetworkConfig, actions: usize) -> u64 {
+        let dense = |i: usize, o: usize| 2 * (i * o) as u64;
+        let (mut flops, features) = match input {
+            InputShape::Vector(n) => {
+                let (mut flops, mut width) = (0, n);
+                for &h in &config.hidden {
+                    flops += dense(width, h);
+                    width = h;
+                }
+                (flops, width)
+            }
+            InputShape::Frames { stack, channels, height, width } => {
+                let (mut flops, mut size, mut c) = (0, (height, width), stack * channels);
+                for (out, k, s) in NatureCnn::LAYERS {
+                    size = ((size.0.saturating_sub(k)) / s + 1, (size.1.saturating_sub(k)) / s + 1);
+                    flops += dense(c * k * k, out) * (size.0 * size.1) as u64;
+                    c = out;
+                }
+                (flops + dense(c * size.0 * size.1, config.cnn_hidden), config.cnn_hidden)
+            }
+        };
+        flops += dense(features, actions) + if config.dueling { dense(features, 1) } else { 0 };
+        flops
+    }
+
     /// `input`: [batch, input length] flat; frames are reshaped to [batch, stack·C, H, W].
     pub fn forward(&self, input: Tensor<2>, shape: InputShape) -> Tensor<2> {
         let features = match (&self.torso, shape) {
@@ -193,5 +220,25 @@ impl QNetwork {
                 advantage - mean + value
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_nature_cnn_costs_18_7_mflop_per_frame_stack() {
+        let input = InputShape::Frames { stack: 4, channels: 1, height: 84, width: 84 };
+        let config = NetworkConfig { dueling: false, ..NetworkConfig::default() };
+        assert_eq!(config.cnn_hidden, 512);
+        // conv1 2·(4·8·8·32)·20², conv2 2·(32·4·4·64)·9², conv3 2·(64·3·3·64)·7², fc 2·3136·512,
+        // head 2·512·9.
+        let expected = 6_553_600 + 5_308_416 + 3_612_672 + 3_211_264 + 9_216;
+        assert_eq!(QNetwork::forward_flops(input, &config, 9), expected);
+        let dueling = NetworkConfig { dueling: true, ..config };
+        assert_eq!(QNetwork::forward_flops(input, &dueling, 9), expected + 2 * 512);
+        let mlp = NetworkConfig { hidden: vec![64, 64], dueling: false, ..NetworkConfig::default() };
+        assert_eq!(QNetwork::forward_flops(InputShape::Vector(7), &mlp, 3), 2 * (7 * 64 + 64 * 64 + 64 * 3));
     }
 }

@@ -6,8 +6,9 @@ use crate::args::{DeviceArg, at_least_one};
 use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
 use burn::prelude::Device;
+use burn::tensor::{Distribution, Tensor};
 use lepton_agents::AgentConfig;
-use lepton_agents::dqn::{DqnConfig, DqnLearner, InputShape};
+use lepton_agents::dqn::{DqnConfig, DqnLearner, InputShape, QNetwork};
 use lepton_agents::replay::Batch;
 use lepton_agents::run::{RunConfig, Trainer};
 use lepton_perception::PerceptionKind;
@@ -83,6 +84,12 @@ pub fn bench(args: &TrainBenchArgs) -> CliResult<BenchReport> {
         learner.q_values(obs.clone(), envs);
     }
     let act_per_second = (rounds * envs) as f64 / started.elapsed().as_secs_f64();
+    // One update: the training forward and its backward (~2 forwards) on the batch, and the
+    // target network's forward (and the online one's, for Double DQN) on the next observations.
+    let forward = QNetwork::forward_flops(input, &config.network, actions) as f64;
+    let passes = 3.0 + 1.0 + if config.double { 1.0 } else { 0.0 };
+    let update_gflop = forward * passes * n as f64 / 1e9;
+    let matmul = matmul_gflop_per_second(&device);
     let env_steps_per_second = match args.env_steps {
         0 => None,
         steps => Some(time_training_run(args, &device, steps)?),
@@ -97,7 +104,10 @@ pub fn bench(args: &TrainBenchArgs) -> CliResult<BenchReport> {
         .setup("network", network)
         .setup("batch_size", n)
         .setup("acting_envs", envs)
+        .setup("update_gflop", update_gflop)
         .figure("learner_updates_per_second", updates_per_second, "learner updates/s")
+        .figure("update_gflop_per_second", updates_per_second * update_gflop, "GFLOP/s in updates")
+        .figure("matmul_gflop_per_second", matmul, "GFLOP/s in a 1024² matrix product")
         .figure("greedy_actions_per_second", act_per_second, "greedy actions/s")
         .figure(
             "env_steps_per_second_bound_at_train_frequency",
@@ -105,6 +115,22 @@ pub fn bench(args: &TrainBenchArgs) -> CliResult<BenchReport> {
             "env steps/s bound by the learner",
         )
         .figure("env_steps_per_second", env_steps_per_second, "env steps/s training DQN from pixels"))
+}
+
+/// This device's matrix-multiply throughput: 1024 × 1024 f32 products, the reference for how
+/// well the convolutions and dense layers of an update use the machine.
+fn matmul_gflop_per_second(device: &Device) -> f64 {
+    let n = 1024;
+    let a = Tensor::<2>::random([n, n], Distribution::Uniform(-1.0, 1.0), device);
+    let b = Tensor::<2>::random([n, n], Distribution::Uniform(-1.0, 1.0), device);
+    let product = || a.clone().matmul(b.clone()).into_data();
+    product();
+    let rounds = 5;
+    let started = Instant::now();
+    for _ in 0..rounds {
+        product();
+    }
+    rounds as f64 * 2.0 * (n * n * n) as f64 / started.elapsed().as_secs_f64() / 1e9
 }
 
 /// Env steps/s of a short DQN-from-pixels run (rendering, acting, replay and learning at the
