@@ -130,7 +130,7 @@ mod tests {
 
         let weight_grad = |y: Tensor<4>| {
             let grads = (y.clone() * y).sum().backward();
-            net.conv1.weight.grad(&grads).expect("a gradient").into_data().to_vec::<f32>().unwrap()
+            net.conv1.weight.grad(&grads).expect("a gradient").into_data().try_to_vec::<f32>().unwrap()
         };
         let (a, b) = (weight_grad(direct), weight_grad(product));
         let scale = a.iter().fold(0f32, |m, v| m.max(v.abs()));
