@@ -189,6 +189,30 @@ fn bench_render_reports_frames_per_second_as_json() {
 }
 
 #[test]
+fn bench_run_times_q_learning_on_cnn_perception_and_refuses_frames_too_small_for_dqn() {
+    let out = lepton(&[
+        "bench",
+        "run",
+        "--agent",
+        "qlearning-cnn",
+        "--scenario",
+        "tiny",
+        "--steps",
+        "120",
+        "--envs",
+        "2",
+        "--json",
+    ]);
+    let result = json(&out);
+    assert_eq!((result["agent"].as_str(), result["envs"].as_u64()), (Some("qlearning-cnn"), Some(2)));
+    assert!(result["env_steps_per_second"].as_f64().unwrap() > 0.0);
+    // tiny's 32×32 camera is below the Nature CNN's 36 px.
+    let bad = lepton(&["bench", "run", "--scenario", "tiny", "--steps", "120"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("too small for the Nature CNN"), "{}", stderr(&bad));
+}
+
+#[test]
 fn bench_train_and_perception_report_their_rates_as_json() {
     let train = json(&lepton(&["bench", "train", "--updates", "3", "--size", "0", "--json"]));
     assert!(train["learner_updates_per_second"].as_f64().unwrap() > 0.0);

@@ -65,6 +65,10 @@ def main() -> None:
     ours = median(train + ["--updates", "3" if args.quick else "20"], "learner_updates_per_second", args.repeat)
     row("DQN learner updates/s (Nature CNN, batch 32)", ours)
 
+    qcnn = [lepton, "bench", "run", "--agent", "qlearning-cnn", "--envs", "8", "--json"]
+    ours = median(qcnn + ["--steps", "200" if args.quick else "2000"], "env_steps_per_second", args.repeat)
+    row("env steps/s, Q-learning on CNN perception (84×84 RGB), 8 envs", ours, goal="≥ 500")
+
     perception = [lepton, "bench", "perception", "--size", "84", "--channels", "3", "--json"]
     ours = median(perception + ["--batches", "2" if args.quick else "20"], "frames_per_second", args.repeat)
     row("CNN perception inference frames/s, 84×84 RGB, batch 64", ours, goal="≥ 2,000")

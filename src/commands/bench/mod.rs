@@ -4,6 +4,7 @@
 mod perception;
 mod render;
 pub mod report;
+mod run;
 mod sim;
 mod train;
 
@@ -22,6 +23,9 @@ pub enum BenchCommand {
     Train(train::TrainBenchArgs),
     /// Perception CNN inference frames per second on random frames.
     Perception(perception::PerceptionBenchArgs),
+    /// Env steps per second of a short real training run (DQN from pixels, or Q-learning on CNN
+    /// perception): rendering, perception, acting and learning together.
+    Run(run::RunBenchArgs),
 }
 
 pub fn run(command: BenchCommand) -> CliResult<ExitCode> {
@@ -30,6 +34,7 @@ pub fn run(command: BenchCommand) -> CliResult<ExitCode> {
         BenchCommand::Render(args) => (render::bench(&args)?, args.json),
         BenchCommand::Train(args) => (train::bench(&args)?, args.json),
         BenchCommand::Perception(args) => (perception::bench(&args)?, args.json),
+        BenchCommand::Run(args) => (run::bench(&args)?, args.json),
     };
     report.print(json);
     Ok(ExitCode::SUCCESS)

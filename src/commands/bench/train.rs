@@ -2,16 +2,14 @@
 //! second, and optionally the env steps per second of a short DQN-from-pixels training run.
 
 use super::report::BenchReport;
+use super::run;
 use crate::args::{DeviceArg, at_least_one};
 use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
 use burn::prelude::Device;
 use burn::tensor::{Distribution, Tensor};
-use lepton_agents::AgentConfig;
 use lepton_agents::dqn::{DqnConfig, DqnLearner, InputShape, QNetwork};
 use lepton_agents::replay::Batch;
-use lepton_agents::run::{RunConfig, Trainer};
-use lepton_perception::PerceptionKind;
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
 use std::time::Instant;
@@ -134,38 +132,13 @@ fn matmul_gflop_per_second(device: &Device) -> f64 {
 }
 
 /// Env steps/s of a short DQN-from-pixels run (rendering, acting, replay and learning at the
-/// default train frequency), timed after learning has started and before the final evaluation.
+/// default train frequency): `lepton bench run` with this benchmark's batch and stack.
 fn time_training_run(args: &TrainBenchArgs, device: &Device, steps: u64) -> CliResult<f64> {
     let scenario = Arc::new(load_scenario(&args.scenario)?);
-    let dqn = DqnConfig {
-        batch_size: args.batch_size,
-        learning_starts: (steps / 4).min(1_000),
-        ..DqnConfig::default()
-    };
-    let mut config =
-        RunConfig { agent: AgentConfig::Dqn(dqn), envs: args.envs.max(1), steps, ..RunConfig::default() };
-    config.perception = Some(PerceptionKind::Pixels { grey: true, resize: None, stack: args.stack });
-    config.eval_every = u64::MAX / 4;
-    config.checkpoint_every = u64::MAX / 4;
-    config.eval_episodes = 1;
+    let config = run::dqn_from_pixels(args.envs, steps, args.batch_size, args.stack);
     let run_dir = std::env::temp_dir().join(format!("lepton-bench-train-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&run_dir);
-    let trainer =
-        Trainer { config: config.clone(), scenario, run_dir: run_dir.clone(), device: device.clone() };
-    let warm = (steps / 4).min(1_000) + config.envs as u64 * 4;
-    let mut marks: Vec<(u64, Instant)> = Vec::new();
-    let result = trainer.run(false, |p| {
-        // Progress comes after the final evaluation for the last step: leave that one out.
-        if p.step >= warm && p.step < p.total {
-            marks.push((p.step, Instant::now()));
-        }
-    });
+    let result = run::time_run(config, scenario, &run_dir, device, run::warm_up(steps));
     let _ = std::fs::remove_dir_all(&run_dir);
-    result?;
-    match (marks.first(), marks.last()) {
-        (Some(a), Some(b)) if b.0 > a.0 => Ok((b.0 - a.0) as f64 / b.1.duration_since(a.1).as_secs_f64()),
-        _ => Err(CliError::Usage(format!(
-            "--env-steps {steps}: too few steps to time after learning starts (try 800)"
-        ))),
-    }
+    result
 }
