@@ -79,7 +79,8 @@ impl ModelMeta {
             training_episodes: Vec::new(),
             epochs_trained: 0,
             best_epoch: 0,
-            best_validation_loss: f32::INFINITY,
+            // Not validated yet: the largest loss JSON can hold (it has no infinity).
+            best_validation_loss: f32::MAX,
         }
     }
 
@@ -135,6 +136,16 @@ pub struct CnnModel {
 }
 
 impl CnnModel {
+    /// A fresh, untrained model of the shipped shape for frames of `frame`, labels unscaled:
+    /// for benchmarks, whose speed does not depend on the weights.
+    pub fn untrained(frame: FrameShape, device: &Device) -> Self {
+        let cnn = CnnConfig::new(frame.channels as usize, frame.height as usize, frame.width as usize);
+        let labels = REGRESSIONS.len();
+        let meta =
+            ModelMeta::new(frame, Preprocess::default(), cnn.clone(), vec![0.0; labels], vec![1.0; labels]);
+        Self { net: cnn.init(device), meta, device: device.clone() }
+    }
+
     pub fn load(dir: &Path, device: &Device) -> Result<Self, ModelError> {
         let meta_path = dir.join(META_FILE);
         let text = std::fs::read_to_string(&meta_path).map_err(|e| ModelError::File {
@@ -221,4 +232,24 @@ pub fn save_parts(net: &PerceptionCnn, meta: &ModelMeta, dir: &Path) -> Result<(
     let meta_path = dir.join(META_FILE);
     write_atomically(&meta_path, json.as_bytes())
         .map_err(|e| ModelError::File { path: meta_path, message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_model_saved_before_any_validation_loads_back() {
+        let device = Device::flex();
+        let dir = std::env::temp_dir().join(format!("lepton-untrained-{}", std::process::id()));
+        let model = CnnModel::untrained(FrameShape { width: 40, height: 32, channels: 3 }, &device);
+        std::fs::create_dir_all(&dir).unwrap();
+        model.save(&dir).unwrap();
+        let loaded = CnnModel::load(&dir, &device).expect("loads back");
+        assert_eq!(loaded.meta.frame, model.meta.frame);
+        assert_eq!(loaded.meta.best_validation_loss, f32::MAX);
+        let frame = vec![128u8; 40 * 32 * 3];
+        assert_eq!(loaded.predict(&[&frame]), model.predict(&[&frame]));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }

@@ -4,9 +4,8 @@
 use super::report::BenchReport;
 use crate::args::{DeviceArg, at_least_one};
 use crate::error::{CliError, CliResult};
-use lepton_perception::cnn::{CnnConfig, CnnModel, ModelMeta};
+use lepton_perception::cnn::CnnModel;
 use lepton_perception::dataset::FrameShape;
-use lepton_perception::preprocess::Preprocess;
 use std::time::Instant;
 
 #[derive(clap::Args)]
@@ -34,9 +33,7 @@ pub fn bench(args: &PerceptionBenchArgs) -> CliResult<BenchReport> {
         return Err(CliError::Usage("--size: at least 17 pixels".into()));
     }
     let frame = FrameShape { width: args.size, height: args.size, channels: args.channels };
-    let cnn = CnnConfig::new(args.channels as usize, args.size as usize, args.size as usize);
-    let meta = ModelMeta::new(frame, Preprocess::default(), cnn.clone(), vec![0.0; 6], vec![1.0; 6]);
-    let model = CnnModel { net: cnn.init(&device), meta, device: device.clone() };
+    let model = CnnModel::untrained(frame, &device);
     let frames: Vec<Vec<u8>> = (0..args.batch_size)
         .map(|i| (0..frame.len()).map(|k| ((k * 31 + i * 7) % 251) as u8).collect())
         .collect();

@@ -12,9 +12,8 @@ use lepton_agents::AgentConfig;
 use lepton_agents::dqn::DqnConfig;
 use lepton_agents::run::{RunConfig, Trainer};
 use lepton_perception::PerceptionKind;
-use lepton_perception::cnn::{CnnConfig, CnnModel, ModelMeta};
+use lepton_perception::cnn::CnnModel;
 use lepton_perception::dataset::FrameShape;
-use lepton_perception::preprocess::Preprocess;
 use lepton_sim::scenario::{FrameFormat, Scenario};
 use std::path::Path;
 use std::sync::Arc;
@@ -124,14 +123,8 @@ pub fn time_run(
 fn save_untrained_cnn(scenario: &Scenario, dir: &Path, device: &Device) -> CliResult {
     let camera = &scenario.camera;
     let channels = if camera.format == FrameFormat::Rgb { 3 } else { 1 };
-    let frame = FrameShape { width: camera.width, height: camera.height, channels };
-    let cnn = CnnConfig::new(channels as usize, camera.height as usize, camera.width as usize);
-    let labels = lepton_perception::labels::REGRESSIONS.len();
-    let mut meta =
-        ModelMeta::new(frame, Preprocess::default(), cnn.clone(), vec![0.0; labels], vec![1.0; labels]);
-    // "Not validated yet" is infinite, which JSON cannot hold; this model is never validated.
-    meta.best_validation_loss = f32::MAX;
-    let model = CnnModel { net: cnn.init(device), meta, device: device.clone() };
+    let model =
+        CnnModel::untrained(FrameShape { width: camera.width, height: camera.height, channels }, device);
     std::fs::create_dir_all(dir).map_err(file(dir))?;
     Ok(model.save(dir)?)
 }
