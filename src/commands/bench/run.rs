@@ -55,18 +55,26 @@ pub fn bench(args: &RunBenchArgs) -> CliResult<BenchReport> {
     let scenario = Arc::new(load_scenario(&args.scenario)?);
     let scratch = std::env::temp_dir().join(format!("lepton-bench-run-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&scratch);
-    let warm_up = warm_up(args.steps);
-    let mut config = dqn_from_pixels(args.envs, args.steps, args.batch_size, args.stack);
-    match args.agent {
-        RunAgent::Dqn => {}
-        RunAgent::QlearningCnn => {
-            let model = scratch.join("model");
-            save_untrained_cnn(&scenario, &model, args.device.device())?;
-            config.agent = AgentConfig::default_of("qlearning").expect("a known agent");
-            config.perception = Some(PerceptionKind::Cnn { model });
-        }
-    }
-    let result = time_run(config, scenario.clone(), &scratch.join("run"), args.device.device(), warm_up);
+    let device = args.device.device();
+    let timed = || -> CliResult<f64> {
+        let config = match args.agent {
+            RunAgent::Dqn => dqn_from_pixels(args.envs, args.steps, args.batch_size, args.stack),
+            RunAgent::QlearningCnn => {
+                let model = scratch.join("model");
+                save_untrained_cnn(&scenario, &model, device)?;
+                RunConfig {
+                    agent: AgentConfig::default_of("qlearning").expect("a known agent"),
+                    perception: Some(PerceptionKind::Cnn { model }),
+                    envs: args.envs,
+                    steps: args.steps,
+                    ..RunConfig::default()
+                }
+            }
+        };
+        time_run(config, scenario.clone(), &scratch.join("run"), device, warm_up(args.steps))
+    };
+    let result = timed();
+    // The scratch model and run go whatever happened.
     let _ = std::fs::remove_dir_all(&scratch);
     let camera = &scenario.camera;
     Ok(BenchReport::new("run")
