@@ -117,7 +117,11 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
             PerceptionArg::Pixels => PerceptionKind::default_pixels(),
         });
     }
-    config.validate().map_err(|e| CliError::at("configuration", e))?;
+    // A field out of range is named, with the file it came from when there is one.
+    config.validate().map_err(|e| match &args.config {
+        Some(path) => CliError::at(path, e),
+        None => e.into(),
+    })?;
     let perception = resolve_perception(&config, args.model.as_deref())?;
     if !args.resume && out.join(files::LAST).exists() {
         return Err(CliError::Usage(format!(
