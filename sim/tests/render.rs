@@ -137,6 +137,35 @@ fn env_i_gives_the_same_frames_alone_and_among_eight() {
 }
 
 #[test]
+fn env_i_gives_the_same_frames_alone_and_in_a_later_row_among_64() {
+    let _turn = lock();
+    // Traffic in view, tiles in 8 rows: each tile's viewport and each car's view index must be right.
+    let scenario = shipped("highway");
+    let (mut many, frames) = camera_envs(&scenario, 64, 100);
+    let (mut one, alone) = camera_envs(&scenario, 1, 137);
+    assert_eq!(frames[37], alone[0]);
+    for _ in 0..5 {
+        let a = many.step(&[1; 64]).obs[37].frame.clone();
+        let b = one.step(&[1]).obs[0].frame.clone();
+        assert_eq!(a, b);
+    }
+}
+
+#[test]
+fn a_target_larger_than_the_adapter_allows_is_a_clear_error() {
+    let _turn = lock();
+    let mut scenario = (*shipped("tiny")).clone();
+    scenario.camera.width = 1024;
+    scenario.camera.height = 1024;
+    // 33 × 33 tiles of 1024 pixels: wider than any adapter's largest texture.
+    let error = match VecEnv::with_camera(Arc::new(scenario), 33 * 33, 0) {
+        Ok(_) => panic!("a 33,792-pixel-wide target was accepted"),
+        Err(e) => e.to_string(),
+    };
+    assert!(error.contains("use fewer environments or smaller frames"), "{error}");
+}
+
+#[test]
 fn rendering_never_changes_the_physics() {
     let _turn = lock();
     let scenario = shipped("highway");

@@ -3,6 +3,7 @@
 //! light of the scene is baked into the colours. StandardMaterial's fragment shader costs ~10×
 //! more per pixel on a CPU rasteriser.
 
+use super::meshes::PALETTE_SIZE;
 use bevy::mesh::MeshVertexBufferLayoutRef;
 use bevy::pbr::{MaterialPipeline, MaterialPipelineKey};
 use bevy::prelude::*;
@@ -12,9 +13,6 @@ use bevy::shader::ShaderRef;
 /// Path of the embedded shader (see [`FlatMaterialPlugin`]).
 const SHADER: &str = "embedded://lepton_sim/render/flat.wgsl";
 
-/// Number of palette entries.
-pub const PALETTE_SIZE: usize = 8;
-
 #[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]
 pub struct FlatMaterial {
     /// Linear RGBA colours the vertices choose from; multiplied by the vertex colours.
@@ -23,13 +21,9 @@ pub struct FlatMaterial {
 }
 
 impl FlatMaterial {
-    /// A palette with `colours` at the start (linear RGB) and white after.
-    pub fn new(colours: &[[f32; 3]]) -> Self {
-        let mut palette = [Vec4::ONE; PALETTE_SIZE];
-        for (entry, c) in palette.iter_mut().zip(colours) {
-            *entry = Vec4::new(c[0], c[1], c[2], 1.0);
-        }
-        Self { palette }
+    /// A material with this palette (linear RGBA, see [`super::EpisodeLook::palette`]).
+    pub fn new(palette: &[[f32; 4]; PALETTE_SIZE]) -> Self {
+        Self { palette: palette.map(Vec4::from_array) }
     }
 }
 

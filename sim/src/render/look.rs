@@ -1,6 +1,7 @@
 //! How an episode looks: the scenario's colours and sun, randomised within the scenario's ranges
 //! from the episode seed. A stream of its own, so drawing a look never changes the physics.
 
+use super::meshes::{PALETTE_SIZE, Palette};
 use crate::scenario::Look as LookConfig;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -52,6 +53,20 @@ impl EpisodeLook {
     pub fn lit(&self, colour: [f32; 3]) -> [f32; 3] {
         let light = self.light_from_above();
         colour.map(|c| (c * light).clamp(0.0, 1.0))
+    }
+
+    /// The palette the scene's vertices choose from, in [`Palette`] order (linear RGBA), padded
+    /// with white.
+    pub fn palette(&self) -> [[f32; 4]; PALETTE_SIZE] {
+        let mut p = [[1.0; 4]; PALETTE_SIZE];
+        let mut set = |entry: Palette, c: [f32; 3]| p[entry as usize] = [c[0], c[1], c[2], 1.0];
+        set(Palette::Ground, self.lit(self.ground));
+        set(Palette::Road, self.lit(self.road));
+        set(Palette::Shoulder, self.lit(self.shoulder));
+        set(Palette::Marking, self.lit(self.marking));
+        set(Palette::Sky, self.sky.map(|c| (c * self.brightness.sqrt()).clamp(0.0, 1.0)));
+        set(Palette::Object, [self.light_from_above().min(1.0); 3]);
+        p
     }
 }
 

@@ -24,6 +24,19 @@ pub enum Palette {
     Object = 5,
 }
 
+/// Number of palette entries an environment's look provides (the entries above, then white).
+pub const PALETTE_SIZE: usize = 8;
+
+/// NPC body colours, cycled over the traffic slots.
+pub const NPC_COLOURS: [[f32; 3]; 6] = [
+    [0.7, 0.1, 0.1],
+    [0.1, 0.25, 0.7],
+    [0.85, 0.85, 0.85],
+    [0.1, 0.1, 0.1],
+    [0.2, 0.55, 0.25],
+    [0.8, 0.6, 0.1],
+];
+
 /// Heights of the flat layers above the ground (m): far enough apart to never fight for depth.
 pub const SHOULDER_HEIGHT: f32 = 0.02;
 pub const ROAD_HEIGHT: f32 = 0.03;

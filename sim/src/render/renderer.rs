@@ -1,28 +1,23 @@
-//! The batched headless renderer: one bevy `App` draws the cameras of all N environments, each
-//! into its own tile of one render target, and reads every tile back with one copy per frame.
+//! The batched headless renderer: one bevy `App` draws the cameras of all N environments in one
+//! render pass, each into its own tile of one target, and reads every tile back with one copy
+//! per frame (see [`super::tiled_pass`]).
 //!
-//! Each environment's scene sits on its own render layer, so cameras only see their own world.
 //! Training frames are unlit with light baked into the colours (no shadows, MSAA, tonemapping or
 //! post-processing), and the app is stepped by hand without pipelined rendering, so the frame
 //! returned after a step shows the world after that step.
 
-use super::flat_material::FlatMaterialPlugin;
-use super::readback::{ReadbackPlugin, TargetReadback};
-use super::scene::{EnvScene, Poses, SceneMeshes, mounted_camera};
+use super::batch::{CameraBatch, SceneGeometry, TiledFrame};
+use super::scene::Poses;
+use super::tiled_pass::{Pixels, TiledPass, TiledPassPlugin};
 use crate::env::Frame;
 use crate::road::RoadGeometry;
 use crate::scenario::{FrameFormat, Scenario};
 use crate::world::World as SimWorld;
-use bevy::camera::visibility::RenderLayers;
-use bevy::camera::{CameraOutputMode, ImageRenderTarget, RenderTarget, Viewport};
-use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
-use bevy::light::cluster::ClusterConfig;
 use bevy::pbr::PbrPlugin;
 use bevy::prelude::*;
-use bevy::render::render_resource::{TextureFormat, TextureUsages};
+use bevy::render::RenderApp;
 use bevy::render::renderer::RenderDevice;
 use bevy::render::settings::{RenderCreation, WgpuSettings};
-use bevy::render::view::{Msaa, NoIndirectDrawing};
 use bevy::render::{RenderPlugin, settings::Backends};
 use bevy::window::ExitCondition;
 use std::fmt;
@@ -51,9 +46,6 @@ impl fmt::Display for RenderError {
 }
 
 impl std::error::Error for RenderError {}
-
-/// Near plane of the training cameras (m).
-const NEAR: f32 = 0.1;
 
 /// Checks that wgpu can find an adapter before bevy is asked to (bevy panics without one).
 pub fn probe_adapter() -> Result<String, RenderError> {
@@ -90,14 +82,14 @@ fn pollster_block_on<F: std::future::Future>(future: F) -> F::Output {
 /// Renders the camera frames of N environments of one scenario.
 pub struct Renderer {
     app: App,
-    scenes: Vec<EnvScene>,
-    cameras: Vec<Entity>,
+    batch: CameraBatch,
+    envs: usize,
     tile: [u32; 2],
     columns: u32,
     target_size: [u32; 2],
     format: FrameFormat,
     scenario: Arc<Scenario>,
-    pixels: Arc<Mutex<super::readback::Pixels>>,
+    pixels: Arc<Mutex<Pixels>>,
 }
 
 impl Renderer {
@@ -110,6 +102,7 @@ impl Renderer {
         let rows = (envs as u32).div_ceil(columns).max(1);
         let target_size = [columns * tile[0], rows * tile[1]];
 
+        // Bevy provides the device and runs the pass; nothing of its scene rendering is needed.
         let plugins = DefaultPlugins
             .set(WindowPlugin {
                 primary_window: None,
@@ -118,9 +111,7 @@ impl Renderer {
                 ..default()
             })
             .set(render_plugin())
-            // Training frames need no depth prepass. (Bevy 0.19 draws nothing when its GPU
-            // instance-buffer builder is off on an adapter that could run it, so it stays on.)
-            .set(PbrPlugin { prepass_enabled: false, ..default() });
+            .disable::<PbrPlugin>();
         // The window, its event loop and the HUD belong to the viewer, not to training.
         #[cfg(feature = "window")]
         let plugins = plugins
@@ -128,77 +119,43 @@ impl Renderer {
             .disable::<bevy::ui_render::UiRenderPlugin>()
             .disable::<bevy::ui::UiPlugin>();
         let mut app = App::new();
-        app.add_plugins(plugins).add_plugins((ReadbackPlugin, FlatMaterialPlugin));
+        app.add_plugins(plugins).add_plugins(TiledPassPlugin);
         app.finish();
         app.cleanup();
-        let device = app.world().resource::<RenderDevice>().clone();
-        let mut target =
-            Image::new_target_texture(target_size[0], target_size[1], TextureFormat::Rgba8UnormSrgb, None);
-        target.texture_descriptor.usage |= TextureUsages::COPY_SRC;
-        let target = app.world_mut().resource_mut::<Assets<Image>>().add(target);
-        let readback = TargetReadback::new(&device, target.clone(), target_size[0], target_size[1]);
-        let pixels = readback.pixels.clone();
-        app.sub_app_mut(bevy::render::RenderApp).insert_resource(readback);
 
-        let (scenes, cameras) = build_scenes(app.world_mut(), &scenario, road, envs, &target, tile, columns);
-        let mut renderer = Self {
+        let geometry = SceneGeometry::new(&scenario, road);
+        let device = app.world().resource::<RenderDevice>().clone();
+        let pass = TiledPass::new(
+            &device,
+            &geometry,
+            envs,
+            CameraBatch::instances_per_env(&scenario),
+            tile,
+            columns,
+        )?;
+        let pixels = pass.pixels.clone();
+        app.sub_app_mut(RenderApp).insert_resource(pass);
+        app.insert_resource(TiledFrame::default());
+        Ok(Self {
             app,
-            scenes,
-            cameras,
+            batch: CameraBatch::new(envs),
+            envs,
             tile,
             columns,
             target_size,
             format: camera.format,
             scenario,
             pixels,
-        };
-        renderer.warm_up()?;
-        Ok(renderer)
-    }
-
-    /// Renders until every pipeline the scene needs is compiled and the set of pipelines stops
-    /// growing (shaders load asynchronously), so the first real frame is never black or blank.
-    fn warm_up(&mut self) -> Result<(), RenderError> {
-        use bevy::render::render_resource::{CachedPipelineState, PipelineCache};
-        use bevy::shader::ShaderCacheError;
-        let mut settled = 0;
-        let mut last_count = 0;
-        for _ in 0..200 {
-            self.app.update();
-            let render_world = self.app.sub_app(bevy::render::RenderApp).world();
-            let cache = render_world.resource::<PipelineCache>();
-            let (mut count, mut pending) = (0, cache.waiting_pipelines().next().is_some());
-            for pipeline in cache.pipelines() {
-                count += 1;
-                match &pipeline.state {
-                    CachedPipelineState::Ok(_) => {}
-                    // Shaders still loading: bevy retries these.
-                    CachedPipelineState::Err(
-                        ShaderCacheError::ShaderNotLoaded(_) | ShaderCacheError::ShaderImportNotYetAvailable,
-                    )
-                    | CachedPipelineState::Queued
-                    | CachedPipelineState::Creating(_) => pending = true,
-                    CachedPipelineState::Err(e) => {
-                        return Err(RenderError::Failed(format!("a shader failed: {e}")));
-                    }
-                }
-            }
-            settled = if count > 0 && count == last_count && !pending { settled + 1 } else { 0 };
-            last_count = count;
-            if settled >= 2 {
-                return Ok(());
-            }
-        }
-        Err(RenderError::Failed("the render pipelines did not become ready within 200 frames".into()))
+        })
     }
 
     /// Number of environments.
     pub fn len(&self) -> usize {
-        self.scenes.len()
+        self.envs
     }
 
     pub fn is_empty(&self) -> bool {
-        self.scenes.is_empty()
+        self.envs == 0
     }
 
     /// Size of the whole tiled target (pixels).
@@ -206,30 +163,29 @@ impl Renderer {
         self.target_size
     }
 
-    /// Moves environment `env`'s cars and camera to where `world` has them, and applies the look
-    /// of episode `episode_seed` if it is not applied yet.
+    /// Moves environment `env`'s cars and camera to where `world` has them, with the look of
+    /// episode `episode_seed`.
     pub fn sync(&mut self, env: usize, world: &SimWorld, episode_seed: u64) {
-        let scene = &mut self.scenes[env];
-        let bevy_world = self.app.world_mut();
-        scene.apply_look(bevy_world, &self.scenario, episode_seed);
-        // The camera rides on the car: place the car, then the camera, then the sky around it.
-        let ego = scene.sync(bevy_world, &Poses::of(world, self.scenario.traffic.count as usize));
-        let camera = mounted_camera(&ego, &self.scenario.camera);
-        *bevy_world.get_mut::<Transform>(self.cameras[env]).expect("camera entity") = camera;
+        let poses = Poses::of(world, self.scenario.traffic.count as usize);
+        self.batch.sync(env, &self.scenario, &poses, episode_seed);
     }
 
     /// Renders every environment's camera and reads all tiles back.
     pub fn render(&mut self) -> Result<(), RenderError> {
-        self.pixels.lock().unwrap_or_else(|e| e.into_inner()).fresh = false;
-        self.app.update();
-        let pixels = self.pixels.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(error) = &pixels.error {
-            return Err(RenderError::Failed(error.clone()));
+        self.batch.gather(&mut self.app.world_mut().resource_mut::<TiledFrame>());
+        // Bevy's render app starts drawing a few updates after it is built.
+        for _ in 0..STARTUP_UPDATES {
+            self.pixels.lock().unwrap_or_else(|e| e.into_inner()).fresh = false;
+            self.app.update();
+            let pixels = self.pixels.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(error) = &pixels.error {
+                return Err(RenderError::Failed(error.clone()));
+            }
+            if pixels.fresh {
+                return Ok(());
+            }
         }
-        if !pixels.fresh {
-            return Err(RenderError::Failed("the frame was not rendered".into()));
-        }
-        Ok(())
+        Err(RenderError::Failed("the renderer drew no frame".into()))
     }
 
     /// Environment `env`'s frame from the last [`Renderer::render`], in the scenario's format.
@@ -254,90 +210,10 @@ impl Renderer {
     }
 }
 
+/// Updates the first render may take while bevy's render app gets ready.
+const STARTUP_UPDATES: usize = 10;
+
 /// ITU-R BT.601 luma of an sRGB-encoded pixel, in integer arithmetic.
 pub fn luma(r: u8, g: u8, b: u8) -> u8 {
     ((299 * r as u32 + 587 * g as u32 + 114 * b as u32 + 500) / 1000) as u8
-}
-
-/// Spawns every environment's scene on its own render layer, and its camera drawing into its
-/// tile of the shared target.
-fn build_scenes(
-    world: &mut World,
-    scenario: &Scenario,
-    road: &RoadGeometry,
-    envs: usize,
-    target: &Handle<Image>,
-    tile: [u32; 2],
-    columns: u32,
-) -> (Vec<EnvScene>, Vec<Entity>) {
-    let meshes = SceneMeshes::new(&mut world.resource_mut::<Assets<Mesh>>(), scenario, road);
-    let fov = scenario.camera.fov.to_radians();
-    let far = meshes.extent;
-    let composite = envs > 1;
-    let scenes = (0..envs)
-        .map(|i| {
-            let layer = RenderLayers::from_layers(&[i + 1]);
-            // The camera sits inside the ego car's cabin: the car is hidden from it.
-            let scene = EnvScene::spawn(world, &meshes, scenario, layer.clone(), false);
-            let (column, row) = (i as u32 % columns, i as u32 / columns);
-            let camera = world
-                .spawn((
-                    Camera3d::default(),
-                    Camera {
-                        viewport: Some(Viewport {
-                            physical_position: UVec2::new(column * tile[0], row * tile[1]),
-                            physical_size: UVec2::new(tile[0], tile[1]),
-                            ..default()
-                        }),
-                        order: i as isize,
-                        // The cameras share the target's intermediate texture; with several, only
-                        // the compositor below copies it to the target, in one pass instead of N.
-                        output_mode: if composite {
-                            CameraOutputMode::Skip
-                        } else {
-                            CameraOutputMode::default()
-                        },
-                        // Only the first camera clears the shared texture.
-                        clear_color: if i == 0 { ClearColorConfig::Default } else { ClearColorConfig::None },
-                        ..default()
-                    },
-                    RenderTarget::Image(ImageRenderTarget { handle: target.clone(), scale_factor: 1.0 }),
-                    Projection::Perspective(PerspectiveProjection {
-                        fov,
-                        near: NEAR,
-                        far,
-                        aspect_ratio: tile[0] as f32 / tile[1] as f32,
-                        ..default()
-                    }),
-                    Msaa::Off,
-                    Tonemapping::None,
-                    DebandDither::Disabled,
-                    // On a CPU rasteriser the compute passes of GPU culling cost more than they save,
-                    // and unlit scenes need one light cluster (bevy 0.19 fails with none).
-                    NoIndirectDrawing,
-                    ClusterConfig::Single,
-                    Transform::default(),
-                    layer,
-                ))
-                .id();
-            (scene, camera)
-        })
-        .unzip();
-    if !composite {
-        return scenes;
-    }
-    // The compositor: sees nothing of its own, draws last, and writes the whole intermediate
-    // texture (every tile) to the target. (Measured: 1.4× more frames/s with 64 envs.)
-    world.spawn((
-        Camera3d::default(),
-        Camera { order: envs as isize, clear_color: ClearColorConfig::None, ..default() },
-        RenderTarget::Image(ImageRenderTarget { handle: target.clone(), scale_factor: 1.0 }),
-        Msaa::Off,
-        Tonemapping::None,
-        DebandDither::Disabled,
-        NoIndirectDrawing,
-        ClusterConfig::Single,
-        RenderLayers::none(),
-    ));
-    scenes
 }

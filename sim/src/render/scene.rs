@@ -4,7 +4,7 @@
 
 use super::flat_material::FlatMaterial;
 use super::look::EpisodeLook;
-use super::meshes::{self, Palette};
+use super::meshes::{self, NPC_COLOURS};
 use crate::road::RoadGeometry;
 use crate::scenario::{Camera as CameraConfig, Scenario};
 use crate::traffic::NPC_SIZE;
@@ -13,15 +13,6 @@ use crate::world::World as SimWorld;
 use bevy::camera::visibility::RenderLayers;
 use bevy::prelude::*;
 
-/// NPC body colours, cycled.
-const NPC_COLOURS: [[f32; 3]; 6] = [
-    [0.7, 0.1, 0.1],
-    [0.1, 0.25, 0.7],
-    [0.85, 0.85, 0.85],
-    [0.1, 0.1, 0.1],
-    [0.2, 0.55, 0.25],
-    [0.8, 0.6, 0.1],
-];
 const EGO_COLOUR: [f32; 3] = [0.95, 0.8, 0.05];
 
 /// Meshes every environment of a scenario shares.
@@ -43,18 +34,6 @@ impl SceneMeshes {
             extent: meshes::scene_extent(road),
         }
     }
-}
-
-/// The palette of an episode's look, in [`Palette`] order.
-fn palette(look: &EpisodeLook) -> [[f32; 3]; 6] {
-    let mut p = [[1.0; 3]; 6];
-    p[Palette::Ground as usize] = look.lit(look.ground);
-    p[Palette::Road as usize] = look.lit(look.road);
-    p[Palette::Shoulder as usize] = look.lit(look.shoulder);
-    p[Palette::Marking as usize] = look.lit(look.marking);
-    p[Palette::Sky as usize] = look.sky.map(|c| (c * look.brightness.sqrt()).clamp(0.0, 1.0));
-    p[Palette::Object as usize] = [look.light_from_above().min(1.0); 3];
-    p
 }
 
 /// The entities of one environment's scene.
@@ -79,7 +58,7 @@ impl EnvScene {
         show_ego: bool,
     ) -> Self {
         let look = EpisodeLook::draw(&scenario.look, 0);
-        let material = world.resource_mut::<Assets<FlatMaterial>>().add(FlatMaterial::new(&palette(&look)));
+        let material = world.resource_mut::<Assets<FlatMaterial>>().add(FlatMaterial::new(&look.palette()));
         let entity = |mesh: &Handle<Mesh>| {
             (Mesh3d(mesh.clone()), MeshMaterial3d(material.clone()), Transform::default(), layer.clone())
         };
@@ -100,15 +79,13 @@ impl EnvScene {
         self.look_seed = Some(episode_seed);
         let look = EpisodeLook::draw(&scenario.look, episode_seed);
         if let Some(mut material) = world.resource_mut::<Assets<FlatMaterial>>().get_mut(&self.material) {
-            *material = FlatMaterial::new(&palette(&look));
+            *material = FlatMaterial::new(&look.palette());
         }
     }
 
     /// Moves the cars to `poses`; returns the ego car's transform (its origin on the ground).
     pub fn sync(&self, world: &mut World, poses: &Poses) -> Transform {
-        let rotation = Quat::from_array(poses.ego.1);
-        let ground_origin = Vec3::from_array(poses.ego.0) + rotation * Vec3::new(0.0, -RIDE_HEIGHT, 0.0);
-        let ego_transform = Transform { translation: ground_origin, rotation, ..default() };
+        let ego_transform = poses.ego_ground_transform();
         *world.get_mut::<Transform>(self.ego).expect("ego entity") = ego_transform;
         for (i, &entity) in self.npcs.iter().enumerate() {
             let mut entity = world.entity_mut(entity);
@@ -150,6 +127,13 @@ impl Poses {
     pub fn of(sim: &SimWorld, npc_slots: usize) -> Self {
         let ego = sim.ego_state();
         Self { ego: (ego.position, ego.rotation), npcs: (0..npc_slots).map(|i| sim.npc_pose(i)).collect() }
+    }
+
+    /// The ego car's transform with its origin on the ground (its pose is its centre of mass).
+    pub fn ego_ground_transform(&self) -> Transform {
+        let rotation = Quat::from_array(self.ego.1);
+        let translation = Vec3::from_array(self.ego.0) + rotation * Vec3::new(0.0, -RIDE_HEIGHT, 0.0);
+        Transform { translation, rotation, ..default() }
     }
 }
 

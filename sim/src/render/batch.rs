@@ -1,0 +1,222 @@
+//! What the training cameras draw, as plain data for one render pass: the scenario's meshes merged
+//! into one vertex and index buffer, and each frame's views (camera and palette per environment),
+//! mesh instances and draws. Built on the CPU each step; the pass uploads and draws it as is.
+
+use super::look::EpisodeLook;
+use super::meshes::{self, NPC_COLOURS, PALETTE_SIZE};
+use super::scene::{Poses, mounted_camera};
+use crate::road::RoadGeometry;
+use crate::scenario::Scenario;
+use crate::traffic::NPC_SIZE;
+use bevy::camera::CameraProjection;
+use bevy::math::{Mat4, Quat, Vec3};
+use bevy::mesh::{Indices, Mesh, VertexAttributeValues};
+use bevy::prelude::{PerspectiveProjection, Resource, Transform};
+use bevy::render::extract_resource::ExtractResource;
+use bytemuck::{Pod, Zeroable};
+
+/// Near plane of the training cameras (m).
+const NEAR: f32 = 0.1;
+
+/// One vertex as the pass reads it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct GpuVertex {
+    pub position: [f32; 3],
+    /// The palette entry the vertex takes its colour from ([`Palette`]).
+    pub entry: u32,
+    /// Multiplied with the palette colour: baked light and object colours.
+    pub colour: [f32; 4],
+}
+
+/// One environment's view: its camera and its episode's palette.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct GpuView {
+    pub clip_from_world: [f32; 16],
+    pub palette: [[f32; 4]; PALETTE_SIZE],
+}
+
+/// One mesh instance: where it stands and whose view it is drawn in.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
+pub struct GpuInstance {
+    pub world_from_local: [f32; 16],
+    pub view: u32,
+    pub _pad: [u32; 3],
+}
+
+/// Where one mesh lies in the merged buffers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MeshRange {
+    pub first_index: u32,
+    pub index_count: u32,
+    pub base_vertex: i32,
+}
+
+/// Every mesh the training cameras can see, merged: the static scene first, then one car per
+/// NPC colour. (The ego car is never drawn: the camera sits inside it.)
+pub struct SceneGeometry {
+    pub vertices: Vec<GpuVertex>,
+    pub indices: Vec<u32>,
+    pub static_scene: MeshRange,
+    pub npcs: Vec<MeshRange>,
+    /// Cameras must see this far to see the sky walls (m).
+    pub extent: f32,
+}
+
+impl SceneGeometry {
+    pub fn new(scenario: &Scenario, road: &RoadGeometry) -> Self {
+        let mut geometry = Self {
+            vertices: Vec::new(),
+            indices: Vec::new(),
+            static_scene: MeshRange { first_index: 0, index_count: 0, base_vertex: 0 },
+            npcs: Vec::new(),
+            extent: meshes::scene_extent(road),
+        };
+        geometry.static_scene = geometry.append(&meshes::static_scene(scenario, road));
+        for colour in NPC_COLOURS {
+            let range = geometry.append(&meshes::car(NPC_SIZE, colour));
+            geometry.npcs.push(range);
+        }
+        geometry
+    }
+
+    /// Appends a mesh built by [`meshes`] (positions, palette entries in UV x, colours, u32 indices).
+    fn append(&mut self, mesh: &Mesh) -> MeshRange {
+        let attribute = |id| mesh.attribute(id).expect("scene meshes carry positions, UVs and colours");
+        let (
+            VertexAttributeValues::Float32x3(positions),
+            VertexAttributeValues::Float32x2(uvs),
+            VertexAttributeValues::Float32x4(colours),
+        ) = (
+            attribute(Mesh::ATTRIBUTE_POSITION),
+            attribute(Mesh::ATTRIBUTE_UV_0),
+            attribute(Mesh::ATTRIBUTE_COLOR),
+        )
+        else {
+            unreachable!("meshes::MeshBuilder writes these formats");
+        };
+        let Some(Indices::U32(indices)) = mesh.indices() else {
+            unreachable!("meshes::MeshBuilder writes u32 indices");
+        };
+        let range = MeshRange {
+            first_index: self.indices.len() as u32,
+            index_count: indices.len() as u32,
+            base_vertex: self.vertices.len() as i32,
+        };
+        self.vertices.extend(positions.iter().zip(uvs).zip(colours).map(|((&position, uv), &colour)| {
+            // The same rounding the viewer's FlatMaterial applies to the entry.
+            GpuVertex { position, entry: (uv[0] + 0.5) as u32, colour }
+        }));
+        self.indices.extend_from_slice(indices);
+        range
+    }
+}
+
+/// Which mesh a draw uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DrawMesh {
+    StaticScene,
+    Npc(usize),
+}
+
+/// One instanced draw in environment `env`'s tile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Draw {
+    pub env: u32,
+    pub mesh: DrawMesh,
+    pub instance: u32,
+}
+
+/// Everything one frame draws, for every environment, as the tiled pass uploads it. Draws come
+/// in environment order.
+#[derive(Resource, ExtractResource, Clone, Default)]
+pub struct TiledFrame {
+    pub views: Vec<GpuView>,
+    pub instances: Vec<GpuInstance>,
+    pub draws: Vec<Draw>,
+}
+
+/// Builds each frame's [`TiledFrame`] from the environments' poses and episodes.
+pub struct CameraBatch {
+    views: Vec<GpuView>,
+    /// The episode whose look each view's palette shows.
+    look_seeds: Vec<Option<u64>>,
+    /// Per environment: its instances and draws (static scene first, then visible NPCs).
+    per_env: Vec<(Vec<GpuInstance>, Vec<Draw>)>,
+}
+
+impl CameraBatch {
+    pub fn new(envs: usize) -> Self {
+        Self {
+            views: vec![GpuView::zeroed(); envs],
+            look_seeds: vec![None; envs],
+            per_env: vec![(Vec::new(), Vec::new()); envs],
+        }
+    }
+
+    /// Most mesh instances one environment draws: the static scene and every traffic slot.
+    pub fn instances_per_env(scenario: &Scenario) -> usize {
+        1 + scenario.traffic.count as usize
+    }
+
+    /// Places environment `env`'s camera and cars as `poses` has them, with the look of episode
+    /// `episode_seed`.
+    pub fn sync(&mut self, env: usize, scenario: &Scenario, poses: &Poses, episode_seed: u64) {
+        if self.look_seeds[env] != Some(episode_seed) {
+            self.look_seeds[env] = Some(episode_seed);
+            self.views[env].palette = EpisodeLook::draw(&scenario.look, episode_seed).palette();
+        }
+        let camera = mounted_camera(&poses.ego_ground_transform(), &scenario.camera);
+        self.views[env].clip_from_world = clip_from_world(scenario, &camera).to_cols_array();
+
+        let view = env as u32;
+        let (instances, draws) = &mut self.per_env[env];
+        instances.clear();
+        draws.clear();
+        let mut add = |mesh: DrawMesh, world_from_local: Mat4| {
+            draws.push(Draw { env: view, mesh, instance: instances.len() as u32 });
+            instances.push(GpuInstance {
+                world_from_local: world_from_local.to_cols_array(),
+                view,
+                _pad: [0; 3],
+            });
+        };
+        add(DrawMesh::StaticScene, Mat4::IDENTITY);
+        for (slot, pose) in poses.npcs.iter().enumerate() {
+            if let Some((position, rotation)) = pose {
+                let transform = Transform {
+                    translation: Vec3::from_array(*position),
+                    rotation: Quat::from_array(*rotation),
+                    ..Default::default()
+                };
+                add(DrawMesh::Npc(slot % NPC_COLOURS.len()), transform.to_matrix());
+            }
+        }
+    }
+
+    /// Writes every environment's view, instances and draws into `frame`.
+    pub fn gather(&self, frame: &mut TiledFrame) {
+        frame.views.clone_from(&self.views);
+        frame.instances.clear();
+        frame.draws.clear();
+        for (instances, draws) in &self.per_env {
+            let first = frame.instances.len() as u32;
+            frame.draws.extend(draws.iter().map(|d| Draw { instance: d.instance + first, ..*d }));
+            frame.instances.extend_from_slice(instances);
+        }
+    }
+}
+
+/// The camera's clip-from-world matrix, computed as bevy computes it for its own cameras
+/// (reverse-Z infinite perspective; view from world as the inverse of the camera's transform).
+fn clip_from_world(scenario: &Scenario, camera: &Transform) -> Mat4 {
+    let projection = PerspectiveProjection {
+        fov: scenario.camera.fov.to_radians(),
+        near: NEAR,
+        aspect_ratio: scenario.camera.width as f32 / scenario.camera.height as f32,
+        ..Default::default()
+    };
+    projection.get_clip_from_view() * camera.to_matrix().inverse()
+}

@@ -1,0 +1,46 @@
+// The training cameras' one pass: every environment's view drawn into its tile of one target.
+// Each instance names its view; the view holds the camera (clip from world) and the episode's
+// palette. The colour is fixed per triangle (flat), so the fragment stage only writes it: on a
+// CPU rasteriser every instruction per pixel counts.
+
+struct View {
+    clip_from_world: mat4x4<f32>,
+    // Linear RGBA colours the vertices choose from (see meshes::Palette).
+    palette: array<vec4<f32>, 8>,
+};
+
+@group(0) @binding(0) var<storage, read> views: array<View>;
+
+struct Vertex {
+    @location(0) position: vec3<f32>,
+    @location(1) entry: u32,
+    @location(2) colour: vec4<f32>,
+    // The instance: where its mesh stands in the world, and whose view it belongs to.
+    @location(3) world_from_local_0: vec4<f32>,
+    @location(4) world_from_local_1: vec4<f32>,
+    @location(5) world_from_local_2: vec4<f32>,
+    @location(6) world_from_local_3: vec4<f32>,
+    @location(7) view: u32,
+};
+
+struct Varyings {
+    @builtin(position) clip: vec4<f32>,
+    @location(0) @interpolate(flat) colour: vec4<f32>,
+};
+
+@vertex
+fn vertex(v: Vertex) -> Varyings {
+    let world_from_local = mat4x4<f32>(
+        v.world_from_local_0, v.world_from_local_1, v.world_from_local_2, v.world_from_local_3
+    );
+    let view = views[v.view];
+    var out: Varyings;
+    out.clip = view.clip_from_world * (world_from_local * vec4<f32>(v.position, 1.0));
+    out.colour = view.palette[min(v.entry, 7u)] * v.colour;
+    return out;
+}
+
+@fragment
+fn fragment(in: Varyings) -> @location(0) vec4<f32> {
+    return in.colour;
+}
