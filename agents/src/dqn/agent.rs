@@ -136,6 +136,7 @@ impl Agent for DqnAgent {
         for _ in 0..due {
             let progress = (after as f32 / self.total_steps.max(1) as f32).min(1.0);
             let beta = beta_start + (1.0 - beta_start) * progress;
+            self.learner.learning_rate = self.learner.config.learning_rate_at(progress as f64);
             let batch = self.replay.sample(batch_size, if prioritized { beta } else { 0.0 }, rng);
             let (stats, td) = self.learner.update(&batch);
             self.replay.update_priorities(&batch.slots, &td);

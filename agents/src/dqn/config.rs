@@ -21,8 +21,11 @@ pub struct DqnConfig {
     pub network: NetworkConfig,
     /// Discount γ.
     pub gamma: f32,
-    /// Adam step size.
+    /// Adam step size (at the start of the run).
     pub learning_rate: f64,
+    /// Where the step size ends, falling linearly from `learning_rate` over the run's env steps
+    /// (`None`: constant). Annealing steadies the late policy, as CleanRL's `anneal_lr`.
+    pub learning_rate_end: Option<f64>,
     /// Transitions per learner update.
     pub batch_size: usize,
     /// Replay capacity in transitions (across all envs).
@@ -56,6 +59,7 @@ impl Default for DqnConfig {
             network: NetworkConfig::default(),
             gamma: 0.99,
             learning_rate: 1e-4,
+            learning_rate_end: None,
             batch_size: 32,
             buffer_size: 100_000,
             learning_starts: 2_000,
@@ -76,6 +80,14 @@ impl Default for DqnConfig {
 }
 
 impl DqnConfig {
+    /// The step size at `progress` ∈ [0, 1] of the run.
+    pub fn learning_rate_at(&self, progress: f64) -> f64 {
+        match self.learning_rate_end {
+            Some(end) => self.learning_rate + (end - self.learning_rate) * progress.clamp(0.0, 1.0),
+            None => self.learning_rate,
+        }
+    }
+
     /// Checks every field; the message names it (`dqn.gamma: ...`).
     pub fn validate(&self) -> Result<(), InvalidField> {
         let bad = |field: &str, why: &str| Err(InvalidField::new(format!("dqn.{field}"), why));
@@ -84,6 +96,11 @@ impl DqnConfig {
         }
         if !(self.learning_rate > 0.0 && self.learning_rate.is_finite()) {
             return bad("learning_rate", "must be positive");
+        }
+        if let Some(end) = self.learning_rate_end
+            && !(end >= 0.0 && end <= self.learning_rate)
+        {
+            return bad("learning_rate_end", "must be in [0, learning_rate]");
         }
         if self.batch_size == 0 {
             return bad("batch_size", "must be at least 1");
@@ -114,5 +131,27 @@ impl DqnConfig {
             return bad("max_grad_norm", "must be positive");
         }
         self.epsilon.validate("dqn.epsilon")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_learning_rate_falls_linearly_to_its_end_and_stays_constant_without_one() {
+        let constant = DqnConfig { learning_rate: 1e-4, ..DqnConfig::default() };
+        assert_eq!(constant.learning_rate_at(0.7), 1e-4);
+        let annealed = DqnConfig { learning_rate_end: Some(2e-5), ..constant };
+        assert_eq!(annealed.learning_rate_at(0.0), 1e-4);
+        assert!((annealed.learning_rate_at(0.5) - 6e-5).abs() < 1e-12);
+        assert!((annealed.learning_rate_at(1.0) - 2e-5).abs() < 1e-12);
+        assert!((annealed.learning_rate_at(3.0) - 2e-5).abs() < 1e-12);
+        assert!(annealed.validate().is_ok());
+        for bad in [-1e-5, 2e-4, f64::NAN] {
+            let error =
+                DqnConfig { learning_rate_end: Some(bad), ..annealed.clone() }.validate().unwrap_err();
+            assert_eq!(error.field, "dqn.learning_rate_end");
+        }
     }
 }

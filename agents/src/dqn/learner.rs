@@ -44,6 +44,8 @@ pub struct DqnLearner {
     /// The plain device (inference); `online` lives on its autodiff twin.
     pub device: Device,
     pub updates: u64,
+    /// The step size of the next update (the agent anneals it, see `DqnConfig::learning_rate_at`).
+    pub learning_rate: f64,
 }
 
 impl DqnLearner {
@@ -67,6 +69,7 @@ impl DqnLearner {
             config: config.clone(),
             device: device.clone(),
             updates: 0,
+            learning_rate: config.learning_rate,
         })
     }
 
@@ -124,7 +127,7 @@ impl DqnLearner {
         };
         let mut grads = GradientsParams::from_grads(loss.backward(), &self.online);
         clip_global_norm(&self.online, &mut grads, self.config.max_grad_norm);
-        self.online = self.optimizer.step(self.config.learning_rate, self.online.clone(), grads);
+        self.online = self.optimizer.step(self.learning_rate, self.online.clone(), grads);
         self.updates += 1;
         self.follow_target();
         (UpdateStats { loss: loss_value, mean_q }, td_values.iter().map(|d| d.abs()).collect())
