@@ -30,6 +30,11 @@ pub struct RunConfig {
     pub checkpoint_every: u64,
     /// Env steps between training rows in metrics.csv.
     pub log_every: u64,
+    /// Learn on a second thread while the envs step, render and perceive: the updates due at a
+    /// step then learn from the replay as it stood before that step (one step later than the
+    /// serial loop), with as many updates per env step. Seeded runs stay bit-for-bit
+    /// reproducible in either mode; the two modes give different runs.
+    pub overlap_learning: bool,
 }
 
 impl Default for RunConfig {
@@ -45,6 +50,7 @@ impl Default for RunConfig {
             eval_seed: 1_000_000,
             checkpoint_every: 10_000,
             log_every: 1_000,
+            overlap_learning: false,
         }
     }
 }

@@ -12,9 +12,9 @@ use super::metrics::{MetricsWriter, Row};
 use crate::agent::Experience;
 use crate::greedy::GreedyPolicy;
 use burn::prelude::Device;
-use lepton_perception::{Perception, PerceptionKind};
+use lepton_perception::{Percept, Perception, PerceptionKind};
 use lepton_sim::scenario::Scenario;
-use lepton_sim::{Observation, VecEnv, atomic};
+use lepton_sim::{Observation, VecEnv, VecStep, atomic};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
@@ -54,6 +54,20 @@ pub fn resolve_perception(config: &RunConfig, model: Option<&Path>) -> Result<Pe
         Some(kind) => Ok(kind.clone()),
         None => Ok(config.agent.default_perception(model)?),
     }
+}
+
+/// Steps the envs with `chosen` and perceives what each saw after its action: the final
+/// observation where an episode ended (its env has already reset).
+fn step_and_perceive(
+    envs: &mut VecEnv,
+    perception: &mut Perception,
+    chosen: &[usize],
+) -> Result<(VecStep, Vec<Percept>), RunError> {
+    let step = envs.try_step(chosen)?;
+    let after: Vec<&Observation> =
+        step.final_obs.iter().zip(&step.obs).map(|(f, o)| f.as_ref().unwrap_or(o)).collect();
+    let next = perception.perceive(&after, &vec![false; chosen.len()])?;
+    Ok((step, next))
 }
 
 pub struct Trainer {
@@ -126,12 +140,23 @@ impl Trainer {
         while state.step < config.steps {
             let epsilon = agent.epsilon(state.step);
             let chosen = agent.act(&current, epsilon, actions, &mut state.rng);
-            let step = envs.try_step(&chosen)?;
+            let (before, after) = (state.step, state.step + config.envs as u64);
 
-            // What each env saw after its action: the final observation where an episode ended.
-            let after: Vec<&Observation> =
-                step.final_obs.iter().zip(&step.obs).map(|(f, o)| f.as_ref().unwrap_or(o)).collect();
-            let mut next = perception.perceive(&after, &vec![false; config.envs])?;
+            // Step, render and perceive; with `overlap_learning`, the updates that are due run on a
+            // second thread meanwhile. Acting is done and the envs never touch the agent or the
+            // RNG, so both threads see exactly what the serial loop would hand them.
+            let (stepped, overlapped) = if config.overlap_learning {
+                let (agent, rng) = (&mut agent, &mut state.rng);
+                std::thread::scope(|scope| {
+                    let learner = scope.spawn(move || agent.train(before, after, rng));
+                    let stepped = step_and_perceive(&mut envs, &mut perception, &chosen);
+                    let trained = learner.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+                    (stepped, trained)
+                })
+            } else {
+                (step_and_perceive(&mut envs, &mut perception, &chosen), None)
+            };
+            let (step, mut next) = stepped?;
             for i in 0..config.envs {
                 let (reward, terminated, truncated) =
                     (step.rewards[i], step.terminated[i], step.truncated[i]);
@@ -152,9 +177,10 @@ impl Trainer {
                     interval.loss_n += 1;
                 }
             }
-            let before = state.step;
-            state.step += config.envs as u64;
-            if let Some(stats) = agent.train(before, state.step, &mut state.rng) {
+            state.step = after;
+            let trained =
+                if config.overlap_learning { overlapped } else { agent.train(before, after, &mut state.rng) };
+            if let Some(stats) = trained {
                 interval.loss_sum += stats.loss as f64;
                 interval.loss_n += 1;
                 interval.q_sum += stats.mean_q as f64;
