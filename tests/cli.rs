@@ -220,6 +220,12 @@ fn bench_train_and_perception_report_their_rates_as_json() {
     let cnn =
         json(&lepton(&["bench", "train", "--updates", "1", "--batch-size", "4", "--size", "36", "--json"]));
     assert!(cnn["learner_updates_per_second"].as_f64().unwrap() > 0.0);
+    // The update's profile: every phase timed, and together no more than the whole update.
+    let phases = ["inputs", "target_next", "online_next", "forward_loss", "backward", "clip", "optimizer"];
+    let ms: Vec<f64> = phases.iter().map(|p| cnn[format!("update_ms_{p}")].as_f64().unwrap()).collect();
+    assert!(ms.iter().all(|&m| m >= 0.0) && ms[4] > 0.0, "{ms:?}");
+    let per_update_ms = 1e3 / cnn["learner_updates_per_second"].as_f64().unwrap();
+    assert!(ms.iter().sum::<f64>() <= per_update_ms * 1.001, "{ms:?} vs {per_update_ms} ms per update");
     let perception = json(&lepton(&[
         "bench",
         "perception",

@@ -46,6 +46,41 @@ pub struct DqnLearner {
     pub updates: u64,
     /// The step size of the next update (the agent anneals it, see `DqnConfig::learning_rate_at`).
     pub learning_rate: f64,
+    /// Where the updates' time went.
+    pub profile: UpdateProfile,
+}
+
+/// The phases of one update, in order.
+pub const UPDATE_PHASES: [&str; 7] =
+    ["inputs", "target_next", "online_next", "forward_loss", "backward", "clip", "optimizer"];
+
+/// Wall-clock seconds spent in each of [`UPDATE_PHASES`] over `updates` updates.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct UpdateProfile {
+    pub updates: u64,
+    pub seconds: [f64; UPDATE_PHASES.len()],
+}
+
+impl UpdateProfile {
+    /// Milliseconds per update in each phase.
+    pub fn per_update_ms(&self) -> impl Iterator<Item = (&'static str, f64)> + '_ {
+        let n = self.updates.max(1) as f64;
+        UPDATE_PHASES.iter().zip(&self.seconds).map(move |(&name, &s)| (name, 1e3 * s / n))
+    }
+}
+
+/// Charges the time since the last lap to a phase.
+struct Laps<'a> {
+    profile: &'a mut UpdateProfile,
+    last: std::time::Instant,
+}
+
+impl Laps<'_> {
+    fn lap(&mut self, phase: usize) {
+        let now = std::time::Instant::now();
+        self.profile.seconds[phase] += (now - self.last).as_secs_f64();
+        self.last = now;
+    }
 }
 
 impl DqnLearner {
@@ -70,6 +105,7 @@ impl DqnLearner {
             device: device.clone(),
             updates: 0,
             learning_rate: config.learning_rate,
+            profile: UpdateProfile::default(),
         })
     }
 
@@ -91,17 +127,29 @@ impl DqnLearner {
 
     /// One gradient step on `batch`; returns its statistics and |δ| per sample.
     pub fn update(&mut self, batch: &Batch) -> (UpdateStats, Vec<f32>) {
+        let mut profile = std::mem::take(&mut self.profile);
+        let mut laps = Laps { profile: &mut profile, last: std::time::Instant::now() };
+        let result = self.update_timed(batch, &mut laps);
+        profile.updates += 1;
+        self.profile = profile;
+        result
+    }
+
+    fn update_timed(&mut self, batch: &Batch, laps: &mut Laps) -> (UpdateStats, Vec<f32>) {
         let n = batch.size;
+        let train_device = self.device.clone().autodiff();
         let next = self.tensor(batch.next_obs.clone(), n, &self.device);
+        let obs = self.tensor(batch.obs.clone(), n, &train_device);
+        laps.lap(0);
         let target_next: Vec<f32> =
             self.target.forward(next.clone(), self.input).into_data().try_to_vec().expect("f32 Q-values");
+        laps.lap(1);
         let online_next: Option<Vec<f32>> = self.config.double.then(|| {
             self.online.valid().forward(next, self.input).into_data().try_to_vec().expect("f32 Q-values")
         });
+        laps.lap(2);
         let y = td_targets(batch, self.actions, &target_next, online_next.as_deref());
 
-        let train_device = self.device.clone().autodiff();
-        let obs = self.tensor(batch.obs.clone(), n, &train_device);
         let q = self.online.forward(obs, self.input);
         let mut mask = vec![0.0f32; n * self.actions];
         for (i, &a) in batch.actions.iter().enumerate() {
@@ -125,11 +173,15 @@ impl DqnLearner {
             let q: Vec<f32> = chosen.into_data().try_to_vec().expect("f32");
             q.iter().sum::<f32>() / n.max(1) as f32
         };
+        laps.lap(3);
         let mut grads = GradientsParams::from_grads(loss.backward(), &self.online);
+        laps.lap(4);
         clip_global_norm(&self.online, &mut grads, self.config.max_grad_norm);
+        laps.lap(5);
         self.online = self.optimizer.step(self.learning_rate, self.online.clone(), grads);
         self.updates += 1;
         self.follow_target();
+        laps.lap(6);
         (UpdateStats { loss: loss_value, mean_q }, td_values.iter().map(|d| d.abs()).collect())
     }
 

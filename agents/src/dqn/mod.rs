@@ -8,5 +8,5 @@ pub mod network;
 
 pub use agent::DqnAgent;
 pub use config::{DqnConfig, TargetUpdate};
-pub use learner::{DqnLearner, td_targets};
+pub use learner::{DqnLearner, UPDATE_PHASES, UpdateProfile, td_targets};
 pub use network::{FramesTooSmall, InputShape, NetworkConfig, QNetwork};

@@ -4,6 +4,7 @@
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::Value;
+use std::borrow::Cow;
 
 pub struct BenchReport {
     /// The benchmark's name, e.g. `sim`.
@@ -16,9 +17,9 @@ pub struct BenchReport {
 
 /// One measured figure: its JSON key, value and unit as printed.
 pub struct Figure {
-    pub key: &'static str,
+    pub key: Cow<'static, str>,
     pub value: Option<f64>,
-    pub unit: &'static str,
+    pub unit: Cow<'static, str>,
 }
 
 impl BenchReport {
@@ -33,8 +34,13 @@ impl BenchReport {
     }
 
     /// A measured figure; `None` when this run did not measure it (it prints as `null`).
-    pub fn figure(mut self, key: &'static str, value: impl Into<Option<f64>>, unit: &'static str) -> Self {
-        self.figures.push(Figure { key, value: value.into(), unit });
+    pub fn figure(
+        mut self,
+        key: impl Into<Cow<'static, str>>,
+        value: impl Into<Option<f64>>,
+        unit: impl Into<Cow<'static, str>>,
+    ) -> Self {
+        self.figures.push(Figure { key: key.into(), value: value.into(), unit: unit.into() });
         self
     }
 
@@ -67,7 +73,7 @@ impl Serialize for BenchReport {
             map.serialize_entry(key, value)?;
         }
         for figure in &self.figures {
-            map.serialize_entry(figure.key, &figure.value)?;
+            map.serialize_entry(&figure.key, &figure.value)?;
         }
         map.end()
     }

@@ -68,6 +68,7 @@ pub fn bench(args: &TrainBenchArgs) -> CliResult<BenchReport> {
     for _ in 0..2 {
         learner.update(&batch);
     }
+    learner.profile = Default::default();
     let started = Instant::now();
     for _ in 0..args.updates {
         learner.update(&batch);
@@ -97,7 +98,7 @@ pub fn bench(args: &TrainBenchArgs) -> CliResult<BenchReport> {
     } else {
         format!("nature_cnn {}x{}x{}", args.stack, args.size, args.size)
     };
-    Ok(BenchReport::new("train")
+    let mut report = BenchReport::new("train")
         .setup("device", args.device.name())
         .setup("network", network)
         .setup("batch_size", n)
@@ -112,7 +113,12 @@ pub fn bench(args: &TrainBenchArgs) -> CliResult<BenchReport> {
             updates_per_second * config.train_frequency as f64,
             "env steps/s bound by the learner",
         )
-        .figure("env_steps_per_second", env_steps_per_second, "env steps/s training DQN from pixels"))
+        .figure("env_steps_per_second", env_steps_per_second, "env steps/s training DQN from pixels");
+    // Where one update's time goes (ms), phase by phase.
+    for (phase, ms) in learner.profile.per_update_ms() {
+        report = report.figure(format!("update_ms_{phase}"), ms, format!("ms per update in {phase}"));
+    }
+    Ok(report)
 }
 
 /// This device's matrix-multiply throughput: 1024 × 1024 f32 products, the reference for how
