@@ -62,6 +62,11 @@ def main() -> None:
     row("env steps/s, DQN from pixels (Nature CNN, 4×84×84 grey, batch 32, 1 update / 4 steps, 8 envs)",
         ours, peer, "Stable-Baselines3 DQN, PyTorch CPU", "≥ 2× the peer")
 
+    dqn = [lepton, "bench", "run", "--agent", "dqn", "--envs", "8", "--steps", dqn_steps, "--overlap-learning", "--json"]
+    ours = median(dqn, "env_steps_per_second", args.repeat)
+    row("the same, learning on a second thread while the envs step (`overlap_learning`)",
+        ours, peer, "Stable-Baselines3 DQN, PyTorch CPU", "≥ 2× the peer")
+
     ours = median(train + ["--updates", "3" if args.quick else "20"], "learner_updates_per_second", args.repeat)
     row("DQN learner updates/s (Nature CNN, batch 32)", ours)
 

@@ -45,6 +45,9 @@ pub struct RunBenchArgs {
     /// DQN's frame stack.
     #[arg(long, default_value_t = 4, value_parser = at_least_one::<usize>())]
     pub stack: usize,
+    /// Learn on a second thread while the envs step (`overlap_learning` of the run config).
+    #[arg(long)]
+    pub overlap_learning: bool,
     #[command(flatten)]
     pub device: DeviceArg,
     #[arg(long)]
@@ -57,7 +60,7 @@ pub fn bench(args: &RunBenchArgs) -> CliResult<BenchReport> {
     let _ = std::fs::remove_dir_all(&scratch);
     let device = args.device.device();
     let timed = || -> CliResult<f64> {
-        let config = match args.agent {
+        let mut config = match args.agent {
             RunAgent::Dqn => dqn_from_pixels(args.envs, args.steps, args.batch_size, args.stack),
             RunAgent::QlearningCnn => {
                 let model = scratch.join("model");
@@ -71,6 +74,7 @@ pub fn bench(args: &RunBenchArgs) -> CliResult<BenchReport> {
                 }
             }
         };
+        config.overlap_learning = args.overlap_learning;
         time_run(config, scenario.clone(), &scratch.join("run"), device, warm_up(args.steps))
     };
     let result = timed();
@@ -83,6 +87,7 @@ pub fn bench(args: &RunBenchArgs) -> CliResult<BenchReport> {
         .setup("frame", format!("{}x{} {:?}", camera.width, camera.height, camera.format))
         .setup("envs", args.envs)
         .setup("steps", args.steps)
+        .setup("overlap_learning", args.overlap_learning)
         .setup("device", args.device.name())
         .figure("env_steps_per_second", result?, "env steps/s training"))
 }
