@@ -16,7 +16,7 @@ use crate::world::World as SimWorld;
 use bevy::pbr::PbrPlugin;
 use bevy::prelude::*;
 use bevy::render::RenderApp;
-use bevy::render::renderer::RenderDevice;
+use bevy::render::renderer::{RenderAdapterInfo, RenderDevice};
 use bevy::render::settings::{RenderCreation, WgpuSettings};
 use bevy::render::{RenderPlugin, settings::Backends};
 use bevy::window::ExitCondition;
@@ -125,14 +125,9 @@ impl Renderer {
 
         let geometry = SceneGeometry::new(&scenario, road);
         let device = app.world().resource::<RenderDevice>().clone();
-        let pass = TiledPass::new(
-            &device,
-            &geometry,
-            envs,
-            CameraBatch::instances_per_env(&scenario),
-            tile,
-            columns,
-        )?;
+        let adapter: wgpu::AdapterInfo = (*app.world().resource::<RenderAdapterInfo>().0).clone();
+        let instances_per_env = CameraBatch::instances_per_env(&scenario);
+        let pass = TiledPass::new(&device, &adapter, &geometry, envs, instances_per_env, tile, columns)?;
         let pixels = pass.pixels.clone();
         app.sub_app_mut(RenderApp).insert_resource(pass);
         app.insert_resource(TiledFrame::default());
