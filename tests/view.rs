@@ -40,6 +40,16 @@ impl VirtualDisplay {
 
 impl Drop for VirtualDisplay {
     fn drop(&mut self) {
+        // SIGTERM lets Xvfb remove its lock file and socket (SIGKILL would leave them behind for
+        // the next server that picks the same display number); SIGKILL if it lingers.
+        let _ = Command::new("kill").arg(self.server.id().to_string()).status();
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.server.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let _ = self.server.kill();
         let _ = self.server.wait();
     }
@@ -192,6 +202,18 @@ fn a_broken_scenario_during_hot_reload_is_reported_and_the_world_keeps_running()
     let picture = rgb(&png);
     let red = picture.pixels().filter(|p| p.0[0] > 110 && p.0[1] < 40 && p.0[2] < 40).count();
     assert!(red > 500, "no error banner in the screenshot ({red} red pixels)");
+}
+
+#[test]
+fn a_display_with_no_server_is_a_clear_error_not_a_panic() {
+    let out = Command::new(env!("CARGO_BIN_EXE_lepton"))
+        .args(["view", "tiny"])
+        .current_dir(common::root())
+        .env("DISPLAY", ":4093")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("no X server accepts connections"), "{}", stderr(&out));
 }
 
 #[test]

@@ -49,6 +49,25 @@ pub struct ViewArgs {
     pub json: bool,
 }
 
+/// A local X display (`DISPLAY=:N`) must accept connections on its socket: winit panics when it
+/// cannot open the display, so a server that is gone is reported here instead.
+fn check_local_x_display() -> CliResult {
+    let Some(display) = std::env::var_os("DISPLAY") else { return Ok(()) };
+    let display = display.to_string_lossy().into_owned();
+    let Some(number) = display.strip_prefix(':').and_then(|rest| rest.split('.').next()) else {
+        return Ok(()); // host:N or another form: winit will say
+    };
+    let socket = Path::new("/tmp/.X11-unix").join(format!("X{number}"));
+    match std::os::unix::net::UnixStream::connect(&socket) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(CliError::Usage(format!(
+            "DISPLAY={display}: no X server accepts connections at {} ({e}): start one, or run the \
+             viewer under a virtual one: xvfb-run -a lepton view ...",
+            socket.display()
+        ))),
+    }
+}
+
 pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
     // winit panics without a display; say what to do instead.
     if std::env::var_os("DISPLAY").is_none() && std::env::var_os("WAYLAND_DISPLAY").is_none() {
@@ -58,6 +77,7 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
                 .into(),
         ));
     }
+    check_local_x_display()?;
     let scenario = load_scenario(&args.scenario)?;
     let watch = Path::new(&args.scenario).is_file().then(|| PathBuf::from(&args.scenario));
     let camera: CameraMode = args.camera.parse().map_err(|e| CliError::Usage(format!("--camera: {e}")))?;
