@@ -23,7 +23,7 @@ const NEAR: f32 = 0.1;
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct GpuVertex {
     pub position: [f32; 3],
-    /// The palette entry the vertex takes its colour from ([`Palette`]).
+    /// The palette entry the vertex takes its colour from ([`Palette`](super::meshes::Palette)).
     pub entry: u32,
     /// Multiplied with the palette colour: baked light and object colours.
     pub colour: [f32; 4],
