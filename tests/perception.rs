@@ -97,5 +97,15 @@ fn collect_train_and_eval_run_end_to_end_and_eval_thresholds_gate_promotion() {
     let device = lepton(&["perception", "train", data_s, "--out", model_s, "--device", "quantum"]);
     assert_eq!(device.status.code(), Some(2));
     assert!(stderr(&device).contains("--device quantum"));
+    // A training configuration out of range is named with its file before training starts (a
+    // negative Huber threshold used to trip an assertion inside burn).
+    let config = write(&dir, "bad-train.ron", "(huber_delta: -1.0)");
+    let bad = lepton(&["perception", "train", data_s, "--out", model_s, "--config", &config]);
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(
+        stderr(&bad).contains("bad-train.ron") && stderr(&bad).contains("huber_delta"),
+        "{}",
+        stderr(&bad)
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -1,7 +1,7 @@
 //! `lepton perception collect|train|eval`: the data pipeline behind the perception CNN.
 
 use crate::args::{DeviceArg, at_least_one, size};
-use crate::error::CliResult;
+use crate::error::{CliError, CliResult};
 use crate::ron_file::read_ron;
 use crate::scenario_arg::load_scenario;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -169,6 +169,11 @@ fn train(args: TrainArgs) -> CliResult<ExitCode> {
     if args.resize.is_some() {
         config.resize = args.resize;
     }
+    // A field out of range is named, with the file it came from when there is one.
+    config.validate().map_err(|e| match &args.config {
+        Some(path) => CliError::at(path, e),
+        None => e.into(),
+    })?;
 
     let progress = bar(0, "epoch {prefix} {bar:40} {pos}/{len} frames {per_sec} {msg}");
     let report = cnn::train(&dataset, &args.out, &config, &device, |p| {

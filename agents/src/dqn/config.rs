@@ -127,6 +127,15 @@ impl DqnConfig {
         if self.priority_alpha < 0.0 {
             return bad("priority_alpha", "must be ≥ 0");
         }
+        if !(self.priority_epsilon > 0.0 && self.priority_epsilon.is_finite()) {
+            return bad(
+                "priority_epsilon",
+                "must be positive (every transition keeps a chance to be sampled)",
+            );
+        }
+        if !(self.huber_delta > 0.0 && self.huber_delta.is_finite()) {
+            return bad("huber_delta", "must be positive");
+        }
         if self.max_grad_norm.is_nan() || self.max_grad_norm <= 0.0 {
             return bad("max_grad_norm", "must be positive");
         }
@@ -152,6 +161,18 @@ mod tests {
             let error =
                 DqnConfig { learning_rate_end: Some(bad), ..annealed.clone() }.validate().unwrap_err();
             assert_eq!(error.field, "dqn.learning_rate_end");
+        }
+    }
+
+    #[test]
+    fn a_priority_epsilon_or_huber_delta_that_would_trip_an_assertion_is_named() {
+        for (field, config) in [
+            ("priority_epsilon", DqnConfig { priority_epsilon: -1.0, ..DqnConfig::default() }),
+            ("priority_epsilon", DqnConfig { priority_epsilon: 0.0, ..DqnConfig::default() }),
+            ("huber_delta", DqnConfig { huber_delta: f32::NAN, ..DqnConfig::default() }),
+            ("huber_delta", DqnConfig { huber_delta: -1.0, ..DqnConfig::default() }),
+        ] {
+            assert_eq!(config.validate().unwrap_err().field, format!("dqn.{field}"));
         }
     }
 }

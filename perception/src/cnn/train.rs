@@ -11,6 +11,7 @@ use crate::preprocess::Preprocess;
 use burn::nn::loss::{HuberLossConfig, Reduction};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
+use lepton_sim::InvalidField;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -26,6 +27,8 @@ pub enum TrainError {
     Model(#[from] ModelError),
     #[error("{0}")]
     Invalid(String),
+    #[error(transparent)]
+    Config(#[from] InvalidField),
     #[error("{path}: {source}")]
     Io { path: std::path::PathBuf, source: std::io::Error },
 }
@@ -80,6 +83,51 @@ impl Default for TrainConfig {
     }
 }
 
+impl TrainConfig {
+    /// Checks every field; the message names it (`huber_delta: ...`), so a bad `--config` is an
+    /// error before training starts, not an assertion inside burn.
+    pub fn validate(&self) -> Result<(), InvalidField> {
+        let bad = |field: &str, why: &str| Err(InvalidField::new(field, why));
+        let positive = |v: f64| v > 0.0 && v.is_finite();
+        if self.epochs == 0 {
+            return bad("epochs", "must be at least 1");
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "must be at least 1");
+        }
+        if !positive(self.learning_rate) {
+            return bad("learning_rate", "must be positive");
+        }
+        if !(self.final_learning_rate >= 0.0 && self.final_learning_rate <= self.learning_rate) {
+            return bad("final_learning_rate", "must be in [0, learning_rate]");
+        }
+        if !(self.validation_fraction > 0.0 && self.validation_fraction < 1.0) {
+            return bad("validation_fraction", "must be between 0 and 1 (exclusive)");
+        }
+        if self.shuffle_chunks == 0 {
+            return bad("shuffle_chunks", "must be at least 1");
+        }
+        if !(self.flag_weight >= 0.0 && self.flag_weight.is_finite()) {
+            return bad("flag_weight", "must be 0 or more");
+        }
+        if !positive(self.huber_delta as f64) {
+            return bad("huber_delta", "must be positive");
+        }
+        if self.conv_channels.contains(&0) {
+            return bad("conv_channels", "every layer needs at least 1 channel");
+        }
+        if self.hidden == 0 {
+            return bad("hidden", "must be at least 1");
+        }
+        if let Some((w, h)) = self.resize
+            && (w == 0 || h == 0)
+        {
+            return bad("resize", "width and height must be at least 1");
+        }
+        Ok(())
+    }
+}
+
 /// Where training is, for progress bars.
 #[derive(Debug, Clone, Copy)]
 pub struct TrainProgress {
@@ -126,9 +174,7 @@ pub fn train(
 ) -> Result<TrainReport, TrainError> {
     let started = std::time::Instant::now();
     let manifest = &dataset.manifest;
-    if config.batch_size == 0 || config.epochs == 0 {
-        return Err(TrainError::Invalid("epochs and batch_size must be at least 1".into()));
-    }
+    config.validate()?;
 
     // The split is by episode, so no validation frame has a near-copy in the training set.
     let validation = validation_episodes(&manifest.episode_seeds, config.validation_fraction)?;
