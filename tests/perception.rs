@@ -109,3 +109,24 @@ fn collect_train_and_eval_run_end_to_end_and_eval_thresholds_gate_promotion() {
     );
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn collecting_from_a_scenario_whose_every_frame_is_rejected_stops_with_a_clear_error() {
+    let dir = scratch("perception-rejected");
+    // A camera looking straight down at ground and road of one colour: every frame is blank.
+    let scenario = write(
+        &dir,
+        "blank.ron",
+        "Scenario(name: \"blank\", road: (segments: [Straight(length: 200.0)], lanes: 1),
+            camera: (width: 16, height: 16, format: Grey, pitch: -89.0, fov: 20.0),
+            look: (ground: (0.4, 0.4, 0.4), road: (0.4, 0.4, 0.4), shoulder: (0.4, 0.4, 0.4),
+                   marking: (0.4, 0.4, 0.4), randomise: (brightness: 0.001, colour: 0.0, sun_angle: 0.0)),
+            episode: (max_steps: 50))",
+    );
+    let out = dir.join("data");
+    let collect =
+        lepton(&["perception", "collect", &scenario, "--frames", "500", "--out", out.to_str().unwrap()]);
+    assert_eq!(collect.status.code(), Some(2), "{}", stderr(&collect));
+    assert!(stderr(&collect).contains("passed the anomaly checks"), "{}", stderr(&collect));
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -19,7 +19,17 @@ pub enum CollectError {
     Render(#[from] RenderError),
     #[error(transparent)]
     Dataset(#[from] DatasetError),
+    /// The anomaly checks rejected almost everything: collecting would never finish.
+    #[error(
+        "only {accepted} of {offered} frames passed the anomaly checks (rejected: {reasons}); \
+         the scenario or the collection settings produce unusable frames"
+    )]
+    MostlyRejected { accepted: u64, offered: u64, reasons: String },
 }
+
+/// Frames offered before collection gives up when fewer than one in [`GIVE_UP_RATIO`] passes.
+const GIVE_UP_AFTER: u64 = 2_000;
+const GIVE_UP_RATIO: u64 = 20;
 
 /// How to collect.
 #[derive(Debug, Clone)]
@@ -204,6 +214,14 @@ pub fn collect(
         }
         obs = step.obs;
         progress(writer.samples());
+        let rejected = checker.rejected();
+        let (accepted, rejected_total) = (writer.samples(), rejected.values().sum::<u64>());
+        let offered = accepted + rejected_total;
+        if offered >= GIVE_UP_AFTER && accepted * GIVE_UP_RATIO < offered {
+            let reasons: Vec<String> =
+                rejected.iter().filter(|(_, n)| **n > 0).map(|(name, n)| format!("{name} {n}")).collect();
+            return Err(CollectError::MostlyRejected { accepted, offered, reasons: reasons.join(", ") });
+        }
     }
 
     let template = Manifest {
