@@ -226,3 +226,15 @@ fn too_few_episodes_to_split_is_a_clear_error() {
     std::fs::remove_dir_all(data).unwrap();
     let _ = std::fs::remove_dir_all(out);
 }
+
+#[test]
+fn an_empty_dataset_is_an_error_to_evaluate_not_a_pass_with_no_error() {
+    let dir = temp_dir("empty");
+    write_dataset(&dir, 0, 0, 8);
+    let dataset = Dataset::open(&dir).unwrap();
+    assert!(dataset.is_empty());
+    let model = CnnModel::untrained(SHAPE, &Device::default());
+    let error = cnn::evaluate(&model, &dataset, 8, |_| {}).unwrap_err();
+    assert!(error.to_string().contains("holds no frames"), "{error}");
+    std::fs::remove_dir_all(dir).unwrap();
+}

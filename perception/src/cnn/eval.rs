@@ -77,6 +77,9 @@ pub fn evaluate(
             model.meta.frame.channels
         )));
     }
+    if dataset.is_empty() {
+        return Err(EvalError::Empty(dataset.dir.display().to_string()));
+    }
     let batch_size = batch_size.max(1);
     let mut abs_err = [0.0f64; REGRESSIONS.len()];
     let mut correct = [0u64; FLAGS.len()];
@@ -131,4 +134,7 @@ pub enum EvalError {
     Dataset(#[from] DatasetError),
     #[error("{0}")]
     Shape(String),
+    /// Nothing to measure: an empty dataset would pass every gate with an error of 0.
+    #[error("{0}: the dataset holds no frames, so there is nothing to evaluate")]
+    Empty(String),
 }
