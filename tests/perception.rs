@@ -94,13 +94,19 @@ fn collect_train_and_eval_run_end_to_end_and_eval_thresholds_gate_promotion() {
     let damaged = lepton(&["perception", "eval", model_s, held_s]);
     assert_eq!(damaged.status.code(), Some(2));
     assert!(stderr(&damaged).contains("chunk-00000.lpd") && stderr(&damaged).contains("truncated"));
-    let device = lepton(&["perception", "train", data_s, "--out", model_s, "--device", "quantum"]);
+    // Training never replaces a model silently.
+    let again = lepton(&["perception", "train", data_s, "--out", model_s, "--epochs", "1"]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("a trained model is already here"), "{}", stderr(&again));
+    let fresh = dir.join("fresh-model");
+    let fresh_s = fresh.to_str().unwrap();
+    let device = lepton(&["perception", "train", data_s, "--out", fresh_s, "--device", "quantum"]);
     assert_eq!(device.status.code(), Some(2));
     assert!(stderr(&device).contains("--device quantum"));
     // A training configuration out of range is named with its file before training starts (a
     // negative Huber threshold used to trip an assertion inside burn).
     let config = write(&dir, "bad-train.ron", "(huber_delta: -1.0)");
-    let bad = lepton(&["perception", "train", data_s, "--out", model_s, "--config", &config]);
+    let bad = lepton(&["perception", "train", data_s, "--out", fresh_s, "--config", &config]);
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(
         stderr(&bad).contains("bad-train.ron") && stderr(&bad).contains("huber_delta"),

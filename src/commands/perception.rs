@@ -48,7 +48,8 @@ pub struct CollectArgs {
 pub struct TrainArgs {
     /// Dataset folder from `lepton perception collect`.
     pub dataset: PathBuf,
-    /// Model folder to write (model.bpk, model.json, metrics.csv, train_config.json).
+    /// Model folder to write (model.bpk, model.json, metrics.csv, train_config.json); must not
+    /// hold a model already.
     #[arg(long)]
     pub out: PathBuf,
     /// Training configuration (RON, fields of TrainConfig); flags below override it.
@@ -147,6 +148,13 @@ fn open_dataset(path: &std::path::Path) -> CliResult<Dataset> {
 }
 
 fn train(args: TrainArgs) -> CliResult<ExitCode> {
+    // Training replaces the model and its metrics in --out: never silently over someone's model.
+    if args.out.join(cnn::saved::META_FILE).exists() {
+        return Err(CliError::Usage(format!(
+            "{}: a trained model is already here; choose another --out, or remove it first",
+            args.out.display()
+        )));
+    }
     let device = args.device.device().clone();
     let dataset = open_dataset(&args.dataset)?;
     let mut config = match &args.config {
