@@ -114,6 +114,33 @@ impl SceneGeometry {
     }
 }
 
+/// How N environments' tiles sit in the one target: a near-square grid, row by row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TileLayout {
+    pub envs: usize,
+    /// One tile (pixels): the camera's frame size.
+    pub tile: [u32; 2],
+    pub columns: u32,
+    pub rows: u32,
+}
+
+impl TileLayout {
+    pub fn new(envs: usize, tile: [u32; 2]) -> Self {
+        let columns = (envs as f64).sqrt().ceil().max(1.0) as u32;
+        Self { envs, tile, columns, rows: (envs as u32).div_ceil(columns).max(1) }
+    }
+
+    /// Size of the whole target (pixels).
+    pub fn target_size(&self) -> [u32; 2] {
+        [self.columns * self.tile[0], self.rows * self.tile[1]]
+    }
+
+    /// Top-left pixel of environment `env`'s tile.
+    pub fn origin(&self, env: u32) -> [u32; 2] {
+        [env % self.columns * self.tile[0], env / self.columns * self.tile[1]]
+    }
+}
+
 /// Which mesh a draw uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DrawMesh {

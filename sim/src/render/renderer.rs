@@ -6,7 +6,7 @@
 //! post-processing), and the app is stepped by hand without pipelined rendering, so the frame
 //! returned after a step shows the world after that step.
 
-use super::batch::{CameraBatch, SceneGeometry, TiledFrame};
+use super::batch::{CameraBatch, SceneGeometry, TileLayout, TiledFrame};
 use super::scene::Poses;
 use super::tiled_pass::{Pixels, TiledPass, TiledPassPlugin};
 use crate::env::Frame;
@@ -83,10 +83,7 @@ fn pollster_block_on<F: std::future::Future>(future: F) -> F::Output {
 pub struct Renderer {
     app: App,
     batch: CameraBatch,
-    envs: usize,
-    tile: [u32; 2],
-    columns: u32,
-    target_size: [u32; 2],
+    layout: TileLayout,
     format: FrameFormat,
     scenario: Arc<Scenario>,
     pixels: Arc<Mutex<Pixels>>,
@@ -97,10 +94,7 @@ impl Renderer {
     pub fn new(scenario: Arc<Scenario>, road: &RoadGeometry, envs: usize) -> Result<Self, RenderError> {
         probe_adapter()?;
         let camera = &scenario.camera;
-        let tile = [camera.width, camera.height];
-        let columns = (envs as f64).sqrt().ceil().max(1.0) as u32;
-        let rows = (envs as u32).div_ceil(columns).max(1);
-        let target_size = [columns * tile[0], rows * tile[1]];
+        let layout = TileLayout::new(envs, [camera.width, camera.height]);
 
         // Bevy provides the device and runs the pass; nothing of its scene rendering is needed.
         let plugins = DefaultPlugins
@@ -127,35 +121,25 @@ impl Renderer {
         let device = app.world().resource::<RenderDevice>().clone();
         let adapter: wgpu::AdapterInfo = (*app.world().resource::<RenderAdapterInfo>().0).clone();
         let instances_per_env = CameraBatch::instances_per_env(&scenario);
-        let pass = TiledPass::new(&device, &adapter, &geometry, envs, instances_per_env, tile, columns)?;
+        let pass = TiledPass::new(&device, &adapter, &geometry, layout, instances_per_env)?;
         let pixels = pass.pixels.clone();
         app.sub_app_mut(RenderApp).insert_resource(pass);
         app.insert_resource(TiledFrame::default());
-        Ok(Self {
-            app,
-            batch: CameraBatch::new(envs),
-            envs,
-            tile,
-            columns,
-            target_size,
-            format: camera.format,
-            scenario,
-            pixels,
-        })
+        Ok(Self { app, batch: CameraBatch::new(envs), layout, format: camera.format, scenario, pixels })
     }
 
     /// Number of environments.
     pub fn len(&self) -> usize {
-        self.envs
+        self.layout.envs
     }
 
     pub fn is_empty(&self) -> bool {
-        self.envs == 0
+        self.layout.envs == 0
     }
 
     /// Size of the whole tiled target (pixels).
     pub fn target_size(&self) -> [u32; 2] {
-        self.target_size
+        self.layout.target_size()
     }
 
     /// Moves environment `env`'s cars and camera to where `world` has them, with the look of
@@ -185,14 +169,14 @@ impl Renderer {
 
     /// Environment `env`'s frame from the last [`Renderer::render`], in the scenario's format.
     pub fn frame(&self, env: usize) -> Frame {
-        let [w, h] = self.tile;
-        let (column, row) = (env as u32 % self.columns, env as u32 / self.columns);
+        let [w, h] = self.layout.tile;
+        let [x0, y0] = self.layout.origin(env as u32).map(|v| v as usize);
         let pixels = self.pixels.lock().unwrap_or_else(|e| e.into_inner());
-        let stride = self.target_size[0] as usize * 4;
+        let stride = self.layout.target_size()[0] as usize * 4;
         let channels: u8 = if self.format == FrameFormat::Rgb { 3 } else { 1 };
         let mut data = Vec::with_capacity((w * h) as usize * channels as usize);
         for y in 0..h as usize {
-            let start = (row as usize * h as usize + y) * stride + column as usize * w as usize * 4;
+            let start = (y0 + y) * stride + x0 * 4;
             let line = &pixels.rgba[start..start + w as usize * 4];
             for px in line.chunks_exact(4) {
                 match self.format {

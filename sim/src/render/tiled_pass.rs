@@ -7,7 +7,9 @@
 //! cost a pass stack each (depth clears, view uniforms, phase sorting): with N environments the
 //! cost grew with N cameras, each clearing a depth texture the size of the whole target.
 
-use super::batch::{DrawMesh, GpuInstance, GpuVertex, GpuView, MeshRange, SceneGeometry, TiledFrame};
+use super::batch::{
+    DrawMesh, GpuInstance, GpuVertex, GpuView, MeshRange, SceneGeometry, TileLayout, TiledFrame,
+};
 use super::readback::Readback;
 use super::renderer::RenderError;
 use bevy::color::{Color, LinearRgba};
@@ -59,8 +61,7 @@ pub struct TiledPass {
     colour_view: wgpu::TextureView,
     depth_view: wgpu::TextureView,
     clear: wgpu::Color,
-    tile: [u32; 2],
-    columns: u32,
+    layout: TileLayout,
     /// Tiles drawn per render pass (see [`tiles_per_pass`]).
     tiles_per_pass: u32,
     readback: Readback,
@@ -68,21 +69,18 @@ pub struct TiledPass {
 }
 
 impl TiledPass {
-    /// A pass for `envs` tiles of `tile` pixels, `columns` to a row, each drawing at most
-    /// `instances_per_env` mesh instances.
+    /// A pass for the tiles of `layout`, each drawing at most `instances_per_env` mesh instances.
     pub fn new(
         device: &RenderDevice,
         adapter: &wgpu::AdapterInfo,
         geometry: &SceneGeometry,
-        envs: usize,
+        layout: TileLayout,
         instances_per_env: usize,
-        tile: [u32; 2],
-        columns: u32,
     ) -> Result<Self, RenderError> {
         let device = device.wgpu_device();
-        let rows = (envs as u32).div_ceil(columns).max(1);
-        let size =
-            wgpu::Extent3d { width: columns * tile[0], height: rows * tile[1], depth_or_array_layers: 1 };
+        let (envs, tile) = (layout.envs, layout.tile);
+        let [width, height] = layout.target_size();
+        let size = wgpu::Extent3d { width, height, depth_or_array_layers: 1 };
         let limit = device.limits().max_texture_dimension_2d;
         if size.width > limit || size.height > limit {
             return Err(RenderError::Failed(format!(
@@ -130,7 +128,7 @@ impl TiledPass {
             contents: bytemuck::cast_slice(&geometry.indices),
             usage: wgpu::BufferUsages::INDEX,
         });
-        let layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+        let views_layout = device.create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
             label: Some("lepton camera views"),
             entries: &[wgpu::BindGroupLayoutEntry {
                 binding: 0,
@@ -145,10 +143,10 @@ impl TiledPass {
         });
         let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
             label: Some("lepton camera views"),
-            layout: &layout,
+            layout: &views_layout,
             entries: &[wgpu::BindGroupEntry { binding: 0, resource: views.as_entire_binding() }],
         });
-        let pipeline = pipeline(device, &layout);
+        let pipeline = pipeline(device, &views_layout);
         if let Some(error) = bevy::tasks::block_on(errors.pop()) {
             return Err(RenderError::Failed(format!("setting up the camera pass failed: {error}")));
         }
@@ -172,8 +170,7 @@ impl TiledPass {
                 b: clear.blue as f64,
                 a: clear.alpha as f64,
             },
-            tile,
-            columns,
+            layout,
             tiles_per_pass: tiles_per_pass(adapter),
             readback: Readback::new(device, size.width, size.height),
             pixels: Arc::new(Mutex::new(Pixels::default())),
@@ -228,13 +225,13 @@ impl TiledPass {
             pass.set_vertex_buffer(0, self.vertices.slice(..));
             pass.set_vertex_buffer(1, self.instances.slice(..));
             pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint32);
-            let [w, h] = self.tile;
+            let [w, h] = self.layout.tile;
             let mut tile = None;
             for draw in group {
                 if tile != Some(draw.env) {
                     tile = Some(draw.env);
-                    let (column, row) = (draw.env % self.columns, draw.env / self.columns);
-                    pass.set_viewport((column * w) as f32, (row * h) as f32, w as f32, h as f32, 0.0, 1.0);
+                    let [x, y] = self.layout.origin(draw.env);
+                    pass.set_viewport(x as f32, y as f32, w as f32, h as f32, 0.0, 1.0);
                 }
                 let mesh = match draw.mesh {
                     DrawMesh::StaticScene => self.static_scene,
