@@ -44,6 +44,6 @@ pub fn open(run: &Path, last: bool, device: &Device) -> CliResult<TrainedRun> {
         .agent
         .build(shape, actions, 1, config.steps, config.seed, device)
         .map_err(|e| CliError::at(&config_path, e))?;
-    checkpoint::load_agent(&checkpoint, agent.as_mut(), false)?;
+    checkpoint::Checkpoint::open(&checkpoint)?.load_agent(agent.as_mut(), false)?;
     Ok(TrainedRun { config, scenario, agent, perception, checkpoint })
 }

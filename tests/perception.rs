@@ -97,7 +97,14 @@ fn collect_train_and_eval_run_end_to_end_and_eval_thresholds_gate_promotion() {
     // Training never replaces a model silently.
     let again = lepton(&["perception", "train", data_s, "--out", model_s, "--epochs", "1"]);
     assert_eq!(again.status.code(), Some(2));
-    assert!(stderr(&again).contains("a trained model is already here"), "{}", stderr(&again));
+    assert!(stderr(&again).contains("a trained model already here"), "{}", stderr(&again));
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+    // --force replaces it in one swap: the new model whole, nothing of the staging left.
+    json(&lepton(&["perception", "train", data_s, "--out", model_s, "--epochs", "1", "--force"]));
+    let meta: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(model.join("model.json")).unwrap()).unwrap();
+    assert_eq!(meta["epochs_trained"], 1);
+    assert!(!dir.join("model.partial").exists() && !dir.join("model.old").exists());
     let fresh = dir.join("fresh-model");
     let fresh_s = fresh.to_str().unwrap();
     let device = lepton(&["perception", "train", data_s, "--out", fresh_s, "--device", "quantum"]);

@@ -65,12 +65,14 @@ fn a_dqn_checkpoint_round_trips_and_resumes_exactly() {
         next_eval: 100,
         next_checkpoint: 120,
         next_log: 80,
+        metrics_rows: 0,
     };
-    checkpoint::save_agent(&dir, &trainer_state, agent.as_ref(), true).unwrap();
+    checkpoint::save_agent(&dir, &trainer_state, agent.as_ref(), true, &[]).unwrap();
 
     let mut restored = build();
-    checkpoint::load_agent(&checkpoint::locate(&dir).unwrap(), restored.as_mut(), true).unwrap();
-    let mut rng2 = checkpoint::load_state(&dir).unwrap().rng;
+    let opened = checkpoint::Checkpoint::open(&checkpoint::locate(&dir).unwrap()).unwrap();
+    opened.load_agent(restored.as_mut(), true).unwrap();
+    let mut rng2 = opened.state.rng.clone();
     assert_eq!(restored.updates(), agent.updates());
 
     let probe: Vec<Percept> = (100..104).map(state).collect();

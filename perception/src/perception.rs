@@ -133,6 +133,27 @@ impl Perception {
         }
     }
 
+    /// Puts each env's frame stack back as `current` (env i's latest percept) shows it, so that
+    /// a resumed run perceives exactly as the interrupted one would have. Percepts of the wrong
+    /// kind or size are an error.
+    pub fn restore_stacks(&mut self, current: &[Percept]) -> Result<(), PerceptionError> {
+        let Perception::Pixels { k, stacks, .. } = self else {
+            return match current.iter().all(|p| matches!(p, Percept::State(_))) {
+                true => Ok(()),
+                false => Err(PerceptionError::Input("frame stacks given to a state perception".into())),
+            };
+        };
+        *stacks = current
+            .iter()
+            .map(|p| match p {
+                Percept::Frames(f) => FrameStack::from_vec(*k, f.frame_len, &f.data),
+                Percept::State(_) => None,
+            })
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| PerceptionError::Input(format!("the saved percepts are not {k}-frame stacks")))?;
+        Ok(())
+    }
+
     /// The frame as this perception's network receives it (after grey/resize), if it reads one.
     pub fn input_image(&self, frame: &Frame) -> Option<Image> {
         match self {

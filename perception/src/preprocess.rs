@@ -228,6 +228,16 @@ impl FrameStack {
         self.k
     }
 
+    /// The stack that [`FrameStack::to_vec`] gave as `stack` (k frames of `frame_len` values,
+    /// oldest first): pushing onto it continues exactly as the original would.
+    pub fn from_vec(k: usize, frame_len: usize, stack: &[u8]) -> Option<Self> {
+        if k == 0 || frame_len == 0 || stack.len() != k * frame_len {
+            return None;
+        }
+        let frames = stack.chunks(frame_len).map(<[u8]>::to_vec).collect();
+        Some(Self { k, frame_len, frames, newest: k - 1, started: true })
+    }
+
     /// Adds a preprocessed frame; `episode_start` restarts the stack.
     pub fn push(&mut self, frame: &[u8], episode_start: bool) {
         if episode_start || !self.started || frame.len() != self.frame_len {

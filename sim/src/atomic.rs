@@ -12,12 +12,41 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let mut file = std::fs::File::create(&tmp)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        std::fs::rename(&tmp, path)
+        std::fs::rename(&tmp, path)?;
+        sync_dir(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// Puts the finished folder `staged` at `dir` in one rename, replacing what was there: a reader
+/// sees the old folder or the new one, never a mix. The old one is kept as `NAME.old` until the
+/// new one is in.
+pub fn replace_dir(staged: &Path, dir: &Path) -> std::io::Result<()> {
+    let mut old = dir.as_os_str().to_os_string();
+    old.push(".old");
+    let old = PathBuf::from(old);
+    sync_dir(staged)?;
+    if dir.exists() {
+        if old.exists() {
+            std::fs::remove_dir_all(&old)?;
+        }
+        std::fs::rename(dir, &old)?;
+    }
+    std::fs::rename(staged, dir)?;
+    sync_dir(dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))?;
+    if old.exists() {
+        std::fs::remove_dir_all(&old)?;
+    }
+    Ok(())
+}
+
+/// Flushes a folder's entries (files created or renamed in it) to disk, so that a rename
+/// survives a power cut, not only a killed process.
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::File::open(dir)?.sync_all()
 }
 
 /// The temporary name beside `path`: `NAME.tmp`.
@@ -39,6 +68,17 @@ mod tests {
         assert_eq!(std::fs::read(&path).unwrap(), b"second");
         assert!(!super::temporary(&path).exists());
         assert!(super::write(&dir.join("missing/b.json"), b"x").is_err(), "no folder, no file");
+
+        // A folder replaced whole.
+        let (staged, target) = (dir.join("staged"), dir.join("model"));
+        for (version, text) in [(1, "first"), (2, "second")] {
+            std::fs::create_dir_all(&staged).unwrap();
+            std::fs::write(staged.join("m.json"), text).unwrap();
+            std::fs::write(staged.join(format!("only-{version}")), "").unwrap();
+            super::replace_dir(&staged, &target).unwrap();
+        }
+        assert_eq!(std::fs::read_to_string(target.join("m.json")).unwrap(), "second");
+        assert!(!target.join("only-1").exists() && !staged.exists() && !dir.join("model.old").exists());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

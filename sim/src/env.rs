@@ -96,6 +96,24 @@ pub struct Env {
     world: World,
     seeder: ChaCha8Rng,
     episode: EpisodeState,
+    /// The controls applied so far this episode (after clamping): with the episode seed they
+    /// rebuild the episode exactly (see [`EnvSnapshot`]).
+    applied: Vec<[f32; 2]>,
+}
+
+/// Everything an [`Env`] needs to continue exactly where it was: its seed stream, the seed of
+/// the episode under way and the controls applied in it so far.
+///
+/// The world is rebuilt by replaying the episode rather than by serialising rapier's state: the
+/// simulation is deterministic, so the replay lands bit for bit where the episode stood; the
+/// snapshot is a few bytes per step; and it does not depend on rapier's internal layout, which
+/// changes between rapier versions.
+#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+pub struct EnvSnapshot {
+    pub seeder: ChaCha8Rng,
+    pub episode_seed: u64,
+    /// (steer, throttle) per policy step of the episode so far.
+    pub controls: Vec<[f32; 2]>,
 }
 
 impl Env {
@@ -107,9 +125,53 @@ impl Env {
         let mut seeder = ChaCha8Rng::seed_from_u64(seed);
         let episode_seed = seeder.next_u64();
         let world = World::new(&scenario, road.clone(), &mut ChaCha8Rng::seed_from_u64(episode_seed));
-        let mut env = Self { scenario, road, controls, world, seeder, episode: EpisodeState::default() };
+        let mut env = Self {
+            scenario,
+            road,
+            controls,
+            world,
+            seeder,
+            episode: EpisodeState::default(),
+            applied: Vec::new(),
+        };
         env.start_episode(episode_seed);
         env
+    }
+
+    /// What [`Env::restore`] needs to bring this env back exactly as it is now.
+    pub fn snapshot(&self) -> EnvSnapshot {
+        EnvSnapshot {
+            seeder: self.seeder.clone(),
+            episode_seed: self.episode.seed,
+            controls: self.applied.clone(),
+        }
+    }
+
+    /// An env of `scenario` exactly as it was when `snapshot` was taken: the episode is rebuilt
+    /// from its seed and its controls are replayed. An episode that could not have lasted that
+    /// long (the snapshot is not from this scenario) is an error.
+    pub fn restore(scenario: Arc<Scenario>, snapshot: &EnvSnapshot) -> Result<Self, String> {
+        let mut env = Self::new(scenario, 0);
+        env.seeder = snapshot.seeder.clone();
+        env.world = World::new(
+            &env.scenario,
+            env.road.clone(),
+            &mut ChaCha8Rng::seed_from_u64(snapshot.episode_seed),
+        );
+        env.start_episode(snapshot.episode_seed);
+        for (k, &[steer, throttle]) in snapshot.controls.iter().enumerate() {
+            let step = env.step_control(Control { steer, throttle });
+            if step.terminated || step.truncated {
+                return Err(format!(
+                    "the episode ends after {} of its {} recorded steps ({:?}): the snapshot is not \
+                     of this scenario",
+                    k + 1,
+                    snapshot.controls.len(),
+                    step.info.end
+                ));
+            }
+        }
+        Ok(env)
     }
 
     /// Starts a new episode; `Some(seed)` restarts the seed stream first.
@@ -124,6 +186,7 @@ impl Env {
     }
 
     fn start_episode(&mut self, episode_seed: u64) -> (Observation, Info) {
+        self.applied.clear();
         let ego = self.world.ego_state();
         self.episode = EpisodeState { seed: episode_seed, last_s: ego.road.s, ..Default::default() };
         let state = GroundTruth::measure(&self.world);
@@ -145,6 +208,7 @@ impl Env {
             steer: if control.steer.is_finite() { control.steer.clamp(-1.0, 1.0) } else { 0.0 },
             throttle: if control.throttle.is_finite() { control.throttle.clamp(-1.0, 1.0) } else { 0.0 },
         };
+        self.applied.push([control.steer, control.throttle]);
         let start_progress = self.episode.progress;
         let mut touched = Contacts::default();
         let mut end = None;
@@ -264,6 +328,11 @@ impl Env {
     /// The control each action applies.
     pub fn controls(&self) -> &[Control] {
         &self.controls
+    }
+
+    /// The scenario, shared.
+    pub fn shared_scenario(&self) -> Arc<Scenario> {
+        self.scenario.clone()
     }
 
     pub fn scenario(&self) -> &Scenario {

@@ -5,7 +5,7 @@
 //! reset with `reset(None)` whenever an episode ends. Rendering only reads the worlds, so it never
 //! changes a trajectory.
 
-use crate::env::{Env, Info, Observation, Step};
+use crate::env::{Env, EnvSnapshot, Info, Observation, Step};
 use crate::episode::EndReason;
 use crate::render::{RenderError, Renderer};
 use crate::scenario::Scenario;
@@ -43,6 +43,15 @@ pub struct EpisodeStats {
     pub end: EndReason,
 }
 
+/// Everything a [`VecEnv`] needs to continue exactly: each env's snapshot and its episode's
+/// return and length so far (the return as its f32 bits, so it comes back exact).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct VecEnvSnapshot {
+    pub envs: Vec<EnvSnapshot>,
+    pub return_bits: Vec<u32>,
+    pub lengths: Vec<u32>,
+}
+
 /// A batch of environments of one scenario.
 pub struct VecEnv {
     envs: Vec<Env>,
@@ -70,6 +79,37 @@ impl VecEnv {
             envs.renderer = Some(Renderer::new(scenario, &road, n)?);
         }
         Ok(envs)
+    }
+
+    /// What [`VecEnv::restore`] needs to bring every env back exactly as it is now.
+    pub fn snapshot(&self) -> VecEnvSnapshot {
+        VecEnvSnapshot {
+            envs: self.envs.iter().map(Env::snapshot).collect(),
+            return_bits: self.returns.iter().map(|r| r.to_bits()).collect(),
+            lengths: self.lengths.clone(),
+        }
+    }
+
+    /// Puts every env back as `snapshot` has it (replaying each episode under way, in parallel).
+    /// The number of envs must match.
+    pub fn restore(&mut self, snapshot: &VecEnvSnapshot) -> Result<(), String> {
+        let n = self.envs.len();
+        if snapshot.envs.len() != n || snapshot.return_bits.len() != n || snapshot.lengths.len() != n {
+            return Err(format!("the snapshot holds {} envs, not {n}", snapshot.envs.len()));
+        }
+        let Some(scenario) = self.envs.first().map(Env::shared_scenario) else {
+            return Ok(());
+        };
+        let envs: Result<Vec<Env>, String> = snapshot
+            .envs
+            .par_iter()
+            .enumerate()
+            .map(|(i, s)| Env::restore(scenario.clone(), s).map_err(|e| format!("env {i}: {e}")))
+            .collect();
+        self.envs = envs?;
+        self.returns = snapshot.return_bits.iter().map(|&b| f32::from_bits(b)).collect();
+        self.lengths = snapshot.lengths.clone();
+        Ok(())
     }
 
     pub fn renderer_mut(&mut self) -> Option<&mut Renderer> {

@@ -147,3 +147,45 @@ fn the_vector_env_reports_each_finished_episode_like_record_episode_statistics()
     let step = envs.step(&[0, 0, 0]);
     assert!(step.episodes.iter().all(Option::is_none));
 }
+
+#[test]
+fn a_restored_snapshot_continues_bit_for_bit_with_traffic_and_episode_ends() {
+    for name in ["highway", "tiny"] {
+        let scenario = shipped(name);
+        let mut envs = VecEnv::new(scenario.clone(), 3, 21);
+        envs.reset(21);
+        let mut rng = ChaCha8Rng::seed_from_u64(9);
+        let mut act = |envs: &VecEnv| -> Vec<usize> {
+            (0..3).map(|_| rng.random_range(0..envs.num_actions())).collect()
+        };
+        for _ in 0..137 {
+            let actions = act(&envs);
+            envs.step(&actions);
+        }
+        // Through JSON, as a checkpoint stores it.
+        let json = serde_json::to_string(&envs.snapshot()).unwrap();
+        let mut restored = VecEnv::new(scenario.clone(), 3, 999);
+        restored.restore(&serde_json::from_str(&json).unwrap()).unwrap();
+        assert_eq!(restored.returns_so_far(), envs.returns_so_far());
+        let mut ended = 0;
+        for _ in 0..150 {
+            let actions = act(&envs);
+            let (a, b) = (envs.step(&actions), restored.step(&actions));
+            for i in 0..3 {
+                let fa = fingerprint(&a.obs[i], a.rewards[i], a.terminated[i], a.truncated[i], &a.infos[i]);
+                let fb = fingerprint(&b.obs[i], b.rewards[i], b.terminated[i], b.truncated[i], &b.infos[i]);
+                assert_eq!(fa, fb, "{name} env {i}");
+                assert_eq!(a.episodes[i], b.episodes[i]);
+                ended += a.episodes[i].is_some() as usize;
+            }
+        }
+        assert!(ended > 0 || name == "highway", "{name}: the test crosses episode ends");
+        // A snapshot of another number of envs, or of an episode this scenario cannot have had,
+        // is refused.
+        let mut two = VecEnv::new(scenario.clone(), 2, 0);
+        assert!(two.restore(&envs.snapshot()).unwrap_err().contains("3 envs"));
+        let mut long = envs.snapshot();
+        long.envs[0].controls = vec![[0.0, -1.0]; 100_000];
+        assert!(restored.restore(&long).unwrap_err().contains("env 0"));
+    }
+}

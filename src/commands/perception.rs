@@ -1,7 +1,7 @@
 //! `lepton perception collect|train|eval`: the data pipeline behind the perception CNN.
 
 use crate::args::{DeviceArg, at_least_one, size};
-use crate::error::{CliError, CliResult};
+use crate::error::{CliError, CliResult, file};
 use crate::ron_file::read_ron;
 use crate::scenario_arg::load_scenario;
 use indicatif::{ProgressBar, ProgressStyle};
@@ -48,10 +48,14 @@ pub struct CollectArgs {
 pub struct TrainArgs {
     /// Dataset folder from `lepton perception collect`.
     pub dataset: PathBuf,
-    /// Model folder to write (model.bpk, model.json, metrics.csv, train_config.json); must not
-    /// hold a model already.
+    /// Model folder to write (model.bpk, model.json, metrics.csv, train_config.json). Training
+    /// happens in OUT.partial beside it, which is put in place in one rename when it is done; an
+    /// existing OUT is refused unless --force.
     #[arg(long)]
     pub out: PathBuf,
+    /// Replace the model already in --out (it stays whole until the new one is complete).
+    #[arg(long)]
+    pub force: bool,
     /// Training configuration (RON, fields of TrainConfig); flags below override it.
     #[arg(long)]
     pub config: Option<PathBuf>,
@@ -148,10 +152,12 @@ fn open_dataset(path: &std::path::Path) -> CliResult<Dataset> {
 }
 
 fn train(args: TrainArgs) -> CliResult<ExitCode> {
-    // Training replaces the model and its metrics in --out: never silently over someone's model.
-    if args.out.join(cnn::saved::META_FILE).exists() {
+    // Never silently over someone's model: an occupied --out needs --force.
+    let occupied = args.out.exists() && std::fs::read_dir(&args.out).map_or(true, |mut d| d.next().is_some());
+    if occupied && !args.force {
+        let what = if args.out.join(cnn::saved::META_FILE).exists() { "a trained model" } else { "files" };
         return Err(CliError::Usage(format!(
-            "{}: a trained model is already here; choose another --out, or remove it first",
+            "{}: {what} already here; choose another --out, or pass --force to replace it",
             args.out.display()
         )));
     }
@@ -183,8 +189,15 @@ fn train(args: TrainArgs) -> CliResult<ExitCode> {
         None => e.into(),
     })?;
 
+    // A killed training leaves only OUT.partial (cleared by the next one), never half a model.
+    let mut staging = args.out.as_os_str().to_os_string();
+    staging.push(".partial");
+    let staging = std::path::PathBuf::from(staging);
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(file(&staging))?;
+    }
     let progress = bar(0, "epoch {prefix} {bar:40} {pos}/{len} frames {per_sec} {msg}");
-    let report = cnn::train(&dataset, &args.out, &config, &device, |p| {
+    let report = cnn::train(&dataset, &staging, &config, &device, |p| {
         progress.set_length(p.epoch_samples as u64);
         progress.set_prefix(format!("{}/{}", p.epoch, p.epochs));
         progress.set_position(p.samples as u64);
@@ -196,6 +209,7 @@ fn train(args: TrainArgs) -> CliResult<ExitCode> {
         progress.set_message(format!("loss {:.4}{best}", p.train_loss));
     })?;
     progress.finish_and_clear();
+    lepton_sim::atomic::replace_dir(&staging, &args.out).map_err(file(&args.out))?;
     println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     Ok(ExitCode::SUCCESS)
 }

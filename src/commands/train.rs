@@ -10,6 +10,7 @@ use lepton_agents::AgentConfig;
 use lepton_agents::plot::{Series, plot};
 use lepton_agents::run::{RunConfig, Trainer, files, metrics, resolve_perception};
 use lepton_perception::PerceptionKind;
+use lepton_sim::scenario::Scenario;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -130,6 +131,7 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
         )));
     }
     config.perception = Some(perception);
+    let scenario = if args.resume { check_resume(&out, &config, scenario)? } else { scenario };
     let trainer = Trainer {
         config: config.clone(),
         scenario,
@@ -155,6 +157,71 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
     plot(&[Series { name: run_name(&out), rows }], &out.join(files::CURVE))?;
     println!("{}", serde_json::to_string_pretty(&summary).expect("summary serialises"));
     Ok(ExitCode::SUCCESS)
+}
+
+/// A resume continues the run as it was started: the run directory's configuration and scenario
+/// are the truth, and a resume that asks for anything else (but more steps) is refused, naming the
+/// first field that differs. Returns the run's scenario.
+fn check_resume(out: &Path, asked: &RunConfig, scenario: Arc<Scenario>) -> CliResult<Arc<Scenario>> {
+    let config_path = out.join(files::CONFIG);
+    if !config_path.is_file() {
+        return Ok(scenario); // nothing to check against: the trainer says there is nothing to resume
+    }
+    let stored = read_run_config(&config_path)?;
+    stored.validate().map_err(|e| CliError::at(&config_path, e))?;
+    let asked = RunConfig { steps: stored.steps, ..asked.clone() };
+    if let Some((field, was, now)) = first_difference(&value(&stored), &value(&asked), "") {
+        return Err(CliError::Usage(format!(
+            "{}: this run was started with {field} = {was}, and this resume asks for {now}; a resumed \
+             run keeps its configuration (only --steps may change): resume without the change, or \
+             start a new run with another --out",
+            config_path.display()
+        )));
+    }
+    let scenario_path = out.join(files::SCENARIO);
+    let stored_scenario = lepton_sim::scenario::load(&scenario_path)?;
+    if let Some((field, was, now)) = first_difference(&value(&stored_scenario), &value(&*scenario), "") {
+        return Err(CliError::Usage(format!(
+            "{}: this run was trained on a scenario with {field} = {was}; the scenario given has {now}; \
+             resume with the run's own scenario (the file above), or start a new run with another --out",
+            scenario_path.display()
+        )));
+    }
+    Ok(Arc::new(stored_scenario))
+}
+
+fn value<T: serde::Serialize>(v: &T) -> serde_json::Value {
+    serde_json::to_value(v).expect("configurations and scenarios serialise")
+}
+
+/// The first field (as a dotted path) where `a` and `b` differ, with both values.
+fn first_difference(
+    a: &serde_json::Value,
+    b: &serde_json::Value,
+    path: &str,
+) -> Option<(String, String, String)> {
+    use serde_json::Value;
+    let join = |key: &str| if path.is_empty() { key.to_string() } else { format!("{path}.{key}") };
+    match (a, b) {
+        (Value::Object(x), Value::Object(y)) => {
+            let keys: std::collections::BTreeSet<&String> = x.keys().chain(y.keys()).collect();
+            keys.into_iter().find_map(|k| {
+                let (va, vb) = (x.get(k).unwrap_or(&Value::Null), y.get(k).unwrap_or(&Value::Null));
+                first_difference(va, vb, &join(k))
+            })
+        }
+        (Value::Array(x), Value::Array(y)) if x.len() == y.len() => x
+            .iter()
+            .zip(y)
+            .enumerate()
+            .find_map(|(i, (va, vb))| first_difference(va, vb, &join(&i.to_string()))),
+        _ if a == b => None,
+        _ => Some((
+            if path.is_empty() { "(the whole)".into() } else { path.to_string() },
+            a.to_string(),
+            b.to_string(),
+        )),
+    }
 }
 
 fn default_run_dir(base: &str, resume: bool) -> PathBuf {

@@ -80,6 +80,8 @@ impl Row {
 pub struct MetricsWriter {
     path: PathBuf,
     csv: csv::Writer<std::fs::File>,
+    /// Rows in the file.
+    rows: u64,
 }
 
 /// The records of a metrics file's text, after its header (rows that do not parse are skipped).
@@ -92,29 +94,54 @@ fn records(text: &str) -> impl Iterator<Item = Row> + '_ {
 }
 
 impl MetricsWriter {
-    /// A new file, or on resume the old one cut back to the rows up to `keep_until` (rows logged
-    /// after the checkpoint are redone by the resumed run).
-    pub fn open(path: &Path, keep_until: Option<u64>) -> std::io::Result<Self> {
-        let kept: Vec<Row> = match keep_until {
-            Some(step) if path.exists() => {
-                records(&std::fs::read_to_string(path)?).filter(|r| r.step <= step).collect()
+    /// A new file, or on resume the old one cut back to its header and first `keep_rows` rows:
+    /// the rows its checkpoint counted (rows logged after it are redone by the resumed run). A
+    /// file with fewer whole rows than that, or without the header, is damaged and refused.
+    pub fn open(path: &Path, keep_rows: Option<u64>) -> std::io::Result<Self> {
+        let text = match keep_rows {
+            Some(keep) => {
+                let bytes = std::fs::read(path)?;
+                let header = format!("{HEADER}\n");
+                let ends: Vec<usize> =
+                    bytes.iter().enumerate().filter(|(_, b)| **b == b'\n').map(|(i, _)| i + 1).collect();
+                if !bytes.starts_with(header.as_bytes()) || (ends.len() as u64) < keep + 1 {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        format!(
+                            "damaged: {} whole rows{}, the checkpoint counted {keep}",
+                            ends.len().saturating_sub(1),
+                            if bytes.starts_with(header.as_bytes()) { "" } else { " and no header" }
+                        ),
+                    ));
+                }
+                bytes[..ends[keep as usize]].to_vec()
             }
-            _ => Vec::new(),
+            None => {
+                let mut table = csv::Writer::from_writer(Vec::new());
+                table.write_record(HEADER.split(','))?;
+                table.into_inner().map_err(|e| e.into_error())?
+            }
         };
-        let mut table = csv::Writer::from_writer(Vec::new());
-        table.write_record(HEADER.split(','))?;
-        for row in &kept {
-            table.write_record(row.cells())?;
-        }
-        let text = table.into_inner().map_err(|e| e.into_error())?;
         lepton_sim::atomic::write(path, &text)?;
         let file = std::fs::OpenOptions::new().append(true).open(path)?;
-        Ok(Self { path: path.to_path_buf(), csv: csv::Writer::from_writer(file) })
+        Ok(Self {
+            path: path.to_path_buf(),
+            csv: csv::Writer::from_writer(file),
+            rows: keep_rows.unwrap_or(0),
+        })
     }
 
     pub fn write(&mut self, row: &Row) -> std::io::Result<()> {
         self.csv.write_record(row.cells())?;
+        self.rows += 1;
         self.csv.flush()
+    }
+
+    /// Flushes every row to disk; returns how many rows the file holds.
+    pub fn sync(&mut self) -> std::io::Result<u64> {
+        self.csv.flush()?;
+        self.csv.get_ref().sync_data()?;
+        Ok(self.rows)
     }
 
     pub fn path(&self) -> &Path {
@@ -132,7 +159,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rows_round_trip_and_a_resume_keeps_only_the_rows_up_to_its_checkpoint() {
+    fn rows_round_trip_and_a_resume_keeps_exactly_the_rows_its_checkpoint_counted() {
         let dir = std::env::temp_dir().join(format!("lepton-metrics-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("metrics.csv");
@@ -167,13 +194,19 @@ mod tests {
         for row in &rows {
             writer.write(row).unwrap();
         }
+        assert_eq!(writer.sync().unwrap(), 3);
         assert_eq!(read(&path).unwrap(), rows);
         let text = std::fs::read_to_string(&path).unwrap();
         assert_eq!(text.lines().next(), Some(HEADER));
         assert_eq!(text.lines().nth(2), Some("train,20,,,,,0.5,0.9,,123.4,,,"));
 
-        MetricsWriter::open(&path, Some(20)).unwrap();
+        // A row half-written when the run was killed is dropped with the rows after the checkpoint.
+        std::fs::write(&path, format!("{text}episode,40,0,1.5")).unwrap();
+        MetricsWriter::open(&path, Some(2)).unwrap();
         assert_eq!(read(&path).unwrap(), rows[..2]);
+        // A file with fewer rows than its checkpoint counted is damaged.
+        let short = MetricsWriter::open(&path, Some(3)).err().unwrap();
+        assert!(short.to_string().contains("damaged"), "{short}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -6,6 +6,7 @@ pub mod config;
 pub mod error;
 pub mod eval;
 pub mod files;
+pub mod loop_state;
 pub mod metrics;
 pub mod trainer;
 

@@ -3,16 +3,17 @@
 //! store in replay and run the DQN updates that are due) → log finished episodes and training
 //! rows → evaluate on fixed seeds → checkpoint (last, and best by evaluation return).
 
-use super::checkpoint::{self, TrainerState};
+use super::checkpoint::{self, Checkpoint, CheckpointError, TrainerState};
 use super::config::RunConfig;
 use super::error::{RunError, io};
 use super::eval::{EvalSummary, eval_envs, evaluate};
 use super::files;
+use super::loop_state::{Interval, LoopState};
 use super::metrics::{MetricsWriter, Row};
-use crate::agent::Experience;
+use crate::agent::{Experience, PartError};
 use crate::greedy::GreedyPolicy;
 use burn::prelude::Device;
-use lepton_perception::{Percept, Perception, PerceptionKind};
+use lepton_perception::{Percept, PerceptShape, Perception, PerceptionKind};
 use lepton_sim::scenario::Scenario;
 use lepton_sim::{Observation, VecEnv, VecStep, atomic};
 use rand::SeedableRng;
@@ -101,14 +102,39 @@ impl Trainer {
             next_eval: if config.eval_every > 0 { config.eval_every } else { u64::MAX },
             next_checkpoint: config.checkpoint_every,
             next_log: config.log_every,
+            metrics_rows: 0,
         };
-        let mut resumed_from = None;
-        if resume {
-            let last = self.run_dir.join(files::LAST);
-            let dir = checkpoint::locate(&last).ok_or(RunError::NothingToResume { last })?;
-            state = checkpoint::load_state(&dir)?;
-            checkpoint::load_agent(&dir, agent.as_mut(), true)?;
-            resumed_from = Some(state.step);
+        // A resume continues from the last checkpoint; a run killed before its first one starts
+        // over (from the configuration and scenario it wrote), which is the same run.
+        let last = self.run_dir.join(files::LAST);
+        let found = if resume { checkpoint::locate(&last) } else { None };
+        if resume && found.is_none() && !self.run_dir.join(files::CONFIG).is_file() {
+            return Err(RunError::NothingToResume { last });
+        }
+        let mut restored = None;
+        if let Some(dir) = found {
+            let checkpoint = Checkpoint::open(&dir)?;
+            checkpoint.load_agent(agent.as_mut(), true)?;
+            let stack_len = match shape {
+                PerceptShape::State => None,
+                PerceptShape::Frames { stack, channels, height, width } => {
+                    Some(stack * channels * height * width)
+                }
+            };
+            let read = |file: &str| checkpoint.read(file).map_err(|e| PartError::new(file, e.message));
+            let saved = LoopState::from_parts(&read, config.envs, stack_len)
+                .map_err(|e| CheckpointError { path: dir.join(&e.file), message: e.message })?;
+            state = checkpoint.state;
+            if state.step > config.steps {
+                return Err(RunError::Config(lepton_sim::InvalidField::new(
+                    "steps",
+                    format!(
+                        "{} is below the step this run has reached ({}); ask for more",
+                        config.steps, state.step
+                    ),
+                )));
+            }
+            restored = Some(saved);
         } else {
             let (config_path, scenario_path) =
                 (self.run_dir.join(files::CONFIG), self.run_dir.join(files::SCENARIO));
@@ -116,22 +142,35 @@ impl Trainer {
             atomic::write(&scenario_path, lepton_sim::scenario::to_ron(&self.scenario).as_bytes())
                 .map_err(io(&scenario_path))?;
         }
+        let resumed_from = restored.as_ref().map(|_| state.step);
         let metrics_path = self.run_dir.join(files::METRICS);
-        let mut metrics = MetricsWriter::open(&metrics_path, resumed_from).map_err(io(&metrics_path))?;
+        let mut metrics = MetricsWriter::open(&metrics_path, restored.as_ref().map(|_| state.metrics_rows))
+            .map_err(io(&metrics_path))?;
 
-        // Envs restart at every (re)start, seeded from the step they start at, so a resumed run is
-        // as reproducible as a fresh one.
-        let env_seed = config.seed.wrapping_add(state.step.wrapping_mul(0x9E37_79B9));
+        // The envs start from the run's seed, or carry on exactly where the checkpoint left them
+        // (each episode under way replayed), with the percepts and frame stacks they had.
         let mut envs = if perception.needs_frames() {
-            VecEnv::with_camera(self.scenario.clone(), config.envs, env_seed)?
+            VecEnv::with_camera(self.scenario.clone(), config.envs, config.seed)?
         } else {
-            VecEnv::new(self.scenario.clone(), config.envs, env_seed)
+            VecEnv::new(self.scenario.clone(), config.envs, config.seed)
         };
-        let first: Vec<Observation> = envs.try_reset(env_seed)?.into_iter().map(|(o, _)| o).collect();
-        let mut starts = vec![true; config.envs];
-        let mut current = perception.perceive(&first.iter().collect::<Vec<_>>(), &starts)?;
-        let mut recent: std::collections::VecDeque<f32> = Default::default();
-        let mut interval = Interval::default();
+        let (mut current, mut starts, mut interval, mut recent) = match restored {
+            Some(saved) => {
+                envs.restore(&saved.envs).map_err(|message| CheckpointError {
+                    path: last.join(super::loop_state::LOOP_FILE),
+                    message,
+                })?;
+                perception.restore_stacks(&saved.current)?;
+                (saved.current, saved.starts, saved.interval, saved.recent.into_iter().collect())
+            }
+            None => {
+                let first: Vec<Observation> =
+                    envs.try_reset(config.seed)?.into_iter().map(|(o, _)| o).collect();
+                let starts = vec![true; config.envs];
+                let current = perception.perceive(&first.iter().collect::<Vec<_>>(), &starts)?;
+                (current, starts, Interval::default(), std::collections::VecDeque::new())
+            }
+        };
         let mut last_loss = None;
         let mut final_eval = None;
         let loop_started = Instant::now();
@@ -256,9 +295,12 @@ impl Trainer {
                         ..Default::default()
                     })
                     .map_err(io(&metrics_path))?;
+                // Best goes before last: a run killed between the two resumes from the previous
+                // last checkpoint, redoes this evaluation and writes the same best again.
                 if state.best_eval.is_none_or(|b| summary.mean_return > b) {
                     state.best_eval = Some(summary.mean_return);
-                    checkpoint::save_agent(&self.run_dir.join(files::BEST), &state, agent.as_ref(), false)?;
+                    let best = self.run_dir.join(files::BEST);
+                    checkpoint::save_agent(&best, &state, agent.as_ref(), false, &[])?;
                 }
                 while state.next_eval <= state.step {
                     state.next_eval = state.next_eval.saturating_add(config.eval_every.max(1));
@@ -270,7 +312,16 @@ impl Trainer {
                     state.next_checkpoint += config.checkpoint_every;
                 }
                 state.updates = agent.updates();
-                checkpoint::save_agent(&self.run_dir.join(files::LAST), &state, agent.as_ref(), true)?;
+                // Every row so far is on disk before the checkpoint that counts it.
+                state.metrics_rows = metrics.sync().map_err(io(&metrics_path))?;
+                let between_steps = LoopState {
+                    envs: envs.snapshot(),
+                    current: current.clone(),
+                    starts: starts.clone(),
+                    interval,
+                    recent: recent.iter().copied().collect(),
+                };
+                checkpoint::save_agent(&last, &state, agent.as_ref(), true, &between_steps.to_parts())?;
             }
             progress(Progress {
                 step: state.step,
@@ -302,12 +353,4 @@ impl Trainer {
             resumed_from_step: resumed_from,
         })
     }
-}
-
-#[derive(Default)]
-struct Interval {
-    loss_sum: f64,
-    loss_n: u64,
-    q_sum: f64,
-    q_n: u64,
 }

@@ -14,7 +14,11 @@ use std::path::{Path, PathBuf};
 
 pub const WEIGHTS_FILE: &str = "model.bpk";
 pub const META_FILE: &str = "model.json";
-const META_VERSION: u32 = 1;
+/// 2: the metadata records the weights file's size and CRC-32C. Version 1 models (no checksum)
+/// are still read.
+const META_VERSION: u32 = 2;
+/// The largest frame side a model may declare (a damaged file must not ask for a huge buffer).
+const MAX_SIDE: u32 = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ModelError {
@@ -26,6 +30,7 @@ pub enum ModelError {
 
 /// Everything about a model except its weights.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ModelMeta {
     pub format_version: u32,
     pub cnn: CnnConfig,
@@ -50,6 +55,11 @@ pub struct ModelMeta {
     pub epochs_trained: usize,
     pub best_epoch: usize,
     pub best_validation_loss: f32,
+    /// Size and CRC-32C (Castagnoli) of `model.bpk`, checked before it is loaded.
+    #[serde(default)]
+    pub weights_bytes: u64,
+    #[serde(default)]
+    pub weights_crc32c: u32,
 }
 
 impl ModelMeta {
@@ -81,7 +91,90 @@ impl ModelMeta {
             best_epoch: 0,
             // Not validated yet: the largest loss JSON can hold (it has no infinity).
             best_validation_loss: f32::MAX,
+            weights_bytes: 0,
+            weights_crc32c: 0,
         }
+    }
+
+    /// Checks every field against what this build's network and labels are: a hand-edited or
+    /// damaged model.json is refused here, naming the field, instead of failing later.
+    pub fn validate(&self) -> Result<(), String> {
+        let names = |v: &[String]| v.join(", ");
+        let regressions: Vec<String> = REGRESSIONS.iter().map(|r| r.name().to_string()).collect();
+        if self.regression_names != regressions {
+            return Err(format!(
+                "regression_names: [{}], this build predicts [{}]",
+                names(&self.regression_names),
+                names(&regressions)
+            ));
+        }
+        let n = regressions.len();
+        for (field, len) in [
+            ("regression_mean", self.regression_mean.len()),
+            ("regression_std", self.regression_std.len()),
+            ("regression_range", self.regression_range.len()),
+        ] {
+            if len != n {
+                return Err(format!("{field}: {len} values, one per regression output ({n}) expected"));
+            }
+        }
+        if let Some(k) = self.regression_mean.iter().position(|v| !v.is_finite()) {
+            return Err(format!("regression_mean[{k}]: not a finite number"));
+        }
+        if let Some(k) = self.regression_std.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(format!("regression_std[{k}]: must be a positive number"));
+        }
+        if let Some(k) =
+            self.regression_range.iter().position(|[lo, hi]| !(lo.is_finite() && hi.is_finite() && lo <= hi))
+        {
+            return Err(format!("regression_range[{k}]: must be [low, high] with low ≤ high"));
+        }
+        let flags: Vec<String> = FLAGS.iter().map(|(n, _)| n.to_string()).collect();
+        if self.flag_names != flags {
+            return Err(format!(
+                "flag_names: [{}], this build predicts [{}]",
+                names(&self.flag_names),
+                names(&flags)
+            ));
+        }
+        if !self.input_mean.is_finite() {
+            return Err("input_mean: not a finite number".into());
+        }
+        if !(self.input_std.is_finite() && self.input_std > 0.0) {
+            return Err("input_std: must be a positive number".into());
+        }
+        if !self.free_gap.is_finite() {
+            return Err("free_gap: not a finite number".into());
+        }
+        let f = self.frame;
+        if !(1..=MAX_SIDE).contains(&f.width)
+            || !(1..=MAX_SIDE).contains(&f.height)
+            || ![1, 3].contains(&f.channels)
+        {
+            return Err(format!(
+                "frame: {}×{}×{}; sides of 1 to {MAX_SIDE} px and 1 or 3 channels expected",
+                f.width, f.height, f.channels
+            ));
+        }
+        for step in &self.preprocess.steps {
+            if let crate::preprocess::Step::Resize { width, height } = *step
+                && !((1..=MAX_SIDE).contains(&width) && (1..=MAX_SIDE).contains(&height))
+            {
+                return Err(format!("preprocess: a resize to {width}×{height}"));
+            }
+        }
+        let input = self.preprocess.output_shape(f.channels, f.height, f.width);
+        let cnn = (self.cnn.channels, self.cnn.height, self.cnn.width);
+        if input != cnn {
+            return Err(format!(
+                "cnn: takes {}×{}×{} inputs, but the preprocessing makes {}×{}×{} of the frames",
+                cnn.0, cnn.1, cnn.2, input.0, input.1, input.2
+            ));
+        }
+        if self.cnn.feature_size().is_none() || self.cnn.hidden == 0 || self.cnn.conv_channels.contains(&0) {
+            return Err("cnn: a network that cannot be built (input too small or a layer of width 0)".into());
+        }
+        Ok(())
     }
 
     /// Values per network input sample.
@@ -156,14 +249,32 @@ impl CnnModel {
             path: meta_path.clone(),
             message: format!("not a perception model: {e}"),
         })?;
-        if meta.format_version != META_VERSION {
+        if !(1..=META_VERSION).contains(&meta.format_version) {
             return Err(ModelError::File {
                 path: meta_path,
-                message: format!("model format {} (this build reads {META_VERSION})", meta.format_version),
+                message: format!(
+                    "model format {} (this build reads 1 to {META_VERSION})",
+                    meta.format_version
+                ),
             });
         }
+        meta.validate().map_err(|message| ModelError::File { path: meta_path.clone(), message })?;
         let weights = dir.join(WEIGHTS_FILE);
-        let record = ModuleRecord::load(&weights)
+        let bytes = std::fs::read(&weights)
+            .map_err(|e| ModelError::File { path: weights.clone(), message: format!("cannot read: {e}") })?;
+        if meta.format_version >= 2 {
+            let (size, crc) = (bytes.len() as u64, crc32c::crc32c(&bytes));
+            if (size, crc) != (meta.weights_bytes, meta.weights_crc32c) {
+                return Err(ModelError::File {
+                    path: weights,
+                    message: format!(
+                        "damaged: {size} bytes with CRC-32C {crc:08x}; model.json says {} bytes, {:08x}",
+                        meta.weights_bytes, meta.weights_crc32c
+                    ),
+                });
+            }
+        }
+        let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
             .map_err(|e| ModelError::File { path: weights.clone(), message: e.to_string() })?;
         let net = meta
             .cnn
@@ -217,6 +328,9 @@ pub fn decode(meta: &ModelMeta, values: &[f32], n: usize) -> Vec<Prediction> {
         .collect()
 }
 
+/// Writes weights, then the metadata that records their checksum (each atomically; a reader
+/// checks the one against the other). `perception train` writes into a staging folder and puts
+/// it in place in one rename.
 pub fn save_parts(net: &PerceptionCnn, meta: &ModelMeta, dir: &Path) -> Result<(), ModelError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| ModelError::File { path: dir.to_path_buf(), message: format!("cannot create: {e}") })?;
@@ -228,7 +342,13 @@ pub fn save_parts(net: &PerceptionCnn, meta: &ModelMeta, dir: &Path) -> Result<(
         .map_err(|e| ModelError::File { path: weights.clone(), message: e.to_string() })?;
     write_atomically(&weights, &bytes)
         .map_err(|e| ModelError::File { path: weights.clone(), message: e.to_string() })?;
-    let json = serde_json::to_string_pretty(meta).expect("metadata serialises");
+    let meta = ModelMeta {
+        format_version: META_VERSION,
+        weights_bytes: bytes.len() as u64,
+        weights_crc32c: crc32c::crc32c(&bytes),
+        ..meta.clone()
+    };
+    let json = serde_json::to_string_pretty(&meta).expect("metadata serialises");
     let meta_path = dir.join(META_FILE);
     write_atomically(&meta_path, json.as_bytes())
         .map_err(|e| ModelError::File { path: meta_path, message: e.to_string() })

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::hash::Hash;
 
 /// Why a sample was rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -162,11 +162,10 @@ fn distance(a: [f32; 3], b: [f32; 3]) -> f32 {
     ((a[0] - b[0]).powi(2) + (a[1] - b[1]).powi(2) + (a[2] - b[2]).powi(2)).sqrt()
 }
 
-/// A 64-bit hash of the frame bytes (SipHash with fixed keys: the same in every run).
+/// A 64-bit hash of the frame bytes: XXH3-64 (seed 0), a published algorithm, so the same in
+/// every run and every build.
 pub fn frame_hash(frame: &[u8]) -> u64 {
-    let mut hasher = std::collections::hash_map::DefaultHasher::new();
-    frame.hash(&mut hasher);
-    hasher.finish()
+    xxhash_rust::xxh3::xxh3_64(frame)
 }
 
 #[cfg(test)]

@@ -1,22 +1,29 @@
 //! The on-disk dataset: a folder of fixed-size binary chunks plus `manifest.json`.
 //!
 //! A chunk holds `count` samples: a header, then per sample its episode seed, step and labels,
-//! then the u8 frames back to back, then a 64-bit checksum of everything before it. Readers load
-//! one chunk at a time, so datasets larger than memory stream. A chunk that is truncated, has the
-//! wrong magic or fails its checksum is reported by file name.
+//! then the u8 frames back to back, then the XXH3-64 checksum (seed 0, little-endian) of
+//! everything before it. The manifest lists each chunk's size, sample count and checksum, and
+//! opening a dataset checks them against the files. Readers load one chunk at a time, so datasets
+//! larger than memory stream. A chunk that is missing, truncated, has the wrong magic or fails
+//! its checksum is reported by file name.
+//!
+//! Format 1 (magic `LPDCHNK1`) checksummed with std's `DefaultHasher` (SipHash-1-3, zero keys),
+//! whose algorithm Rust does not promise to keep; it is still read, with that hasher.
 
-use super::anomaly::frame_hash;
 use crate::labels::LABEL_LEN;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const MAGIC: &[u8; 8] = b"LPDCHNK1";
+const MAGIC: &[u8; 8] = b"LPDCHNK2";
+const MAGIC_V1: &[u8; 8] = b"LPDCHNK1";
 const HEADER_LEN: usize = 8 + 4 * 5;
 const RECORD_LEN: usize = 8 + 4 + 4 * LABEL_LEN;
 /// Version of the chunk and manifest layout.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
+/// The largest frame side a dataset may declare (a damaged manifest must not ask for a huge buffer).
+const MAX_SIDE: u32 = 4096;
 pub const MANIFEST: &str = "manifest.json";
 
 #[derive(Debug, thiserror::Error)]
@@ -108,16 +115,63 @@ impl Manifest {
         let text = fs::read_to_string(&path).map_err(io(&path))?;
         let manifest: Manifest = serde_json::from_str(&text)
             .map_err(|e| DatasetError::Manifest { path: path.clone(), message: e.to_string() })?;
-        if manifest.format_version != FORMAT_VERSION {
+        if !(1..=FORMAT_VERSION).contains(&manifest.format_version) {
             return Err(DatasetError::Manifest {
                 path,
                 message: format!(
-                    "format version {} (this build reads {FORMAT_VERSION})",
+                    "format version {} (this build reads 1 to {FORMAT_VERSION})",
                     manifest.format_version
                 ),
             });
         }
+        manifest.check(dir).map_err(|message| DatasetError::Manifest { path, message })?;
         Ok(manifest)
+    }
+
+    /// The manifest against itself and the chunk files beside it: shapes a reader can handle,
+    /// the labels this build knows, counts that add up, every chunk there with its size.
+    fn check(&self, dir: &Path) -> Result<(), String> {
+        let f = self.frame;
+        if !(1..=MAX_SIDE).contains(&f.width)
+            || !(1..=MAX_SIDE).contains(&f.height)
+            || ![1, 3].contains(&f.channels)
+        {
+            return Err(format!("frame: {}×{}×{} is not a camera frame", f.width, f.height, f.channels));
+        }
+        let names: Vec<&str> = self.label_names.iter().map(String::as_str).collect();
+        if names != crate::state::DrivingState::NAMES {
+            return Err(format!("label_names: [{}] are not this build's labels", names.join(", ")));
+        }
+        let listed: u64 = self.chunks.iter().map(|c| c.samples as u64).sum();
+        if listed != self.samples {
+            return Err(format!("samples: {} but the chunks list {listed}", self.samples));
+        }
+        for chunk in &self.chunks {
+            let expected = (HEADER_LEN + chunk.samples as usize * (RECORD_LEN + f.len()) + 8) as u64;
+            if chunk.file.contains(['/', '\\']) || chunk.file.starts_with('.') {
+                return Err(format!("chunks: {:?} is not a file name in the dataset folder", chunk.file));
+            }
+            if chunk.bytes != expected {
+                return Err(format!(
+                    "chunks: {} is listed with {} bytes; {} samples of this frame size take {expected}",
+                    chunk.file, chunk.bytes, chunk.samples
+                ));
+            }
+            let path = dir.join(&chunk.file);
+            match std::fs::metadata(&path) {
+                Ok(m) if m.len() == chunk.bytes => {}
+                Ok(m) => {
+                    return Err(format!(
+                        "{}: {} bytes on disk, {} listed (truncated or replaced)",
+                        chunk.file,
+                        m.len(),
+                        chunk.bytes
+                    ));
+                }
+                Err(e) => return Err(format!("{}: {e} (a chunk the manifest lists)", chunk.file)),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -180,7 +234,8 @@ impl DatasetWriter {
         }
         let file = format!("chunk-{:05}.lpd", self.chunks.len());
         let bytes = encode_chunk(self.shape, &self.pending);
-        let checksum = format!("{:016x}", frame_hash(&bytes));
+        let checksum =
+            format!("{:016x}", u64::from_le_bytes(bytes[bytes.len() - 8..].try_into().expect("8 bytes")));
         write_atomically(&self.dir.join(&file), &bytes)?;
         self.chunks.push(ChunkInfo {
             file,
@@ -235,9 +290,17 @@ fn encode_chunk(shape: FrameShape, samples: &[Sample]) -> Vec<u8> {
     for s in samples {
         out.extend_from_slice(&s.frame);
     }
-    let checksum = frame_hash(&out);
+    let checksum = xxhash_rust::xxh3::xxh3_64(&out);
     out.extend_from_slice(&checksum.to_le_bytes());
     out
+}
+
+/// Format 1's checksum (see the module's documentation).
+fn legacy_checksum(bytes: &[u8]) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut hasher = siphasher::sip::SipHasher13::new_with_keys(0, 0);
+    bytes.hash(&mut hasher);
+    hasher.finish()
 }
 
 fn read_u32(bytes: &[u8], at: usize) -> u32 {
@@ -246,6 +309,11 @@ fn read_u32(bytes: &[u8], at: usize) -> u32 {
 
 /// Decodes and verifies one chunk file.
 pub fn read_chunk(path: &Path, shape: FrameShape) -> Result<Vec<Sample>, DatasetError> {
+    read_chunk_and_checksum(path, shape).map(|(samples, _)| samples)
+}
+
+/// [`read_chunk`], also giving the chunk's checksum as the manifest writes it.
+fn read_chunk_and_checksum(path: &Path, shape: FrameShape) -> Result<(Vec<Sample>, String), DatasetError> {
     let bytes = fs::read(path).map_err(io(path))?;
     let corrupt = |message: String| DatasetError::Corrupt { path: path.to_path_buf(), message };
     if bytes.len() < HEADER_LEN + 8 {
@@ -255,9 +323,11 @@ pub fn read_chunk(path: &Path, shape: FrameShape) -> Result<Vec<Sample>, Dataset
             found: bytes.len(),
         });
     }
-    if &bytes[..8] != MAGIC {
-        return Err(corrupt("wrong magic bytes (not a Lepton dataset chunk)".into()));
-    }
+    let checksum: fn(&[u8]) -> u64 = match &bytes[..8] {
+        m if m == MAGIC => xxhash_rust::xxh3::xxh3_64,
+        m if m == MAGIC_V1 => legacy_checksum,
+        _ => return Err(corrupt("wrong magic bytes (not a Lepton dataset chunk)".into())),
+    };
     let count = read_u32(&bytes, 8) as usize;
     let found = FrameShape {
         width: read_u32(&bytes, 12),
@@ -277,7 +347,7 @@ pub fn read_chunk(path: &Path, shape: FrameShape) -> Result<Vec<Sample>, Dataset
     }
     let body = &bytes[..expected - 8];
     let stored = u64::from_le_bytes(bytes[expected - 8..].try_into().expect("8 bytes"));
-    if frame_hash(body) != stored {
+    if checksum(body) != stored {
         return Err(corrupt("checksum mismatch (the file was changed or damaged)".into()));
     }
     let frames_at = HEADER_LEN + count * RECORD_LEN;
@@ -293,7 +363,7 @@ pub fn read_chunk(path: &Path, shape: FrameShape) -> Result<Vec<Sample>, Dataset
             Sample { episode_seed, step, labels, frame }
         })
         .collect();
-    Ok(samples)
+    Ok((samples, format!("{stored:016x}")))
 }
 
 /// An opened dataset: the manifest, and chunks read on demand.
@@ -325,7 +395,16 @@ impl Dataset {
     pub fn chunk(&self, i: usize) -> Result<Vec<Sample>, DatasetError> {
         let info = &self.manifest.chunks[i];
         let path = self.dir.join(&info.file);
-        let samples = read_chunk(&path, self.manifest.frame)?;
+        let (samples, checksum) = read_chunk_and_checksum(&path, self.manifest.frame)?;
+        if checksum != info.checksum {
+            return Err(DatasetError::Corrupt {
+                path,
+                message: format!(
+                    "checksum {checksum}, the manifest lists {} (a chunk of another dataset?)",
+                    info.checksum
+                ),
+            });
+        }
         if samples.len() != info.samples as usize {
             return Err(DatasetError::Corrupt {
                 path,
@@ -381,5 +460,23 @@ impl Welford {
     fn stats(&self) -> LabelStats {
         let std = if self.n > 1 { (self.m2 / (self.n - 1) as f64).sqrt() } else { 0.0 };
         LabelStats { mean: self.mean, std, min: self.min, max: self.max }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn format_1_chunks_are_still_read_with_the_hasher_that_wrote_them() {
+        // Format 1 hashed with std's DefaultHasher; the siphasher crate's SipHash-1-3 with zero
+        // keys is that algorithm, written down.
+        let bytes: Vec<u8> = (0..1000u32).map(|i| (i * 31 % 251) as u8).collect();
+        #[allow(deprecated)]
+        let mut std_hasher = std::collections::hash_map::DefaultHasher::new();
+        std::hash::Hash::hash(&bytes[..], &mut std_hasher);
+        assert_eq!(legacy_checksum(&bytes), std::hash::Hasher::finish(&std_hasher));
+        // XXH3-64 of the empty input, from the reference implementation.
+        assert_eq!(xxhash_rust::xxh3::xxh3_64(b""), 0x2d06_8005_38d3_94c2);
     }
 }
