@@ -4,7 +4,6 @@ mod common;
 
 use common::*;
 use std::path::Path;
-use std::process::{Command, Stdio};
 
 /// What both agents' runs share.
 const RUN: &str = "eval_every: 400, eval_episodes: 2, checkpoint_every: 200, log_every: 100,";
@@ -80,6 +79,16 @@ fn train_writes_metrics_checkpoints_and_a_curve_and_eval_and_plot_read_them() {
     }
     let again = json(&lepton(&["eval", run.to_str().unwrap(), "--episodes", "3", "--json"]));
     assert_eq!(eval, again, "evaluation seeds are fixed");
+    // By default the episodes are not those that chose checkpoints/best (eval_seed 1,000,000,
+    // 2 episodes: env seeds 1,000,000..1,000,002), and the JSON says which seeds it used.
+    assert_eq!(eval["best_chosen_on_env_seeds"], serde_json::json!([1_000_000, 1_000_002]));
+    assert_eq!(eval["env_seeds"], serde_json::json!([2_000_000, 2_000_003]));
+    assert_eq!(eval["held_out"], true);
+    assert_eq!(eval["episode_seeds"].as_array().unwrap().len(), 3);
+    let in_sample =
+        lepton(&["eval", run.to_str().unwrap(), "--episodes", "3", "--seed", "1000001", "--json"]);
+    assert_eq!(json(&in_sample)["held_out"], false);
+    assert!(stderr(&in_sample).contains("not held-out"), "{}", stderr(&in_sample));
 
     let d = train(&dir, "d", "dqn", &["--perception", "ground-truth", "--steps", "600", "--envs", "2"]);
     assert!(d["updates"].as_u64().unwrap() > 50);
@@ -170,64 +179,70 @@ fn learning_overlapped_with_stepping_is_reproducible_and_makes_as_many_updates()
 }
 
 #[test]
-fn a_run_killed_with_sigkill_resumes_from_its_last_checkpoint() {
-    let dir = scratch("train-kill");
+fn a_resume_continues_the_run_as_started_and_refuses_any_other_configuration() {
+    let dir = scratch("train-resume");
     let config = write(&dir, "config.ron", &config("dqn"));
     let run = dir.join("r");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_lepton"))
-        .args(DQN_ON_TINY)
-        .args(["--steps", "100000"])
-        .args(["--config", &config, "--out", run.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    // Wait for a checkpoint past the first one, then kill without warning.
-    let state = run.join("checkpoints/last/state.json");
-    let started = std::time::Instant::now();
-    loop {
-        let step = std::fs::read_to_string(&state)
-            .ok()
-            .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-            .and_then(|v| v["step"].as_u64());
-        if step.is_some_and(|s| s >= 400) {
-            break;
-        }
-        assert!(started.elapsed().as_secs() < 120, "no checkpoint written");
-        std::thread::sleep(std::time::Duration::from_millis(50));
+    let out = run.to_str().unwrap();
+    let mut first = DQN_ON_TINY.to_vec();
+    first.extend(["--steps", "400", "--config", &config, "--out", out]);
+    json(&lepton(&first));
+
+    // Each incompatible request exits 2 naming the field (the run's files are untouched).
+    let before = std::fs::read_to_string(run.join("metrics.csv")).unwrap();
+    let changed_config = |name: &str, text: &str| write(&dir, name, &format!("({RUN}\n{text})"));
+    let n_step = changed_config("n_step.ron", &DQN.replace("batch_size: 16,", "batch_size: 16, n_step: 5,"));
+    let gamma = changed_config("gamma.ron", &DQN.replace("batch_size: 16,", "batch_size: 16, gamma: 0.5,"));
+    let wide = std::fs::read_to_string(common::root().join("scenarios/tiny.ron"))
+        .unwrap()
+        .replace("camera: (width: 32, height: 32", "camera: (width: 48, height: 48");
+    let wide = write(&dir, "tiny48.ron", &wide);
+    let resume_with = |scenario: &str, extra: &[&str], perception: &str| {
+        let mut args = vec!["train", scenario, "--agent", "dqn", "--perception", perception];
+        args.extend_from_slice(extra);
+        args.extend(["--steps", "600", "--out", out, "--resume"]);
+        lepton(&args)
+    };
+    let cases: [(&str, &[&str], &str, &str); 6] = [
+        ("tiny", &["--envs", "4"], "ground-truth", "envs"),
+        ("tiny", &["--config", &n_step], "ground-truth", "agent.Dqn.n_step"),
+        ("tiny", &["--config", &gamma], "ground-truth", "agent.Dqn.gamma"),
+        ("tiny", &["--seed", "9"], "ground-truth", "seed"),
+        ("tiny", &[], "pixels", "perception"),
+        (&wide, &[], "ground-truth", "camera.height"),
+    ];
+    for (scenario, extra, perception, field) in cases {
+        let refused = resume_with(scenario, extra, perception);
+        assert_eq!(refused.status.code(), Some(2), "{extra:?}: {}", stderr(&refused));
+        assert!(stderr(&refused).contains(field), "{extra:?} names {field}: {}", stderr(&refused));
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    let saved: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(run.join("checkpoints/last/state.json")).unwrap())
-            .unwrap();
-    let saved_step = saved["step"].as_u64().unwrap();
+    assert_eq!(std::fs::read_to_string(run.join("metrics.csv")).unwrap(), before);
 
-    let steps = (saved_step + 400).to_string();
-    let mut args = DQN_ON_TINY.to_vec();
-    args.extend(["--steps", &steps, "--out", run.to_str().unwrap(), "--resume"]);
-    let resumed = json(&lepton(&args));
-    assert_eq!(resumed["resumed_from_step"].as_u64(), Some(saved_step));
-    assert_eq!(resumed["steps"].as_u64(), Some(saved_step + 400));
-    assert!(resumed["updates"].as_u64().unwrap() > saved["updates"].as_u64().unwrap(), "updates carry on");
-
-    // Metrics carry on: training rows strictly increase in step, with no rows duplicated from
-    // the work redone after the checkpoint, and ε continues along its schedule (not from 1).
-    let rows: Vec<Vec<String>> = std::fs::read_to_string(run.join("metrics.csv"))
+    // Fewer steps than the run has taken: named. More: the run carries on from its checkpoint.
+    let mut fewer = DQN_ON_TINY.to_vec();
+    fewer.extend(["--steps", "200", "--out", out, "--resume"]);
+    let fewer = lepton(&fewer);
+    assert_eq!(fewer.status.code(), Some(2));
+    assert!(stderr(&fewer).contains("steps"), "{}", stderr(&fewer));
+    let mut more = DQN_ON_TINY.to_vec();
+    more.extend(["--steps", "600", "--out", out, "--resume"]);
+    let resumed = json(&lepton(&more));
+    assert_eq!(resumed["resumed_from_step"], 400);
+    assert_eq!(resumed["steps"], 600);
+    let train_steps: Vec<u64> = std::fs::read_to_string(run.join("metrics.csv"))
         .unwrap()
         .lines()
-        .skip(1)
-        .map(|l| l.split(',').map(str::to_string).collect())
+        .filter(|l| l.starts_with("train,"))
+        .map(|l| l.split(',').nth(1).unwrap().parse().unwrap())
         .collect();
-    let train_steps: Vec<u64> =
-        rows.iter().filter(|r| r[0] == "train").map(|r| r[1].parse().unwrap()).collect();
-    assert!(train_steps.windows(2).all(|w| w[0] < w[1]), "{train_steps:?}");
-    assert!(*train_steps.last().unwrap() >= saved_step + 300);
-    let first_after: f64 = rows
-        .iter()
-        .find(|r| r[0] == "train" && r[1].parse::<u64>().unwrap() > saved_step)
-        .map(|r| r[7].parse().unwrap())
-        .unwrap();
-    assert!(first_after < 1.0 - (saved_step as f64 / 600.0) * 0.9 + 0.05, "ε {first_after} after resume");
+    assert_eq!(train_steps, (1..=6).map(|k| k * 100).collect::<Vec<u64>>(), "each row once");
+
+    // A run killed while swapping checkpoints leaves only last.old: the resume finds it.
+    let last = run.join("checkpoints/last");
+    std::fs::rename(&last, run.join("checkpoints/last.old")).unwrap();
+    let mut again = DQN_ON_TINY.to_vec();
+    again.extend(["--steps", "800", "--out", out, "--resume"]);
+    assert_eq!(json(&lepton(&again))["resumed_from_step"], 600);
+    assert!(last.join("state.json").is_file() && !run.join("checkpoints/last.old").exists());
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -3,7 +3,7 @@
 use crate::args::{DeviceArg, at_least_one};
 use crate::error::CliResult;
 use lepton_agents::GreedyPolicy;
-use lepton_agents::run::{eval_envs, evaluate};
+use lepton_agents::run::{HELD_OUT_SEED_OFFSET, eval_env_seeds, eval_envs, evaluate};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -14,7 +14,8 @@ pub struct EvalArgs {
     pub run: PathBuf,
     #[arg(long, default_value_t = 20, value_parser = at_least_one::<usize>())]
     pub episodes: usize,
-    /// First episode seed (default: the run's evaluation seed).
+    /// First env seed (default: the run's eval_seed + 1,000,000, so that the episodes differ from
+    /// those that chose the best checkpoint during training).
     #[arg(long)]
     pub seed: Option<u64>,
     /// Use the last checkpoint instead of the best.
@@ -28,17 +29,36 @@ pub struct EvalArgs {
 
 pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
     let run = crate::trained_run::open(&args.run, args.last, args.device.device())?;
-    let seed = args.seed.unwrap_or(run.config.eval_seed);
+    let seed = args.seed.unwrap_or(run.config.eval_seed.saturating_add(HELD_OUT_SEED_OFFSET));
+    // The seeds whose evaluations chose checkpoints/best during training.
+    let chose_best = eval_env_seeds(run.config.eval_seed, run.config.eval_episodes);
+    let ours = eval_env_seeds(seed, args.episodes);
+    // The last checkpoint was not chosen by any evaluation: every seed is held out for it.
+    let held_out = ours[1] <= chose_best[0] || chose_best[1] <= ours[0] || args.last;
+    if !held_out {
+        eprintln!(
+            "warning: env seeds {}..{} overlap {}..{}, whose episodes chose the best checkpoint; \
+             this score is not held-out",
+            ours[0], ours[1], chose_best[0], chose_best[1]
+        );
+    }
+    let checkpoint = run.checkpoint.display().to_string();
     let perception = run.perception.fresh(eval_envs(args.episodes));
     let mut greedy = GreedyPolicy::new(run.config.agent.name().into(), run.agent, perception, &run.scenario);
     let summary = evaluate(&mut greedy, &Arc::new(run.scenario), args.episodes, seed)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&summary).expect("summary serialises"));
+        let mut json = serde_json::to_value(&summary).expect("summary serialises");
+        json["checkpoint"] = checkpoint.into();
+        json["best_chosen_on_env_seeds"] = serde_json::json!(chose_best);
+        json["held_out"] = held_out.into();
+        println!("{}", serde_json::to_string_pretty(&json).expect("summary serialises"));
     } else {
         println!(
-            "{} episodes from seed {}: return {:.2} ± {:.2}, success {:.0}%, collisions {}, off-road {}, |lane offset| {:.3} m",
+            "{} episodes from env seeds {}..{}{}: return {:.2} ± {:.2}, success {:.0}%, collisions {}, off-road {}, |lane offset| {:.3} m",
             summary.episodes,
-            seed,
+            ours[0],
+            ours[1],
+            if held_out { " (held out)" } else { "" },
             summary.mean_return,
             summary.std_return,
             summary.success_rate * 100.0,

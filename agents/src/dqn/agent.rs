@@ -191,7 +191,19 @@ impl Agent for DqnAgent {
             .map_err(|e| PartError::new(OPTIMIZER, e))?;
         l.updates = serde_json::from_slice(&read(LEARNER)?).map_err(|e| PartError::new(LEARNER, e))?;
         if with_replay {
-            self.replay = ReplayBuffer::from_bytes(&read(REPLAY)?).map_err(|m| PartError::new(REPLAY, m))?;
+            let replay = ReplayBuffer::from_bytes(&read(REPLAY)?).map_err(|m| PartError::new(REPLAY, m))?;
+            // A buffer of another layout (envs, frame size, stack, n-step, γ) would be misread.
+            if replay.spec() != self.replay.spec() || replay.stores_frames() != self.replay.stores_frames() {
+                return Err(PartError::new(
+                    REPLAY,
+                    format!(
+                        "holds a replay of another layout ({:?}); this run's is {:?}",
+                        replay.spec(),
+                        self.replay.spec()
+                    ),
+                ));
+            }
+            self.replay = replay;
         }
         Ok(())
     }

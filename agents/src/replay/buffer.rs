@@ -126,6 +126,11 @@ impl ReplayBuffer {
         }
     }
 
+    /// Whether observations are u8 frames (else f32 state vectors).
+    pub fn stores_frames(&self) -> bool {
+        matches!(self.storage, Storage::U8(_))
+    }
+
     pub fn spec(&self) -> &ReplaySpec {
         &self.spec
     }
@@ -386,10 +391,28 @@ impl ReplayBuffer {
         let header_len = u64::from_le_bytes(r.take(8)?.try_into().expect("8")) as usize;
         let (spec, per_env, written, max_priority, complete): (ReplaySpec, usize, Vec<u64>, f64, usize) =
             serde_json::from_slice(r.take(header_len)?).map_err(ReplayDecodeError::Header)?;
-        let mut buffer = ReplayBuffer::new(spec, r.take(1)?[0] == 0);
-        if buffer.per_env != per_env || written.len() != spec.envs {
+        // Everything the header says is checked against the bytes before anything is allocated:
+        // a damaged header must not ask for terabytes.
+        if spec.envs == 0 || spec.stack == 0 || spec.n_step == 0 || written.len() != spec.envs {
             return Err(ReplayDecodeError::Layout);
         }
+        let frames = match r.take(1)?[0] {
+            0 => true,
+            1 => false,
+            _ => return Err(ReplayDecodeError::Layout),
+        };
+        let expected_per_env = (spec.capacity / spec.envs).max(spec.stack + spec.n_step + 2);
+        let value_bytes = if frames { 1 } else { 4 };
+        let body = expected_per_env.checked_mul(spec.envs).and_then(|slots| {
+            slots.checked_mul(spec.obs_len.checked_mul(value_bytes)?.checked_add(2 + 4 + 1 + 8)?)
+        });
+        if expected_per_env != per_env || body != Some(bytes.len() - r.at) {
+            return Err(ReplayDecodeError::Layout);
+        }
+        if !(max_priority.is_finite() && max_priority > 0.0) || complete > per_env * spec.envs {
+            return Err(ReplayDecodeError::Layout);
+        }
+        let mut buffer = ReplayBuffer::new(spec, frames);
         let slots = buffer.flags.len();
         match &mut buffer.storage {
             Storage::U8(v) => {
@@ -412,7 +435,11 @@ impl ReplayBuffer {
         buffer.flags.copy_from_slice(r.take(slots)?);
         let priorities = r.take(slots * 8)?;
         for (slot, b) in priorities.chunks_exact(8).enumerate() {
-            buffer.tree.set(slot, f64::from_le_bytes(b.try_into().expect("8")));
+            let priority = f64::from_le_bytes(b.try_into().expect("8"));
+            if !(priority.is_finite() && priority >= 0.0) {
+                return Err(ReplayDecodeError::Layout);
+            }
+            buffer.tree.set(slot, priority);
         }
         if r.at != bytes.len() {
             return Err(ReplayDecodeError::Trailing(bytes.len() - r.at));

@@ -38,13 +38,21 @@ pub struct TrainerState {
 }
 
 /// What `state.json` holds: the format, the loop's state, and each file's size and CRC-32C
-/// (Castagnoli, as in iSCSI and ext4), checked before the file is used.
+/// (Castagnoli, as in iSCSI and ext4), checked before the file is used; `check` is the CRC-32C
+/// of the rest (as compact JSON), so a flipped digit in the state itself is caught too.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct StateFile {
     format: u32,
     state: TrainerState,
     files: BTreeMap<String, FileSum>,
+    check: u32,
+}
+
+impl StateFile {
+    fn checksum(format: u32, state: &TrainerState, files: &BTreeMap<String, FileSum>) -> u32 {
+        crc32c::crc32c(&serde_json::to_vec(&(format, state, files)).expect("state serialises"))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -103,7 +111,8 @@ pub fn save(dir: &Path, state: &TrainerState, parts: &[Part]) -> Result<(), Chec
         files.insert(part.file.to_string(), FileSum::of(part.bytes));
     }
     // The state goes last: a folder with a state file is complete.
-    let state_file = StateFile { format: FORMAT, state: state.clone(), files };
+    let check = StateFile::checksum(FORMAT, state, &files);
+    let state_file = StateFile { format: FORMAT, state: state.clone(), files, check };
     write(STATE_FILE, &serde_json::to_vec_pretty(&state_file).expect("state serialises"))?;
     atomic::sync_dir(&tmp).map_err(|e| err(&tmp, e))?;
     if complete(dir) {
@@ -154,6 +163,9 @@ impl Checkpoint {
         }
         let file: StateFile =
             serde_json::from_value(value).map_err(|e| err(&path, format!("damaged: {e}")))?;
+        if StateFile::checksum(file.format, &file.state, &file.files) != file.check {
+            return Err(err(&path, "damaged: its contents do not match its check (CRC-32C)"));
+        }
         Ok(Self { dir: dir.to_path_buf(), state: file.state, files: file.files })
     }
 

@@ -12,6 +12,10 @@ use std::sync::Arc;
 pub struct EvalSummary {
     pub episodes: usize,
     pub seed: u64,
+    /// The envs' seeds, `[first, end)`: env i's seed stream starts at `first + i`.
+    pub env_seeds: [u64; 2],
+    /// The seed of each episode played, in the order they ended.
+    pub episode_seeds: Vec<u64>,
     pub mean_return: f32,
     pub std_return: f32,
     pub success_rate: f32,
@@ -22,6 +26,15 @@ pub struct EvalSummary {
     pub mean_length: f32,
     pub end_reasons: BTreeMap<String, usize>,
     pub returns: Vec<f32>,
+}
+
+/// `lepton eval` starts this far above a run's `eval_seed`, so that by default it scores a
+/// checkpoint on episodes other than those that chose it as the best during training.
+pub const HELD_OUT_SEED_OFFSET: u64 = 1_000_000;
+
+/// The env seeds `[first, end)` of `episodes` evaluation episodes from seed `seed`.
+pub fn eval_env_seeds(seed: u64, episodes: usize) -> [u64; 2] {
+    [seed, seed.saturating_add(eval_envs(episodes) as u64)]
 }
 
 /// How many envs [`evaluate`] plays `episodes` on side by side.
@@ -52,6 +65,7 @@ pub fn evaluate(
     let mut returns = Vec::new();
     let mut lengths = Vec::new();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut episode_seeds = Vec::new();
     let (mut offset_sum, mut offset_n) = (0.0f64, 0u64);
     while (0..n).any(|i| done[i] < quota[i]) {
         let actions = policy.act(&observations.iter().collect::<Vec<_>>(), &starts)?;
@@ -65,6 +79,7 @@ pub fn evaluate(
             if let Some(episode) = step.episodes[i] {
                 *reasons.entry(episode.end.name().to_string()).or_default() += 1;
                 returns.push(episode.episode_return);
+                episode_seeds.push(step.infos[i].episode_seed);
                 lengths.push(episode.length);
                 done[i] += 1;
             }
@@ -79,6 +94,8 @@ pub fn evaluate(
     Ok(EvalSummary {
         episodes: returns.len(),
         seed,
+        env_seeds: eval_env_seeds(seed, episodes),
+        episode_seeds,
         mean_return: mean,
         std_return: std,
         success_rate: count_of("success") as f32 / count,
