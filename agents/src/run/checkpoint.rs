@@ -169,6 +169,11 @@ impl Checkpoint {
         Ok(Self { dir: dir.to_path_buf(), state: file.state, files: file.files })
     }
 
+    /// The files the state lists.
+    pub fn listed(&self) -> impl Iterator<Item = &str> {
+        self.files.keys().map(String::as_str)
+    }
+
     /// The bytes of `file`, after checking them against the state file's size and CRC-32C.
     pub fn read(&self, file: &str) -> Result<Vec<u8>, CheckpointError> {
         let path = self.dir.join(file);
