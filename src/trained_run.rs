@@ -31,6 +31,7 @@ pub fn open(run: &Path, last: bool, device: &Device) -> CliResult<TrainedRun> {
         )));
     }
     let config = read_run_config(&config_path)?;
+    config.validate().map_err(|e| CliError::at(&config_path, e))?;
     let scenario = lepton_sim::scenario::load(&run.join(files::SCENARIO))?;
     let kind = resolve_perception(&config, None).map_err(|e| CliError::at(&config_path, e))?;
     let wanted = run.join(if last { files::LAST } else { files::BEST });
