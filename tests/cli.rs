@@ -238,7 +238,8 @@ fn bench_train_and_perception_report_their_rates_as_json() {
         "--json",
     ]));
     assert!(perception["frames_per_second"].as_f64().unwrap() > 0.0);
-    let bad = lepton(&["bench", "train", "--device", "tch-cuda"]);
+    // A CUDA device no machine has (a CUDA machine runs plain tch-cuda): exit 2, named.
+    let bad = lepton(&["bench", "train", "--device", "tch-cuda:99"]);
     assert_eq!(bad.status.code(), Some(2));
-    assert!(stderr(&bad).contains("tch-cuda"));
+    assert!(stderr(&bad).contains("tch-cuda"), "{}", stderr(&bad));
 }

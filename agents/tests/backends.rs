@@ -1,6 +1,13 @@
 //! The learner backends agree: from the same weights, one DQN update of the Nature CNN and one
 //! forward pass of the perception CNN give the same numbers on burn flex (the reference),
-//! libtorch on the CPU (feature `tch`) and wgpu (feature `wgpu`, where an adapter exists).
+//! libtorch on the CPU (feature `tch`) and wgpu (feature `wgpu`).
+//!
+//! Bounds (the README quotes them): the loss within 1e-6 (relative), TD errors within 1e-5, the
+//! Q-values after the update and the CNN's outputs within 1e-5 of their largest magnitude.
+//! Measured on lavapipe and libtorch 2.9 CPU: about 1e-8, 2e-8 and 7e-9.
+//!
+//! A build with `wgpu` needs a Vulkan adapter (lavapipe will do: `mesa-vulkan-drivers`); where
+//! there is none, the tests fail rather than skip, unless `LEPTON_NO_WGPU_ADAPTER=1` says so.
 #![cfg(any(feature = "tch", feature = "wgpu"))]
 
 use burn::module::Module;
@@ -22,7 +29,13 @@ fn other_devices() -> Vec<(&'static str, Device)> {
     #[cfg(feature = "wgpu")]
     match parse_device("wgpu") {
         Ok(device) => devices.push(("wgpu", device)),
-        Err(e) => eprintln!("wgpu not compared: {e}"),
+        Err(e) if std::env::var_os("LEPTON_NO_WGPU_ADAPTER").is_some() => {
+            eprintln!("wgpu not compared (LEPTON_NO_WGPU_ADAPTER is set): {e}")
+        }
+        Err(e) => panic!(
+            "{e}\nthis build has wgpu but no adapter: install a Vulkan driver (lavapipe: \
+             mesa-vulkan-drivers), or set LEPTON_NO_WGPU_ADAPTER=1 to test without it"
+        ),
     }
     devices
 }
@@ -104,13 +117,13 @@ fn one_dqn_update_agrees_across_backends() {
             their_stats.loss, stats.loss
         );
         assert!(
-            (their_stats.loss - stats.loss).abs() <= 1e-4 * stats.loss.abs().max(1.0),
+            (their_stats.loss - stats.loss).abs() <= 1e-6 * stats.loss.abs().max(1.0),
             "{name}: loss {} vs {}",
             their_stats.loss,
             stats.loss
         );
-        assert!(max_abs_diff(&errors, &their_errors) < 1e-3, "{name}: TD errors differ");
-        assert!(diff <= 1e-3 * scale, "{name}: Q after one update differ by {diff}");
+        assert!(max_abs_diff(&errors, &their_errors) < 1e-5, "{name}: TD errors differ");
+        assert!(diff <= 1e-5 * scale, "{name}: Q after one update differ by {diff}");
     }
 }
 
@@ -130,6 +143,6 @@ fn one_perception_cnn_forward_pass_agrees_across_backends() {
         let scale = expected.iter().map(|v| v.abs()).fold(1e-3, f32::max);
         let diff = max_abs_diff(&expected, &got);
         eprintln!("{name}: CNN outputs differ by {diff} (scale {scale})");
-        assert!(diff <= 1e-4 * scale.max(1.0), "{name}: CNN outputs differ by {diff}");
+        assert!(diff <= 1e-5 * scale, "{name}: CNN outputs differ by {diff}");
     }
 }

@@ -27,6 +27,19 @@ pub struct EvalArgs {
     pub device: DeviceArg,
 }
 
+/// The JSON of `lepton eval --json`: the evaluation, and what makes it honest.
+#[derive(serde::Serialize)]
+struct Report<'a> {
+    #[serde(flatten)]
+    summary: &'a lepton_agents::run::EvalSummary,
+    /// The checkpoint folder evaluated (`best` or `last`).
+    checkpoint: String,
+    /// The env seeds `[first, end)` whose evaluations chose `checkpoints/best` during training.
+    best_chosen_on_env_seeds: [u64; 2],
+    /// Whether these episodes are disjoint from those (or the checkpoint is `last`).
+    held_out: bool,
+}
+
 pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
     let run = crate::trained_run::open(&args.run, args.last, args.device.device())?;
     let seed = args.seed.unwrap_or(run.config.eval_seed.saturating_add(HELD_OUT_SEED_OFFSET));
@@ -42,16 +55,14 @@ pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
             ours[0], ours[1], chose_best[0], chose_best[1]
         );
     }
-    let checkpoint = run.checkpoint.display().to_string();
+    // `best`, `last` (or a kept `last.old`): where the agent came from, inside the run.
+    let checkpoint = run.checkpoint.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
     let perception = run.perception.fresh(eval_envs(args.episodes));
     let mut greedy = GreedyPolicy::new(run.config.agent.name().into(), run.agent, perception, &run.scenario);
     let summary = evaluate(&mut greedy, &Arc::new(run.scenario), args.episodes, seed)?;
     if args.json {
-        let mut json = serde_json::to_value(&summary).expect("summary serialises");
-        json["checkpoint"] = checkpoint.into();
-        json["best_chosen_on_env_seeds"] = serde_json::json!(chose_best);
-        json["held_out"] = held_out.into();
-        println!("{}", serde_json::to_string_pretty(&json).expect("summary serialises"));
+        let report = Report { summary: &summary, checkpoint, best_chosen_on_env_seeds: chose_best, held_out };
+        println!("{}", serde_json::to_string_pretty(&report).expect("summary serialises"));
     } else {
         println!(
             "{} episodes from env seeds {}..{}{}: return {:.2} ± {:.2}, success {:.0}%, collisions {}, off-road {}, |lane offset| {:.3} m",

@@ -72,6 +72,22 @@ impl RunConfig {
         if self.checkpoint_every == 0 || self.log_every == 0 {
             return Err(InvalidField::new("checkpoint_every and log_every", "must be at least 1"));
         }
+        match &self.perception {
+            Some(PerceptionKind::Pixels { stack, resize, .. }) => {
+                if *stack == 0 {
+                    return Err(InvalidField::new("perception.Pixels.stack", "must be at least 1"));
+                }
+                if let Some((w, h)) = resize
+                    && !((1..=4096).contains(w) && (1..=4096).contains(h))
+                {
+                    return Err(InvalidField::new("perception.Pixels.resize", "sides must be 1 to 4096 px"));
+                }
+            }
+            Some(PerceptionKind::Cnn { model }) if model.as_os_str().is_empty() => {
+                return Err(InvalidField::new("perception.Cnn.model", "must name a model folder"));
+            }
+            _ => {}
+        }
         self.agent.validate(self.perception.as_ref())
     }
 
@@ -111,6 +127,11 @@ mod tests {
         config.agent = AgentConfig::default_of("qlearning").unwrap();
         config.perception = Some(PerceptionKind::default_pixels());
         assert!(config.validate().unwrap_err().to_string().contains("not Pixels"));
+        config.perception = Some(PerceptionKind::Pixels { grey: true, resize: None, stack: 0 });
+        config.agent = AgentConfig::default();
+        assert_eq!(config.validate().unwrap_err().field, "perception.Pixels.stack");
+        config.perception = Some(PerceptionKind::Pixels { grey: true, resize: Some((0, 84)), stack: 4 });
+        assert_eq!(config.validate().unwrap_err().field, "perception.Pixels.resize");
         let unknown = ron_options().from_str::<RunConfig>("(agent: Dqn(frame_stack: 4))");
         assert!(unknown.is_err(), "the stack depth is the perception's, not the DQN's");
     }
