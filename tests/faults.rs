@@ -205,11 +205,12 @@ fn killed_and_resumed_equals_uninterrupted(dir: &Path, args: &[&str], seed: u64)
 fn dqn_from_pixels_killed_at_random_moments_resumes_exactly() {
     let dir = scratch("faults-dqn");
     let scenario = tiny48(&dir);
-    // Checkpoints every 40 steps, so that kills land inside checkpoint writes too.
+    // Checkpoints every 40 steps, so that kills land inside checkpoint writes too; learning
+    // overlapped with stepping, as the shipped pixel configuration does.
     let config = write(
         &dir,
         "dqn.ron",
-        "(eval_every: 200, eval_episodes: 2, checkpoint_every: 40, log_every: 50,
+        "(eval_every: 200, eval_episodes: 2, checkpoint_every: 40, log_every: 50, overlap_learning: true,
           agent: Dqn(learning_starts: 100, buffer_size: 2000, batch_size: 16,
             target_update: Hard(every: 50), network: (hidden: [32], cnn_hidden: 64, dueling: true),
             epsilon: Linear(start: 1.0, end: 0.1, steps: 400)))",

@@ -54,19 +54,35 @@ pub struct PlotError {
     pub message: String,
 }
 
-/// Draws `runs` into `out` (PNG, or SVG when the name ends in .svg).
+/// Draws `runs` into `out` (PNG, or SVG when the name ends in .svg), atomically: drawn to
+/// `NAME.tmp.EXT` beside it, fsynced and renamed.
 pub fn plot(runs: &[Series], out: &Path) -> Result<(), PlotError> {
     register_font();
     let svg = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"));
     let size = (1400, 1000);
+    let error = |message: String| PlotError { path: out.to_path_buf(), message };
+    // plotters picks the image format from the extension, so the temporary name keeps it.
+    let ext = if svg { "svg" } else { "png" };
+    let tmp = out.with_extension(format!("tmp.{ext}"));
     let drawn = if svg {
-        let root = SVGBackend::new(out, size).into_drawing_area();
+        let root = SVGBackend::new(&tmp, size).into_drawing_area();
         draw(&root, runs).and_then(|()| root.present().map_err(|e| e.to_string()))
     } else {
-        let root = BitMapBackend::new(out, size).into_drawing_area();
+        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
         draw(&root, runs).and_then(|()| root.present().map_err(|e| e.to_string()))
     };
-    drawn.map_err(|message| PlotError { path: out.to_path_buf(), message })
+    if let Err(message) = drawn {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(error(message));
+    }
+    let moved = (|| {
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, out)?;
+        lepton_sim::atomic::sync_dir(
+            out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")),
+        )
+    })();
+    moved.map_err(|e| error(e.to_string()))
 }
 
 type Points = Vec<(f64, f64)>;

@@ -21,6 +21,16 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
+/// For files written bit by bit (a CSV trace, a plot): the caller writes to
+/// [`temporary`]`(path)` and hands the open file here when done; it is fsynced and renamed to
+/// `path`, and the folder fsynced.
+pub fn finish(file: std::fs::File, path: &Path) -> std::io::Result<()> {
+    file.sync_all()?;
+    drop(file);
+    std::fs::rename(temporary(path), path)?;
+    sync_dir(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+}
+
 /// Puts the finished folder `staged` at `dir` in one rename, replacing what was there: a reader
 /// sees the old folder or the new one, never a mix. The old one is kept as `NAME.old` until the
 /// new one is in.

@@ -93,7 +93,9 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 std::fs::create_dir_all(dir).map_err(file(dir))?;
             }
-            let mut w = csv::Writer::from_path(path).map_err(|e| trace_error(path, e.into()))?;
+            // Written beside under a temporary name and renamed when complete.
+            let tmp = lepton_sim::atomic::temporary(path);
+            let mut w = csv::Writer::from_path(&tmp).map_err(|e| trace_error(path, e.into()))?;
             w.write_record(TRACE_HEADER).map_err(|e| trace_error(path, e.into()))?;
             Some((path, w))
         }
@@ -145,8 +147,9 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
         progress.inc(1);
     }
     progress.finish_and_clear();
-    if let Some((path, mut w)) = trace {
-        w.flush().map_err(|e| trace_error(path, e))?;
+    if let Some((path, w)) = trace {
+        let file = w.into_inner().map_err(|e| trace_error(path, e.into_error()))?;
+        lepton_sim::atomic::finish(file, path).map_err(|e| trace_error(path, e))?;
     }
     summary.unfinished_return = envs.returns_so_far()[0];
     summary.steps_per_second = args.steps as f64 / started.elapsed().as_secs_f64();
