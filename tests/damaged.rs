@@ -145,42 +145,16 @@ fn every_damaged_file_is_refused_with_exit_2_naming_it() {
     use Damage::*;
     let dir = scratch("damaged");
     let p = shared();
-    let resume_dqn = |run: &str| {
-        vec![
-            "train",
-            "tiny",
-            "--agent",
-            "dqn",
-            "--perception",
-            "ground-truth",
-            "--steps",
-            "400",
-            "--out",
-            run,
-            "--resume",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect::<Vec<_>>()
+    let resume = |agent: &'static str| {
+        move |run: &str| -> Vec<String> {
+            let args = ["train", "tiny", "--agent", agent, "--perception", "ground-truth", "--steps", "400"];
+            args.iter()
+                .map(|a| a.to_string())
+                .chain(["--out".into(), run.into(), "--resume".into()])
+                .collect()
+        }
     };
-    let resume_q = |run: &str| {
-        vec![
-            "train",
-            "tiny",
-            "--agent",
-            "qlearning",
-            "--perception",
-            "ground-truth",
-            "--steps",
-            "400",
-            "--out",
-            run,
-            "--resume",
-        ]
-        .into_iter()
-        .map(String::from)
-        .collect::<Vec<_>>()
-    };
+    let (resume_dqn, resume_q) = (resume("dqn"), resume("qlearning"));
     let eval_run = |run: &str| vec!["eval".to_string(), run.to_string(), "--episodes".into(), "2".into()];
     let eval_last = |run: &str| {
         vec!["eval".to_string(), run.to_string(), "--episodes".into(), "2".into(), "--last".into()]

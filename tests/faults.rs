@@ -23,8 +23,8 @@ const MAX_KILLS: usize = 8;
 /// (or `first` again when `use_first` says so) until a try finishes or `done` says the work is
 /// complete; `check` inspects the files after every kill. Returns the number of kills.
 fn kill_until_done(
-    first: &[&str],
-    again: &[&str],
+    first: &[String],
+    again: &[String],
     delays: std::ops::Range<u64>,
     rng: &mut ChaCha8Rng,
     use_first: impl Fn() -> bool,
@@ -162,7 +162,7 @@ fn tiny48(dir: &Path) -> String {
 /// Trains `args` + `--out` uninterrupted, and again with SIGKILLs at random moments and resumes;
 /// asserts both are the same run. Returns the kills survived.
 ///
-/// The kills come 1/30 to 1/3 of the uninterrupted run's time after each start, so that on any
+/// The kills come 1/50 to 1/5 of the uninterrupted run's time after each start, so that on any
 /// machine several land before the run can finish.
 fn killed_and_resumed_equals_uninterrupted(dir: &Path, args: &[&str], seed: u64) -> usize {
     let (reference, killed) = (dir.join("reference"), dir.join("killed"));
@@ -178,14 +178,11 @@ fn killed_and_resumed_equals_uninterrupted(dir: &Path, args: &[&str], seed: u64)
         }
         v
     };
-    let strs = |v: &[String]| v.iter().map(String::as_str).collect::<Vec<_>>().join("\u{1}");
     let started = Instant::now();
     json(&lepton(&with_out(&reference, false).iter().map(String::as_str).collect::<Vec<_>>()));
     let took = started.elapsed().as_millis() as u64;
-    let delays = (took / 30).max(10)..(took / 3).max(20);
-    let (first, again) = (strs(&with_out(&killed, false)), strs(&with_out(&killed, true)));
-    let first: Vec<&str> = first.split('\u{1}').collect();
-    let again: Vec<&str> = again.split('\u{1}').collect();
+    let delays = (took / 50).max(10)..(took / 5).max(20);
+    let (first, again) = (with_out(&killed, false), with_out(&killed, true));
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let kills = kill_until_done(
         &first,
@@ -283,19 +280,17 @@ fn perception_collect_and_train_killed_at_random_moments_leave_nothing_half_writ
         .chain([out.display().to_string()])
         .collect()
     };
-    let as_strs = |v: &[String]| v.iter().map(String::as_str).collect::<Vec<_>>().join("\u{1}");
     let (reference, killed) = (dir.join("data"), dir.join("data-killed"));
     let started = Instant::now();
     json(&lepton(&collect(&reference).iter().map(String::as_str).collect::<Vec<_>>()));
     let took = started.elapsed().as_millis() as u64;
-    let args = as_strs(&collect(&killed));
-    let args: Vec<&str> = args.split('\u{1}').collect();
+    let args = collect(&killed);
     let shape = FrameShape { width: 32, height: 32, channels: 1 };
     let mut rng = ChaCha8Rng::seed_from_u64(23);
     let collect_kills = kill_until_done(
         &args,
         &args,
-        (took / 30).max(10)..(took / 3).max(20),
+        (took / 50).max(10)..(took / 5).max(20),
         &mut rng,
         || true,
         || killed.join("manifest.json").exists(),
@@ -334,13 +329,12 @@ fn perception_collect_and_train_killed_at_random_moments_leave_nothing_half_writ
     let started = Instant::now();
     json(&lepton(&train(&model).iter().map(String::as_str).collect::<Vec<_>>()));
     let took = started.elapsed().as_millis() as u64;
-    let args = as_strs(&train(&model_killed));
-    let args: Vec<&str> = args.split('\u{1}').collect();
+    let args = train(&model_killed);
     let device = burn::prelude::Device::flex();
     let train_kills = kill_until_done(
         &args,
         &args,
-        (took / 30).max(10)..(took / 3).max(20),
+        (took / 50).max(10)..(took / 5).max(20),
         &mut rng,
         || true,
         || model_killed.join("model.json").exists(),
