@@ -38,6 +38,13 @@ pub fn replace_dir(staged: &Path, dir: &Path) -> std::io::Result<()> {
     let mut old = dir.as_os_str().to_os_string();
     old.push(".old");
     let old = PathBuf::from(old);
+    // Every file's data on disk, then the folder's entries, before it goes in.
+    for entry in std::fs::read_dir(staged)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            std::fs::File::open(entry.path())?.sync_all()?;
+        }
+    }
     sync_dir(staged)?;
     if dir.exists() {
         if old.exists() {
