@@ -6,6 +6,7 @@ mod commands;
 mod error;
 mod ron_file;
 mod scenario_arg;
+mod scenario_map;
 mod trained_run;
 
 use clap::{Parser, Subcommand};

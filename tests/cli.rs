@@ -243,3 +243,48 @@ fn bench_train_and_perception_report_their_rates_as_json() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(stderr(&bad).contains("tch-cuda"), "{}", stderr(&bad));
 }
+
+#[test]
+fn scenario_map_draws_the_road_from_above_and_changes_with_the_file() {
+    let dir = scratch("map");
+    let png = dir.join("tiny.png");
+    let out = lepton(&["scenario", "map", "tiny", "-o", png.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let picture = image::open(&png).unwrap().to_rgb8();
+    let count = |rgb: [u8; 3]| picture.pixels().filter(|p| p.0 == rgb).count();
+    // Asphalt, grass and the ego's blue are all there; a cone's orange dot too (beyond the
+    // legend's 14×14 swatch of each colour).
+    let swatch = 14 * 14;
+    assert!(count([88, 90, 96]) > 2_000, "asphalt: {}", count([88, 90, 96]));
+    assert!(count([196, 222, 178]) > 20_000, "grass");
+    assert!(count([30, 100, 230]) > swatch + 50, "the ego car");
+    assert!(count([245, 130, 20]) > swatch + 10, "tiny's cone");
+    assert_eq!(count([210, 30, 30]), swatch, "tiny has no barrier: only the legend's red");
+
+    // Another file, another map: a barrier appears in red, the road is longer.
+    let tiny = std::fs::read_to_string(root().join("scenarios/tiny.ron")).unwrap();
+    let edited = tiny.replace(
+        "(kind: Cone, s: 50.0, lane: 0),",
+        "(kind: Cone, s: 50.0, lane: 0), (kind: Barrier, s: 30.0),",
+    );
+    assert_ne!(edited, tiny, "tiny.ron's obstacle line changed");
+    let edited = write(&dir, "edited.ron", &edited);
+    let png2 = dir.join("edited.png");
+    assert!(lepton(&["scenario", "map", &edited, "-o", png2.to_str().unwrap()]).status.success());
+    let other = image::open(&png2).unwrap().to_rgb8();
+    assert_ne!(picture, other);
+    assert!(other.pixels().filter(|p| p.0 == [210, 30, 30]).count() > swatch + 10, "the barrier is drawn");
+
+    // SVG by the name; anything else, or a scenario that is not there, is an error (exit 2).
+    let svg = dir.join("tiny.svg");
+    assert!(lepton(&["scenario", "map", "tiny", "-o", svg.to_str().unwrap()]).status.success());
+    let text = std::fs::read_to_string(&svg).unwrap();
+    assert!(text.contains("<svg") && text.contains("tiny"));
+    let jpg = lepton(&["scenario", "map", "tiny", "-o", dir.join("m.jpg").to_str().unwrap()]);
+    assert_eq!(jpg.status.code(), Some(2));
+    assert!(stderr(&jpg).contains("m.jpg") && stderr(&jpg).contains(".svg"), "{}", stderr(&jpg));
+    let missing = lepton(&["scenario", "map", "nowhere.ron", "-o", png.to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(!dir.join("tiny.tmp.png").exists() && !dir.join("tiny.tmp.svg").exists());
+    std::fs::remove_dir_all(dir).unwrap();
+}

@@ -1,4 +1,4 @@
-//! `lepton scenario check|new|show`.
+//! `lepton scenario check|new|map|show`.
 
 use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
@@ -24,6 +24,15 @@ pub enum ScenarioCommand {
         #[arg(long, short)]
         out: Option<PathBuf>,
     },
+    /// Draw a scenario from above (road, lanes, markings, obstacles, the ego's spawn range, NPC
+    /// starts, a marker every 50 m) as a PNG or SVG, to see a file before running it.
+    Map {
+        /// A scenario file, or the name of a shipped scenario.
+        file: String,
+        /// The picture to write: NAME.png or NAME.svg.
+        #[arg(long, short)]
+        out: PathBuf,
+    },
     /// Print a scenario with every default filled in.
     Show {
         /// A scenario file, or the name of a shipped scenario (lane_keep, obstacles, highway, tiny).
@@ -35,6 +44,12 @@ pub fn run(command: ScenarioCommand) -> CliResult<ExitCode> {
     match command {
         ScenarioCommand::Check { files } => check(&files),
         ScenarioCommand::New { name, out } => new(&name, out),
+        ScenarioCommand::Map { file, out } => {
+            let scenario = load_scenario(&file)?;
+            crate::scenario_map::draw(&scenario, &out).map_err(|e| CliError::Usage(e.to_string()))?;
+            stdout(&format!("{}\n", out.display()))?;
+            Ok(ExitCode::SUCCESS)
+        }
         ScenarioCommand::Show { file } => {
             let scenario = load_scenario(&file)?;
             stdout(&format!("{}\n", scenario::to_ron(&scenario)))?;

@@ -1,0 +1,319 @@
+//! `lepton scenario map`: a scenario drawn from above, so that an author sees what the file
+//! describes before running it — the road and its shoulders, lane markings and edges, an
+//! s-marker every 50 m, the obstacles, the range the ego car spawns in and where NPCs start.
+//!
+//! Coordinates are the road plane's (x east, y north, metres) at one scale on both axes.
+
+use lepton_sim::road::{PlanePose, RoadGeometry};
+use lepton_sim::scenario::{ObstacleKind, Scenario};
+use lepton_sim::traffic::NPC_SIZE;
+use plotters::coord::Shift;
+use plotters::prelude::*;
+use std::path::Path;
+
+/// Metres between s-markers.
+const MARKER_EVERY: f32 = 50.0;
+/// Width of the picture in pixels; the height follows the road's shape.
+const WIDTH: u32 = 1400;
+/// The legend's strip under the map.
+const LEGEND_H: u32 = 34;
+/// Road pieces are drawn this long (overlapping a little, so no seam shows between them).
+const PIECE: f32 = 20.0;
+
+const GRASS: RGBColor = RGBColor(196, 222, 178);
+const SHOULDER: RGBColor = RGBColor(170, 170, 165);
+const ASPHALT: RGBColor = RGBColor(88, 90, 96);
+const PAINT: RGBColor = WHITE;
+const EGO: RGBColor = RGBColor(30, 100, 230);
+const NPC: RGBColor = RGBColor(150, 60, 190);
+
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {message}", path.display())]
+pub struct MapError {
+    pub path: std::path::PathBuf,
+    pub message: String,
+}
+
+/// Draws `scenario` into `out` (PNG, or SVG when the name ends in .svg), atomically.
+pub fn draw(scenario: &Scenario, out: &Path) -> Result<(), MapError> {
+    let error = |message: String| MapError { path: out.to_path_buf(), message };
+    let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
+    let svg = match ext.as_deref() {
+        Some("svg") => true,
+        Some("png") => false,
+        _ => return Err(error("the map is a .png or an .svg file".into())),
+    };
+    lepton_agents::plot::register_font();
+    let road = RoadGeometry::new(&scenario.road);
+    let [x0, y0, x1, y1] = road.bounds();
+    let pad = 16.0;
+    let (x0, y0, x1, y1) = (x0 - pad, y0 - pad, x1 + pad, y1 + pad);
+    // One scale on both axes: the plot area's aspect follows the road's (within limits).
+    let (label_w, label_h, caption_h) = (60, 45, 40);
+    let plot_w = (WIDTH - label_w - 40) as f32;
+    let aspect = ((y1 - y0) / (x1 - x0)).clamp(0.25, 1.5);
+    let height = (plot_w * aspect) as u32 + label_h + caption_h + 40 + LEGEND_H;
+    let (y0, y1) = {
+        let want = (x1 - x0) * aspect;
+        let mid = 0.5 * (y0 + y1);
+        let half = 0.5 * want.max(y1 - y0);
+        (mid - half, mid + half)
+    };
+    let (x0, x1) = {
+        let want = (y1 - y0) / aspect;
+        let mid = 0.5 * (x0 + x1);
+        let half = 0.5 * want.max(x1 - x0);
+        (mid - half, mid + half)
+    };
+    let frame = Frame { x: x0..x1, y: y0..y1, size: (WIDTH, height), label_w, label_h, caption_h };
+    let tmp = out.with_extension(format!("tmp.{}", if svg { "svg" } else { "png" }));
+    let drawn = if svg {
+        let root = SVGBackend::new(&tmp, frame.size).into_drawing_area();
+        draw_on(&root, scenario, &road, &frame).and_then(|()| root.present().map_err(|e| e.to_string()))
+    } else {
+        let root = BitMapBackend::new(&tmp, frame.size).into_drawing_area();
+        draw_on(&root, scenario, &road, &frame).and_then(|()| root.present().map_err(|e| e.to_string()))
+    };
+    if let Err(message) = drawn {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(error(message));
+    }
+    let moved = (|| {
+        std::fs::File::open(&tmp)?.sync_all()?;
+        std::fs::rename(&tmp, out)?;
+        lepton_sim::atomic::sync_dir(
+            out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")),
+        )
+    })();
+    moved.map_err(|e| error(e.to_string()))
+}
+
+/// The picture's extent and layout.
+struct Frame {
+    x: std::ops::Range<f32>,
+    y: std::ops::Range<f32>,
+    size: (u32, u32),
+    label_w: u32,
+    label_h: u32,
+    caption_h: u32,
+}
+
+/// Sample positions along the road: every `step` metres and the end.
+fn stations(road: &RoadGeometry, step: f32) -> Vec<f32> {
+    let n = (road.length() / step).ceil().max(1.0) as usize;
+    (0..=n).map(|i| (i as f32 * step).min(road.length())).collect()
+}
+
+/// The plane point at road coordinates (s, d).
+fn at(road: &RoadGeometry, s: f32, d: f32) -> (f32, f32) {
+    let p = road.pose(road.wrap_s(s), d);
+    (p.x, p.y)
+}
+
+/// The corners of a rectangle `length` × `width` centred on `pose`, facing its heading.
+fn rectangle(pose: PlanePose, length: f32, width: f32) -> Vec<(f32, f32)> {
+    let (c, s) = (pose.heading.cos(), pose.heading.sin());
+    [(0.5, 0.5), (-0.5, 0.5), (-0.5, -0.5), (0.5, -0.5)]
+        .iter()
+        .map(|(u, v)| {
+            let (a, b) = (u * length, v * width);
+            (pose.x + a * c - b * s, pose.y + a * s + b * c)
+        })
+        .collect()
+}
+
+/// The band between offsets `d0` and `d1` from `s0` to `s1`, as one polygon.
+fn band(road: &RoadGeometry, s0: f32, s1: f32, d0: f32, d1: f32) -> Vec<(f32, f32)> {
+    let n = ((s1 - s0).abs().ceil() as usize).max(1);
+    let along = |i: usize| s0 + (s1 - s0) * i as f32 / n as f32;
+    let mut points: Vec<(f32, f32)> = (0..=n).map(|i| at(road, along(i), d0)).collect();
+    points.extend((0..=n).rev().map(|i| at(road, along(i), d1)));
+    points
+}
+
+fn obstacle_colour(kind: ObstacleKind) -> RGBColor {
+    match kind {
+        ObstacleKind::Cone => RGBColor(245, 130, 20),
+        ObstacleKind::Box => RGBColor(150, 100, 50),
+        ObstacleKind::Barrier => RGBColor(210, 30, 30),
+    }
+}
+
+fn draw_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    scenario: &Scenario,
+    road: &RoadGeometry,
+    frame: &Frame,
+) -> Result<(), String> {
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let (map, legend) = root.split_vertically(frame.size.1 - LEGEND_H);
+    let shape = if road.closed() { "closed loop" } else { "open road" };
+    let caption = format!(
+        "{} — {:.0} m {shape}, {} lane{} × {:.1} m; {} obstacle{}, {} NPC{}",
+        scenario.name,
+        road.length(),
+        road.lanes(),
+        if road.lanes() == 1 { "" } else { "s" },
+        road.lane_width(),
+        scenario.obstacles.len(),
+        if scenario.obstacles.len() == 1 { "" } else { "s" },
+        scenario.traffic.count,
+        if scenario.traffic.count == 1 { "" } else { "s" },
+    );
+    let mut chart = ChartBuilder::on(&map)
+        .caption(caption, ("sans-serif", 24))
+        .margin(15)
+        .x_label_area_size(frame.label_h)
+        .y_label_area_size(frame.label_w)
+        .build_cartesian_2d(frame.x.clone(), frame.y.clone())
+        .map_err(e)?;
+    let _ = frame.caption_h;
+    chart
+        .configure_mesh()
+        .x_desc("x (m)")
+        .y_desc("y (m)")
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()
+        .map_err(e)?;
+    let plot = chart.plotting_area();
+    let (px0, py0, px1, py1) = (frame.x.start, frame.y.start, frame.x.end, frame.y.end);
+    plot.draw(&Polygon::new(vec![(px0, py0), (px1, py0), (px1, py1), (px0, py1)], GRASS.filled()))
+        .map_err(e)?;
+
+    // Road: shoulders, then the lanes on top, in pieces that overlap by half a metre.
+    let (lanes_half, outer) = (road.half_width(), road.drivable_half_width());
+    let pieces = stations(road, PIECE);
+    for layer in [(outer, SHOULDER), (lanes_half, ASPHALT)] {
+        for w in pieces.windows(2) {
+            let (s0, s1) = ((w[0] - 0.5).max(if road.closed() { -0.5 } else { 0.0 }), w[1]);
+            plot.draw(&Polygon::new(band(road, s0, s1, -layer.0, layer.0), layer.1.filled())).map_err(e)?;
+        }
+    }
+
+    // Markings: solid edges of the outer lanes, dashed lines between lanes (3 m in 9).
+    let fine = stations(road, 0.5);
+    for d in [-lanes_half, lanes_half] {
+        let edge: Vec<(f32, f32)> = fine.iter().map(|&s| at(road, s, d)).collect();
+        plot.draw(&PathElement::new(edge, PAINT.stroke_width(2))).map_err(e)?;
+    }
+    for lane in 1..road.lanes() {
+        let d = road.lane_centre(lane) - 0.5 * road.lane_width();
+        let mut dash = Vec::new();
+        for &s in &fine {
+            if s.rem_euclid(9.0) < 3.0 {
+                dash.push(at(road, s, d));
+            } else if !dash.is_empty() {
+                plot.draw(&PathElement::new(std::mem::take(&mut dash), PAINT.stroke_width(1))).map_err(e)?;
+            }
+        }
+        if !dash.is_empty() {
+            plot.draw(&PathElement::new(dash, PAINT.stroke_width(1))).map_err(e)?;
+        }
+    }
+
+    // s-markers: a tick across the left shoulder and the distance beside it.
+    let label = ("sans-serif", 14).into_font().color(&BLACK);
+    let mut marker = 0.0;
+    while marker <= road.length() + 1e-3 {
+        let s_here = marker.min(road.length());
+        let tick = vec![at(road, s_here, lanes_half), at(road, s_here, outer + 1.5)];
+        plot.draw(&PathElement::new(tick, BLACK.stroke_width(2))).map_err(e)?;
+        let text = if marker == 0.0 { "s = 0".to_string() } else { format!("{marker:.0} m") };
+        plot.draw(&Text::new(text, at(road, s_here, outer + 3.0), label.clone())).map_err(e)?;
+        marker += MARKER_EVERY;
+    }
+    if !road.closed() {
+        let end = format!("end {:.0} m", road.length());
+        plot.draw(&Text::new(end, at(road, road.length(), -outer - 6.0), label.clone())).map_err(e)?;
+    }
+
+    // Obstacles, each its footprint in its kind's colour.
+    for o in &scenario.obstacles {
+        let d = o.lane.map_or(0.0, |lane| road.lane_centre(lane)) + o.offset;
+        let size = o.size.unwrap_or_else(|| o.kind.default_size());
+        let corners = rectangle(road.pose(road.wrap_s(o.s), d), size[0], size[1]);
+        let colour = obstacle_colour(o.kind);
+        let centre = at(road, o.s, d);
+        // A dot as well: a 40 cm cone is smaller than a pixel on a long road.
+        plot.draw(&Circle::new(centre, 4, colour.filled())).map_err(e)?;
+        plot.draw(&Circle::new(centre, 4, BLACK.stroke_width(1))).map_err(e)?;
+        plot.draw(&Polygon::new(corners.clone(), colour.filled())).map_err(e)?;
+        let mut outline = corners;
+        outline.push(outline[0]);
+        plot.draw(&PathElement::new(outline, BLACK.stroke_width(1))).map_err(e)?;
+    }
+
+    // The ego spawn: the range its jitter covers (shaded), the nominal car and its heading.
+    let spawn = &scenario.ego.spawn;
+    let vehicle = &scenario.ego.vehicle;
+    let d = road.lane_centre(spawn.lane);
+    let reach = spawn.offset_jitter + 0.5 * vehicle.width;
+    let range = band(
+        road,
+        spawn.s - spawn.s_jitter - 0.5 * vehicle.length,
+        spawn.s + spawn.s_jitter + 0.5 * vehicle.length,
+        d - reach,
+        d + reach,
+    );
+    plot.draw(&Polygon::new(range, EGO.mix(0.3).filled())).map_err(e)?;
+    let pose = road.pose(road.wrap_s(spawn.s), d);
+    plot.draw(&Polygon::new(rectangle(pose, vehicle.length, vehicle.width), EGO.filled())).map_err(e)?;
+    let nose = (
+        pose.x + 4.0 * vehicle.length * pose.heading.cos(),
+        pose.y + 4.0 * vehicle.length * pose.heading.sin(),
+    );
+    plot.draw(&PathElement::new(vec![(pose.x, pose.y), nose], EGO.stroke_width(3))).map_err(e)?;
+    plot.draw(&Text::new(
+        "ego",
+        at(road, spawn.s, d - reach - 3.0),
+        ("sans-serif", 15).into_font().color(&EGO),
+    ))
+    .map_err(e)?;
+
+    // NPC starts: NPC i starts start_gap + i · spacing ahead of the ego (± jitter) in one of its
+    // lanes; each possible place is outlined, the jitter drawn along the lane.
+    let traffic = &scenario.traffic;
+    let lanes: Vec<u32> =
+        if traffic.lanes.is_empty() { (0..road.lanes()).collect() } else { traffic.lanes.clone() };
+    for i in 0..traffic.count {
+        let s = spawn.s + traffic.start_gap + i as f32 * traffic.spacing;
+        if !road.closed() && s > road.length() {
+            continue;
+        }
+        for &lane in &lanes {
+            let d = road.lane_centre(lane);
+            let mut outline = rectangle(road.pose(road.wrap_s(s), d), NPC_SIZE[0], NPC_SIZE[1]);
+            outline.push(outline[0]);
+            plot.draw(&PathElement::new(outline, NPC.stroke_width(2))).map_err(e)?;
+            if traffic.spacing_jitter > 0.0 {
+                let jitter =
+                    vec![at(road, s - traffic.spacing_jitter, d), at(road, s + traffic.spacing_jitter, d)];
+                plot.draw(&PathElement::new(jitter, NPC.stroke_width(1))).map_err(e)?;
+            }
+        }
+        let beside = at(road, s, -outer - 4.0);
+        plot.draw(&Text::new(format!("NPC {i}"), beside, ("sans-serif", 13).into_font().color(&NPC)))
+            .map_err(e)?;
+    }
+
+    // The legend, in its strip under the map.
+    let entries: [(&str, RGBColor); 6] = [
+        ("ego spawn (shaded: its jitter)", EGO),
+        ("NPC start (line: jitter)", NPC),
+        ("cone", obstacle_colour(ObstacleKind::Cone)),
+        ("box", obstacle_colour(ObstacleKind::Box)),
+        ("barrier", obstacle_colour(ObstacleKind::Barrier)),
+        ("shoulder (off-road beyond)", SHOULDER),
+    ];
+    let mut x = frame.label_w as i32 + 20;
+    for (name, colour) in entries {
+        legend.draw(&Rectangle::new([(x, 8), (x + 14, 22)], colour.filled())).map_err(e)?;
+        legend
+            .draw(&Text::new(name.to_string(), (x + 20, 8), ("sans-serif", 14).into_font().color(&BLACK)))
+            .map_err(e)?;
+        x += 40 + 8 * name.len() as i32;
+    }
+    Ok(())
+}
