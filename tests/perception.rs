@@ -68,6 +68,14 @@ fn collect_train_and_eval_run_end_to_end_and_eval_thresholds_gate_promotion() {
     for file in ["model.bpk", "model.json", "metrics.csv", "train_config.json"] {
         assert!(model.join(file).exists(), "{file} written");
     }
+    // The epochs' figures for TensorBoard too: losses, MAEs and accuracies per epoch.
+    let events: Vec<_> = std::fs::read_dir(model.join("tb")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(events.len(), 1);
+    let scalars = lepton_sim::tensorboard::read_scalars(&events[0]).unwrap();
+    let train_loss: Vec<i64> =
+        scalars.iter().filter(|(t, _, _)| t == "perception/train_loss").map(|(_, step, _)| *step).collect();
+    assert_eq!(train_loss, [1, 2], "one per epoch");
+    assert!(scalars.iter().any(|(t, _, _)| t == "perception/mae_lane_offset"));
 
     let report = json(&lepton(&["perception", "eval", model_s, held_s, "--json"]));
     assert_eq!(report["samples"], 64);

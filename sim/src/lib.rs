@@ -14,6 +14,7 @@ pub mod invalid;
 pub mod render;
 pub mod road;
 pub mod scenario;
+pub mod tensorboard;
 pub mod traffic;
 pub mod vec_env;
 pub mod vehicle;

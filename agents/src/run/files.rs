@@ -7,3 +7,5 @@ pub const LAST: &str = "checkpoints/last";
 pub const BEST: &str = "checkpoints/best";
 pub const EVAL: &str = "eval.json";
 pub const CURVE: &str = "reward_curve.png";
+/// TensorBoard event files (`tensorboard --logdir RUN_DIR`).
+pub const TENSORBOARD: &str = "tb";

@@ -1,5 +1,6 @@
 //! `metrics.csv`: one row per finished episode and one per training interval or evaluation, in
 //! one table so that a plot or a spreadsheet reads it directly. Empty cells mean "not this kind".
+//! Every row also goes to TensorBoard (`RUN_DIR/tb/`) under the names CleanRL uses.
 
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -82,6 +83,36 @@ pub struct MetricsWriter {
     csv: csv::Writer<std::fs::File>,
     /// Rows in the file.
     rows: u64,
+    tensorboard: Option<lepton_sim::tensorboard::EventWriter>,
+}
+
+/// A row's scalars under CleanRL's TensorBoard names.
+pub fn tensorboard_scalars(row: &Row) -> Vec<(&'static str, f64)> {
+    let mut out = Vec::new();
+    let mut put = |tag, v: Option<f64>| {
+        if let Some(v) = v {
+            out.push((tag, v));
+        }
+    };
+    match row.kind.as_str() {
+        "episode" => {
+            put("charts/episodic_return", row.episode_return.map(f64::from));
+            put("charts/episodic_length", row.length.map(f64::from));
+        }
+        "train" => {
+            put("losses/td_loss", row.loss.map(f64::from));
+            put("losses/q_values", row.mean_q.map(f64::from));
+            put("charts/epsilon", row.epsilon);
+            put("charts/SPS", row.steps_per_second);
+        }
+        "eval" => {
+            put("eval/mean_return", row.eval_return_mean.map(f64::from));
+            put("eval/std_return", row.eval_return_std.map(f64::from));
+            put("eval/success_rate", row.eval_success_rate.map(f64::from));
+        }
+        _ => {}
+    }
+    out
 }
 
 /// The records of a metrics file's text, after its header (rows that do not parse are skipped).
@@ -128,17 +159,31 @@ impl MetricsWriter {
             path: path.to_path_buf(),
             csv: csv::Writer::from_writer(file),
             rows: keep_rows.unwrap_or(0),
+            tensorboard: None,
         })
+    }
+
+    /// Also logs every row to a new TensorBoard event file in `dir`; `resumed_at` (the step a
+    /// resume starts from) tells TensorBoard to drop what a killed run logged after it.
+    pub fn with_tensorboard(mut self, dir: &Path, resumed_at: Option<u64>) -> std::io::Result<Self> {
+        self.tensorboard = Some(lepton_sim::tensorboard::EventWriter::create(dir, resumed_at)?);
+        Ok(self)
     }
 
     pub fn write(&mut self, row: &Row) -> std::io::Result<()> {
         self.csv.write_record(row.cells())?;
         self.rows += 1;
+        if let Some(tb) = &mut self.tensorboard {
+            tb.scalars(row.step, &tensorboard_scalars(row))?;
+        }
         self.csv.flush()
     }
 
     /// Flushes every row to disk; returns how many rows the file holds.
     pub fn sync(&mut self) -> std::io::Result<u64> {
+        if let Some(tb) = &mut self.tensorboard {
+            tb.flush()?;
+        }
         self.csv.flush()?;
         self.csv.get_ref().sync_data()?;
         Ok(self.rows)

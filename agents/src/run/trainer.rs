@@ -144,8 +144,11 @@ impl Trainer {
         }
         let resumed_from = restored.as_ref().map(|_| state.step);
         let metrics_path = self.run_dir.join(files::METRICS);
+        let tensorboard = self.run_dir.join(files::TENSORBOARD);
         let mut metrics = MetricsWriter::open(&metrics_path, restored.as_ref().map(|_| state.metrics_rows))
-            .map_err(io(&metrics_path))?;
+            .map_err(io(&metrics_path))?
+            .with_tensorboard(&tensorboard, resumed_from)
+            .map_err(io(&tensorboard))?;
 
         // The envs start from the run's seed, or carry on exactly where the checkpoint left them
         // (each episode under way replayed), with the percepts and frame stacks they had.

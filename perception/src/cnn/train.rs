@@ -212,6 +212,10 @@ pub fn train(
         .chain(["seconds".to_string()])
         .collect();
     metrics.write_record(&header).and_then(|()| Ok(metrics.flush()?)).map_err(metrics_error)?;
+    // The same figures for TensorBoard (`tensorboard --logdir MODEL_DIR`).
+    let tb_dir = out.join("tb");
+    let tb_error = |source| TrainError::Io { path: tb_dir.clone(), source };
+    let mut tensorboard = lepton_sim::tensorboard::EventWriter::create(&tb_dir, None).map_err(tb_error)?;
 
     device.seed(config.seed);
     let train_device = device.clone().autodiff();
@@ -292,6 +296,24 @@ pub fn train(
         line.extend(row.validation_accuracy.iter().map(|v| v.to_string()));
         line.push(format!("{:.3}", row.seconds));
         metrics.write_record(&line).and_then(|()| Ok(metrics.flush()?)).map_err(metrics_error)?;
+        let mut scalars: Vec<(String, f64)> = vec![
+            ("perception/train_loss".into(), row.train_loss as f64),
+            ("perception/validation_loss".into(), row.validation_loss as f64),
+        ];
+        scalars.extend(
+            REGRESSIONS
+                .iter()
+                .zip(&row.validation_mae)
+                .map(|(r, v)| (format!("perception/mae_{}", r.name()), *v as f64)),
+        );
+        scalars.extend(
+            FLAGS
+                .iter()
+                .zip(&row.validation_accuracy)
+                .map(|((n, _), v)| (format!("perception/accuracy_{n}"), *v as f64)),
+        );
+        let scalars: Vec<(&str, f64)> = scalars.iter().map(|(t, v)| (t.as_str(), *v)).collect();
+        tensorboard.scalars(epoch as u64, &scalars).and_then(|()| tensorboard.flush()).map_err(tb_error)?;
 
         meta.epochs_trained = epoch;
         if row.validation_loss < report.best_validation_loss {
