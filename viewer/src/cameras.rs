@@ -35,7 +35,7 @@ pub struct FreeFly {
 pub struct Follow {
     pub ego: Transform,
     pub camera: Option<lepton_sim::scenario::Camera>,
-    /// Smoothed heading the chase and top-down cameras turn with (radians about +Y).
+    /// Smoothed heading the chase camera turns with (radians about +Y).
     pub heading: Option<f32>,
 }
 
@@ -74,8 +74,10 @@ fn place_camera(
     match playback.camera {
         CameraMode::Chase => *transform = chase(),
         CameraMode::TopDown => {
+            // North up, east right: the orientation of `lepton scenario map` (the road plane's
+            // +y is the world's −z).
             *transform = Transform::from_translation(ego.translation + Vec3::Y * 70.0)
-                .looking_at(ego.translation, yaw * Vec3::X);
+                .looking_at(ego.translation, Vec3::NEG_Z);
         }
         CameraMode::Car => {
             if let Some(camera) = &follow.camera {
