@@ -360,6 +360,11 @@ fn perception_collect_and_train_killed_at_random_moments_leave_nothing_half_writ
         report
     };
     assert_eq!(eval(&model), eval(&model_killed), "the re-run trains the same model");
+    for file in ["model.bpk", "model.json"] {
+        let (a, b) =
+            (std::fs::read(model.join(file)).unwrap(), std::fs::read(model_killed.join(file)).unwrap());
+        assert!(a == b, "{file}: the re-run writes the same bytes");
+    }
     eprintln!(
         "faults: perception collect survived {collect_kills} SIGKILLs, perception train {train_kills}; \
          no half-written file"

@@ -14,6 +14,7 @@ use crate::replay::Batch;
 use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
+use lepton_perception::cnn::model::number_parameters;
 use std::collections::HashMap;
 
 /// y for each sampled transition, from the bootstrap Q-values of the target network and, for
@@ -93,9 +94,8 @@ impl DqnLearner {
     ) -> Result<Self, FramesTooSmall> {
         device.seed(seed);
         let train_device = device.clone().autodiff();
-        // Parameter ids numbered in order, not drawn at random as burn does: the same seed then
-        // writes byte-identical checkpoints (the optimiser's state is keyed by these ids).
-        let online = QNetwork::new(input, actions, &config.network, &train_device)?.map(&mut Renumber(0));
+        // Parameter ids numbered in order, so the same seed writes byte-identical checkpoints.
+        let online = number_parameters(QNetwork::new(input, actions, &config.network, &train_device)?);
         let target = online.valid();
         Ok(Self {
             online,
@@ -231,17 +231,6 @@ pub fn clip_global_norm(module: &QNetwork, grads: &mut GradientsParams, max_norm
         module.visit(&mut Scale(grads, max_norm / norm));
     }
     norm
-}
-
-/// Gives every float parameter the id 1, 2, 3, … in module order.
-struct Renumber(u64);
-
-impl ModuleMapper for Renumber {
-    fn map_float<const D: usize>(&mut self, mut param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        self.0 += 1;
-        param.id = ParamId::from(self.0);
-        param
-    }
 }
 
 /// Gathers every float parameter, flattened, by id.

@@ -53,7 +53,7 @@ impl CnnConfig {
                 .with_padding(PaddingConfig2d::Explicit(pad, pad, pad, pad))
                 .init(device)
         };
-        PerceptionCnn {
+        let net = PerceptionCnn {
             conv1: conv(0),
             conv2: conv(1),
             conv3: conv(2),
@@ -61,8 +61,27 @@ impl CnnConfig {
             hidden: LinearConfig::new(c[3] * fh * fw, self.hidden).init(device),
             output: LinearConfig::new(self.hidden, Self::outputs()).init(device),
             relu: Relu::new(),
+        };
+        number_parameters(net)
+    }
+}
+
+/// `module` with its parameters' ids numbered 1, 2, 3, … in module order instead of drawn at
+/// random as burn does: the same seed then writes byte-identical weights (and optimiser state,
+/// which is keyed by these ids).
+pub fn number_parameters<M: Module>(module: M) -> M {
+    struct Numbering(u64);
+    impl burn::module::ModuleMapper for Numbering {
+        fn map_float<const D: usize>(
+            &mut self,
+            mut param: burn::module::Param<Tensor<D>>,
+        ) -> burn::module::Param<Tensor<D>> {
+            self.0 += 1;
+            param.id = burn::module::ParamId::from(self.0);
+            param
         }
     }
+    module.map(&mut Numbering(0))
 }
 
 #[derive(Module, Debug)]
