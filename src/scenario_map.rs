@@ -4,6 +4,7 @@
 //!
 //! Coordinates are the road plane's (x east, y north, metres) at one scale on both axes.
 
+use lepton_agents::plot::{Picture, PlotError, write_picture};
 use lepton_sim::road::{PlanePose, RoadGeometry};
 use lepton_sim::scenario::{ObstacleKind, Scenario};
 use lepton_sim::traffic::NPC_SIZE;
@@ -27,23 +28,15 @@ const PAINT: RGBColor = WHITE;
 const EGO: RGBColor = RGBColor(30, 100, 230);
 const NPC: RGBColor = RGBColor(150, 60, 190);
 
-#[derive(Debug, thiserror::Error)]
-#[error("{}: {message}", path.display())]
-pub struct MapError {
-    pub path: std::path::PathBuf,
-    pub message: String,
-}
-
 /// Draws `scenario` into `out` (PNG, or SVG when the name ends in .svg), atomically.
-pub fn draw(scenario: &Scenario, out: &Path) -> Result<(), MapError> {
-    let error = |message: String| MapError { path: out.to_path_buf(), message };
+pub fn draw(scenario: &Scenario, out: &Path) -> Result<(), PlotError> {
+    let error = |message: String| PlotError { path: out.to_path_buf(), message };
     let ext = out.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase);
     let svg = match ext.as_deref() {
         Some("svg") => true,
         Some("png") => false,
         _ => return Err(error("the map is a .png or an .svg file".into())),
     };
-    lepton_agents::plot::register_font();
     let road = RoadGeometry::new(&scenario.road);
     let [x0, y0, x1, y1] = road.bounds();
     let pad = 16.0;
@@ -66,26 +59,20 @@ pub fn draw(scenario: &Scenario, out: &Path) -> Result<(), MapError> {
         (mid - half, mid + half)
     };
     let frame = Frame { x: x0..x1, y: y0..y1, size: (WIDTH, height), label_w, label_h, caption_h };
-    let tmp = out.with_extension(format!("tmp.{}", if svg { "svg" } else { "png" }));
-    let drawn = if svg {
-        let root = SVGBackend::new(&tmp, frame.size).into_drawing_area();
-        draw_on(&root, scenario, &road, &frame).and_then(|()| root.present().map_err(|e| e.to_string()))
-    } else {
-        let root = BitMapBackend::new(&tmp, frame.size).into_drawing_area();
-        draw_on(&root, scenario, &road, &frame).and_then(|()| root.present().map_err(|e| e.to_string()))
-    };
-    if let Err(message) = drawn {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(error(message));
+    write_picture(&Map { scenario, road: &road, frame: &frame }, frame.size, svg, out)
+}
+
+/// The map as a picture.
+struct Map<'a> {
+    scenario: &'a Scenario,
+    road: &'a RoadGeometry,
+    frame: &'a Frame,
+}
+
+impl Picture for Map<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        draw_on(root, self.scenario, self.road, self.frame)
     }
-    let moved = (|| {
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, out)?;
-        lepton_sim::atomic::sync_dir(
-            out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")),
-        )
-    })();
-    moved.map_err(|e| error(e.to_string()))
 }
 
 /// The picture's extent and layout.

@@ -10,7 +10,7 @@ use std::path::Path;
 static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
 
 /// Makes the embedded DejaVu Sans plotters' "sans-serif" (once per process).
-pub fn register_font() {
+fn register_font() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
@@ -55,35 +55,50 @@ pub struct PlotError {
     pub message: String,
 }
 
-/// Draws `runs` into `out` (PNG, or SVG when the name ends in .svg), atomically: drawn to
-/// `NAME.tmp.EXT` beside it, fsynced and renamed.
-pub fn plot(runs: &[Series], out: &Path) -> Result<(), PlotError> {
+/// Something drawn with plotters on whichever backend the file name asks for.
+pub trait Picture {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
+}
+
+/// Writes `picture` (`size` pixels) to `out`, an SVG when `svg` and else a PNG, atomically: drawn
+/// to `NAME.tmp.EXT` beside it (plotters picks the format from the extension), fsynced and
+/// renamed.
+pub fn write_picture(
+    picture: &impl Picture,
+    size: (u32, u32),
+    svg: bool,
+    out: &Path,
+) -> Result<(), PlotError> {
     register_font();
-    let svg = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"));
-    let size = (1400, 1000);
     let error = |message: String| PlotError { path: out.to_path_buf(), message };
-    // plotters picks the image format from the extension, so the temporary name keeps it.
-    let ext = if svg { "svg" } else { "png" };
-    let tmp = out.with_extension(format!("tmp.{ext}"));
+    let tmp = out.with_extension(if svg { "tmp.svg" } else { "tmp.png" });
     let drawn = if svg {
         let root = SVGBackend::new(&tmp, size).into_drawing_area();
-        draw(&root, runs).and_then(|()| root.present().map_err(|e| e.to_string()))
+        picture.draw(&root).and_then(|()| root.present().map_err(|e| e.to_string()))
     } else {
         let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-        draw(&root, runs).and_then(|()| root.present().map_err(|e| e.to_string()))
+        picture.draw(&root).and_then(|()| root.present().map_err(|e| e.to_string()))
     };
     if let Err(message) = drawn {
         let _ = std::fs::remove_file(&tmp);
         return Err(error(message));
     }
-    let moved = (|| {
-        std::fs::File::open(&tmp)?.sync_all()?;
-        std::fs::rename(&tmp, out)?;
-        lepton_sim::atomic::sync_dir(
-            out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")),
-        )
-    })();
-    moved.map_err(|e| error(e.to_string()))
+    lepton_sim::atomic::commit(&tmp, out).map_err(|e| error(e.to_string()))
+}
+
+/// Reward curves of some runs.
+struct Curves<'a>(&'a [Series]);
+
+impl Picture for Curves<'_> {
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
+        draw(root, self.0)
+    }
+}
+
+/// Draws `runs` into `out` (PNG, or SVG when the name ends in .svg), atomically.
+pub fn plot(runs: &[Series], out: &Path) -> Result<(), PlotError> {
+    let svg = out.extension().is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+    write_picture(&Curves(runs), (1400, 1000), svg, out)
 }
 
 type Points = Vec<(f64, f64)>;

@@ -13,7 +13,7 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         file.write_all(bytes)?;
         file.sync_all()?;
         std::fs::rename(&tmp, path)?;
-        sync_dir(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+        sync_parent(path)
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -28,7 +28,15 @@ pub fn finish(file: std::fs::File, path: &Path) -> std::io::Result<()> {
     file.sync_all()?;
     drop(file);
     std::fs::rename(temporary(path), path)?;
-    sync_dir(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+    sync_parent(path)
+}
+
+/// Moves the finished file `tmp` (written by someone else, e.g. a drawing library) to `path`:
+/// its data fsynced, renamed, the folder fsynced.
+pub fn commit(tmp: &Path, path: &Path) -> std::io::Result<()> {
+    std::fs::File::open(tmp)?.sync_all()?;
+    std::fs::rename(tmp, path)?;
+    sync_parent(path)
 }
 
 /// Puts the finished folder `staged` at `dir` in one rename, replacing what was there: a reader
@@ -53,7 +61,7 @@ pub fn replace_dir(staged: &Path, dir: &Path) -> std::io::Result<()> {
         std::fs::rename(dir, &old)?;
     }
     std::fs::rename(staged, dir)?;
-    sync_dir(dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))?;
+    sync_parent(dir)?;
     if old.exists() {
         std::fs::remove_dir_all(&old)?;
     }
@@ -64,6 +72,11 @@ pub fn replace_dir(staged: &Path, dir: &Path) -> std::io::Result<()> {
 /// survives a power cut, not only a killed process.
 pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
+}
+
+/// Flushes the entries of the folder `path` is in.
+pub fn sync_parent(path: &Path) -> std::io::Result<()> {
+    sync_dir(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
 }
 
 /// The temporary name beside `path`: `NAME.tmp`.
