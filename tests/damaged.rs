@@ -93,36 +93,8 @@ fn pristine(dir: &Path) -> Pristine {
         model: dir.join("model"),
     };
     let s = |p: &Path| p.display().to_string();
-    json(&lepton(&[
-        "train",
-        "tiny",
-        "--agent",
-        "dqn",
-        "--perception",
-        "ground-truth",
-        "--envs",
-        "2",
-        "--steps",
-        "300",
-        "--config",
-        &config,
-        "--out",
-        &s(&p.dqn),
-    ]));
-    json(&lepton(&[
-        "train",
-        "tiny",
-        "--agent",
-        "qlearning",
-        "--perception",
-        "ground-truth",
-        "--envs",
-        "2",
-        "--steps",
-        "300",
-        "--out",
-        &s(&p.qlearning),
-    ]));
+    json(&lepton_owned(&train_on_tiny("dqn", &["--steps", "300", "--config", &config, "--out", &s(&p.dqn)])));
+    json(&lepton_owned(&train_on_tiny("qlearning", &["--steps", "300", "--out", &s(&p.qlearning)])));
     json(&lepton(&[
         "perception",
         "collect",

@@ -237,20 +237,8 @@ fn qlearning_killed_at_random_moments_resumes_exactly() {
     let dir = scratch("faults-q");
     let config =
         write(&dir, "q.ron", "(eval_every: 2000, eval_episodes: 2, checkpoint_every: 100, log_every: 500)");
-    let args = [
-        "train",
-        "tiny",
-        "--agent",
-        "qlearning",
-        "--perception",
-        "ground-truth",
-        "--envs",
-        "2",
-        "--steps",
-        "20000",
-        "--config",
-        &config,
-    ];
+    let args = train_on_tiny("qlearning", &["--steps", "20000", "--config", &config]);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let kills = killed_and_resumed_equals_uninterrupted(&dir, &args, 17);
     eprintln!("faults: Q-learning survived {kills} SIGKILLs, resumed exactly");
     assert!(kills >= 3, "only {kills} kills landed");

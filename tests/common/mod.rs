@@ -41,3 +41,18 @@ pub fn json(o: &Output) -> serde_json::Value {
     assert!(o.status.success(), "exit {:?}: {}", o.status, stderr(o));
     serde_json::from_str(&stdout(o)).unwrap_or_else(|e| panic!("stdout is not JSON ({e}): {}", stdout(o)))
 }
+
+/// `lepton train tiny --agent AGENT --perception ground-truth --envs 2` and then `extra`: the
+/// quick run most tests start from.
+pub fn train_on_tiny(agent: &str, extra: &[&str]) -> Vec<String> {
+    ["train", "tiny", "--agent", agent, "--perception", "ground-truth", "--envs", "2"]
+        .iter()
+        .chain(extra)
+        .map(|a| a.to_string())
+        .collect()
+}
+
+/// `lepton` with owned arguments.
+pub fn lepton_owned(args: &[String]) -> Output {
+    lepton(&args.iter().map(String::as_str).collect::<Vec<_>>())
+}
