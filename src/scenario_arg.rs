@@ -10,6 +10,8 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("obstacles", include_str!("../scenarios/obstacles.ron")),
     ("highway", include_str!("../scenarios/highway.ron")),
     ("tiny", include_str!("../scenarios/tiny.ron")),
+    ("cut_in", include_str!("../scenarios/cut_in.ron")),
+    ("emergency_brake", include_str!("../scenarios/emergency_brake.ron")),
 ];
 
 /// Loads `arg` as a file if one exists there, else as a shipped scenario's name.

@@ -1,12 +1,14 @@
 //! `lepton scenario map`: a scenario drawn from above, so that an author sees what the file
 //! describes before running it — the road and its shoulders, lane markings and edges, an
-//! s-marker every 50 m, the obstacles, the range the ego car spawns in and where NPCs start.
+//! s-marker every 50 m, the obstacles, the range the ego car spawns in, where NPCs start, and the
+//! scripted events (position triggers across the road, the obstacles events place, and each
+//! event in words under the legend).
 //!
 //! Coordinates are the road plane's (x east, y north, metres) at one scale on both axes.
 
 use lepton_agents::plot::{Picture, PlotError, write_picture};
 use lepton_sim::road::{PlanePose, RoadGeometry};
-use lepton_sim::scenario::{ObstacleKind, Scenario};
+use lepton_sim::scenario::{Event, EventAction, ObstacleKind, Scenario, Trigger};
 use lepton_sim::traffic::NPC_SIZE;
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -27,6 +29,9 @@ const ASPHALT: RGBColor = RGBColor(88, 90, 96);
 const PAINT: RGBColor = WHITE;
 const EGO: RGBColor = RGBColor(30, 100, 230);
 const NPC: RGBColor = RGBColor(150, 60, 190);
+const EVENT: RGBColor = RGBColor(230, 20, 140);
+/// One line per event under the legend.
+const EVENT_LINE_H: u32 = 18;
 
 /// Draws `scenario` into `out` (PNG, or SVG when the name ends in .svg), atomically.
 pub fn draw(scenario: &Scenario, out: &Path) -> Result<(), PlotError> {
@@ -45,7 +50,7 @@ pub fn draw(scenario: &Scenario, out: &Path) -> Result<(), PlotError> {
     let (label_w, label_h, caption_h) = (60, 45, 40);
     let plot_w = (WIDTH - label_w - 40) as f32;
     let aspect = ((y1 - y0) / (x1 - x0)).clamp(0.25, 1.5);
-    let height = (plot_w * aspect) as u32 + label_h + caption_h + 40 + LEGEND_H;
+    let height = (plot_w * aspect) as u32 + label_h + caption_h + 40 + legend_height(scenario);
     let (y0, y1) = {
         let want = (x1 - x0) * aspect;
         let mid = 0.5 * (y0 + y1);
@@ -134,10 +139,10 @@ fn draw_on<DB: DrawingBackend>(
 ) -> Result<(), String> {
     let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
     root.fill(&WHITE).map_err(e)?;
-    let (map, legend) = root.split_vertically(frame.size.1 - LEGEND_H);
+    let (map, legend) = root.split_vertically(frame.size.1 - legend_height(scenario));
     let shape = if road.closed() { "closed loop" } else { "open road" };
     let caption = format!(
-        "{} — {:.0} m {shape}, {} lane{} × {:.1} m; {} obstacle{}, {} NPC{}",
+        "{} — {:.0} m {shape}, {} lane{} × {:.1} m; {} obstacle{}, {} NPC{}{}",
         scenario.name,
         road.length(),
         road.lanes(),
@@ -147,6 +152,11 @@ fn draw_on<DB: DrawingBackend>(
         if scenario.obstacles.len() == 1 { "" } else { "s" },
         scenario.traffic.count,
         if scenario.traffic.count == 1 { "" } else { "s" },
+        match scenario.events.len() {
+            0 => String::new(),
+            1 => ", 1 event".to_string(),
+            n => format!(", {n} events"),
+        },
     );
     let mut chart = ChartBuilder::on(&map)
         .caption(caption, ("sans-serif", 24))
@@ -232,6 +242,29 @@ fn draw_on<DB: DrawingBackend>(
         plot.draw(&PathElement::new(outline, BLACK.stroke_width(1))).map_err(e)?;
     }
 
+    // Events: position triggers as a line across the road, event obstacles outlined in the event
+    // colour (they are not there until their event happens).
+    let event_label = ("sans-serif", 14).into_font().color(&EVENT);
+    for event in &scenario.events {
+        if let Trigger::EgoAt { s } = event.when {
+            let line = vec![at(road, s, -outer), at(road, s, outer)];
+            plot.draw(&PathElement::new(line, EVENT.stroke_width(3))).map_err(e)?;
+            plot.draw(&Text::new(event.name.clone(), at(road, s, -outer - 8.0), event_label.clone()))
+                .map_err(e)?;
+        }
+    }
+    for (i, o) in lepton_sim::events::event_obstacles(&scenario.events) {
+        let d = o.lane.map_or(0.0, |lane| road.lane_centre(lane)) + o.offset;
+        let size = o.size.unwrap_or_else(|| o.kind.default_size());
+        let mut outline = rectangle(road.pose(road.wrap_s(o.s), d), size[0].max(1.0), size[1].max(1.0));
+        plot.draw(&Polygon::new(outline.clone(), obstacle_colour(o.kind).mix(0.4).filled())).map_err(e)?;
+        outline.push(outline[0]);
+        plot.draw(&PathElement::new(outline, EVENT.stroke_width(2))).map_err(e)?;
+        let text = format!("{} appears", scenario.events[i].name);
+        plot.draw(&Text::new(text, at(road, o.s, d + 0.5 * size[1] + 2.0), event_label.clone()))
+            .map_err(e)?;
+    }
+
     // The ego spawn: the range its jitter covers (shaded), the nominal car and its heading.
     let spawn = &scenario.ego.spawn;
     let vehicle = &scenario.ego.vehicle;
@@ -302,5 +335,51 @@ fn draw_on<DB: DrawingBackend>(
             .map_err(e)?;
         x += 40 + 8 * name.len() as i32;
     }
+    for (k, event) in scenario.events.iter().enumerate() {
+        let y = (LEGEND_H + k as u32 * EVENT_LINE_H) as i32;
+        let text = describe(event);
+        legend
+            .draw(&Text::new(
+                text,
+                (frame.label_w as i32 + 20, y),
+                ("sans-serif", 14).into_font().color(&EVENT),
+            ))
+            .map_err(e)?;
+    }
     Ok(())
+}
+
+/// The strip under the map: the legend, and a line per event.
+fn legend_height(scenario: &Scenario) -> u32 {
+    LEGEND_H + scenario.events.len() as u32 * EVENT_LINE_H
+}
+
+/// An event in words: "lead_brakes: when the ego car reaches s = 90 m → NPC 0 stops".
+pub fn describe(event: &Event) -> String {
+    let when = match event.when {
+        Trigger::Time { seconds } => format!("at t = {seconds} s"),
+        Trigger::EgoAt { s } => format!("when the ego car reaches s = {s} m"),
+        Trigger::Gap { npc, below } => format!("when NPC {npc} is less than {below} m ahead"),
+        Trigger::TimeToCollision { npc, below } => {
+            format!("when the time to collision with NPC {npc} drops below {below} s")
+        }
+    };
+    let delay = if event.delay > 0.0 { format!(", {} s later", event.delay) } else { String::new() };
+    let then: Vec<String> = event
+        .then
+        .iter()
+        .map(|a| match a {
+            EventAction::CutIn { npc, duration } => {
+                format!("NPC {npc} cuts into the ego's lane ({duration} s)")
+            }
+            EventAction::Brake { npc, decel, to_speed } => {
+                format!("NPC {npc} brakes at {decel} m/s² to {to_speed} m/s")
+            }
+            EventAction::Stop { npc } => format!("NPC {npc} stops"),
+            EventAction::Obstacle(o) => format!("a {:?} appears at s = {} m", o.kind, o.s).to_lowercase(),
+            EventAction::Look(_) => "the look changes".to_string(),
+            EventAction::TargetSpeed { speed } => format!("the target speed becomes {speed} m/s"),
+        })
+        .collect();
+    format!("{}: {when}{delay} → {}", event.name, then.join(", "))
 }

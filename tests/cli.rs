@@ -23,11 +23,12 @@ fn rollout_prints_a_summary_and_writes_one_trace_row_per_step() {
     let mut lines = text.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "step,episode,x,y,z,yaw,speed,s,d,action,reward,terminated,truncated,reason"
+        "step,episode,x,y,z,yaw,speed,s,d,action,reward,terminated,truncated,reason,events"
     );
     let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
     assert_eq!(rows.len(), 250);
-    assert!(rows.iter().all(|r| r.len() == 14));
+    assert!(rows.iter().all(|r| r.len() == 15));
+    assert!(rows.iter().all(|r| r[14].is_empty()), "tiny has no events");
     let ended = rows.iter().filter(|r| r[11] == "1" || r[12] == "1").count() as u64;
     assert_eq!(ended, episodes);
     assert!(rows.iter().filter(|r| !r[13].is_empty()).count() as u64 == episodes);
@@ -245,6 +246,33 @@ fn bench_train_and_perception_report_their_rates_as_json() {
 }
 
 #[test]
+fn the_rollout_trace_lists_each_scripted_event_on_the_step_it_happens() {
+    let dir = scratch("events");
+    let trace = dir.join("trace.csv");
+    let out = lepton(&["rollout", "emergency_brake", "--steps", "600", "--trace", trace.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = std::fs::read_to_string(&trace).unwrap();
+    let rows: Vec<Vec<&str>> = text.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let first_episode: Vec<&Vec<&str>> = rows.iter().filter(|r| r[1] == "0").collect();
+    let happened: Vec<(usize, &str)> = first_episode
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| !r[14].is_empty())
+        .map(|(k, r)| (k, r[14]))
+        .collect();
+    let names: Vec<&str> = happened.iter().map(|(_, n)| *n).collect();
+    // The scripted driver stops behind the stopped lead car, so it never reaches the debris mark.
+    assert_eq!(names, ["lead_brakes", "dusk"], "{happened:?}");
+    // lead_brakes: on the step during which the ego car passes s = 90 m.
+    let k = happened[0].0;
+    let s_at = |k: usize| first_episode[k][7].parse::<f32>().unwrap();
+    assert!(s_at(k - 1) < 90.0 && s_at(k) >= 90.0, "{} → {}", s_at(k - 1), s_at(k));
+    // dusk: at 15 s, the physics step starting at 15.0 s (policy steps of 0.08 s).
+    assert_eq!(happened[1].0, 187);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn scenario_map_draws_the_road_from_above_and_changes_with_the_file() {
     let dir = scratch("map");
     let png = dir.join("tiny.png");
@@ -274,6 +302,15 @@ fn scenario_map_draws_the_road_from_above_and_changes_with_the_file() {
     let other = image::open(&png2).unwrap().to_rgb8();
     assert_ne!(picture, other);
     assert!(other.pixels().filter(|p| p.0 == [210, 30, 30]).count() > swatch + 10, "the barrier is drawn");
+
+    // Events: a position trigger is a line across the road in the event colour, and each event
+    // is described under the legend.
+    let eb = dir.join("eb.png");
+    assert!(lepton(&["scenario", "map", "emergency_brake", "-o", eb.to_str().unwrap()]).status.success());
+    let with_events = image::open(&eb).unwrap().to_rgb8();
+    let magenta = with_events.pixels().filter(|p| p.0 == [230, 20, 140]).count();
+    assert!(magenta > 200, "event marks: {magenta}");
+    assert_eq!(count([230, 20, 140]), 0, "tiny has no events");
 
     // SVG by the name; anything else, or a scenario that is not there, is an error (exit 2).
     let svg = dir.join("tiny.svg");

@@ -66,6 +66,8 @@ pub struct Info {
     /// Why the episode ended, on its last step.
     pub end: Option<EndReason>,
     pub reward_terms: RewardTerms,
+    /// The scenario's scripted events that happened during this step (bit i: `events[i]`).
+    pub events: crate::events::EventMask,
 }
 
 /// The result of one policy step.
@@ -210,6 +212,7 @@ impl Env {
         };
         self.applied.push([control.steer, control.throttle]);
         let start_progress = self.episode.progress;
+        let events_before = self.world.events_happened();
         let mut touched = Contacts::default();
         let mut end = None;
         let mut ego = self.world.ego_state();
@@ -240,8 +243,15 @@ impl Env {
             off_road: ego.finite && self.off_road(&ego),
             success: end == Some(EndReason::Success),
         };
-        let terms = RewardTerms::compute(&self.scenario.reward, &events);
-        let info = self.info(state, &ego, end, terms);
+        let terms = match self.world.target_speed() {
+            None => RewardTerms::compute(&self.scenario.reward, &events),
+            Some(target_speed) => RewardTerms::compute(
+                &crate::scenario::Reward { target_speed, ..self.scenario.reward },
+                &events,
+            ),
+        };
+        let mut info = self.info(state, &ego, end, terms);
+        info.events = self.world.events_happened() & !events_before;
         Step {
             obs: Observation { state, frame: None },
             reward: terms.total(),
@@ -312,6 +322,7 @@ impl Env {
             episode_seed: self.episode.seed,
             end,
             reward_terms,
+            events: 0,
         }
     }
 

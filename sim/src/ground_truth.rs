@@ -134,7 +134,7 @@ impl GroundTruth {
                 }
             }
         };
-        for o in world.obstacles() {
+        for o in world.obstacles().iter().filter(|o| o.present) {
             note(o.s, o.d, o.size[0], o.size[1]);
         }
         let npc_size = world.npc_size();

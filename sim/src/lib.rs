@@ -9,6 +9,7 @@ pub mod atomic;
 pub mod drivers;
 pub mod env;
 pub mod episode;
+pub mod events;
 pub mod ground_truth;
 pub mod invalid;
 pub mod render;

@@ -41,6 +41,12 @@ pub struct Npc {
     /// False once it has driven off the end of an open road.
     pub active: bool,
     decision_timer: f32,
+    /// Set by a scripted cut-in: the NPC keeps to the lane it was sent to.
+    scripted_lane: bool,
+    /// Lateral speed while changing lanes (m/s).
+    lateral_speed: f32,
+    /// Scripted braking (m/s²) until the speed is down to `desired_speed`.
+    braking: Option<f32>,
 }
 
 /// Something another car can follow: its road position and speed.
@@ -111,6 +117,9 @@ impl Traffic {
                 desired_speed,
                 active: true,
                 decision_timer,
+                scripted_lane: false,
+                lateral_speed: LATERAL_SPEED,
+                braking: None,
             });
         }
         Self { npcs, idm: config.idm.clone(), lanes, lane_changes: config.lane_changes }
@@ -135,7 +144,7 @@ impl Traffic {
             let me = RoadUser { s: npc.s, d: npc.d, speed: npc.speed, length: NPC_SIZE[0] };
             let mut lane = npc.lane;
             let mut timer = npc.decision_timer - dt;
-            if self.lane_changes && timer <= 0.0 {
+            if self.lane_changes && !npc.scripted_lane && timer <= 0.0 {
                 timer += DECISION_INTERVAL;
                 let settled = (npc.d - road.lane_centre(lane)).abs() < 0.1;
                 if settled {
@@ -143,14 +152,26 @@ impl Traffic {
                 }
             }
             let leader = nearest_ahead(road, &users, me, lane);
-            let accel = idm_accel(&self.idm, me.speed, npc.desired_speed, leader);
+            let mut accel = idm_accel(&self.idm, me.speed, npc.desired_speed, leader);
 
             let npc = &mut self.npcs[index];
+            if let Some(decel) = npc.braking {
+                if npc.speed > npc.desired_speed {
+                    accel = accel.min(-decel);
+                } else {
+                    npc.braking = None;
+                }
+            }
+            if npc.desired_speed <= 0.0 && npc.braking.is_none() {
+                // Stopped for good (IDM alone would creep toward its 0.1 m/s floor).
+                accel = -MAX_BRAKING;
+            }
             npc.decision_timer = timer;
             npc.lane = lane;
             npc.speed = (npc.speed + accel * dt).max(0.0);
             let target_d = road.lane_centre(lane);
-            let lateral = (target_d - npc.d).clamp(-LATERAL_SPEED * dt, LATERAL_SPEED * dt);
+            let step = npc.lateral_speed * dt;
+            let lateral = (target_d - npc.d).clamp(-step, step);
             npc.d += lateral;
             let raw_s = npc.s + npc.speed * dt;
             if !road.closed() && raw_s >= road.length() {
@@ -163,6 +184,29 @@ impl Traffic {
             let pose = npc_pose(road, npc.s, npc.d, yaw_offset);
             physics.bodies[npc.body].set_next_kinematic_position(pose);
         }
+    }
+
+    /// A scripted cut-in: NPC `index` moves to `lane` over `duration` seconds and stays there.
+    pub fn cut_in(&mut self, road: &RoadGeometry, index: usize, lane: u32, duration: f32) {
+        if let Some(npc) = self.npcs.get_mut(index).filter(|n| n.active) {
+            npc.lane = lane;
+            npc.scripted_lane = true;
+            npc.lateral_speed = ((road.lane_centre(lane) - npc.d).abs() / duration).max(0.1);
+        }
+    }
+
+    /// Scripted braking: NPC `index` brakes at `decel` until it is down to `to_speed`, which
+    /// becomes its desired speed.
+    pub fn brake(&mut self, index: usize, decel: f32, to_speed: f32) {
+        if let Some(npc) = self.npcs.get_mut(index).filter(|n| n.active) {
+            npc.braking = Some(decel);
+            npc.desired_speed = to_speed;
+        }
+    }
+
+    /// Scripted stop: NPC `index` brakes as hard as NPCs can and stays stopped.
+    pub fn stop(&mut self, index: usize) {
+        self.brake(index, MAX_BRAKING, 0.0);
     }
 
     /// MOBIL without politeness: move to a neighbouring lane when it gives a clearly higher

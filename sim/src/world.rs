@@ -1,8 +1,9 @@
 //! The driving world of one environment: a rapier3d physics world holding the ground, the static
 //! obstacles, the NPC traffic and the ego car, stepped one physics step at a time.
 
+use crate::events::{EgoOnRoad, EventClock, EventMask, NpcOnRoad};
 use crate::road::{PlanePose, RoadGeometry, RoadPoint, plane_to_world, world_to_plane, wrap_angle};
-use crate::scenario::{ObstacleKind, Scenario};
+use crate::scenario::{Event, EventAction, Obstacle, ObstacleKind, Scenario};
 use crate::traffic::{NPC_SIZE, RoadUser, Traffic};
 use crate::vehicle::{Control, EgoVehicle, groups};
 use rand::Rng;
@@ -19,6 +20,10 @@ pub struct PlacedObstacle {
     pub size: [f32; 3],
     pub pose: PlanePose,
     pub collider: ColliderHandle,
+    /// Whether it is there: the file's obstacles always are; an event's appears when it happens.
+    pub present: bool,
+    /// The event that places it, if any.
+    pub event: Option<usize>,
 }
 
 /// The ego car's kinematic state, read after a physics step.
@@ -61,6 +66,11 @@ pub struct World {
     traffic: Traffic,
     /// The ego's road position, refreshed every physics step (NPCs follow it).
     ego_road: RoadPoint,
+    /// The ego's arc length one physics step ago (position triggers look for crossings).
+    last_ego_s: f32,
+    /// The scenario's scripted events and their state this episode.
+    events: Vec<Event>,
+    clock: EventClock,
 }
 
 impl World {
@@ -85,29 +95,13 @@ impl World {
             None,
         );
 
+        // The file's obstacles, then each event's, absent (their colliders off) until it happens.
         let obstacles = scenario
             .obstacles
             .iter()
-            .map(|o| {
-                let d = o.lane.map_or(0.0, |lane| road.lane_centre(lane)) + o.offset;
-                let size = o.size.unwrap_or_else(|| o.kind.default_size());
-                let pose = road.pose(o.s, d);
-                let collider = physics.insert_collider(
-                    ColliderBuilder::cuboid(0.5 * size[0], 0.5 * size[2], 0.5 * size[1])
-                        .position(Pose::from_parts(
-                            Vector::from(plane_to_world(pose.x, pose.y, 0.5 * size[2])),
-                            Rotation::from_rotation_y(pose.heading),
-                        ))
-                        .collision_groups(InteractionGroups::new(
-                            groups::OBSTACLE,
-                            groups::EGO,
-                            InteractionTestMode::And,
-                        ))
-                        .build(),
-                    None,
-                );
-                PlacedObstacle { kind: o.kind, s: o.s, d, size, pose, collider }
-            })
+            .map(|o| (None, o))
+            .chain(crate::events::event_obstacles(&scenario.events).map(|(i, o)| (Some(i), o)))
+            .map(|(event, o)| place_obstacle(&mut physics, &road, o, event))
             .collect();
 
         let spawn = &scenario.ego.spawn;
@@ -124,12 +118,29 @@ impl World {
 
         let traffic = Traffic::spawn(&mut physics, &road, &scenario.traffic, s, rng);
         let ego_road = road.project(pose.x, pose.y);
-        Self { road, physics, ego, ego_length: vehicle.length, obstacles, traffic, ego_road }
+        let events = scenario.events.clone();
+        let clock = EventClock::new(&events, scenario.episode.dt);
+        Self {
+            road,
+            physics,
+            ego,
+            ego_length: vehicle.length,
+            obstacles,
+            traffic,
+            ego_road,
+            last_ego_s: ego_road.s,
+            events,
+            clock,
+        }
     }
 
     /// Advances the world by one physics step under `control`; reports what the ego car touched.
     pub fn step(&mut self, control: Control) -> Contacts {
         let dt = self.physics.integration_parameters.dt;
+        let last_s = self.ego_road.s;
+        if !self.events.is_empty() {
+            self.run_events();
+        }
         if !self.traffic.npcs.is_empty() {
             let speed = self.physics.bodies[self.ego.body].linvel().length();
             let ego = RoadUser { s: self.ego_road.s, d: self.ego_road.d, speed, length: self.ego_length };
@@ -141,7 +152,70 @@ impl World {
         if x.is_finite() && y.is_finite() {
             self.ego_road = self.road.project(x, y);
         }
+        self.last_ego_s = last_s;
+        self.clock.tick();
         self.contacts()
+    }
+
+    /// Checks the events' triggers against the state this step starts with and carries out the
+    /// actions that are due.
+    fn run_events(&mut self) {
+        let ego = EgoOnRoad {
+            s: self.ego_road.s,
+            last_s: self.last_ego_s,
+            speed: self.physics.bodies[self.ego.body].linvel().length(),
+            length: self.ego_length,
+        };
+        let npcs: Vec<NpcOnRoad> = self
+            .traffic
+            .npcs
+            .iter()
+            .map(|n| NpcOnRoad { s: n.s, speed: n.speed, length: NPC_SIZE[0], active: n.active })
+            .collect();
+        let due = self.clock.due(&self.events, &self.road, ego, &npcs);
+        if due == 0 {
+            return;
+        }
+        for (i, event) in self.events.iter().enumerate() {
+            if due & (1 << i) == 0 {
+                continue;
+            }
+            for action in &event.then {
+                match *action {
+                    EventAction::CutIn { npc, duration } => {
+                        let lane = self.road.nearest_lane(self.ego_road.d);
+                        self.traffic.cut_in(&self.road, npc as usize, lane, duration);
+                    }
+                    EventAction::Brake { npc, decel, to_speed } => {
+                        self.traffic.brake(npc as usize, decel, to_speed)
+                    }
+                    EventAction::Stop { npc } => self.traffic.stop(npc as usize),
+                    // Look and target speed are read from `events_happened` by those who need them.
+                    EventAction::Obstacle(_) | EventAction::Look(_) | EventAction::TargetSpeed { .. } => {}
+                }
+            }
+        }
+        for obstacle in self.obstacles.iter_mut() {
+            if obstacle.event.is_some_and(|i| due & (1 << i) != 0) {
+                obstacle.present = true;
+                self.physics.colliders[obstacle.collider].set_enabled(true);
+            }
+        }
+    }
+
+    /// The scenario's events whose actions have happened this episode (bit i: event i).
+    pub fn events_happened(&self) -> EventMask {
+        self.clock.happened()
+    }
+
+    /// Seconds since the episode started.
+    pub fn time(&self) -> f32 {
+        self.clock.time()
+    }
+
+    /// The reward's target speed as the events have set it, if one has.
+    pub fn target_speed(&self) -> Option<f32> {
+        crate::events::target_speed(&self.events, self.clock.happened())
     }
 
     /// Whether the ego chassis is touching an obstacle or an NPC right now.
@@ -232,6 +306,7 @@ impl World {
         body.set_linvel(rotation * Vector::X * speed, true);
         body.set_angvel(Vector::ZERO, true);
         self.ego_road = self.road.project(pose.x, pose.y);
+        self.last_ego_s = self.ego_road.s;
     }
 
     /// Lifts the ego car 1.5 m and rolls it about its forward axis by `angle` radians
@@ -243,4 +318,28 @@ impl World {
         pose.rotation *= Rotation::from_rotation_x(angle);
         body.set_position(pose, true);
     }
+}
+
+/// Places obstacle `o` as a fixed collider; an event's obstacle starts absent (collider off).
+fn place_obstacle(
+    physics: &mut PhysicsWorld,
+    road: &RoadGeometry,
+    o: &Obstacle,
+    event: Option<usize>,
+) -> PlacedObstacle {
+    let d = o.lane.map_or(0.0, |lane| road.lane_centre(lane)) + o.offset;
+    let size = o.size.unwrap_or_else(|| o.kind.default_size());
+    let pose = road.pose(o.s, d);
+    let collider = physics.insert_collider(
+        ColliderBuilder::cuboid(0.5 * size[0], 0.5 * size[2], 0.5 * size[1])
+            .position(Pose::from_parts(
+                Vector::from(plane_to_world(pose.x, pose.y, 0.5 * size[2])),
+                Rotation::from_rotation_y(pose.heading),
+            ))
+            .collision_groups(InteractionGroups::new(groups::OBSTACLE, groups::EGO, InteractionTestMode::And))
+            .enabled(event.is_none())
+            .build(),
+        None,
+    );
+    PlacedObstacle { kind: o.kind, s: o.s, d, size, pose, collider, present: event.is_none(), event }
 }

@@ -180,3 +180,39 @@ fn rendering_never_changes_the_physics() {
         }
     }
 }
+
+#[test]
+fn an_event_obstacle_appears_in_the_frames_and_a_look_event_recolours_them() {
+    let _turn = lock();
+    let scenario = from_text(
+        r#"Scenario(
+            ego: (start_speed: 0.0),
+            actions: (set: [(steer: 0.0, throttle: 0.0)], repeat: 5),
+            events: [
+                (name: "crate", when: Time(seconds: 0.2), then: [Obstacle((kind: Box, s: 22.0, lane: 0))]),
+                (name: "dusk", when: Time(seconds: 0.4), then: [Look((sky: (0.9, 0.2, 0.1)))]),
+            ],
+        )"#,
+    );
+    let frames_of = |scenario: &Arc<lepton_sim::scenario::Scenario>| {
+        let (mut envs, _) = camera_envs(scenario, 1, 0);
+        (0..5).map(|_| envs.step(&[0]).obs[0].frame.clone().expect("a frame")).collect::<Vec<Frame>>()
+    };
+    let frames = frames_of(&scenario);
+    let mut without = (*scenario).clone();
+    without.events.clear();
+    let plain = frames_of(&Arc::new(without));
+    let changed =
+        |a: &Frame, b: &Frame| a.data.chunks(3).zip(b.data.chunks(3)).filter(|(p, q)| p != q).count();
+    // Steps of 0.1 s: the crate appears during step 2 (index), 12 m ahead of the parked car.
+    assert_eq!(frames[..2], plain[..2], "nothing has happened yet");
+    assert!(changed(&frames[2], &plain[2]) > 20, "the crate shows: {}", changed(&frames[2], &plain[2]));
+    let [r, _, b] = pixel(&frames[4], 42, 2);
+    let [r0, _, b0] = pixel(&frames[3], 42, 2);
+    assert!(
+        b0 > r0 && r > b,
+        "the sky turns red at 0.4 s: {:?} → {:?}",
+        pixel(&frames[3], 42, 2),
+        pixel(&frames[4], 42, 2)
+    );
+}

@@ -59,7 +59,7 @@ struct Summary {
     steps_per_second: f64,
 }
 
-const TRACE_HEADER: [&str; 14] = [
+const TRACE_HEADER: [&str; 15] = [
     "step",
     "episode",
     "x",
@@ -74,6 +74,8 @@ const TRACE_HEADER: [&str; 14] = [
     "terminated",
     "truncated",
     "reason",
+    // The scripted events that happened during the step, by name, separated by ';'.
+    "events",
 ];
 
 pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
@@ -132,6 +134,7 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
                 terminated: step.terminated[0],
                 truncated: step.truncated[0],
                 info: &step.infos[0],
+                events: &scenario.events,
             };
             row.write(w).map_err(|e| trace_error(path, e.into()))?;
         }
@@ -169,6 +172,7 @@ struct TraceRow<'a> {
     terminated: bool,
     truncated: bool,
     info: &'a Info,
+    events: &'a [lepton_sim::scenario::Event],
 }
 
 impl TraceRow<'_> {
@@ -190,6 +194,7 @@ impl TraceRow<'_> {
             (self.terminated as u8).to_string(),
             (self.truncated as u8).to_string(),
             self.info.end.map_or("", EndReason::name).to_string(),
+            lepton_sim::events::names(self.events, self.info.events),
         ])
     }
 }

@@ -202,6 +202,20 @@ fn blank_image(width: u32, height: u32) -> Image {
     )
 }
 
+/// The scenario's scripted events, each marked done (x) or waiting (.), on one line.
+fn events_line(scenario: &lepton_sim::scenario::Scenario, happened: u64) -> String {
+    if scenario.events.is_empty() {
+        return String::new();
+    }
+    let marks: Vec<String> = scenario
+        .events
+        .iter()
+        .enumerate()
+        .map(|(i, e)| format!("[{}] {}", if happened & (1 << i) != 0 { 'x' } else { ' ' }, e.name))
+        .collect();
+    format!("\nevents  {}", marks.join("  "))
+}
+
 /// Writes this frame's figures into the HUD.
 #[allow(clippy::too_many_arguments, clippy::type_complexity)]
 fn update_hud(
@@ -266,6 +280,7 @@ fn update_hud(
         if playback.paused { "  PAUSED" } else { "" },
         playback.camera.name(),
     );
+    let status = status + &events_line(scenario, shown.poses.events);
     set_text(&mut texts.p0(), status);
 
     // Action values.

@@ -63,7 +63,8 @@ fn build(world: &mut World, snapshot: &Snapshot) -> ShownScene {
     let scenario = &snapshot.scenario;
     let road = RoadGeometry::new(&scenario.road);
     let meshes = SceneMeshes::new(&mut world.resource_mut::<Assets<Mesh>>(), scenario, &road);
-    let scene = EnvScene::spawn(world, &meshes, scenario, RenderLayers::layer(0), true);
+    let mut scene = EnvScene::spawn(world, &meshes, scenario, RenderLayers::layer(0), true);
+    scene.show_trigger_markers(world, &meshes, RenderLayers::layer(0));
     ShownScene { meshes, scene, generation: snapshot.generation }
 }
 
@@ -92,7 +93,7 @@ fn show(world: &mut World) {
     };
     let state = &snapshot.envs[env];
     world.resource_scope(|world, mut shown: Mut<ShownScene>| {
-        shown.scene.apply_look(world, &snapshot.scenario, state.episode_seed);
+        shown.scene.apply_look(world, &snapshot.scenario, state.episode_seed, state.poses.events);
         let ego = shown.scene.sync(world, &state.poses);
         world.resource_mut::<Follow>().ego = ego;
         // The car's own camera sits inside the car.

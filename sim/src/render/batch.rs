@@ -61,6 +61,8 @@ pub struct SceneGeometry {
     pub indices: Vec<u32>,
     pub static_scene: MeshRange,
     pub npcs: Vec<MeshRange>,
+    /// The obstacles events make appear, with the event each belongs to.
+    pub event_obstacles: Vec<(usize, MeshRange)>,
     /// Cameras must see this far to see the sky walls (m).
     pub extent: f32,
 }
@@ -72,12 +74,17 @@ impl SceneGeometry {
             indices: Vec::new(),
             static_scene: MeshRange { first_index: 0, index_count: 0, base_vertex: 0 },
             npcs: Vec::new(),
+            event_obstacles: Vec::new(),
             extent: meshes::scene_extent(road),
         };
         geometry.static_scene = geometry.append(&meshes::static_scene(scenario, road));
         for colour in NPC_COLOURS {
             let range = geometry.append(&meshes::car(NPC_SIZE, colour));
             geometry.npcs.push(range);
+        }
+        for (event, obstacle) in crate::events::event_obstacles(&scenario.events) {
+            let range = geometry.append(&meshes::event_obstacle(obstacle, road));
+            geometry.event_obstacles.push((event, range));
         }
         geometry
     }
@@ -146,6 +153,8 @@ impl TileLayout {
 pub enum DrawMesh {
     StaticScene,
     Npc(usize),
+    /// The `k`-th of [`SceneGeometry::event_obstacles`].
+    EventObstacle(usize),
 }
 
 /// One instanced draw in environment `env`'s tile.
@@ -168,8 +177,8 @@ pub struct TiledFrame {
 /// Builds each frame's [`TiledFrame`] from the environments' poses and episodes.
 pub struct CameraBatch {
     views: Vec<GpuView>,
-    /// The episode whose look each view's palette shows.
-    look_seeds: Vec<Option<u64>>,
+    /// The episode, and the look-changing events that had happened, that each view's palette shows.
+    look_seeds: Vec<Option<(u64, u64)>>,
     /// Per environment: its instances and draws (static scene first, then visible NPCs).
     per_env: Vec<(Vec<GpuInstance>, Vec<Draw>)>,
 }
@@ -183,17 +192,21 @@ impl CameraBatch {
         }
     }
 
-    /// Most mesh instances one environment draws: the static scene and every traffic slot.
+    /// Most mesh instances one environment draws: the static scene, every traffic slot and
+    /// every obstacle an event can place.
     pub fn instances_per_env(scenario: &Scenario) -> usize {
-        1 + scenario.traffic.count as usize
+        1 + scenario.traffic.count as usize + crate::events::event_obstacles(&scenario.events).count()
     }
 
     /// Places environment `env`'s camera and cars as `poses` has them, with the look of episode
     /// `episode_seed`.
     pub fn sync(&mut self, env: usize, scenario: &Scenario, poses: &Poses, episode_seed: u64) {
-        if self.look_seeds[env] != Some(episode_seed) {
-            self.look_seeds[env] = Some(episode_seed);
-            self.views[env].palette = EpisodeLook::draw(&scenario.look, episode_seed).palette();
+        let look_events = poses.events & crate::events::look_mask(&scenario.events);
+        if self.look_seeds[env] != Some((episode_seed, look_events)) {
+            self.look_seeds[env] = Some((episode_seed, look_events));
+            self.views[env].palette =
+                EpisodeLook::with_events(&scenario.look, episode_seed, &scenario.events, look_events)
+                    .palette();
         }
         let camera = mounted_camera(&poses.ego_ground_transform(), &scenario.camera);
         self.views[env].clip_from_world = clip_from_world(scenario, &camera).to_cols_array();
@@ -219,6 +232,14 @@ impl CameraBatch {
                     ..Default::default()
                 };
                 add(DrawMesh::Npc(slot % NPC_COLOURS.len()), transform.to_matrix());
+            }
+        }
+        if poses.events != 0 {
+            let placed = crate::events::event_obstacles(&scenario.events).map(|(event, _)| event);
+            for (k, event) in placed.enumerate() {
+                if poses.events & (1 << event) != 0 {
+                    add(DrawMesh::EventObstacle(k), Mat4::IDENTITY);
+                }
             }
         }
     }

@@ -2,7 +2,7 @@
 //! from the episode seed. A stream of its own, so drawing a look never changes the physics.
 
 use super::meshes::{PALETTE_SIZE, Palette};
-use crate::scenario::Look as LookConfig;
+use crate::scenario::{Event, Look as LookConfig, LookChange};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -44,6 +44,40 @@ impl EpisodeLook {
         Self { sky, ground, road, shoulder, marking, sun_elevation, sun_azimuth, brightness }
     }
 
+    /// The look of episode `episode_seed` after the look changes of the events in `happened`.
+    pub fn with_events(config: &LookConfig, episode_seed: u64, events: &[Event], happened: u64) -> Self {
+        let mut look = Self::draw(config, episode_seed);
+        for change in crate::events::look_changes(events, happened) {
+            look.change(config, change);
+        }
+        look
+    }
+
+    /// Applies an event's change: given colours and sun angles replace the episode's; a new
+    /// brightness keeps the episode's random factor.
+    fn change(&mut self, config: &LookConfig, change: &LookChange) {
+        let replace = |target: &mut [f32; 3], value: Option<[f32; 3]>| *target = value.unwrap_or(*target);
+        replace(&mut self.sky, change.sky);
+        replace(&mut self.ground, change.ground);
+        replace(&mut self.road, change.road);
+        replace(&mut self.shoulder, change.shoulder);
+        replace(&mut self.marking, change.marking);
+        if let Some(elevation) = change.sun_elevation {
+            self.sun_elevation = elevation.clamp(5.0, 90.0).to_radians();
+        }
+        if let Some(azimuth) = change.sun_azimuth {
+            self.sun_azimuth = azimuth.to_radians();
+        }
+        if let Some(brightness) = change.sun_brightness {
+            let factor = if config.sun_brightness > 0.0 {
+                self.brightness * 10_000.0 / config.sun_brightness
+            } else {
+                1.0
+            };
+            self.brightness = (factor * brightness / 10_000.0).max(0.0);
+        }
+    }
+
     /// Light falling on a surface facing up: ambient sky light plus the sun at its elevation.
     pub fn light_from_above(&self) -> f32 {
         (0.45 + 0.55 * self.sun_elevation.sin()) * self.brightness
@@ -81,6 +115,27 @@ mod tests {
         assert_eq!(look, EpisodeLook::draw(&config, 2));
         assert_eq!(look.sky, config.sky);
         assert!((look.brightness - 1.0).abs() < 1e-6);
+    }
+
+    #[test]
+    fn events_change_only_what_they_name() {
+        use crate::scenario::{EventAction, Trigger};
+        let config = LookConfig::default();
+        let dusk =
+            LookChange { sky: Some([0.9, 0.4, 0.2]), sun_brightness: Some(2500.0), ..Default::default() };
+        let events = vec![Event {
+            name: "dusk".into(),
+            when: Trigger::Time { seconds: 1.0 },
+            delay: 0.0,
+            then: vec![EventAction::Look(dusk)],
+        }];
+        let before = EpisodeLook::with_events(&config, 3, &events, 0);
+        assert_eq!(before, EpisodeLook::draw(&config, 3));
+        let after = EpisodeLook::with_events(&config, 3, &events, 1);
+        assert_eq!(after.sky, [0.9, 0.4, 0.2]);
+        assert_eq!(after.road, before.road);
+        assert!((after.brightness - 0.25).abs() < 1e-6);
+        assert_ne!(after.palette(), before.palette());
     }
 
     #[test]

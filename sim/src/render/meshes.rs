@@ -7,7 +7,7 @@
 //! randomised look costs nothing per vertex.
 
 use crate::road::{RoadGeometry, plane_to_world};
-use crate::scenario::{Markings, ObstacleKind, Scenario};
+use crate::scenario::{Markings, Obstacle, ObstacleKind, Scenario, Trigger};
 use bevy::asset::RenderAssetUsages;
 use bevy::math::{Quat, Vec3};
 use bevy::mesh::{Indices, Mesh, PrimitiveTopology};
@@ -232,15 +232,45 @@ pub fn static_scene(scenario: &Scenario, road: &RoadGeometry) -> Mesh {
     ground_and_sky(&mut b, road);
     road_layers(&mut b, road, scenario.road.markings);
     for o in &scenario.obstacles {
-        let size = o.size.unwrap_or_else(|| o.kind.default_size());
-        let d = o.lane.map_or(0.0, |lane| road.lane_centre(lane)) + o.offset;
-        let pose = road.pose(o.s, d);
-        b.rotation = Quat::from_rotation_y(pose.heading);
-        b.translation = Vec3::from_array(plane_to_world(pose.x, pose.y, 0.0));
-        match o.kind {
-            ObstacleKind::Cone => cone(&mut b, size),
-            ObstacleKind::Box => crate_box(&mut b, size),
-            ObstacleKind::Barrier => barrier(&mut b, size),
+        obstacle(&mut b, o, road);
+    }
+    b.build()
+}
+
+/// One obstacle that an event makes appear, as a mesh of its own in world coordinates.
+pub fn event_obstacle(o: &Obstacle, road: &RoadGeometry) -> Mesh {
+    let mut b = MeshBuilder::new();
+    obstacle(&mut b, o, road);
+    b.build()
+}
+
+/// Adds obstacle `o` where the road places it.
+fn obstacle(b: &mut MeshBuilder, o: &Obstacle, road: &RoadGeometry) {
+    let size = o.size.unwrap_or_else(|| o.kind.default_size());
+    let d = o.lane.map_or(0.0, |lane| road.lane_centre(lane)) + o.offset;
+    let pose = road.pose(o.s, d);
+    b.rotation = Quat::from_rotation_y(pose.heading);
+    b.translation = Vec3::from_array(plane_to_world(pose.x, pose.y, 0.0));
+    match o.kind {
+        ObstacleKind::Cone => cone(b, size),
+        ObstacleKind::Box => crate_box(b, size),
+        ObstacleKind::Barrier => barrier(b, size),
+    }
+    b.rotation = Quat::IDENTITY;
+    b.translation = Vec3::ZERO;
+}
+
+/// Where the scenario's position triggers (`EgoAt`) lie: a thin bright stripe across the road
+/// at each, for the viewer (training frames never show them).
+pub fn trigger_markers(scenario: &Scenario, road: &RoadGeometry) -> Mesh {
+    let mut b = MeshBuilder::new();
+    let half = 0.5 * road.lanes() as f32 * road.lane_width() + scenario.road.shoulder;
+    for event in &scenario.events {
+        if let Trigger::EgoAt { s } = event.when {
+            let pose = road.pose(s, 0.0);
+            b.rotation = Quat::from_rotation_y(pose.heading);
+            b.translation = Vec3::from_array(plane_to_world(pose.x, pose.y, 0.0));
+            b.cuboid([-0.2, 0.0, -half], [0.2, 0.04, half], [1.0, 0.2, 0.85]);
         }
     }
     b.build()

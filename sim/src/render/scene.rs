@@ -20,6 +20,10 @@ pub struct SceneMeshes {
     world: Handle<Mesh>,
     ego: Handle<Mesh>,
     npcs: Vec<Handle<Mesh>>,
+    /// The obstacles events place, with the event each belongs to.
+    event_obstacles: Vec<(usize, Handle<Mesh>)>,
+    /// Stripes across the road where position triggers lie (the viewer shows them).
+    pub trigger_markers: Handle<Mesh>,
     /// Cameras must see this far to see the sky walls (m).
     pub extent: f32,
 }
@@ -31,6 +35,10 @@ impl SceneMeshes {
             world: meshes.add(meshes::static_scene(scenario, road)),
             ego: meshes.add(meshes::car([vehicle.length, vehicle.width, 1.45], EGO_COLOUR)),
             npcs: NPC_COLOURS.iter().map(|&c| meshes.add(meshes::car(NPC_SIZE, c))).collect(),
+            event_obstacles: crate::events::event_obstacles(&scenario.events)
+                .map(|(event, o)| (event, meshes.add(meshes::event_obstacle(o, road))))
+                .collect(),
+            trigger_markers: meshes.add(meshes::trigger_markers(scenario, road)),
             extent: meshes::scene_extent(road),
         }
     }
@@ -42,9 +50,13 @@ pub struct EnvScene {
     npcs: Vec<Entity>,
     /// The static scene: road, ground, obstacles, sky.
     ground: Entity,
+    /// The obstacles events place (hidden until their event happens), with their event.
+    event_obstacles: Vec<(usize, Entity)>,
+    /// Extra entities a caller attached (trigger markers).
+    extras: Vec<Entity>,
     material: Handle<FlatMaterial>,
-    /// The episode whose look is applied.
-    look_seed: Option<u64>,
+    /// The episode, and the look-changing events that had happened, whose look is applied.
+    look_seed: Option<(u64, u64)>,
 }
 
 impl EnvScene {
@@ -68,16 +80,34 @@ impl EnvScene {
         let npcs = (0..scenario.traffic.count as usize)
             .map(|k| world.spawn((entity(&meshes.npcs[k % meshes.npcs.len()]), Visibility::Hidden)).id())
             .collect();
-        Self { ego, npcs, ground, material, look_seed: None }
+        let event_obstacles = meshes
+            .event_obstacles
+            .iter()
+            .map(|(event, mesh)| (*event, world.spawn((entity(mesh), Visibility::Hidden)).id()))
+            .collect();
+        Self { ego, npcs, ground, event_obstacles, extras: Vec::new(), material, look_seed: None }
     }
 
-    /// Applies the look of episode `episode_seed` unless it is applied already.
-    pub fn apply_look(&mut self, world: &mut World, scenario: &Scenario, episode_seed: u64) {
-        if self.look_seed == Some(episode_seed) {
+    /// Adds the stripes that mark position triggers (the viewer's, not the training frames').
+    pub fn show_trigger_markers(&mut self, world: &mut World, meshes: &SceneMeshes, layer: RenderLayers) {
+        let markers = (
+            Mesh3d(meshes.trigger_markers.clone()),
+            MeshMaterial3d(self.material.clone()),
+            Transform::default(),
+            layer,
+        );
+        self.extras.push(world.spawn(markers).id());
+    }
+
+    /// Applies the look of episode `episode_seed` after the events in `happened`, unless it is
+    /// applied already.
+    pub fn apply_look(&mut self, world: &mut World, scenario: &Scenario, episode_seed: u64, happened: u64) {
+        let look_events = happened & crate::events::look_mask(&scenario.events);
+        if self.look_seed == Some((episode_seed, look_events)) {
             return;
         }
-        self.look_seed = Some(episode_seed);
-        let look = EpisodeLook::draw(&scenario.look, episode_seed);
+        self.look_seed = Some((episode_seed, look_events));
+        let look = EpisodeLook::with_events(&scenario.look, episode_seed, &scenario.events, look_events);
         if let Some(mut material) = world.resource_mut::<Assets<FlatMaterial>>().get_mut(&self.material) {
             *material = FlatMaterial::new(&look.palette());
         }
@@ -101,12 +131,21 @@ impl EnvScene {
                 None => *entity.get_mut::<Visibility>().expect("npc visibility") = Visibility::Hidden,
             }
         }
+        for &(event, entity) in &self.event_obstacles {
+            let shown =
+                if poses.events & (1 << event) != 0 { Visibility::Inherited } else { Visibility::Hidden };
+            world.get_mut::<Visibility>(entity).expect("obstacle visibility").set_if_neq(shown);
+        }
         ego_transform
     }
 
     /// Every entity of this scene (to despawn it when the world is rebuilt).
     pub fn entities(&self) -> impl Iterator<Item = Entity> + '_ {
-        std::iter::once(self.ego).chain(self.npcs.iter().copied()).chain(std::iter::once(self.ground))
+        std::iter::once(self.ego)
+            .chain(self.npcs.iter().copied())
+            .chain(std::iter::once(self.ground))
+            .chain(self.event_obstacles.iter().map(|&(_, e)| e))
+            .chain(self.extras.iter().copied())
     }
 }
 
@@ -114,19 +153,27 @@ impl EnvScene {
 /// rapier (glam 0.33) ↔ bevy (glam 0.32) boundary and threads unchanged.
 pub type Pose = ([f32; 3], [f32; 4]);
 
-/// Where the cars of one world are: all a scene needs to draw it.
+/// Where the cars of one world are, and which scripted events have happened: all a scene needs
+/// to draw it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Poses {
     /// The ego car's centre of mass.
     pub ego: Pose,
     /// Each NPC slot's pose; `None` while the slot is inactive.
     pub npcs: Vec<Option<Pose>>,
+    /// The scenario's events that have happened (bit i: `events[i]`): they place obstacles and
+    /// change the look.
+    pub events: crate::events::EventMask,
 }
 
 impl Poses {
     pub fn of(sim: &SimWorld, npc_slots: usize) -> Self {
         let ego = sim.ego_state();
-        Self { ego: (ego.position, ego.rotation), npcs: (0..npc_slots).map(|i| sim.npc_pose(i)).collect() }
+        Self {
+            ego: (ego.position, ego.rotation),
+            npcs: (0..npc_slots).map(|i| sim.npc_pose(i)).collect(),
+            events: sim.events_happened(),
+        }
     }
 
     /// The ego car's transform with its origin on the ground (its pose is its centre of mass).

@@ -57,6 +57,7 @@ pub struct TiledPass {
     indices: wgpu::Buffer,
     static_scene: MeshRange,
     npcs: Vec<MeshRange>,
+    event_obstacles: Vec<MeshRange>,
     colour: wgpu::Texture,
     colour_view: wgpu::TextureView,
     depth_view: wgpu::TextureView,
@@ -161,6 +162,7 @@ impl TiledPass {
             indices,
             static_scene: geometry.static_scene,
             npcs: geometry.npcs.clone(),
+            event_obstacles: geometry.event_obstacles.iter().map(|&(_, range)| range).collect(),
             colour_view: colour.create_view(&Default::default()),
             depth_view: depth.create_view(&Default::default()),
             colour,
@@ -236,6 +238,7 @@ impl TiledPass {
                 let mesh = match draw.mesh {
                     DrawMesh::StaticScene => self.static_scene,
                     DrawMesh::Npc(k) => self.npcs[k],
+                    DrawMesh::EventObstacle(k) => self.event_obstacles[k],
                 };
                 pass.draw_indexed(
                     mesh.first_index..mesh.first_index + mesh.index_count,

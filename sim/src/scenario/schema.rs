@@ -27,6 +27,8 @@ pub struct Scenario {
     pub reward: Reward,
     pub episode: Episode,
     pub look: Look,
+    /// Scripted events: traffic that cuts in or brakes, obstacles that appear, light that changes.
+    pub events: Vec<Event>,
 }
 
 impl Default for Scenario {
@@ -43,6 +45,7 @@ impl Default for Scenario {
             reward: Reward::default(),
             episode: Episode::default(),
             look: Look::default(),
+            events: Vec::new(),
         }
     }
 }
@@ -534,4 +537,79 @@ impl Default for Randomise {
     fn default() -> Self {
         Self { brightness: 0.0, colour: 0.0, sun_angle: 0.0 }
     }
+}
+
+/// A scripted event: when its trigger first fires in an episode, its actions happen `delay`
+/// seconds later, once. Events are checked every physics step, in file order, from the state the
+/// step starts with, so they are as deterministic as the rest of the episode.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Event {
+    /// Shown in the viewer, the rollout trace and the map; unique within the file.
+    pub name: String,
+    pub when: Trigger,
+    /// Seconds between the trigger and the actions.
+    #[serde(default)]
+    pub delay: f32,
+    /// What happens, in order.
+    pub then: Vec<EventAction>,
+}
+
+/// What starts an event. NPCs are numbered in the order traffic spawns them: 0 is the first,
+/// `traffic.start_gap` ahead of the ego car's spawn, 1 the next, and so on.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum Trigger {
+    /// The episode's clock reaches `seconds`.
+    Time { seconds: f32 },
+    /// The ego car reaches arc length `s` along the road (m).
+    EgoAt { s: f32 },
+    /// NPC `npc` is ahead of the ego car (along the road, in any lane) with less than `below`
+    /// metres between the ego's front bumper and its rear bumper.
+    Gap { npc: u32, below: f32 },
+    /// The ego car closes in on NPC `npc` ahead of it (along the road, in any lane) and would
+    /// reach it within `below` seconds at today's speeds (gap / closing speed).
+    TimeToCollision { npc: u32, below: f32 },
+}
+
+/// What an event does.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum EventAction {
+    /// NPC `npc` moves into the lane the ego car is in, taking `duration` seconds, and keeps to
+    /// it (it no longer chooses lanes itself).
+    CutIn { npc: u32, duration: f32 },
+    /// NPC `npc` brakes at `decel` m/s² until it is down to `to_speed` m/s, then keeps that speed
+    /// as its desired speed.
+    Brake {
+        npc: u32,
+        decel: f32,
+        #[serde(default)]
+        to_speed: f32,
+    },
+    /// NPC `npc` brakes as hard as it can (8 m/s²) and stays stopped.
+    Stop { npc: u32 },
+    /// An obstacle appears where it says (placed like the file's `obstacles`).
+    Obstacle(Obstacle),
+    /// The look or the light changes: each given field replaces the episode's.
+    Look(LookChange),
+    /// The reward's `target_speed` becomes `speed` m/s for the rest of the episode.
+    TargetSpeed { speed: f32 },
+}
+
+/// A change of the look: only the fields given change.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LookChange {
+    pub sky: Option<[f32; 3]>,
+    pub ground: Option<[f32; 3]>,
+    pub road: Option<[f32; 3]>,
+    pub shoulder: Option<[f32; 3]>,
+    pub marking: Option<[f32; 3]>,
+    /// Degrees above the horizon.
+    pub sun_elevation: Option<f32>,
+    /// Degrees counter-clockwise from +x.
+    pub sun_azimuth: Option<f32>,
+    /// Illuminance (lux); the episode's randomised brightness scales with it.
+    pub sun_brightness: Option<f32>,
 }

@@ -134,6 +134,25 @@ Scenario(
         // Per-episode jitter: ± fraction of brightness, ± per colour channel, ± degrees of sun.
         randomise: (brightness: 0.2, colour: 0.05, sun_angle: 15.0),
     ),
+
+    // Scripted events: when a trigger first fires, the actions happen `delay` s later, once an
+    // episode. Triggers: Time(seconds), EgoAt(s), Gap(npc, below: metres ahead),
+    // TimeToCollision(npc, below: seconds). Actions: CutIn(npc, duration), Brake(npc, decel,
+    // to_speed), Stop(npc), Obstacle((kind, s, lane, offset, size)), Look((sky, ..., sun_brightness)),
+    // TargetSpeed(speed). NPCs are numbered in spawn order: 0 starts traffic.start_gap ahead.
+    events: [
+        (
+            name: "lead_brakes",
+            when: TimeToCollision(npc: 0, below: 4.0),
+            delay: 0.5,
+            then: [Brake(npc: 0, decel: 5.0, to_speed: 3.0)],
+        ),
+        (
+            name: "dusk",
+            when: EgoAt(s: 200.0),
+            then: [Look((sky: (0.8, 0.45, 0.3), sun_elevation: 10.0, sun_brightness: 3000.0))],
+        ),
+    ],
 )
 "#;
 

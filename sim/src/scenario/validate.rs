@@ -6,7 +6,8 @@
 //! mistake does not cascade into many.
 
 use super::schema::{
-    Actions, Camera, Ego, Episode, Look, Obstacle, Road, Scenario, Segment, Success, Traffic,
+    Actions, Camera, Ego, Episode, Event, EventAction, Look, LookChange, Obstacle, Road, Scenario, Segment,
+    Success, Traffic, Trigger,
 };
 use crate::road::{RoadGeometry, wrap_angle};
 
@@ -31,6 +32,7 @@ pub fn validate(scenario: &Scenario) -> Vec<FieldProblem> {
     reward(&mut c, scenario);
     episode(&mut c, &scenario.episode, &road, scenario.ego.spawn.s);
     look(&mut c, &scenario.look);
+    events(&mut c, &scenario.events, &road, scenario.traffic.count);
     c.problems
 }
 
@@ -41,6 +43,11 @@ const MAX_LANES: u64 = 8;
 const MAX_OBSTACLES: usize = 10_000;
 const MAX_TRAFFIC: u64 = 200;
 const MAX_ACTIONS: usize = 256;
+/// Events are tracked as bits of a `u64`.
+pub const MAX_EVENTS: usize = 64;
+const MAX_EVENT_ACTIONS: usize = 32;
+/// Hardest braking an event may ask of an NPC (m/s²).
+const MAX_DECEL: f32 = 12.0;
 /// Fastest speed anything may be asked to drive (m/s, 360 km/h).
 const MAX_SPEED: f32 = 100.0;
 /// Largest magnitude of a reward weight.
@@ -324,44 +331,48 @@ fn obstacles(c: &mut Checker, obstacles: &[Obstacle], road: &RoadFacts) {
     if obstacles.len() > MAX_OBSTACLES {
         c.report("obstacles", format!("must have at most {MAX_OBSTACLES} entries (got {})", obstacles.len()));
     }
-    for (i, obstacle) in obstacles.iter().enumerate() {
-        let path = format!("obstacles[{i}]");
-        along_road(c, &format!("{path}.s"), obstacle.s, road);
-        let lane_ok = obstacle.lane.is_none_or(|lane| c.lane(&format!("{path}.lane"), lane, road.lanes));
-        let offset_ok = c.finite(&format!("{path}.offset"), obstacle.offset);
-        let size = obstacle.size.unwrap_or(obstacle.kind.default_size());
-        let mut size_ok = true;
-        if obstacle.size.is_some() {
-            for (j, extent) in size.into_iter().enumerate() {
-                size_ok &= c.positive(&format!("{path}.size[{j}]"), extent, 100.0);
-            }
+    for (i, o) in obstacles.iter().enumerate() {
+        obstacle(c, &format!("obstacles[{i}]"), o, road);
+    }
+}
+
+/// One obstacle: on the road, in a lane that exists, of a sensible size.
+fn obstacle(c: &mut Checker, path: &str, obstacle: &Obstacle, road: &RoadFacts) {
+    along_road(c, &format!("{path}.s"), obstacle.s, road);
+    let lane_ok = obstacle.lane.is_none_or(|lane| c.lane(&format!("{path}.lane"), lane, road.lanes));
+    let offset_ok = c.finite(&format!("{path}.offset"), obstacle.offset);
+    let size = obstacle.size.unwrap_or(obstacle.kind.default_size());
+    let mut size_ok = true;
+    if obstacle.size.is_some() {
+        for (j, extent) in size.into_iter().enumerate() {
+            size_ok &= c.positive(&format!("{path}.size[{j}]"), extent, 100.0);
         }
-        let (Some(geometry), Some(edge)) = (&road.geometry, road.edge) else {
-            continue;
-        };
-        if !(lane_ok && offset_ok && size_ok) {
-            continue;
-        }
-        let (centre, from) = match obstacle.lane {
-            Some(lane) => (geometry.lane_centre(lane), format!("lane {lane}'s centre")),
-            None => (0.0, "the road centre".to_string()),
-        };
-        let d = centre + obstacle.offset;
-        let far_edge = d.abs() + 0.5 * size[1];
-        if far_edge > edge {
-            c.report(
-                format!("{path}.offset"),
-                format!(
-                    "puts the obstacle off the road: centred at d = {} m (offset {} from {from}), \
-                     its far edge is {} m from the centre line, beyond the road edge at ±{} m \
-                     (half the road width plus shoulder)",
-                    short(d),
-                    num(obstacle.offset),
-                    short(far_edge),
-                    short(edge)
-                ),
-            );
-        }
+    }
+    let (Some(geometry), Some(edge)) = (&road.geometry, road.edge) else {
+        return;
+    };
+    if !(lane_ok && offset_ok && size_ok) {
+        return;
+    }
+    let (centre, from) = match obstacle.lane {
+        Some(lane) => (geometry.lane_centre(lane), format!("lane {lane}'s centre")),
+        None => (0.0, "the road centre".to_string()),
+    };
+    let d = centre + obstacle.offset;
+    let far_edge = d.abs() + 0.5 * size[1];
+    if far_edge > edge {
+        c.report(
+            format!("{path}.offset"),
+            format!(
+                "puts the obstacle off the road: centred at d = {} m (offset {} from {from}), \
+                 its far edge is {} m from the centre line, beyond the road edge at ±{} m \
+                 (half the road width plus shoulder)",
+                short(d),
+                num(obstacle.offset),
+                short(far_edge),
+                short(edge)
+            ),
+        );
     }
 }
 
@@ -597,6 +608,109 @@ fn look(c: &mut Checker, look: &Look) {
     c.in_range("look.randomise.brightness", r.brightness, 0.0, 1.0);
     c.in_range("look.randomise.colour", r.colour, 0.0, 0.5);
     c.in_range("look.randomise.sun_angle", r.sun_angle, 0.0, 90.0);
+}
+
+fn events(c: &mut Checker, events: &[Event], road: &RoadFacts, npcs: u32) {
+    if events.len() > MAX_EVENTS {
+        c.report("events", format!("must have at most {MAX_EVENTS} events (got {})", events.len()));
+    }
+    let npc = |c: &mut Checker, path: String, index: u32| {
+        if index >= npcs {
+            let have = match npcs {
+                0 => "there are none (traffic.count is 0)".to_string(),
+                1 => "the only NPC is 0 (traffic.count is 1)".to_string(),
+                n => format!("NPCs are numbered 0 to {} (traffic.count is {n})", n - 1),
+            };
+            c.report(path, format!("must name an NPC: {have} (got {index})"));
+        }
+    };
+    for (i, event) in events.iter().enumerate() {
+        let path = format!("events[{i}]");
+        if event.name.trim().is_empty() || event.name.chars().count() > 60 {
+            c.report(format!("{path}.name"), "must be 1 to 60 characters: the trace and the viewer show it");
+        } else if event.name.chars().any(|ch| ch.is_control() || ch == ';' || ch == ',') {
+            c.report(
+                format!("{path}.name"),
+                format!("must not contain ';', ',' or control characters (got {:?})", event.name),
+            );
+        } else if let Some(first) = events[..i].iter().position(|e| e.name == event.name) {
+            c.report(
+                format!("{path}.name"),
+                format!("must be unique: events[{first}] is also {:?}", event.name),
+            );
+        }
+        let when = format!("{path}.when");
+        match event.when {
+            Trigger::Time { seconds } => {
+                c.in_range(&format!("{when}.Time.seconds"), seconds, 0.0, 86_400.0);
+            }
+            Trigger::EgoAt { s } => along_road(c, &format!("{when}.EgoAt.s"), s, road),
+            Trigger::Gap { npc: index, below } => {
+                npc(c, format!("{when}.Gap.npc"), index);
+                c.positive(&format!("{when}.Gap.below"), below, 10_000.0);
+            }
+            Trigger::TimeToCollision { npc: index, below } => {
+                npc(c, format!("{when}.TimeToCollision.npc"), index);
+                c.positive(&format!("{when}.TimeToCollision.below"), below, 3600.0);
+            }
+        }
+        c.in_range(&format!("{path}.delay"), event.delay, 0.0, 86_400.0);
+        if event.then.is_empty() {
+            c.report(format!("{path}.then"), "must not be empty: an event needs at least one action");
+        } else if event.then.len() > MAX_EVENT_ACTIONS {
+            c.report(
+                format!("{path}.then"),
+                format!("must have at most {MAX_EVENT_ACTIONS} actions (got {})", event.then.len()),
+            );
+        }
+        for (j, action) in event.then.iter().enumerate() {
+            let path = format!("{path}.then[{j}]");
+            match action {
+                EventAction::CutIn { npc: index, duration } => {
+                    npc(c, format!("{path}.CutIn.npc"), *index);
+                    c.positive(&format!("{path}.CutIn.duration"), *duration, 60.0);
+                }
+                EventAction::Brake { npc: index, decel, to_speed } => {
+                    npc(c, format!("{path}.Brake.npc"), *index);
+                    c.positive(&format!("{path}.Brake.decel"), *decel, MAX_DECEL);
+                    c.in_range(&format!("{path}.Brake.to_speed"), *to_speed, 0.0, MAX_SPEED);
+                }
+                EventAction::Stop { npc: index } => npc(c, format!("{path}.Stop.npc"), *index),
+                EventAction::Obstacle(o) => obstacle(c, &format!("{path}.Obstacle"), o, road),
+                EventAction::Look(change) => look_change(c, &format!("{path}.Look"), change),
+                EventAction::TargetSpeed { speed } => {
+                    c.positive(&format!("{path}.TargetSpeed.speed"), *speed, MAX_SPEED);
+                }
+            }
+        }
+    }
+}
+
+fn look_change(c: &mut Checker, path: &str, change: &LookChange) {
+    let colours = [
+        ("sky", change.sky),
+        ("ground", change.ground),
+        ("road", change.road),
+        ("shoulder", change.shoulder),
+        ("marking", change.marking),
+    ];
+    for (field, colour) in colours {
+        if let Some(colour) = colour {
+            c.colour(&format!("{path}.{field}"), colour);
+        }
+    }
+    if let Some(v) = change.sun_elevation {
+        c.in_range(&format!("{path}.sun_elevation"), v, 0.0, 90.0);
+    }
+    if let Some(v) = change.sun_azimuth {
+        c.in_range(&format!("{path}.sun_azimuth"), v, -360.0, 360.0);
+    }
+    if let Some(v) = change.sun_brightness {
+        c.in_range(&format!("{path}.sun_brightness"), v, 0.0, 1_000_000.0);
+    }
+    if *change == LookChange::default() {
+        c.report(path, "changes nothing: give at least one field (sky, sun_brightness, …)");
+    }
 }
 
 #[cfg(test)]
@@ -953,5 +1067,120 @@ mod tests {
         });
         let paths: Vec<_> = found.iter().map(|p| p.path.as_str()).collect();
         assert_eq!(paths, ["road.lanes", "ego.vehicle.max_steer", "actions.set", "look.randomise.colour"]);
+    }
+
+    /// One event on the default scenario (two lanes, 300 m) with two NPCs.
+    fn with_event(s: &mut Scenario, when: Trigger, then: Vec<EventAction>) {
+        s.traffic.count = 2;
+        s.events.push(Event { name: "e".into(), when, delay: 0.0, then });
+    }
+
+    #[test]
+    fn events_name_npcs_that_exist_and_sensible_numbers() {
+        let brake = |npc| vec![EventAction::Brake { npc, decel: 6.0, to_speed: 0.0 }];
+        assert_eq!(problems(|s| with_event(s, Trigger::Gap { npc: 1, below: 10.0 }, brake(0))), []);
+        assert_problem(
+            |s| with_event(s, Trigger::Gap { npc: 2, below: 10.0 }, brake(0)),
+            "events[0].when.Gap.npc",
+            "NPCs are numbered 0 to 1 (traffic.count is 2)",
+        );
+        assert_problem(
+            |s| {
+                with_event(
+                    s,
+                    Trigger::Time { seconds: 1.0 },
+                    vec![EventAction::CutIn { npc: 0, duration: 0.0 }],
+                )
+            },
+            "events[0].then[0].CutIn.duration",
+            "must be greater than 0",
+        );
+        assert_problem(
+            |s| with_event(s, Trigger::TimeToCollision { npc: 0, below: f32::NAN }, brake(1)),
+            "events[0].when.TimeToCollision.below",
+            "finite",
+        );
+        assert_problem(
+            |s| with_event(s, Trigger::EgoAt { s: 400.0 }, brake(0)),
+            "events[0].when.EgoAt.s",
+            "past the road end",
+        );
+        assert_problem(
+            |s| {
+                with_event(
+                    s,
+                    Trigger::Time { seconds: 1.0 },
+                    vec![EventAction::Brake { npc: 0, decel: 30.0, to_speed: 0.0 }],
+                )
+            },
+            "events[0].then[0].Brake.decel",
+            "at most 12",
+        );
+        let box_at =
+            |lane| Obstacle { kind: ObstacleKind::Box, s: 100.0, lane: Some(lane), offset: 0.0, size: None };
+        assert_problem(
+            |s| with_event(s, Trigger::Time { seconds: 1.0 }, vec![EventAction::Obstacle(box_at(5))]),
+            "events[0].then[0].Obstacle.lane",
+            "lane index from 0 to 1",
+        );
+        assert_problem(
+            |s| with_event(s, Trigger::Time { seconds: 1.0 }, vec![EventAction::Look(LookChange::default())]),
+            "events[0].then[0].Look",
+            "changes nothing",
+        );
+        assert_problem(
+            |s| {
+                let change = LookChange { sky: Some([0.1, 2.0, 0.1]), ..Default::default() };
+                with_event(s, Trigger::Time { seconds: 1.0 }, vec![EventAction::Look(change)]);
+            },
+            "events[0].then[0].Look.sky[1]",
+            "at most 1",
+        );
+        assert_problem(
+            |s| with_event(s, Trigger::Time { seconds: 1.0 }, vec![]),
+            "events[0].then",
+            "must not be empty",
+        );
+        assert_problem(
+            |s| {
+                with_event(s, Trigger::Time { seconds: 1.0 }, brake(0));
+                with_event(s, Trigger::Time { seconds: 2.0 }, brake(1));
+            },
+            "events[1].name",
+            "must be unique",
+        );
+        assert_problem(
+            |s| {
+                s.events.push(Event {
+                    name: "stop".into(),
+                    when: Trigger::Time { seconds: 1.0 },
+                    delay: 0.0,
+                    then: vec![EventAction::Stop { npc: 0 }],
+                })
+            },
+            "events[0].then[0].Stop.npc",
+            "there are none (traffic.count is 0)",
+        );
+    }
+
+    #[test]
+    fn events_parse_from_ron_with_their_defaults() {
+        let text = r#"Scenario(
+            traffic: (count: 1),
+            events: [
+                (name: "brake", when: Gap(npc: 0, below: 20.0), then: [Brake(npc: 0, decel: 7.0)]),
+                (name: "box", when: EgoAt(s: 50.0), delay: 0.5,
+                 then: [Obstacle((kind: Box, s: 120.0, lane: 1)), Look((sun_brightness: 2000.0)), TargetSpeed(speed: 5.0)]),
+            ],
+        )"#;
+        let scenario = parse_str(text, "events.ron").expect("parses");
+        assert_eq!(scenario.events.len(), 2);
+        assert_eq!(scenario.events[0].then[0], EventAction::Brake { npc: 0, decel: 7.0, to_speed: 0.0 });
+        assert_eq!(scenario.events[1].delay, 0.5);
+        assert!(
+            matches!(&scenario.events[1].then[1], EventAction::Look(l) if l.sun_brightness == Some(2000.0))
+        );
+        assert_eq!(validate(&scenario), []);
+        assert_eq!(parse_str(&to_ron(&scenario), "again.ron").expect("round trip"), scenario);
     }
 }
