@@ -246,3 +246,47 @@ fn a_resume_continues_the_run_as_started_and_refuses_any_other_configuration() {
     assert!(last.join("state.json").is_file() && !run.join("checkpoints/last.old").exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn eval_and_train_record_episodes_as_videos_that_decode_to_their_frames() {
+    let dir = scratch("videos");
+    let run = dir.join("run");
+    let run_arg = run.to_str().unwrap();
+    // --video-every 1000: the evaluation at the end (step 1,500) is the first past 1,000.
+    let out = lepton_owned(&train_on_tiny(
+        "qlearning",
+        &["--steps", "1500", "--out", run_arg, "--video-every", "1000"],
+    ));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let during = run.join("videos/step-000001500");
+    let listed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(during.join("videos.json")).unwrap()).unwrap();
+    let eval_episodes = 10;
+    assert_eq!(listed.as_array().unwrap().len(), eval_episodes, "one video per evaluation episode");
+
+    let videos = dir.join("videos");
+    let out = lepton(&["eval", run_arg, "--episodes", "3", "--json", "--video", videos.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report = json(&out);
+    let recorded = report["videos"].as_array().unwrap();
+    assert_eq!(recorded.len(), 3);
+    for video in recorded {
+        let path = videos.join(video["file"].as_str().unwrap());
+        let frames = lepton_sim::video::decode_mp4(&path).unwrap();
+        // One frame per policy step the episode lasted (its last state is the end: not shown).
+        assert_eq!(frames.len() as u64, video["frames"].as_u64().unwrap(), "{}", path.display());
+        assert!(frames.len() >= 5);
+        assert_eq!((frames[0].width, frames[0].height), (640, 360));
+        assert_ne!(frames[0], frames[frames.len() - 1], "the car moves: the pictures change");
+        // 12.5 frames a second (policy steps of 4 × 0.02 s): the video plays in real time.
+        let seconds = video["seconds"].as_f64().unwrap();
+        assert!((seconds - frames.len() as f64 * 0.08).abs() < 1e-3, "{seconds}");
+    }
+    // A folder that cannot be made is an error naming it (exit 2).
+    let blocked = dir.join("file");
+    std::fs::write(&blocked, "not a folder").unwrap();
+    let out = lepton(&["eval", run_arg, "--episodes", "1", "--video", blocked.join("v").to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("file"), "{}", stderr(&out));
+    std::fs::remove_dir_all(dir).unwrap();
+}

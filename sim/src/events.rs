@@ -121,7 +121,7 @@ fn fires(trigger: Trigger, time: f32, road: &RoadGeometry, ego: EgoOnRoad, npcs:
 fn gap_to(road: &RoadGeometry, ego: EgoOnRoad, npcs: &[NpcOnRoad], index: u32) -> Option<f32> {
     let npc = npcs.get(index as usize).filter(|n| n.active)?;
     let ahead = road.delta_s(ego.s, npc.s);
-    (ahead > 0.0).then(|| ahead - 0.5 * (ego.length + npc.length))
+    (ahead > 0.0).then_some(ahead - 0.5 * (ego.length + npc.length))
 }
 
 /// The target speed after the events in `happened` (the last `TargetSpeed` in file order wins).
@@ -230,9 +230,7 @@ mod tests {
     fn on_a_loop_ego_at_fires_when_the_car_crosses_the_mark() {
         let road = RoadGeometry::new(&Road::default());
         assert!(!road.closed());
-        let mut closed = Road::default();
-        closed.closed = true;
-        let road_loop = RoadGeometry::new(&closed);
+        let road_loop = RoadGeometry::new(&Road { closed: true, ..Default::default() });
         let length = road_loop.length();
         let at = |s| Trigger::EgoAt { s };
         let crossing = EgoOnRoad { s: 0.3, last_s: length - 0.2, speed: 10.0, length: 4.0 };

@@ -19,6 +19,7 @@ pub mod tensorboard;
 pub mod traffic;
 pub mod vec_env;
 pub mod vehicle;
+pub mod video;
 pub mod world;
 
 pub use env::{Env, Frame, Info, Observation, Step};

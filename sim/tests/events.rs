@@ -164,10 +164,10 @@ fn events_are_the_same_under_the_same_seed_and_after_a_restore() {
     assert_eq!(restored.world().events_happened(), 0b01);
     let mut state = before.last().unwrap().obs.state.driving;
     let driver = KeepLane::new(14.0, 30.0, 4.4);
-    for k in cut + 3..=brake {
+    for (k, expected) in steps.iter().enumerate().take(brake + 1).skip(cut + 3) {
         let step = restored.step_control(driver.control(&state));
         state = step.obs.state.driving;
-        assert_eq!(step.info.events, steps[k].info.events, "step {k}");
-        assert_eq!(step.info.position, steps[k].info.position, "step {k}");
+        assert_eq!(step.info.events, expected.info.events, "step {k}");
+        assert_eq!(step.info.position, expected.info.position, "step {k}");
     }
 }

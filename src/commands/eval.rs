@@ -23,6 +23,10 @@ pub struct EvalArgs {
     pub last: bool,
     #[arg(long)]
     pub json: bool,
+    /// Record each episode from the chase camera as an MP4 video into this folder (with
+    /// videos.json listing them).
+    #[arg(long)]
+    pub video: Option<PathBuf>,
     #[command(flatten)]
     pub device: DeviceArg,
 }
@@ -59,7 +63,7 @@ pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
     let checkpoint = run.checkpoint.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
     let perception = run.perception.fresh(eval_envs(args.episodes));
     let mut greedy = GreedyPolicy::new(run.config.agent.name().into(), run.agent, perception, &run.scenario);
-    let summary = evaluate(&mut greedy, &Arc::new(run.scenario), args.episodes, seed)?;
+    let summary = evaluate(&mut greedy, &Arc::new(run.scenario), args.episodes, seed, args.video.as_deref())?;
     if args.json {
         let report = Report { summary: &summary, checkpoint, best_chosen_on_env_seeds: chose_best, held_out };
         println!("{}", serde_json::to_string_pretty(&report).expect("summary serialises"));
@@ -77,6 +81,17 @@ pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
             summary.off_road,
             summary.mean_abs_lane_offset
         );
+        if let (Some(dir), false) = (&args.video, summary.videos.is_empty()) {
+            let bytes: u64 = summary.videos.iter().map(|v| v.video.bytes).sum();
+            let seconds: f64 = summary.videos.iter().map(|v| v.video.seconds).sum();
+            println!(
+                "{} videos in {} ({:.0} s of driving, {:.1} MB; list: videos.json)",
+                summary.videos.len(),
+                dir.display(),
+                seconds,
+                bytes as f64 / 1e6
+            );
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

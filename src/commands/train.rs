@@ -70,6 +70,10 @@ pub struct TrainArgs {
     /// Perception model folder (from `lepton perception train`) for --perception cnn.
     #[arg(long)]
     pub model: Option<PathBuf>,
+    /// Record the periodic evaluation's episodes as MP4 videos (chase camera) every N steps,
+    /// into RUN/videos/step-S/.
+    #[arg(long, value_parser = at_least_one::<u64>())]
+    pub video_every: Option<u64>,
 }
 
 pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
@@ -137,6 +141,7 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
         scenario,
         run_dir: out.clone(),
         device: args.device.device().clone(),
+        video_every: args.video_every,
     };
 
     let bar = ProgressBar::new(config.steps).with_style(

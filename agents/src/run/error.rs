@@ -22,6 +22,8 @@ pub enum RunError {
     Render(#[from] lepton_sim::render::RenderError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
+    #[error(transparent)]
+    Record(#[from] lepton_sim::render::recorder::RecordError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }

@@ -2,6 +2,7 @@
 
 use super::error::RunError;
 use crate::policy::Policy;
+use lepton_sim::render::recorder::{EpisodeRecorder, RecordedEpisode};
 use lepton_sim::scenario::Scenario;
 use lepton_sim::{Observation, VecEnv};
 use serde::Serialize;
@@ -26,6 +27,9 @@ pub struct EvalSummary {
     pub mean_length: f32,
     pub end_reasons: BTreeMap<String, usize>,
     pub returns: Vec<f32>,
+    /// The episodes recorded as videos, when asked for.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub videos: Vec<RecordedEpisode>,
 }
 
 /// `lepton eval` starts this far above a run's `eval_seed`, so that by default it scores a
@@ -44,12 +48,14 @@ pub fn eval_envs(episodes: usize) -> usize {
 
 /// Runs `episodes` episodes of `policy` (a trained agent's [`crate::GreedyPolicy`], or a
 /// baseline) on [`eval_envs`] envs side by side (env i plays episodes i, i+n, …), starting from
-/// seed `seed`.
+/// seed `seed`. With `video_dir`, each episode is also recorded there from the chase camera
+/// (one MP4 each, listed in `videos.json`).
 pub fn evaluate(
     policy: &mut dyn Policy,
     scenario: &Arc<Scenario>,
     episodes: usize,
     seed: u64,
+    video_dir: Option<&std::path::Path>,
 ) -> Result<EvalSummary, RunError> {
     let n = eval_envs(episodes);
     policy.adopt(scenario)?;
@@ -67,6 +73,14 @@ pub fn evaluate(
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut episode_seeds = Vec::new();
     let (mut offset_sum, mut offset_n) = (0.0f64, 0u64);
+    let mut recorder = match video_dir {
+        Some(dir) => Some(EpisodeRecorder::new(scenario, n, dir)?),
+        None => None,
+    };
+    let recording = |done: &[usize]| (0..n).map(|i| done[i] < quota[i]).collect::<Vec<_>>();
+    if let Some(recorder) = recorder.as_mut() {
+        recorder.capture(&envs, &recording(&done))?;
+    }
     while (0..n).any(|i| done[i] < quota[i]) {
         let actions = policy.act(&observations.iter().collect::<Vec<_>>(), &starts)?;
         let step = envs.try_step(&actions)?;
@@ -82,11 +96,22 @@ pub fn evaluate(
                 episode_seeds.push(step.infos[i].episode_seed);
                 lengths.push(episode.length);
                 done[i] += 1;
+                if let Some(recorder) = recorder.as_mut() {
+                    recorder.end_episode(i, episode.episode_return, episode.end.name())?;
+                }
             }
+        }
+        if let Some(recorder) = recorder.as_mut() {
+            // Ended episodes' envs have reset: their next frame starts the next episode's video.
+            recorder.capture(&envs, &recording(&done))?;
         }
         starts = step.episodes.iter().map(Option::is_some).collect();
         observations = step.obs;
     }
+    let videos = match recorder {
+        Some(recorder) => recorder.finish()?,
+        None => Vec::new(),
+    };
     let count = returns.len().max(1) as f32;
     let mean = returns.iter().sum::<f32>() / count;
     let std = (returns.iter().map(|r| (r - mean).powi(2)).sum::<f32>() / count).sqrt();
@@ -105,5 +130,6 @@ pub fn evaluate(
         mean_length: lengths.iter().sum::<u32>() as f32 / count,
         end_reasons: reasons,
         returns,
+        videos,
     })
 }

@@ -9,3 +9,5 @@ pub const EVAL: &str = "eval.json";
 pub const CURVE: &str = "reward_curve.png";
 /// TensorBoard event files (`tensorboard --logdir RUN_DIR`).
 pub const TENSORBOARD: &str = "tb";
+/// Videos of periodic evaluations (`--video-every`), a folder per step.
+pub const VIDEOS: &str = "videos";

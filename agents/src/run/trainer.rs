@@ -77,6 +77,8 @@ pub struct Trainer {
     pub scenario: Arc<Scenario>,
     pub run_dir: PathBuf,
     pub device: Device,
+    /// Record the periodic evaluation as videos every this many steps (in `run_dir/videos/`).
+    pub video_every: Option<u64>,
 }
 
 impl Trainer {
@@ -177,6 +179,11 @@ impl Trainer {
         let mut last_loss = None;
         let mut final_eval = None;
         let loop_started = Instant::now();
+        // The first step at which an evaluation is recorded (a resumed run starts past its own).
+        let mut next_video = match self.video_every {
+            Some(every) => (state.step / every.max(1) + 1).saturating_mul(every.max(1)),
+            None => u64::MAX,
+        };
         let start_step = state.step;
 
         while state.step < config.steps {
@@ -286,7 +293,21 @@ impl Trainer {
                 // The agent is lent to a greedy policy with frame stacks of its own, and taken back.
                 let eval_perception = perception.fresh(eval_envs(config.eval_episodes));
                 let mut greedy = GreedyPolicy::new("eval".into(), agent, eval_perception, &self.scenario);
-                let summary = evaluate(&mut greedy, &self.scenario, config.eval_episodes, config.eval_seed)?;
+                // Videos of this evaluation when a multiple of --video-every has been passed.
+                let video_dir = match self.video_every {
+                    Some(every) if state.step >= next_video => {
+                        next_video = (state.step / every.max(1) + 1).saturating_mul(every.max(1));
+                        Some(self.run_dir.join(files::VIDEOS).join(format!("step-{:09}", state.step)))
+                    }
+                    _ => None,
+                };
+                let summary = evaluate(
+                    &mut greedy,
+                    &self.scenario,
+                    config.eval_episodes,
+                    config.eval_seed,
+                    video_dir.as_deref(),
+                )?;
                 agent = greedy.into_agent();
                 metrics
                     .write(&Row {

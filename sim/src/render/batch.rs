@@ -4,7 +4,7 @@
 
 use super::look::EpisodeLook;
 use super::meshes::{self, NPC_COLOURS, PALETTE_SIZE};
-use super::scene::{Poses, mounted_camera};
+use super::scene::{EGO_COLOUR, Poses, chase_camera, mounted_camera};
 use crate::road::RoadGeometry;
 use crate::scenario::Scenario;
 use crate::traffic::NPC_SIZE;
@@ -54,8 +54,9 @@ pub struct MeshRange {
     pub base_vertex: i32,
 }
 
-/// Every mesh the training cameras can see, merged: the static scene first, then one car per
-/// NPC colour. (The ego car is never drawn: the camera sits inside it.)
+/// Every mesh the cameras can see, merged: the static scene first, then one car per NPC colour,
+/// the obstacles events place, and the ego car (drawn by the chase view only: the car's own
+/// camera sits inside it).
 pub struct SceneGeometry {
     pub vertices: Vec<GpuVertex>,
     pub indices: Vec<u32>,
@@ -63,6 +64,7 @@ pub struct SceneGeometry {
     pub npcs: Vec<MeshRange>,
     /// The obstacles events make appear, with the event each belongs to.
     pub event_obstacles: Vec<(usize, MeshRange)>,
+    pub ego: MeshRange,
     /// Cameras must see this far to see the sky walls (m).
     pub extent: f32,
 }
@@ -75,6 +77,7 @@ impl SceneGeometry {
             static_scene: MeshRange { first_index: 0, index_count: 0, base_vertex: 0 },
             npcs: Vec::new(),
             event_obstacles: Vec::new(),
+            ego: MeshRange { first_index: 0, index_count: 0, base_vertex: 0 },
             extent: meshes::scene_extent(road),
         };
         geometry.static_scene = geometry.append(&meshes::static_scene(scenario, road));
@@ -86,6 +89,8 @@ impl SceneGeometry {
             let range = geometry.append(&meshes::event_obstacle(obstacle, road));
             geometry.event_obstacles.push((event, range));
         }
+        let vehicle = &scenario.ego.vehicle;
+        geometry.ego = geometry.append(&meshes::car([vehicle.length, vehicle.width, 1.45], EGO_COLOUR));
         geometry
     }
 
@@ -155,6 +160,26 @@ pub enum DrawMesh {
     Npc(usize),
     /// The `k`-th of [`SceneGeometry::event_obstacles`].
     EventObstacle(usize),
+    Ego,
+}
+
+/// Where a renderer's cameras look from.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum View {
+    /// The scenario's camera on the car: what the agent sees.
+    Car,
+    /// Behind and above the car, looking over it: what a person watching wants (videos).
+    Chase { width: u32, height: u32 },
+}
+
+impl View {
+    /// Frame size in pixels.
+    pub fn size(self, scenario: &Scenario) -> [u32; 2] {
+        match self {
+            View::Car => [scenario.camera.width, scenario.camera.height],
+            View::Chase { width, height } => [width, height],
+        }
+    }
 }
 
 /// One instanced draw in environment `env`'s tile.
@@ -176,6 +201,7 @@ pub struct TiledFrame {
 
 /// Builds each frame's [`TiledFrame`] from the environments' poses and episodes.
 pub struct CameraBatch {
+    view: View,
     views: Vec<GpuView>,
     /// The episode, and the look-changing events that had happened, that each view's palette shows.
     look_seeds: Vec<Option<(u64, u64)>>,
@@ -184,8 +210,9 @@ pub struct CameraBatch {
 }
 
 impl CameraBatch {
-    pub fn new(envs: usize) -> Self {
+    pub fn new(envs: usize, view: View) -> Self {
         Self {
+            view,
             views: vec![GpuView::zeroed(); envs],
             look_seeds: vec![None; envs],
             per_env: vec![(Vec::new(), Vec::new()); envs],
@@ -195,7 +222,7 @@ impl CameraBatch {
     /// Most mesh instances one environment draws: the static scene, every traffic slot and
     /// every obstacle an event can place.
     pub fn instances_per_env(scenario: &Scenario) -> usize {
-        1 + scenario.traffic.count as usize + crate::events::event_obstacles(&scenario.events).count()
+        2 + scenario.traffic.count as usize + crate::events::event_obstacles(&scenario.events).count()
     }
 
     /// Places environment `env`'s camera and cars as `poses` has them, with the look of episode
@@ -208,8 +235,14 @@ impl CameraBatch {
                 EpisodeLook::with_events(&scenario.look, episode_seed, &scenario.events, look_events)
                     .palette();
         }
-        let camera = mounted_camera(&poses.ego_ground_transform(), &scenario.camera);
-        self.views[env].clip_from_world = clip_from_world(scenario, &camera).to_cols_array();
+        let ego = poses.ego_ground_transform();
+        let (camera, fov) = match self.view {
+            View::Car => (mounted_camera(&ego, &scenario.camera), scenario.camera.fov),
+            View::Chase { .. } => (chase_camera(&ego), CHASE_FOV),
+        };
+        let [width, height] = self.view.size(scenario);
+        self.views[env].clip_from_world =
+            clip_from_world(fov, width as f32 / height as f32, &camera).to_cols_array();
 
         let view = env as u32;
         let (instances, draws) = &mut self.per_env[env];
@@ -224,6 +257,9 @@ impl CameraBatch {
             });
         };
         add(DrawMesh::StaticScene, Mat4::IDENTITY);
+        if let View::Chase { .. } = self.view {
+            add(DrawMesh::Ego, ego.to_matrix());
+        }
         for (slot, pose) in poses.npcs.iter().enumerate() {
             if let Some((position, rotation)) = pose {
                 let transform = Transform {
@@ -257,13 +293,16 @@ impl CameraBatch {
     }
 }
 
+/// Vertical field of view of the chase camera (degrees).
+const CHASE_FOV: f32 = 55.0;
+
 /// The camera's clip-from-world matrix, computed as bevy computes it for its own cameras
 /// (reverse-Z infinite perspective; view from world as the inverse of the camera's transform).
-fn clip_from_world(scenario: &Scenario, camera: &Transform) -> Mat4 {
+fn clip_from_world(fov_degrees: f32, aspect_ratio: f32, camera: &Transform) -> Mat4 {
     let projection = PerspectiveProjection {
-        fov: scenario.camera.fov.to_radians(),
+        fov: fov_degrees.to_radians(),
         near: NEAR,
-        aspect_ratio: scenario.camera.width as f32 / scenario.camera.height as f32,
+        aspect_ratio,
         ..Default::default()
     };
     projection.get_clip_from_view() * camera.to_matrix().inverse()

@@ -8,6 +8,7 @@ pub mod flat_material;
 pub mod look;
 pub mod meshes;
 mod readback;
+pub mod recorder;
 pub(crate) mod renderer;
 pub mod scene;
 mod tiled_pass;

@@ -6,7 +6,7 @@
 //! post-processing), and the app is stepped by hand without pipelined rendering, so the frame
 //! returned after a step shows the world after that step.
 
-use super::batch::{CameraBatch, SceneGeometry, TileLayout, TiledFrame};
+use super::batch::{CameraBatch, SceneGeometry, TileLayout, TiledFrame, View};
 use super::scene::Poses;
 use super::tiled_pass::{Pixels, TiledPass, TiledPassPlugin};
 use crate::env::Frame;
@@ -92,9 +92,19 @@ pub struct Renderer {
 impl Renderer {
     /// A renderer for `envs` environments of `scenario`, with frames as the scenario's camera says.
     pub fn new(scenario: Arc<Scenario>, road: &RoadGeometry, envs: usize) -> Result<Self, RenderError> {
+        Self::with_view(scenario, road, envs, View::Car)
+    }
+
+    /// A renderer whose cameras look from `view` (the chase view's frames are RGB).
+    pub fn with_view(
+        scenario: Arc<Scenario>,
+        road: &RoadGeometry,
+        envs: usize,
+        view: View,
+    ) -> Result<Self, RenderError> {
         probe_adapter()?;
-        let camera = &scenario.camera;
-        let layout = TileLayout::new(envs, [camera.width, camera.height]);
+        let layout = TileLayout::new(envs, view.size(&scenario));
+        let format = if view == View::Car { scenario.camera.format } else { FrameFormat::Rgb };
 
         // Bevy provides the device and runs the pass; nothing of its scene rendering is needed.
         let plugins = DefaultPlugins
@@ -125,7 +135,7 @@ impl Renderer {
         let pixels = pass.pixels.clone();
         app.sub_app_mut(RenderApp).insert_resource(pass);
         app.insert_resource(TiledFrame::default());
-        Ok(Self { app, batch: CameraBatch::new(envs), layout, format: camera.format, scenario, pixels })
+        Ok(Self { app, batch: CameraBatch::new(envs, view), layout, format, scenario, pixels })
     }
 
     /// Number of environments.

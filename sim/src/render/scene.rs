@@ -13,7 +13,7 @@ use crate::world::World as SimWorld;
 use bevy::camera::visibility::RenderLayers;
 use bevy::prelude::*;
 
-const EGO_COLOUR: [f32; 3] = [0.95, 0.8, 0.05];
+pub const EGO_COLOUR: [f32; 3] = [0.95, 0.8, 0.05];
 
 /// Meshes every environment of a scenario shares.
 pub struct SceneMeshes {
@@ -193,4 +193,14 @@ pub fn mounted_camera(ego: &Transform, camera: &CameraConfig) -> Transform {
         * Quat::from_rotation_y(-std::f32::consts::FRAC_PI_2)
         * Quat::from_rotation_x(camera.pitch.to_radians());
     Transform { translation, rotation, ..default() }
+}
+
+/// The chase camera: 8 m behind and 3.2 m above the car, looking at a point 4 m ahead of it.
+/// It follows the car's heading but not its roll or pitch, so the horizon stays level.
+pub fn chase_camera(ego: &Transform) -> Transform {
+    let forward = ego.rotation * Vec3::X;
+    let heading = Vec3::new(forward.x, 0.0, forward.z).normalize_or(Vec3::X);
+    let eye = ego.translation - 8.0 * heading + Vec3::new(0.0, 3.2, 0.0);
+    let target = ego.translation + 4.0 * heading + Vec3::new(0.0, 0.8, 0.0);
+    Transform::from_translation(eye).looking_at(target, Vec3::Y)
 }

@@ -58,6 +58,7 @@ pub struct TiledPass {
     static_scene: MeshRange,
     npcs: Vec<MeshRange>,
     event_obstacles: Vec<MeshRange>,
+    ego: MeshRange,
     colour: wgpu::Texture,
     colour_view: wgpu::TextureView,
     depth_view: wgpu::TextureView,
@@ -163,6 +164,7 @@ impl TiledPass {
             static_scene: geometry.static_scene,
             npcs: geometry.npcs.clone(),
             event_obstacles: geometry.event_obstacles.iter().map(|&(_, range)| range).collect(),
+            ego: geometry.ego,
             colour_view: colour.create_view(&Default::default()),
             depth_view: depth.create_view(&Default::default()),
             colour,
@@ -239,6 +241,7 @@ impl TiledPass {
                     DrawMesh::StaticScene => self.static_scene,
                     DrawMesh::Npc(k) => self.npcs[k],
                     DrawMesh::EventObstacle(k) => self.event_obstacles[k],
+                    DrawMesh::Ego => self.ego,
                 };
                 pass.draw_indexed(
                     mesh.first_index..mesh.first_index + mesh.index_count,

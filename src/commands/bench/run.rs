@@ -118,7 +118,13 @@ pub fn time_run(
     config.eval_episodes = 1;
     let steps = config.steps;
     let warm = warm_up + config.envs as u64 * 4;
-    let trainer = Trainer { config, scenario, run_dir: run_dir.to_path_buf(), device: device.clone() };
+    let trainer = Trainer {
+        config,
+        scenario,
+        run_dir: run_dir.to_path_buf(),
+        device: device.clone(),
+        video_every: None,
+    };
     let mut marks: Vec<(u64, Instant)> = Vec::new();
     trainer.run(false, |p| {
         // Progress comes after the final evaluation for the last step: leave that one out.
