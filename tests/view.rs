@@ -125,6 +125,29 @@ fn the_car_moves_between_two_frame_counts() {
     assert!(changed > 200, "only {changed} pixels changed between frame 2 and frame 40");
 }
 
+#[test]
+fn record_writes_a_video_of_one_frame_per_step_that_decodes_and_moves() {
+    let display = VirtualDisplay::start();
+    let dir = scratch("view-record");
+    let mp4 = dir.join("drive.mp4");
+    let output = display
+        .lepton(&["view", "cut_in", "--policy", "keep-lane", "--size", "321x240", "--frames", "30", "--json"])
+        .arg("--record")
+        .arg(&mp4)
+        .output()
+        .unwrap();
+    let report = report(&output);
+    assert_eq!(report["steps"], 30, "one step per frame: {report}");
+    let frames = lepton_sim::video::decode_mp4(&mp4).unwrap();
+    assert_eq!(frames.len(), 30);
+    assert_eq!(report["recorded"]["frames"], 30);
+    // Cropped to even sides for H.264.
+    assert_eq!((frames[0].width, frames[0].height), (320, 240));
+    assert_ne!(frames[0], frames[29], "the car drives: the pictures change");
+    // Real time: 30 steps of 0.08 s.
+    assert!((report["recorded"]["seconds"].as_f64().unwrap() - 2.4).abs() < 1e-3);
+}
+
 /// Writes `text` to `path` the way editors that save by rename do (never a half-written file).
 fn save(path: &Path, text: &str) {
     let tmp = path.with_extension("ron.tmp");

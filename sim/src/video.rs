@@ -63,7 +63,9 @@ impl VideoWriter {
             .usage_type(UsageType::ScreenContentRealTime)
             .adaptive_quantization(false)
             .background_detection(false)
-            .rate_control_mode(RateControlMode::Quality);
+            .rate_control_mode(RateControlMode::Quality)
+            // Every frame is kept: a video of an episode has one frame per step.
+            .skip_frames(false);
         let encoder = Encoder::with_api_config(openh264::OpenH264API::from_source(), config)
             .map_err(|e| fail(format!("cannot start the H.264 encoder: {e}")))?;
         Ok(Self {

@@ -38,9 +38,13 @@ pub struct ViewArgs {
     /// Run --frames frames, save a PNG of the window here and exit (works under Xvfb).
     #[arg(long, requires = "frames")]
     pub screenshot: Option<PathBuf>,
-    /// Frames (one policy step each) before the screenshot.
+    /// Frames (one policy step each) before the screenshot, or to record.
     #[arg(long, value_parser = at_least_one::<u32>())]
     pub frames: Option<u32>,
+    /// Record the window into this MP4 (H.264), one policy step per frame so it plays in real
+    /// time; with --frames N, N frames and exit, else until the window closes.
+    #[arg(long, conflicts_with = "screenshot")]
+    pub record: Option<PathBuf>,
     /// Learner device for a trained policy's networks.
     #[command(flatten)]
     pub device: DeviceArg,
@@ -81,8 +85,8 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
     let scenario = load_scenario(&args.scenario)?;
     let watch = Path::new(&args.scenario).is_file().then(|| PathBuf::from(&args.scenario));
     let camera: CameraMode = args.camera.parse().map_err(|e| CliError::Usage(format!("--camera: {e}")))?;
-    if args.screenshot.is_none() && args.frames.is_some() {
-        return Err(CliError::Usage("--frames goes with --screenshot FILE".into()));
+    if args.screenshot.is_none() && args.record.is_none() && args.frames.is_some() {
+        return Err(CliError::Usage("--frames goes with --screenshot FILE or --record FILE".into()));
     }
     let driver: Option<Box<dyn Policy>> = match args.policy.as_deref() {
         None => None,
@@ -98,6 +102,7 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
         window: args.size,
         hud: !args.no_hud,
         screenshot: args.screenshot.zip(args.frames),
+        record: args.record.clone().map(|path| (path, args.frames)),
     };
     let report = viewer::run(options, driver)?;
     eprintln!(
@@ -109,6 +114,15 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
         report.ego_moved,
         report.screenshot.as_ref().map_or(String::new(), |p| format!(", screenshot {}", p.display()))
     );
+    if let (Some(path), Some(video)) = (&args.record, &report.recorded) {
+        eprintln!(
+            "viewer: recorded {} frames ({:.1} s, {:.1} MB) to {}",
+            video.frames,
+            video.seconds,
+            video.bytes as f64 / 1e6,
+            path.display()
+        );
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     }

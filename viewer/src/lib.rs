@@ -53,6 +53,9 @@ pub struct ViewerOptions {
     pub hud: bool,
     /// Run this many frames, save a PNG of the window there, and exit.
     pub screenshot: Option<(PathBuf, u32)>,
+    /// Record the window into this MP4, one policy step per frame (for this many frames, then
+    /// exit; or until the window closes).
+    pub record: Option<(PathBuf, Option<u32>)>,
 }
 
 /// Opens the window and runs until it is closed (or the screenshot is saved). With no driver,
@@ -68,6 +71,8 @@ pub fn run(
     let driver_name = driver.as_ref().map_or("keyboard (arrow keys)".to_string(), |d| d.name());
     let scenario = Arc::new(options.scenario);
     let title = format!("Lepton — {}", scenario.name);
+    // One frame per policy step plays in real time.
+    let step_fps = 1.0 / (scenario.episode.dt * scenario.actions.repeat.max(1) as f32);
     let (session, snapshot) = session::SessionHandle::start(scenario, options.envs, options.seed, driver)?;
     let report = report::Report::default();
     let (outcome, latest) = (report.outcome.clone(), report.latest.clone());
@@ -122,7 +127,32 @@ pub fn run(
     if let Some((path, frames)) = options.screenshot {
         app.insert_resource(screenshot::ScreenshotPlan::new(path, frames));
     }
+    let recording = options.record.map(|(path, frames)| screenshot::RecordPlan::new(path, frames, step_fps));
+    if let Some(plan) = &recording {
+        app.insert_resource(plan.clone());
+    }
     let exit = app.run();
+    if let Some(plan) = recording {
+        if let Some(error) = plan.error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Err(error);
+        }
+        let video = plan.video.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let summary = match video {
+            Some(video) => video.finish(),
+            None => {
+                return Err(ViewerError::Screenshot {
+                    path: plan.path,
+                    message: "no frame was recorded".into(),
+                });
+            }
+        }
+        .map_err(|e| ViewerError::Screenshot { path: plan.path.clone(), message: e.to_string() })?;
+        let mut latest = latest.lock().unwrap_or_else(|e| e.into_inner());
+        latest.recorded = Some(summary);
+        if let Some(Ok(report)) = outcome.lock().unwrap_or_else(|e| e.into_inner()).as_mut() {
+            report.recorded = latest.recorded.clone();
+        }
+    }
 
     let result = outcome.lock().unwrap_or_else(|e| e.into_inner()).take();
     match (result, exit) {

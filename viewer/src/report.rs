@@ -19,6 +19,8 @@ pub struct ViewerReport {
     /// Straight-line distance the first env's car moved from its first shown position (m).
     pub ego_moved: f32,
     pub screenshot: Option<PathBuf>,
+    /// The video `--record` wrote.
+    pub recorded: Option<lepton_sim::video::VideoSummary>,
 }
 
 /// The report so far, and where the session's result goes when it ends.

@@ -1,6 +1,7 @@
-//! Frames and the screenshot mode: the viewer counts a frame only once every render pipeline has
-//! compiled (so no counted frame is half drawn), and with `--screenshot FILE --frames N` it
-//! captures the window after N counted frames, writes the PNG atomically and exits.
+//! Frames, the screenshot mode and recording: the viewer counts a frame only once every render
+//! pipeline has compiled (so no counted frame is half drawn); with `--screenshot FILE --frames N`
+//! it captures the window after N counted frames, writes the PNG atomically and exits; with
+//! `--record FILE` it captures every counted frame (one policy step each) into an MP4.
 
 use crate::error::ViewerError;
 use crate::report::Report;
@@ -9,8 +10,8 @@ use bevy::render::render_resource::{CachedPipelineState, PipelineCache};
 use bevy::render::view::window::screenshot::{Screenshot, ScreenshotCaptured};
 use bevy::render::{Render, RenderApp};
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// Capture the window after `frames` counted frames into `path`.
 #[derive(Resource, Clone)]
@@ -23,6 +24,32 @@ pub struct ScreenshotPlan {
 impl ScreenshotPlan {
     pub fn new(path: PathBuf, frames: u32) -> Self {
         Self { path, frames, requested: false }
+    }
+}
+
+/// Record every counted frame of the window into an MP4 (up to `frames` frames, then exit).
+#[derive(Resource, Clone)]
+pub struct RecordPlan {
+    pub path: PathBuf,
+    pub frames: Option<u32>,
+    /// The video being written, shared with the capture observers and with [`crate::run`],
+    /// which finishes it when the app ends.
+    pub video: Arc<Mutex<Option<lepton_sim::video::VideoWriter>>>,
+    /// The first error, if a frame could not be written.
+    pub error: Arc<Mutex<Option<ViewerError>>>,
+    /// Frames per second of the video: one policy step per frame plays in real time.
+    pub fps: f32,
+    requested: u32,
+}
+
+impl RecordPlan {
+    pub fn new(path: PathBuf, frames: Option<u32>, fps: f32) -> Self {
+        Self { path, frames, video: Arc::default(), error: Arc::default(), fps, requested: 0 }
+    }
+
+    /// Whether frame `shown` still belongs in the recording.
+    pub fn wants(&self, shown: u32) -> bool {
+        self.frames.is_none_or(|n| shown <= n)
     }
 }
 
@@ -62,7 +89,7 @@ impl Plugin for ScreenshotPlugin {
             .add_systems(Update, count_frame.in_set(crate::systems::ViewerSystems::Input))
             .add_systems(
                 Update,
-                capture.in_set(crate::systems::ViewerSystems::Capture).run_if(Frames::counting),
+                (capture, record).in_set(crate::systems::ViewerSystems::Capture).run_if(Frames::counting),
             );
         app.sub_app_mut(RenderApp).insert_resource(watch).add_systems(Render, watch_pipelines);
     }
@@ -86,6 +113,7 @@ fn watch_pipelines(cache: Res<PipelineCache>, watch: Res<PipelineWatch>) {
 fn count_frame(
     watch: Res<PipelineWatch>,
     plan: Option<Res<ScreenshotPlan>>,
+    record: Option<Res<RecordPlan>>,
     mut warm: ResMut<WarmUp>,
     mut frames: ResMut<Frames>,
     mut report: ResMut<Report>,
@@ -100,7 +128,7 @@ fn count_frame(
             eprintln!("viewer: ready");
         }
     }
-    frames.counting = warm.ready || plan.is_none();
+    frames.counting = warm.ready || (plan.is_none() && record.is_none());
     if frames.counting {
         frames.shown += 1;
     }
@@ -130,6 +158,51 @@ fn capture(
             exit.write(if failed { AppExit::error() } else { AppExit::Success });
         },
     );
+}
+
+/// Captures this frame into the recording; after the planned frames the app exits once the last
+/// capture is written.
+fn record(mut commands: Commands, frames: Res<Frames>, plan: Option<ResMut<RecordPlan>>) {
+    let Some(mut plan) = plan else { return };
+    if !plan.wants(frames.shown) || plan.requested >= frames.shown {
+        return;
+    }
+    plan.requested = frames.shown;
+    let last = plan.frames == Some(frames.shown);
+    let (video, error, path, fps) = (plan.video.clone(), plan.error.clone(), plan.path.clone(), plan.fps);
+    commands.spawn(Screenshot::primary_window()).observe(
+        move |captured: On<ScreenshotCaptured>, mut exit: MessageWriter<AppExit>| {
+            if let Err(e) = append_frame(&captured.image, &video, &path, fps) {
+                error.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
+                exit.write(AppExit::error());
+            } else if last {
+                exit.write(AppExit::Success);
+            }
+        },
+    );
+}
+
+/// Appends the window's pixels (cropped to even sides, as H.264 needs) to the video, starting it
+/// with the first frame's size.
+fn append_frame(
+    image: &Image,
+    video: &Mutex<Option<lepton_sim::video::VideoWriter>>,
+    path: &std::path::Path,
+    fps: f32,
+) -> Result<(), ViewerError> {
+    let encoding = |message: String| ViewerError::Screenshot { path: path.to_path_buf(), message };
+    let dynamic = image.clone().try_into_dynamic().map_err(|e| encoding(e.to_string()))?;
+    let (width, height) = (dynamic.width() & !1, dynamic.height() & !1);
+    let rgb = dynamic.crop_imm(0, 0, width, height).to_rgb8();
+    let frame = lepton_sim::Frame { width, height, channels: 3, data: rgb.into_raw() };
+    let mut video = video.lock().unwrap_or_else(|e| e.into_inner());
+    if video.is_none() {
+        *video = Some(
+            lepton_sim::video::VideoWriter::create(path, [width, height], fps)
+                .map_err(|e| encoding(e.to_string()))?,
+        );
+    }
+    video.as_mut().expect("started above").push(&frame).map_err(|e| encoding(e.to_string()))
 }
 
 /// Writes the window's pixels as an RGB PNG, atomically.

@@ -4,7 +4,7 @@
 use crate::error::ViewerError;
 use crate::playback::Playback;
 use crate::report::Report;
-use crate::screenshot::{Frames, ScreenshotPlan};
+use crate::screenshot::{Frames, RecordPlan, ScreenshotPlan};
 use crate::session::{Request, SessionHandle, Snapshot};
 use bevy::prelude::*;
 use std::sync::Mutex;
@@ -43,11 +43,11 @@ impl Plugin for SimulationPlugin {
 }
 
 /// Resets and steps as playback asks: in real time at the chosen speed, one step at a time when
-/// paused, or exactly one step per frame in screenshot mode (so frame N shows step N).
+/// paused, or exactly one step per frame in screenshot and record modes (so frame N shows step N).
 fn advance(
     time: Res<Time>,
     frames: Res<Frames>,
-    plan: Option<Res<ScreenshotPlan>>,
+    (plan, record): (Option<Res<ScreenshotPlan>>, Option<Res<RecordPlan>>),
     mut playback: ResMut<Playback>,
     mut sim: ResMut<Sim>,
     mut report: ResMut<Report>,
@@ -63,6 +63,9 @@ fn advance(
     }
     let steps = if let Some(plan) = plan {
         u32::from(frames.shown <= plan.frames)
+    } else if let Some(record) = record.filter(|_| !playback.paused) {
+        // Recording: one step per frame, so the video (a frame per step) plays in real time.
+        u32::from(record.wants(frames.shown))
     } else if playback.paused {
         u32::from(std::mem::take(&mut playback.step_once))
     } else {

@@ -28,6 +28,9 @@ pub struct Scenario {
     pub episode: Episode,
     pub look: Look,
     /// Scripted events: traffic that cuts in or brakes, obstacles that appear, light that changes.
+    /// (Left out of the written form when empty, so files written before events existed — a
+    /// run's scenario.ron, a dataset's manifest — read back as the same text.)
+    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
 }
 
