@@ -148,6 +148,54 @@ fn record_writes_a_video_of_one_frame_per_step_that_decodes_and_moves() {
     assert!((report["recorded"]["seconds"].as_f64().unwrap() - 2.4).abs() < 1e-3);
 }
 
+#[test]
+fn the_lit_look_differs_from_the_agents_and_the_grid_shows_every_env() {
+    let display = VirtualDisplay::start();
+    let dir = scratch("view-looks");
+    let shot = |name: &str, extra: &[&str]| {
+        let png = dir.join(name);
+        let mut args = vec!["view", "cut_in", "--policy", "keep-lane", "--no-hud", "--size", "320x240"];
+        args.extend_from_slice(extra);
+        let output = display
+            .lepton(&args)
+            .args(["--frames", "5", "--json", "--screenshot"])
+            .arg(&png)
+            .output()
+            .unwrap();
+        (rgb(&png), report(&output))
+    };
+    let (lit, _) = shot("lit.png", &[]);
+    let (agent, _) = shot("agent.png", &["--agent-look"]);
+    let changed = lit.pixels().zip(agent.pixels()).filter(|(a, b)| a.0 != b.0).count();
+    assert!(changed > 320 * 240 / 2, "the two looks differ ({changed} pixels)");
+    // The agent's look has the training renderer's flat colours: few distinct colours; the lit
+    // look's sky fades and its surfaces are shaded: many more.
+    let colours =
+        |img: &image::RgbImage| img.pixels().map(|p| p.0).collect::<std::collections::HashSet<_>>().len();
+    assert!(colours(&lit) > 2 * colours(&agent), "lit {} vs agent {}", colours(&lit), colours(&agent));
+
+    // Four envs in a grid: every quadrant is a picture of its own (sky above, road below).
+    let (grid, report) = shot("grid.png", &["--envs", "4", "--grid"]);
+    assert_eq!(report["steps"], 5);
+    for (x0, y0) in [(0, 0), (160, 0), (0, 120), (160, 120)] {
+        let (top, bottom) = (grid.get_pixel(x0 + 80, y0 + 5).0, grid.get_pixel(x0 + 80, y0 + 115).0);
+        assert!(top[2] > top[0] && top != bottom, "tile at ({x0}, {y0}): sky {top:?}, road {bottom:?}");
+    }
+}
+
+#[test]
+fn frames_alone_time_a_run_and_report_its_frame_rate() {
+    let display = VirtualDisplay::start();
+    let output = display
+        .lepton(&["view", "tiny", "--policy", "keep-lane", "--size", "320x240", "--frames", "20", "--json"])
+        .output()
+        .unwrap();
+    let report = report(&output);
+    let fps = report["frames_per_second"].as_f64().unwrap();
+    assert!(fps > 0.5, "{report}");
+    assert!(report["warm_frames"].as_u64().unwrap() >= 2, "{report}");
+}
+
 /// Writes `text` to `path` the way editors that save by rename do (never a half-written file).
 fn save(path: &Path, text: &str) {
     let tmp = path.with_extension("ron.tmp");

@@ -35,10 +35,18 @@ pub struct ViewArgs {
     /// Start with the HUD hidden (U toggles it).
     #[arg(long)]
     pub no_hud: bool,
+    /// Start with the agent's own look (flat, baked light: what its camera renders) instead of
+    /// the lit one (L toggles it).
+    #[arg(long)]
+    pub agent_look: bool,
+    /// Start with every env on screen at once, each in a tile with its chase camera (G toggles).
+    #[arg(long)]
+    pub grid: bool,
     /// Run --frames frames, save a PNG of the window here and exit (works under Xvfb).
     #[arg(long, requires = "frames")]
     pub screenshot: Option<PathBuf>,
-    /// Frames (one policy step each) before the screenshot, or to record.
+    /// Frames (one policy step each) before the screenshot, or to record; alone, frames to run
+    /// in real time before exiting (the report gives the frame rate).
     #[arg(long, value_parser = at_least_one::<u32>())]
     pub frames: Option<u32>,
     /// Record the window into this MP4 (H.264), one policy step per frame so it plays in real
@@ -85,9 +93,7 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
     let scenario = load_scenario(&args.scenario)?;
     let watch = Path::new(&args.scenario).is_file().then(|| PathBuf::from(&args.scenario));
     let camera: CameraMode = args.camera.parse().map_err(|e| CliError::Usage(format!("--camera: {e}")))?;
-    if args.screenshot.is_none() && args.record.is_none() && args.frames.is_some() {
-        return Err(CliError::Usage("--frames goes with --screenshot FILE or --record FILE".into()));
-    }
+
     let driver: Option<Box<dyn Policy>> = match args.policy.as_deref() {
         None => None,
         Some("keep-lane") => Some(Box::new(KeepLanePolicy::new(&scenario, None))),
@@ -101,6 +107,10 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
         camera,
         window: args.size,
         hud: !args.no_hud,
+        agent_look: args.agent_look,
+        grid: args.grid,
+        // Alone, --frames times a run: N frames at the normal pace, then exit.
+        frames: args.frames.filter(|_| args.screenshot.is_none() && args.record.is_none()),
         screenshot: args.screenshot.zip(args.frames),
         record: args.record.clone().map(|path| (path, args.frames)),
     };

@@ -1,4 +1,4 @@
-//! The viewer's cameras: chase, top-down, free-fly and the car's own camera.
+//! The viewer's cameras: chase, top-down, free-fly and the car's own camera (the grid's tiles use [`chase`]).
 
 use crate::playback::{CameraMode, Playback};
 use bevy::input::mouse::AccumulatedMouseMotion;
@@ -120,6 +120,14 @@ fn place_camera(
             p.fov = fov;
         }
     }
+}
+
+/// A chase view of a car at `ego` without easing (the grid's tiles).
+pub fn chase(ego: &Transform) -> Transform {
+    let forward = ego.rotation * Vec3::X;
+    let yaw = Quat::from_rotation_y(-forward.z.atan2(forward.x));
+    let eye = ego.translation + yaw * Vec3::new(-9.0, 4.0, 0.0);
+    Transform::from_translation(eye).looking_at(ego.translation + yaw * Vec3::new(6.0, 0.8, 0.0), Vec3::Y)
 }
 
 fn wrap(a: f32) -> f32 {

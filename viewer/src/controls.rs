@@ -22,6 +22,8 @@ R            reset the episode
 + / -        faster / slower
 Tab          next env
 C  or  1-4   camera: chase, top-down, free, car
+L            look: lit (for people) / the agent's own
+G            grid: every env at once / one
 W A S D Q E  fly (free camera); right mouse: look
 Arrows       drive (when no policy drives)
 U            hide / show the HUD
@@ -31,8 +33,16 @@ Esc          quit";
 fn read_keys(
     keys: Res<ButtonInput<KeyCode>>,
     mut playback: ResMut<Playback>,
+    mut look: ResMut<crate::lit_scene::ViewerLook>,
+    mut grid: ResMut<crate::scene::Grid>,
     mut exit: MessageWriter<AppExit>,
 ) {
+    if keys.just_pressed(KeyCode::KeyL) {
+        look.agent = !look.agent;
+    }
+    if keys.just_pressed(KeyCode::KeyG) {
+        grid.on = !grid.on;
+    }
     let p = playback.as_mut();
     if keys.just_pressed(KeyCode::Escape) {
         exit.write(AppExit::Success);

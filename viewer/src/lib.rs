@@ -1,7 +1,8 @@
-//! The 3D viewer, the one place where a window, the scene and an agent's decision meet: a window (bevy, winit on X11) that shows a scenario with the training
-//! renderer's scene code, with chase, top-down, free-fly and on-board cameras, a HUD of what the
-//! driver sees and decides, playback controls, hot reload of the scenario file, and a
-//! screenshot mode for scripts and tests.
+//! The 3D viewer, the one place where a window, the scene and an agent's decision meet: a window
+//! (bevy, winit on X11) that shows a scenario in a lit look for people or exactly in the agent's
+//! look, one env or a grid of them, with chase, top-down, free-fly and on-board cameras, a HUD of
+//! what the driver sees and decides, playback controls, hot reload of the scenario file, and
+//! screenshot and recording modes for scripts and tests.
 //!
 //! Threads: the window's app runs on the main thread; the envs, the driver and (for drivers that
 //! read pixels) the headless training renderer run on a simulation thread ([`session`]) that
@@ -16,13 +17,15 @@ mod cameras;
 mod controls;
 mod error;
 mod hud;
+mod lit_scene;
 pub mod playback;
 pub mod reload;
 mod report;
-mod scene;
+pub mod scene;
 mod screenshot;
 pub mod session;
 mod simulation;
+mod sunlit_material;
 mod systems;
 
 pub use error::ViewerError;
@@ -53,6 +56,12 @@ pub struct ViewerOptions {
     pub hud: bool,
     /// Run this many frames, save a PNG of the window there, and exit.
     pub screenshot: Option<(PathBuf, u32)>,
+    /// Run this many frames and exit (a timed run; screenshot and record have their own).
+    pub frames: Option<u32>,
+    /// Start with every env on screen at once, each in its tile (`G` switches).
+    pub grid: bool,
+    /// Start with the agent's flat look instead of the lit one (`L` switches).
+    pub agent_look: bool,
     /// Record the window into this MP4, one policy step per frame (for this many frames, then
     /// exit; or until the window closes).
     pub record: Option<(PathBuf, Option<u32>)>,
@@ -112,6 +121,8 @@ pub fn run(
             .chain(),
     )
     .insert_resource(playback::Playback::new(options.envs, options.camera, options.hud))
+    .insert_resource(lit_scene::ViewerLook { agent: options.agent_look })
+    .insert_resource(scene::Grid { on: options.grid })
     .insert_resource(simulation::Sim::new(session, snapshot, driver_name))
     .insert_resource(reload::ReloadStatus::watching(options.watch))
     .insert_resource(report)
@@ -126,6 +137,9 @@ pub fn run(
     ));
     if let Some((path, frames)) = options.screenshot {
         app.insert_resource(screenshot::ScreenshotPlan::new(path, frames));
+    }
+    if let Some(frames) = options.frames {
+        app.insert_resource(screenshot::FrameLimit(frames));
     }
     let recording = options.record.map(|(path, frames)| screenshot::RecordPlan::new(path, frames, step_fps));
     if let Some(plan) = &recording {

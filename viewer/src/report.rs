@@ -19,6 +19,10 @@ pub struct ViewerReport {
     /// Straight-line distance the first env's car moved from its first shown position (m).
     pub ego_moved: f32,
     pub screenshot: Option<PathBuf>,
+    /// Frames shown after the render pipelines compiled, and their rate (frames per second of
+    /// wall time).
+    pub warm_frames: u64,
+    pub frames_per_second: f32,
     /// The video `--record` wrote.
     pub recorded: Option<lepton_sim::video::VideoSummary>,
 }

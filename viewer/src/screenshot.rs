@@ -53,11 +53,17 @@ impl RecordPlan {
     }
 }
 
+/// Run this many counted frames, then exit (`--frames N` alone: a timed run).
+#[derive(Resource, Clone, Copy)]
+pub struct FrameLimit(pub u32);
+
 /// Frames shown, and whether this one counts (the pipelines are ready, or no screenshot waits).
 #[derive(Resource, Default)]
 pub struct Frames {
     pub shown: u32,
     pub counting: bool,
+    /// When the first frame after the warm-up was shown, for the frame rate.
+    since: Option<std::time::Instant>,
 }
 
 impl Frames {
@@ -89,7 +95,9 @@ impl Plugin for ScreenshotPlugin {
             .add_systems(Update, count_frame.in_set(crate::systems::ViewerSystems::Input))
             .add_systems(
                 Update,
-                (capture, record).in_set(crate::systems::ViewerSystems::Capture).run_if(Frames::counting),
+                (capture, record, stop_after)
+                    .in_set(crate::systems::ViewerSystems::Capture)
+                    .run_if(Frames::counting),
             );
         app.sub_app_mut(RenderApp).insert_resource(watch).add_systems(Render, watch_pipelines);
     }
@@ -131,6 +139,22 @@ fn count_frame(
     frames.counting = warm.ready || (plan.is_none() && record.is_none());
     if frames.counting {
         frames.shown += 1;
+    }
+    // The frame rate once the pipelines have compiled: frames shown per second of wall time.
+    if warm.ready {
+        let since = *frames.since.get_or_insert_with(std::time::Instant::now);
+        let seconds = since.elapsed().as_secs_f64();
+        report.report.warm_frames += 1;
+        if seconds > 0.0 {
+            report.report.frames_per_second = ((report.report.warm_frames - 1) as f64 / seconds) as f32;
+        }
+    }
+}
+
+/// Ends a timed run after its frames.
+fn stop_after(frames: Res<Frames>, limit: Option<Res<FrameLimit>>, mut exit: MessageWriter<AppExit>) {
+    if limit.is_some_and(|l| frames.shown >= l.0) {
+        exit.write(AppExit::Success);
     }
 }
 

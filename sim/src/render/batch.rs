@@ -86,7 +86,7 @@ impl SceneGeometry {
             geometry.npcs.push(range);
         }
         for (event, obstacle) in crate::events::event_obstacles(&scenario.events) {
-            let range = geometry.append(&meshes::event_obstacle(obstacle, road));
+            let range = geometry.append(&meshes::event_obstacle(obstacle, road, false));
             geometry.event_obstacles.push((event, range));
         }
         let vehicle = &scenario.ego.vehicle;

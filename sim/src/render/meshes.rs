@@ -59,6 +59,12 @@ struct MeshBuilder {
     /// Applied to objects added by [`MeshBuilder::cuboid`].
     rotation: Quat,
     translation: Vec3,
+    /// Whether faces carry baked light (the flat look); the viewer's lit look lights them itself.
+    baked: bool,
+    /// Whether cars get their wheels in the mesh (the lit look moves wheels of their own).
+    wheels: bool,
+    /// Whether the sky box is part of the static scene (the lit look draws a sky dome instead).
+    sky: bool,
 }
 
 impl MeshBuilder {
@@ -71,7 +77,15 @@ impl MeshBuilder {
             indices: Vec::new(),
             rotation: Quat::IDENTITY,
             translation: Vec3::ZERO,
+            baked: true,
+            wheels: true,
+            sky: true,
         }
+    }
+
+    /// A builder for the viewer's lit look: no baked light, no wheels, no sky box.
+    fn lit() -> Self {
+        Self { baked: false, wheels: false, sky: false, ..Self::new() }
     }
 
     fn quad(&mut self, corners: [[f32; 3]; 4], normal: [f32; 3], entry: Palette, colour: [f32; 3]) {
@@ -91,7 +105,8 @@ impl MeshBuilder {
         let (r, t) = (self.rotation, self.translation);
         let place = |p: [f32; 3]| (r * Vec3::from_array(p) + t).to_array();
         let turn = |n: [f32; 3]| (r * Vec3::from_array(n)).to_array();
-        let shade = |f: f32| colour.map(|c| c * f);
+        let baked = self.baked;
+        let shade = |f: f32| if baked { colour.map(|c| c * f) } else { colour };
         let faces: [([[f32; 3]; 4], [f32; 3], f32); 6] = [
             ([[x0, y1, z0], [x0, y1, z1], [x1, y1, z1], [x1, y1, z0]], [0.0, 1.0, 0.0], 1.0),
             ([[x0, y0, z0], [x1, y0, z0], [x1, y0, z1], [x0, y0, z1]], [0.0, -1.0, 0.0], 0.35),
@@ -200,6 +215,9 @@ fn ground_and_sky(b: &mut MeshBuilder, road: &RoadGeometry) {
         Palette::Ground,
         [1.0; 3],
     );
+    if !b.sky {
+        return;
+    }
     let top = h;
     let corners = [(-h, -h), (h, -h), (h, h), (-h, h)];
     for i in 0..4 {
@@ -220,6 +238,28 @@ fn ground_and_sky(b: &mut MeshBuilder, road: &RoadGeometry) {
     );
 }
 
+/// `mesh` with each vertex's palette entry resolved to its colour in `palette` (linear RGBA),
+/// for materials that take vertex colours as they are (the viewer's lit look).
+pub fn resolve_palette(mesh: &Mesh, palette: &[[f32; 4]; PALETTE_SIZE]) -> Mesh {
+    use bevy::mesh::VertexAttributeValues;
+    let mut out = mesh.clone();
+    let (Some(VertexAttributeValues::Float32x2(uvs)), Some(VertexAttributeValues::Float32x4(colours))) =
+        (mesh.attribute(Mesh::ATTRIBUTE_UV_0), mesh.attribute(Mesh::ATTRIBUTE_COLOR))
+    else {
+        return out;
+    };
+    let resolved: Vec<[f32; 4]> = uvs
+        .iter()
+        .zip(colours)
+        .map(|(uv, c)| {
+            let p = palette[((uv[0] + 0.5) as usize).min(PALETTE_SIZE - 1)];
+            [c[0] * p[0], c[1] * p[1], c[2] * p[2], c[3] * p[3]]
+        })
+        .collect();
+    out.insert_attribute(Mesh::ATTRIBUTE_COLOR, resolved);
+    out
+}
+
 /// Distance from the road's bounds to its sky walls, for the far plane of cameras (m).
 pub fn scene_extent(road: &RoadGeometry) -> f32 {
     let [x0, y0, x1, y1] = road.bounds();
@@ -228,7 +268,15 @@ pub fn scene_extent(road: &RoadGeometry) -> f32 {
 
 /// Everything that never moves, as one mesh.
 pub fn static_scene(scenario: &Scenario, road: &RoadGeometry) -> Mesh {
-    let mut b = MeshBuilder::new();
+    static_scene_from(MeshBuilder::new(), scenario, road)
+}
+
+/// The static scene for the viewer's lit look: unshaded colours, no sky box.
+pub fn lit_static_scene(scenario: &Scenario, road: &RoadGeometry) -> Mesh {
+    static_scene_from(MeshBuilder::lit(), scenario, road)
+}
+
+fn static_scene_from(mut b: MeshBuilder, scenario: &Scenario, road: &RoadGeometry) -> Mesh {
     ground_and_sky(&mut b, road);
     road_layers(&mut b, road, scenario.road.markings);
     for o in &scenario.obstacles {
@@ -237,9 +285,10 @@ pub fn static_scene(scenario: &Scenario, road: &RoadGeometry) -> Mesh {
     b.build()
 }
 
-/// One obstacle that an event makes appear, as a mesh of its own in world coordinates.
-pub fn event_obstacle(o: &Obstacle, road: &RoadGeometry) -> Mesh {
-    let mut b = MeshBuilder::new();
+/// One obstacle that an event makes appear, as a mesh of its own in world coordinates (`lit`:
+/// for the viewer's lit look).
+pub fn event_obstacle(o: &Obstacle, road: &RoadGeometry, lit: bool) -> Mesh {
+    let mut b = if lit { MeshBuilder::lit() } else { MeshBuilder::new() };
     obstacle(&mut b, o, road);
     b.build()
 }
@@ -279,12 +328,66 @@ pub fn trigger_markers(scenario: &Scenario, road: &RoadGeometry) -> Mesh {
 /// A car `size` = (length, width, height) with its origin on the ground at its centre:
 /// a body, a darker glass cabin set back, and four wheels.
 pub fn car(size: [f32; 3], colour: [f32; 3]) -> Mesh {
+    car_from(MeshBuilder::new(), size, colour)
+}
+
+/// A car's body and cabin for the lit look, without wheels (see [`WHEEL_RADIUS`], [`wheel_spots`]).
+pub fn lit_car_body(size: [f32; 3], colour: [f32; 3]) -> Mesh {
+    car_from(MeshBuilder::lit(), size, colour)
+}
+
+/// Radius and width of a car's wheels (m).
+pub const WHEEL_RADIUS: f32 = 0.33;
+pub const WHEEL_WIDTH: f32 = 0.24;
+
+/// Where a car of `size` has its wheel centres, in its frame (x forward, z right): front left,
+/// front right, rear left, rear right.
+pub fn wheel_spots(size: [f32; 3]) -> [[f32; 3]; 4] {
+    let (x, z) = (0.3 * size[0], 0.5 * size[1] - 0.5 * WHEEL_WIDTH + 0.02);
+    [[x, WHEEL_RADIUS, -z], [x, WHEEL_RADIUS, z], [-x, WHEEL_RADIUS, -z], [-x, WHEEL_RADIUS, z]]
+}
+
+/// A wheel for the lit look: a dark twelve-sided tyre around the z axis (the car's right), with
+/// light spokes on both faces so that its turning shows. Centred on the origin.
+pub fn lit_wheel() -> Mesh {
+    let mut b = MeshBuilder::lit();
+    let (r, hw, n) = (WHEEL_RADIUS, 0.5 * WHEEL_WIDTH, 12);
+    let tyre = [0.04, 0.04, 0.045];
+    let at = |k: usize, z: f32| {
+        let a = std::f32::consts::TAU * k as f32 / n as f32;
+        [r * a.cos(), r * a.sin(), z]
+    };
+    for k in 0..n {
+        let a = std::f32::consts::TAU * (k as f32 + 0.5) / n as f32;
+        let normal = [a.cos(), a.sin(), 0.0];
+        b.quad([at(k, -hw), at(k + 1, -hw), at(k + 1, hw), at(k, hw)], normal, Palette::Object, tyre);
+        // The faces, as fans of degenerate quads around the hub.
+        for (z, nz) in [(-hw, -1.0), (hw, 1.0)] {
+            b.quad(
+                [[0.0, 0.0, z], at(k, z), at(k + 1, z), [0.0, 0.0, z]],
+                [0.0, 0.0, nz],
+                Palette::Object,
+                tyre,
+            );
+        }
+    }
+    let spoke = [0.75, 0.75, 0.78];
+    for z in [-hw - 0.012, hw] {
+        b.cuboid([-0.8 * r, -0.05, z], [0.8 * r, 0.05, z + 0.012], spoke);
+        b.cuboid([-0.05, -0.8 * r, z], [0.05, 0.8 * r, z + 0.012], spoke);
+    }
+    b.build()
+}
+
+fn car_from(mut b: MeshBuilder, size: [f32; 3], colour: [f32; 3]) -> Mesh {
     let [l, w, h] = size;
     let (hl, hw) = (0.5 * l, 0.5 * w);
-    let mut b = MeshBuilder::new();
     let body_top = 0.55 * h;
     b.cuboid([-hl, 0.25, -hw], [hl, body_top, hw], colour);
     b.cuboid([-0.35 * l, body_top, -hw + 0.12], [0.15 * l, h, hw - 0.12], [0.12, 0.14, 0.18]);
+    if !b.wheels {
+        return b.build();
+    }
     let wheel = [0.05, 0.05, 0.05];
     for x in [-0.3 * l, 0.3 * l] {
         for (z0, z1) in [(-hw - 0.02, -hw + 0.25), (hw - 0.25, hw + 0.02)] {

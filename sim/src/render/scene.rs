@@ -36,7 +36,7 @@ impl SceneMeshes {
             ego: meshes.add(meshes::car([vehicle.length, vehicle.width, 1.45], EGO_COLOUR)),
             npcs: NPC_COLOURS.iter().map(|&c| meshes.add(meshes::car(NPC_SIZE, c))).collect(),
             event_obstacles: crate::events::event_obstacles(&scenario.events)
-                .map(|(event, o)| (event, meshes.add(meshes::event_obstacle(o, road))))
+                .map(|(event, o)| (event, meshes.add(meshes::event_obstacle(o, road, false))))
                 .collect(),
             trigger_markers: meshes.add(meshes::trigger_markers(scenario, road)),
             extent: meshes::scene_extent(road),
@@ -164,6 +164,8 @@ pub struct Poses {
     /// The scenario's events that have happened (bit i: `events[i]`): they place obstacles and
     /// change the look.
     pub events: crate::events::EventMask,
+    /// The ego's front-wheel angle (radians, positive left), for cars drawn with wheels.
+    pub ego_steer: f32,
 }
 
 impl Poses {
@@ -173,6 +175,7 @@ impl Poses {
             ego: (ego.position, ego.rotation),
             npcs: (0..npc_slots).map(|i| sim.npc_pose(i)).collect(),
             events: sim.events_happened(),
+            ego_steer: ego.steer_angle,
         }
     }
 
