@@ -171,7 +171,7 @@ fn spawn_hud(mut commands: Commands, mut images: ResMut<Assets<Image>>, playback
                     display: Display::None,
                     ..default()
                 },
-                BackgroundColor(Color::srgba(0.55, 0.05, 0.05, 0.9)),
+                BackgroundColor(Color::srgb(0.55, 0.05, 0.05)),
             ))
             .with_child((ErrorText, text("", 13.0)));
 

@@ -60,6 +60,10 @@ pub struct LitScene {
     event_obstacles: Vec<(usize, Entity)>,
     sky: Entity,
     markers: Entity,
+    /// The shadows of the file's obstacles, one mesh, rebuilt when the sun moves.
+    obstacle_shadows: Entity,
+    /// Where each of the file's obstacles stands (its ground centre) and its size.
+    obstacle_boxes: Vec<(Transform, [f32; 3])>,
     /// The lit surfaces' material: its light follows the episode's look.
     material: Handle<SunlitMaterial>,
     /// Unit vector towards the sun (world).
@@ -144,6 +148,22 @@ impl LitScene {
                 layer.clone(),
             ))
             .id();
+        let obstacle_boxes = scenario
+            .obstacles
+            .iter()
+            .map(|o| {
+                let d = o.lane.map_or(0.0, |lane| road.lane_centre(lane)) + o.offset;
+                let pose = road.pose(o.s, d);
+                let at = Vec3::from_array(lepton_sim::road::plane_to_world(pose.x, pose.y, 0.0));
+                let placed =
+                    Transform::from_translation(at).with_rotation(Quat::from_rotation_y(pose.heading));
+                (placed, o.size.unwrap_or(o.kind.default_size()))
+            })
+            .collect();
+        let shadows = world.resource_mut::<Assets<Mesh>>().add(shadow_mesh(&[]));
+        let obstacle_shadows = world
+            .spawn((Mesh3d(shadows), MeshMaterial3d(shade.clone()), Transform::default(), layer.clone()))
+            .id();
         Self {
             ground,
             ground_source,
@@ -152,6 +172,8 @@ impl LitScene {
             event_obstacles,
             sky,
             markers,
+            obstacle_shadows,
+            obstacle_boxes,
             material,
             towards_sun: Vec3::Y,
             look_key: None,
@@ -164,7 +186,7 @@ impl LitScene {
         let mut all: Vec<Entity> =
             cars.flat_map(|c| [c.body, c.shadow].into_iter().chain(c.wheels)).collect();
         all.extend(self.event_obstacles.iter().map(|&(_, e)| e));
-        all.extend([self.ground, self.sky, self.markers]);
+        all.extend([self.ground, self.sky, self.markers, self.obstacle_shadows]);
         all
     }
 
@@ -191,6 +213,12 @@ impl LitScene {
             el.sin(),
         ));
         self.towards_sun = towards_sun.normalize();
+        let outlines: Vec<Vec<Vec2>> = self
+            .obstacle_boxes
+            .iter()
+            .map(|(at, size)| shadow_outline(at, *size, self.towards_sun))
+            .collect();
+        replace_mesh(world, self.obstacle_shadows, shadows_mesh(&outlines));
         // Linear light: the sun from its brightness, the sky's light tinted by its colour.
         let b = look.brightness;
         let sky = look.sky.map(|c| c * 0.55 * b.sqrt());
@@ -384,12 +412,24 @@ fn convex_hull(mut points: Vec<Vec2>) -> Vec<Vec2> {
 
 /// A flat dark polygon just above the road and its markings, as a triangle fan.
 fn shadow_mesh(outline: &[Vec2]) -> Mesh {
+    shadows_mesh(std::slice::from_ref(&outline.to_vec()))
+}
+
+/// Several shadow polygons in one mesh.
+fn shadows_mesh(outlines: &[Vec<Vec2>]) -> Mesh {
     let y = meshes::MARKING_HEIGHT + 0.01;
+    let mut positions: Vec<[f32; 3]> = Vec::new();
+    let mut indices: Vec<u32> = Vec::new();
+    for outline in outlines.iter().filter(|o| o.len() >= 3) {
+        let base = positions.len() as u32;
+        positions.extend(outline.iter().map(|p| [p.x, y, p.y]));
+        indices.extend((1..outline.len() as u32 - 1).flat_map(|k| [base, base + k, base + k + 1]));
+    }
     // Never an empty mesh (bevy's mesh allocator does not take one): a point-sized triangle.
-    let outline = if outline.len() < 3 { &[Vec2::ZERO; 3][..] } else { outline };
-    let positions: Vec<[f32; 3]> = outline.iter().map(|p| [p.x, y, p.y]).collect();
-    let n = positions.len() as u32;
-    let indices: Vec<u32> = (1..n.saturating_sub(1)).flat_map(|k| [0, k, k + 1]).collect();
+    if positions.is_empty() {
+        positions = vec![[0.0, y, 0.0]; 3];
+        indices = vec![0, 1, 2];
+    }
     Mesh::new(PrimitiveTopology::TriangleList, bevy::asset::RenderAssetUsages::default())
         .with_inserted_attribute(Mesh::ATTRIBUTE_NORMAL, vec![[0.0, 1.0, 0.0]; positions.len()])
         .with_inserted_attribute(
