@@ -4,6 +4,7 @@
 mod args;
 mod commands;
 mod error;
+mod pipeline;
 mod ron_file;
 mod scenario_arg;
 mod scenario_map;
@@ -42,6 +43,12 @@ enum Command {
     /// Measure throughput.
     #[command(subcommand)]
     Bench(commands::bench::BenchCommand),
+    /// Run the loop from data to a promoted model, each stage cached by its inputs.
+    #[command(subcommand)]
+    Pipeline(commands::pipeline::PipelineCommand),
+    /// What the pipelines promoted: versions, channels, lineage.
+    #[command(subcommand)]
+    Registry(commands::pipeline::RegistryCommand),
 }
 
 fn main() -> ExitCode {
@@ -94,6 +101,8 @@ fn main() -> ExitCode {
         Command::Perception(command) => commands::perception::run(command),
         Command::Bench(command) => commands::bench::run(command),
         Command::View(args) => commands::view::run(args),
+        Command::Pipeline(command) => commands::pipeline::run(command),
+        Command::Registry(command) => commands::pipeline::run_registry(command),
     };
     match result {
         Ok(code) => code,

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod eval;
 pub mod perception;
+pub mod pipeline;
 pub mod plot;
 pub mod render;
 pub mod rollout;

@@ -216,7 +216,8 @@ fn train(args: TrainArgs) -> CliResult<ExitCode> {
 
 fn eval(args: EvalArgs) -> CliResult<ExitCode> {
     let device = args.device.device().clone();
-    let model = CnnModel::load(&args.model, &device)?;
+    let model_dir = crate::pipeline::registry::resolve(&args.model, crate::pipeline::registry::Part::Model)?;
+    let model = CnnModel::load(&model_dir, &device)?;
     let dataset = open_dataset(&args.dataset)?;
     let progress = bar(dataset.len(), "eval {bar:40} {pos}/{len} frames {per_sec}");
     let report = cnn::evaluate(&model, &dataset, args.batch_size, |n| progress.set_position(n))?;

@@ -127,7 +127,11 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
         Some(path) => CliError::at(path, e),
         None => e.into(),
     })?;
-    let perception = resolve_perception(&config, args.model.as_deref())?;
+    let model = match &args.model {
+        Some(m) => Some(crate::pipeline::registry::resolve(m, crate::pipeline::registry::Part::Model)?),
+        None => None,
+    };
+    let perception = resolve_perception(&config, model.as_deref())?;
     if !args.resume && out.join(files::LAST).exists() {
         return Err(CliError::Usage(format!(
             "{}: a run is already here; pass --resume to continue it or choose another --out",

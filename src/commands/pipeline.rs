@@ -1,0 +1,123 @@
+//! `lepton pipeline`: a new pipeline file, or a run of one; `lepton registry`: what the
+//! pipelines promoted.
+
+use crate::error::{CliError, CliResult, file};
+use crate::pipeline::{file::PipelineFile, registry, run};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(clap::Subcommand)]
+pub enum PipelineCommand {
+    /// Print a commented pipeline file that runs as it is (or write it with -o).
+    New {
+        name: String,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Run a pipeline: every stage not already done with the same inputs, then promote the
+    /// candidate if both gates pass (exit 1 when a gate says no; production is untouched).
+    Run {
+        file: PathBuf,
+        /// Print the run's report as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Subcommand)]
+pub enum RegistryCommand {
+    /// Every entry with its versions and channels (JSON).
+    List {
+        #[arg(long, default_value = "registry")]
+        registry: PathBuf,
+    },
+    /// One version's lineage, after checking every file against its recorded hash
+    /// (NAME, NAME@VERSION or NAME@CHANNEL).
+    Show {
+        entry: String,
+        #[arg(long, default_value = "registry")]
+        registry: PathBuf,
+    },
+}
+
+pub fn run(command: PipelineCommand) -> CliResult<ExitCode> {
+    match command {
+        PipelineCommand::New { name, output } => {
+            let text = crate::pipeline::file::template(&name);
+            match output {
+                Some(path) => lepton_sim::atomic::write(&path, text.as_bytes()).map_err(file(&path))?,
+                None => print!("{text}"),
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        PipelineCommand::Run { file: path, json } => {
+            let pipeline = read(&path)?;
+            let report = run::run(&pipeline, &path)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).expect("the report serialises"));
+            }
+            for line in &report.stages {
+                eprintln!(
+                    "  {:<16} {:<7} {:<7} {:>8.1} s  {}",
+                    line.stage, line.how, line.result, line.seconds, line.key
+                );
+            }
+            if report.nothing_to_do {
+                eprintln!("pipeline {}: nothing to do, every stage is up to date", report.pipeline);
+            }
+            match &report.promoted {
+                Some(p) => eprintln!(
+                    "pipeline {}: promoted version {} ({})",
+                    report.pipeline,
+                    p.version,
+                    p.dir.display()
+                ),
+                None if report.stages.iter().any(|s| s.result == "failed") => {
+                    eprintln!(
+                        "pipeline {}: a gate said no; nothing promoted, production untouched",
+                        report.pipeline
+                    );
+                    return Ok(ExitCode::from(1));
+                }
+                None => {}
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+pub fn run_registry(command: RegistryCommand) -> CliResult<ExitCode> {
+    match command {
+        RegistryCommand::List { registry: dir } => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&registry::list(&dir)?).expect("the list serialises")
+            );
+        }
+        RegistryCommand::Show { entry, registry: dir } => {
+            let lineage = registry::verify(&registry::version_dir(&dir, &entry)?)?;
+            println!("{}", serde_json::to_string_pretty(&lineage).expect("the lineage serialises"));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads and validates a pipeline file: syntax errors with line and column, values with paths.
+fn read(path: &std::path::Path) -> CliResult<PipelineFile> {
+    let text = std::fs::read_to_string(path).map_err(file(path))?;
+    let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let pipeline: PipelineFile = options.from_str(&text).map_err(|e| CliError::Syntax {
+        path: path.to_path_buf(),
+        line: e.span.start.line,
+        column: e.span.start.col,
+        message: e.code.to_string(),
+    })?;
+    let problems = pipeline.validate();
+    if let Some(first) = problems.first() {
+        let all: Vec<String> =
+            problems.iter().map(|p| format!("{}: {}: {}", path.display(), p.path, p.message)).collect();
+        let _ = first;
+        return Err(CliError::Usage(all.join("\n")));
+    }
+    Ok(pipeline)
+}

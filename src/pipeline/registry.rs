@@ -1,0 +1,237 @@
+//! The model registry: a folder of numbered versions per pipeline name, each a perception model
+//! and the policy trained on it, with its lineage (every stage's input hash, command, result and
+//! figures) and an XXH3-64 of every file, and channels (`candidate`, `production`) naming
+//! versions.
+//!
+//! ```text
+//! registry/NAME/v0001/{model/, policy/, lineage.json}
+//! registry/NAME/channels.json      {"candidate": 1, "production": 1}
+//! ```
+
+use super::run::StageRecord;
+use crate::error::{CliError, CliResult, file};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// What a promotion made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Promotion {
+    pub name: String,
+    pub version: u32,
+    pub dir: PathBuf,
+}
+
+/// A version's record.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Lineage {
+    pub name: String,
+    pub version: u32,
+    pub scenario: String,
+    pub code_version: String,
+    pub stages: Vec<StageRecord>,
+    /// XXH3-64 (hex) of every file of the version, by its path inside the version folder.
+    pub files: BTreeMap<String, String>,
+}
+
+/// Copies the candidate into the next version of `name` and points both channels at it (the
+/// pipeline only promotes a candidate that passed its gates).
+pub fn promote(
+    registry: &Path,
+    name: &str,
+    model: &Path,
+    run: &Path,
+    stages: &[&StageRecord],
+    scenario: &str,
+) -> CliResult<Promotion> {
+    let entry = registry.join(name);
+    std::fs::create_dir_all(&entry).map_err(file(&entry))?;
+    let version = versions(&entry)?.last().copied().unwrap_or(0) + 1;
+    let dir = entry.join(format!("v{version:04}"));
+    let staged = entry.join(format!("v{version:04}.partial"));
+    if staged.exists() {
+        std::fs::remove_dir_all(&staged).map_err(file(&staged))?;
+    }
+    copy_dir(model, &staged.join("model"))?;
+    for part in ["config.ron", "scenario.ron", "eval.json", "checkpoints/best"] {
+        let from = run.join(part);
+        let to = staged.join("policy").join(part);
+        if from.is_dir() {
+            copy_dir(&from, &to)?;
+        } else if from.is_file() {
+            std::fs::create_dir_all(to.parent().unwrap_or(&staged)).map_err(file(&to))?;
+            std::fs::copy(&from, &to).map_err(file(&from))?;
+        }
+    }
+    // The policy's configuration names the perception model it was trained on: the registry's
+    // own copy from now on, so the version stands on its own.
+    let config = staged.join("policy").join(lepton_agents::run::files::CONFIG);
+    if let Ok(text) = std::fs::read_to_string(&config) {
+        let own_model = registry
+            .canonicalize()
+            .map_err(file(registry))?
+            .join(name)
+            .join(format!("v{version:04}"))
+            .join("model");
+        let quoted = |p: &Path| format!("{:?}", p.display().to_string());
+        let rewritten = text.replace(&quoted(model), &quoted(&own_model));
+        lepton_sim::atomic::write(&config, rewritten.as_bytes()).map_err(file(&config))?;
+    }
+    let lineage = Lineage {
+        name: name.into(),
+        version,
+        scenario: scenario.into(),
+        code_version: super::run::code_version(),
+        stages: stages.iter().map(|s| (*s).clone()).collect(),
+        files: hashes(&staged)?,
+    };
+    let json = serde_json::to_string_pretty(&lineage).unwrap_or_default();
+    lepton_sim::atomic::write(&staged.join("lineage.json"), json.as_bytes()).map_err(file(&staged))?;
+    lepton_sim::atomic::replace_dir(&staged, &dir).map_err(file(&dir))?;
+    let channels: BTreeMap<String, u32> =
+        [("candidate".into(), version), ("production".into(), version)].into();
+    let path = entry.join("channels.json");
+    let text = serde_json::to_string_pretty(&channels).unwrap_or_default();
+    lepton_sim::atomic::write(&path, text.as_bytes()).map_err(file(&path))?;
+    Ok(Promotion { name: name.into(), version, dir })
+}
+
+/// Which folder of a version a command wants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// The policy: a run directory (`lepton eval`, `lepton view --policy`).
+    Policy,
+    /// The perception model (`lepton train --model`, `lepton perception eval`).
+    Model,
+}
+
+/// `registry:NAME[@CHANNEL|@VERSION]` (default channel `production`; the registry folder is
+/// `$LEPTON_REGISTRY` or `registry`) → that version's policy or model folder, after checking
+/// every file against its recorded hash. Any other path is returned as it is.
+pub fn resolve(arg: &Path, part: Part) -> CliResult<PathBuf> {
+    let Some(spec) = arg.to_str().and_then(|s| s.strip_prefix("registry:")) else {
+        return Ok(arg.to_path_buf());
+    };
+    let registry =
+        std::env::var_os("LEPTON_REGISTRY").map_or_else(|| PathBuf::from("registry"), PathBuf::from);
+    let dir = version_dir(&registry, spec)?;
+    verify(&dir)?;
+    Ok(dir.join(match part {
+        Part::Policy => "policy",
+        Part::Model => "model",
+    }))
+}
+
+/// The folder of `NAME[@CHANNEL|@VERSION]` in `registry`.
+pub fn version_dir(registry: &Path, spec: &str) -> CliResult<PathBuf> {
+    let (name, which) = spec.split_once('@').unwrap_or((spec, "production"));
+    let entry = registry.join(name);
+    if !entry.is_dir() {
+        return Err(CliError::Usage(format!("{}: no such registry entry", entry.display())));
+    }
+    let version = match which.strip_prefix('v').unwrap_or(which).parse::<u32>() {
+        Ok(v) => v,
+        Err(_) => *channels(&entry)?.get(which).ok_or_else(|| {
+            CliError::Usage(format!("{}: no channel {which:?}", entry.join("channels.json").display()))
+        })?,
+    };
+    let dir = entry.join(format!("v{version:04}"));
+    if !dir.is_dir() {
+        return Err(CliError::Usage(format!("{}: no such version", dir.display())));
+    }
+    Ok(dir)
+}
+
+/// The version numbers of an entry, ascending.
+fn versions(entry: &Path) -> CliResult<Vec<u32>> {
+    let mut found: Vec<u32> = std::fs::read_dir(entry)
+        .map_err(file(entry))?
+        .filter_map(|e| e.ok())
+        .filter_map(|e| e.file_name().to_str().and_then(|n| n.strip_prefix('v')).and_then(|n| n.parse().ok()))
+        .collect();
+    found.sort();
+    Ok(found)
+}
+
+/// The channels of an entry (`channels.json`).
+pub fn channels(entry: &Path) -> CliResult<BTreeMap<String, u32>> {
+    let path = entry.join("channels.json");
+    let text = std::fs::read_to_string(&path).map_err(file(&path))?;
+    serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
+}
+
+/// Reads a version's lineage and checks every file against its recorded hash.
+pub fn verify(dir: &Path) -> CliResult<Lineage> {
+    let path = dir.join("lineage.json");
+    let text = std::fs::read_to_string(&path).map_err(file(&path))?;
+    let lineage: Lineage =
+        serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    let found = hashes(dir)?;
+    for (file_name, want) in &lineage.files {
+        match found.get(file_name) {
+            Some(got) if got == want => {}
+            Some(got) => {
+                return Err(CliError::Usage(format!(
+                    "{}: XXH3-64 {got}, but lineage.json records {want}: the file was changed after promotion",
+                    dir.join(file_name).display()
+                )));
+            }
+            None => return Err(CliError::Usage(format!("{}: missing", dir.join(file_name).display()))),
+        }
+    }
+    Ok(lineage)
+}
+
+/// XXH3-64 of every file under `dir` (but `lineage.json`), by relative path.
+fn hashes(dir: &Path) -> CliResult<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).map_err(file(&d))? {
+            let path = entry.map_err(file(&d))?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n != "lineage.json") {
+                let bytes = std::fs::read(&path).map_err(file(&path))?;
+                let relative = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
+                out.insert(relative, format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes)));
+            }
+        }
+    }
+    Ok(out)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> CliResult<()> {
+    std::fs::create_dir_all(to).map_err(file(to))?;
+    for entry in std::fs::read_dir(from).map_err(file(from))? {
+        let path = entry.map_err(file(from))?.path();
+        let target = to.join(path.file_name().unwrap_or_default());
+        if path.is_dir() {
+            copy_dir(&path, &target)?;
+        } else {
+            std::fs::copy(&path, &target).map_err(file(&path))?;
+        }
+    }
+    Ok(())
+}
+
+/// Every entry of a registry with its versions and channels, for `lepton registry list`.
+pub fn list(registry: &Path) -> CliResult<serde_json::Value> {
+    let mut entries = serde_json::Map::new();
+    if !registry.is_dir() {
+        return Err(CliError::Usage(format!("{}: no registry here", registry.display())));
+    }
+    let mut names: Vec<_> = std::fs::read_dir(registry)
+        .map_err(file(registry))?
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().is_dir())
+        .collect();
+    names.sort_by_key(|e| e.file_name());
+    for entry in names {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let versions = versions(&entry.path())?;
+        let channels = channels(&entry.path()).unwrap_or_default();
+        entries.insert(name, serde_json::json!({ "versions": versions, "channels": channels }));
+    }
+    Ok(serde_json::Value::Object(entries))
+}

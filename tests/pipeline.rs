@@ -1,0 +1,116 @@
+//! `lepton pipeline` and `lepton registry` end to end on a tiny pipeline: a full run that
+//! promotes, the no-op rerun, a changed setting that reruns only what depends on it, a gate that
+//! says no (exit 1, production untouched), a tampered registry file (exit 2), a bad field
+//! (exit 2 naming it), and `registry:NAME@CHANNEL` accepted where a run is.
+
+mod common;
+
+use common::*;
+
+const TINY: &str = r#"Pipeline(
+    name: "tiny",
+    scenario: "tiny",
+    seed: 3,
+    collect: (frames: 300, held_out_frames: 100, envs: 4),
+    perception: (epochs: 1, grey: true),
+    perception_gate: (max_lane_mae: Some(5.0), max_heading_mae: Some(90.0)),
+    agent: (steps: 600, envs: 2),
+    agent_gate: (episodes: 2, min_success_rate: 0.0),
+)"#;
+
+fn run(file: &str) -> (std::process::Output, serde_json::Value) {
+    let out = lepton(&["pipeline", "run", file, "--json"]);
+    let report = serde_json::from_slice(&out.stdout).unwrap_or(serde_json::Value::Null);
+    (out, report)
+}
+
+/// Each stage's (name, how) in the report.
+fn hows(report: &serde_json::Value) -> Vec<(String, String)> {
+    report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["stage"].as_str().unwrap().to_string(), s["how"].as_str().unwrap().to_string()))
+        .collect()
+}
+
+#[test]
+fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
+    let dir = scratch("pipeline");
+    let file = write(&dir, "tiny.ron", TINY);
+
+    let (out, report) = run(&file);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stages: Vec<String> = hows(&report).into_iter().map(|(s, how)| format!("{s}:{how}")).collect();
+    assert_eq!(
+        stages,
+        [
+            "collect:ran",
+            "held_out:ran",
+            "perception:ran",
+            "perception_gate:ran",
+            "agent:ran",
+            "agent_gate:ran",
+            "promote:ran"
+        ]
+    );
+    assert_eq!(report["promoted"]["version"], 1);
+
+    // Unchanged: nothing runs, and it says so.
+    let (out, report) = run(&file);
+    assert!(out.status.success());
+    assert_eq!(report["nothing_to_do"], true);
+    assert!(stderr(&out).contains("nothing to do"), "{}", stderr(&out));
+
+    // More agent steps: the agent, its gate and the promotion rerun; the data and the CNN do not.
+    let file = write(&dir, "tiny.ron", &TINY.replace("steps: 600", "steps: 700"));
+    let (out, report) = run(&file);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ran: Vec<String> =
+        hows(&report).into_iter().filter(|(_, how)| how == "ran").map(|(s, _)| s).collect();
+    assert_eq!(ran, ["agent", "agent_gate", "promote"]);
+    assert_eq!(report["promoted"]["version"], 2);
+
+    // A gate that cannot pass: exit 1, nothing promoted, production stays at version 2.
+    let strict =
+        TINY.replace("min_success_rate: 0.0", "min_success_rate: 1.0").replace("steps: 600", "steps: 650");
+    let strict = write(&dir, "tiny.ron", &strict);
+    let (out, report) = run(&strict);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(report["promoted"].is_null());
+    let registry = dir.join("registry");
+    let list = json(&lepton(&["registry", "list", "--registry", registry.to_str().unwrap()]));
+    assert_eq!(list["tiny"]["channels"]["production"], 2);
+    assert_eq!(list["tiny"]["versions"], serde_json::json!([1, 2]));
+
+    // The production policy is usable by name, and its files are checked on use.
+    let eval = lepton_in(&dir, &["eval", "registry:tiny@production", "--episodes", "1", "--json"]);
+    assert!(eval.status.success(), "{}", stderr(&eval));
+    let model = registry.join("tiny/v0002/model/model.json");
+    let mut text = std::fs::read_to_string(&model).unwrap();
+    text.push(' ');
+    std::fs::write(&model, text).unwrap();
+    let tampered = lepton_in(&dir, &["eval", "registry:tiny", "--episodes", "1"]);
+    assert_eq!(tampered.status.code(), Some(2));
+    assert!(
+        stderr(&tampered).contains("model.json") && stderr(&tampered).contains("changed"),
+        "{}",
+        stderr(&tampered)
+    );
+    let show = lepton(&["registry", "show", "tiny@1", "--registry", registry.to_str().unwrap()]);
+    assert!(show.status.success(), "version 1 is intact: {}", stderr(&show));
+
+    // A bad value is named with its field; a syntax error with its line.
+    let bad = write(&dir, "bad.ron", &TINY.replace("episodes: 2", "episodes: 0"));
+    let out = lepton(&["pipeline", "run", &bad]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("agent_gate.episodes"), "{}", stderr(&out));
+    let template = lepton(&["pipeline", "new", "lk"]);
+    assert!(stdout(&template).contains("Pipeline(") && stdout(&template).contains("name: \"lk\""));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// `lepton` run in `dir` (where `registry/` is).
+fn lepton_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_lepton")).args(args).current_dir(dir).output().unwrap()
+}
