@@ -113,10 +113,9 @@ fn read(path: &std::path::Path) -> CliResult<PipelineFile> {
         message: e.code.to_string(),
     })?;
     let problems = pipeline.validate();
-    if let Some(first) = problems.first() {
+    if !problems.is_empty() {
         let all: Vec<String> =
             problems.iter().map(|p| format!("{}: {}: {}", path.display(), p.path, p.message)).collect();
-        let _ = first;
         return Err(CliError::Usage(all.join("\n")));
     }
     Ok(pipeline)
