@@ -71,13 +71,27 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
     assert_eq!(ran, ["agent", "agent_gate", "promote"]);
     assert_eq!(report["promoted"]["version"], 2);
 
-    // A gate that cannot pass: exit 1, nothing promoted, production stays at version 2.
-    let strict =
-        TINY.replace("min_success_rate: 0.0", "min_success_rate: 1.0").replace("steps: 600", "steps: 650");
+    // A gate that cannot pass: the agent is retrained once more (twice the steps, the next seed),
+    // then exit 1, nothing promoted, production stays at version 2.
+    let strict = TINY
+        .replace("min_success_rate: 0.0),", "min_success_rate: 1.0),\n    retrain: (attempts: 2),")
+        .replace("steps: 600", "steps: 650");
     let strict = write(&dir, "tiny.ron", &strict);
     let (out, report) = run(&strict);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert!(report["promoted"].is_null());
+    let attempts: Vec<String> = report["stages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["stage"].as_str().unwrap().starts_with("agent"))
+        .map(|s| format!("{}:{}", s["stage"].as_str().unwrap(), s["result"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        attempts,
+        ["agent:done", "agent_gate:failed", "agent#2:done", "agent_gate#2:failed"],
+        "{report}"
+    );
     let registry = dir.join("registry");
     let list = json(&lepton(&["registry", "list", "--registry", registry.to_str().unwrap()]));
     assert_eq!(list["tiny"]["channels"]["production"], 2);
@@ -113,4 +127,50 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
 /// `lepton` run in `dir` (where `registry/` is).
 fn lepton_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_lepton")).args(args).current_dir(dir).output().unwrap()
+}
+
+#[test]
+fn a_pipeline_killed_mid_stage_reruns_what_was_unfinished_and_nothing_more() {
+    use std::os::unix::process::CommandExt;
+    let dir = scratch("pipeline-kill");
+    let file = write(&dir, "tiny.ron", TINY);
+    // Kill the whole process group (the pipeline and the stage it runs) at 1.5 s: inside a stage.
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_lepton"))
+        .args(["pipeline", "run", &file])
+        .current_dir(root())
+        .stderr(std::process::Stdio::null())
+        .process_group(0)
+        .spawn()
+        .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let _ = std::process::Command::new("kill").args(["-9", &format!("-{}", child.id())]).status();
+    let mut child = child;
+    let _ = child.wait();
+    // Whatever finished is complete (its stage.json is there); the rest reruns.
+    let stages = dir.join("pipeline-runs/tiny/stages");
+    let finished: Vec<String> = std::fs::read_dir(&stages)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name().to_string_lossy().into_owned()).collect())
+        .unwrap_or_default();
+    for name in finished.iter().filter(|n| !n.ends_with(".partial")) {
+        assert!(stages.join(name).join("stage.json").is_file(), "{name} has no stage.json");
+    }
+    let (out, report) = run(&file);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let cached: Vec<String> =
+        hows(&report).into_iter().filter(|(_, how)| how == "cached").map(|(s, _)| s).collect();
+    let done_before = finished.iter().filter(|n| !n.ends_with(".partial")).count();
+    assert_eq!(
+        cached.len(),
+        done_before,
+        "stages finished before the kill are reused: {cached:?} / {finished:?}"
+    );
+    assert_eq!(report["promoted"]["version"], 1);
+    assert!(
+        std::fs::read_dir(&stages).unwrap().all(|e| !e
+            .unwrap()
+            .file_name()
+            .to_string_lossy()
+            .ends_with(".partial"))
+    );
+    std::fs::remove_dir_all(dir).unwrap();
 }

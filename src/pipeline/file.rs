@@ -19,8 +19,24 @@ pub struct PipelineFile {
     pub perception_gate: PerceptionGate,
     pub agent: Agent,
     pub agent_gate: AgentGate,
+    pub retrain: Retrain,
     /// The registry folder (relative to the pipeline file).
     pub registry: String,
+}
+
+/// What a gate that says no sets off: training again with the escalation rule (perception: twice
+/// the epochs and the next seed; agent: the configured steps once more and the next seed), up to
+/// `attempts` trainings in all; then the pipeline stops with exit 1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retrain {
+    pub attempts: u32,
+}
+
+impl Default for Retrain {
+    fn default() -> Self {
+        Self { attempts: 3 }
+    }
 }
 
 impl Default for PipelineFile {
@@ -34,6 +50,7 @@ impl Default for PipelineFile {
             perception_gate: PerceptionGate::default(),
             agent: Agent::default(),
             agent_gate: AgentGate::default(),
+            retrain: Retrain::default(),
             registry: "registry".into(),
         }
     }
@@ -162,6 +179,7 @@ impl PipelineFile {
         at_least(&mut report, "agent.steps", self.agent.steps, 1, 1_000_000_000);
         at_least(&mut report, "agent.envs", self.agent.envs as u64, 1, 1024);
         at_least(&mut report, "agent_gate.episodes", self.agent_gate.episodes as u64, 1, 10_000);
+        at_least(&mut report, "retrain.attempts", self.retrain.attempts as u64, 1, 10);
         let gate = &self.perception_gate;
         for (path, value) in [
             ("perception_gate.max_lane_mae", gate.max_lane_mae),
@@ -215,6 +233,9 @@ Pipeline(
     agent: (steps: 100000, envs: 8, config: None),
     // The agent must succeed this often on held-out seeds to be promoted.
     agent_gate: (episodes: 16, min_success_rate: 0.8),
+    // A gate that says no trains again (perception: twice the epochs, next seed; agent: the steps
+    // once more, next seed), up to this many trainings in all; then exit 1.
+    retrain: (attempts: 3),
     registry: "registry",
 )
 "#

@@ -68,6 +68,12 @@ pub struct StageLine {
     pub how: String,
     pub result: String,
     pub seconds: f64,
+    /// The stage's folder.
+    #[serde(skip)]
+    pub dir: PathBuf,
+    /// A gate's figures.
+    #[serde(skip)]
+    pub figures: Option<serde_json::Value>,
 }
 
 /// Runs (or finds) every stage of `pipeline`, read from `path`.
@@ -121,51 +127,85 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
             ]);
             Ok(Ran::done(lepton(a)?))
         })?;
+    // Training and its gate, retried with the escalation rule while the gate says no: each retry
+    // trains the CNN with twice the epochs and the next seed.
     let p = &pipeline.perception;
-    let perception = runner.stage("perception", &ron(&(p, &seed)), &[&collect], |out| {
-        let (data, model) =
-            (collect.dir.join("data").display().to_string(), out.join("model").display().to_string());
-        let epochs = p.epochs.to_string();
-        let mut a =
-            args(&["perception", "train", &data, "--out", &model, "--epochs", &epochs, "--seed", &seed]);
-        if p.grey {
-            a.push("--grey".into());
-        }
-        Ok(Ran::done(lepton(a)?))
-    })?;
     let g = &pipeline.perception_gate;
-    let perception_gate = runner.stage("perception_gate", &ron(g), &[&perception, &held_out], |_| {
-        let model = perception.dir.join("model").display().to_string();
-        let data = held_out.dir.join("data").display().to_string();
-        let mut a = args(&["perception", "eval", &model, &data, "--json"]);
-        for (flag, value) in [
-            ("--max-lane-mae", g.max_lane_mae),
-            ("--max-heading-mae", g.max_heading_mae),
-            ("--max-gap-mae", g.max_gap_mae),
-            ("--min-flag-accuracy", g.min_flag_accuracy),
-        ] {
-            if let Some(v) = value {
-                a.extend([flag.to_string(), v.to_string()]);
-            }
+    let attempts = pipeline.retrain.attempts.max(1);
+    let mut trained = None;
+    for attempt in 0..attempts {
+        let seed_k = (pipeline.seed + attempt as u64).to_string();
+        let epochs = (p.epochs << attempt.min(10)).to_string();
+        let perception = runner.stage(
+            &attempt_name("perception", attempt),
+            &ron(&(p, &seed_k, &epochs)),
+            &[&collect],
+            |out| {
+                let (data, model) =
+                    (collect.dir.join("data").display().to_string(), out.join("model").display().to_string());
+                let mut a = args(&[
+                    "perception",
+                    "train",
+                    &data,
+                    "--out",
+                    &model,
+                    "--epochs",
+                    &epochs,
+                    "--seed",
+                    &seed_k,
+                ]);
+                if p.grey {
+                    a.push("--grey".into());
+                }
+                Ok(Ran::done(lepton(a)?))
+            },
+        )?;
+        let gate_stage = runner.stage(
+            &attempt_name("perception_gate", attempt),
+            &ron(g),
+            &[&perception, &held_out],
+            |_| {
+                let model = perception.dir.join("model").display().to_string();
+                let data = held_out.dir.join("data").display().to_string();
+                let mut a = args(&["perception", "eval", &model, &data, "--json"]);
+                for (flag, value) in [
+                    ("--max-lane-mae", g.max_lane_mae),
+                    ("--max-heading-mae", g.max_heading_mae),
+                    ("--max-gap-mae", g.max_gap_mae),
+                    ("--min-flag-accuracy", g.min_flag_accuracy),
+                ] {
+                    if let Some(v) = value {
+                        a.extend([flag.to_string(), v.to_string()]);
+                    }
+                }
+                gate(lepton_gate(a)?)
+            },
+        )?;
+        if gate_stage.passed() {
+            trained = Some((perception, gate_stage));
+            break;
         }
-        gate(lepton_gate(a)?)
-    })?;
-    if !perception_gate.passed() {
-        return Ok(runner.report(pipeline, None));
     }
+    let Some((perception, perception_gate)) = trained else {
+        return Ok(runner.report(pipeline, None));
+    };
     let agent = &pipeline.agent;
     let config = agent.config.as_ref().map(|c| base.join(c));
     let config_text = match &config {
         Some(path) => std::fs::read_to_string(path).map_err(file(path))?,
         None => String::new(),
     };
-    let policy = runner.stage(
-        "agent",
-        &ron(&(agent.steps, agent.envs, &seed, &config_text)),
-        &[&perception],
-        |out| {
+    // The agent and its gate, retried while the gate says no: each retry trains for one more
+    // time the configured steps, from the next seed.
+    let ag = &pipeline.agent_gate;
+    let mut passed = None;
+    for attempt in 0..attempts {
+        let seed_k = (pipeline.seed + attempt as u64).to_string();
+        let steps = (agent.steps * (1 + attempt as u64)).to_string();
+        let settings = ron(&(&steps, agent.envs, &seed_k, &config_text));
+        let policy = runner.stage(&attempt_name("agent", attempt), &settings, &[&perception], |out| {
             let model = perception.dir.join("model").display().to_string();
-            let (steps, envs) = (agent.steps.to_string(), agent.envs.to_string());
+            let envs = agent.envs.to_string();
             let mut a = args(&[
                 "train",
                 &scenario_arg,
@@ -178,31 +218,34 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
                 "--envs",
                 &envs,
                 "--seed",
-                &seed,
+                &seed_k,
             ]);
             if let Some(config) = &config {
                 a.extend(["--config".to_string(), config.display().to_string()]);
             }
             a.extend(["--out".to_string(), out.join("run").display().to_string()]);
             Ok(Ran::done(lepton(a)?))
-        },
-    )?;
-    let ag = &pipeline.agent_gate;
-    let agent_gate = runner.stage("agent_gate", &ron(ag), &[&policy], |_| {
-        let (run, episodes) = (policy.dir.join("run").display().to_string(), ag.episodes.to_string());
-        let a = args(&["eval", &run, "--episodes", &episodes, "--json"]);
-        let (_, figures, _) = lepton_gate(a.clone())?;
-        let success = figures.get("success_rate").and_then(|v| v.as_f64()).unwrap_or(0.0);
-        let passed = success >= ag.min_success_rate as f64;
-        Ok(Ran {
-            command: a,
-            result: if passed { "passed" } else { "failed" }.into(),
-            figures: Some(figures),
-        })
-    })?;
-    if !agent_gate.passed() {
-        return Ok(runner.report(pipeline, None));
+        })?;
+        let gate_stage = runner.stage(&attempt_name("agent_gate", attempt), &ron(ag), &[&policy], |_| {
+            let (run, episodes) = (policy.dir.join("run").display().to_string(), ag.episodes.to_string());
+            let a = args(&["eval", &run, "--episodes", &episodes, "--json"]);
+            let (_, figures, _) = lepton_gate(a.clone())?;
+            let success = figures.get("success_rate").and_then(|v| v.as_f64()).unwrap_or(0.0);
+            let passed = success >= ag.min_success_rate as f64;
+            Ok(Ran {
+                command: a,
+                result: if passed { "passed" } else { "failed" }.into(),
+                figures: Some(figures),
+            })
+        })?;
+        if gate_stage.passed() {
+            passed = Some((policy, gate_stage));
+            break;
+        }
     }
+    let Some((policy, agent_gate)) = passed else {
+        return Ok(runner.report(pipeline, None));
+    };
     let registry_dir = base.join(&pipeline.registry);
     let mut promotion = None;
     let stages = [&collect, &held_out, &perception, &perception_gate, &policy, &agent_gate];
@@ -230,6 +273,11 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
         promotion = std::fs::read_to_string(&path).ok().and_then(|t| serde_json::from_str(&t).ok());
     }
     Ok(runner.report(pipeline, promotion))
+}
+
+/// A stage's name in attempt `k` (the first attempt has the plain name).
+fn attempt_name(stage: &str, k: u32) -> String {
+    if k == 0 { stage.to_string() } else { format!("{stage}#{}", k + 1) }
 }
 
 fn runner_scenario_name(scenario: &lepton_sim::scenario::Scenario) -> String {
@@ -345,6 +393,8 @@ impl Runner {
                 how: "cached".into(),
                 result: record.result.clone(),
                 seconds: record.seconds,
+                dir: dir.clone(),
+                figures: record.figures.clone(),
             });
             return Ok(StageOutput { dir, record, cached: true });
         }
@@ -374,12 +424,73 @@ impl Runner {
             how: "ran".into(),
             result: record.result.clone(),
             seconds: record.seconds,
+            dir: dir.clone(),
+            figures: record.figures.clone(),
         });
         Ok(StageOutput { dir, record, cached: false })
     }
 
     fn report(self, pipeline: &PipelineFile, promoted: Option<Promotion>) -> PipelineReport {
         let nothing_to_do = self.lines.iter().all(|l| l.how == "cached");
-        PipelineReport { pipeline: pipeline.name.clone(), stages: self.lines, promoted, nothing_to_do }
+        let report =
+            PipelineReport { pipeline: pipeline.name.clone(), stages: self.lines, promoted, nothing_to_do };
+        // The report is a convenience: failing to write it does not fail the pipeline.
+        if let Err(e) = write_report(&self.work, &report) {
+            eprintln!("pipeline: {}: the report was not written: {e}", self.work.display());
+        }
+        report
     }
+}
+
+/// `report.md` in the pipeline's folder: every stage (ran or cached, result, time), each gate's
+/// figures, the promotion, and the reward curve of the agent that was gated last.
+fn write_report(work: &Path, report: &PipelineReport) -> std::io::Result<()> {
+    use std::fmt::Write as _;
+    std::fs::create_dir_all(work)?;
+    let mut md = String::new();
+    let _ = writeln!(md, "# Pipeline `{}`\n", report.pipeline);
+    let verdict = match &report.promoted {
+        Some(p) => format!("**Promoted**: version {} ({}).", p.version, p.dir.display()),
+        None if report.stages.iter().any(|s| s.result == "failed") => {
+            "**Not promoted**: a gate said no on every attempt; production is untouched.".into()
+        }
+        None => "Not promoted.".into(),
+    };
+    let _ = writeln!(
+        md,
+        "{verdict}{}\n",
+        if report.nothing_to_do { " Nothing ran: every stage was up to date." } else { "" }
+    );
+    let _ = writeln!(md, "| stage | how | result | seconds | key |\n| --- | --- | --- | ---: | --- |");
+    for s in &report.stages {
+        let _ = writeln!(md, "| {} | {} | {} | {:.1} | `{}` |", s.stage, s.how, s.result, s.seconds, s.key);
+    }
+    for s in report.stages.iter().filter(|s| s.stage.contains("gate")) {
+        let Some(figures) = &s.figures else { continue };
+        let _ = writeln!(md, "\n## {} ({})\n", s.stage, s.result);
+        let interesting = [
+            "lane_offset_mae",
+            "heading_error_mae",
+            "gap_mae",
+            "flag_accuracy",
+            "success_rate",
+            "mean_return",
+            "std_return",
+            "collisions",
+            "off_road",
+            "episodes",
+        ];
+        for (k, v) in figures.as_object().into_iter().flatten() {
+            if interesting.iter().any(|i| k.contains(i)) && !v.is_object() && !v.is_array() {
+                let _ = writeln!(md, "- {k}: {v}");
+            }
+        }
+    }
+    let agent =
+        report.stages.iter().rev().find(|s| s.stage.starts_with("agent") && !s.stage.contains("gate"));
+    if let Some(curve) = agent.map(|a| a.dir.join("run").join("reward_curve.png")).filter(|p| p.is_file()) {
+        std::fs::copy(&curve, work.join("reward_curve.png"))?;
+        let _ = writeln!(md, "\n## The agent's training\n\n![reward curve](reward_curve.png)");
+    }
+    lepton_sim::atomic::write(&work.join("report.md"), md.as_bytes())
 }
