@@ -111,8 +111,18 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
         "{}",
         stderr(&tampered)
     );
-    let show = lepton(&["registry", "show", "tiny@1", "--registry", registry.to_str().unwrap()]);
+    let reg = registry.to_str().unwrap();
+    let show = lepton(&["registry", "show", "tiny@1", "--registry", reg]);
     assert!(show.status.success(), "version 1 is intact: {}", stderr(&show));
+
+    // Rollback: production goes back to version 1; promoting the tampered version 2 is refused.
+    let back = json(&lepton(&["registry", "rollback", "tiny", "--registry", reg]));
+    assert_eq!(back["production"], 1);
+    assert_eq!(back["production_history"], serde_json::json!([1]));
+    let refused = lepton(&["registry", "promote", "tiny@2", "--registry", reg]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    let again = lepton(&["registry", "rollback", "tiny", "--registry", reg]);
+    assert_eq!(again.status.code(), Some(2), "nothing earlier than version 1");
 
     // A bad value is named with its field; a syntax error with its line.
     let bad = write(&dir, "bad.ron", &TINY.replace("episodes: 2", "episodes: 0"));

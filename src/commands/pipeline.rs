@@ -38,6 +38,20 @@ pub enum RegistryCommand {
         #[arg(long, default_value = "registry")]
         registry: PathBuf,
     },
+    /// Point a channel (default production) at NAME@VERSION, after checking its files.
+    Promote {
+        entry: String,
+        #[arg(long, default_value = "production")]
+        channel: String,
+        #[arg(long, default_value = "registry")]
+        registry: PathBuf,
+    },
+    /// Production goes back to the version it served before.
+    Rollback {
+        name: String,
+        #[arg(long, default_value = "registry")]
+        registry: PathBuf,
+    },
 }
 
 pub fn run(command: PipelineCommand) -> CliResult<ExitCode> {
@@ -97,6 +111,14 @@ pub fn run_registry(command: RegistryCommand) -> CliResult<ExitCode> {
         RegistryCommand::Show { entry, registry: dir } => {
             let lineage = registry::verify(&registry::version_dir(&dir, &entry)?)?;
             println!("{}", serde_json::to_string_pretty(&lineage).expect("the lineage serialises"));
+        }
+        RegistryCommand::Promote { entry, channel, registry: dir } => {
+            let channels = registry::set_channel(&dir, &entry, &channel)?;
+            println!("{}", serde_json::to_string_pretty(&channels).expect("the channels serialise"));
+        }
+        RegistryCommand::Rollback { name, registry: dir } => {
+            let channels = registry::rollback(&dir, &name)?;
+            println!("{}", serde_json::to_string_pretty(&channels).expect("the channels serialise"));
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! registry/NAME/v0001/{model/, policy/, lineage.json}
-//! registry/NAME/channels.json      {"candidate": 1, "production": 1}
+//! registry/NAME/channels.json      {"candidate": 2, "production": 2, "production_history": [1, 2]}
 //! ```
 
 use super::run::StageRecord;
@@ -88,11 +88,10 @@ pub fn promote(
     let json = serde_json::to_string_pretty(&lineage).unwrap_or_default();
     lepton_sim::atomic::write(&staged.join("lineage.json"), json.as_bytes()).map_err(file(&staged))?;
     lepton_sim::atomic::replace_dir(&staged, &dir).map_err(file(&dir))?;
-    let channels: BTreeMap<String, u32> =
-        [("candidate".into(), version), ("production".into(), version)].into();
-    let path = entry.join("channels.json");
-    let text = serde_json::to_string_pretty(&channels).unwrap_or_default();
-    lepton_sim::atomic::write(&path, text.as_bytes()).map_err(file(&path))?;
+    let mut channels = channels(&entry).unwrap_or_default();
+    channels.candidate = Some(version);
+    channels.set_production(version);
+    write_channels(&entry, &channels)?;
     Ok(Promotion { name: name.into(), version, dir })
 }
 
@@ -131,7 +130,7 @@ pub fn version_dir(registry: &Path, spec: &str) -> CliResult<PathBuf> {
     }
     let version = match which.strip_prefix('v').unwrap_or(which).parse::<u32>() {
         Ok(v) => v,
-        Err(_) => *channels(&entry)?.get(which).ok_or_else(|| {
+        Err(_) => channels(&entry)?.get(which).ok_or_else(|| {
             CliError::Usage(format!("{}: no channel {which:?}", entry.join("channels.json").display()))
         })?,
     };
@@ -153,11 +152,82 @@ fn versions(entry: &Path) -> CliResult<Vec<u32>> {
     Ok(found)
 }
 
+/// Which version each channel serves, and the versions production served in order.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Channels {
+    pub candidate: Option<u32>,
+    pub production: Option<u32>,
+    /// Every version production has served, oldest first (rollback goes back along it).
+    #[serde(default)]
+    pub production_history: Vec<u32>,
+}
+
+impl Channels {
+    pub fn get(&self, channel: &str) -> Option<u32> {
+        match channel {
+            "candidate" => self.candidate,
+            "production" => self.production,
+            _ => None,
+        }
+    }
+
+    fn set_production(&mut self, version: u32) {
+        if self.production != Some(version) {
+            self.production = Some(version);
+            self.production_history.push(version);
+        }
+    }
+}
+
 /// The channels of an entry (`channels.json`).
-pub fn channels(entry: &Path) -> CliResult<BTreeMap<String, u32>> {
+pub fn channels(entry: &Path) -> CliResult<Channels> {
     let path = entry.join("channels.json");
     let text = std::fs::read_to_string(&path).map_err(file(&path))?;
     serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
+}
+
+fn write_channels(entry: &Path, channels: &Channels) -> CliResult<()> {
+    let path = entry.join("channels.json");
+    let text = serde_json::to_string_pretty(channels).unwrap_or_default();
+    lepton_sim::atomic::write(&path, text.as_bytes()).map_err(file(&path))
+}
+
+/// Points `channel` of `NAME@VERSION` at that version, after checking its files.
+pub fn set_channel(registry: &Path, spec: &str, channel: &str) -> CliResult<Channels> {
+    let dir = version_dir(registry, spec)?;
+    let lineage = verify(&dir)?;
+    let entry = registry.join(&lineage.name);
+    let mut channels = channels(&entry).unwrap_or_default();
+    match channel {
+        "production" => channels.set_production(lineage.version),
+        "candidate" => channels.candidate = Some(lineage.version),
+        other => {
+            return Err(CliError::Usage(format!(
+                "--channel {other:?}: the channels are candidate and production"
+            )));
+        }
+    }
+    write_channels(&entry, &channels)?;
+    Ok(channels)
+}
+
+/// Production goes back to the version it served before the current one.
+pub fn rollback(registry: &Path, name: &str) -> CliResult<Channels> {
+    let entry = registry.join(name);
+    let mut channels = channels(&entry)?;
+    if channels.production_history.len() < 2 {
+        return Err(CliError::Usage(format!(
+            "{}: production has served no earlier version to roll back to",
+            entry.join("channels.json").display()
+        )));
+    }
+    channels.production_history.pop();
+    let previous = *channels.production_history.last().expect("at least one left");
+    verify(&entry.join(format!("v{previous:04}")))?;
+    channels.production = Some(previous);
+    write_channels(&entry, &channels)?;
+    Ok(channels)
 }
 
 /// Reads a version's lineage and checks every file against its recorded hash.
