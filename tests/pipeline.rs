@@ -15,7 +15,7 @@ const TINY: &str = r#"Pipeline(
     perception: (epochs: 1, grey: true),
     perception_gate: (max_lane_mae: Some(5.0), max_heading_mae: Some(90.0)),
     agent: (steps: 600, envs: 2),
-    agent_gate: (episodes: 2, min_success_rate: 0.0),
+    agent_gate: (episodes: 2, min_success_rate: 0.0, production_margin: 1000.0),
 )"#;
 
 fn run(file: &str) -> (std::process::Output, serde_json::Value) {
@@ -71,10 +71,11 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
     assert_eq!(ran, ["agent", "agent_gate", "promote"]);
     assert_eq!(report["promoted"]["version"], 2);
 
-    // A gate that cannot pass: the agent is retrained once more (twice the steps, the next seed),
-    // then exit 1, nothing promoted, production stays at version 2.
+    // A gate that cannot pass — the candidate must beat production's mean return on the same
+    // episodes by 1,000 — retrains the agent once more (twice the steps, the next seed), then
+    // exits 1, nothing promoted, production stays at version 2.
     let strict = TINY
-        .replace("min_success_rate: 0.0),", "min_success_rate: 1.0),\n    retrain: (attempts: 2),")
+        .replace("production_margin: 1000.0),", "production_margin: -1000.0),\n    retrain: (attempts: 2),")
         .replace("steps: 600", "steps: 650");
     let strict = write(&dir, "tiny.ron", &strict);
     let (out, report) = run(&strict);
@@ -153,7 +154,8 @@ fn a_pipeline_killed_mid_stage_reruns_what_was_unfinished_and_nothing_more() {
         .spawn()
         .unwrap();
     std::thread::sleep(std::time::Duration::from_millis(1500));
-    let _ = std::process::Command::new("kill").args(["-9", &format!("-{}", child.id())]).status();
+    let killed = std::process::Command::new("kill").args(["-9", "--", &format!("-{}", child.id())]).status();
+    assert!(killed.is_ok_and(|s| s.success()), "the pipeline was still running at 1.5 s");
     let mut child = child;
     let _ = child.wait();
     // Whatever finished is complete (its stage.json is there); the rest reruns.

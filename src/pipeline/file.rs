@@ -133,11 +133,14 @@ impl Default for Agent {
 pub struct AgentGate {
     pub episodes: usize,
     pub min_success_rate: f32,
+    /// Once a version is in production, the candidate's mean return on the same episodes must be
+    /// at least production's minus this margin.
+    pub production_margin: f32,
 }
 
 impl Default for AgentGate {
     fn default() -> Self {
-        Self { episodes: 16, min_success_rate: 0.8 }
+        Self { episodes: 16, min_success_rate: 0.8, production_margin: 0.0 }
     }
 }
 
@@ -198,6 +201,12 @@ impl PipelineFile {
                 report(path, format!("must be in [0, 1] (got {v})"));
             }
         }
+        if !self.agent_gate.production_margin.is_finite() {
+            report(
+                "agent_gate.production_margin",
+                format!("must be a finite number (got {})", self.agent_gate.production_margin),
+            );
+        }
         if self.registry.trim().is_empty() {
             report("registry", "must name a folder".into());
         }
@@ -231,8 +240,9 @@ Pipeline(
     ),
     // Tabular Q-learning on the candidate perception (config: a run configuration file).
     agent: (steps: 100000, envs: 8, config: None),
-    // The agent must succeed this often on held-out seeds to be promoted.
-    agent_gate: (episodes: 16, min_success_rate: 0.8),
+    // The agent must succeed this often on held-out seeds to be promoted, and once a version is
+    // in production, return at least production's mean return (minus the margin) on them.
+    agent_gate: (episodes: 16, min_success_rate: 0.8, production_margin: 0.0),
     // A gate that says no trains again (perception: twice the epochs, next seed; agent: the steps
     // once more, next seed), up to this many trainings in all; then exit 1.
     retrain: (attempts: 3),

@@ -198,6 +198,9 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
     // The agent and its gate, retried while the gate says no: each retry trains for one more
     // time the configured steps, from the next seed.
     let ag = &pipeline.agent_gate;
+    // The version in production: a candidate must not fall behind it on the same episodes.
+    let registry_dir = base.join(&pipeline.registry);
+    let production = registry::version_dir(&registry_dir, &format!("{}@production", pipeline.name)).ok();
     let mut passed = None;
     for attempt in 0..attempts {
         let seed_k = (pipeline.seed + attempt as u64).to_string();
@@ -226,18 +229,42 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
             a.extend(["--out".to_string(), out.join("run").display().to_string()]);
             Ok(Ran::done(lepton(a)?))
         })?;
-        let gate_stage = runner.stage(&attempt_name("agent_gate", attempt), &ron(ag), &[&policy], |_| {
-            let (run, episodes) = (policy.dir.join("run").display().to_string(), ag.episodes.to_string());
-            let a = args(&["eval", &run, "--episodes", &episodes, "--json"]);
-            let (_, figures, _) = lepton_gate(a.clone())?;
-            let success = figures.get("success_rate").and_then(|v| v.as_f64()).unwrap_or(0.0);
-            let passed = success >= ag.min_success_rate as f64;
-            Ok(Ran {
-                command: a,
-                result: if passed { "passed" } else { "failed" }.into(),
-                figures: Some(figures),
-            })
-        })?;
+        // Production made from this very agent stage is no rival: it is compared with, and its
+        // version is part of the gate's key, only when it came from other inputs.
+        let rival =
+            production.clone().filter(|dir| production_agent_key(dir).as_deref() != Some(&policy.record.key));
+        let rival_id = rival.as_ref().map(|d| d.display().to_string()).unwrap_or_default();
+        let gate_settings = ron(&(ag, &rival_id));
+        let gate_stage =
+            runner.stage(&attempt_name("agent_gate", attempt), &gate_settings, &[&policy], |_| {
+                let run = policy.dir.join("run").display().to_string();
+                let episodes = ag.episodes.to_string();
+                let a = args(&["eval", &run, "--episodes", &episodes, "--seed", EVAL_SEED, "--json"]);
+                let (_, mut figures, _) = lepton_gate(a.clone())?;
+                let number = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_f64());
+                let success = number(&figures, "success_rate").unwrap_or(0.0);
+                let mut passed = success >= ag.min_success_rate as f64;
+                if let Some(production) = &production {
+                    // The same episodes for production, whose files are checked first.
+                    registry::verify(production)?;
+                    let theirs = production.join("policy").display().to_string();
+                    let b = args(&["eval", &theirs, "--episodes", &episodes, "--seed", EVAL_SEED, "--json"]);
+                    let (_, them, _) = lepton_gate(b)?;
+                    let (ours, best) = (number(&figures, "mean_return"), number(&them, "mean_return"));
+                    if let (Some(ours), Some(best)) = (ours, best) {
+                        passed &= ours >= best - ag.production_margin as f64;
+                    }
+                    if let Some(map) = figures.as_object_mut() {
+                        map.insert("production_mean_return".into(), them["mean_return"].clone());
+                        map.insert("production_success_rate".into(), them["success_rate"].clone());
+                    }
+                }
+                Ok(Ran {
+                    command: a,
+                    result: if passed { "passed" } else { "failed" }.into(),
+                    figures: Some(figures),
+                })
+            })?;
         if gate_stage.passed() {
             passed = Some((policy, gate_stage));
             break;
@@ -246,7 +273,6 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
     let Some((policy, agent_gate)) = passed else {
         return Ok(runner.report(pipeline, None));
     };
-    let registry_dir = base.join(&pipeline.registry);
     let mut promotion = None;
     let stages = [&collect, &held_out, &perception, &perception_gate, &policy, &agent_gate];
     let promote = runner.stage("promote", &ron(&registry_dir.display().to_string()), &stages, |out| {
@@ -274,6 +300,22 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
     }
     Ok(runner.report(pipeline, promotion))
 }
+
+/// The key of the agent stage a registry version was trained by (from its lineage).
+fn production_agent_key(version: &Path) -> Option<String> {
+    let text = std::fs::read_to_string(version.join("lineage.json")).ok()?;
+    let lineage: registry::Lineage = serde_json::from_str(&text).ok()?;
+    lineage
+        .stages
+        .iter()
+        .rev()
+        .find(|s| s.stage.starts_with("agent") && !s.stage.contains("gate"))
+        .map(|s| s.key.clone())
+}
+
+/// The first env seed of the agent gate's evaluations, candidate and production alike (held out
+/// from training's evaluations, which start at 1,000,000).
+const EVAL_SEED: &str = "2000000";
 
 /// A stage's name in attempt `k` (the first attempt has the plain name).
 fn attempt_name(stage: &str, k: u32) -> String {
