@@ -13,7 +13,7 @@ const TINY: &str = r#"Pipeline(
     seed: 3,
     collect: (frames: 300, held_out_frames: 100, envs: 4),
     perception: (epochs: 1, grey: true),
-    perception_gate: (max_lane_mae: Some(5.0), max_heading_mae: Some(90.0)),
+    perception_gate: (max_lane_mae: Some(5.0), max_heading_mae: Some(90.0), production_margin: 100.0),
     agent: (steps: 600, envs: 2),
     agent_gate: (episodes: 2, min_success_rate: 0.0, production_margin: 1000.0),
 )"#;
@@ -93,6 +93,19 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
         ["agent:done", "agent_gate:failed", "agent#2:done", "agent_gate#2:failed"],
         "{report}"
     );
+    // The perception must not be worse than production's model on the same held-out frames: with
+    // a margin of −100 m no model can be, so one attempt fails and nothing is promoted.
+    let worse = TINY
+        .replace("epochs: 1", "epochs: 2")
+        .replace("production_margin: 100.0", "production_margin: -100.0")
+        .replace("production_margin: 1000.0),", "production_margin: 1000.0),\n    retrain: (attempts: 1),");
+    let (out, report) = run(&write(&dir, "tiny.ron", &worse));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let last = report["stages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!((last["stage"].as_str(), last["result"].as_str()), (Some("perception_gate"), Some("failed")));
+    let summary = std::fs::read_to_string(dir.join("pipeline-runs/tiny/report.md")).unwrap();
+    assert!(summary.contains("production_lane_offset_mae"), "{summary}");
+
     let registry = dir.join("registry");
     let list = json(&lepton(&["registry", "list", "--registry", registry.to_str().unwrap()]));
     assert_eq!(list["tiny"]["channels"]["production"], 2);

@@ -98,6 +98,9 @@ pub struct PerceptionGate {
     pub max_gap_mae: Option<f32>,
     /// Accuracy of the lane-free flags, in [0, 1].
     pub min_flag_accuracy: Option<f32>,
+    /// Once a version is in production, the candidate's lane-offset MAE on the held-out frames
+    /// may exceed production's by at most this much (m).
+    pub production_margin: f32,
 }
 
 impl Default for PerceptionGate {
@@ -107,6 +110,7 @@ impl Default for PerceptionGate {
             max_heading_mae: Some(5.0),
             max_gap_mae: None,
             min_flag_accuracy: None,
+            production_margin: 0.02,
         }
     }
 }
@@ -201,6 +205,12 @@ impl PipelineFile {
                 report(path, format!("must be in [0, 1] (got {v})"));
             }
         }
+        if !self.perception_gate.production_margin.is_finite() {
+            report(
+                "perception_gate.production_margin",
+                format!("must be a finite number (got {})", self.perception_gate.production_margin),
+            );
+        }
         if !self.agent_gate.production_margin.is_finite() {
             report(
                 "agent_gate.production_margin",
@@ -237,6 +247,7 @@ Pipeline(
         max_heading_mae: Some(5.0),  // degrees
         max_gap_mae: None,           // m
         min_flag_accuracy: None,     // [0, 1]
+        production_margin: 0.02,     // m of lane MAE a candidate may lose against production
     ),
     // Tabular Q-learning on the candidate perception (config: a run configuration file).
     agent: (steps: 100000, envs: 8, config: None),

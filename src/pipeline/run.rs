@@ -132,6 +132,9 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
     let p = &pipeline.perception;
     let g = &pipeline.perception_gate;
     let attempts = pipeline.retrain.attempts.max(1);
+    // The version in production: candidates must not fall behind it on the same held-out data.
+    let registry_dir = base.join(&pipeline.registry);
+    let production = registry::version_dir(&registry_dir, &format!("{}@production", pipeline.name)).ok();
     let mut trained = None;
     for attempt in 0..attempts {
         let seed_k = (pipeline.seed + attempt as u64).to_string();
@@ -160,9 +163,14 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
                 Ok(Ran::done(lepton(a)?))
             },
         )?;
+        // Production's model made by this very stage is no rival (see the agent gate).
+        let rival = production
+            .clone()
+            .filter(|dir| lineage_key(dir, "perception").as_deref() != Some(&perception.record.key));
+        let rival_id = rival.as_ref().map(|d| d.display().to_string()).unwrap_or_default();
         let gate_stage = runner.stage(
             &attempt_name("perception_gate", attempt),
-            &ron(g),
+            &ron(&(g, &rival_id)),
             &[&perception, &held_out],
             |_| {
                 let model = perception.dir.join("model").display().to_string();
@@ -178,7 +186,23 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
                         a.extend([flag.to_string(), v.to_string()]);
                     }
                 }
-                gate(lepton_gate(a)?)
+                let mut ran = gate(lepton_gate(a)?)?;
+                if let (Some(production), Some(figures)) = (&rival, ran.figures.as_mut()) {
+                    // Production's model on the same held-out frames, its files checked first.
+                    registry::verify(production)?;
+                    let theirs = production.join("model").display().to_string();
+                    let (_, them, _) = lepton_gate(args(&["perception", "eval", &theirs, &data, "--json"]))?;
+                    let lane_mae = |v: &serde_json::Value| v["mae"]["lane_offset"].as_f64();
+                    if let (Some(ours), Some(best)) = (lane_mae(figures), lane_mae(&them)) {
+                        if ours > best + g.production_margin as f64 {
+                            ran.result = "failed".into();
+                        }
+                        if let Some(map) = figures.as_object_mut() {
+                            map.insert("production_lane_offset_mae".into(), serde_json::json!(best));
+                        }
+                    }
+                }
+                Ok(ran)
             },
         )?;
         if gate_stage.passed() {
@@ -199,8 +223,6 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
     // time the configured steps, from the next seed.
     let ag = &pipeline.agent_gate;
     // The version in production: a candidate must not fall behind it on the same episodes.
-    let registry_dir = base.join(&pipeline.registry);
-    let production = registry::version_dir(&registry_dir, &format!("{}@production", pipeline.name)).ok();
     let mut passed = None;
     for attempt in 0..attempts {
         let seed_k = (pipeline.seed + attempt as u64).to_string();
@@ -232,7 +254,7 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
         // Production made from this very agent stage is no rival: it is compared with, and its
         // version is part of the gate's key, only when it came from other inputs.
         let rival =
-            production.clone().filter(|dir| production_agent_key(dir).as_deref() != Some(&policy.record.key));
+            production.clone().filter(|dir| lineage_key(dir, "agent").as_deref() != Some(&policy.record.key));
         let rival_id = rival.as_ref().map(|d| d.display().to_string()).unwrap_or_default();
         let gate_settings = ron(&(ag, &rival_id));
         let gate_stage =
@@ -301,16 +323,12 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
     Ok(runner.report(pipeline, promotion))
 }
 
-/// The key of the agent stage a registry version was trained by (from its lineage).
-fn production_agent_key(version: &Path) -> Option<String> {
+/// The key of the `stage` (its last attempt) a registry version was made by, from its lineage.
+fn lineage_key(version: &Path, stage: &str) -> Option<String> {
     let text = std::fs::read_to_string(version.join("lineage.json")).ok()?;
     let lineage: registry::Lineage = serde_json::from_str(&text).ok()?;
-    lineage
-        .stages
-        .iter()
-        .rev()
-        .find(|s| s.stage.starts_with("agent") && !s.stage.contains("gate"))
-        .map(|s| s.key.clone())
+    let made_by = |s: &&StageRecord| s.stage == stage || s.stage.starts_with(&format!("{stage}#"));
+    lineage.stages.iter().rev().find(made_by).map(|s| s.key.clone())
 }
 
 /// The first env seed of the agent gate's evaluations, candidate and production alike (held out
