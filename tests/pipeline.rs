@@ -15,7 +15,7 @@ const TINY: &str = r#"Pipeline(
     perception: (epochs: 1, grey: true),
     perception_gate: (max_lane_mae: Some(5.0), max_heading_mae: Some(90.0), production_margin: 100.0),
     agent: (steps: 600, envs: 2),
-    agent_gate: (episodes: 2, min_success_rate: 0.0, production_margin: 1000.0),
+    agent_gate: (episodes: 2, min_success_rate: 0.0, production_margin: 1000.0, scripted_margin: Some(1000.0)),
 )"#;
 
 fn run(file: &str) -> (std::process::Output, serde_json::Value) {
@@ -55,6 +55,8 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
         ]
     );
     assert_eq!(report["promoted"]["version"], 1);
+    let summary = std::fs::read_to_string(dir.join("pipeline-runs/tiny/report.md")).unwrap();
+    assert!(summary.contains("scripted_mean_return"), "the scripted driver was evaluated too: {summary}");
 
     // Unchanged: nothing runs, and it says so.
     let (out, report) = run(&file);

@@ -10,7 +10,8 @@ use std::sync::Arc;
 
 #[derive(clap::Args)]
 pub struct EvalArgs {
-    /// Run directory from `lepton train`.
+    /// Run directory from `lepton train`, `registry:NAME[@CHANNEL]`, or `keep-lane:SCENARIO` for
+    /// the scripted lane keeper (the baseline).
     pub run: PathBuf,
     #[arg(long, default_value_t = 20, value_parser = at_least_one::<usize>())]
     pub episodes: usize,
@@ -45,6 +46,9 @@ struct Report<'a> {
 }
 
 pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
+    if let Some(scenario) = args.run.to_str().and_then(|s| s.strip_prefix("keep-lane:")) {
+        return baseline(scenario, &args);
+    }
     let run = crate::trained_run::open(&args.run, args.last, args.device.device())?;
     let seed = args.seed.unwrap_or(run.config.eval_seed.saturating_add(HELD_OUT_SEED_OFFSET));
     // The seeds whose evaluations chose checkpoints/best during training.
@@ -92,6 +96,36 @@ pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
                 bytes as f64 / 1e6
             );
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lepton eval keep-lane:SCENARIO`: the scripted lane keeper on the same kind of episodes, the
+/// baseline a trained agent is held against (default seeds: those `lepton eval` uses for a run
+/// with the default eval_seed).
+fn baseline(scenario: &str, args: &EvalArgs) -> CliResult<ExitCode> {
+    let scenario = Arc::new(crate::scenario_arg::load_scenario(scenario)?);
+    let seed = args.seed.unwrap_or(1_000_000 + HELD_OUT_SEED_OFFSET);
+    let mut policy = lepton_agents::KeepLanePolicy::new(&scenario, None);
+    let summary = evaluate(&mut policy, &scenario, args.episodes, seed, args.video.as_deref())?;
+    if args.json {
+        let report = Report {
+            summary: &summary,
+            checkpoint: "keep-lane".into(),
+            best_chosen_on_env_seeds: [0, 0],
+            held_out: true,
+        };
+        println!("{}", serde_json::to_string_pretty(&report).expect("summary serialises"));
+    } else {
+        println!(
+            "keep-lane, {} episodes from env seed {seed}: return {:.2} ± {:.2}, success {:.0}%, collisions {}, off-road {}",
+            summary.episodes,
+            summary.mean_return,
+            summary.std_return,
+            summary.success_rate * 100.0,
+            summary.collisions,
+            summary.off_road
+        );
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -140,11 +140,14 @@ pub struct AgentGate {
     /// Once a version is in production, the candidate's mean return on the same episodes must be
     /// at least production's minus this margin.
     pub production_margin: f32,
+    /// When set, the candidate's mean return must be at least the scripted lane keeper's on the
+    /// same episodes minus this margin.
+    pub scripted_margin: Option<f32>,
 }
 
 impl Default for AgentGate {
     fn default() -> Self {
-        Self { episodes: 16, min_success_rate: 0.8, production_margin: 0.0 }
+        Self { episodes: 16, min_success_rate: 0.8, production_margin: 0.0, scripted_margin: None }
     }
 }
 
@@ -252,8 +255,9 @@ Pipeline(
     // Tabular Q-learning on the candidate perception (config: a run configuration file).
     agent: (steps: 100000, envs: 8, config: None),
     // The agent must succeed this often on held-out seeds to be promoted, and once a version is
-    // in production, return at least production's mean return (minus the margin) on them.
-    agent_gate: (episodes: 16, min_success_rate: 0.8, production_margin: 0.0),
+    // in production, return at least production's mean return (minus the margin) on them; with
+    // scripted_margin: Some(m), at least the scripted lane keeper's minus m as well.
+    agent_gate: (episodes: 16, min_success_rate: 0.8, production_margin: 0.0, scripted_margin: None),
     // A gate that says no trains again (perception: twice the epochs, next seed; agent: the steps
     // once more, next seed), up to this many trainings in all; then exit 1.
     retrain: (attempts: 3),
