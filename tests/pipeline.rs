@@ -57,6 +57,7 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
     assert_eq!(report["promoted"]["version"], 1);
     let summary = std::fs::read_to_string(dir.join("pipeline-runs/tiny/report.md")).unwrap();
     assert!(summary.contains("scripted_mean_return"), "the scripted driver was evaluated too: {summary}");
+    assert!(summary.contains("mae lane_offset") && summary.contains("accuracy left_free"), "{summary}");
 
     // Unchanged: nothing runs, and it says so.
     let (out, report) = run(&file);
@@ -77,7 +78,11 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
     // episodes by 1,000 — retrains the agent once more (twice the steps, the next seed), then
     // exits 1, nothing promoted, production stays at version 2.
     let strict = TINY
-        .replace("production_margin: 1000.0),", "production_margin: -1000.0),\n    retrain: (attempts: 2),")
+        .replace("production_margin: 1000.0,", "production_margin: -1000.0,")
+        .replace(
+            "scripted_margin: Some(1000.0)),",
+            "scripted_margin: Some(1000.0)),\n    retrain: (attempts: 2),",
+        )
         .replace("steps: 600", "steps: 650");
     let strict = write(&dir, "tiny.ron", &strict);
     let (out, report) = run(&strict);
@@ -100,7 +105,10 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
     let worse = TINY
         .replace("epochs: 1", "epochs: 2")
         .replace("production_margin: 100.0", "production_margin: -100.0")
-        .replace("production_margin: 1000.0),", "production_margin: 1000.0),\n    retrain: (attempts: 1),");
+        .replace(
+            "scripted_margin: Some(1000.0)),",
+            "scripted_margin: Some(1000.0)),\n    retrain: (attempts: 1),",
+        );
     let (out, report) = run(&write(&dir, "tiny.ron", &worse));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let last = report["stages"].as_array().unwrap().last().unwrap().clone();

@@ -266,7 +266,22 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
                 let number = |v: &serde_json::Value, k: &str| v.get(k).and_then(|x| x.as_f64());
                 let success = number(&figures, "success_rate").unwrap_or(0.0);
                 let mut passed = success >= ag.min_success_rate as f64;
-                if let Some(production) = &production {
+                if let Some(margin) = ag.scripted_margin {
+                    // The scripted lane keeper on the same episodes.
+                    let baseline = format!("keep-lane:{scenario_arg}");
+                    let b =
+                        args(&["eval", &baseline, "--episodes", &episodes, "--seed", EVAL_SEED, "--json"]);
+                    let (_, them, _) = lepton_gate(b)?;
+                    let (ours, theirs) = (number(&figures, "mean_return"), number(&them, "mean_return"));
+                    if let (Some(ours), Some(theirs)) = (ours, theirs) {
+                        passed &= ours >= theirs - margin as f64;
+                    }
+                    if let Some(map) = figures.as_object_mut() {
+                        map.insert("scripted_mean_return".into(), them["mean_return"].clone());
+                        map.insert("scripted_success_rate".into(), them["success_rate"].clone());
+                    }
+                }
+                if let Some(production) = &rival {
                     // The same episodes for production, whose files are checked first.
                     registry::verify(production)?;
                     let theirs = production.join("policy").display().to_string();
@@ -528,21 +543,18 @@ fn write_report(work: &Path, report: &PipelineReport) -> std::io::Result<()> {
     for s in report.stages.iter().filter(|s| s.stage.contains("gate")) {
         let Some(figures) = &s.figures else { continue };
         let _ = writeln!(md, "\n## {} ({})\n", s.stage, s.result);
-        let interesting = [
-            "lane_offset_mae",
-            "heading_error_mae",
-            "gap_mae",
-            "flag_accuracy",
-            "success_rate",
-            "mean_return",
-            "std_return",
-            "collisions",
-            "off_road",
-            "episodes",
-        ];
+        // Numbers, and the numbers one level down (the perception's MAEs and flag accuracies).
         for (k, v) in figures.as_object().into_iter().flatten() {
-            if interesting.iter().any(|i| k.contains(i)) && !v.is_object() && !v.is_array() {
-                let _ = writeln!(md, "- {k}: {v}");
+            match v.as_object() {
+                Some(inner) if k == "mae" || k == "accuracy" => {
+                    for (name, x) in inner.iter().filter(|(_, x)| x.is_number()) {
+                        let _ = writeln!(md, "- {k} {name}: {x}");
+                    }
+                }
+                None if v.is_number() && !k.ends_with("per_second") && k != "batch_size" => {
+                    let _ = writeln!(md, "- {k}: {v}");
+                }
+                _ => {}
             }
         }
     }
