@@ -138,7 +138,8 @@ impl World {
     pub fn step(&mut self, control: Control) -> Contacts {
         let dt = self.physics.integration_parameters.dt;
         let last_s = self.ego_road.s;
-        if !self.events.is_empty() {
+        // Once every event has happened there is nothing left to check, step after step.
+        if self.clock.happened().count_ones() < self.events.len() as u32 {
             self.run_events();
         }
         if !self.traffic.npcs.is_empty() {
