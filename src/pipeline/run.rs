@@ -89,29 +89,11 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
     let seed = pipeline.seed.to_string();
     let c = &pipeline.collect;
 
-    let collect = runner.stage("collect", &ron(&(c.frames, c.envs, &seed)), &[], |out| {
-        let data = out.join("data").display().to_string();
-        let (frames, envs) = (c.frames.to_string(), c.envs.to_string());
-        let a = args(&[
-            "perception",
-            "collect",
-            &scenario_arg,
-            "--frames",
-            &frames,
-            "--envs",
-            &envs,
-            "--seed",
-            &seed,
-            "--out",
-            &data,
-        ]);
-        Ok(Ran::done(lepton(a)?))
-    })?;
-    let held_out_seed = (pipeline.seed + 1_000_000).to_string();
-    let held_out =
-        runner.stage("held_out", &ron(&(c.held_out_frames, c.envs, &held_out_seed)), &[], |out| {
+    // Labelled frames for training, and held-out frames from other seeds for the perception gate.
+    let mut collect = |name: &str, frames: u64, seed: &str| {
+        runner.stage(name, &ron(&(frames, c.envs, seed)), &[], |out| {
             let data = out.join("data").display().to_string();
-            let (frames, envs) = (c.held_out_frames.to_string(), c.envs.to_string());
+            let (frames, envs) = (frames.to_string(), c.envs.to_string());
             let a = args(&[
                 "perception",
                 "collect",
@@ -121,12 +103,17 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
                 "--envs",
                 &envs,
                 "--seed",
-                &held_out_seed,
+                seed,
                 "--out",
                 &data,
             ]);
             Ok(Ran::done(lepton(a)?))
-        })?;
+        })
+    };
+    let held_out_seed = (pipeline.seed + 1_000_000).to_string();
+    let training = collect("collect", c.frames, &seed)?;
+    let held_out = collect("held_out", c.held_out_frames, &held_out_seed)?;
+    let collect = training;
     // Training and its gate, retried with the escalation rule while the gate says no: each retry
     // trains the CNN with twice the epochs and the next seed.
     let p = &pipeline.perception;
@@ -320,7 +307,7 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
             &perception.dir.join("model"),
             &policy.dir.join("run"),
             &lineage,
-            &runner_scenario_name(&scenario),
+            &scenario.name,
         )?;
         std::fs::write(
             out.join("promotion.json"),
@@ -353,10 +340,6 @@ const EVAL_SEED: &str = "2000000";
 /// A stage's name in attempt `k` (the first attempt has the plain name).
 fn attempt_name(stage: &str, k: u32) -> String {
     if k == 0 { stage.to_string() } else { format!("{stage}#{}", k + 1) }
-}
-
-fn runner_scenario_name(scenario: &lepton_sim::scenario::Scenario) -> String {
-    scenario.name.clone()
 }
 
 /// A scenario argument as the stages' commands take it: a shipped name as it is, a file relative
@@ -394,12 +377,15 @@ fn gate((command, figures, passed): (Vec<String>, serde_json::Value, bool)) -> C
     Ok(Ran { command, result: if passed { "passed" } else { "failed" }.into(), figures: Some(figures) })
 }
 
+/// This very program: the stages run the build that runs the pipeline.
+fn this_program() -> CliResult<PathBuf> {
+    std::env::current_exe().map_err(|e| CliError::Usage(format!("cannot find the lepton program: {e}")))
+}
+
 /// Runs `lepton ARGS` (this very program) with its progress on our stderr; an exit other than 0
 /// stops the pipeline with the command named.
 fn lepton(a: Vec<String>) -> CliResult<Vec<String>> {
-    let exe = std::env::current_exe()
-        .map_err(|e| CliError::Usage(format!("cannot find the lepton program: {e}")))?;
-    let status = Command::new(&exe)
+    let status = Command::new(this_program()?)
         .args(&a)
         .stdout(std::process::Stdio::null())
         .status()
@@ -415,9 +401,7 @@ fn lepton(a: Vec<String>) -> CliResult<Vec<String>> {
 
 /// Runs a gate's `lepton ARGS --json`: its JSON, and whether it exited 0 (1: fell short).
 fn lepton_gate(a: Vec<String>) -> CliResult<(Vec<String>, serde_json::Value, bool)> {
-    let exe = std::env::current_exe()
-        .map_err(|e| CliError::Usage(format!("cannot find the lepton program: {e}")))?;
-    let output = Command::new(&exe)
+    let output = Command::new(this_program()?)
         .args(&a)
         .stderr(std::process::Stdio::inherit())
         .output()
