@@ -101,18 +101,37 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
         "{report}"
     );
     // The perception must not be worse than production's model on the same held-out frames: with
-    // a margin of −100 m no model can be, so one attempt fails and nothing is promoted.
+    // a margin of −100 m no model can be, so both attempts fail — the second with twice the
+    // epochs and as many frames again from the condition it failed on (`collect#2`) — and
+    // nothing is promoted.
     let worse = TINY
         .replace("epochs: 1", "epochs: 2")
         .replace("production_margin: 100.0", "production_margin: -100.0")
         .replace(
             "scripted_margin: Some(1000.0)),",
-            "scripted_margin: Some(1000.0)),\n    retrain: (attempts: 1),",
+            "scripted_margin: Some(1000.0)),\n    retrain: (attempts: 2),",
         );
     let (out, report) = run(&write(&dir, "tiny.ron", &worse));
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let ran: Vec<String> =
+        hows(&report).into_iter().filter(|(_, how)| how == "ran").map(|(s, _)| s).collect();
+    assert_eq!(ran, ["perception", "perception_gate", "collect#2", "perception#2", "perception_gate#2"]);
     let last = report["stages"].as_array().unwrap().last().unwrap().clone();
-    assert_eq!((last["stage"].as_str(), last["result"].as_str()), (Some("perception_gate"), Some("failed")));
+    assert_eq!(
+        (last["stage"].as_str(), last["result"].as_str()),
+        (Some("perception_gate#2"), Some("failed"))
+    );
+    let trained_on = std::fs::read_dir(dir.join("pipeline-runs/tiny/stages"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with("perception#2-"))
+        .map(|p| std::fs::read_to_string(p.join("stage.json")).unwrap())
+        .unwrap();
+    assert!(
+        trained_on.contains("collect#2-"),
+        "the second attempt trains on the new frames too: {trained_on}"
+    );
+    assert!(dir.join("pipeline-runs/tiny/gates.png").is_file());
     let summary = std::fs::read_to_string(dir.join("pipeline-runs/tiny/report.md")).unwrap();
     assert!(summary.contains("production_lane_offset_mae"), "{summary}");
 
@@ -207,5 +226,101 @@ fn a_pipeline_killed_mid_stage_reruns_what_was_unfinished_and_nothing_more() {
             .to_string_lossy()
             .ends_with(".partial"))
     );
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+/// A tiny pipeline watched in two field conditions: "snow" (white ground, pale road) is far from
+/// the training frames, "same" is the scenario itself. The first check raises the alarm for snow
+/// only, collects data there and retrains through the gates; the second check finds it calm.
+#[test]
+fn the_monitor_detects_a_drifted_condition_and_retraining_on_its_data_repairs_it() {
+    let dir = scratch("monitor");
+    let monitored = TINY.replace(
+        "\n)",
+        r#"
+    monitor: (
+        conditions: [
+            (name: "snow", look: (ground: (0.9, 0.9, 0.95), road: (0.7, 0.7, 0.72))),
+            (name: "same"),
+        ],
+        frames: 100, episodes: 2, max_drift: Some(4.0), max_lane_mae: None, min_success_rate: None,
+        retrain_frames: 200, retrain_held_out_frames: 60,
+    ),
+)"#,
+    );
+    let file = write(&dir, "tiny.ron", &monitored);
+    // Nothing in production yet: a clear error.
+    let out = lepton(&["pipeline", "monitor", &file]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("run `lepton pipeline run"), "{}", stderr(&out));
+    let (out, _) = run(&file);
+    assert!(out.status.success(), "{}", stderr(&out));
+
+    let out = lepton(&["pipeline", "monitor", &file, "--checks", "2", "--json"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let checks = report["checks"].as_array().unwrap();
+    assert_eq!(checks.len(), 2);
+    let alarmed = |check: &serde_json::Value| -> Vec<String> {
+        check["conditions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| !c["alarms"].as_array().unwrap().is_empty())
+            .map(|c| c["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let drift = |check: &serde_json::Value, name: &str| {
+        check["conditions"].as_array().unwrap().iter().find(|c| c["name"] == name).unwrap()["drift"]
+            .as_f64()
+            .unwrap()
+    };
+    assert_eq!(alarmed(&checks[0]), ["snow"], "{}", stderr(&out));
+    assert_eq!(checks[0]["version"], 1);
+    assert_eq!(checks[0]["retrain"]["conditions"], serde_json::json!(["snow"]));
+    assert_eq!(checks[0]["retrain"]["promoted"], 2);
+    assert_eq!(checks[1]["version"], 2);
+    assert!(alarmed(&checks[1]).is_empty(), "{}", stderr(&out));
+    assert!(drift(&checks[1], "snow") < drift(&checks[0], "snow") / 2.0, "{report}");
+    assert_eq!(report["healthy"], true);
+
+    // The retraining collected snow frames for training and for the gates, which passed there.
+    let work = dir.join("pipeline-runs/tiny");
+    let field: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join("field.json")).unwrap()).unwrap();
+    assert_eq!(field["conditions"], serde_json::json!(["snow"]));
+    let summary = std::fs::read_to_string(work.join("report.md")).unwrap();
+    assert!(summary.contains("collect@snow") && summary.contains("held_out@snow"), "{summary}");
+    assert!(summary.contains("In the field condition `snow`"), "{summary}");
+    let history: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(work.join("monitor/history.json")).unwrap()).unwrap();
+    assert_eq!(history.as_array().unwrap().len(), 2);
+    let png = std::fs::read(work.join("monitor/monitor.png")).unwrap();
+    assert_eq!(&png[1..4], b"PNG");
+    assert!(std::fs::read_to_string(work.join("monitor/monitor.md")).unwrap().contains("version 2 promoted"));
+    let production = dir.join("registry/tiny/v0002/frame_stats.json");
+    assert!(std::fs::read_to_string(production).unwrap().contains("\"snow\""));
+
+    // Watching only: a third check, numbered on, retrains nothing.
+    let out = lepton(&["pipeline", "monitor", &file, "--no-retrain", "--json"]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["checks"][0]["check"], 3);
+    assert!(report["checks"][0]["retrain"].is_null());
+
+    // The policy drives another scenario only with the camera it was trained with.
+    let policy = dir.join("registry/tiny/v0002/policy").display().to_string();
+    let out = lepton(&["eval", &policy, "--scenario", "lane_keep", "--episodes", "1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("lane_keep: its camera settings differ"), "{}", stderr(&out));
+
+    // A field condition the file no longer has, but the training data does: named.
+    let dropped = write(
+        &dir,
+        "tiny.ron",
+        &monitored.replace("(name: \"snow\", look: (ground: (0.9, 0.9, 0.95), road: (0.7, 0.7, 0.72))),", ""),
+    );
+    let out = lepton(&["pipeline", "run", &dropped]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("field.json") && stderr(&out).contains("\"snow\""), "{}", stderr(&out));
     std::fs::remove_dir_all(dir).unwrap();
 }

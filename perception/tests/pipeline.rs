@@ -238,3 +238,34 @@ fn an_empty_dataset_is_an_error_to_evaluate_not_a_pass_with_no_error() {
     assert!(error.to_string().contains("holds no frames"), "{error}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn datasets_opened_together_read_as_one_and_refuse_other_frames() {
+    let (a, b, other) = (temp_dir("merge-a"), temp_dir("merge-b"), temp_dir("merge-other"));
+    let first = write_dataset(&a, 3, 5, 4);
+    // A second dataset of other episodes, as a field condition's would be.
+    let mut writer = DatasetWriter::create(&b, SHAPE, 4).unwrap();
+    let second: Vec<Sample> = (0..2).flat_map(|e| (0..6).map(move |s| sample(5000 + e, s))).collect();
+    second.iter().for_each(|s| writer.push(s.clone()).unwrap());
+    writer.finish(template()).unwrap();
+
+    let merged = Dataset::open_all(&[a.clone(), b.clone()]).unwrap();
+    assert_eq!(merged.len(), 27);
+    assert_eq!(merged.manifest.episode_seeds, vec![1000, 1001, 1002, 5000, 5001]);
+    let read: Vec<Sample> = merged.iter().collect::<Result<_, _>>().unwrap();
+    assert_eq!(read, [first.clone(), second.clone()].concat(), "every chunk from its own folder");
+    let all: Vec<f64> = read.iter().map(|s| s.labels[0] as f64).collect();
+    let mean = all.iter().sum::<f64>() / 27.0;
+    assert!((merged.manifest.label_stats["lane_offset"].mean - mean).abs() < 1e-5);
+
+    // Frames of another shape cannot train with these: the error names the dataset.
+    let shape = FrameShape { width: 16, height: 16, channels: 1 };
+    let mut writer = DatasetWriter::create(&other, shape, 4).unwrap();
+    writer.push(Sample { frame: vec![7; shape.len()], ..sample(9000, 0) }).unwrap();
+    writer.finish(Manifest { frame: shape, ..template() }).unwrap();
+    let message = Dataset::open_all(&[a.clone(), other.clone()]).unwrap_err().to_string();
+    assert!(message.contains("merge-other") && message.contains("16×16×1"), "{message}");
+    for dir in [a, b, other] {
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

@@ -28,6 +28,11 @@ pub struct EvalArgs {
     /// videos.json listing them).
     #[arg(long)]
     pub video: Option<PathBuf>,
+    /// Drive in another scenario than the one the run trained on (a shipped name or a file):
+    /// the same policy in other conditions — another look, light, traffic. Its camera and
+    /// actions must be the run's.
+    #[arg(long)]
+    pub scenario: Option<String>,
     #[command(flatten)]
     pub device: DeviceArg,
 }
@@ -49,7 +54,22 @@ pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
     if let Some(scenario) = args.run.to_str().and_then(|s| s.strip_prefix("keep-lane:")) {
         return baseline(scenario, &args);
     }
-    let run = crate::trained_run::open(&args.run, args.last, args.device.device())?;
+    let mut run = crate::trained_run::open(&args.run, args.last, args.device.device())?;
+    if let Some(name) = &args.scenario {
+        let other = crate::scenario_arg::load_scenario(name)?;
+        for (field, same) in [
+            ("camera", other.camera == run.scenario.camera),
+            ("actions", other.actions == run.scenario.actions),
+        ] {
+            if !same {
+                return Err(crate::error::CliError::Usage(format!(
+                    "{name}: its {field} settings differ from those {} was trained with; the policy cannot drive it",
+                    args.run.display()
+                )));
+            }
+        }
+        run.scenario = other;
+    }
     let seed = args.seed.unwrap_or(run.config.eval_seed.saturating_add(HELD_OUT_SEED_OFFSET));
     // The seeds whose evaluations chose checkpoints/best during training.
     let chose_best = eval_env_seeds(run.config.eval_seed, run.config.eval_episodes);

@@ -18,6 +18,19 @@ pub enum PerceptionCommand {
     Train(TrainArgs),
     /// Score a trained model on a dataset (ideally one collected with other seeds).
     Eval(EvalArgs),
+    /// Input drift of a dataset against training datasets: the population stability index of
+    /// the frames' per-channel histograms (0: the same; above 0.25: a large shift).
+    Drift(DriftArgs),
+}
+
+#[derive(clap::Args)]
+pub struct DriftArgs {
+    /// The training dataset(s) to compare with.
+    #[arg(required = true, num_args = 1..)]
+    pub reference: Vec<PathBuf>,
+    /// The dataset from the field.
+    #[arg(long)]
+    pub field: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -46,8 +59,10 @@ pub struct CollectArgs {
 
 #[derive(clap::Args)]
 pub struct TrainArgs {
-    /// Dataset folder from `lepton perception collect`.
-    pub dataset: PathBuf,
+    /// Dataset folders from `lepton perception collect` (several train as one: data from
+    /// several conditions; their frames must have one shape).
+    #[arg(required = true, num_args = 1..)]
+    pub datasets: Vec<PathBuf>,
     /// Model folder to write (model.bpk, model.json, metrics.csv, train_config.json). Training
     /// happens in OUT.partial beside it, which is put in place in one rename when it is done; an
     /// existing OUT is refused unless --force.
@@ -109,6 +124,7 @@ pub fn run(command: PerceptionCommand) -> CliResult<ExitCode> {
         PerceptionCommand::Collect(args) => collect(args),
         PerceptionCommand::Train(args) => train(args),
         PerceptionCommand::Eval(args) => eval(args),
+        PerceptionCommand::Drift(args) => drift(args),
     }
 }
 
@@ -162,7 +178,7 @@ fn train(args: TrainArgs) -> CliResult<ExitCode> {
         )));
     }
     let device = args.device.device().clone();
-    let dataset = open_dataset(&args.dataset)?;
+    let dataset = Dataset::open_all(&args.datasets)?;
     let mut config = match &args.config {
         Some(path) => read_ron::<TrainConfig>(path)?,
         None => TrainConfig::default(),
@@ -260,4 +276,26 @@ fn eval(args: EvalArgs) -> CliResult<ExitCode> {
     }
     eprintln!("{}: the model falls short; do not promote it", args.model.display());
     Ok(ExitCode::from(1))
+}
+
+fn drift(args: DriftArgs) -> CliResult<ExitCode> {
+    use lepton_perception::dataset::{FrameFeatures, FrameStats};
+    let field = FrameFeatures::of(&open_dataset(&args.field)?)?;
+    let mut against = Vec::new();
+    for reference in &args.reference {
+        let drift = FrameStats::of(&open_dataset(reference)?)?.drift(&field).ok_or_else(|| {
+            CliError::Usage(format!(
+                "{}: its frames have other channels than {}'s",
+                args.field.display(),
+                reference.display()
+            ))
+        })?;
+        against.push(
+            serde_json::json!({"reference": reference, "distance": drift.distance, "feature": drift.feature}),
+        );
+    }
+    let nearest = against.iter().filter_map(|a| a["distance"].as_f64()).fold(f64::INFINITY, f64::min);
+    let report = serde_json::json!({"field": args.field, "distance": nearest, "against": against});
+    println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
+    Ok(ExitCode::SUCCESS)
 }

@@ -22,6 +22,22 @@ pub enum PipelineCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Watch production in the file's field conditions (monitor.conditions): input drift, the
+    /// perception's error and the success rate at each check; a condition past a threshold has
+    /// data collected there and the pipeline retrains through its gates (exit 1 when a check ends
+    /// with a threshold crossed and nothing promoted).
+    Monitor {
+        file: PathBuf,
+        /// Checks to run, one after the other (each a fresh set of seeds).
+        #[arg(long, default_value_t = 1, value_parser = crate::args::at_least_one::<u32>())]
+        checks: u32,
+        /// Only watch and report: never retrain.
+        #[arg(long)]
+        no_retrain: bool,
+        /// Print the checks as JSON on stdout.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(clap::Subcommand)]
@@ -64,6 +80,9 @@ pub fn run(command: PipelineCommand) -> CliResult<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        PipelineCommand::Monitor { file: path, checks, no_retrain, json } => {
+            monitor(path, checks, no_retrain, json)
+        }
         PipelineCommand::Run { file: path, json } => {
             let pipeline = read(&path)?;
             let report = run::run(&pipeline, &path)?;
@@ -98,6 +117,17 @@ pub fn run(command: PipelineCommand) -> CliResult<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+fn monitor(path: PathBuf, checks: u32, no_retrain: bool, json: bool) -> CliResult<ExitCode> {
+    let pipeline = read(&path)?;
+    let report = crate::pipeline::monitor::monitor(&pipeline, &path, checks, !no_retrain)?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report).expect("the report serialises"));
+    }
+    let work = run::work_dir(&pipeline, &run::base_dir(&path)?);
+    eprintln!("monitor {}: {}", report.pipeline, work.join("monitor").join("monitor.md").display());
+    Ok(if report.healthy { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
 
 pub fn run_registry(command: RegistryCommand) -> CliResult<ExitCode> {

@@ -22,6 +22,63 @@ pub struct PipelineFile {
     pub retrain: Retrain,
     /// The registry folder (relative to the pipeline file).
     pub registry: String,
+    /// Watching production in field conditions (`lepton pipeline monitor`).
+    pub monitor: Monitor,
+}
+
+/// `lepton pipeline monitor`: production driven in field conditions — variants of the scenario —
+/// each check collecting frames and episodes there and measuring input drift (frame statistics
+/// against the training data's), the perception's error (the simulator knows the truth) and the
+/// success rate. A condition past a threshold has data collected there, added to the training
+/// data, and the pipeline reruns through the same gates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Monitor {
+    pub conditions: Vec<Condition>,
+    /// Frames collected in each condition at each check.
+    pub frames: u64,
+    /// Episodes driven in each condition at each check.
+    pub episodes: usize,
+    /// Input drift: the frames' distance from the nearest training data, in training standard
+    /// deviations (normed Wasserstein, largest over the frame features; None: not checked).
+    pub max_drift: Option<f64>,
+    /// Lane-offset MAE of the perception in the condition (m).
+    pub max_lane_mae: Option<f32>,
+    /// Success rate of the policy in the condition.
+    pub min_success_rate: Option<f32>,
+    /// Training frames collected in a condition once it crossed a threshold, and held-out frames
+    /// for the gate there.
+    pub retrain_frames: u64,
+    pub retrain_held_out_frames: u64,
+}
+
+impl Default for Monitor {
+    fn default() -> Self {
+        Self {
+            conditions: Vec::new(),
+            frames: 1000,
+            episodes: 16,
+            max_drift: Some(1.0),
+            max_lane_mae: Some(0.3),
+            min_success_rate: Some(0.8),
+            retrain_frames: 10_000,
+            retrain_held_out_frames: 2_000,
+        }
+    }
+}
+
+/// A field condition: the pipeline's scenario (or another file) with, optionally, another look.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    /// Names the condition in reports and stage names.
+    pub name: String,
+    /// A shipped scenario or a file relative to the pipeline file (default: the pipeline's).
+    #[serde(default)]
+    pub scenario: Option<String>,
+    /// Changes to the scenario's look: colours, sun.
+    #[serde(default)]
+    pub look: Option<lepton_sim::scenario::LookChange>,
 }
 
 /// What a gate that says no sets off: training again with the escalation rule (perception: twice
@@ -31,11 +88,14 @@ pub struct PipelineFile {
 #[serde(deny_unknown_fields, default)]
 pub struct Retrain {
     pub attempts: u32,
+    /// A failed perception gate also collects more training frames (as many again) in each
+    /// condition whose held-out frames it failed on.
+    pub more_data: bool,
 }
 
 impl Default for Retrain {
     fn default() -> Self {
-        Self { attempts: 3 }
+        Self { attempts: 3, more_data: true }
     }
 }
 
@@ -52,6 +112,7 @@ impl Default for PipelineFile {
             agent_gate: AgentGate::default(),
             retrain: Retrain::default(),
             registry: "registry".into(),
+            monitor: Monitor::default(),
         }
     }
 }
@@ -223,6 +284,36 @@ impl PipelineFile {
         if self.registry.trim().is_empty() {
             report("registry", "must name a folder".into());
         }
+        let m = &self.monitor;
+        at_least(&mut report, "monitor.frames", m.frames, 10, 100_000_000);
+        at_least(&mut report, "monitor.episodes", m.episodes as u64, 1, 10_000);
+        at_least(&mut report, "monitor.retrain_frames", m.retrain_frames, 10, 100_000_000);
+        at_least(&mut report, "monitor.retrain_held_out_frames", m.retrain_held_out_frames, 10, 100_000_000);
+        if let Some(v) = m.max_drift.filter(|v| !(v.is_finite() && *v > 0.0)) {
+            report("monitor.max_drift", format!("must be a positive number (got {v})"));
+        }
+        if let Some(v) = m.max_lane_mae.filter(|v| !(v.is_finite() && *v > 0.0)) {
+            report("monitor.max_lane_mae", format!("must be a positive number (got {v})"));
+        }
+        if let Some(v) = m.min_success_rate.filter(|v| !(v.is_finite() && (0.0..=1.0).contains(v))) {
+            report("monitor.min_success_rate", format!("must be in [0, 1] (got {v})"));
+        }
+        for (i, c) in m.conditions.iter().enumerate() {
+            let path = format!("monitor.conditions[{i}].name");
+            let ok = !c.name.is_empty()
+                && c.name.len() <= 40
+                && c.name.chars().all(|ch| ch.is_ascii_alphanumeric() || "_-".contains(ch));
+            if !ok {
+                report(&path, format!("must be 1 to 40 letters, digits, '_' or '-' (got {:?})", c.name));
+            } else if m.conditions[..i].iter().any(|o| o.name == c.name) {
+                report(&path, format!("{:?} names two conditions", c.name));
+            } else if c.name == "base" {
+                report(&path, "\"base\" is the pipeline's own scenario; choose another name".into());
+            }
+            if c.scenario.as_ref().is_some_and(|s| s.trim().is_empty()) {
+                report(&format!("monitor.conditions[{i}].scenario"), "must name a scenario".into());
+            }
+        }
         problems
     }
 }
@@ -258,10 +349,30 @@ Pipeline(
     // in production, return at least production's mean return (minus the margin) on them; with
     // scripted_margin: Some(m), at least the scripted lane keeper's minus m as well.
     agent_gate: (episodes: 16, min_success_rate: 0.8, production_margin: 0.0, scripted_margin: None),
-    // A gate that says no trains again (perception: twice the epochs, next seed; agent: the steps
-    // once more, next seed), up to this many trainings in all; then exit 1.
-    retrain: (attempts: 3),
+    // A gate that says no trains again (perception: twice the epochs, the next seed and, with
+    // more_data, as many frames again from each condition it failed on; agent: the steps once
+    // more, the next seed), up to this many trainings in all; then exit 1.
+    retrain: (attempts: 3, more_data: true),
     registry: "registry",
+    // `lepton pipeline monitor {name}.ron`: production watched in field conditions
+    // (the scenario with another look, or another scenario file). At each check, in each
+    // condition: input drift (frame features against the nearest training data, in training
+    // standard deviations), the perception's lane-offset error and the success rate. A condition
+    // past a threshold has data collected (retrain_frames) and the pipeline retrains on it
+    // through the same gates.
+    monitor: (
+        conditions: [
+            // Low sun, red sky, a third of the light: the CNN trained at midday loses the lane.
+            (name: "dusk", look: (sky: (0.9, 0.45, 0.25), sun_brightness: 3000.0, sun_elevation: 8.0)),
+        ],
+        frames: 1000,
+        episodes: 16,
+        max_drift: Some(1.0),
+        max_lane_mae: Some(0.3),
+        min_success_rate: Some(0.8),
+        retrain_frames: 10000,
+        retrain_held_out_frames: 2000,
+    ),
 )
 "#
     )
@@ -277,7 +388,15 @@ mod tests {
             .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
             .from_str(&template("lk"))
             .unwrap();
-        assert_eq!(file, PipelineFile { name: "lk".into(), ..Default::default() });
+        let defaults = PipelineFile { name: "lk".into(), ..Default::default() };
+        assert_eq!(file.monitor.conditions[0].name, "dusk");
+        assert_eq!(
+            PipelineFile {
+                monitor: Monitor { conditions: Vec::new(), ..file.monitor.clone() },
+                ..file.clone()
+            },
+            defaults
+        );
         assert_eq!(file.validate(), []);
     }
 

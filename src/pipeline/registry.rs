@@ -4,7 +4,7 @@
 //! versions.
 //!
 //! ```text
-//! registry/NAME/v0001/{model/, policy/, lineage.json}
+//! registry/NAME/v0001/{model/, policy/, frame_stats.json, lineage.json}
 //! registry/NAME/channels.json      {"candidate": 2, "production": 2, "production_history": [1, 2]}
 //! ```
 
@@ -13,6 +13,10 @@ use crate::error::{CliError, CliResult, file};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// A version's summary of its training frames, by data source (`FrameStats`), for the monitor's
+/// drift checks.
+pub const FRAME_STATS: &str = "frame_stats.json";
 
 /// What a promotion made.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -43,6 +47,7 @@ pub fn promote(
     run: &Path,
     stages: &[&StageRecord],
     scenario: &str,
+    extra_files: &[(&str, &[u8])],
 ) -> CliResult<Promotion> {
     let entry = registry.join(name);
     std::fs::create_dir_all(&entry).map_err(file(&entry))?;
@@ -76,6 +81,10 @@ pub fn promote(
         let quoted = |p: &Path| format!("{:?}", p.display().to_string());
         let rewritten = text.replace(&quoted(model), &quoted(&own_model));
         lepton_sim::atomic::write(&config, rewritten.as_bytes()).map_err(file(&config))?;
+    }
+    for (name, bytes) in extra_files {
+        let path = staged.join(name);
+        lepton_sim::atomic::write(&path, bytes).map_err(file(&path))?;
     }
     let lineage = Lineage {
         name: name.into(),

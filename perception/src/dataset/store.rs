@@ -80,6 +80,22 @@ pub struct LabelStats {
     pub max: f64,
 }
 
+impl LabelStats {
+    /// The statistics of two samples together (`n` and `m` values): pooled mean and variance.
+    pub fn merged(&self, n: u64, other: &LabelStats, m: u64) -> LabelStats {
+        let (n, m) = (n as f64, m as f64);
+        if n + m < 2.0 {
+            return if m > n { *other } else { *self };
+        }
+        let mean = (n * self.mean + m * other.mean) / (n + m);
+        // Sums of squared deviations about the pooled mean (std is the n − 1 estimate).
+        let squares =
+            |s: &LabelStats, k: f64| (k - 1.0).max(0.0) * s.std * s.std + k * (s.mean - mean).powi(2);
+        let std = ((squares(self, n) + squares(other, m)) / (n + m - 1.0)).sqrt();
+        LabelStats { mean, std, min: self.min.min(other.min), max: self.max.max(other.max) }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChunkInfo {
     pub file: String,
@@ -366,17 +382,68 @@ fn read_chunk_and_checksum(path: &Path, shape: FrameShape) -> Result<(Vec<Sample
     Ok((samples, format!("{stored:016x}")))
 }
 
-/// An opened dataset: the manifest, and chunks read on demand.
+/// An opened dataset: the manifest, and chunks read on demand. Several datasets opened together
+/// (`open_all`) read as one: their manifests merged, each chunk read from its own folder.
 #[derive(Debug, Clone)]
 pub struct Dataset {
     pub dir: PathBuf,
     pub manifest: Manifest,
+    /// The folder of each chunk (all `dir` for one dataset).
+    chunk_dirs: Vec<PathBuf>,
 }
 
 impl Dataset {
     pub fn open(dir: &Path) -> Result<Self, DatasetError> {
         let manifest = Manifest::load(dir)?;
-        Ok(Self { dir: dir.to_path_buf(), manifest })
+        let chunk_dirs = vec![dir.to_path_buf(); manifest.chunks.len()];
+        Ok(Self { dir: dir.to_path_buf(), manifest, chunk_dirs })
+    }
+
+    /// Several datasets as one (training on data from several conditions): the frames must have
+    /// one shape and the labels one layout; seeds, counts, rejections and label statistics are
+    /// merged. `dir` is the first folder.
+    pub fn open_all(dirs: &[PathBuf]) -> Result<Self, DatasetError> {
+        let Some((first, rest)) = dirs.split_first() else {
+            return Err(DatasetError::Manifest { path: PathBuf::new(), message: "no dataset given".into() });
+        };
+        let mut merged = Self::open(first)?;
+        for dir in rest {
+            let other = Self::open(dir)?;
+            let (m, o) = (&mut merged.manifest, &other.manifest);
+            if o.frame != m.frame || o.label_names != m.label_names {
+                return Err(DatasetError::Manifest {
+                    path: dir.join(MANIFEST),
+                    message: format!(
+                        "frames {}×{}×{} with labels {:?} cannot train with {} ({}×{}×{}, {:?})",
+                        o.frame.width,
+                        o.frame.height,
+                        o.frame.channels,
+                        o.label_names,
+                        first.display(),
+                        m.frame.width,
+                        m.frame.height,
+                        m.frame.channels,
+                        m.label_names
+                    ),
+                });
+            }
+            for (name, theirs) in &o.label_stats {
+                let ours = m.label_stats.get(name).copied().unwrap_or(*theirs);
+                m.label_stats.insert(name.clone(), ours.merged(m.samples, theirs, o.samples));
+            }
+            m.scenario = format!("{}+{}", m.scenario, o.scenario);
+            m.samples += o.samples;
+            m.episodes += o.episodes;
+            m.episode_seeds.extend(&o.episode_seeds);
+            for (reason, n) in &o.rejected {
+                *m.rejected.entry(reason.clone()).or_default() += n;
+            }
+            m.chunks.extend(o.chunks.iter().cloned());
+            merged.chunk_dirs.extend(other.chunk_dirs);
+        }
+        merged.manifest.episode_seeds.sort_unstable();
+        merged.manifest.episode_seeds.dedup();
+        Ok(merged)
     }
 
     pub fn len(&self) -> u64 {
@@ -394,7 +461,7 @@ impl Dataset {
     /// Reads chunk `i`, checking its size and checksum against the manifest.
     pub fn chunk(&self, i: usize) -> Result<Vec<Sample>, DatasetError> {
         let info = &self.manifest.chunks[i];
-        let path = self.dir.join(&info.file);
+        let path = self.chunk_dirs[i].join(&info.file);
         let (samples, checksum) = read_chunk_and_checksum(&path, self.manifest.frame)?;
         if checksum != info.checksum {
             return Err(DatasetError::Corrupt {
@@ -466,6 +533,20 @@ impl Welford {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn merged_label_statistics_are_those_of_the_pooled_values() {
+        let stats = |xs: &[f64]| {
+            let mut w = Welford::default();
+            xs.iter().for_each(|&x| w.add(x));
+            w.stats()
+        };
+        let (a, b) = ([1.0, 2.0, 4.0], [10.0, -3.0, 7.0, 0.5]);
+        let all: Vec<f64> = a.iter().chain(&b).copied().collect();
+        let (merged, pooled) = (stats(&a).merged(3, &stats(&b), 4), stats(&all));
+        assert!((merged.mean - pooled.mean).abs() < 1e-12 && (merged.std - pooled.std).abs() < 1e-12);
+        assert_eq!((merged.min, merged.max), (-3.0, 10.0));
+    }
 
     #[test]
     fn format_1_chunks_are_still_read_with_the_hasher_that_wrote_them() {

@@ -542,6 +542,23 @@ impl Default for Randomise {
     }
 }
 
+impl Look {
+    /// This look with `change`'s fields in place of its own (a field condition, a variant file).
+    pub fn with_change(&self, change: &LookChange) -> Look {
+        Look {
+            sky: change.sky.unwrap_or(self.sky),
+            ground: change.ground.unwrap_or(self.ground),
+            road: change.road.unwrap_or(self.road),
+            shoulder: change.shoulder.unwrap_or(self.shoulder),
+            marking: change.marking.unwrap_or(self.marking),
+            sun_elevation: change.sun_elevation.unwrap_or(self.sun_elevation),
+            sun_azimuth: change.sun_azimuth.unwrap_or(self.sun_azimuth),
+            sun_brightness: change.sun_brightness.unwrap_or(self.sun_brightness),
+            randomise: self.randomise.clone(),
+        }
+    }
+}
+
 /// A scripted event: when its trigger first fires in an episode, its actions happen `delay`
 /// seconds later, once. Events are checked every physics step, in file order, from the state the
 /// step starts with, so they are as deterministic as the rest of the episode.

@@ -1,0 +1,353 @@
+//! Monitoring in the field: `lepton pipeline monitor FILE.ron` drives the production version in
+//! each field condition the file names (and in the pipeline's own scenario, as the control),
+//! and at each check measures what a factory would watch: input drift (the frames' statistics
+//! against each training source's, by the population stability index, no labels needed), the
+//! perception's error (the simulator knows the truth) and the policy's success rate. A condition
+//! past a threshold is added to the training data (`field.json`) and the pipeline runs again
+//! through the same gates; the next check shows whether that repaired it. Every check is kept in
+//! `pipeline-runs/NAME/monitor/history.json`, drawn in `monitor.png` and summed up in
+//! `monitor.md`.
+
+use super::file::PipelineFile;
+use super::registry::{self, Promotion};
+use super::run::{self, BASE, FieldData, PipelineReport};
+use crate::error::{CliError, CliResult, file};
+use lepton_perception::dataset::{Dataset, FrameFeatures, FrameStats};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// One condition at one check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConditionCheck {
+    pub name: String,
+    /// Drift of the frames from the nearest training source (normed Wasserstein distance: in
+    /// training standard deviations), and which source that was.
+    pub drift: Option<f64>,
+    /// The frame feature that moved most (e.g. "green lower mean": the ground's colour).
+    pub drift_feature: Option<String>,
+    pub nearest_training_data: Option<String>,
+    pub lane_offset_mae: Option<f64>,
+    pub heading_mae_degrees: Option<f64>,
+    pub success_rate: Option<f64>,
+    pub mean_return: Option<f64>,
+    /// Each threshold crossed, in words (empty: all well).
+    pub alarms: Vec<String>,
+}
+
+/// What one check saw, and what it did about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Check {
+    pub check: u32,
+    /// Seconds since the Unix epoch when it started.
+    pub started: u64,
+    /// The production version it watched.
+    pub version: u32,
+    pub conditions: Vec<ConditionCheck>,
+    pub retrain: Option<Retraining>,
+}
+
+/// A retraining set off by a check.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Retraining {
+    /// The conditions whose data was added.
+    pub conditions: Vec<String>,
+    /// The version promoted, or none when a gate said no on every attempt.
+    pub promoted: Option<u32>,
+    pub seconds: f64,
+}
+
+/// What a monitor run did.
+#[derive(Debug, Clone, Serialize)]
+pub struct MonitorReport {
+    pub pipeline: String,
+    pub checks: Vec<Check>,
+    /// Whether the last check found every condition within its thresholds, or the retraining it
+    /// set off promoted a version.
+    pub healthy: bool,
+    /// The pipeline runs the checks set off.
+    #[serde(skip)]
+    pub runs: Vec<PipelineReport>,
+}
+
+/// `history.json`: every check so far.
+fn history_path(work: &Path) -> PathBuf {
+    work.join("monitor").join("history.json")
+}
+
+pub fn read_history(work: &Path) -> CliResult<Vec<Check>> {
+    let path = history_path(work);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map_err(|e| CliError::Usage(format!("{}: not a monitoring history: {e}", path.display()))),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(file(&path)(e)),
+    }
+}
+
+/// Runs `checks` checks of production in the field conditions of `pipeline` (read from
+/// `path`); with `retrain`, a check that crosses a threshold retrains from the drifted data.
+pub fn monitor(pipeline: &PipelineFile, path: &Path, checks: u32, retrain: bool) -> CliResult<MonitorReport> {
+    let base = run::base_dir(path)?;
+    let work = run::work_dir(pipeline, &base);
+    let m = &pipeline.monitor;
+    if m.conditions.is_empty() {
+        return Err(CliError::Usage(format!(
+            "{}: monitor.conditions: empty; name at least one field condition to watch",
+            path.display()
+        )));
+    }
+    let mut watched = vec![(BASE.to_string(), run::scenario_argument(&pipeline.scenario, &base))];
+    for (name, arg, _) in run::condition_scenarios(pipeline, &base)? {
+        watched.push((name, arg));
+    }
+    let registry_dir = base.join(&pipeline.registry);
+    let mut history = read_history(&work)?;
+    let mut report = MonitorReport {
+        pipeline: pipeline.name.clone(),
+        checks: Vec::new(),
+        healthy: true,
+        runs: Vec::new(),
+    };
+    for _ in 0..checks {
+        let production = registry::version_dir(&registry_dir, &format!("{}@production", pipeline.name))
+            .map_err(|e| {
+                CliError::Usage(format!(
+                    "{e}: nothing of {} is in production; run `lepton pipeline run {}` first",
+                    pipeline.name,
+                    path.display()
+                ))
+            })?;
+        let lineage = registry::verify(&production)?;
+        let stats_path = production.join(registry::FRAME_STATS);
+        let training: BTreeMap<String, FrameStats> =
+            std::fs::read_to_string(&stats_path).map_err(file(&stats_path)).and_then(|t| {
+                serde_json::from_str(&t)
+                    .map_err(|e| CliError::Usage(format!("{}: {e}", stats_path.display())))
+            })?;
+        let number = history.last().map_or(1, |c| c.check + 1);
+        let started =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        eprintln!("monitor {}: check {number} of version {}", pipeline.name, lineage.version);
+        // Fresh seeds at every check: new episodes, as the field would give.
+        let seed = pipeline.seed + 50_000_000 + number as u64 * 100_000;
+        let scratch = work.join("monitor").join(format!("check-{number:04}.partial"));
+        if scratch.exists() {
+            std::fs::remove_dir_all(&scratch).map_err(file(&scratch))?;
+        }
+        let mut conditions = Vec::new();
+        for (i, (name, scenario)) in watched.iter().enumerate() {
+            let seed = seed + 10_000 * i as u64;
+            let data = scratch.join(name);
+            conditions.push(watch(pipeline, &production, &training, name, scenario, &data, seed)?);
+        }
+        // The frames were for measuring only: the history keeps the figures.
+        std::fs::remove_dir_all(&scratch).map_err(file(&scratch))?;
+        for c in &conditions {
+            let alarms = if c.alarms.is_empty() { "ok".to_string() } else { c.alarms.join("; ") };
+            eprintln!(
+                "  {:<12} drift {:>6}  lane MAE {:>6}  success {:>5}  {alarms}",
+                c.name,
+                shown(c.drift, 3),
+                shown(c.lane_offset_mae, 3),
+                shown(c.success_rate, 2)
+            );
+        }
+        let alarmed: Vec<String> =
+            conditions.iter().filter(|c| !c.alarms.is_empty()).map(|c| c.name.clone()).collect();
+        let mut check = Check { check: number, started, version: lineage.version, conditions, retrain: None };
+        report.healthy = alarmed.is_empty();
+        // Data from the field conditions that crossed a threshold; the base is trained on already.
+        let mut field = FieldData::read(&work)?;
+        let new: Vec<String> =
+            alarmed.iter().filter(|n| *n != BASE && !field.conditions.contains(n)).cloned().collect();
+        if !alarmed.is_empty() && retrain && new.is_empty() {
+            eprintln!(
+                "monitor {}: {} crossed a threshold, but its data is in training already; \
+                 retraining on the same data would change nothing (more data or another model is needed)",
+                pipeline.name,
+                alarmed.join(", ")
+            );
+        }
+        if retrain && !new.is_empty() {
+            eprintln!("monitor {}: collecting data in {} and retraining", pipeline.name, new.join(", "));
+            field.conditions.extend(new.iter().cloned());
+            field.conditions.sort_by_key(|n| m.conditions.iter().position(|c| &c.name == n));
+            field.write(&work)?;
+            let began = std::time::Instant::now();
+            let run = run::run(pipeline, path)?;
+            let promoted = run.promoted.as_ref().map(|p: &Promotion| p.version);
+            check.retrain =
+                Some(Retraining { conditions: new, promoted, seconds: began.elapsed().as_secs_f64() });
+            report.healthy = promoted.is_some();
+            match promoted {
+                Some(v) => eprintln!("monitor {}: retrained; version {v} in production", pipeline.name),
+                None => eprintln!(
+                    "monitor {}: retrained, but a gate said no; production untouched",
+                    pipeline.name
+                ),
+            }
+            report.runs.push(run);
+        }
+        history.push(check.clone());
+        report.checks.push(check);
+        write_history(&work, &history)?;
+        if let Err(e) = super::plots::monitor(&history, m, &work.join("monitor").join("monitor.png")) {
+            eprintln!("monitor {}: the plot was not drawn: {e}", pipeline.name);
+        }
+        write_summary(&work, pipeline, &history)?;
+        if !report.healthy {
+            break;
+        }
+    }
+    Ok(report)
+}
+
+/// Drives production in one condition: frames for drift and the perception's error, episodes for
+/// the success rate.
+fn watch(
+    pipeline: &PipelineFile,
+    production: &Path,
+    training: &BTreeMap<String, FrameStats>,
+    name: &str,
+    scenario: &str,
+    data: &Path,
+    seed: u64,
+) -> CliResult<ConditionCheck> {
+    let m = &pipeline.monitor;
+    let (frames, envs, seed_text) =
+        (m.frames.to_string(), pipeline.collect.envs.to_string(), seed.to_string());
+    let data_arg = data.display().to_string();
+    run::lepton(run::args(&[
+        "perception",
+        "collect",
+        scenario,
+        "--frames",
+        &frames,
+        "--envs",
+        &envs,
+        "--seed",
+        &seed_text,
+        "--out",
+        &data_arg,
+    ]))?;
+    let features = FrameFeatures::of(&Dataset::open(data)?)?;
+    let nearest = training
+        .iter()
+        .filter_map(|(source, reference)| reference.drift(&features).map(|d| (d, source.clone())))
+        .min_by(|a, b| a.0.distance.total_cmp(&b.0.distance));
+    let model = production.join("model").display().to_string();
+    let (_, perception, _) =
+        run::lepton_gate(run::args(&["perception", "eval", &model, &data_arg, "--json"]))?;
+    let policy = production.join("policy").display().to_string();
+    let episodes = m.episodes.to_string();
+    let driving_seed = (seed + 5_000).to_string();
+    let (_, driving, _) = run::lepton_gate(run::args(&[
+        "eval",
+        &policy,
+        "--scenario",
+        scenario,
+        "--episodes",
+        &episodes,
+        "--seed",
+        &driving_seed,
+        "--json",
+    ]))?;
+    let mut check = ConditionCheck {
+        name: name.into(),
+        drift: nearest.as_ref().map(|n| n.0.distance),
+        drift_feature: nearest.as_ref().map(|n| n.0.feature.clone()),
+        nearest_training_data: nearest.map(|n| n.1),
+        lane_offset_mae: perception["mae"]["lane_offset"].as_f64(),
+        heading_mae_degrees: perception["heading_mae_degrees"].as_f64(),
+        success_rate: driving["success_rate"].as_f64(),
+        mean_return: driving["mean_return"].as_f64(),
+        alarms: Vec::new(),
+    };
+    if let (Some(limit), Some(v)) = (m.max_drift, check.drift)
+        && v > limit
+    {
+        let feature = check.drift_feature.as_deref().unwrap_or("?");
+        check.alarms.push(format!("input drift {v:.3} > {limit} ({feature})"));
+    }
+    if let (Some(limit), Some(v)) = (m.max_lane_mae, check.lane_offset_mae)
+        && v > limit as f64
+    {
+        check.alarms.push(format!("lane-offset MAE {v:.3} m > {limit}"));
+    }
+    if let (Some(limit), Some(v)) = (m.min_success_rate, check.success_rate)
+        && v < limit as f64
+    {
+        check.alarms.push(format!("success rate {v:.2} < {limit}"));
+    }
+    Ok(check)
+}
+
+fn shown(value: Option<f64>, decimals: usize) -> String {
+    value.map_or("-".into(), |v| format!("{v:.decimals$}"))
+}
+
+fn write_history(work: &Path, history: &[Check]) -> CliResult<()> {
+    let path = history_path(work);
+    let dir = path.parent().unwrap_or(work);
+    std::fs::create_dir_all(dir).map_err(file(dir))?;
+    let json = serde_json::to_string_pretty(history).unwrap_or_default();
+    lepton_sim::atomic::write(&path, json.as_bytes()).map_err(file(&path))
+}
+
+/// `monitor.md`: the drift picture and a table per check.
+fn write_summary(work: &Path, pipeline: &PipelineFile, history: &[Check]) -> CliResult<()> {
+    use std::fmt::Write as _;
+    let m = &pipeline.monitor;
+    let mut md = String::new();
+    let limit = |v: Option<String>| v.unwrap_or_else(|| "not checked".into());
+    let _ = writeln!(md, "# Monitoring `{}` in the field\n", pipeline.name);
+    let _ = writeln!(
+        md,
+        "Thresholds: input drift (normed Wasserstein distance to the nearest training data, in its standard deviations) {}, lane-offset MAE {}, \
+         success rate {}. {} frames and {} episodes per condition per check.\n",
+        limit(m.max_drift.map(|v| format!("≤ {v}"))),
+        limit(m.max_lane_mae.map(|v| format!("≤ {v} m"))),
+        limit(m.min_success_rate.map(|v| format!("≥ {v}"))),
+        m.frames,
+        m.episodes
+    );
+    let _ = writeln!(md, "![drift, error and success over the checks](monitor.png)\n");
+    for check in history {
+        let _ = writeln!(md, "## Check {} (version {})\n", check.check, check.version);
+        let _ = writeln!(
+            md,
+            "| condition | drift (σ) | nearest training data | lane MAE (m) | heading MAE (°) | success | mean return | alarms |\n\
+             | --- | ---: | --- | ---: | ---: | ---: | ---: | --- |"
+        );
+        for c in &check.conditions {
+            let _ = writeln!(
+                md,
+                "| {} | {} | {} | {} | {} | {} | {} | {} |",
+                c.name,
+                shown(c.drift, 3),
+                c.nearest_training_data.as_deref().unwrap_or("-"),
+                shown(c.lane_offset_mae, 3),
+                shown(c.heading_mae_degrees, 2),
+                shown(c.success_rate, 2),
+                shown(c.mean_return, 1),
+                if c.alarms.is_empty() { "—".into() } else { c.alarms.join("; ") }
+            );
+        }
+        if let Some(r) = &check.retrain {
+            let outcome = match r.promoted {
+                Some(v) => format!("version {v} promoted"),
+                None => "a gate said no; production untouched".into(),
+            };
+            let _ = writeln!(
+                md,
+                "\nRetrained with data from {} ({:.0} s): {outcome}. See [the pipeline's report](../report.md).",
+                r.conditions.join(", "),
+                r.seconds
+            );
+        }
+        let _ = writeln!(md);
+    }
+    let path = work.join("monitor").join("monitor.md");
+    lepton_sim::atomic::write(&path, md.as_bytes()).map_err(file(&path))
+}
