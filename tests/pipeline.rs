@@ -167,6 +167,27 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
     let again = lepton(&["registry", "rollback", "tiny", "--registry", reg]);
     assert_eq!(again.status.code(), Some(2), "nothing earlier than version 1");
 
+    // The data gate: with an uprightness rule no car can keep (0.99999), most frames are thrown
+    // away as flipped; the collection fails, nothing after it runs, exit 1.
+    let strict_clean = TINY.replace(
+        "    perception: (",
+        "    clean: (min_uprightness: 0.99999, max_rejected_fraction: 0.2),\n    perception: (",
+    );
+    let (out, report) = run(&write(&dir, "tiny.ron", &strict_clean));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(hows(&report).len(), 2, "collect and held_out only: {report}");
+    assert_eq!(report["stages"][0]["result"], "failed");
+    let summary = std::fs::read_to_string(dir.join("pipeline-runs/tiny/report.md")).unwrap();
+    assert!(summary.contains("rejected flipped") && summary.contains("rejected_fraction"), "{summary}");
+    let bad = write(
+        &dir,
+        "bad.ron",
+        &TINY.replace("    perception: (", "    clean: (min_uprightness: 2.0),\n    perception: ("),
+    );
+    let out = lepton(&["pipeline", "run", &bad]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("clean.min_uprightness"), "{}", stderr(&out));
+
     // A bad value is named with its field; a syntax error with its line.
     let bad = write(&dir, "bad.ron", &TINY.replace("episodes: 2", "episodes: 0"));
     let out = lepton(&["pipeline", "run", &bad]);

@@ -55,6 +55,17 @@ pub struct CollectArgs {
     /// Keep every n-th policy step of each episode.
     #[arg(long, default_value_t = 1, value_parser = at_least_one::<u32>())]
     pub every: u32,
+    /// Anomaly rule: a frame whose brightest and darkest values differ by at most this is blank.
+    #[arg(long, default_value_t = 4)]
+    pub blank_range: u8,
+    /// Anomaly rule: movement allowed per step beyond 1.5 × speed × step time (m) before a
+    /// sample is a teleport.
+    #[arg(long, default_value_t = 1.0)]
+    pub teleport_slack: f32,
+    /// Anomaly rule: the car's uprightness (1 upright, 0.5 = 60° of tilt) below which it has
+    /// flipped.
+    #[arg(long, default_value_t = 0.5)]
+    pub min_uprightness: f32,
 }
 
 #[derive(clap::Args)]
@@ -140,8 +151,21 @@ fn collect(args: CollectArgs) -> CliResult<ExitCode> {
         seed: args.seed.unwrap_or(scenario.seed),
         chunk_size: args.chunk_size.max(1),
         every: args.every,
+        thresholds: lepton_perception::dataset::anomaly::Thresholds {
+            blank_range: args.blank_range,
+            teleport_slack: args.teleport_slack,
+            min_uprightness: args.min_uprightness,
+            ..Default::default()
+        },
         ..CollectConfig::default()
     };
+    for (flag, value) in
+        [("--teleport-slack", args.teleport_slack), ("--min-uprightness", args.min_uprightness)]
+    {
+        if !(value.is_finite() && value >= 0.0) {
+            return Err(CliError::Usage(format!("{flag}: must be a number ≥ 0 (got {value})")));
+        }
+    }
     let progress = bar(args.frames, "collect {bar:40} {pos}/{len} frames {per_sec} eta {eta}");
     let report = dataset::collect(&scenario, &args.out, &config, |n| progress.set_position(n))?;
     progress.finish_and_clear();

@@ -107,7 +107,7 @@ pub fn run(command: PipelineCommand) -> CliResult<ExitCode> {
                 ),
                 None if report.stages.iter().any(|s| s.result == "failed") => {
                     eprintln!(
-                        "pipeline {}: a gate said no; nothing promoted, production untouched",
+                        "pipeline {}: a gate said no (see its report.md); nothing promoted, production untouched",
                         report.pipeline
                     );
                     return Ok(ExitCode::from(1));

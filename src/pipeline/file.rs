@@ -15,6 +15,7 @@ pub struct PipelineFile {
     /// Seeds every stage (collection, training, evaluation).
     pub seed: u64,
     pub collect: Collect,
+    pub clean: Clean,
     pub perception: Perception,
     pub perception_gate: PerceptionGate,
     pub agent: Agent,
@@ -106,6 +107,7 @@ impl Default for PipelineFile {
             scenario: "lane_keep".into(),
             seed: 1,
             collect: Collect::default(),
+            clean: Clean::default(),
             perception: Perception::default(),
             perception_gate: PerceptionGate::default(),
             agent: Agent::default(),
@@ -129,6 +131,28 @@ pub struct Collect {
 impl Default for Collect {
     fn default() -> Self {
         Self { frames: 20_000, held_out_frames: 4_000, envs: 16 }
+    }
+}
+
+/// The anomaly rules every collected frame is checked against (a frame that breaks one is not
+/// stored and is counted by reason in the dataset's manifest), and the data gate: a collection
+/// that had to throw away more than `max_rejected_fraction` of its frames stops the pipeline
+/// (exit 1), as something is wrong with the world or the camera, not with a few frames.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Clean {
+    /// A frame whose brightest and darkest values differ by at most this is blank.
+    pub blank_range: u8,
+    /// Movement allowed per step beyond 1.5 × speed × step time (m) before it is a teleport.
+    pub teleport_slack: f32,
+    /// Uprightness (1 upright, 0.5 = 60° of tilt) below which the car has flipped.
+    pub min_uprightness: f32,
+    pub max_rejected_fraction: f32,
+}
+
+impl Default for Clean {
+    fn default() -> Self {
+        Self { blank_range: 4, teleport_slack: 1.0, min_uprightness: 0.5, max_rejected_fraction: 0.2 }
     }
 }
 
@@ -246,6 +270,20 @@ impl PipelineFile {
         at_least(&mut report, "collect.frames", self.collect.frames, 10, 100_000_000);
         at_least(&mut report, "collect.held_out_frames", self.collect.held_out_frames, 10, 100_000_000);
         at_least(&mut report, "collect.envs", self.collect.envs as u64, 1, 1024);
+        if !(self.clean.teleport_slack.is_finite() && self.clean.teleport_slack >= 0.0) {
+            report(
+                "clean.teleport_slack",
+                format!("must be a number ≥ 0 (got {})", self.clean.teleport_slack),
+            );
+        }
+        for (path, v) in [
+            ("clean.min_uprightness", self.clean.min_uprightness),
+            ("clean.max_rejected_fraction", self.clean.max_rejected_fraction),
+        ] {
+            if !(v.is_finite() && (0.0..=1.0).contains(&v)) {
+                report(path, format!("must be in [0, 1] (got {v})"));
+            }
+        }
         at_least(&mut report, "perception.epochs", self.perception.epochs as u64, 1, 10_000);
         at_least(&mut report, "agent.steps", self.agent.steps, 1, 1_000_000_000);
         at_least(&mut report, "agent.envs", self.agent.envs as u64, 1, 1024);
@@ -334,6 +372,10 @@ Pipeline(
         held_out_frames: 4000,  // frames from other seeds, for the perception gate
         envs: 16,
     ),
+    // The anomaly rules every collected frame is checked against (one that breaks a rule is not
+    // stored, and counted by reason), and the data gate: a collection that throws away more
+    // than max_rejected_fraction of its frames stops the pipeline with exit 1.
+    clean: (blank_range: 4, teleport_slack: 1.0, min_uprightness: 0.5, max_rejected_fraction: 0.2),
     perception: (epochs: 10, grey: false),
     // The candidate perception must do this well on the held-out frames (None: not checked).
     perception_gate: (

@@ -223,13 +223,12 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
     let scenario_text = lepton_sim::scenario::to_ron(&scenario);
     let sources = sources(pipeline, base, &scenario_arg, &scenario_text)?;
     let mut runner = Runner { work, scenario_text, lines: Vec::new() };
-    let envs = pipeline.collect.envs;
 
     // Labelled frames from every source for training, and held-out frames (other seeds) for the
     // perception gate.
     let mut training = Vec::new();
     for (i, s) in sources.iter().enumerate() {
-        training.push((i, collect(&mut runner, &s.stage("collect"), s, s.frames, s.seed, envs)?));
+        training.push((i, collect(&mut runner, &s.stage("collect"), s, s.frames, s.seed, pipeline)?));
     }
     let mut held_out = Vec::new();
     for s in &sources {
@@ -239,8 +238,12 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
             s,
             s.held_out_frames,
             s.seed + 1_000_000,
-            envs,
+            pipeline,
         )?);
+    }
+    // The data gate: a collection whose frames mostly broke the anomaly rules stops here.
+    if training.iter().map(|(_, d)| d).chain(&held_out).any(|d| !d.passed()) {
+        return Ok(runner.report(pipeline, None));
     }
     // Training and its gate, retried with the escalation rule while the gate says no: each retry
     // trains the CNN with twice the epochs and the next seed, on more data from the conditions
@@ -258,7 +261,11 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
             for &i in &failing {
                 let s = &sources[i];
                 let name = format!("{}#{}", s.stage("collect"), attempt + 1);
-                let more = collect(&mut runner, &name, s, s.frames, s.seed + 100_000 * attempt as u64, envs)?;
+                let more =
+                    collect(&mut runner, &name, s, s.frames, s.seed + 100_000 * attempt as u64, pipeline)?;
+                if !more.passed() {
+                    return Ok(runner.report(pipeline, None));
+                }
                 training.push((i, more));
             }
         }
@@ -439,20 +446,26 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
     Ok(runner.report(pipeline, promotion))
 }
 
-/// Collects `frames` labelled frames of `source` from `seed` (or finds them collected).
+/// Collects `frames` labelled frames of `source` from `seed` (or finds them collected), every
+/// frame checked against the anomaly rules; the stage fails when more than the clean section's
+/// `max_rejected_fraction` of the frames were thrown away.
 fn collect(
     runner: &mut Runner,
     name: &str,
     source: &Source,
     frames: u64,
     seed: u64,
-    envs: usize,
+    pipeline: &PipelineFile,
 ) -> CliResult<StageOutput> {
     // The base scenario is part of every key already; a condition's is part of its stages'.
     let scenario = if source.name == BASE { "" } else { source.scenario_text.as_str() };
-    runner.stage(name, &ron(&(frames, envs, seed.to_string(), scenario)), &[], |out| {
-        let data = out.join("data").display().to_string();
+    let (envs, clean) = (pipeline.collect.envs, &pipeline.clean);
+    runner.stage(name, &ron(&(frames, envs, seed.to_string(), scenario, clean)), &[], |out| {
+        let data = out.join("data");
+        let data_arg = data.display().to_string();
         let (frames, envs, seed) = (frames.to_string(), envs.to_string(), seed.to_string());
+        let (blank, slack, upright) =
+            (clean.blank_range.to_string(), clean.teleport_slack.to_string(), clean.min_uprightness.to_string());
         let a = args(&[
             "perception",
             "collect",
@@ -463,10 +476,38 @@ fn collect(
             &envs,
             "--seed",
             &seed,
+            "--blank-range",
+            &blank,
+            "--teleport-slack",
+            &slack,
+            "--min-uprightness",
+            &upright,
             "--out",
-            &data,
+            &data_arg,
         ]);
-        Ok(Ran::done(lepton(a)?))
+        let command = lepton(a)?;
+        // The data gate: what the anomaly rules threw away, by reason.
+        let manifest = lepton_perception::dataset::Manifest::load(&data)?;
+        let rejected: u64 = manifest.rejected.values().sum();
+        let fraction = rejected as f64 / (rejected + manifest.samples).max(1) as f64;
+        let passed = fraction <= clean.max_rejected_fraction as f64;
+        if !passed {
+            eprintln!(
+                "pipeline: {name}: {:.1}% of the frames broke the anomaly rules (at most {:.1}% allowed): {:?}",
+                fraction * 100.0,
+                clean.max_rejected_fraction * 100.0,
+                manifest.rejected
+            );
+        }
+        Ok(Ran {
+            command,
+            result: if passed { "done" } else { "failed" }.into(),
+            figures: Some(serde_json::json!({
+                "samples": manifest.samples,
+                "rejected": manifest.rejected,
+                "rejected_fraction": fraction,
+            })),
+        })
     })
 }
 
@@ -748,7 +789,9 @@ fn write_report(work: &Path, report: &PipelineReport, pipeline: &PipelineFile) -
     let verdict = match &report.promoted {
         Some(p) => format!("**Promoted**: version {} ({}).", p.version, p.dir.display()),
         None if report.stages.iter().any(|s| s.result == "failed") => {
-            "**Not promoted**: a gate said no on every attempt; production is untouched.".into()
+            "**Not promoted**: a gate said no on every attempt (or the data broke the anomaly rules); \
+             production is untouched."
+                .into()
         }
         None => "Not promoted.".into(),
     };
@@ -768,11 +811,12 @@ fn write_report(work: &Path, report: &PipelineReport, pipeline: &PipelineFile) -
         }
         Err(e) => eprintln!("pipeline: the gates' picture was not drawn: {e}"),
     }
-    // Numbers, and the numbers one level down (the perception's MAEs and flag accuracies).
+    // Numbers, and the numbers one level down (the perception's MAEs and flag accuracies, the
+    // rejections by reason).
     let numbers = |md: &mut String, figures: &serde_json::Value, prefix: &str| {
         for (k, v) in figures.as_object().into_iter().flatten() {
             match v.as_object() {
-                Some(inner) if k == "mae" || k == "accuracy" => {
+                Some(inner) if k == "mae" || k == "accuracy" || k == "rejected" => {
                     for (name, x) in inner.iter().filter(|(_, x)| x.is_number()) {
                         let _ = writeln!(md, "- {prefix}{k} {name}: {x}");
                     }
@@ -787,7 +831,8 @@ fn write_report(work: &Path, report: &PipelineReport, pipeline: &PipelineFile) -
             }
         }
     };
-    for s in report.stages.iter().filter(|s| s.stage.contains("gate")) {
+    // Every stage that measured something: the collections' anomaly counts, the gates' figures.
+    for s in &report.stages {
         let Some(figures) = &s.figures else { continue };
         let _ = writeln!(md, "\n## {} ({})\n", s.stage, s.result);
         numbers(&mut md, figures, "");

@@ -46,6 +46,8 @@ pub struct CollectConfig {
     pub steer_noise: f32,
     /// Chance per step that a perturbation (a burst of hard steering) starts.
     pub perturb_chance: f32,
+    /// The anomaly rules (`step_seconds` comes from the scenario).
+    pub thresholds: Thresholds,
 }
 
 impl Default for CollectConfig {
@@ -58,6 +60,7 @@ impl Default for CollectConfig {
             every: 1,
             steer_noise: 0.08,
             perturb_chance: 0.03,
+            thresholds: Thresholds::default(),
         }
     }
 }
@@ -169,7 +172,7 @@ pub fn collect(
     let shape = FrameShape { width: camera.width, height: camera.height, channels };
     let mut writer = DatasetWriter::create(out, shape, config.chunk_size)?;
     let step_seconds = scenario.episode.dt * scenario.actions.repeat as f32;
-    let mut checker = AnomalyChecker::new(Thresholds { step_seconds, ..Thresholds::default() });
+    let mut checker = AnomalyChecker::new(Thresholds { step_seconds, ..config.thresholds });
 
     let mut drivers: Vec<NoisyDriver> =
         (0..config.envs).map(|i| NoisyDriver::new(&scenario, config.seed ^ (0xC011EC7 + i as u64))).collect();
