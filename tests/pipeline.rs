@@ -182,11 +182,18 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
     let bad = write(
         &dir,
         "bad.ron",
-        &TINY.replace("    perception: (", "    clean: (min_uprightness: 2.0),\n    perception: ("),
+        &TINY
+            .replace("    perception: (", "    clean: (min_uprightness: 2.0),\n    perception: (")
+            .replace("envs: 4)", "envs: 4, conditions: [\"rain\"])"),
     );
     let out = lepton(&["pipeline", "run", &bad]);
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("clean.min_uprightness"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("collect.conditions[0]: \"rain\" is not a field condition"),
+        "{}",
+        stderr(&out)
+    );
 
     // A bad value is named with its field; a syntax error with its line.
     let bad = write(&dir, "bad.ron", &TINY.replace("episodes: 2", "episodes: 0"));
@@ -333,6 +340,17 @@ fn the_monitor_detects_a_drifted_condition_and_retraining_on_its_data_repairs_it
     let out = lepton(&["eval", &policy, "--scenario", "lane_keep", "--episodes", "1"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("lane_keep: its camera settings differ"), "{}", stderr(&out));
+
+    // A condition trained on from the start (collect.conditions): its own collections, with the
+    // base's frame counts, beside the snow data the monitor added.
+    let from_start =
+        write(&dir, "tiny.ron", &monitored.replace("envs: 4)", "envs: 4, conditions: [\"same\"])"));
+    let (out, report) = run(&from_start);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let ran: Vec<String> =
+        hows(&report).into_iter().filter(|(_, how)| how == "ran").map(|(s, _)| s).collect();
+    assert_eq!(ran[..2], ["collect@same", "held_out@same"], "{ran:?}");
+    assert!(!ran.contains(&"collect@snow".to_string()), "the snow data is reused: {ran:?}");
 
     // A field condition the file no longer has, but the training data does: named.
     let dropped = write(

@@ -126,11 +126,14 @@ pub struct Collect {
     pub frames: u64,
     pub held_out_frames: u64,
     pub envs: usize,
+    /// Field conditions (names in monitor.conditions) trained on from the start, beside the
+    /// pipeline's scenario: as many frames from each, gated on each.
+    pub conditions: Vec<String>,
 }
 
 impl Default for Collect {
     fn default() -> Self {
-        Self { frames: 20_000, held_out_frames: 4_000, envs: 16 }
+        Self { frames: 20_000, held_out_frames: 4_000, envs: 16, conditions: Vec::new() }
     }
 }
 
@@ -323,6 +326,15 @@ impl PipelineFile {
             report("registry", "must name a folder".into());
         }
         let m = &self.monitor;
+        for (i, name) in self.collect.conditions.iter().enumerate() {
+            if !m.conditions.iter().any(|c| &c.name == name) {
+                let known: Vec<&str> = m.conditions.iter().map(|c| c.name.as_str()).collect();
+                report(
+                    &format!("collect.conditions[{i}]"),
+                    format!("{name:?} is not a field condition (monitor.conditions: {known:?})"),
+                );
+            }
+        }
         at_least(&mut report, "monitor.frames", m.frames, 10, 100_000_000);
         at_least(&mut report, "monitor.episodes", m.episodes as u64, 1, 10_000);
         at_least(&mut report, "monitor.retrain_frames", m.retrain_frames, 10, 100_000_000);

@@ -159,8 +159,8 @@ pub fn monitor(pipeline: &PipelineFile, path: &Path, checks: u32, retrain: bool)
         report.healthy = alarmed.is_empty();
         // Data from the field conditions that crossed a threshold; the base is trained on already.
         let mut field = FieldData::read(&work)?;
-        let new: Vec<String> =
-            alarmed.iter().filter(|n| *n != BASE && !field.conditions.contains(n)).cloned().collect();
+        let trained = |n: &String| field.conditions.contains(n) || pipeline.collect.conditions.contains(n);
+        let new: Vec<String> = alarmed.iter().filter(|n| *n != BASE && !trained(n)).cloned().collect();
         if !alarmed.is_empty() && retrain && new.is_empty() {
             eprintln!(
                 "monitor {}: {} crossed a threshold, but its data is in training already; \

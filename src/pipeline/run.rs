@@ -79,8 +79,9 @@ pub struct StageLine {
 /// The pipeline's own scenario among the data sources.
 pub const BASE: &str = "base";
 
-/// Where training data comes from: the pipeline's scenario (`base`), and each field condition
-/// the monitor found drifted and added (`field.json`).
+/// Where training data comes from: the pipeline's scenario (`base`), the field conditions the
+/// file trains on from the start (`collect.conditions`), and each one the monitor found drifted
+/// and added (`field.json`).
 #[derive(Debug, Clone)]
 pub struct Source {
     pub name: String,
@@ -199,17 +200,24 @@ fn sources(
         held_out_frames: pipeline.collect.held_out_frames,
         seed: pipeline.seed,
     }];
+    // Conditions the file trains on from the start get the base's frame counts; those the
+    // monitor added, its retraining counts.
     for (i, (name, arg, scenario)) in conditions.into_iter().enumerate() {
-        if field.conditions.contains(&name) {
-            out.push(Source {
-                name,
-                scenario_arg: arg,
-                scenario_text: lepton_sim::scenario::to_ron(&scenario),
-                frames: pipeline.monitor.retrain_frames,
-                held_out_frames: pipeline.monitor.retrain_held_out_frames,
-                seed: pipeline.seed + 10_000_000 * (i as u64 + 1),
-            });
-        }
+        let (frames, held_out_frames) = if pipeline.collect.conditions.contains(&name) {
+            (pipeline.collect.frames, pipeline.collect.held_out_frames)
+        } else if field.conditions.contains(&name) {
+            (pipeline.monitor.retrain_frames, pipeline.monitor.retrain_held_out_frames)
+        } else {
+            continue;
+        };
+        out.push(Source {
+            name,
+            scenario_arg: arg,
+            scenario_text: lepton_sim::scenario::to_ron(&scenario),
+            frames,
+            held_out_frames,
+            seed: pipeline.seed + 10_000_000 * (i as u64 + 1),
+        });
     }
     Ok(out)
 }
