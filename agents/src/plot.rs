@@ -23,7 +23,8 @@ pub struct Series {
     pub rows: Vec<Row>,
 }
 
-const COLOURS: [RGBColor; 6] = [
+/// The series colours, in order (matplotlib's first six).
+pub const COLOURS: [RGBColor; 6] = [
     RGBColor(31, 119, 180),
     RGBColor(214, 39, 40),
     RGBColor(44, 160, 44),

@@ -5,19 +5,10 @@
 use super::file::{Monitor, PipelineFile};
 use super::monitor::Check;
 use super::run::StageLine;
-use lepton_agents::plot::{Picture, PlotError, write_picture};
+use lepton_agents::plot::{COLOURS, Picture, PlotError, write_picture};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
-
-const COLOURS: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(214, 39, 40),
-    RGBColor(44, 160, 44),
-    RGBColor(148, 103, 189),
-    RGBColor(255, 127, 14),
-    RGBColor(23, 190, 207),
-];
 
 /// One panel: lines of (x, y) points by name, a dashed threshold, and x positions to mark.
 struct Panel {

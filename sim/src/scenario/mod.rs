@@ -6,10 +6,12 @@
 
 mod parse;
 mod schema;
+mod shipped;
 mod template;
 mod validate;
 
 pub use parse::{Problem, ScenarioError, load, parse_str, to_ron};
 pub use schema::*;
+pub use shipped::{SHIPPED, load_named};
 pub use template::template;
 pub use validate::FieldProblem;
