@@ -59,6 +59,8 @@ pub struct VecEnv {
     /// Each env's return and length so far in its current episode.
     returns: Vec<f32>,
     lengths: Vec<u32>,
+    /// Whether an env whose episode ends is reset in the same step (see [`VecEnv::set_autoreset`]).
+    autoreset: bool,
 }
 
 impl VecEnv {
@@ -68,7 +70,33 @@ impl VecEnv {
             .into_par_iter()
             .map(|i| Env::new(scenario.clone(), base_seed.wrapping_add(i)))
             .collect();
-        Self { envs, renderer: None, returns: vec![0.0; n], lengths: vec![0; n] }
+        Self { envs, renderer: None, returns: vec![0.0; n], lengths: vec![0; n], autoreset: true }
+    }
+
+    /// With autoreset off, an env whose episode ends stays at its last step — its observation is
+    /// the episode's last, `final_obs` is `None` — until [`VecEnv::try_reset_some`] resets it: for
+    /// callers that reset on their own (a single Gymnasium env). Stepping an ended env before
+    /// then is the caller's bug. On by default.
+    pub fn set_autoreset(&mut self, on: bool) {
+        self.autoreset = on;
+    }
+
+    /// Resets the envs `which` names, each with its seed (restarting its stream, as
+    /// [`Env::reset`]) or `None` (continuing it), and returns their first observations in that
+    /// order, with frames when the envs have cameras.
+    pub fn try_reset_some(
+        &mut self,
+        which: &[(usize, Option<u64>)],
+    ) -> Result<Vec<(Observation, Info)>, RenderError> {
+        let mut first = Vec::with_capacity(which.len());
+        for &(i, seed) in which {
+            first.push(self.envs[i].reset(seed));
+            self.returns[i] = 0.0;
+            self.lengths[i] = 0;
+        }
+        let indices: Vec<usize> = which.iter().map(|w| w.0).collect();
+        self.attach_frames(first.iter_mut().map(|(obs, _)| obs).enumerate().map(|(k, o)| (indices[k], o)))?;
+        Ok(first)
     }
 
     /// `n` environments whose observations carry camera frames, as the scenario's camera says.
@@ -219,7 +247,9 @@ impl VecEnv {
             .envs
             .par_iter_mut()
             .enumerate()
-            .map(|(i, env)| (steps[i].terminated || steps[i].truncated).then(|| env.reset(None).0))
+            .map(|(i, env)| {
+                (self.autoreset && (steps[i].terminated || steps[i].truncated)).then(|| env.reset(None).0)
+            })
             .collect();
         if first_obs.iter().any(Option::is_some) {
             self.attach_frames(

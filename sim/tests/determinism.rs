@@ -189,3 +189,41 @@ fn a_restored_snapshot_continues_bit_for_bit_with_traffic_and_episode_ends() {
         assert!(restored.restore(&long).unwrap_err().contains("env 0"));
     }
 }
+
+/// With autoreset off, an ended env stays at its last step until the caller resets it, and that
+/// reset (seeded or continuing the stream) gives exactly what a single env's reset gives.
+#[test]
+fn without_autoreset_the_caller_resets_and_the_trajectory_is_the_single_envs() {
+    let scenario = shipped("tiny");
+    let (seed, steps) = (7, 260);
+    let single = single_trace(&scenario, seed, 11, steps);
+    let mut envs = VecEnv::new(scenario.clone(), 1, seed);
+    envs.set_autoreset(false);
+    envs.reset(seed);
+    let mut rng = ChaCha8Rng::seed_from_u64(11);
+    let mut trace = Vec::new();
+    let mut ended = 0;
+    for _ in 0..steps {
+        let step = envs.step(&[rng.random_range(0..envs.num_actions())]);
+        assert!(step.final_obs[0].is_none(), "no final observation: the observation is the last one");
+        trace.push(fingerprint(
+            &step.obs[0],
+            step.rewards[0],
+            step.terminated[0],
+            step.truncated[0],
+            &step.infos[0],
+        ));
+        if step.terminated[0] || step.truncated[0] {
+            ended += 1;
+            assert!(step.episodes[0].is_some(), "the episode's statistics are still reported");
+            let (_, info) = envs.try_reset_some(&[(0, None)]).unwrap().remove(0);
+            assert_eq!(info.episode_step, 0);
+        }
+    }
+    assert!(ended >= 2, "the test covers resets ({ended})");
+    assert_eq!(trace, single);
+    // A seeded reset restarts the stream: the same first state as a fresh env with that seed.
+    let (first, _) = envs.try_reset_some(&[(0, Some(99))]).unwrap().remove(0);
+    let (fresh, _) = Env::new(scenario.clone(), 99).reset(Some(99));
+    assert_eq!(first.state.to_array().map(f32::to_bits), fresh.state.to_array().map(f32::to_bits));
+}
