@@ -1,0 +1,47 @@
+"""Lepton: a fast 3D driving simulator for reinforcement learning, from Python.
+
+``import lepton`` registers Lepton's scenarios with Gymnasium:
+
+>>> import gymnasium, lepton
+>>> env = gymnasium.make("lepton/LaneKeep-v0")                      # one env, driving-state observation
+>>> envs = gymnasium.make_vec("lepton/Highway-v0", num_envs=16)     # Lepton's vector env, in Rust
+>>> env = gymnasium.make("lepton/Scenario-v0", scenario="my_road.ron", observation="frames")
+"""
+
+import gymnasium
+
+from ._lepton import LeptonError, shipped_scenarios
+from .gym import LeptonEnv, LeptonVectorEnv
+
+__all__ = ["LeptonEnv", "LeptonVectorEnv", "LeptonError", "shipped_scenarios", "ENV_IDS"]
+
+#: Gymnasium ids of the shipped scenarios, and the one that takes any scenario by path.
+ENV_IDS = {
+    "lepton/LaneKeep-v0": "lane_keep",
+    "lepton/Highway-v0": "highway",
+    "lepton/Obstacles-v0": "obstacles",
+    "lepton/CutIn-v0": "cut_in",
+    "lepton/EmergencyBrake-v0": "emergency_brake",
+    "lepton/Tiny-v0": "tiny",
+}
+
+
+def _register() -> None:
+    for env_id, scenario in ENV_IDS.items():
+        if env_id not in gymnasium.registry:
+            gymnasium.register(
+                id=env_id,
+                entry_point="lepton.gym:LeptonEnv",
+                vector_entry_point="lepton.gym:LeptonVectorEnv",
+                kwargs={"scenario": scenario},
+            )
+    if "lepton/Scenario-v0" not in gymnasium.registry:
+        # Any scenario file: gymnasium.make("lepton/Scenario-v0", scenario="path/to/file.ron").
+        gymnasium.register(
+            id="lepton/Scenario-v0",
+            entry_point="lepton.gym:LeptonEnv",
+            vector_entry_point="lepton.gym:LeptonVectorEnv",
+        )
+
+
+_register()

@@ -1,0 +1,212 @@
+"""Lepton as Gymnasium environments.
+
+``LeptonVectorEnv`` is a ``gymnasium.vector.VectorEnv`` over Lepton's vector env: every env steps
+in Rust, in parallel, with the GIL released, into numpy buffers allocated once. Autoreset is
+Gymnasium's *same-step* mode: when an episode ends, ``obs[i]`` is already the next episode's
+first observation and ``infos["final_obs"][i]`` / ``infos["final_info"]`` hold the ended one's.
+
+``LeptonEnv`` is one environment (``gymnasium.Env``), for ``gymnasium.make`` and libraries that
+vectorise single environments themselves (Ray RLlib).
+
+Observations: ``"state"`` (the driving state, a Box of the named fields in ``state_names``),
+``"frames"`` (the camera, uint8 height × width × channels from the batched renderer) and
+``"perception"`` (the state as a trained CNN sees it in the frames; ``model=MODEL_DIR``).
+Seeds are Lepton's: env i of a vector env seeded S is the single env seeded S + i, and the same
+seed gives the same trajectory as ``lepton rollout --seed S``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector.utils import batch_space
+
+from . import _lepton
+from ._lepton import LeptonError
+
+try:  # Gymnasium >= 1.1
+    from gymnasium.vector import AutoresetMode
+
+    _SAME_STEP: Any = AutoresetMode.SAME_STEP
+except ImportError:  # pragma: no cover - Gymnasium 1.0 names the mode by string
+    _SAME_STEP = "SameStep"
+
+__all__ = ["LeptonEnv", "LeptonVectorEnv", "LeptonError"]
+
+
+def _model_dir(model: str | None) -> str | None:
+    """A model folder, or ``registry:NAME@CHANNEL`` resolved (and its files checked) by Lepton."""
+    if model is None:
+        return None
+    model = str(model)
+    if model.startswith("registry:"):
+        from .registry import resolve
+
+        return resolve(model, part="model")
+    return model
+
+
+def _spaces(inner: _lepton.VecEnv) -> tuple[spaces.Space, spaces.Discrete]:
+    if inner.frame_shape is not None:
+        observation = spaces.Box(0, 255, shape=inner.frame_shape, dtype=np.uint8)
+    else:
+        low = np.asarray(inner.state_low, dtype=np.float32)
+        high = np.asarray(inner.state_high, dtype=np.float32)
+        observation = spaces.Box(low, high, dtype=np.float32)
+    return observation, spaces.Discrete(inner.num_actions)
+
+
+def _actions(actions: Any, n: int, k: int) -> np.ndarray:
+    """Actions as int64, checked: one integer in [0, k) per env."""
+    array = np.asarray(actions)
+    if array.shape == () and n == 1:
+        array = array.reshape(1)
+    if array.shape != (n,):
+        raise LeptonError(f"actions: one per env, shape ({n},) (got shape {array.shape})")
+    if not np.issubdtype(array.dtype, np.integer):
+        if np.issubdtype(array.dtype, np.floating) and np.all(np.isfinite(array)) and np.all(array == np.round(array)):
+            array = array.astype(np.int64)
+        else:
+            raise LeptonError(f"actions: integers in 0..{k - 1} (got dtype {array.dtype})")
+    return np.ascontiguousarray(array, dtype=np.int64)
+
+
+class LeptonVectorEnv(gymnasium.vector.VectorEnv):
+    """``num_envs`` Lepton environments stepped together in Rust (same-step autoreset)."""
+
+    metadata = {"render_modes": [], "autoreset_mode": _SAME_STEP}
+
+    def __init__(
+        self,
+        scenario: str = "lane_keep",
+        num_envs: int = 16,
+        seed: int | None = None,
+        observation: str = "state",
+        model: str | None = None,
+        copy: bool = True,
+    ):
+        self._inner = _lepton.VecEnv(str(scenario), int(num_envs), 0, observation, _model_dir(model))
+        self.num_envs = int(num_envs)
+        self._seed = self._inner.scenario_seed if seed is None else int(seed)
+        self._copy = copy
+        self.single_observation_space, self.single_action_space = _spaces(self._inner)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.render_mode = None
+        self._started = False
+        self._every = np.ones(self.num_envs, bool)
+        self._every.flags.writeable = False
+
+    @property
+    def state_names(self) -> list[str]:
+        return list(self._inner.state_names)
+
+    def _out(self, array: np.ndarray) -> np.ndarray:
+        return array.copy() if self._copy else array
+
+    def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if isinstance(seed, (list, tuple)):
+            if len(seed) != self.num_envs:
+                raise LeptonError(f"seed: one per env ({self.num_envs}), got {len(seed)}")
+            self._inner.reset_some(list(range(self.num_envs)), [None if s is None else int(s) for s in seed])
+        elif seed is not None or not self._started:
+            # Env i restarts its stream at seed + i; without a seed, the first reset uses the
+            # constructor's (or the scenario's) and later ones continue every env's stream.
+            self._inner.reset(self._seed if seed is None else int(seed))
+        else:
+            self._inner.reset_some(list(range(self.num_envs)), [None] * self.num_envs)
+        self._started = True
+        infos = {"episode_seed": self._inner.episode_seed.copy(), "_episode_seed": np.ones(self.num_envs, bool)}
+        return self._out(self._inner.obs), infos
+
+    def step(self, actions):
+        if not self._started:
+            raise LeptonError("step before reset: call reset() first")
+        inner = self._inner
+        # The common case checked in one line; anything else is converted or refused.
+        if not (type(actions) is np.ndarray and actions.dtype == np.int64 and actions.shape == (self.num_envs,)):
+            actions = _actions(actions, self.num_envs, self.single_action_space.n)
+        ended_count = inner.step(actions)
+        terminated, truncated = inner.terminated.copy(), inner.truncated.copy()
+        infos: dict[str, Any] = {"episode_seed": inner.episode_seed.copy(), "_episode_seed": self._every}
+        if ended_count:
+            ended = terminated | truncated
+            final_obs = np.empty(self.num_envs, dtype=object)
+            finals = inner.final_obs
+            ends = inner.ends
+            for i in np.flatnonzero(ended):
+                final_obs[i] = finals[i].copy()
+            infos["final_obs"] = final_obs
+            infos["_final_obs"] = ended.copy()
+            infos["final_info"] = {
+                "end": np.array([e if e is not None else "" for e in ends], dtype=object),
+                "_end": ended.copy(),
+                "episode": {
+                    "r": inner.episode_return.copy(),
+                    "l": inner.episode_length.astype(np.int64),
+                    "_r": ended.copy(),
+                    "_l": ended.copy(),
+                },
+                "_episode": ended.copy(),
+            }
+            infos["_final_info"] = ended.copy()
+        return self._out(inner.obs), inner.rewards.copy(), terminated, truncated, infos
+
+    def close_extras(self, **kwargs):
+        self._inner = None
+
+
+class LeptonEnv(gymnasium.Env):
+    """One Lepton environment (for ``gymnasium.make``)."""
+
+    metadata = {"render_modes": [], "render_fps": 12}
+
+    def __init__(
+        self,
+        scenario: str = "lane_keep",
+        seed: int | None = None,
+        observation: str = "state",
+        model: str | None = None,
+        render_mode: str | None = None,
+    ):
+        if render_mode is not None:
+            raise LeptonError(f"render_mode: Lepton's single env draws nothing itself (got {render_mode!r}); "
+                              "use observation='frames' or `lepton view`")
+        self._inner = _lepton.VecEnv(str(scenario), 1, 0, observation, _model_dir(model), autoreset=False)
+        self._seed = self._inner.scenario_seed if seed is None else int(seed)
+        self.observation_space, self.action_space = _spaces(self._inner)
+        self.render_mode = None
+        self._started = False
+        self._ended = False
+
+    @property
+    def state_names(self) -> list[str]:
+        return list(self._inner.state_names)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None):
+        super().reset(seed=seed)
+        if seed is not None or not self._started:
+            self._inner.reset_some([0], [self._seed if seed is None else int(seed)])
+        else:
+            self._inner.reset_some([0], [None])
+        self._started, self._ended = True, False
+        return self._inner.obs[0].copy(), {"episode_seed": int(self._inner.episode_seed[0])}
+
+    def step(self, action):
+        if not self._started or self._ended:
+            raise LeptonError("step after the episode ended (or before reset): call reset() first")
+        self._inner.step(_actions(action, 1, self.action_space.n))
+        inner = self._inner
+        terminated, truncated = bool(inner.terminated[0]), bool(inner.truncated[0])
+        self._ended = terminated or truncated
+        info = {"episode_seed": int(inner.episode_seed[0]), "progress": float(inner.progress[0])}
+        if self._ended:
+            info["end"] = inner.ends[0]
+        return inner.obs[0].copy(), float(inner.rewards[0]), terminated, truncated, info
+
+    def close(self):
+        self._inner = None

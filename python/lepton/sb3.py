@@ -1,0 +1,100 @@
+"""Lepton's vector env as a Stable-Baselines3 ``VecEnv``.
+
+>>> from stable_baselines3 import PPO
+>>> from lepton.sb3 import LeptonSB3VecEnv
+>>> env = LeptonSB3VecEnv("lane_keep", num_envs=16, seed=1)
+>>> PPO("MlpPolicy", env).learn(200_000)
+
+Every env steps in Rust (all in parallel, the GIL released); an episode that ends is reset in
+the same step, its last observation in ``infos[i]["terminal_observation"]`` and
+``infos[i]["TimeLimit.truncated"]`` set when it was cut short, as SB3's own vector envs do. Each
+finished episode's return and length are in ``infos[i]["episode"]`` (``{"r", "l"}``), so SB3
+logs them without a ``VecMonitor``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+from stable_baselines3.common.vec_env.base_vec_env import VecEnv
+
+from . import _lepton
+from .gym import _actions, _model_dir, _spaces
+
+__all__ = ["LeptonSB3VecEnv"]
+
+
+class LeptonSB3VecEnv(VecEnv):
+    def __init__(
+        self,
+        scenario: str = "lane_keep",
+        num_envs: int = 16,
+        seed: int | None = None,
+        observation: str = "state",
+        model: str | None = None,
+    ):
+        self._inner = _lepton.VecEnv(str(scenario), int(num_envs), 0, observation, _model_dir(model))
+        self._next_seed = self._inner.scenario_seed if seed is None else int(seed)
+        self._actions: np.ndarray | None = None
+        self.render_mode = None
+        observation_space, action_space = _spaces(self._inner)
+        super().__init__(int(num_envs), observation_space, action_space)
+
+    def seed(self, seed: int | None = None) -> Sequence[None | int]:
+        # SB3 seeds env i with seed + i at the next reset: Lepton's own convention.
+        if seed is not None:
+            self._next_seed = int(seed)
+        return [None if seed is None else int(seed) + i for i in range(self.num_envs)]
+
+    def reset(self) -> np.ndarray:
+        if self._next_seed is not None:
+            self._inner.reset(self._next_seed)
+            self._next_seed = None
+        else:
+            self._inner.reset_some(list(range(self.num_envs)), [None] * self.num_envs)
+        self.reset_infos = [{"episode_seed": int(s)} for s in self._inner.episode_seed]
+        return self._inner.obs.copy()
+
+    def step_async(self, actions: np.ndarray) -> None:
+        self._actions = _actions(actions, self.num_envs, self.action_space.n)
+
+    def step_wait(self):
+        assert self._actions is not None, "step_async first"
+        inner = self._inner
+        ended_count = inner.step(self._actions)
+        self._actions = None
+        terminated, truncated = inner.terminated, inner.truncated
+        dones = terminated | truncated
+        infos: list[dict[str, Any]] = [{} for _ in range(self.num_envs)]
+        if ended_count:
+            finals, ends = inner.final_obs, inner.ends
+            returns, lengths = inner.episode_return, inner.episode_length
+            for i in np.flatnonzero(dones):
+                infos[i] = {
+                    "terminal_observation": finals[i].copy(),
+                    "TimeLimit.truncated": bool(truncated[i] and not terminated[i]),
+                    "episode": {"r": float(returns[i]), "l": int(lengths[i])},
+                    "end": ends[i],
+                    "is_success": ends[i] == "success",
+                }
+        return inner.obs.copy(), inner.rewards.copy(), dones.copy(), infos
+
+    def close(self) -> None:
+        self._inner = None
+
+    def get_attr(self, attr_name: str, indices=None) -> list[Any]:
+        indices = self._get_indices(indices)
+        value = getattr(self, attr_name) if attr_name == "render_mode" else getattr(self._inner, attr_name)
+        return [value for _ in indices]
+
+    def set_attr(self, attr_name: str, value: Any, indices=None) -> None:
+        if attr_name != "render_mode":
+            raise AttributeError(f"Lepton's envs have no settable attribute {attr_name!r}")
+        self.render_mode = value
+
+    def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs) -> list[Any]:
+        raise AttributeError(f"Lepton's envs are stepped together in Rust; no per-env method {method_name!r}")
+
+    def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
+        return [False for _ in self._get_indices(indices)]
