@@ -11,36 +11,12 @@ cluster has CPUs for: RLlib places the EnvRunners on the workers, each stepping 
 in Rust.
 
 Each EnvRunner vectorises `lepton.LeptonEnv` itself (Gymnasium's next-step autoreset, which is
-what RLlib expects), one env per `--envs-per-runner`.
+what RLlib expects), one env per `--envs-per-runner`; the configuration is `lepton.rllib`'s.
 """
 
 import argparse
 import json
 import time
-
-
-def env_creator(config):
-    # Imported in each EnvRunner's process.
-    from lepton import LeptonEnv
-
-    return LeptonEnv(scenario=config.get("scenario", "lane_keep"), seed=config.get("seed"),
-                     observation=config.get("observation", "state"))
-
-
-def build(scenario: str, env_runners: int, envs_per_runner: int, batch: int, seed: int):
-    from ray.rllib.algorithms.ppo import PPOConfig
-    from ray.tune.registry import register_env
-
-    register_env("lepton", env_creator)
-    config = (
-        PPOConfig()
-        .environment("lepton", env_config={"scenario": scenario, "seed": seed})
-        .env_runners(num_env_runners=env_runners, num_envs_per_env_runner=envs_per_runner,
-                     num_cpus_per_env_runner=0.5)
-        .training(train_batch_size_per_learner=batch, minibatch_size=min(128, batch), num_epochs=4, lr=3e-4)
-        .debugging(seed=seed)
-    )
-    return config.build_algo()
 
 
 def main() -> None:
@@ -60,7 +36,9 @@ def main() -> None:
         ray.init(address=args.address)
     else:
         ray.init(num_cpus=max(2, args.env_runners + 1), include_dashboard=False)
-    algo = build(args.scenario, args.env_runners, args.envs_per_runner, args.batch, args.seed)
+    from lepton.rllib import ppo_config
+
+    algo = ppo_config(args.scenario, args.env_runners, args.envs_per_runner, args.batch, args.seed).build_algo()
     started = time.perf_counter()
     for i in range(args.iterations):
         result = algo.train()

@@ -13,11 +13,12 @@ import time
 
 import numpy as np
 from stable_baselines3 import PPO
+from stable_baselines3.common.vec_env import VecNormalize
 
 from lepton.sb3 import LeptonSB3VecEnv
 
 
-def evaluate(model, scenario: str, episodes: int, seed: int) -> dict:
+def evaluate(model, normalize: VecNormalize, scenario: str, episodes: int, seed: int) -> dict:
     """The first episode of each of `episodes` envs seeded seed, seed + 1, ... (so short, failed
     episodes do not crowd out long ones)."""
     env = LeptonSB3VecEnv(scenario, num_envs=episodes, seed=seed)
@@ -25,7 +26,7 @@ def evaluate(model, scenario: str, episodes: int, seed: int) -> dict:
     returns = [None] * episodes
     successes = 0
     while any(r is None for r in returns):
-        actions, _ = model.predict(obs, deterministic=True)
+        actions, _ = model.predict(normalize.normalize_obs(obs), deterministic=True)
         obs, _, dones, infos = env.step(actions)
         for i in np.flatnonzero(dones):
             if returns[i] is None:
@@ -44,14 +45,19 @@ def main() -> None:
     parser.add_argument("--save", default=None, help="where to save the trained model (.zip)")
     args = parser.parse_args()
 
-    env = LeptonSB3VecEnv(args.scenario, num_envs=args.envs, seed=args.seed)
-    model = PPO("MlpPolicy", env, n_steps=256, batch_size=512, gamma=0.99, seed=args.seed, device="cpu", verbose=0)
+    # The state's fields differ in scale (metres, radians, m/s, 1/m): normalise observations and
+    # rewards with running statistics, as SB3's PPO recipes do.
+    env = VecNormalize(LeptonSB3VecEnv(args.scenario, num_envs=args.envs, seed=args.seed), gamma=0.99)
+    model = PPO("MlpPolicy", env, n_steps=256, batch_size=1024, n_epochs=10, gamma=0.99, learning_rate=3e-4,
+                ent_coef=0.0, seed=args.seed, device="cpu", verbose=0)
     started = time.perf_counter()
     model.learn(total_timesteps=args.steps, progress_bar=False)
     seconds = time.perf_counter() - started
     if args.save:
         model.save(args.save)
-    result = evaluate(model, args.scenario, args.eval_episodes, seed=2_000_000)
+        env.save(args.save + ".vecnormalize.pkl")
+    env.training = False
+    result = evaluate(model, env, args.scenario, args.eval_episodes, seed=2_000_000)
     print(json.dumps({"scenario": args.scenario, "steps": model.num_timesteps, "train_seconds": round(seconds, 1),
                       **result}))
 

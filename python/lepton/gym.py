@@ -194,7 +194,7 @@ class LeptonEnv(gymnasium.Env):
         else:
             self._inner.reset_some([0], [None])
         self._started, self._ended = True, False
-        return self._inner.obs[0].copy(), {"episode_seed": int(self._inner.episode_seed[0])}
+        return self._inner.obs[0].copy(), {"episode_seed": np.uint64(self._inner.episode_seed[0])}
 
     def step(self, action):
         if not self._started or self._ended:
@@ -203,7 +203,7 @@ class LeptonEnv(gymnasium.Env):
         inner = self._inner
         terminated, truncated = bool(inner.terminated[0]), bool(inner.truncated[0])
         self._ended = terminated or truncated
-        info = {"episode_seed": int(inner.episode_seed[0]), "progress": float(inner.progress[0])}
+        info = {"episode_seed": np.uint64(inner.episode_seed[0]), "progress": float(inner.progress[0])}
         if self._ended:
             info["end"] = inner.ends[0]
         return inner.obs[0].copy(), float(inner.rewards[0]), terminated, truncated, info

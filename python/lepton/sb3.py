@@ -53,7 +53,7 @@ class LeptonSB3VecEnv(VecEnv):
             self._next_seed = None
         else:
             self._inner.reset_some(list(range(self.num_envs)), [None] * self.num_envs)
-        self.reset_infos = [{"episode_seed": int(s)} for s in self._inner.episode_seed]
+        self.reset_infos = [{"episode_seed": s} for s in self._inner.episode_seed]
         return self._inner.obs.copy()
 
     def step_async(self, actions: np.ndarray) -> None:
