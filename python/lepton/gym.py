@@ -49,6 +49,11 @@ def _model_dir(model: str | None) -> str | None:
     return model
 
 
+def _native(scenario: str, num_envs: int, observation: str, model: str | None, autoreset: bool = True):
+    """The Rust vector env behind every Python-side env (seeded at its first reset)."""
+    return _lepton.VecEnv(str(scenario), int(num_envs), 0, observation, _model_dir(model), autoreset=autoreset)
+
+
 def _spaces(inner: _lepton.VecEnv) -> tuple[spaces.Space, spaces.Discrete]:
     if inner.frame_shape is not None:
         observation = spaces.Box(0, 255, shape=inner.frame_shape, dtype=np.uint8)
@@ -88,7 +93,7 @@ class LeptonVectorEnv(gymnasium.vector.VectorEnv):
         model: str | None = None,
         copy: bool = True,
     ):
-        self._inner = _lepton.VecEnv(str(scenario), int(num_envs), 0, observation, _model_dir(model))
+        self._inner = _native(scenario, num_envs, observation, model)
         self.num_envs = int(num_envs)
         self._seed = self._inner.scenario_seed if seed is None else int(seed)
         self._copy = copy
@@ -176,7 +181,7 @@ class LeptonEnv(gymnasium.Env):
         if render_mode is not None:
             raise LeptonError(f"render_mode: Lepton's single env draws nothing itself (got {render_mode!r}); "
                               "use observation='frames' or `lepton view`")
-        self._inner = _lepton.VecEnv(str(scenario), 1, 0, observation, _model_dir(model), autoreset=False)
+        self._inner = _native(scenario, 1, observation, model, autoreset=False)
         self._seed = self._inner.scenario_seed if seed is None else int(seed)
         self.observation_space, self.action_space = _spaces(self._inner)
         self.render_mode = None

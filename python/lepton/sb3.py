@@ -19,8 +19,7 @@ from typing import Any, Sequence
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
-from . import _lepton
-from .gym import _actions, _model_dir, _spaces
+from .gym import _actions, _native, _spaces
 
 __all__ = ["LeptonSB3VecEnv"]
 
@@ -34,7 +33,7 @@ class LeptonSB3VecEnv(VecEnv):
         observation: str = "state",
         model: str | None = None,
     ):
-        self._inner = _lepton.VecEnv(str(scenario), int(num_envs), 0, observation, _model_dir(model))
+        self._inner = _native(scenario, num_envs, observation, model)
         self._next_seed = self._inner.scenario_seed if seed is None else int(seed)
         self._actions: np.ndarray | None = None
         self.render_mode = None

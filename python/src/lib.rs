@@ -348,8 +348,8 @@ impl VecEnv {
                 self.ends[i] = step.infos[i].end.map(end_name);
             }
         }
-        self.write_infos(py, &step.infos)?;
         let all: Vec<usize> = (0..n).collect();
+        self.write_infos(py, &all, &step.infos);
         let obs: Vec<&Observation> = step.obs.iter().collect();
         self.write_obs(py, &all, &obs, false)?;
         let with_final: Vec<usize> = (0..n).filter(|&i| step.final_obs[i].is_some()).collect();
@@ -370,27 +370,22 @@ impl VecEnv {
         first: Vec<(Observation, Info)>,
     ) -> PyResult<()> {
         let (obs, infos): (Vec<Observation>, Vec<Info>) = first.into_iter().unzip();
-        {
-            let (seeds, progress) = (self.episode_seed.bind(py), self.progress.bind(py));
-            let (seeds, progress) = (buffer(seeds), buffer(progress));
-            for (&i, info) in indices.iter().zip(&infos) {
-                seeds[i] = info.episode_seed;
-                progress[i] = info.progress;
-                self.ends[i] = None;
-            }
+        self.write_infos(py, indices, &infos);
+        for &i in indices {
+            self.ends[i] = None;
         }
         let refs: Vec<&Observation> = obs.iter().collect();
         self.write_obs(py, indices, &refs, false)
     }
 
-    fn write_infos(&mut self, py: Python<'_>, infos: &[Info]) -> PyResult<()> {
+    /// Each listed env's episode seed and progress.
+    fn write_infos(&mut self, py: Python<'_>, indices: &[usize], infos: &[Info]) {
         let (seeds, progress) = (self.episode_seed.bind(py), self.progress.bind(py));
         let (seeds, progress) = (buffer(seeds), buffer(progress));
-        for (i, info) in infos.iter().enumerate() {
+        for (&i, info) in indices.iter().zip(infos) {
             seeds[i] = info.episode_seed;
             progress[i] = info.progress;
         }
-        Ok(())
     }
 
     /// Writes the observations of envs `indices` into rows of `obs` (or `final_obs`).

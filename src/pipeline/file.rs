@@ -155,7 +155,14 @@ pub struct Clean {
 
 impl Default for Clean {
     fn default() -> Self {
-        Self { blank_range: 4, teleport_slack: 1.0, min_uprightness: 0.5, max_rejected_fraction: 0.2 }
+        // The rules' defaults are the collector's own.
+        let t = lepton_perception::dataset::anomaly::Thresholds::default();
+        Self {
+            blank_range: t.blank_range,
+            teleport_slack: t.teleport_slack,
+            min_uprightness: t.min_uprightness,
+            max_rejected_fraction: 0.2,
+        }
     }
 }
 

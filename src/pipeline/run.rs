@@ -308,25 +308,9 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
             &inputs,
             |_| {
                 let model = perception.dir.join("model");
-                let mut ran: Option<Ran> = None;
-                let mut failed = Vec::new();
-                for (source, data) in sources.iter().zip(&held_out) {
-                    let (command, figures, passed) =
-                        perception_verdict(&model, &data.dir.join("data"), g, rival.as_deref())?;
-                    if !passed {
-                        failed.push(source.name.clone());
-                    }
-                    match ran.as_mut() {
-                        None => ran = Some(Ran { command, result: String::new(), figures: Some(figures) }),
-                        Some(first) => field_figures(first, &source.name, figures, passed),
-                    }
-                }
-                let mut ran = ran.expect("the base source is always there");
-                ran.result = if failed.is_empty() { "passed" } else { "failed" }.into();
-                if let Some(map) = ran.figures.as_mut().and_then(|f| f.as_object_mut()) {
-                    map.insert("failing".into(), serde_json::json!(failed));
-                }
-                Ok(ran)
+                gate_over_sources(&sources, |k, _| {
+                    perception_verdict(&model, &held_out[k].dir.join("data"), g, rival.as_deref())
+                })
             },
         )?;
         if gate_stage.passed() {
@@ -391,20 +375,9 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
         let gate_stage =
             runner.stage(&attempt_name("agent_gate", attempt), &gate_settings, &[&policy], |_| {
                 // The same held-out episodes in every source's scenario.
-                let mut ran: Option<Ran> = None;
-                let mut all_passed = true;
-                for source in &sources {
-                    let (command, figures, passed) =
-                        agent_verdict(&policy.dir.join("run"), source, &scenario_arg, ag, rival.as_deref())?;
-                    all_passed &= passed;
-                    match ran.as_mut() {
-                        None => ran = Some(Ran { command, result: String::new(), figures: Some(figures) }),
-                        Some(first) => field_figures(first, &source.name, figures, passed),
-                    }
-                }
-                let mut ran = ran.expect("the base source is always there");
-                ran.result = if all_passed { "passed" } else { "failed" }.into();
-                Ok(ran)
+                gate_over_sources(&sources, |_, source| {
+                    agent_verdict(&policy.dir.join("run"), source, &scenario_arg, ag, rival.as_deref())
+                })
             })?;
         if gate_stage.passed() {
             passed = Some((policy, gate_stage));
@@ -517,6 +490,33 @@ fn collect(
             })),
         })
     })
+}
+
+/// A gate run on every data source in turn: the base source's command and figures, each other
+/// source's figures and verdict under `field.NAME`, the names of those that failed under
+/// `failing` (a retry collects more data there), and passed only if every source passed.
+fn gate_over_sources(
+    sources: &[Source],
+    mut verdict: impl FnMut(usize, &Source) -> CliResult<(Vec<String>, serde_json::Value, bool)>,
+) -> CliResult<Ran> {
+    let mut ran: Option<Ran> = None;
+    let mut failed = Vec::new();
+    for (k, source) in sources.iter().enumerate() {
+        let (command, figures, passed) = verdict(k, source)?;
+        if !passed {
+            failed.push(source.name.clone());
+        }
+        match ran.as_mut() {
+            None => ran = Some(Ran { command, result: String::new(), figures: Some(figures) }),
+            Some(first) => field_figures(first, &source.name, figures, passed),
+        }
+    }
+    let mut ran = ran.expect("the base source is always there");
+    ran.result = if failed.is_empty() { "passed" } else { "failed" }.into();
+    if let Some(map) = ran.figures.as_mut().and_then(|f| f.as_object_mut()) {
+        map.insert("failing".into(), serde_json::json!(failed));
+    }
+    Ok(ran)
 }
 
 /// A field source's figures and verdict, under `field.NAME` of the base source's.
