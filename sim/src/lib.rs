@@ -26,5 +26,5 @@ pub use env::{Env, Frame, Info, Observation, Step};
 pub use episode::{EndReason, RewardTerms};
 pub use ground_truth::{DrivingState, GroundTruth};
 pub use invalid::InvalidField;
-pub use vec_env::{EpisodeStats, VecEnv, VecStep};
+pub use vec_env::{EpisodeStats, FrameRows, VecEnv, VecStep};
 pub use vehicle::Control;

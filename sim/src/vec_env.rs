@@ -52,6 +52,24 @@ pub struct VecEnvSnapshot {
     pub lengths: Vec<u32>,
 }
 
+/// Memory of the caller's that a camera vector env draws into directly, instead of giving each
+/// observation a frame of its own (the `_into` methods): env i's frame is bytes
+/// `i * len..(i + 1) * len` (`len` = [`Renderer::frame_len`], height × width × channels). Only the
+/// envs a call resets or steps are written; for an env whose episode just ended (with autoreset)
+/// the episode's last frame goes to its row of `last` and the next episode's first to `current`.
+pub struct FrameRows<'a> {
+    pub current: &'a mut [u8],
+    pub last: &'a mut [u8],
+}
+
+/// Where [`VecEnv::attach_frames`] puts a frame.
+enum FrameSink<'r, 'a> {
+    /// Into each observation's `frame`.
+    Observations,
+    /// Into the caller's rows.
+    Rows(&'r mut FrameRows<'a>),
+}
+
 /// A batch of environments of one scenario.
 pub struct VecEnv {
     envs: Vec<Env>,
@@ -88,6 +106,24 @@ impl VecEnv {
         &mut self,
         which: &[(usize, Option<u64>)],
     ) -> Result<Vec<(Observation, Info)>, RenderError> {
+        self.reset_some(which, FrameSink::Observations)
+    }
+
+    /// [`VecEnv::try_reset_some`] with the first frames written into `rows` (the observations
+    /// carry none).
+    pub fn try_reset_some_into(
+        &mut self,
+        which: &[(usize, Option<u64>)],
+        rows: &mut FrameRows<'_>,
+    ) -> Result<Vec<(Observation, Info)>, RenderError> {
+        self.reset_some(which, FrameSink::Rows(rows))
+    }
+
+    fn reset_some(
+        &mut self,
+        which: &[(usize, Option<u64>)],
+        mut sink: FrameSink<'_, '_>,
+    ) -> Result<Vec<(Observation, Info)>, RenderError> {
         let mut first = Vec::with_capacity(which.len());
         for &(i, seed) in which {
             first.push(self.envs[i].reset(seed));
@@ -95,7 +131,10 @@ impl VecEnv {
             self.lengths[i] = 0;
         }
         let indices: Vec<usize> = which.iter().map(|w| w.0).collect();
-        self.attach_frames(first.iter_mut().map(|(obs, _)| obs).enumerate().map(|(k, o)| (indices[k], o)))?;
+        self.attach_frames(
+            first.iter_mut().map(|(obs, _)| obs).enumerate().map(|(k, o)| (indices[k], o, false)),
+            &mut sink,
+        )?;
         Ok(first)
     }
 
@@ -153,23 +192,35 @@ impl VecEnv {
     pub fn render_frames(&mut self) -> Result<Vec<crate::env::Frame>, RenderError> {
         let mut observations: Vec<Observation> =
             self.envs.iter().map(|_| Observation { state: Default::default(), frame: None }).collect();
-        self.attach_frames(observations.iter_mut().enumerate())?;
+        self.attach_frames(
+            observations.iter_mut().enumerate().map(|(i, o)| (i, o, false)),
+            &mut FrameSink::Observations,
+        )?;
         Ok(observations.into_iter().filter_map(|o| o.frame).collect())
     }
 
-    /// Renders the envs listed in `which` (all are drawn; only their frames are taken) and attaches
-    /// each one's frame to its observation in `observations`.
-    fn attach_frames<'a>(
+    /// Renders the envs listed in `which` (all are drawn; only their frames are taken) and puts
+    /// each one's frame where `sink` says: on its observation, or in its row of the caller's
+    /// memory (`last` rows for the entries marked so).
+    fn attach_frames<'o>(
         &mut self,
-        which: impl Iterator<Item = (usize, &'a mut Observation)>,
+        which: impl Iterator<Item = (usize, &'o mut Observation, bool)>,
+        sink: &mut FrameSink<'_, '_>,
     ) -> Result<(), RenderError> {
         let Some(renderer) = self.renderer.as_mut() else { return Ok(()) };
         for (i, env) in self.envs.iter().enumerate() {
             renderer.sync(i, env.world(), env.episode_seed());
         }
         renderer.render()?;
-        for (i, obs) in which {
-            obs.frame = Some(renderer.frame(i));
+        let len = renderer.frame_len();
+        for (i, obs, last) in which {
+            match sink {
+                FrameSink::Observations => obs.frame = Some(renderer.frame(i)),
+                FrameSink::Rows(rows) => {
+                    let rows = if last { &mut *rows.last } else { &mut *rows.current };
+                    renderer.frame_into(i, &mut rows[i * len..(i + 1) * len]);
+                }
+            }
         }
         Ok(())
     }
@@ -196,6 +247,24 @@ impl VecEnv {
 
     /// [`VecEnv::reset`], returning rendering errors.
     pub fn try_reset(&mut self, base_seed: u64) -> Result<Vec<(Observation, Info)>, RenderError> {
+        self.reset_all(base_seed, FrameSink::Observations)
+    }
+
+    /// [`VecEnv::try_reset`] with the first frames written into `rows` (the observations carry
+    /// none).
+    pub fn try_reset_into(
+        &mut self,
+        base_seed: u64,
+        rows: &mut FrameRows<'_>,
+    ) -> Result<Vec<(Observation, Info)>, RenderError> {
+        self.reset_all(base_seed, FrameSink::Rows(rows))
+    }
+
+    fn reset_all(
+        &mut self,
+        base_seed: u64,
+        mut sink: FrameSink<'_, '_>,
+    ) -> Result<Vec<(Observation, Info)>, RenderError> {
         let mut first: Vec<(Observation, Info)> = self
             .envs
             .par_iter_mut()
@@ -204,7 +273,10 @@ impl VecEnv {
             .collect();
         self.returns.fill(0.0);
         self.lengths.fill(0);
-        self.attach_frames(first.iter_mut().map(|(obs, _)| obs).enumerate())?;
+        self.attach_frames(
+            first.iter_mut().map(|(obs, _)| obs).enumerate().map(|(i, o)| (i, o, false)),
+            &mut sink,
+        )?;
         Ok(first)
     }
 
@@ -224,7 +296,21 @@ impl VecEnv {
         assert_eq!(actions.len(), self.envs.len(), "one action per environment");
         let steps: Vec<_> =
             self.envs.par_iter_mut().zip(actions.par_iter()).map(|(env, &action)| env.step(action)).collect();
-        self.finish_step(steps)
+        self.finish_step(steps, FrameSink::Observations)
+    }
+
+    /// [`VecEnv::try_step`] with the frames written into `rows` (the observations carry none):
+    /// every env's frame after its step in `rows.current`, except for envs whose episodes ended,
+    /// whose last frame goes to `rows.last` and whose next episode's first to `rows.current`.
+    pub fn try_step_into(
+        &mut self,
+        actions: &[usize],
+        rows: &mut FrameRows<'_>,
+    ) -> Result<VecStep, RenderError> {
+        assert_eq!(actions.len(), self.envs.len(), "one action per environment");
+        let steps: Vec<_> =
+            self.envs.par_iter_mut().zip(actions.par_iter()).map(|(env, &action)| env.step(action)).collect();
+        self.finish_step(steps, FrameSink::Rows(rows))
     }
 
     /// [`VecEnv::try_step`] with a continuous control per env (scripted drivers, data collection).
@@ -236,12 +322,23 @@ impl VecEnv {
             .zip(controls.par_iter())
             .map(|(env, &control)| env.step_control(control))
             .collect();
-        self.finish_step(steps)
+        self.finish_step(steps, FrameSink::Observations)
     }
 
     /// Draws the stepped envs, then resets and draws again those whose episodes ended.
-    fn finish_step(&mut self, mut steps: Vec<Step>) -> Result<VecStep, RenderError> {
-        self.attach_frames(steps.iter_mut().map(|s| &mut s.obs).enumerate())?;
+    fn finish_step(
+        &mut self,
+        mut steps: Vec<Step>,
+        mut sink: FrameSink<'_, '_>,
+    ) -> Result<VecStep, RenderError> {
+        let autoreset = self.autoreset;
+        self.attach_frames(
+            steps
+                .iter_mut()
+                .enumerate()
+                .map(|(i, s)| (i, &mut s.obs, autoreset && (s.terminated || s.truncated))),
+            &mut sink,
+        )?;
 
         let mut first_obs: Vec<Option<Observation>> = self
             .envs
@@ -253,7 +350,8 @@ impl VecEnv {
             .collect();
         if first_obs.iter().any(Option::is_some) {
             self.attach_frames(
-                first_obs.iter_mut().enumerate().filter_map(|(i, o)| o.as_mut().map(|o| (i, o))),
+                first_obs.iter_mut().enumerate().filter_map(|(i, o)| o.as_mut().map(|o| (i, o, false))),
+                &mut sink,
             )?;
         }
 

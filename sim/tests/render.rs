@@ -216,3 +216,50 @@ fn an_event_obstacle_appears_in_the_frames_and_a_look_event_recolours_them() {
         pixel(&frames[4], 42, 2)
     );
 }
+
+#[test]
+fn frames_written_into_the_callers_rows_are_the_frames_the_observations_carry() {
+    let _turn = lock();
+    let scenario = shipped("tiny");
+    let n = 3;
+    let mut attached = VecEnv::with_camera(scenario.clone(), n, 9).unwrap();
+    let mut written = VecEnv::with_camera(scenario, n, 9).unwrap();
+    let len = written.renderer().unwrap().frame_len();
+    assert_eq!(len, 32 * 32);
+    let (mut current, mut last) = (vec![0u8; n * len], vec![0u8; n * len]);
+    let row = |rows: &[u8], i: usize| rows[i * len..(i + 1) * len].to_vec();
+
+    let first = attached.reset(9);
+    let mut rows = lepton_sim::FrameRows { current: &mut current, last: &mut last };
+    let first_written = written.try_reset_into(9, &mut rows).unwrap();
+    for i in 0..n {
+        assert!(first_written[i].0.frame.is_none(), "the observations carry no frames of their own");
+        assert_eq!(row(rows.current, i), first[i].0.frame.as_ref().unwrap().data);
+    }
+    // Env 0 steers off the road, env 1 drives into the cone, env 2 brakes until its time is up.
+    let mut ends = 0;
+    for _ in 0..150 {
+        let actions = [5, 0, 2];
+        let a = attached.step(&actions);
+        let b = written.try_step_into(&actions, &mut rows).unwrap();
+        assert_eq!(a.terminated, b.terminated);
+        for i in 0..n {
+            assert!(b.obs[i].frame.is_none() && b.final_obs[i].as_ref().is_none_or(|o| o.frame.is_none()));
+            assert_eq!(row(rows.current, i), a.obs[i].frame.as_ref().unwrap().data, "env {i}'s frame");
+            if let Some(last_obs) = &a.final_obs[i] {
+                ends += 1;
+                assert_eq!(row(rows.last, i), last_obs.frame.as_ref().unwrap().data, "env {i}'s last frame");
+                assert_ne!(row(rows.last, i), row(rows.current, i), "a new episode starts elsewhere");
+            }
+        }
+    }
+    assert!(ends >= 3, "episodes ended {ends} times");
+
+    // Resetting some envs writes their rows alone.
+    let before = row(rows.current, 1);
+    let some = attached.try_reset_some(&[(0, Some(3)), (2, None)]).unwrap();
+    written.try_reset_some_into(&[(0, Some(3)), (2, None)], &mut rows).unwrap();
+    assert_eq!(row(rows.current, 0), some[0].0.frame.as_ref().unwrap().data);
+    assert_eq!(row(rows.current, 2), some[1].0.frame.as_ref().unwrap().data);
+    assert_eq!(row(rows.current, 1), before);
+}

@@ -180,22 +180,51 @@ impl Renderer {
     /// Environment `env`'s frame from the last [`Renderer::render`], in the scenario's format.
     pub fn frame(&self, env: usize) -> Frame {
         let [w, h] = self.layout.tile;
+        let mut data = vec![0; self.frame_len()];
+        self.frame_into(env, &mut data);
+        Frame { width: w, height: h, channels: self.channels(), data }
+    }
+
+    /// Bytes of one frame: height × width × channels.
+    pub fn frame_len(&self) -> usize {
+        let [w, h] = self.layout.tile;
+        (w * h) as usize * self.channels() as usize
+    }
+
+    fn channels(&self) -> u8 {
+        if self.format == FrameFormat::Rgb { 3 } else { 1 }
+    }
+
+    /// [`Renderer::frame`] written into `out` (exactly [`Renderer::frame_len`] bytes, rows top to
+    /// bottom, channels interleaved): the one copy out of the read-back tiles, into memory the
+    /// caller owns (a numpy array, a batch).
+    ///
+    /// # Panics
+    /// If `out` is not [`Renderer::frame_len`] bytes long.
+    pub fn frame_into(&self, env: usize, out: &mut [u8]) {
+        assert_eq!(out.len(), self.frame_len(), "a frame's bytes");
+        let [w, h] = self.layout.tile.map(|v| v as usize);
         let [x0, y0] = self.layout.origin(env as u32).map(|v| v as usize);
         let pixels = self.pixels.lock().unwrap_or_else(|e| e.into_inner());
         let stride = self.layout.target_size()[0] as usize * 4;
-        let channels: u8 = if self.format == FrameFormat::Rgb { 3 } else { 1 };
-        let mut data = Vec::with_capacity((w * h) as usize * channels as usize);
-        for y in 0..h as usize {
+        let channels = self.channels() as usize;
+        for (y, row) in out.chunks_exact_mut(w * channels).enumerate() {
             let start = (y0 + y) * stride + x0 * 4;
-            let line = &pixels.rgba[start..start + w as usize * 4];
-            for px in line.chunks_exact(4) {
-                match self.format {
-                    FrameFormat::Rgb => data.extend_from_slice(&px[..3]),
-                    FrameFormat::Grey => data.push(luma(px[0], px[1], px[2])),
+            let line = &pixels.rgba[start..start + w * 4];
+            match self.format {
+                FrameFormat::Rgb => {
+                    for (px, rgb) in line.chunks_exact(4).zip(row.chunks_exact_mut(3)) {
+                        rgb.copy_from_slice(&px[..3]);
+                    }
+                }
+                FrameFormat::Grey => {
+                    for (px, grey) in line.chunks_exact(4).zip(row.iter_mut()) {
+                        *grey = luma(px[0], px[1], px[2]);
+                    }
                 }
             }
         }
-        Frame { width: w, height: h, channels, data }
+        debug_assert_eq!(out.len(), w * h * channels);
     }
 }
 
