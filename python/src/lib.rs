@@ -285,9 +285,12 @@ impl VecEnv {
 
     /// Restarts env i's seed stream at `seed + i` and writes the first observations.
     fn reset(&mut self, py: Python<'_>, seed: u64) -> PyResult<()> {
-        let envs = AssertSend(&mut self.envs);
+        let envs = AssertSend((&mut self.envs, frame_rows(py, &self.frames, &self.final_frames)));
         let first = py
-            .detach(move || envs.get().try_reset(seed))
+            .detach(move || match envs.get() {
+                (envs, Some(mut rows)) => envs.try_reset_into(seed, &mut rows),
+                (envs, None) => envs.try_reset(seed),
+            })
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         let all: Vec<usize> = (0..first.len()).collect();
         self.write_first(py, &all, first)
@@ -301,9 +304,12 @@ impl VecEnv {
             return Err(bad(format!("reset_some: one seed per index, indices below {n}")));
         }
         let which: Vec<(usize, Option<u64>)> = indices.iter().copied().zip(seeds).collect();
-        let envs = AssertSend(&mut self.envs);
+        let envs = AssertSend((&mut self.envs, frame_rows(py, &self.frames, &self.final_frames)));
         let first = py
-            .detach(move || envs.get().try_reset_some(&which))
+            .detach(move || match envs.get() {
+                (envs, Some(mut rows)) => envs.try_reset_some_into(&which, &mut rows),
+                (envs, None) => envs.try_reset_some(&which),
+            })
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         self.write_first(py, &indices, first)
     }
@@ -330,9 +336,12 @@ impl VecEnv {
             }
             chosen.push(a as usize);
         }
-        let envs = AssertSend(&mut self.envs);
+        let envs = AssertSend((&mut self.envs, frame_rows(py, &self.frames, &self.final_frames)));
         let step = py
-            .detach(move || envs.get().try_step(&chosen))
+            .detach(move || match envs.get() {
+                (envs, Some(mut rows)) => envs.try_step_into(&chosen, &mut rows),
+                (envs, None) => envs.try_step(&chosen),
+            })
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         {
             let (rewards, terminated, truncated) =
@@ -427,22 +436,8 @@ impl VecEnv {
                     .collect();
                 self.write_states(py, indices, &states, last)
             }
-            Kind::Frames => {
-                let (h, w, c) = self.frame_shape.expect("a frames observation has a frame shape");
-                let len = h * w * c;
-                let buffer = if last { &self.final_frames } else { &self.frames };
-                let buffer = buffer.as_ref().expect("a frames observation has frame buffers");
-                let array = buffer.bind(py);
-                let data = self::buffer(array);
-                for (&i, o) in indices.iter().zip(observations) {
-                    let frame = o
-                        .frame
-                        .as_ref()
-                        .ok_or_else(|| PyRuntimeError::new_err("a camera env gave no frame"))?;
-                    data[i * len..(i + 1) * len].copy_from_slice(&frame.data);
-                }
-                Ok(())
-            }
+            // The renderer wrote the frames into their rows already (see `frame_rows`).
+            Kind::Frames => Ok(()),
         }
     }
 
@@ -465,6 +460,22 @@ impl VecEnv {
     }
 }
 
+/// The frames observation's two numpy buffers as the rows the renderer writes each frame into
+/// directly: the one copy of a frame out of the renderer's read-back tiles (None for the state
+/// observations; the perception observation hands its frames to the CNN instead).
+fn frame_rows<'a>(
+    py: Python<'a>,
+    frames: &'a Option<Py<PyArrayDyn<u8>>>,
+    final_frames: &'a Option<Py<PyArrayDyn<u8>>>,
+) -> Option<lepton_sim::FrameRows<'a>> {
+    match (frames, final_frames) {
+        (Some(current), Some(last)) => {
+            Some(lepton_sim::FrameRows { current: buffer(current.bind(py)), last: buffer(last.bind(py)) })
+        }
+        _ => None,
+    }
+}
+
 /// The contents of one of this object's own output arrays, to fill in place. Not through
 /// rust-numpy's borrow tracking, which costs a lock and a hash-map lookup per borrow (several
 /// per step, about a tenth of a step's time at 16 envs).
@@ -472,9 +483,12 @@ impl VecEnv {
 fn buffer<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
     array: &'a Bound<'_, numpy::PyArray<T, D>>,
 ) -> &'a mut [T] {
-    // SAFETY: the arrays are created C-contiguous by this object and never resized; the GIL is
-    // held while they are written, so no Python code reads them meanwhile, and no other Rust
-    // reference to them is alive (each is taken, filled and dropped within one method).
+    // SAFETY: the arrays are created C-contiguous by this object and never resized, and no other
+    // Rust reference to them is alive (each is taken, filled and dropped within one method). They
+    // are written with the GIL held, except the frame rows, which the renderer fills while
+    // `reset`/`step` wait with the GIL released: Python code of this env's own thread cannot run
+    // meanwhile; another Python thread reading them mid-step races as with any numpy operation
+    // that releases the GIL.
     unsafe { array.as_slice_mut().expect("the output arrays are contiguous") }
 }
 

@@ -103,6 +103,27 @@ def test_the_same_seed_gives_the_same_trajectory_and_env_i_is_the_single_env_see
         assert np.array_equal(v_obs[1], s_obs)
 
 
+def test_frames_env_i_and_its_last_frames_are_the_single_env_seeded_s_plus_i():
+    # The renderer writes frames straight into the numpy buffers: the next episode's first frame
+    # into obs, the ended episode's last into final_obs, each env's into its own row.
+    vec = lepton.VectorEnv("tiny", 3, 10, observation="frames")
+    single = LeptonEnv("tiny", observation="frames")
+    v_obs, _ = vec.reset()
+    s_obs, _ = single.reset(seed=12)
+    assert np.array_equal(v_obs[2], s_obs)
+    ends = 0
+    for t in range(130):
+        actions = np.array([0, 1, 5 if t % 2 else 1])
+        v_obs, _, v_term, v_trunc, v_info = vec.step(actions)
+        s_obs, _, s_term, s_trunc, _ = single.step(int(actions[2]))
+        if s_term or s_trunc:
+            ends += 1
+            assert v_info["_final_obs"][2] and np.array_equal(v_info["final_obs"][2], s_obs)
+            s_obs, _ = single.reset()
+        assert np.array_equal(v_obs[2], s_obs), f"step {t}"
+    assert ends >= 1
+
+
 def test_same_step_autoreset_as_gymnasium_defines_it():
     envs = LeptonVectorEnv("tiny", num_envs=2, seed=5)
     assert envs.metadata["autoreset_mode"] == gymnasium.vector.AutoresetMode.SAME_STEP
