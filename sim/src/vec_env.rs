@@ -57,6 +57,8 @@ pub struct VecEnvSnapshot {
 /// `i * len..(i + 1) * len` (`len` = [`Renderer::frame_len`], height × width × channels). Only the
 /// envs a call resets or steps are written; for an env whose episode just ended (with autoreset)
 /// the episode's last frame goes to its row of `last` and the next episode's first to `current`.
+/// Both hold `n * len` bytes for `n` envs; shorter rows are the caller's bug (the `_into` methods
+/// panic on them).
 pub struct FrameRows<'a> {
     pub current: &'a mut [u8],
     pub last: &'a mut [u8],
