@@ -287,9 +287,9 @@ impl VecEnv {
     fn reset(&mut self, py: Python<'_>, seed: u64) -> PyResult<()> {
         let envs = AssertSend((&mut self.envs, frame_rows(py, &self.frames, &self.final_frames)));
         let first = py
-            .detach(move || match envs.get() {
-                (envs, Some(mut rows)) => envs.try_reset_into(seed, &mut rows),
-                (envs, None) => envs.try_reset(seed),
+            .detach(move || {
+                let (envs, mut rows) = envs.get();
+                envs.try_reset_into(seed, rows.as_mut())
             })
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         let all: Vec<usize> = (0..first.len()).collect();
@@ -306,9 +306,9 @@ impl VecEnv {
         let which: Vec<(usize, Option<u64>)> = indices.iter().copied().zip(seeds).collect();
         let envs = AssertSend((&mut self.envs, frame_rows(py, &self.frames, &self.final_frames)));
         let first = py
-            .detach(move || match envs.get() {
-                (envs, Some(mut rows)) => envs.try_reset_some_into(&which, &mut rows),
-                (envs, None) => envs.try_reset_some(&which),
+            .detach(move || {
+                let (envs, mut rows) = envs.get();
+                envs.try_reset_some_into(&which, rows.as_mut())
             })
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         self.write_first(py, &indices, first)
@@ -338,9 +338,9 @@ impl VecEnv {
         }
         let envs = AssertSend((&mut self.envs, frame_rows(py, &self.frames, &self.final_frames)));
         let step = py
-            .detach(move || match envs.get() {
-                (envs, Some(mut rows)) => envs.try_step_into(&chosen, &mut rows),
-                (envs, None) => envs.try_step(&chosen),
+            .detach(move || {
+                let (envs, mut rows) = envs.get();
+                envs.try_step_into(&chosen, rows.as_mut())
             })
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         {

@@ -64,14 +64,6 @@ pub struct FrameRows<'a> {
     pub last: &'a mut [u8],
 }
 
-/// Where [`VecEnv::attach_frames`] puts a frame.
-enum FrameSink<'r, 'a> {
-    /// Into each observation's `frame`.
-    Observations,
-    /// Into the caller's rows.
-    Rows(&'r mut FrameRows<'a>),
-}
-
 /// A batch of environments of one scenario.
 pub struct VecEnv {
     envs: Vec<Env>,
@@ -108,23 +100,15 @@ impl VecEnv {
         &mut self,
         which: &[(usize, Option<u64>)],
     ) -> Result<Vec<(Observation, Info)>, RenderError> {
-        self.reset_some(which, FrameSink::Observations)
+        self.try_reset_some_into(which, None)
     }
 
-    /// [`VecEnv::try_reset_some`] with the first frames written into `rows` (the observations
-    /// carry none).
+    /// [`VecEnv::try_reset_some`] with the first frames written into `rows` when given (the
+    /// observations then carry none).
     pub fn try_reset_some_into(
         &mut self,
         which: &[(usize, Option<u64>)],
-        rows: &mut FrameRows<'_>,
-    ) -> Result<Vec<(Observation, Info)>, RenderError> {
-        self.reset_some(which, FrameSink::Rows(rows))
-    }
-
-    fn reset_some(
-        &mut self,
-        which: &[(usize, Option<u64>)],
-        mut sink: FrameSink<'_, '_>,
+        mut rows: Option<&mut FrameRows<'_>>,
     ) -> Result<Vec<(Observation, Info)>, RenderError> {
         let mut first = Vec::with_capacity(which.len());
         for &(i, seed) in which {
@@ -135,7 +119,7 @@ impl VecEnv {
         let indices: Vec<usize> = which.iter().map(|w| w.0).collect();
         self.attach_frames(
             first.iter_mut().map(|(obs, _)| obs).enumerate().map(|(k, o)| (indices[k], o, false)),
-            &mut sink,
+            &mut rows,
         )?;
         Ok(first)
     }
@@ -194,20 +178,17 @@ impl VecEnv {
     pub fn render_frames(&mut self) -> Result<Vec<crate::env::Frame>, RenderError> {
         let mut observations: Vec<Observation> =
             self.envs.iter().map(|_| Observation { state: Default::default(), frame: None }).collect();
-        self.attach_frames(
-            observations.iter_mut().enumerate().map(|(i, o)| (i, o, false)),
-            &mut FrameSink::Observations,
-        )?;
+        self.attach_frames(observations.iter_mut().enumerate().map(|(i, o)| (i, o, false)), &mut None)?;
         Ok(observations.into_iter().filter_map(|o| o.frame).collect())
     }
 
     /// Renders the envs listed in `which` (all are drawn; only their frames are taken) and puts
-    /// each one's frame where `sink` says: on its observation, or in its row of the caller's
-    /// memory (`last` rows for the entries marked so).
+    /// each one's frame in its row of the caller's `rows` (`last` rows for the entries marked
+    /// so), or without rows on its observation.
     fn attach_frames<'o>(
         &mut self,
         which: impl Iterator<Item = (usize, &'o mut Observation, bool)>,
-        sink: &mut FrameSink<'_, '_>,
+        rows: &mut Option<&mut FrameRows<'_>>,
     ) -> Result<(), RenderError> {
         let Some(renderer) = self.renderer.as_mut() else { return Ok(()) };
         for (i, env) in self.envs.iter().enumerate() {
@@ -216,9 +197,9 @@ impl VecEnv {
         renderer.render()?;
         let len = renderer.frame_len();
         for (i, obs, last) in which {
-            match sink {
-                FrameSink::Observations => obs.frame = Some(renderer.frame(i)),
-                FrameSink::Rows(rows) => {
+            match rows {
+                None => obs.frame = Some(renderer.frame(i)),
+                Some(rows) => {
                     let rows = if last { &mut *rows.last } else { &mut *rows.current };
                     renderer.frame_into(i, &mut rows[i * len..(i + 1) * len]);
                 }
@@ -249,23 +230,15 @@ impl VecEnv {
 
     /// [`VecEnv::reset`], returning rendering errors.
     pub fn try_reset(&mut self, base_seed: u64) -> Result<Vec<(Observation, Info)>, RenderError> {
-        self.reset_all(base_seed, FrameSink::Observations)
+        self.try_reset_into(base_seed, None)
     }
 
-    /// [`VecEnv::try_reset`] with the first frames written into `rows` (the observations carry
-    /// none).
+    /// [`VecEnv::try_reset`] with the first frames written into `rows` when given (the
+    /// observations then carry none).
     pub fn try_reset_into(
         &mut self,
         base_seed: u64,
-        rows: &mut FrameRows<'_>,
-    ) -> Result<Vec<(Observation, Info)>, RenderError> {
-        self.reset_all(base_seed, FrameSink::Rows(rows))
-    }
-
-    fn reset_all(
-        &mut self,
-        base_seed: u64,
-        mut sink: FrameSink<'_, '_>,
+        mut rows: Option<&mut FrameRows<'_>>,
     ) -> Result<Vec<(Observation, Info)>, RenderError> {
         let mut first: Vec<(Observation, Info)> = self
             .envs
@@ -277,7 +250,7 @@ impl VecEnv {
         self.lengths.fill(0);
         self.attach_frames(
             first.iter_mut().map(|(obs, _)| obs).enumerate().map(|(i, o)| (i, o, false)),
-            &mut sink,
+            &mut rows,
         )?;
         Ok(first)
     }
@@ -295,24 +268,22 @@ impl VecEnv {
     /// With cameras, every env is drawn after its physics step; envs whose episodes ended are then
     /// reset and drawn again, so both their final and their first observation carry a frame.
     pub fn try_step(&mut self, actions: &[usize]) -> Result<VecStep, RenderError> {
-        assert_eq!(actions.len(), self.envs.len(), "one action per environment");
-        let steps: Vec<_> =
-            self.envs.par_iter_mut().zip(actions.par_iter()).map(|(env, &action)| env.step(action)).collect();
-        self.finish_step(steps, FrameSink::Observations)
+        self.try_step_into(actions, None)
     }
 
-    /// [`VecEnv::try_step`] with the frames written into `rows` (the observations carry none):
-    /// every env's frame after its step in `rows.current`, except for envs whose episodes ended,
-    /// whose last frame goes to `rows.last` and whose next episode's first to `rows.current`.
+    /// [`VecEnv::try_step`] with the frames written into `rows` when given (the observations then
+    /// carry none): every env's frame after its step in `rows.current`, except for envs whose
+    /// episodes ended, whose last frame goes to `rows.last` and whose next episode's first to
+    /// `rows.current`.
     pub fn try_step_into(
         &mut self,
         actions: &[usize],
-        rows: &mut FrameRows<'_>,
+        rows: Option<&mut FrameRows<'_>>,
     ) -> Result<VecStep, RenderError> {
         assert_eq!(actions.len(), self.envs.len(), "one action per environment");
         let steps: Vec<_> =
             self.envs.par_iter_mut().zip(actions.par_iter()).map(|(env, &action)| env.step(action)).collect();
-        self.finish_step(steps, FrameSink::Rows(rows))
+        self.finish_step(steps, rows)
     }
 
     /// [`VecEnv::try_step`] with a continuous control per env (scripted drivers, data collection).
@@ -324,14 +295,14 @@ impl VecEnv {
             .zip(controls.par_iter())
             .map(|(env, &control)| env.step_control(control))
             .collect();
-        self.finish_step(steps, FrameSink::Observations)
+        self.finish_step(steps, None)
     }
 
     /// Draws the stepped envs, then resets and draws again those whose episodes ended.
     fn finish_step(
         &mut self,
         mut steps: Vec<Step>,
-        mut sink: FrameSink<'_, '_>,
+        mut rows: Option<&mut FrameRows<'_>>,
     ) -> Result<VecStep, RenderError> {
         let autoreset = self.autoreset;
         self.attach_frames(
@@ -339,7 +310,7 @@ impl VecEnv {
                 .iter_mut()
                 .enumerate()
                 .map(|(i, s)| (i, &mut s.obs, autoreset && (s.terminated || s.truncated))),
-            &mut sink,
+            &mut rows,
         )?;
 
         let mut first_obs: Vec<Option<Observation>> = self
@@ -347,13 +318,13 @@ impl VecEnv {
             .par_iter_mut()
             .enumerate()
             .map(|(i, env)| {
-                (self.autoreset && (steps[i].terminated || steps[i].truncated)).then(|| env.reset(None).0)
+                (autoreset && (steps[i].terminated || steps[i].truncated)).then(|| env.reset(None).0)
             })
             .collect();
         if first_obs.iter().any(Option::is_some) {
             self.attach_frames(
                 first_obs.iter_mut().enumerate().filter_map(|(i, o)| o.as_mut().map(|o| (i, o, false))),
-                &mut sink,
+                &mut rows,
             )?;
         }
 

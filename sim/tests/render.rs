@@ -231,7 +231,7 @@ fn frames_written_into_the_callers_rows_are_the_frames_the_observations_carry() 
 
     let first = attached.reset(9);
     let mut rows = lepton_sim::FrameRows { current: &mut current, last: &mut last };
-    let first_written = written.try_reset_into(9, &mut rows).unwrap();
+    let first_written = written.try_reset_into(9, Some(&mut rows)).unwrap();
     for i in 0..n {
         assert!(first_written[i].0.frame.is_none(), "the observations carry no frames of their own");
         assert_eq!(row(rows.current, i), first[i].0.frame.as_ref().unwrap().data);
@@ -241,7 +241,7 @@ fn frames_written_into_the_callers_rows_are_the_frames_the_observations_carry() 
     for _ in 0..150 {
         let actions = [5, 0, 2];
         let a = attached.step(&actions);
-        let b = written.try_step_into(&actions, &mut rows).unwrap();
+        let b = written.try_step_into(&actions, Some(&mut rows)).unwrap();
         assert_eq!(a.terminated, b.terminated);
         for i in 0..n {
             assert!(b.obs[i].frame.is_none() && b.final_obs[i].as_ref().is_none_or(|o| o.frame.is_none()));
@@ -258,7 +258,7 @@ fn frames_written_into_the_callers_rows_are_the_frames_the_observations_carry() 
     // Resetting some envs writes their rows alone.
     let before = row(rows.current, 1);
     let some = attached.try_reset_some(&[(0, Some(3)), (2, None)]).unwrap();
-    written.try_reset_some_into(&[(0, Some(3)), (2, None)], &mut rows).unwrap();
+    written.try_reset_some_into(&[(0, Some(3)), (2, None)], Some(&mut rows)).unwrap();
     assert_eq!(row(rows.current, 0), some[0].0.frame.as_ref().unwrap().data);
     assert_eq!(row(rows.current, 2), some[1].0.frame.as_ref().unwrap().data);
     assert_eq!(row(rows.current, 1), before);
