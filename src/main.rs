@@ -13,8 +13,12 @@ mod trained_run;
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
+/// `lepton --version`: the package version and the git commit of the build (`unknown` outside a
+/// git checkout), e.g. `lepton 0.1.0 (commit 9b4f476a1c2d)`.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("LEPTON_GIT_COMMIT"), ")");
+
 #[derive(Parser)]
-#[command(name = "lepton", version, about = "Reinforcement learning on a 3D driving simulator")]
+#[command(name = "lepton", version = VERSION, about = "Reinforcement learning on a 3D driving simulator")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

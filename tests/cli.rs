@@ -325,3 +325,19 @@ fn scenario_map_draws_the_road_from_above_and_changes_with_the_file() {
     assert!(!dir.join("tiny.tmp.png").exists() && !dir.join("tiny.tmp.svg").exists());
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn version_names_the_package_version_and_the_commit_of_the_build() {
+    let out = lepton(&["--version"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let line = stdout(&out);
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .current_dir(root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "unknown".into());
+    assert_eq!(line.trim(), format!("lepton {} (commit {head})", env!("CARGO_PKG_VERSION")));
+}
