@@ -4,6 +4,7 @@
 //! `flat_material`.)
 
 pub mod batch;
+mod error;
 pub mod flat_material;
 pub mod look;
 pub mod meshes;
@@ -14,4 +15,5 @@ pub mod scene;
 mod tiled_pass;
 
 pub use look::EpisodeLook;
-pub use renderer::{RenderError, Renderer, luma, probe_adapter, render_plugin};
+pub use error::RenderError;
+pub use renderer::{Renderer, luma, probe_adapter, render_plugin};

@@ -3,7 +3,8 @@
 //! batched renderer (all envs side by side in one pass), so the agent's own frames are untouched.
 
 use super::batch::View;
-use super::renderer::{RenderError, Renderer};
+use super::error::RenderError;
+use super::renderer::Renderer;
 use crate::VecEnv;
 use crate::road::RoadGeometry;
 use crate::scenario::Scenario;

@@ -6,6 +6,7 @@
 //! post-processing), and the app is stepped by hand without pipelined rendering, so the frame
 //! returned after a step shows the world after that step.
 
+use super::error::RenderError;
 use super::batch::{CameraBatch, SceneGeometry, TileLayout, TiledFrame, View};
 use super::scene::Poses;
 use super::tiled_pass::{Pixels, TiledPass, TiledPassPlugin};
@@ -20,32 +21,7 @@ use bevy::render::renderer::{RenderAdapterInfo, RenderDevice};
 use bevy::render::settings::{RenderCreation, WgpuSettings};
 use bevy::render::{RenderPlugin, settings::Backends};
 use bevy::window::ExitCondition;
-use std::fmt;
 use std::sync::{Arc, Mutex};
-
-/// Why frames cannot be rendered.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RenderError {
-    /// No Vulkan (or other) adapter: neither a GPU nor a software rasteriser is installed.
-    NoAdapter,
-    /// Rendering or reading back failed.
-    Failed(String),
-}
-
-impl fmt::Display for RenderError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            RenderError::NoAdapter => write!(
-                f,
-                "no graphics adapter found for rendering camera frames: install a GPU driver, or Mesa's \
-                 software rasteriser lavapipe (Debian/Ubuntu: apt-get install mesa-vulkan-drivers libvulkan1)"
-            ),
-            RenderError::Failed(message) => write!(f, "rendering failed: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for RenderError {}
 
 /// Checks that wgpu can find an adapter before bevy is asked to (bevy panics without one).
 pub fn probe_adapter() -> Result<String, RenderError> {

@@ -11,7 +11,7 @@ use super::batch::{
     DrawMesh, GpuInstance, GpuVertex, GpuView, MeshRange, SceneGeometry, TileLayout, TiledFrame,
 };
 use super::readback::Readback;
-use super::renderer::RenderError;
+use super::error::RenderError;
 use bevy::color::{Color, LinearRgba};
 use bevy::prelude::*;
 use bevy::render::extract_resource::ExtractResourcePlugin;
