@@ -1,24 +1,8 @@
-//! Build script: the libtorch run-time path for feature `tch` (see build/libtorch_rpath.rs).
+//! Build script: the libtorch run-time path for feature `tch` (see build/libtorch_rpath.rs). The
+//! git commit of the build is lepton-pipeline's (`lepton_pipeline::VERSION`).
 
 include!("build/libtorch_rpath.rs");
 
 fn main() {
     libtorch_rpath();
-    git_commit();
-}
-
-/// The commit this build is of, for the pipeline's cache keys (a different build may give
-/// different outputs); `unknown` outside a git checkout.
-fn git_commit() {
-    println!("cargo:rerun-if-changed=.git/HEAD");
-    println!("cargo:rerun-if-changed=.git/refs/heads");
-    let commit = std::process::Command::new("git")
-        .args(["rev-parse", "--short=12", "HEAD"])
-        .output()
-        .ok()
-        .filter(|o| o.status.success())
-        .and_then(|o| String::from_utf8(o.stdout).ok())
-        .map(|s| s.trim().to_string())
-        .unwrap_or_else(|| "unknown".into());
-    println!("cargo:rustc-env=LEPTON_GIT_COMMIT={commit}");
 }

@@ -28,9 +28,9 @@ pub enum CliError {
     #[error(transparent)]
     Scenario(#[from] lepton_sim::scenario::ScenarioError),
     #[error(transparent)]
-    Config(#[from] lepton_sim::InvalidField),
+    Config(#[from] lepton_artifacts::InvalidField),
     #[error(transparent)]
-    Render(#[from] lepton_sim::render::RenderError),
+    Render(#[from] lepton_sim::RenderError),
     #[error(transparent)]
     Perception(#[from] lepton_perception::PerceptionError),
     #[error(transparent)]
@@ -52,9 +52,11 @@ pub enum CliError {
     #[error(transparent)]
     Run(#[from] lepton_agents::run::RunError),
     #[error(transparent)]
-    Plot(#[from] lepton_agents::plot::PlotError),
+    Plot(#[from] lepton_render::picture::PlotError),
     #[error(transparent)]
     Viewer(#[from] lepton_viewer::ViewerError),
+    #[error(transparent)]
+    Registry(#[from] lepton_pipeline::RegistryError),
 }
 
 impl CliError {
@@ -93,7 +95,7 @@ mod tests {
         let io = || std::io::Error::from(std::io::ErrorKind::NotFound);
         assert_eq!(CliError::Usage("--envs".into()).exit_code(), 2);
         assert_eq!(file(std::path::Path::new("a.ron"))(io()).exit_code(), 2);
-        let config: CliError = lepton_sim::InvalidField::new("dqn.gamma", "must be in [0, 1]").into();
+        let config: CliError = lepton_artifacts::InvalidField::new("dqn.gamma", "must be in [0, 1]").into();
         assert_eq!(config.to_string(), "dqn.gamma: must be in [0, 1]");
         assert_eq!(
             CliError::at("run/config.ron", config).to_string(),

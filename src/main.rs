@@ -7,18 +7,13 @@ mod error;
 mod pipeline;
 mod ron_file;
 mod scenario_arg;
-mod scenario_map;
 mod trained_run;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
 
-/// `lepton --version`: the package version and the git commit of the build (`unknown` outside a
-/// git checkout), e.g. `lepton 0.1.0 (commit 9b4f476a1c2d)`.
-const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (commit ", env!("LEPTON_GIT_COMMIT"), ")");
-
 #[derive(Parser)]
-#[command(name = "lepton", version = VERSION, about = "Reinforcement learning on a 3D driving simulator")]
+#[command(name = "lepton", version = lepton_pipeline::VERSION, about = "Reinforcement learning on a 3D driving simulator")]
 struct Cli {
     #[command(subcommand)]
     command: Command,

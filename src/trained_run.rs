@@ -22,7 +22,7 @@ pub struct TrainedRun {
 /// Opens `run`; `last` picks the last checkpoint instead of the best (falling back to the last
 /// when there is no best yet).
 pub fn open(run: &Path, last: bool, device: &Device) -> CliResult<TrainedRun> {
-    let run = &crate::pipeline::registry::resolve(run, crate::pipeline::registry::Part::Policy)?;
+    let run = &lepton_pipeline::registry::resolve(run, lepton_pipeline::registry::Part::Policy)?;
     let config_path = run.join(files::CONFIG);
     if !config_path.is_file() {
         return Err(CliError::Usage(format!(

@@ -87,15 +87,19 @@ fn bad_input_exits_2_with_a_message_naming_it() {
 
 #[test]
 fn scenario_check_accepts_the_shipped_files_and_rejects_broken_ones() {
-    let shipped =
-        ["scenarios/lane_keep.ron", "scenarios/obstacles.ron", "scenarios/highway.ron", "scenarios/tiny.ron"];
+    let shipped = [
+        "sim/scenarios/lane_keep.ron",
+        "sim/scenarios/obstacles.ron",
+        "sim/scenarios/highway.ron",
+        "sim/scenarios/tiny.ron",
+    ];
     let out = lepton(&[&["scenario", "check"][..], &shipped[..]].concat());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
 
     let dir = scratch("check");
     let syntax = write(&dir, "syntax.ron", "Scenario(\n  road: (\n    lanez: 3,\n  ),\n)\n");
     let meaning = write(&dir, "meaning.ron", "Scenario(road: (lanes: 0))\n");
-    let out = lepton(&["scenario", "check", "scenarios/tiny.ron", &syntax, &meaning]);
+    let out = lepton(&["scenario", "check", "sim/scenarios/tiny.ron", &syntax, &meaning]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.lines().any(|l| l.starts_with(&format!("{syntax}:3:")) && l.contains("lanez")), "{err}");
@@ -290,7 +294,7 @@ fn scenario_map_draws_the_road_from_above_and_changes_with_the_file() {
     assert_eq!(count([210, 30, 30]), swatch, "tiny has no barrier: only the legend's red");
 
     // Another file, another map: a barrier appears in red, the road is longer.
-    let tiny = std::fs::read_to_string(root().join("scenarios/tiny.ron")).unwrap();
+    let tiny = std::fs::read_to_string(root().join("sim/scenarios/tiny.ron")).unwrap();
     let edited = tiny.replace(
         "(kind: Cone, s: 50.0, lane: 0),",
         "(kind: Cone, s: 50.0, lane: 0), (kind: Barrier, s: 30.0),",

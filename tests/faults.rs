@@ -151,7 +151,7 @@ fn assert_same_run(a: &Path, b: &Path) {
 
 /// tiny.ron with a 48×48 camera (the Nature CNN needs 36 px or more).
 fn tiny48(dir: &Path) -> String {
-    let tiny = std::fs::read_to_string(root().join("scenarios/tiny.ron")).unwrap();
+    let tiny = std::fs::read_to_string(root().join("sim/scenarios/tiny.ron")).unwrap();
     write(
         dir,
         "tiny48.ron",

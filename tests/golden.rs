@@ -160,7 +160,7 @@ fn training_metrics_are_unchanged() {
         &["--agent", "dqn", "--perception", "ground-truth", "--steps", "600", "--envs", "2"],
     );
     // The Nature CNN needs frames of 36 pixels or more: tiny with a 48×48 camera.
-    let tiny = std::fs::read_to_string(common::root().join("scenarios/tiny.ron")).unwrap();
+    let tiny = std::fs::read_to_string(common::root().join("sim/scenarios/tiny.ron")).unwrap();
     let wide = tiny.replace("camera: (width: 32, height: 32", "camera: (width: 48, height: 48");
     assert_ne!(tiny, wide, "tiny.ron's camera line changed");
     let scenario = write(&dir, "tiny48.ron", &wide);

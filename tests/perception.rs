@@ -71,7 +71,7 @@ fn collect_train_and_eval_run_end_to_end_and_eval_thresholds_gate_promotion() {
     // The epochs' figures for TensorBoard too: losses, MAEs and accuracies per epoch.
     let events: Vec<_> = std::fs::read_dir(model.join("tb")).unwrap().map(|e| e.unwrap().path()).collect();
     assert_eq!(events.len(), 1);
-    let scalars = lepton_sim::tensorboard::read_scalars(&events[0]).unwrap();
+    let scalars = lepton_artifacts::tensorboard::read_scalars(&events[0]).unwrap();
     let train_loss: Vec<i64> =
         scalars.iter().filter(|(t, _, _)| t == "perception/train_loss").map(|(_, step, _)| *step).collect();
     assert_eq!(train_loss, [1, 2], "one per epoch");

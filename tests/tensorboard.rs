@@ -93,7 +93,7 @@ fn event_files_hold_the_metrics_and_a_resume_after_a_kill_does_not_double_them()
     }
     // Lepton's own reader: every record's checksums hold.
     for entry in std::fs::read_dir(run.join("tb")).unwrap() {
-        lepton_sim::tensorboard::read_scalars(&entry.unwrap().path()).unwrap();
+        lepton_artifacts::tensorboard::read_scalars(&entry.unwrap().path()).unwrap();
     }
     let Some(got) = tensorboard_reads(&run.join("tb")) else { return };
     let timing = |m: &BTreeMap<String, Vec<(u64, f32)>>| {

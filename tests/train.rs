@@ -193,7 +193,7 @@ fn a_resume_continues_the_run_as_started_and_refuses_any_other_configuration() {
     let changed_config = |name: &str, text: &str| write(&dir, name, &format!("({RUN}\n{text})"));
     let n_step = changed_config("n_step.ron", &DQN.replace("batch_size: 16,", "batch_size: 16, n_step: 5,"));
     let gamma = changed_config("gamma.ron", &DQN.replace("batch_size: 16,", "batch_size: 16, gamma: 0.5,"));
-    let wide = std::fs::read_to_string(common::root().join("scenarios/tiny.ron"))
+    let wide = std::fs::read_to_string(common::root().join("sim/scenarios/tiny.ron"))
         .unwrap()
         .replace("camera: (width: 32, height: 32", "camera: (width: 48, height: 48");
     let wide = write(&dir, "tiny48.ron", &wide);
@@ -272,7 +272,7 @@ fn eval_and_train_record_episodes_as_videos_that_decode_to_their_frames() {
     assert_eq!(recorded.len(), 3);
     for video in recorded {
         let path = videos.join(video["file"].as_str().unwrap());
-        let frames = lepton_sim::video::decode_mp4(&path).unwrap();
+        let frames = lepton_render::video::decode_mp4(&path).unwrap();
         // One frame per policy step the episode lasted (its last state is the end: not shown).
         assert_eq!(frames.len() as u64, video["frames"].as_u64().unwrap(), "{}", path.display());
         assert!(frames.len() >= 5);

@@ -138,7 +138,7 @@ fn record_writes_a_video_of_one_frame_per_step_that_decodes_and_moves() {
         .unwrap();
     let report = report(&output);
     assert_eq!(report["steps"], 30, "one step per frame: {report}");
-    let frames = lepton_sim::video::decode_mp4(&mp4).unwrap();
+    let frames = lepton_render::video::decode_mp4(&mp4).unwrap();
     assert_eq!(frames.len(), 30);
     assert_eq!(report["recorded"]["frames"], 30);
     // Cropped to even sides for H.264.
@@ -217,7 +217,7 @@ fn save(path: &Path, text: &str) {
 fn a_broken_scenario_during_hot_reload_is_reported_and_the_world_keeps_running() {
     let display = VirtualDisplay::start();
     let dir = scratch("view-reload");
-    let good = std::fs::read_to_string(common::root().join("scenarios/tiny.ron")).unwrap();
+    let good = std::fs::read_to_string(common::root().join("sim/scenarios/tiny.ron")).unwrap();
     let scenario = dir.join("live.ron");
     save(&scenario, &good);
     let png = dir.join("reload.png");

@@ -5,8 +5,8 @@ use crate::dqn::network::FramesTooSmall;
 use crate::dqn::{DqnAgent, DqnConfig};
 use crate::qlearning::{QLearningAgent, TabularConfig};
 use burn::prelude::Device;
+use lepton_artifacts::InvalidField;
 use lepton_perception::{PerceptShape, PerceptionKind};
-use lepton_sim::InvalidField;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 

@@ -2,36 +2,17 @@
 //! return, evaluation success rate, loss, and ε — one colour per run, with a legend.
 
 use crate::run::metrics::Row;
+use lepton_render::picture::{COLOURS, Picture, PlotError, write_picture};
 use plotters::coord::Shift;
 use plotters::coord::types::RangedCoordf64;
 use plotters::prelude::*;
 use std::path::Path;
-
-static FONT: &[u8] = include_bytes!("../../assets/fonts/DejaVuSans.ttf");
-
-/// Makes the embedded DejaVu Sans plotters' "sans-serif" (once per process).
-fn register_font() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, FONT);
-    });
-}
 
 /// One run to draw: its name in the legend and its metrics rows.
 pub struct Series {
     pub name: String,
     pub rows: Vec<Row>,
 }
-
-/// The series colours, in order (matplotlib's first six).
-pub const COLOURS: [RGBColor; 6] = [
-    RGBColor(31, 119, 180),
-    RGBColor(214, 39, 40),
-    RGBColor(44, 160, 44),
-    RGBColor(148, 103, 189),
-    RGBColor(255, 127, 14),
-    RGBColor(23, 190, 207),
-];
 
 /// Moving average over the last `window` points.
 pub fn smooth(values: &[(f64, f64)], window: usize) -> Vec<(f64, f64)> {
@@ -45,46 +26,6 @@ pub fn smooth(values: &[(f64, f64)], window: usize) -> Vec<(f64, f64)> {
         out.push((x, sum / (i + 1).min(window) as f64));
     }
     out
-}
-
-/// A chart plotters could not draw or write.
-#[derive(Debug, thiserror::Error)]
-#[error("{}: {message}", path.display())]
-pub struct PlotError {
-    pub path: std::path::PathBuf,
-    /// plotters' own description (its errors are generic over the drawing backend).
-    pub message: String,
-}
-
-/// Something drawn with plotters on whichever backend the file name asks for.
-pub trait Picture {
-    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String>;
-}
-
-/// Writes `picture` (`size` pixels) to `out`, an SVG when `svg` and else a PNG, atomically: drawn
-/// to `NAME.tmp.EXT` beside it (plotters picks the format from the extension), fsynced and
-/// renamed.
-pub fn write_picture(
-    picture: &impl Picture,
-    size: (u32, u32),
-    svg: bool,
-    out: &Path,
-) -> Result<(), PlotError> {
-    register_font();
-    let error = |message: String| PlotError { path: out.to_path_buf(), message };
-    let tmp = out.with_extension(if svg { "tmp.svg" } else { "tmp.png" });
-    let drawn = if svg {
-        let root = SVGBackend::new(&tmp, size).into_drawing_area();
-        picture.draw(&root).and_then(|()| root.present().map_err(|e| e.to_string()))
-    } else {
-        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-        picture.draw(&root).and_then(|()| root.present().map_err(|e| e.to_string()))
-    };
-    if let Err(message) = drawn {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(error(message));
-    }
-    lepton_sim::atomic::commit(&tmp, out).map_err(|e| error(e.to_string()))
 }
 
 /// Reward curves of some runs.

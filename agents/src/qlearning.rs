@@ -4,8 +4,8 @@
 
 use crate::agent::{Agent, Experience, PartError, Parts, argmax};
 use crate::schedule::EpsilonSchedule;
+use lepton_artifacts::InvalidField;
 use lepton_perception::{Discretiser, Percept};
-use lepton_sim::InvalidField;
 use rand::Rng;
 use serde::{Deserialize, Serialize};
 

@@ -1,6 +1,6 @@
 //! Exploration schedules: ε as a function of the environment step.
 
-use lepton_sim::InvalidField;
+use lepton_artifacts::InvalidField;
 use serde::{Deserialize, Serialize};
 
 /// How ε falls from `start` to `end` over `steps` env steps, then stays at `end`.

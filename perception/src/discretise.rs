@@ -2,7 +2,7 @@
 //! index (mixed radix), for tabular Q-learning.
 
 use crate::state::DrivingState;
-use lepton_sim::InvalidField;
+use lepton_artifacts::InvalidField;
 use serde::{Deserialize, Serialize};
 
 /// Bin edges for one state field: `edges.len() + 1` bins, `(-∞, e0), [e0, e1), …, [e_last, ∞)`.

@@ -7,6 +7,7 @@
 use lepton_perception::{Percept, Perception, PerceptionKind};
 use lepton_sim::drivers::KeepLane;
 use lepton_sim::scenario::{self, FrameFormat, Scenario};
+use lepton_sim::{Act, Reset};
 use lepton_sim::{Control, DrivingState, Info, Observation};
 use numpy::{PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArray1};
 use pyo3::exceptions::{PyRuntimeError, PyValueError};
@@ -123,7 +124,7 @@ impl VecEnv {
         let needs_camera = kind != Kind::State;
         let mut envs = if needs_camera {
             let scenario = scenario.clone();
-            py.detach(move || AssertSend(lepton_sim::VecEnv::with_camera(scenario, num_envs, seed)))
+            py.detach(move || AssertSend(lepton_render::camera_vec_env(scenario, num_envs, seed)))
                 .get()
                 .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
         } else {
@@ -289,7 +290,7 @@ impl VecEnv {
         let first = py
             .detach(move || {
                 let (envs, mut rows) = envs.get();
-                envs.try_reset_into(seed, rows.as_mut())
+                envs.try_reset(Reset::All(seed), rows.as_mut())
             })
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         let all: Vec<usize> = (0..first.len()).collect();
@@ -308,7 +309,7 @@ impl VecEnv {
         let first = py
             .detach(move || {
                 let (envs, mut rows) = envs.get();
-                envs.try_reset_some_into(&which, rows.as_mut())
+                envs.try_reset(Reset::These(&which), rows.as_mut())
             })
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         self.write_first(py, &indices, first)
@@ -340,7 +341,7 @@ impl VecEnv {
         let step = py
             .detach(move || {
                 let (envs, mut rows) = envs.get();
-                envs.try_step_into(&chosen, rows.as_mut())
+                envs.try_step(Act::Discrete(&chosen), rows.as_mut())
             })
             .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
         {
@@ -505,11 +506,36 @@ fn end_name(end: lepton_sim::EndReason) -> &'static str {
     }
 }
 
-/// The XXH3-64 (seed 0) of a file's bytes, as the registry records it.
+/// The XXH3-64 (seed 0) of a file's bytes, as the registry records it (for tools and tests that
+/// build registry versions by hand).
 #[pyfunction]
 fn xxh3_64_file(path: PathBuf) -> PyResult<u64> {
     let bytes = std::fs::read(&path).map_err(|e| bad(format!("{}: {e}", path.display())))?;
-    Ok(xxhash_rust::xxh3::xxh3_64(&bytes))
+    Ok(lepton_artifacts::checksum::content_hash(&bytes))
+}
+
+/// `registry:NAME[@CHANNEL|@VERSION]` (or `NAME[@...]`) → that version's `part` folder, its files
+/// checked first: the command line's own resolution (lepton-pipeline), with its messages.
+#[pyfunction]
+#[pyo3(signature = (spec, part, registry=None))]
+fn registry_resolve(spec: &str, part: &str, registry: Option<PathBuf>) -> PyResult<String> {
+    use lepton_pipeline::registry::{self, Part};
+    let part = match part {
+        "policy" => Part::Policy,
+        "model" => Part::Model,
+        other => return Err(bad(format!("part must be 'model' or 'policy' (got {other:?})"))),
+    };
+    let spec = spec.strip_prefix("registry:").unwrap_or(spec);
+    let registry = registry.unwrap_or_else(registry::default_registry);
+    let dir = registry::resolve_in(&registry, spec, part).map_err(|e| bad(e.to_string()))?;
+    Ok(dir.display().to_string())
+}
+
+/// A version's lineage (as JSON text), after checking every file it lists against its hash.
+#[pyfunction]
+fn registry_verify(version_dir: PathBuf) -> PyResult<String> {
+    let lineage = lepton_pipeline::registry::verify(&version_dir).map_err(|e| bad(e.to_string()))?;
+    Ok(serde_json::to_string(&lineage).expect("a lineage serialises"))
 }
 
 /// The names of the scenarios shipped inside the module.
@@ -523,6 +549,8 @@ fn _lepton(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<VecEnv>()?;
     m.add_function(wrap_pyfunction!(shipped_scenarios, m)?)?;
     m.add_function(wrap_pyfunction!(xxh3_64_file, m)?)?;
+    m.add_function(wrap_pyfunction!(registry_resolve, m)?)?;
+    m.add_function(wrap_pyfunction!(registry_verify, m)?)?;
     m.add("LeptonError", m.py().get_type::<LeptonError>())?;
     Ok(())
 }

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lepton import LeptonError, LeptonVectorEnv
-from lepton.registry import resolve
+from lepton.registry import resolve, verify
 
 
 @pytest.fixture(scope="module")
@@ -44,14 +44,19 @@ def test_a_model_from_the_registry_is_checked_before_use(model, tmp_path, monkey
     import lepton._lepton as native
 
     files = {f"model/{p.name}": f"{native.xxh3_64_file(str(p)):016x}" for p in (version / "model").iterdir() if p.is_file()}
-    (version / "lineage.json").write_text(json.dumps({"name": "tiny", "version": 1, "files": files}))
+    lineage = {"name": "tiny", "version": 1, "scenario": "tiny", "code_version": "test", "stages": [], "files": files}
+    (version / "lineage.json").write_text(json.dumps(lineage))
     (version.parent / "channels.json").write_text(json.dumps({"candidate": 1, "production": 1}))
     monkeypatch.setenv("LEPTON_REGISTRY", str(tmp_path / "registry"))
     assert resolve("registry:tiny@production", part="model") == str(version / "model")
     envs = LeptonVectorEnv("tiny", num_envs=2, observation="perception", model="registry:tiny@production")
     assert envs.reset()[0].shape == (2, 7)
-    with pytest.raises(LeptonError, match="no channel 'staging'"):
+    # The command line's own resolution and messages (lepton-pipeline, in Rust).
+    with pytest.raises(LeptonError, match='channels.json: no channel "staging"'):
         resolve("registry:tiny@staging")
+    with pytest.raises(LeptonError, match="part must be 'model' or 'policy'"):
+        resolve("registry:tiny", part="weights")
+    assert verify(version)["files"] == files
     meta = version / "model" / "model.json"
     meta.write_text(meta.read_text() + " ")
     with pytest.raises(LeptonError, match=r"model\.json: XXH3-64 .* the file was changed after promotion"):

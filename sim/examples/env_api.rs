@@ -7,7 +7,7 @@ use lepton_sim::{Env, VecEnv, scenario};
 use std::sync::Arc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../scenarios/lane_keep.ron");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/lane_keep.ron");
     let scenario = Arc::new(scenario::load(path.as_ref())?);
 
     let mut env = Env::new(scenario.clone(), 7);

@@ -103,6 +103,20 @@ pub struct Env {
     applied: Vec<[f32; 2]>,
 }
 
+/// Why a snapshot cannot be restored: it is not of this scenario, or not of these envs.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RestoreError {
+    #[error(
+        "the episode ends after {after} of its {recorded} recorded steps ({end:?}): the snapshot is \
+         not of this scenario"
+    )]
+    EndsEarly { after: usize, recorded: usize, end: Option<EndReason> },
+    #[error("the snapshot holds {got} envs, not {want}")]
+    EnvCount { got: usize, want: usize },
+    #[error("env {env}: {error}")]
+    Env { env: usize, error: Box<RestoreError> },
+}
+
 /// Everything an [`Env`] needs to continue exactly where it was: its seed stream, the seed of
 /// the episode under way and the controls applied in it so far.
 ///
@@ -152,7 +166,7 @@ impl Env {
     /// An env of `scenario` exactly as it was when `snapshot` was taken: the episode is rebuilt
     /// from its seed and its controls are replayed. An episode that could not have lasted that
     /// long (the snapshot is not from this scenario) is an error.
-    pub fn restore(scenario: Arc<Scenario>, snapshot: &EnvSnapshot) -> Result<Self, String> {
+    pub fn restore(scenario: Arc<Scenario>, snapshot: &EnvSnapshot) -> Result<Self, RestoreError> {
         let mut env = Self::new(scenario, 0);
         env.seeder = snapshot.seeder.clone();
         env.world = World::new(
@@ -164,13 +178,11 @@ impl Env {
         for (k, &[steer, throttle]) in snapshot.controls.iter().enumerate() {
             let step = env.step_control(Control { steer, throttle });
             if step.terminated || step.truncated {
-                return Err(format!(
-                    "the episode ends after {} of its {} recorded steps ({:?}): the snapshot is not \
-                     of this scenario",
-                    k + 1,
-                    snapshot.controls.len(),
-                    step.info.end
-                ));
+                return Err(RestoreError::EndsEarly {
+                    after: k + 1,
+                    recorded: snapshot.controls.len(),
+                    end: step.info.end,
+                });
             }
         }
         Ok(env)

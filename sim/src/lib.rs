@@ -3,28 +3,46 @@
 //!
 //! Data flows one way: a [`scenario::Scenario`] builds a [`world::World`] per episode; an
 //! [`env::Env`] steps it with the scenario's action set and turns what happened into observations,
-//! rewards and end reasons; a [`vec_env::VecEnv`] steps many envs in parallel.
+//! rewards and end reasons; a [`vec_env::VecEnv`] steps many envs in parallel. No renderer lives
+//! here: a vector env knows cameras only as the [`Cameras`] trait (`lepton-render` draws them).
+//!
+//! ```
+//! use lepton_sim::{Env, scenario};
+//! use std::sync::Arc;
+//!
+//! let scenario = Arc::new(scenario::load_named("lane_keep")?); // a file, or a shipped name
+//! let mut env = Env::new(scenario, 7); // seed 7: the same episodes every time
+//! let (mut obs, _info) = env.reset(Some(7));
+//! let mut episode_return = 0.0;
+//! let end = loop {
+//!     // Actions 3 and 4 steer a little left and right at 40% throttle.
+//!     let step = env.step(if obs.state.driving.lane_offset > 0.0 { 4 } else { 3 });
+//!     episode_return += step.reward;
+//!     if step.terminated || step.truncated {
+//!         break step.info.end.expect("an ended episode has a reason");
+//!     }
+//!     obs = step.obs;
+//! };
+//! println!("{end:?} with return {episode_return:.1}");
+//! # Ok::<(), lepton_sim::scenario::ScenarioError>(())
+//! ```
 
-pub mod atomic;
+pub mod cameras;
 pub mod drivers;
 pub mod env;
 pub mod episode;
 pub mod events;
 pub mod ground_truth;
-pub mod invalid;
-pub mod render;
 pub mod road;
 pub mod scenario;
-pub mod tensorboard;
 pub mod traffic;
 pub mod vec_env;
 pub mod vehicle;
-pub mod video;
 pub mod world;
 
-pub use env::{Env, Frame, Info, Observation, Step};
+pub use cameras::{Cameras, RenderError};
+pub use env::{Env, Frame, Info, Observation, RestoreError, Step};
 pub use episode::{EndReason, RewardTerms};
 pub use ground_truth::{DrivingState, GroundTruth};
-pub use invalid::InvalidField;
-pub use vec_env::{EpisodeStats, FrameRows, VecEnv, VecStep};
+pub use vec_env::{Act, EpisodeStats, FrameRows, Reset, VecEnv, VecStep};
 pub use vehicle::Control;

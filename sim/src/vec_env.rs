@@ -1,13 +1,14 @@
 //! N environments stepped in parallel (rayon), resetting finished ones automatically, optionally
-//! with camera frames from one batched renderer.
+//! with camera frames from one batched renderer ([`Cameras`]; `lepton_render::camera_vec_env`).
 //!
 //! Env i of a vector env with base seed S is exactly a single [`Env`] with seed S + i that is
 //! reset with `reset(None)` whenever an episode ends. Rendering only reads the worlds, so it never
 //! changes a trajectory.
 
-use crate::env::{Env, EnvSnapshot, Info, Observation, Step};
+use crate::cameras::{Cameras, RenderError};
+use crate::env::{Env, EnvSnapshot, Info, Observation, RestoreError, Step};
 use crate::episode::EndReason;
-use crate::render::{RenderError, Renderer};
+use crate::road::RoadGeometry;
 use crate::scenario::Scenario;
 use crate::vehicle::Control;
 use rayon::prelude::*;
@@ -53,21 +54,40 @@ pub struct VecEnvSnapshot {
 }
 
 /// Memory of the caller's that a camera vector env draws into directly, instead of giving each
-/// observation a frame of its own (the `_into` methods): env i's frame is bytes
-/// `i * len..(i + 1) * len` (`len` = [`Renderer::frame_len`], height × width × channels). Only the
+/// observation a frame of its own (the `rows` of [`VecEnv::try_reset`] and [`VecEnv::try_step`]): env i's frame is bytes
+/// `i * len..(i + 1) * len` (`len` = [`Cameras::frame_len`], height × width × channels). Only the
 /// envs a call resets or steps are written; for an env whose episode just ended (with autoreset)
 /// the episode's last frame goes to its row of `last` and the next episode's first to `current`.
-/// Both hold `n * len` bytes for `n` envs; shorter rows are the caller's bug (the `_into` methods
+/// Both hold `n * len` bytes for `n` envs; shorter rows are the caller's bug (those methods
 /// panic on them).
 pub struct FrameRows<'a> {
     pub current: &'a mut [u8],
     pub last: &'a mut [u8],
 }
 
+/// Which envs [`VecEnv::try_reset`] resets.
+#[derive(Debug, Clone, Copy)]
+pub enum Reset<'a> {
+    /// Every env, restarting env i's seed stream at `base_seed + i`.
+    All(u64),
+    /// The envs named, each with its seed (restarting its stream, as [`Env::reset`]) or `None`
+    /// (continuing it).
+    These(&'a [(usize, Option<u64>)]),
+}
+
+/// What [`VecEnv::try_step`] steps each env with.
+#[derive(Debug, Clone, Copy)]
+pub enum Act<'a> {
+    /// An index into the scenario's action set per env (what agents choose).
+    Discrete(&'a [usize]),
+    /// A steer and throttle per env (scripted drivers, data collection).
+    Controls(&'a [Control]),
+}
+
 /// A batch of environments of one scenario.
 pub struct VecEnv {
     envs: Vec<Env>,
-    renderer: Option<Renderer>,
+    cameras: Option<Box<dyn Cameras>>,
     /// Each env's return and length so far in its current episode.
     returns: Vec<f32>,
     lengths: Vec<u32>,
@@ -82,54 +102,30 @@ impl VecEnv {
             .into_par_iter()
             .map(|i| Env::new(scenario.clone(), base_seed.wrapping_add(i)))
             .collect();
-        Self { envs, renderer: None, returns: vec![0.0; n], lengths: vec![0; n], autoreset: true }
+        Self { envs, cameras: None, returns: vec![0.0; n], lengths: vec![0; n], autoreset: true }
     }
 
     /// With autoreset off, an env whose episode ends stays at its last step — its observation is
-    /// the episode's last, `final_obs` is `None` — until [`VecEnv::try_reset_some`] resets it: for
+    /// the episode's last, `final_obs` is `None` — until [`VecEnv::try_reset`] resets it: for
     /// callers that reset on their own (a single Gymnasium env). Stepping an ended env before
     /// then is the caller's bug. On by default.
     pub fn set_autoreset(&mut self, on: bool) {
         self.autoreset = on;
     }
 
-    /// Resets the envs `which` names, each with its seed (restarting its stream, as
-    /// [`Env::reset`]) or `None` (continuing it), and returns their first observations in that
-    /// order, with frames when the envs have cameras.
-    pub fn try_reset_some(
-        &mut self,
-        which: &[(usize, Option<u64>)],
-    ) -> Result<Vec<(Observation, Info)>, RenderError> {
-        self.try_reset_some_into(which, None)
-    }
-
-    /// [`VecEnv::try_reset_some`] with the first frames written into `rows` when given (the
-    /// observations then carry none).
-    pub fn try_reset_some_into(
-        &mut self,
-        which: &[(usize, Option<u64>)],
-        mut rows: Option<&mut FrameRows<'_>>,
-    ) -> Result<Vec<(Observation, Info)>, RenderError> {
-        let mut first = Vec::with_capacity(which.len());
-        for &(i, seed) in which {
-            first.push(self.envs[i].reset(seed));
-            self.returns[i] = 0.0;
-            self.lengths[i] = 0;
-        }
-        let indices: Vec<usize> = which.iter().map(|w| w.0).collect();
-        self.attach_frames(
-            first.iter_mut().map(|(obs, _)| obs).enumerate().map(|(k, o)| (indices[k], o, false)),
-            &mut rows,
-        )?;
-        Ok(first)
-    }
-
-    /// `n` environments whose observations carry camera frames, as the scenario's camera says.
-    pub fn with_camera(scenario: Arc<Scenario>, n: usize, base_seed: u64) -> Result<Self, RenderError> {
+    /// `n` environments whose observations carry camera frames, drawn by the cameras `make`
+    /// builds for the scenario, its road and `n` envs (`lepton_render::camera_vec_env` passes
+    /// the batched renderer). With no envs, `make` is not called.
+    pub fn with_cameras<C: Cameras + 'static>(
+        scenario: Arc<Scenario>,
+        n: usize,
+        base_seed: u64,
+        make: impl FnOnce(Arc<Scenario>, &RoadGeometry, usize) -> Result<C, RenderError>,
+    ) -> Result<Self, RenderError> {
         let mut envs = Self::new(scenario.clone(), n, base_seed);
         let road = envs.envs.first().map(|e| e.road().clone());
         if let Some(road) = road {
-            envs.renderer = Some(Renderer::new(scenario, &road, n)?);
+            envs.cameras = Some(Box::new(make(scenario, &road, n)?));
         }
         Ok(envs)
     }
@@ -145,19 +141,22 @@ impl VecEnv {
 
     /// Puts every env back as `snapshot` has it (replaying each episode under way, in parallel).
     /// The number of envs must match.
-    pub fn restore(&mut self, snapshot: &VecEnvSnapshot) -> Result<(), String> {
+    pub fn restore(&mut self, snapshot: &VecEnvSnapshot) -> Result<(), RestoreError> {
         let n = self.envs.len();
         if snapshot.envs.len() != n || snapshot.return_bits.len() != n || snapshot.lengths.len() != n {
-            return Err(format!("the snapshot holds {} envs, not {n}", snapshot.envs.len()));
+            return Err(RestoreError::EnvCount { got: snapshot.envs.len(), want: n });
         }
         let Some(scenario) = self.envs.first().map(Env::shared_scenario) else {
             return Ok(());
         };
-        let envs: Result<Vec<Env>, String> = snapshot
+        let envs: Result<Vec<Env>, RestoreError> = snapshot
             .envs
             .par_iter()
             .enumerate()
-            .map(|(i, s)| Env::restore(scenario.clone(), s).map_err(|e| format!("env {i}: {e}")))
+            .map(|(i, s)| {
+                Env::restore(scenario.clone(), s)
+                    .map_err(|e| RestoreError::Env { env: i, error: Box::new(e) })
+            })
             .collect();
         self.envs = envs?;
         self.returns = snapshot.return_bits.iter().map(|&b| f32::from_bits(b)).collect();
@@ -165,13 +164,9 @@ impl VecEnv {
         Ok(())
     }
 
-    pub fn renderer_mut(&mut self) -> Option<&mut Renderer> {
-        self.renderer.as_mut()
-    }
-
-    /// The renderer, when the envs have cameras.
-    pub fn renderer(&self) -> Option<&Renderer> {
-        self.renderer.as_ref()
+    /// The cameras, when the envs have them.
+    pub fn cameras(&self) -> Option<&dyn Cameras> {
+        self.cameras.as_deref()
     }
 
     /// Renders every env as it stands now and returns the frames (empty without cameras).
@@ -190,7 +185,7 @@ impl VecEnv {
         which: impl Iterator<Item = (usize, &'o mut Observation, bool)>,
         rows: &mut Option<&mut FrameRows<'_>>,
     ) -> Result<(), RenderError> {
-        let Some(renderer) = self.renderer.as_mut() else { return Ok(()) };
+        let Some(renderer) = self.cameras.as_mut() else { return Ok(()) };
         for (i, env) in self.envs.iter().enumerate() {
             renderer.sync(i, env.world(), env.episode_seed());
         }
@@ -225,31 +220,41 @@ impl VecEnv {
     /// # Panics
     /// If the envs have cameras and rendering fails; [`VecEnv::try_reset`] returns the error.
     pub fn reset(&mut self, base_seed: u64) -> Vec<(Observation, Info)> {
-        self.try_reset(base_seed).unwrap_or_else(|e| panic!("{e}"))
+        self.try_reset(Reset::All(base_seed), None).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// [`VecEnv::reset`], returning rendering errors.
-    pub fn try_reset(&mut self, base_seed: u64) -> Result<Vec<(Observation, Info)>, RenderError> {
-        self.try_reset_into(base_seed, None)
-    }
-
-    /// [`VecEnv::try_reset`] with the first frames written into `rows` when given (the
-    /// observations then carry none).
-    pub fn try_reset_into(
+    /// Resets the envs `which` says and returns their first observations, in that order, with
+    /// frames when the envs have cameras — on the observations, or written into `rows` when
+    /// given (the observations then carry none).
+    pub fn try_reset(
         &mut self,
-        base_seed: u64,
+        which: Reset<'_>,
         mut rows: Option<&mut FrameRows<'_>>,
     ) -> Result<Vec<(Observation, Info)>, RenderError> {
-        let mut first: Vec<(Observation, Info)> = self
-            .envs
-            .par_iter_mut()
-            .enumerate()
-            .map(|(i, env)| env.reset(Some(base_seed.wrapping_add(i as u64))))
-            .collect();
-        self.returns.fill(0.0);
-        self.lengths.fill(0);
+        let (indices, mut first): (Vec<usize>, Vec<(Observation, Info)>) = match which {
+            Reset::All(base_seed) => {
+                let first = self
+                    .envs
+                    .par_iter_mut()
+                    .enumerate()
+                    .map(|(i, env)| env.reset(Some(base_seed.wrapping_add(i as u64))))
+                    .collect();
+                self.returns.fill(0.0);
+                self.lengths.fill(0);
+                ((0..self.envs.len()).collect(), first)
+            }
+            Reset::These(these) => {
+                let mut first = Vec::with_capacity(these.len());
+                for &(i, seed) in these {
+                    first.push(self.envs[i].reset(seed));
+                    self.returns[i] = 0.0;
+                    self.lengths[i] = 0;
+                }
+                (these.iter().map(|w| w.0).collect(), first)
+            }
+        };
         self.attach_frames(
-            first.iter_mut().map(|(obs, _)| obs).enumerate().map(|(i, o)| (i, o, false)),
+            first.iter_mut().map(|(obs, _)| obs).enumerate().map(|(k, o)| (indices[k], o, false)),
             &mut rows,
         )?;
         Ok(first)
@@ -260,42 +265,37 @@ impl VecEnv {
     /// # Panics
     /// If the envs have cameras and rendering fails; [`VecEnv::try_step`] returns the error.
     pub fn step(&mut self, actions: &[usize]) -> VecStep {
-        self.try_step(actions).unwrap_or_else(|e| panic!("{e}"))
+        self.try_step(Act::Discrete(actions), None).unwrap_or_else(|e| panic!("{e}"))
     }
 
-    /// [`VecEnv::step`], returning rendering errors.
+    /// Steps every env with its action or control, all in parallel, auto-resetting finished
+    /// episodes (unless [`VecEnv::set_autoreset`] turned that off).
     ///
     /// With cameras, every env is drawn after its physics step; envs whose episodes ended are then
-    /// reset and drawn again, so both their final and their first observation carry a frame.
-    pub fn try_step(&mut self, actions: &[usize]) -> Result<VecStep, RenderError> {
-        self.try_step_into(actions, None)
-    }
-
-    /// [`VecEnv::try_step`] with the frames written into `rows` when given (the observations then
-    /// carry none): every env's frame after its step in `rows.current`, except for envs whose
-    /// episodes ended, whose last frame goes to `rows.last` and whose next episode's first to
-    /// `rows.current`.
-    pub fn try_step_into(
+    /// reset and drawn again, so both their final and their first observation carry a frame. With
+    /// `rows`, the frames are written there instead of onto the observations: every env's frame
+    /// after its step in `rows.current`, except for envs whose episodes ended, whose last frame goes
+    /// to `rows.last` and whose next episode's first to `rows.current`.
+    pub fn try_step(
         &mut self,
-        actions: &[usize],
+        act: Act<'_>,
         rows: Option<&mut FrameRows<'_>>,
     ) -> Result<VecStep, RenderError> {
-        assert_eq!(actions.len(), self.envs.len(), "one action per environment");
-        let steps: Vec<_> =
-            self.envs.par_iter_mut().zip(actions.par_iter()).map(|(env, &action)| env.step(action)).collect();
+        let steps: Vec<_> = match act {
+            Act::Discrete(actions) => {
+                assert_eq!(actions.len(), self.envs.len(), "one action per environment");
+                self.envs.par_iter_mut().zip(actions.par_iter()).map(|(env, &a)| env.step(a)).collect()
+            }
+            Act::Controls(controls) => {
+                assert_eq!(controls.len(), self.envs.len(), "one control per environment");
+                self.envs
+                    .par_iter_mut()
+                    .zip(controls.par_iter())
+                    .map(|(env, &c)| env.step_control(c))
+                    .collect()
+            }
+        };
         self.finish_step(steps, rows)
-    }
-
-    /// [`VecEnv::try_step`] with a continuous control per env (scripted drivers, data collection).
-    pub fn try_step_controls(&mut self, controls: &[Control]) -> Result<VecStep, RenderError> {
-        assert_eq!(controls.len(), self.envs.len(), "one control per environment");
-        let steps: Vec<_> = self
-            .envs
-            .par_iter_mut()
-            .zip(controls.par_iter())
-            .map(|(env, &control)| env.step_control(control))
-            .collect();
-        self.finish_step(steps, None)
     }
 
     /// Draws the stepped envs, then resets and draws again those whose episodes ended.

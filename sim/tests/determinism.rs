@@ -4,6 +4,7 @@
 mod common;
 
 use common::shipped;
+use lepton_sim::Reset;
 use lepton_sim::{Env, Info, Observation, VecEnv};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -183,10 +184,10 @@ fn a_restored_snapshot_continues_bit_for_bit_with_traffic_and_episode_ends() {
         // A snapshot of another number of envs, or of an episode this scenario cannot have had,
         // is refused.
         let mut two = VecEnv::new(scenario.clone(), 2, 0);
-        assert!(two.restore(&envs.snapshot()).unwrap_err().contains("3 envs"));
+        assert!(two.restore(&envs.snapshot()).unwrap_err().to_string().contains("3 envs"));
         let mut long = envs.snapshot();
         long.envs[0].controls = vec![[0.0, -1.0]; 100_000];
-        assert!(restored.restore(&long).unwrap_err().contains("env 0"));
+        assert!(restored.restore(&long).unwrap_err().to_string().contains("env 0"));
     }
 }
 
@@ -216,14 +217,14 @@ fn without_autoreset_the_caller_resets_and_the_trajectory_is_the_single_envs() {
         if step.terminated[0] || step.truncated[0] {
             ended += 1;
             assert!(step.episodes[0].is_some(), "the episode's statistics are still reported");
-            let (_, info) = envs.try_reset_some(&[(0, None)]).unwrap().remove(0);
+            let (_, info) = envs.try_reset(Reset::These(&[(0, None)]), None).unwrap().remove(0);
             assert_eq!(info.episode_step, 0);
         }
     }
     assert!(ended >= 2, "the test covers resets ({ended})");
     assert_eq!(trace, single);
     // A seeded reset restarts the stream: the same first state as a fresh env with that seed.
-    let (first, _) = envs.try_reset_some(&[(0, Some(99))]).unwrap().remove(0);
+    let (first, _) = envs.try_reset(Reset::These(&[(0, Some(99))]), None).unwrap().remove(0);
     let (fresh, _) = Env::new(scenario.clone(), 99).reset(Some(99));
     assert_eq!(first.state.to_array().map(f32::to_bits), fresh.state.to_array().map(f32::to_bits));
 }

@@ -5,12 +5,12 @@ use lepton_sim::scenario::{Problem, Scenario, ScenarioError, load, parse_str, to
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::PathBuf;
 
-/// Every `*.ron` file in the workspace's `scenarios/` folder, sorted, with its text.
+/// Every `*.ron` file in the crate's `scenarios/` folder, sorted, with its text.
 fn shipped() -> Vec<(PathBuf, String)> {
     // Found when the test runs: clones at other paths share one target folder.
     let dir =
         PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
-            .join("../scenarios");
+            .join("scenarios");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.expect("a readable directory entry").path())

@@ -249,14 +249,14 @@ fn train(args: TrainArgs) -> CliResult<ExitCode> {
         progress.set_message(format!("loss {:.4}{best}", p.train_loss));
     })?;
     progress.finish_and_clear();
-    lepton_sim::atomic::replace_dir(&staging, &args.out).map_err(file(&args.out))?;
+    lepton_artifacts::atomic::replace_dir(&staging, &args.out).map_err(file(&args.out))?;
     println!("{}", serde_json::to_string_pretty(&report).expect("report serialises"));
     Ok(ExitCode::SUCCESS)
 }
 
 fn eval(args: EvalArgs) -> CliResult<ExitCode> {
     let device = args.device.device().clone();
-    let model_dir = crate::pipeline::registry::resolve(&args.model, crate::pipeline::registry::Part::Model)?;
+    let model_dir = lepton_pipeline::registry::resolve(&args.model, lepton_pipeline::registry::Part::Model)?;
     let model = CnnModel::load(&model_dir, &device)?;
     let dataset = open_dataset(&args.dataset)?;
     let progress = bar(dataset.len(), "eval {bar:40} {pos}/{len} frames {per_sec}");

@@ -2,7 +2,8 @@
 //! pipelines promoted.
 
 use crate::error::{CliError, CliResult, file};
-use crate::pipeline::{file::PipelineFile, registry, run};
+use crate::pipeline::{file::PipelineFile, run};
+use lepton_pipeline::registry;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -75,7 +76,7 @@ pub fn run(command: PipelineCommand) -> CliResult<ExitCode> {
         PipelineCommand::New { name, output } => {
             let text = crate::pipeline::file::template(&name);
             match output {
-                Some(path) => lepton_sim::atomic::write(&path, text.as_bytes()).map_err(file(&path))?,
+                Some(path) => lepton_artifacts::atomic::write(&path, text.as_bytes()).map_err(file(&path))?,
                 None => print!("{text}"),
             }
             Ok(ExitCode::SUCCESS)
@@ -105,7 +106,7 @@ pub fn run(command: PipelineCommand) -> CliResult<ExitCode> {
                     p.version,
                     p.dir.display()
                 ),
-                None if report.stages.iter().any(|s| s.result == "failed") => {
+                None if report.stages.iter().any(|s| s.result.failed()) => {
                     eprintln!(
                         "pipeline {}: a gate said no (see its report.md); nothing promoted, production untouched",
                         report.pipeline

@@ -5,7 +5,8 @@ use crate::args::at_least_one;
 use crate::error::{CliError, CliResult, file};
 use crate::scenario_arg::load_scenario;
 use lepton_agents::{KeepLanePolicy, Policy};
-use lepton_sim::{Frame, VecEnv};
+use lepton_sim::Frame;
+use lepton_sim::{Act, Reset};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -31,13 +32,13 @@ pub struct RenderArgs {
 pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
     let scenario = Arc::new(load_scenario(&args.scenario)?);
     let seed = args.seed.unwrap_or(scenario.seed);
-    let mut envs = VecEnv::with_camera(scenario.clone(), args.envs, seed)?;
-    let mut obs: Vec<_> = envs.try_reset(seed)?.into_iter().map(|(o, _)| o).collect();
+    let mut envs = lepton_render::camera_vec_env(scenario.clone(), args.envs, seed)?;
+    let mut obs: Vec<_> = envs.try_reset(Reset::All(seed), None)?.into_iter().map(|(o, _)| o).collect();
     let mut policy = KeepLanePolicy::new(&scenario, None);
     let mut starts = vec![true; args.envs];
     for _ in 0..args.steps {
         let actions = policy.act(&obs.iter().collect::<Vec<_>>(), &starts)?;
-        let step = envs.try_step(&actions)?;
+        let step = envs.try_step(Act::Discrete(&actions), None)?;
         starts = step.episodes.iter().map(Option::is_some).collect();
         obs = step.obs;
     }

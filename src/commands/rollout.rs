@@ -96,10 +96,10 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
                 std::fs::create_dir_all(dir).map_err(file(dir))?;
             }
             // Written beside under a temporary name and renamed when complete.
-            let tmp = lepton_sim::atomic::temporary(path);
+            let tmp = lepton_artifacts::atomic::temporary(path).map_err(|e| trace_error(path, e))?;
             let mut w = csv::Writer::from_path(&tmp).map_err(|e| trace_error(path, e.into()))?;
             w.write_record(TRACE_HEADER).map_err(|e| trace_error(path, e.into()))?;
-            Some((path, w))
+            Some((path, tmp, w))
         }
         None => None,
     };
@@ -125,7 +125,7 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
     for step_index in 0..args.steps {
         let action = policy.act(&[&obs], &[episode_start])?[0];
         let mut step = envs.step(&[action]);
-        if let Some((path, w)) = trace.as_mut() {
+        if let Some((path, _, w)) = trace.as_mut() {
             let row = TraceRow {
                 step: step_index,
                 episode: summary.episodes,
@@ -150,9 +150,9 @@ pub fn run(args: RolloutArgs) -> CliResult<ExitCode> {
         progress.inc(1);
     }
     progress.finish_and_clear();
-    if let Some((path, w)) = trace {
-        let file = w.into_inner().map_err(|e| trace_error(path, e.into_error()))?;
-        lepton_sim::atomic::finish(file, path).map_err(|e| trace_error(path, e))?;
+    if let Some((path, tmp, w)) = trace {
+        drop(w.into_inner().map_err(|e| trace_error(path, e.into_error()))?);
+        lepton_artifacts::atomic::commit(tmp, path).map_err(|e| trace_error(path, e))?;
     }
     summary.unfinished_return = envs.returns_so_far()[0];
     summary.steps_per_second = args.steps as f64 / started.elapsed().as_secs_f64();

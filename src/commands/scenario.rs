@@ -46,7 +46,7 @@ pub fn run(command: ScenarioCommand) -> CliResult<ExitCode> {
         ScenarioCommand::New { name, out } => new(&name, out),
         ScenarioCommand::Map { file, out } => {
             let scenario = load_scenario(&file)?;
-            crate::scenario_map::draw(&scenario, &out)?;
+            lepton_render::map::draw(&scenario, &out)?;
             stdout(&format!("{}\n", out.display()))?;
             Ok(ExitCode::SUCCESS)
         }

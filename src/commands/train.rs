@@ -128,7 +128,7 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
         None => e.into(),
     })?;
     let model = match &args.model {
-        Some(m) => Some(crate::pipeline::registry::resolve(m, crate::pipeline::registry::Part::Model)?),
+        Some(m) => Some(lepton_pipeline::registry::resolve(m, lepton_pipeline::registry::Part::Model)?),
         None => None,
     };
     let perception = resolve_perception(&config, model.as_deref())?;

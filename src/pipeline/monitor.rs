@@ -9,53 +9,14 @@
 //! `monitor.md`.
 
 use super::file::PipelineFile;
-use super::registry::{self, Promotion};
+use super::records::{Check, ConditionCheck, Retraining};
 use super::run::{self, BASE, FieldData, PipelineReport};
 use crate::error::{CliError, CliResult, file};
 use lepton_perception::dataset::{Dataset, FrameFeatures, FrameStats};
-use serde::{Deserialize, Serialize};
+use lepton_pipeline::registry::{self, Promotion};
+use serde::Serialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-
-/// One condition at one check.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ConditionCheck {
-    pub name: String,
-    /// Drift of the frames from the nearest training source (normed Wasserstein distance: in
-    /// training standard deviations), and which source that was.
-    pub drift: Option<f64>,
-    /// The frame feature that moved most (e.g. "green lower mean": the ground's colour).
-    pub drift_feature: Option<String>,
-    pub nearest_training_data: Option<String>,
-    pub lane_offset_mae: Option<f64>,
-    pub heading_mae_degrees: Option<f64>,
-    pub success_rate: Option<f64>,
-    pub mean_return: Option<f64>,
-    /// Each threshold crossed, in words (empty: all well).
-    pub alarms: Vec<String>,
-}
-
-/// What one check saw, and what it did about it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Check {
-    pub check: u32,
-    /// Seconds since the Unix epoch when it started.
-    pub started: u64,
-    /// The production version it watched.
-    pub version: u32,
-    pub conditions: Vec<ConditionCheck>,
-    pub retrain: Option<Retraining>,
-}
-
-/// A retraining set off by a check.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Retraining {
-    /// The conditions whose data was added.
-    pub conditions: Vec<String>,
-    /// The version promoted, or none when a gate said no on every attempt.
-    pub promoted: Option<u32>,
-    pub seconds: f64,
-}
 
 /// What a monitor run did.
 #[derive(Debug, Clone, Serialize)]
@@ -292,7 +253,7 @@ fn write_history(work: &Path, history: &[Check]) -> CliResult<()> {
     let dir = path.parent().unwrap_or(work);
     std::fs::create_dir_all(dir).map_err(file(dir))?;
     let json = serde_json::to_string_pretty(history).unwrap_or_default();
-    lepton_sim::atomic::write(&path, json.as_bytes()).map_err(file(&path))
+    lepton_artifacts::atomic::write(&path, json.as_bytes()).map_err(file(&path))
 }
 
 /// `monitor.md`: the drift picture and a table per check.
@@ -349,5 +310,5 @@ fn write_summary(work: &Path, pipeline: &PipelineFile, history: &[Check]) -> Cli
         let _ = writeln!(md);
     }
     let path = work.join("monitor").join("monitor.md");
-    lepton_sim::atomic::write(&path, md.as_bytes()).map_err(file(&path))
+    lepton_artifacts::atomic::write(&path, md.as_bytes()).map_err(file(&path))
 }

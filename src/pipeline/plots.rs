@@ -3,9 +3,8 @@
 //! the checks, with the thresholds and the versions retraining promoted).
 
 use super::file::{Monitor, PipelineFile};
-use super::monitor::Check;
-use super::run::StageLine;
-use lepton_agents::plot::{COLOURS, Picture, PlotError, write_picture};
+use super::records::{Check, ConditionCheck, StageLine};
+use lepton_render::picture::{COLOURS, Picture, PlotError, write_picture};
 use plotters::coord::Shift;
 use plotters::prelude::*;
 use std::path::Path;
@@ -99,7 +98,7 @@ fn draw_panel<DB: DrawingBackend>(area: &DrawingArea<DB, Shift>, panel: &Panel) 
 /// Values by condition over the checks.
 fn over_checks(
     history: &[Check],
-    value: impl Fn(&super::monitor::ConditionCheck) -> Option<f64>,
+    value: impl Fn(&ConditionCheck) -> Option<f64>,
 ) -> Vec<(String, Vec<(f64, f64)>)> {
     let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
     for check in history {

@@ -6,33 +6,14 @@
 //! at any moment reruns what was not finished, and nothing half-written is ever used.
 
 use super::file::PipelineFile;
-use super::registry::{self, Promotion};
+use super::records::StageLine;
 use crate::error::{CliError, CliResult, file};
+use lepton_pipeline::registry::{self, Promotion};
+use lepton_pipeline::stage::{How, StageRecord, StageResult, code_version};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-
-/// The program version a stage's outputs depend on: a different build may give other outputs.
-pub fn code_version() -> String {
-    format!("{}+{}", env!("CARGO_PKG_VERSION"), option_env!("LEPTON_GIT_COMMIT").unwrap_or("unknown"))
-}
-
-/// What a finished stage left, as `stage.json` records it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct StageRecord {
-    pub stage: String,
-    /// The hash of the stage's inputs (hex), which also names its folder.
-    pub key: String,
-    /// `done`, or for gates `passed` / `failed`.
-    pub result: String,
-    pub seconds: f64,
-    /// The command it ran.
-    pub command: Vec<String>,
-    /// What the stage measured (a gate's evaluation), when it did.
-    #[serde(default)]
-    pub figures: Option<serde_json::Value>,
-}
 
 /// A stage's place and record.
 #[derive(Debug, Clone)]
@@ -45,7 +26,7 @@ pub struct StageOutput {
 
 impl StageOutput {
     fn passed(&self) -> bool {
-        self.record.result != "failed"
+        !self.record.result.failed()
     }
 }
 
@@ -58,22 +39,6 @@ pub struct PipelineReport {
     pub promoted: Option<Promotion>,
     /// Whether every stage was found done: nothing ran.
     pub nothing_to_do: bool,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct StageLine {
-    pub stage: String,
-    pub key: String,
-    /// `ran` or `cached`.
-    pub how: String,
-    pub result: String,
-    pub seconds: f64,
-    /// The stage's folder.
-    #[serde(skip)]
-    pub dir: PathBuf,
-    /// A gate's figures.
-    #[serde(skip)]
-    pub figures: Option<serde_json::Value>,
 }
 
 /// The pipeline's own scenario among the data sources.
@@ -135,7 +100,7 @@ pub fn condition_scenarios(
         let path = dir.join(format!("{}.ron", condition.name));
         if std::fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
             std::fs::create_dir_all(&dir).map_err(file(&dir))?;
-            lepton_sim::atomic::write(&path, text.as_bytes()).map_err(file(&path))?;
+            lepton_artifacts::atomic::write(&path, text.as_bytes()).map_err(file(&path))?;
         }
         out.push((condition.name.clone(), path.display().to_string(), scenario));
     }
@@ -168,7 +133,7 @@ impl FieldData {
         let path = Self::path(work);
         std::fs::create_dir_all(work).map_err(file(work))?;
         let json = serde_json::to_string_pretty(self).unwrap_or_default();
-        lepton_sim::atomic::write(&path, json.as_bytes()).map_err(file(&path))
+        lepton_artifacts::atomic::write(&path, json.as_bytes()).map_err(file(&path))
     }
 }
 
@@ -417,7 +382,7 @@ pub fn run(pipeline: &PipelineFile, path: &Path) -> CliResult<PipelineReport> {
         )
         .map_err(file(out))?;
         promotion = Some(promoted);
-        Ok(Ran { command: vec!["promote".into()], result: "done".into(), figures: None })
+        Ok(Ran::done(vec!["promote".into()]))
     })?;
     if promote.cached {
         // Promoted by an earlier run of the same inputs: say which version that was.
@@ -482,7 +447,7 @@ fn collect(
         }
         Ok(Ran {
             command,
-            result: if passed { "done" } else { "failed" }.into(),
+            result: if passed { StageResult::Done } else { StageResult::Failed },
             figures: Some(serde_json::json!({
                 "samples": manifest.samples,
                 "rejected": manifest.rejected,
@@ -507,12 +472,12 @@ fn gate_over_sources(
             failed.push(source.name.clone());
         }
         match ran.as_mut() {
-            None => ran = Some(Ran { command, result: String::new(), figures: Some(figures) }),
+            None => ran = Some(Ran { command, result: StageResult::Failed, figures: Some(figures) }),
             Some(first) => field_figures(first, &source.name, figures, passed),
         }
     }
     let mut ran = ran.expect("the base source is always there");
-    ran.result = if failed.is_empty() { "passed" } else { "failed" }.into();
+    ran.result = StageResult::gate(failed.is_empty());
     if let Some(map) = ran.figures.as_mut().and_then(|f| f.as_object_mut()) {
         map.insert("failing".into(), serde_json::json!(failed));
     }
@@ -653,13 +618,13 @@ pub fn args(items: &[&str]) -> Vec<String> {
 /// What running a stage gave.
 struct Ran {
     command: Vec<String>,
-    result: String,
+    result: StageResult,
     figures: Option<serde_json::Value>,
 }
 
 impl Ran {
     fn done(command: Vec<String>) -> Self {
-        Self { command, result: "done".into(), figures: None }
+        Self { command, result: StageResult::Done, figures: None }
     }
 }
 
@@ -724,7 +689,7 @@ impl Runner {
             text.push_str(&input.record.key);
             text.push('\n');
         }
-        let key = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(text.as_bytes()));
+        let key = format!("{:016x}", lepton_artifacts::checksum::content_hash(text.as_bytes()));
         let dir = self.work.join("stages").join(format!("{name}-{key}"));
         let record_path = dir.join("stage.json");
         if let Ok(found) = std::fs::read_to_string(&record_path)
@@ -735,8 +700,8 @@ impl Runner {
             self.lines.push(StageLine {
                 stage: name.into(),
                 key: key.clone(),
-                how: "cached".into(),
-                result: record.result.clone(),
+                how: How::Cached,
+                result: record.result,
                 seconds: record.seconds,
                 dir: dir.clone(),
                 figures: record.figures.clone(),
@@ -760,14 +725,15 @@ impl Runner {
             figures: ran.figures,
         };
         let json = serde_json::to_string_pretty(&record).unwrap_or_default();
-        lepton_sim::atomic::write(&partial.join("stage.json"), json.as_bytes()).map_err(file(&partial))?;
-        lepton_sim::atomic::replace_dir(&partial, &dir).map_err(file(&dir))?;
+        lepton_artifacts::atomic::write(&partial.join("stage.json"), json.as_bytes())
+            .map_err(file(&partial))?;
+        lepton_artifacts::atomic::replace_dir(&partial, &dir).map_err(file(&dir))?;
         eprintln!("pipeline: {name}: {} in {:.1} s", record.result, record.seconds);
         self.lines.push(StageLine {
             stage: name.into(),
             key,
-            how: "ran".into(),
-            result: record.result.clone(),
+            how: How::Ran,
+            result: record.result,
             seconds: record.seconds,
             dir: dir.clone(),
             figures: record.figures.clone(),
@@ -776,7 +742,7 @@ impl Runner {
     }
 
     fn report(self, pipeline: &PipelineFile, promoted: Option<Promotion>) -> PipelineReport {
-        let nothing_to_do = self.lines.iter().all(|l| l.how == "cached");
+        let nothing_to_do = self.lines.iter().all(|l| l.how == How::Cached);
         let report =
             PipelineReport { pipeline: pipeline.name.clone(), stages: self.lines, promoted, nothing_to_do };
         // The report is a convenience: failing to write it does not fail the pipeline.
@@ -796,7 +762,7 @@ fn write_report(work: &Path, report: &PipelineReport, pipeline: &PipelineFile) -
     let _ = writeln!(md, "# Pipeline `{}`\n", report.pipeline);
     let verdict = match &report.promoted {
         Some(p) => format!("**Promoted**: version {} ({}).", p.version, p.dir.display()),
-        None if report.stages.iter().any(|s| s.result == "failed") => {
+        None if report.stages.iter().any(|s| s.result.failed()) => {
             "**Not promoted**: a gate said no on every attempt (or the data broke the anomaly rules); \
              production is untouched."
                 .into()
@@ -855,5 +821,5 @@ fn write_report(work: &Path, report: &PipelineReport, pipeline: &PipelineFile) -
         std::fs::copy(&curve, work.join("reward_curve.png"))?;
         let _ = writeln!(md, "\n## The agent's training\n\n![reward curve](reward_curve.png)");
     }
-    lepton_sim::atomic::write(&work.join("report.md"), md.as_bytes())
+    lepton_artifacts::atomic::write(&work.join("report.md"), md.as_bytes())
 }

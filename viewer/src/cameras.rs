@@ -3,7 +3,7 @@
 use crate::playback::{CameraMode, Playback};
 use bevy::input::mouse::AccumulatedMouseMotion;
 use bevy::prelude::*;
-use lepton_sim::render::scene::mounted_camera;
+use lepton_render::scene::mounted_camera;
 
 /// Places the window's camera after the scene has moved.
 pub struct CameraPlugin;

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 pub enum ViewerError {
     /// No adapter for the window, or the training renderer failed.
     #[error(transparent)]
-    Render(#[from] lepton_sim::render::RenderError),
+    Render(#[from] lepton_sim::RenderError),
     /// The driver cannot drive this scenario, or could not decide.
     #[error(transparent)]
     Policy(#[from] lepton_agents::PolicyError),

@@ -7,6 +7,35 @@
 //! Threads: the window's app runs on the main thread; the envs, the driver and (for drivers that
 //! read pixels) the headless training renderer run on a simulation thread ([`session`]) that
 //! answers every request with a snapshot, so what the window shows is always one whole step.
+//!
+//! A screenshot of the keep-lane driver on the shipped loop after 120 frames (it needs a display:
+//! a desktop, or Xvfb as the tests use; `lepton view` is the same from the command line):
+//!
+//! ```no_run
+//! use lepton_agents::KeepLanePolicy;
+//! use lepton_sim::scenario;
+//! use lepton_viewer::{CameraMode, ViewerOptions};
+//!
+//! let scenario = scenario::load_named("lane_keep")?;
+//! let driver = KeepLanePolicy::new(&scenario, None);
+//! let options = ViewerOptions {
+//!     scenario,
+//!     watch: None,
+//!     envs: 1,
+//!     seed: 0,
+//!     camera: CameraMode::Chase,
+//!     window: [1280, 720],
+//!     hud: true,
+//!     screenshot: Some(("viewer.png".into(), 120)),
+//!     frames: None,
+//!     grid: false,
+//!     agent_look: false,
+//!     record: None,
+//! };
+//! let report = lepton_viewer::run(options, Some(Box::new(driver)))?;
+//! # let _ = report;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 //!
 //! Each feature is a bevy plugin with small resources of its own, run in this order each frame
@@ -37,8 +66,8 @@ use bevy::pbr::PbrPlugin;
 use bevy::prelude::*;
 use bevy::window::{ExitCondition, WindowResolution};
 use bevy::winit::{UpdateMode, WinitSettings};
-use lepton_sim::render::flat_material::FlatMaterialPlugin;
-use lepton_sim::render::{probe_adapter, render_plugin};
+use lepton_render::flat_material::FlatMaterialPlugin;
+use lepton_render::{probe_adapter, render_plugin};
 use lepton_sim::scenario::Scenario;
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -24,7 +24,7 @@ pub struct ViewerReport {
     pub warm_frames: u64,
     pub frames_per_second: f32,
     /// The video `--record` wrote.
-    pub recorded: Option<lepton_sim::video::VideoSummary>,
+    pub recorded: Option<lepton_render::video::VideoSummary>,
 }
 
 /// The report so far, and where the session's result goes when it ends.

@@ -14,7 +14,7 @@ use bevy::core_pipeline::tonemapping::{DebandDither, Tonemapping};
 use bevy::light::cluster::ClusterConfig;
 use bevy::prelude::*;
 use bevy::render::view::Msaa;
-use lepton_sim::render::scene::{EnvScene, SceneMeshes};
+use lepton_render::scene::{EnvScene, SceneMeshes};
 use lepton_sim::road::RoadGeometry;
 
 /// Each env's scene in both looks, on render layers of its own ([`layers_of`]).

@@ -34,7 +34,7 @@ pub struct RecordPlan {
     pub frames: Option<u32>,
     /// The video being written, shared with the capture observers and with [`crate::run`],
     /// which finishes it when the app ends.
-    pub video: Arc<Mutex<Option<lepton_sim::video::VideoWriter>>>,
+    pub video: Arc<Mutex<Option<lepton_render::video::VideoWriter>>>,
     /// The first error, if a frame could not be written.
     pub error: Arc<Mutex<Option<ViewerError>>>,
     /// Frames per second of the video: one policy step per frame plays in real time.
@@ -210,7 +210,7 @@ fn record(mut commands: Commands, frames: Res<Frames>, plan: Option<ResMut<Recor
 /// with the first frame's size.
 fn append_frame(
     image: &Image,
-    video: &Mutex<Option<lepton_sim::video::VideoWriter>>,
+    video: &Mutex<Option<lepton_render::video::VideoWriter>>,
     path: &std::path::Path,
     fps: f32,
 ) -> Result<(), ViewerError> {
@@ -222,7 +222,7 @@ fn append_frame(
     let mut video = video.lock().unwrap_or_else(|e| e.into_inner());
     if video.is_none() {
         *video = Some(
-            lepton_sim::video::VideoWriter::create(path, [width, height], fps)
+            lepton_render::video::VideoWriter::create(path, [width, height], fps)
                 .map_err(|e| encoding(e.to_string()))?,
         );
     }
@@ -236,6 +236,6 @@ fn save_png(image: &Image, path: &std::path::Path) -> Result<(), ViewerError> {
     let mut png = std::io::Cursor::new(Vec::new());
     rgb.write_to(&mut png, bevy::image::ImageFormat::Png.as_image_crate_format().expect("png"))
         .map_err(|e| encoding(e.to_string()))?;
-    lepton_sim::atomic::write(path, png.get_ref())
+    lepton_artifacts::atomic::write(path, png.get_ref())
         .map_err(|source| ViewerError::Io { path: path.to_path_buf(), source })
 }

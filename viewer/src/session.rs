@@ -5,13 +5,14 @@
 
 use crate::error::ViewerError;
 use lepton_agents::{Decision, Policy};
+use lepton_render::scene::Poses;
 use lepton_sim::env::Observation;
 use lepton_sim::episode::EndReason;
 use lepton_sim::ground_truth::GroundTruth;
-use lepton_sim::render::scene::Poses;
 use lepton_sim::scenario::Scenario;
 use lepton_sim::vec_env::VecEnv;
 use lepton_sim::vehicle::Control;
+use lepton_sim::{Act, Reset};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
@@ -181,10 +182,10 @@ impl Session {
     /// New episodes everywhere, continuing each env's seed stream so a reset shows a new episode.
     fn reset(&mut self) -> Result<(), ViewerError> {
         let first = if self.steps == 0 && self.generation == 0 {
-            self.envs.try_reset(self.seed)
+            self.envs.try_reset(Reset::All(self.seed), None)
         } else {
             self.seed = self.seed.wrapping_add(self.envs.len() as u64 * 1_000_003);
-            self.envs.try_reset(self.seed)
+            self.envs.try_reset(Reset::All(self.seed), None)
         }?;
         self.observations = first.into_iter().map(|(o, _)| o).collect();
         for tally in &mut self.tallies {
@@ -212,14 +213,14 @@ impl Session {
                     tally.last_action = Some(a);
                     tally.last_control = self.scenario.actions.set[a].control();
                 }
-                self.envs.try_step(&actions)
+                self.envs.try_step(Act::Discrete(&actions), None)
             }
             None => {
                 for tally in &mut self.tallies {
                     tally.last_action = None;
                     tally.last_control = keyboard;
                 }
-                self.envs.try_step_controls(&vec![keyboard; n])
+                self.envs.try_step(Act::Controls(&vec![keyboard; n]), None)
             }
         }?;
         self.steps += 1;
@@ -244,7 +245,7 @@ impl Session {
             driver.adopt(&scenario)?;
         }
         let mut envs = build_envs(&scenario, self.envs.len(), self.seed, self.driver.as_deref())?;
-        let first = envs.try_reset(self.seed)?;
+        let first = envs.try_reset(Reset::All(self.seed), None)?;
         self.scenario = scenario;
         self.envs = envs;
         self.generation += 1;
@@ -292,7 +293,7 @@ fn build_envs(
     driver: Option<&dyn Policy>,
 ) -> Result<VecEnv, ViewerError> {
     if driver.is_some_and(|d| d.needs_frames()) {
-        Ok(VecEnv::with_camera(scenario.clone(), n, seed)?)
+        Ok(lepton_render::camera_vec_env(scenario.clone(), n, seed)?)
     } else {
         Ok(VecEnv::new(scenario.clone(), n, seed))
     }

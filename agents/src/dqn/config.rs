@@ -3,7 +3,7 @@
 
 use super::network::NetworkConfig;
 use crate::schedule::EpsilonSchedule;
-use lepton_sim::InvalidField;
+use lepton_artifacts::InvalidField;
 use serde::{Deserialize, Serialize};
 
 /// How the target network follows the online one.

@@ -7,7 +7,8 @@
 //! and CRC-32C; a file that does not match is refused, naming it.
 
 use crate::agent::{Agent, PartError};
-use lepton_sim::atomic;
+use lepton_artifacts::atomic;
+use lepton_artifacts::checksum::{self, FileSum};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -51,20 +52,7 @@ struct StateFile {
 
 impl StateFile {
     fn checksum(format: u32, state: &TrainerState, files: &BTreeMap<String, FileSum>) -> u32 {
-        crc32c::crc32c(&serde_json::to_vec(&(format, state, files)).expect("state serialises"))
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct FileSum {
-    bytes: u64,
-    crc32c: u32,
-}
-
-impl FileSum {
-    fn of(bytes: &[u8]) -> Self {
-        Self { bytes: bytes.len() as u64, crc32c: crc32c::crc32c(bytes) }
+        checksum::crc32c(&serde_json::to_vec(&(format, state, files)).expect("state serialises"))
     }
 }
 

@@ -3,8 +3,8 @@
 //! the resolved configuration is written to `RUN_DIR/config.ron`.
 
 use crate::agent_config::AgentConfig;
+use lepton_artifacts::InvalidField;
 use lepton_perception::PerceptionKind;
-use lepton_sim::InvalidField;
 use ron::extensions::Extensions;
 use serde::{Deserialize, Serialize};
 

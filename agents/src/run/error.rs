@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 pub enum RunError {
     /// A configuration that cannot run; the message names the field.
     #[error(transparent)]
-    Config(#[from] lepton_sim::InvalidField),
+    Config(#[from] lepton_artifacts::InvalidField),
     /// An agent that cannot be built for this perception.
     #[error(transparent)]
     Build(#[from] crate::agent_config::BuildError),
@@ -19,11 +19,11 @@ pub enum RunError {
     #[error(transparent)]
     Policy(#[from] crate::policy::PolicyError),
     #[error(transparent)]
-    Render(#[from] lepton_sim::render::RenderError),
+    Render(#[from] lepton_sim::RenderError),
     #[error(transparent)]
     Checkpoint(#[from] CheckpointError),
     #[error(transparent)]
-    Record(#[from] lepton_sim::render::recorder::RecordError),
+    Record(#[from] lepton_render::recorder::RecordError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
 }

@@ -2,8 +2,9 @@
 
 use super::error::RunError;
 use crate::policy::Policy;
-use lepton_sim::render::recorder::{EpisodeRecorder, RecordedEpisode};
+use lepton_render::recorder::{EpisodeRecorder, RecordedEpisode};
 use lepton_sim::scenario::Scenario;
+use lepton_sim::{Act, Reset};
 use lepton_sim::{Observation, VecEnv};
 use serde::Serialize;
 use std::collections::BTreeMap;
@@ -60,11 +61,12 @@ pub fn evaluate(
     let n = eval_envs(episodes);
     policy.adopt(scenario)?;
     let mut envs = if policy.needs_frames() {
-        VecEnv::with_camera(scenario.clone(), n, seed)?
+        lepton_render::camera_vec_env(scenario.clone(), n, seed)?
     } else {
         VecEnv::new(scenario.clone(), n, seed)
     };
-    let mut observations: Vec<Observation> = envs.try_reset(seed)?.into_iter().map(|(o, _)| o).collect();
+    let mut observations: Vec<Observation> =
+        envs.try_reset(Reset::All(seed), None)?.into_iter().map(|(o, _)| o).collect();
     let mut starts = vec![true; n];
     let quota: Vec<usize> = (0..n).map(|i| (episodes + n - 1 - i) / n).collect();
     let mut done = vec![0usize; n];
@@ -83,7 +85,7 @@ pub fn evaluate(
     }
     while (0..n).any(|i| done[i] < quota[i]) {
         let actions = policy.act(&observations.iter().collect::<Vec<_>>(), &starts)?;
-        let step = envs.try_step(&actions)?;
+        let step = envs.try_step(Act::Discrete(&actions), None)?;
         for i in 0..n {
             if done[i] >= quota[i] {
                 continue;

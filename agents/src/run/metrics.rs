@@ -83,7 +83,7 @@ pub struct MetricsWriter {
     csv: csv::Writer<std::fs::File>,
     /// Rows in the file.
     rows: u64,
-    tensorboard: Option<lepton_sim::tensorboard::EventWriter>,
+    tensorboard: Option<lepton_artifacts::tensorboard::EventWriter>,
 }
 
 /// A row's scalars under CleanRL's TensorBoard names.
@@ -153,7 +153,7 @@ impl MetricsWriter {
                 table.into_inner().map_err(|e| e.into_error())?
             }
         };
-        lepton_sim::atomic::write(path, &text)?;
+        lepton_artifacts::atomic::write(path, &text)?;
         let file = std::fs::OpenOptions::new().append(true).open(path)?;
         Ok(Self {
             path: path.to_path_buf(),
@@ -166,7 +166,7 @@ impl MetricsWriter {
     /// Also logs every row to a new TensorBoard event file in `dir`; `resumed_at` (the step a
     /// resume starts from) tells TensorBoard to drop what a killed run logged after it.
     pub fn with_tensorboard(mut self, dir: &Path, resumed_at: Option<u64>) -> std::io::Result<Self> {
-        self.tensorboard = Some(lepton_sim::tensorboard::EventWriter::create(dir, resumed_at)?);
+        self.tensorboard = Some(lepton_artifacts::tensorboard::EventWriter::create(dir, resumed_at)?);
         Ok(self)
     }
 

@@ -13,9 +13,11 @@ use super::metrics::{MetricsWriter, Row};
 use crate::agent::{Experience, PartError};
 use crate::greedy::GreedyPolicy;
 use burn::prelude::Device;
+use lepton_artifacts::atomic;
 use lepton_perception::{Percept, PerceptShape, Perception, PerceptionKind};
 use lepton_sim::scenario::Scenario;
-use lepton_sim::{Observation, VecEnv, VecStep, atomic};
+use lepton_sim::{Act, Reset};
+use lepton_sim::{Observation, VecEnv, VecStep};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::path::{Path, PathBuf};
@@ -64,7 +66,7 @@ fn step_and_perceive(
     perception: &mut Perception,
     chosen: &[usize],
 ) -> Result<(VecStep, Vec<Percept>), RunError> {
-    let step = envs.try_step(chosen)?;
+    let step = envs.try_step(Act::Discrete(chosen), None)?;
     let after: Vec<&Observation> =
         step.final_obs.iter().zip(&step.obs).map(|(f, o)| f.as_ref().unwrap_or(o)).collect();
     let next = perception.perceive(&after, &vec![false; chosen.len()])?;
@@ -128,7 +130,7 @@ impl Trainer {
                 .map_err(|e| CheckpointError { path: dir.join(&e.file), message: e.message })?;
             state = checkpoint.state;
             if state.step > config.steps {
-                return Err(RunError::Config(lepton_sim::InvalidField::new(
+                return Err(RunError::Config(lepton_artifacts::InvalidField::new(
                     "steps",
                     format!(
                         "{} is below the step this run has reached ({}); ask for more",
@@ -155,22 +157,22 @@ impl Trainer {
         // The envs start from the run's seed, or carry on exactly where the checkpoint left them
         // (each episode under way replayed), with the percepts and frame stacks they had.
         let mut envs = if perception.needs_frames() {
-            VecEnv::with_camera(self.scenario.clone(), config.envs, config.seed)?
+            lepton_render::camera_vec_env(self.scenario.clone(), config.envs, config.seed)?
         } else {
             VecEnv::new(self.scenario.clone(), config.envs, config.seed)
         };
         let (mut current, mut starts, mut interval, mut recent) = match restored {
             Some(saved) => {
-                envs.restore(&saved.envs).map_err(|message| CheckpointError {
+                envs.restore(&saved.envs).map_err(|e| CheckpointError {
                     path: last.join(super::loop_state::LOOP_FILE),
-                    message,
+                    message: e.to_string(),
                 })?;
                 perception.restore_stacks(&saved.current)?;
                 (saved.current, saved.starts, saved.interval, saved.recent.into_iter().collect())
             }
             None => {
                 let first: Vec<Observation> =
-                    envs.try_reset(config.seed)?.into_iter().map(|(o, _)| o).collect();
+                    envs.try_reset(Reset::All(config.seed), None)?.into_iter().map(|(o, _)| o).collect();
                 let starts = vec![true; config.envs];
                 let current = perception.perceive(&first.iter().collect::<Vec<_>>(), &starts)?;
                 (current, starts, Interval::default(), std::collections::VecDeque::new())

@@ -9,6 +9,7 @@ use crate::preprocess::{Image, Preprocess};
 use crate::state::DrivingState;
 use burn::prelude::*;
 use burn::store::ModuleRecord;
+use lepton_artifacts::InvalidField;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -98,14 +99,13 @@ impl ModelMeta {
 
     /// Checks every field against what this build's network and labels are: a hand-edited or
     /// damaged model.json is refused here, naming the field, instead of failing later.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), InvalidField> {
         let names = |v: &[String]| v.join(", ");
         let regressions: Vec<String> = REGRESSIONS.iter().map(|r| r.name().to_string()).collect();
         if self.regression_names != regressions {
-            return Err(format!(
-                "regression_names: [{}], this build predicts [{}]",
-                names(&self.regression_names),
-                names(&regressions)
+            return Err(InvalidField::new(
+                "regression_names",
+                format!("[{}], this build predicts [{}]", names(&self.regression_names), names(&regressions)),
             ));
         }
         let n = regressions.len();
@@ -115,64 +115,78 @@ impl ModelMeta {
             ("regression_range", self.regression_range.len()),
         ] {
             if len != n {
-                return Err(format!("{field}: {len} values, one per regression output ({n}) expected"));
+                return Err(InvalidField::new(
+                    field,
+                    format!("{len} values, one per regression output ({n}) expected"),
+                ));
             }
         }
         if let Some(k) = self.regression_mean.iter().position(|v| !v.is_finite()) {
-            return Err(format!("regression_mean[{k}]: not a finite number"));
+            return Err(InvalidField::new(format!("regression_mean[{k}]"), "not a finite number"));
         }
         if let Some(k) = self.regression_std.iter().position(|v| !(v.is_finite() && *v > 0.0)) {
-            return Err(format!("regression_std[{k}]: must be a positive number"));
+            return Err(InvalidField::new(format!("regression_std[{k}]"), "must be a positive number"));
         }
         if let Some(k) =
             self.regression_range.iter().position(|[lo, hi]| !(lo.is_finite() && hi.is_finite() && lo <= hi))
         {
-            return Err(format!("regression_range[{k}]: must be [low, high] with low ≤ high"));
+            return Err(InvalidField::new(
+                format!("regression_range[{k}]"),
+                "must be [low, high] with low ≤ high",
+            ));
         }
         let flags: Vec<String> = FLAGS.iter().map(|(n, _)| n.to_string()).collect();
         if self.flag_names != flags {
-            return Err(format!(
-                "flag_names: [{}], this build predicts [{}]",
-                names(&self.flag_names),
-                names(&flags)
+            return Err(InvalidField::new(
+                "flag_names",
+                format!("[{}], this build predicts [{}]", names(&self.flag_names), names(&flags)),
             ));
         }
         if !self.input_mean.is_finite() {
-            return Err("input_mean: not a finite number".into());
+            return Err(InvalidField::new("input_mean", "not a finite number"));
         }
         if !(self.input_std.is_finite() && self.input_std > 0.0) {
-            return Err("input_std: must be a positive number".into());
+            return Err(InvalidField::new("input_std", "must be a positive number"));
         }
         if !self.free_gap.is_finite() {
-            return Err("free_gap: not a finite number".into());
+            return Err(InvalidField::new("free_gap", "not a finite number"));
         }
         let f = self.frame;
         if !(1..=MAX_SIDE).contains(&f.width)
             || !(1..=MAX_SIDE).contains(&f.height)
             || ![1, 3].contains(&f.channels)
         {
-            return Err(format!(
-                "frame: {}×{}×{}; sides of 1 to {MAX_SIDE} px and 1 or 3 channels expected",
-                f.width, f.height, f.channels
+            return Err(InvalidField::new(
+                "frame",
+                format!(
+                    "{}×{}×{}; sides of 1 to {MAX_SIDE} px and 1 or 3 channels expected",
+                    f.width, f.height, f.channels
+                ),
             ));
         }
         for step in &self.preprocess.steps {
             if let crate::preprocess::Step::Resize { width, height } = *step
                 && !((1..=MAX_SIDE).contains(&width) && (1..=MAX_SIDE).contains(&height))
             {
-                return Err(format!("preprocess: a resize to {width}×{height}"));
+                return Err(InvalidField::new("preprocess", format!("a resize to {width}×{height}")));
             }
         }
         let input = self.preprocess.output_shape(f.channels, f.height, f.width);
         let cnn = (self.cnn.channels, self.cnn.height, self.cnn.width);
         if input != cnn {
-            return Err(format!(
-                "cnn: takes {}×{}×{} inputs, but the preprocessing makes {}×{}×{} of the frames",
-                cnn.0, cnn.1, cnn.2, input.0, input.1, input.2
+            return Err(InvalidField::new(
+                "cnn",
+                format!(
+                    "takes {}×{}×{} inputs, but the preprocessing makes {}×{}×{} of the frames",
+                    cnn.0, cnn.1, cnn.2, input.0, input.1, input.2
+                ),
             ));
         }
         if self.cnn.feature_size().is_none() || self.cnn.hidden == 0 || self.cnn.conv_channels.contains(&0) {
-            return Err("cnn: a network that cannot be built (input too small or a layer of width 0)".into());
+            return Err(InvalidField::new(
+                "cnn",
+                "a network that cannot be built (input too small or a layer of width 0)",
+            ));
         }
         Ok(())
     }
@@ -258,12 +272,12 @@ impl CnnModel {
                 ),
             });
         }
-        meta.validate().map_err(|message| ModelError::File { path: meta_path.clone(), message })?;
+        meta.validate().map_err(|e| ModelError::File { path: meta_path.clone(), message: e.to_string() })?;
         let weights = dir.join(WEIGHTS_FILE);
         let bytes = std::fs::read(&weights)
             .map_err(|e| ModelError::File { path: weights.clone(), message: format!("cannot read: {e}") })?;
         if meta.format_version >= 2 {
-            let (size, crc) = (bytes.len() as u64, crc32c::crc32c(&bytes));
+            let (size, crc) = (bytes.len() as u64, lepton_artifacts::checksum::crc32c(&bytes));
             if (size, crc) != (meta.weights_bytes, meta.weights_crc32c) {
                 return Err(ModelError::File {
                     path: weights,
@@ -345,7 +359,7 @@ pub fn save_parts(net: &PerceptionCnn, meta: &ModelMeta, dir: &Path) -> Result<(
     let meta = ModelMeta {
         format_version: META_VERSION,
         weights_bytes: bytes.len() as u64,
-        weights_crc32c: crc32c::crc32c(&bytes),
+        weights_crc32c: lepton_artifacts::checksum::crc32c(&bytes),
         ..meta.clone()
     };
     let json = serde_json::to_string_pretty(&meta).expect("metadata serialises");

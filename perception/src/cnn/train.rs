@@ -11,7 +11,7 @@ use crate::preprocess::Preprocess;
 use burn::nn::loss::{HuberLossConfig, Reduction};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::prelude::*;
-use lepton_sim::InvalidField;
+use lepton_artifacts::InvalidField;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -215,7 +215,8 @@ pub fn train(
     // The same figures for TensorBoard (`tensorboard --logdir MODEL_DIR`).
     let tb_dir = out.join("tb");
     let tb_error = |source| TrainError::Io { path: tb_dir.clone(), source };
-    let mut tensorboard = lepton_sim::tensorboard::EventWriter::create(&tb_dir, None).map_err(tb_error)?;
+    let mut tensorboard =
+        lepton_artifacts::tensorboard::EventWriter::create(&tb_dir, None).map_err(tb_error)?;
 
     device.seed(config.seed);
     let train_device = device.clone().autodiff();

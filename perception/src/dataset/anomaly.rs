@@ -165,7 +165,7 @@ fn distance(a: [f32; 3], b: [f32; 3]) -> f32 {
 /// A 64-bit hash of the frame bytes: XXH3-64 (seed 0), a published algorithm, so the same in
 /// every run and every build.
 pub fn frame_hash(frame: &[u8]) -> u64 {
-    xxhash_rust::xxh3::xxh3_64(frame)
+    lepton_artifacts::checksum::content_hash(frame)
 }
 
 #[cfg(test)]

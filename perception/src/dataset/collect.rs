@@ -3,10 +3,11 @@
 
 use super::anomaly::{AnomalyChecker, Candidate, Thresholds};
 use super::store::{DatasetError, DatasetWriter, FrameShape, Manifest, Sample};
+use lepton_sim::RenderError;
 use lepton_sim::drivers::KeepLane;
-use lepton_sim::render::RenderError;
 use lepton_sim::scenario::{self, Scenario};
-use lepton_sim::{Control, DrivingState, Observation, VecEnv};
+use lepton_sim::{Act, Reset};
+use lepton_sim::{Control, DrivingState, Observation};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -162,8 +163,8 @@ pub fn collect(
 ) -> Result<CollectReport, CollectError> {
     let started = std::time::Instant::now();
     let scenario = Arc::new(with_randomised_look(scenario));
-    let mut envs = VecEnv::with_camera(scenario.clone(), config.envs, config.seed)?;
-    let first = envs.try_reset(config.seed)?;
+    let mut envs = lepton_render::camera_vec_env(scenario.clone(), config.envs, config.seed)?;
+    let first = envs.try_reset(Reset::All(config.seed), None)?;
     let camera = &scenario.camera;
     let channels = match camera.format {
         lepton_sim::scenario::FrameFormat::Rgb => 3,
@@ -187,7 +188,7 @@ pub fn collect(
     while writer.samples() < config.frames {
         let controls: Vec<Control> =
             drivers.iter_mut().zip(&obs).map(|(d, o)| d.control(&o.state.driving, config)).collect();
-        let step = envs.try_step_controls(&controls)?;
+        let step = envs.try_step(Act::Controls(&controls), None)?;
         policy_steps += 1;
         for (i, (o, info)) in step.obs.iter().zip(&step.infos).enumerate() {
             let ended = step.final_obs[i].is_some();

@@ -287,7 +287,7 @@ impl DatasetWriter {
 
 /// Writes `bytes` to `path` whole or not at all.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
-    lepton_sim::atomic::write(path, bytes).map_err(io(path))
+    lepton_artifacts::atomic::write(path, bytes).map_err(io(path))
 }
 
 fn encode_chunk(shape: FrameShape, samples: &[Sample]) -> Vec<u8> {
@@ -306,7 +306,7 @@ fn encode_chunk(shape: FrameShape, samples: &[Sample]) -> Vec<u8> {
     for s in samples {
         out.extend_from_slice(&s.frame);
     }
-    let checksum = xxhash_rust::xxh3::xxh3_64(&out);
+    let checksum = lepton_artifacts::checksum::content_hash(&out);
     out.extend_from_slice(&checksum.to_le_bytes());
     out
 }
@@ -340,7 +340,7 @@ fn read_chunk_and_checksum(path: &Path, shape: FrameShape) -> Result<(Vec<Sample
         });
     }
     let checksum: fn(&[u8]) -> u64 = match &bytes[..8] {
-        m if m == MAGIC => xxhash_rust::xxh3::xxh3_64,
+        m if m == MAGIC => lepton_artifacts::checksum::content_hash,
         m if m == MAGIC_V1 => legacy_checksum,
         _ => return Err(corrupt("wrong magic bytes (not a Lepton dataset chunk)".into())),
     };
@@ -558,6 +558,6 @@ mod tests {
         std::hash::Hash::hash(&bytes[..], &mut std_hasher);
         assert_eq!(legacy_checksum(&bytes), std::hash::Hasher::finish(&std_hasher));
         // XXH3-64 of the empty input, from the reference implementation.
-        assert_eq!(xxhash_rust::xxh3::xxh3_64(b""), 0x2d06_8005_38d3_94c2);
+        assert_eq!(lepton_artifacts::checksum::content_hash(b""), 0x2d06_8005_38d3_94c2);
     }
 }

@@ -15,11 +15,14 @@ use serde::{Deserialize, Serialize};
 #[serde(deny_unknown_fields, default)]
 pub struct Scenario {
     /// A short name, used in run directories and logs.
+    /// Allowed: not empty, at most 100 characters, no `/`, `\` or control characters.
     pub name: String,
     /// Base seed: episode randomisation (spawn jitter, traffic, look) is drawn from it.
     pub seed: u64,
     pub road: Road,
     pub ego: Ego,
+    /// Static obstacles placed by road coordinates.
+    /// Allowed: at most 10 000.
     pub obstacles: Vec<Obstacle>,
     pub traffic: Traffic,
     pub actions: Actions,
@@ -30,6 +33,7 @@ pub struct Scenario {
     /// Scripted events: traffic that cuts in or brakes, obstacles that appear, light that changes.
     /// (Left out of the written form when empty, so files written before events existed — a
     /// run's scenario.ron, a dataset's manifest — read back as the same text.)
+    /// Allowed: at most 64, with unique names.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
 }
@@ -58,18 +62,24 @@ impl Default for Scenario {
 #[serde(deny_unknown_fields, default)]
 pub struct Road {
     /// Segments, laid end to end.
+    /// Allowed: 1 to 10 000; total ≤ 100 km.
     pub segments: Vec<Segment>,
     /// Number of lanes (1..=8), all in one direction of travel.
+    /// Allowed: 1 to 8.
     pub lanes: u32,
     /// Width of each lane (m).
+    /// Allowed: (0, 10].
     pub lane_width: f32,
     /// Paved shoulder beyond the outer lane edges (m). Driving on it is allowed; beyond it is off-road.
+    /// Allowed: [0, 50].
     pub shoulder: f32,
     /// Whether the road is a loop: its last segment must end where the first starts.
     pub closed: bool,
     /// Tyre grip multiplier on the road (1.0 = dry asphalt).
+    /// Allowed: (0, 3].
     pub friction: f32,
     /// How lanes are marked.
+    /// Allowed: `Standard`, `Solid`, `None`.
     pub markings: Markings,
 }
 
@@ -91,10 +101,12 @@ impl Default for Road {
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum Segment {
-    /// A straight piece of `length` metres.
+    /// A straight piece of `length` metres, in (0, 100 000].
     Straight { length: f32 },
     /// A circular arc of `radius` metres (measured at the centre line) turning by `angle` degrees:
-    /// positive turns left, negative turns right.
+    /// positive turns left, negative turns right. `radius` must exceed half the road's width
+    /// (lanes plus shoulders), else the inner edge folds; `angle` is not 0 and at most 360 either
+    /// way.
     Arc { radius: f32, angle: f32 },
 }
 
@@ -115,6 +127,7 @@ pub enum Markings {
 pub struct Ego {
     pub spawn: Spawn,
     /// Forward speed at the start of an episode (m/s).
+    /// Allowed: [0, 100].
     pub start_speed: f32,
     pub vehicle: Vehicle,
 }
@@ -130,14 +143,19 @@ impl Default for Ego {
 #[serde(deny_unknown_fields, default)]
 pub struct Spawn {
     /// Arc length along the road (m).
+    /// Allowed: [0, length] (loop: [0, length)).
     pub s: f32,
     /// Lane index (0 = rightmost).
+    /// Allowed: < `road.lanes`.
     pub lane: u32,
     /// Uniform jitter of `s`, ± metres.
+    /// Allowed: [0, 1000].
     pub s_jitter: f32,
     /// Uniform jitter of the lateral position within the lane, ± metres.
+    /// Allowed: [0, 10].
     pub offset_jitter: f32,
     /// Uniform jitter of the heading relative to the road, ± degrees.
+    /// Allowed: [0, 180].
     pub heading_jitter: f32,
 }
 
@@ -152,20 +170,28 @@ impl Default for Spawn {
 #[serde(deny_unknown_fields, default)]
 pub struct Vehicle {
     /// Mass (kg).
+    /// Allowed: (0, 100 000].
     pub mass: f32,
     /// Peak engine force at the wheels (N), at full throttle and low speed.
+    /// Allowed: (0, 10⁶].
     pub engine_force: f32,
     /// Engine power (kW): the force falls off as power / speed at higher speeds.
+    /// Allowed: (0, 10 000].
     pub engine_power: f32,
     /// Total braking force at full brake (N).
+    /// Allowed: (0, 10⁶].
     pub brake_force: f32,
     /// Steering angle of the front wheels at full lock (degrees).
+    /// Allowed: (0, 60].
     pub max_steer: f32,
     /// How fast the front wheels turn toward the commanded angle (degrees per second).
+    /// Allowed: (0, 3600].
     pub steer_rate: f32,
     /// Body length (m).
+    /// Allowed: (0, 30].
     pub length: f32,
     /// Body width (m).
+    /// Allowed: (0, 10].
     pub width: f32,
 }
 
@@ -188,16 +214,22 @@ impl Default for Vehicle {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Obstacle {
+    /// Default sizes 0.4 × 0.4 × 0.7, 1.2 × 1.2 × 1.0, 0.5 × 3.0 × 1.0 m.
+    /// Allowed: `Cone`, `Box`, `Barrier`.
     pub kind: ObstacleKind,
     /// Arc length along the road (m).
+    /// Allowed: [0, length] (loop: [0, length)).
     pub s: f32,
     /// Lane whose centre the obstacle is placed on; without it, `offset` is from the road centre.
+    /// Allowed: < `road.lanes`.
     #[serde(default)]
     pub lane: Option<u32>,
     /// Lateral offset (m, positive left) from the lane centre, or from the road centre if no lane.
+    /// Allowed: the whole obstacle must lie within the road edge.
     #[serde(default)]
     pub offset: f32,
     /// Size as (length along the road, width across it, height) in metres; the kind's default if absent.
+    /// Allowed: each in (0, 100].
     #[serde(default)]
     pub size: Option<[f32; 3]>,
 }
@@ -229,16 +261,22 @@ impl ObstacleKind {
 #[serde(deny_unknown_fields, default)]
 pub struct Traffic {
     /// Number of NPC cars.
+    /// Allowed: 0 to 200.
     pub count: u32,
     /// Lanes NPCs spawn in (empty = all lanes).
+    /// Allowed: each < `road.lanes`.
     pub lanes: Vec<u32>,
     /// Desired speed of each NPC, drawn uniformly per episode (m/s).
+    /// Allowed: 0 ≤ min ≤ max ≤ 100.
     pub speed: Range,
     /// Distance between consecutive NPCs along the road (m).
+    /// Allowed: (0, 10 000] when count > 0.
     pub spacing: f32,
     /// Uniform jitter of each NPC's position, ± metres.
+    /// Allowed: [0, spacing / 2), and spacing − 2 × jitter ≥ 5.4 (an NPC's length + 1 m).
     pub spacing_jitter: f32,
     /// The first NPC starts this far ahead of the ego spawn (m).
+    /// Allowed: ≥ half of both cars' lengths + 1 m + both `s` jitters.
     pub start_gap: f32,
     /// Whether NPCs change lanes when a neighbouring lane lets them go faster (MOBIL-style).
     pub lane_changes: bool,
@@ -273,12 +311,16 @@ pub struct Range {
 #[serde(deny_unknown_fields, default)]
 pub struct Idm {
     /// Maximum acceleration (m/s²).
+    /// Allowed: (0, 20].
     pub max_accel: f32,
     /// Comfortable deceleration (m/s²).
+    /// Allowed: (0, 20].
     pub comfort_decel: f32,
     /// Desired time headway to the car ahead (s).
+    /// Allowed: (0, 10].
     pub time_headway: f32,
     /// Minimum bumper-to-bumper gap (m).
+    /// Allowed: (0, 100].
     pub min_gap: f32,
 }
 
@@ -293,8 +335,10 @@ impl Default for Idm {
 #[serde(deny_unknown_fields, default)]
 pub struct Actions {
     /// The actions; the agent picks one by index.
+    /// Allowed: 1 to 256 actions.
     pub set: Vec<Action>,
     /// Physics steps per policy step: one action lasts `repeat × episode.dt` seconds.
+    /// Allowed: 1 to 100.
     pub repeat: u32,
 }
 
@@ -328,8 +372,10 @@ impl Default for Actions {
 #[serde(deny_unknown_fields)]
 pub struct Action {
     /// Fraction of full steering lock, -1 (right) to 1 (left).
+    /// Allowed: [-1, 1].
     pub steer: f32,
     /// -1 (full brake) to 1 (full throttle); 0 coasts.
+    /// Allowed: [-1, 1].
     pub throttle: f32,
 }
 
@@ -344,15 +390,22 @@ impl Action {
 #[serde(deny_unknown_fields, default)]
 pub struct Camera {
     /// Frame width in pixels.
+    /// Allowed: 8 to 1024.
     pub width: u32,
     /// Frame height in pixels.
+    /// Allowed: 8 to 1024.
     pub height: u32,
     /// Vertical field of view (degrees).
+    /// Allowed: (10, 170).
     pub fov: f32,
     /// Mount position relative to the car's centre on the ground.
+    /// Allowed: each in [-20, 20].
     pub mount: Mount,
     /// Pitch (degrees, negative looks down).
+    /// Allowed: [-89, 89].
     pub pitch: f32,
+    /// H × W × 3 or H × W, u8.
+    /// Allowed: `Rgb`, `Grey`.
     pub format: FrameFormat,
 }
 
@@ -398,20 +451,28 @@ pub enum FrameFormat {
 #[serde(deny_unknown_fields, default)]
 pub struct Reward {
     /// × metres of progress along the road this step (negative when driving backwards).
+    /// Allowed: [-10⁶, 10⁶].
     pub progress: f32,
     /// × distance (m) from the centre of the nearest lane, every step (use a negative weight).
+    /// Allowed: [-10⁶, 10⁶].
     pub lane_centre: f32,
     /// × speed score in [0, 1]: 1 − |speed − target_speed| / target_speed, floored at 0.
+    /// Allowed: [-10⁶, 10⁶].
     pub speed: f32,
     /// Speed the `speed` term rewards (m/s).
+    /// Allowed: (0, 100].
     pub target_speed: f32,
     /// On a step in which the car touches an obstacle or another car (by default that ends the episode).
+    /// Allowed: [-10⁶, 10⁶].
     pub collision: f32,
     /// On a step that ends with the car's centre beyond the shoulder (by default that ends the episode).
+    /// Allowed: [-10⁶, 10⁶].
     pub off_road: f32,
     /// Every step (a time cost; use a negative weight).
+    /// Allowed: [-10⁶, 10⁶].
     pub step: f32,
     /// Once, on reaching the success goal.
+    /// Allowed: [-10⁶, 10⁶].
     pub success: f32,
 }
 
@@ -435,15 +496,20 @@ impl Default for Reward {
 #[serde(deny_unknown_fields, default)]
 pub struct Episode {
     /// Physics time step (s). A policy step lasts `actions.repeat × dt`.
+    /// Allowed: (0, 0.1].
     pub dt: f32,
     /// Time limit in policy steps; reaching it truncates the episode.
+    /// Allowed: 1 to 1 000 000.
     pub max_steps: u32,
     /// The goal. Absent: `Laps(1)` on a closed road, `RoadEnd` on an open one.
     pub success: Option<Success>,
+    /// Which events end an episode (when false they are still reported and rewarded).
     pub end_on: EndOn,
     /// An episode is stuck (truncated) after this long below `stuck_speed` (s).
+    /// Allowed: (0, 3600].
     pub stuck_time: f32,
     /// Speed under which the car counts as not moving (m/s).
+    /// Allowed: [0, 100].
     pub stuck_speed: f32,
 }
 
@@ -463,11 +529,12 @@ impl Default for Episode {
 /// The goal of an episode.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub enum Success {
-    /// Drive this many laps of a closed road.
+    /// Drive this many laps of a closed road (1 to 1000; closed roads only).
     Laps(u32),
-    /// Drive this many metres along the road.
+    /// Drive this many metres along the road, in (0, 10⁶] (on an open road, at most what is left
+    /// after `ego.spawn.s`).
     Distance(f32),
-    /// Reach the end of an open road.
+    /// Reach the end of an open road (open roads only).
     RoadEnd,
     /// No goal: episodes end only by failure or the time limit.
     Never,
@@ -493,17 +560,29 @@ impl Default for EndOn {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Look {
-    /// Colours are linear RGB in [0, 1].
+    /// The sky's colour (linear RGB, as every colour here).
+    /// Allowed: channels in [0, 1].
     pub sky: [f32; 3],
+    /// The ground beyond the road.
+    /// Allowed: channels in [0, 1].
     pub ground: [f32; 3],
+    /// The lanes.
+    /// Allowed: channels in [0, 1].
     pub road: [f32; 3],
+    /// The shoulders.
+    /// Allowed: channels in [0, 1].
     pub shoulder: [f32; 3],
+    /// Lane markings.
+    /// Allowed: channels in [0, 1].
     pub marking: [f32; 3],
     /// Sun elevation above the horizon (degrees).
+    /// Allowed: [0, 90].
     pub sun_elevation: f32,
     /// Sun azimuth, counter-clockwise from +x (degrees).
+    /// Allowed: [-360, 360].
     pub sun_azimuth: f32,
     /// Sun brightness (illuminance, lux).
+    /// Allowed: [0, 10⁶].
     pub sun_brightness: f32,
     pub randomise: Randomise,
 }
@@ -529,10 +608,13 @@ impl Default for Look {
 #[serde(deny_unknown_fields, default)]
 pub struct Randomise {
     /// Relative jitter of the sun's brightness, ± fraction.
+    /// Allowed: [0, 1].
     pub brightness: f32,
     /// Jitter of every colour channel, ± (colours are in [0, 1]).
+    /// Allowed: [0, 0.5].
     pub colour: f32,
     /// Jitter of the sun's elevation and azimuth, ± degrees.
+    /// Allowed: [0, 90].
     pub sun_angle: f32,
 }
 

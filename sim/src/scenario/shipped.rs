@@ -6,12 +6,12 @@ use std::path::Path;
 
 /// (name, RON text) of every shipped scenario.
 pub const SHIPPED: &[(&str, &str)] = &[
-    ("lane_keep", include_str!("../../../scenarios/lane_keep.ron")),
-    ("obstacles", include_str!("../../../scenarios/obstacles.ron")),
-    ("highway", include_str!("../../../scenarios/highway.ron")),
-    ("tiny", include_str!("../../../scenarios/tiny.ron")),
-    ("cut_in", include_str!("../../../scenarios/cut_in.ron")),
-    ("emergency_brake", include_str!("../../../scenarios/emergency_brake.ron")),
+    ("lane_keep", include_str!("../../scenarios/lane_keep.ron")),
+    ("obstacles", include_str!("../../scenarios/obstacles.ron")),
+    ("highway", include_str!("../../scenarios/highway.ron")),
+    ("tiny", include_str!("../../scenarios/tiny.ron")),
+    ("cut_in", include_str!("../../scenarios/cut_in.ron")),
+    ("emergency_brake", include_str!("../../scenarios/emergency_brake.ron")),
 ];
 
 /// Loads `arg` as a file if one exists there, else as a shipped scenario's name (with or without

@@ -5,12 +5,12 @@ use lepton_sim::scenario::{self, Scenario};
 use std::path::PathBuf;
 use std::sync::Arc;
 
-/// The workspace's `scenarios/` folder, found when the test runs (not baked in at compile time:
+/// The crate's `scenarios/` folder, found when the test runs (not baked in at compile time:
 /// clones at other paths share one cargo target folder, and cargo does not rebuild a test when
 /// only the checkout's path changed).
 pub fn scenarios_dir() -> PathBuf {
     PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo test sets CARGO_MANIFEST_DIR"))
-        .join("../scenarios")
+        .join("scenarios")
 }
 
 /// A shipped scenario by name.

@@ -5,8 +5,8 @@ use crate::args::at_least_one;
 use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
 use lepton_agents::{KeepLanePolicy, Policy};
-use lepton_sim::VecEnv;
 use lepton_sim::scenario::FrameFormat;
+use lepton_sim::{Act, Reset};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -50,9 +50,10 @@ pub fn bench(args: &RenderBenchArgs) -> CliResult<BenchReport> {
         scenario.camera.format = FrameFormat::Grey;
     }
     let scenario = Arc::new(scenario);
-    let adapter = lepton_sim::render::probe_adapter()?;
-    let mut envs = VecEnv::with_camera(scenario.clone(), args.envs, args.seed)?;
-    let mut observations: Vec<_> = envs.try_reset(args.seed)?.into_iter().map(|(o, _)| o).collect();
+    let adapter = lepton_render::probe_adapter()?;
+    let mut envs = lepton_render::camera_vec_env(scenario.clone(), args.envs, args.seed)?;
+    let mut observations: Vec<_> =
+        envs.try_reset(Reset::All(args.seed), None)?.into_iter().map(|(o, _)| o).collect();
 
     for _ in 0..5 {
         envs.render_frames()?;
@@ -68,7 +69,7 @@ pub fn bench(args: &RenderBenchArgs) -> CliResult<BenchReport> {
     let started = Instant::now();
     for _ in 0..args.steps {
         let actions = policy.act(&observations.iter().collect::<Vec<_>>(), &starts)?;
-        observations = envs.try_step(&actions)?.obs;
+        observations = envs.try_step(Act::Discrete(&actions), None)?.obs;
     }
     let step_seconds = started.elapsed().as_secs_f64();
     let total = (args.envs as u64 * args.steps) as f64;

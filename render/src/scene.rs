@@ -2,16 +2,16 @@
 //! bevy entities on a render layer (the static scene in one mesh, and the cars), its randomised
 //! look in one material, and its poses each step.
 
-use super::flat_material::FlatMaterial;
-use super::look::EpisodeLook;
-use super::meshes::{self, NPC_COLOURS};
-use crate::road::RoadGeometry;
-use crate::scenario::{Camera as CameraConfig, Scenario};
-use crate::traffic::NPC_SIZE;
-use crate::vehicle::RIDE_HEIGHT;
-use crate::world::World as SimWorld;
+use crate::flat_material::FlatMaterial;
+use crate::look::EpisodeLook;
+use crate::meshes::{self, NPC_COLOURS};
 use bevy::camera::visibility::RenderLayers;
 use bevy::prelude::*;
+use lepton_sim::road::RoadGeometry;
+use lepton_sim::scenario::{Camera as CameraConfig, Scenario};
+use lepton_sim::traffic::NPC_SIZE;
+use lepton_sim::vehicle::RIDE_HEIGHT;
+use lepton_sim::world::World as SimWorld;
 
 pub const EGO_COLOUR: [f32; 3] = [0.95, 0.8, 0.05];
 
@@ -35,7 +35,7 @@ impl SceneMeshes {
             world: meshes.add(meshes::static_scene(scenario, road)),
             ego: meshes.add(meshes::car([vehicle.length, vehicle.width, 1.45], EGO_COLOUR)),
             npcs: NPC_COLOURS.iter().map(|&c| meshes.add(meshes::car(NPC_SIZE, c))).collect(),
-            event_obstacles: crate::events::event_obstacles(&scenario.events)
+            event_obstacles: lepton_sim::events::event_obstacles(&scenario.events)
                 .map(|(event, o)| (event, meshes.add(meshes::event_obstacle(o, road, false))))
                 .collect(),
             trigger_markers: meshes.add(meshes::trigger_markers(scenario, road)),
@@ -102,7 +102,7 @@ impl EnvScene {
     /// Applies the look of episode `episode_seed` after the events in `happened`, unless it is
     /// applied already.
     pub fn apply_look(&mut self, world: &mut World, scenario: &Scenario, episode_seed: u64, happened: u64) {
-        let look_events = happened & crate::events::look_mask(&scenario.events);
+        let look_events = happened & lepton_sim::events::look_mask(&scenario.events);
         if self.look_seed == Some((episode_seed, look_events)) {
             return;
         }
@@ -163,7 +163,7 @@ pub struct Poses {
     pub npcs: Vec<Option<Pose>>,
     /// The scenario's events that have happened (bit i: `events[i]`): they place obstacles and
     /// change the look.
-    pub events: crate::events::EventMask,
+    pub events: lepton_sim::events::EventMask,
     /// The ego's front-wheel angle (radians, positive left), for cars drawn with wheels.
     pub ego_steer: f32,
 }

@@ -1,4 +1,4 @@
-//! `lepton scenario map`: a scenario drawn from above, so that an author sees what the file
+//! A scenario drawn from above (`lepton scenario map`), so that an author sees what the file
 //! describes before running it — the road and its shoulders, lane markings and edges, an
 //! s-marker every 50 m, the obstacles, the range the ego car spawns in, where NPCs start, and the
 //! scripted events (position triggers across the road, the obstacles events place, and each
@@ -6,7 +6,7 @@
 //!
 //! Coordinates are the road plane's (x east, y north, metres) at one scale on both axes.
 
-use lepton_agents::plot::{Picture, PlotError, write_picture};
+use crate::picture::{Picture, PlotError, write_picture};
 use lepton_sim::road::{PlanePose, RoadGeometry};
 use lepton_sim::scenario::{Event, EventAction, ObstacleKind, Scenario, Trigger};
 use lepton_sim::traffic::NPC_SIZE;

@@ -2,13 +2,13 @@
 //! the periodic evaluations of `lepton train --video-every`. The chase frames come from a second
 //! batched renderer (all envs side by side in one pass), so the agent's own frames are untouched.
 
-use super::batch::View;
-use super::error::RenderError;
-use super::renderer::Renderer;
-use crate::VecEnv;
-use crate::road::RoadGeometry;
-use crate::scenario::Scenario;
+use crate::batch::View;
+use crate::renderer::Renderer;
 use crate::video::{VideoError, VideoSummary, VideoWriter};
+use lepton_sim::VecEnv;
+use lepton_sim::cameras::RenderError;
+use lepton_sim::road::RoadGeometry;
+use lepton_sim::scenario::Scenario;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -119,7 +119,8 @@ impl EpisodeRecorder {
     pub fn finish(self) -> Result<Vec<RecordedEpisode>, RecordError> {
         let path = self.dir.join("videos.json");
         let text = serde_json::to_string_pretty(&self.recorded).expect("the list serialises");
-        crate::atomic::write(&path, text.as_bytes()).map_err(|source| RecordError::Io { path, source })?;
+        lepton_artifacts::atomic::write(&path, text.as_bytes())
+            .map_err(|source| RecordError::Io { path, source })?;
         Ok(self.recorded)
     }
 }

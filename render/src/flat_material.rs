@@ -3,7 +3,7 @@
 //! light of the scene is baked into the colours. StandardMaterial's fragment shader costs ~10×
 //! more per pixel on a CPU rasteriser.
 
-use super::meshes::PALETTE_SIZE;
+use crate::meshes::PALETTE_SIZE;
 use bevy::mesh::MeshVertexBufferLayoutRef;
 use bevy::pbr::{MaterialPipeline, MaterialPipelineKey};
 use bevy::prelude::*;
@@ -11,7 +11,7 @@ use bevy::render::render_resource::{AsBindGroup, RenderPipelineDescriptor, Speci
 use bevy::shader::ShaderRef;
 
 /// Path of the embedded shader (see [`FlatMaterialPlugin`]).
-const SHADER: &str = "embedded://lepton_sim/render/flat.wgsl";
+const SHADER: &str = "embedded://lepton_render/flat.wgsl";
 
 #[derive(Asset, TypePath, AsBindGroup, Debug, Clone)]
 pub struct FlatMaterial {

@@ -1,41 +1,46 @@
 //! Writing files that later commands read: whole or not at all. The bytes go to a temporary file
-//! beside the target, are flushed to disk, and the file is renamed into place, so a reader (or a
-//! run killed half-way) never sees a half-written file.
+//! beside the target — created exclusively under an unpredictable name, so no other process can
+//! have placed it there first — are flushed to disk, and the file is renamed into place, so a
+//! reader (or a run killed half-way) never sees a half-written file.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use tempfile::TempPath;
 
 /// Writes `bytes` to `path` atomically.
 pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let tmp = temporary(path);
-    let result = (|| {
-        let mut file = std::fs::File::create(&tmp)?;
-        file.write_all(bytes)?;
-        file.sync_all()?;
-        std::fs::rename(&tmp, path)?;
-        sync_parent(path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
-}
-
-/// For files written bit by bit (a CSV trace, a plot): the caller writes to
-/// [`temporary`]`(path)` and hands the open file here when done; it is fsynced and renamed to
-/// `path`, and the folder fsynced.
-pub fn finish(file: std::fs::File, path: &Path) -> std::io::Result<()> {
-    file.sync_all()?;
+    let tmp = temporary(path)?;
+    let mut file = std::fs::OpenOptions::new().write(true).open(&tmp)?;
+    file.write_all(bytes)?;
     drop(file);
-    std::fs::rename(temporary(path), path)?;
-    sync_parent(path)
+    commit(tmp, path)
 }
 
-/// Moves the finished file `tmp` (written by someone else, e.g. a drawing library) to `path`:
-/// its data fsynced, renamed, the folder fsynced.
-pub fn commit(tmp: &Path, path: &Path) -> std::io::Result<()> {
-    std::fs::File::open(tmp)?.sync_all()?;
-    std::fs::rename(tmp, path)?;
+/// A new, empty file beside `path` under an unpredictable name (`.NAME.XXXXXX.tmp.EXT`: the
+/// target's extension kept last, for writers that choose a format by it), for files written bit
+/// by bit — a CSV trace, a video, a plot a drawing library writes. Removed again when dropped,
+/// unless [`commit`] moves it to `path`.
+pub fn temporary(path: &Path) -> std::io::Result<TempPath> {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let suffix = match path.extension() {
+        Some(ext) => format!(".tmp.{}", ext.to_string_lossy()),
+        None => ".tmp".to_string(),
+    };
+    let prefix = format!(".{name}.");
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(&suffix);
+    // As a plain File::create would make it (0666 less the umask), not tempfile's private 0600:
+    // what Lepton writes is meant to be read by the user's other tools.
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    Ok(builder.tempfile_in(parent(path))?.into_temp_path())
+}
+
+/// Moves the finished temporary file `tmp` to `path`: its data fsynced, renamed, the folder
+/// fsynced.
+pub fn commit(tmp: TempPath, path: &Path) -> std::io::Result<()> {
+    std::fs::File::open(&tmp)?.sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
     sync_parent(path)
 }
 
@@ -76,14 +81,12 @@ pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
 
 /// Flushes the entries of the folder `path` is in.
 pub fn sync_parent(path: &Path) -> std::io::Result<()> {
-    sync_dir(path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")))
+    sync_dir(parent(path))
 }
 
-/// The temporary name beside `path`: `NAME.tmp`.
-pub fn temporary(path: &Path) -> PathBuf {
-    let mut name = path.file_name().unwrap_or_default().to_os_string();
-    name.push(".tmp");
-    path.with_file_name(name)
+/// The folder `path` is in (`.` for a bare file name).
+fn parent(path: &Path) -> &Path {
+    path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."))
 }
 
 #[cfg(test)]
@@ -96,7 +99,21 @@ mod tests {
         super::write(&path, b"first").unwrap();
         super::write(&path, b"second").unwrap();
         assert_eq!(std::fs::read(&path).unwrap(), b"second");
-        assert!(!super::temporary(&path).exists());
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1, "no temporary left behind");
+
+        // Temporaries: unpredictable, beside the target, the extension last, gone unless committed.
+        let (a, b) = (super::temporary(&path).unwrap(), super::temporary(&path).unwrap());
+        assert_ne!(a.to_path_buf(), b.to_path_buf());
+        assert_eq!(a.parent(), Some(dir.as_path()));
+        assert!(a.file_name().unwrap().to_str().unwrap().starts_with(".a.json."));
+        assert_eq!(a.extension().unwrap(), "json");
+        let dropped = b.to_path_buf();
+        drop(b);
+        assert!(!dropped.exists());
+        std::fs::write(&a, b"third").unwrap();
+        super::commit(a, &path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"third");
+        assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         assert!(super::write(&dir.join("missing/b.json"), b"x").is_err(), "no folder, no file");
 
         // A folder replaced whole.

@@ -5,18 +5,20 @@
 //! OpenH264 hands out Annex-B NAL units (each behind a start code); MP4 wants the parameter sets
 //! (SPS, PPS) in the track's `avcC` box and each frame's other NAL units length-prefixed.
 
-use crate::env::Frame;
+use lepton_sim::env::Frame;
 use openh264::encoder::{Encoder, EncoderConfig, FrameRate, RateControlMode, UsageType};
 use openh264::formats::{RgbSliceU8, YUVBuffer};
 use std::fs::File;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
 
-/// Why a video could not be written.
+/// Why a video could not be written or read back.
 #[derive(Debug, thiserror::Error)]
 pub enum VideoError {
     #[error("{path}: {message}")]
     Write { path: PathBuf, message: String },
+    #[error("{path}: cannot decode: {message}")]
+    Read { path: PathBuf, message: String },
     #[error("{path}: frame {index} is {got}, the video is {want}")]
     FrameSize { path: PathBuf, index: u64, got: String, want: String },
 }
@@ -36,7 +38,8 @@ const TIMESCALE: u32 = 90_000;
 /// An MP4 being written, a frame at a time.
 pub struct VideoWriter {
     path: PathBuf,
-    temporary: PathBuf,
+    /// Beside `path` under an unpredictable name, created with the first frame.
+    temporary: Option<tempfile::TempPath>,
     size: [u32; 2],
     /// Media time units per frame.
     frame_duration: u32,
@@ -70,7 +73,7 @@ impl VideoWriter {
             .map_err(|e| fail(format!("cannot start the H.264 encoder: {e}")))?;
         Ok(Self {
             path: path.to_path_buf(),
-            temporary: crate::atomic::temporary(path),
+            temporary: None,
             size,
             frame_duration: (TIMESCALE as f32 / fps).round() as u32,
             encoder,
@@ -119,7 +122,9 @@ impl VideoWriter {
             let (Some(sps), Some(pps)) = (sps, pps) else {
                 return Err(fail("the encoder's first frame carries no parameter sets".into()));
             };
-            self.mp4 = Some(self.start_file(sps, pps)?);
+            let (temporary, mp4) = self.start_file(sps, pps)?;
+            self.temporary = Some(temporary);
+            self.mp4 = Some(mp4);
         }
         if sample.is_empty() {
             // OpenH264 may skip a frame; the previous one then shows for longer.
@@ -139,12 +144,18 @@ impl VideoWriter {
         Ok(())
     }
 
-    fn start_file(&self, sps: Vec<u8>, pps: Vec<u8>) -> Result<mp4::Mp4Writer<BufWriter<File>>, VideoError> {
+    fn start_file(
+        &self,
+        sps: Vec<u8>,
+        pps: Vec<u8>,
+    ) -> Result<(tempfile::TempPath, mp4::Mp4Writer<BufWriter<File>>), VideoError> {
         let fail = |message: String| VideoError::Write { path: self.path.clone(), message };
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
         }
-        let file = File::create(&self.temporary).map_err(|e| fail(e.to_string()))?;
+        let temporary = lepton_artifacts::atomic::temporary(&self.path).map_err(|e| fail(e.to_string()))?;
+        let file =
+            std::fs::OpenOptions::new().write(true).open(&temporary).map_err(|e| fail(e.to_string()))?;
         let config = mp4::Mp4Config {
             major_brand: str::parse("isom").expect("a four-character code"),
             minor_version: 512,
@@ -168,18 +179,18 @@ impl VideoWriter {
             }),
         };
         writer.add_track(&track).map_err(|e| fail(e.to_string()))?;
-        Ok(writer)
+        Ok((temporary, writer))
     }
 
     /// Completes the file and moves it to its name. A video without frames is not written.
     pub fn finish(self) -> Result<VideoSummary, VideoError> {
         let fail = |message: String| VideoError::Write { path: self.path.clone(), message };
-        let Some(mut mp4) = self.mp4 else {
+        let (Some(mut mp4), Some(temporary)) = (self.mp4, self.temporary) else {
             return Err(fail("no frames to write".into()));
         };
         mp4.write_end().map_err(|e| fail(e.to_string()))?;
-        let file = mp4.into_writer().into_inner().map_err(|e| fail(e.to_string()))?;
-        crate::atomic::finish(file, &self.path).map_err(|e| fail(e.to_string()))?;
+        drop(mp4.into_writer().into_inner().map_err(|e| fail(e.to_string()))?);
+        lepton_artifacts::atomic::commit(temporary, &self.path).map_err(|e| fail(e.to_string()))?;
         let bytes = std::fs::metadata(&self.path).map(|m| m.len()).unwrap_or(0);
         Ok(VideoSummary {
             frames: self.frames,
@@ -202,10 +213,14 @@ fn strip_start_code(nal: &[u8]) -> &[u8] {
 
 /// Decodes every frame of an MP4 written by [`VideoWriter`] (tests and `lepton` checks): the
 /// frames as RGB, in order.
-pub fn decode_mp4(path: &Path) -> Result<Vec<Frame>, String> {
+pub fn decode_mp4(path: &Path) -> Result<Vec<Frame>, VideoError> {
+    decode_frames(path).map_err(|message| VideoError::Read { path: path.to_path_buf(), message })
+}
+
+fn decode_frames(path: &Path) -> Result<Vec<Frame>, String> {
     use openh264::decoder::Decoder;
     use openh264::formats::YUVSource;
-    let file = File::open(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let file = File::open(path).map_err(|e| e.to_string())?;
     let size = file.metadata().map_err(|e| e.to_string())?.len();
     let mut reader =
         mp4::Mp4Reader::read_header(std::io::BufReader::new(file), size).map_err(|e| e.to_string())?;
@@ -285,7 +300,8 @@ mod tests {
                 assert!(own < distance(got, &frame(other as u32)), "frame {t} decodes nearer to {other}");
             }
         }
-        assert!(!crate::atomic::temporary(&path).exists());
+        let left: Vec<_> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name()).collect();
+        assert_eq!(left.len(), 1, "the video and no temporary: {left:?}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 

@@ -8,11 +8,28 @@
 //! registry/NAME/channels.json      {"candidate": 2, "production": 2, "production_history": [1, 2]}
 //! ```
 
-use super::run::StageRecord;
-use crate::error::{CliError, CliResult, file};
+use crate::stage::{StageRecord, code_version};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+
+/// Why a registry operation failed; every message names the file or folder it is about.
+#[derive(Debug, thiserror::Error)]
+pub enum RegistryError {
+    /// A file or folder that cannot be read or written.
+    #[error("{}: {source}", path.display())]
+    File { path: PathBuf, source: std::io::Error },
+    /// A name, a channel or a version that is not there, a damaged or changed file.
+    #[error("{0}")]
+    Refused(String),
+}
+
+type Result<T> = std::result::Result<T, RegistryError>;
+
+/// The error of an I/O failure on `path`.
+fn file(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
+    move |source| RegistryError::File { path: path.to_path_buf(), source }
+}
 
 /// A version's summary of its training frames, by data source (`FrameStats`), for the monitor's
 /// drift checks.
@@ -48,7 +65,7 @@ pub fn promote(
     stages: &[&StageRecord],
     scenario: &str,
     extra_files: &[(&str, &[u8])],
-) -> CliResult<Promotion> {
+) -> Result<Promotion> {
     let entry = registry.join(name);
     std::fs::create_dir_all(&entry).map_err(file(&entry))?;
     let version = versions(&entry)?.last().copied().unwrap_or(0) + 1;
@@ -80,23 +97,23 @@ pub fn promote(
             .join("model");
         let quoted = |p: &Path| format!("{:?}", p.display().to_string());
         let rewritten = text.replace(&quoted(model), &quoted(&own_model));
-        lepton_sim::atomic::write(&config, rewritten.as_bytes()).map_err(file(&config))?;
+        lepton_artifacts::atomic::write(&config, rewritten.as_bytes()).map_err(file(&config))?;
     }
     for (name, bytes) in extra_files {
         let path = staged.join(name);
-        lepton_sim::atomic::write(&path, bytes).map_err(file(&path))?;
+        lepton_artifacts::atomic::write(&path, bytes).map_err(file(&path))?;
     }
     let lineage = Lineage {
         name: name.into(),
         version,
         scenario: scenario.into(),
-        code_version: super::run::code_version(),
+        code_version: code_version(),
         stages: stages.iter().map(|s| (*s).clone()).collect(),
         files: hashes(&staged)?,
     };
     let json = serde_json::to_string_pretty(&lineage).unwrap_or_default();
-    lepton_sim::atomic::write(&staged.join("lineage.json"), json.as_bytes()).map_err(file(&staged))?;
-    lepton_sim::atomic::replace_dir(&staged, &dir).map_err(file(&dir))?;
+    lepton_artifacts::atomic::write(&staged.join("lineage.json"), json.as_bytes()).map_err(file(&staged))?;
+    lepton_artifacts::atomic::replace_dir(&staged, &dir).map_err(file(&dir))?;
     let mut channels = channels(&entry).unwrap_or_default();
     channels.candidate = Some(version);
     channels.set_production(version);
@@ -116,13 +133,22 @@ pub enum Part {
 /// `registry:NAME[@CHANNEL|@VERSION]` (default channel `production`; the registry folder is
 /// `$LEPTON_REGISTRY` or `registry`) → that version's policy or model folder, after checking
 /// every file against its recorded hash. Any other path is returned as it is.
-pub fn resolve(arg: &Path, part: Part) -> CliResult<PathBuf> {
+pub fn resolve(arg: &Path, part: Part) -> Result<PathBuf> {
     let Some(spec) = arg.to_str().and_then(|s| s.strip_prefix("registry:")) else {
         return Ok(arg.to_path_buf());
     };
-    let registry =
-        std::env::var_os("LEPTON_REGISTRY").map_or_else(|| PathBuf::from("registry"), PathBuf::from);
-    let dir = version_dir(&registry, spec)?;
+    resolve_in(&default_registry(), spec, part)
+}
+
+/// The registry folder `registry:` names refer to: `$LEPTON_REGISTRY`, or `registry`.
+pub fn default_registry() -> PathBuf {
+    std::env::var_os("LEPTON_REGISTRY").map_or_else(|| PathBuf::from("registry"), PathBuf::from)
+}
+
+/// `NAME[@CHANNEL|@VERSION]` in `registry` → that version's policy or model folder, after
+/// checking every file against its recorded hash.
+pub fn resolve_in(registry: &Path, spec: &str, part: Part) -> Result<PathBuf> {
+    let dir = version_dir(registry, spec)?;
     verify(&dir)?;
     Ok(dir.join(match part {
         Part::Policy => "policy",
@@ -131,27 +157,27 @@ pub fn resolve(arg: &Path, part: Part) -> CliResult<PathBuf> {
 }
 
 /// The folder of `NAME[@CHANNEL|@VERSION]` in `registry`.
-pub fn version_dir(registry: &Path, spec: &str) -> CliResult<PathBuf> {
+pub fn version_dir(registry: &Path, spec: &str) -> Result<PathBuf> {
     let (name, which) = spec.split_once('@').unwrap_or((spec, "production"));
     let entry = registry.join(name);
     if !entry.is_dir() {
-        return Err(CliError::Usage(format!("{}: no such registry entry", entry.display())));
+        return Err(RegistryError::Refused(format!("{}: no such registry entry", entry.display())));
     }
     let version = match which.strip_prefix('v').unwrap_or(which).parse::<u32>() {
         Ok(v) => v,
         Err(_) => channels(&entry)?.get(which).ok_or_else(|| {
-            CliError::Usage(format!("{}: no channel {which:?}", entry.join("channels.json").display()))
+            RegistryError::Refused(format!("{}: no channel {which:?}", entry.join("channels.json").display()))
         })?,
     };
     let dir = entry.join(format!("v{version:04}"));
     if !dir.is_dir() {
-        return Err(CliError::Usage(format!("{}: no such version", dir.display())));
+        return Err(RegistryError::Refused(format!("{}: no such version", dir.display())));
     }
     Ok(dir)
 }
 
 /// The version numbers of an entry, ascending.
-fn versions(entry: &Path) -> CliResult<Vec<u32>> {
+fn versions(entry: &Path) -> Result<Vec<u32>> {
     let mut found: Vec<u32> = std::fs::read_dir(entry)
         .map_err(file(entry))?
         .filter_map(|e| e.ok())
@@ -190,20 +216,20 @@ impl Channels {
 }
 
 /// The channels of an entry (`channels.json`).
-pub fn channels(entry: &Path) -> CliResult<Channels> {
+pub fn channels(entry: &Path) -> Result<Channels> {
     let path = entry.join("channels.json");
     let text = std::fs::read_to_string(&path).map_err(file(&path))?;
-    serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))
+    serde_json::from_str(&text).map_err(|e| RegistryError::Refused(format!("{}: {e}", path.display())))
 }
 
-fn write_channels(entry: &Path, channels: &Channels) -> CliResult<()> {
+fn write_channels(entry: &Path, channels: &Channels) -> Result<()> {
     let path = entry.join("channels.json");
     let text = serde_json::to_string_pretty(channels).unwrap_or_default();
-    lepton_sim::atomic::write(&path, text.as_bytes()).map_err(file(&path))
+    lepton_artifacts::atomic::write(&path, text.as_bytes()).map_err(file(&path))
 }
 
 /// Points `channel` of `NAME@VERSION` at that version, after checking its files.
-pub fn set_channel(registry: &Path, spec: &str, channel: &str) -> CliResult<Channels> {
+pub fn set_channel(registry: &Path, spec: &str, channel: &str) -> Result<Channels> {
     let dir = version_dir(registry, spec)?;
     let lineage = verify(&dir)?;
     let entry = registry.join(&lineage.name);
@@ -212,7 +238,7 @@ pub fn set_channel(registry: &Path, spec: &str, channel: &str) -> CliResult<Chan
         "production" => channels.set_production(lineage.version),
         "candidate" => channels.candidate = Some(lineage.version),
         other => {
-            return Err(CliError::Usage(format!(
+            return Err(RegistryError::Refused(format!(
                 "--channel {other:?}: the channels are candidate and production"
             )));
         }
@@ -222,11 +248,11 @@ pub fn set_channel(registry: &Path, spec: &str, channel: &str) -> CliResult<Chan
 }
 
 /// Production goes back to the version it served before the current one.
-pub fn rollback(registry: &Path, name: &str) -> CliResult<Channels> {
+pub fn rollback(registry: &Path, name: &str) -> Result<Channels> {
     let entry = registry.join(name);
     let mut channels = channels(&entry)?;
     if channels.production_history.len() < 2 {
-        return Err(CliError::Usage(format!(
+        return Err(RegistryError::Refused(format!(
             "{}: production has served no earlier version to roll back to",
             entry.join("channels.json").display()
         )));
@@ -240,29 +266,31 @@ pub fn rollback(registry: &Path, name: &str) -> CliResult<Channels> {
 }
 
 /// Reads a version's lineage and checks every file against its recorded hash.
-pub fn verify(dir: &Path) -> CliResult<Lineage> {
+pub fn verify(dir: &Path) -> Result<Lineage> {
     let path = dir.join("lineage.json");
     let text = std::fs::read_to_string(&path).map_err(file(&path))?;
-    let lineage: Lineage =
-        serde_json::from_str(&text).map_err(|e| CliError::Usage(format!("{}: {e}", path.display())))?;
+    let lineage: Lineage = serde_json::from_str(&text)
+        .map_err(|e| RegistryError::Refused(format!("{}: {e}", path.display())))?;
     let found = hashes(dir)?;
     for (file_name, want) in &lineage.files {
         match found.get(file_name) {
             Some(got) if got == want => {}
             Some(got) => {
-                return Err(CliError::Usage(format!(
+                return Err(RegistryError::Refused(format!(
                     "{}: XXH3-64 {got}, but lineage.json records {want}: the file was changed after promotion",
                     dir.join(file_name).display()
                 )));
             }
-            None => return Err(CliError::Usage(format!("{}: missing", dir.join(file_name).display()))),
+            None => {
+                return Err(RegistryError::Refused(format!("{}: missing", dir.join(file_name).display())));
+            }
         }
     }
     Ok(lineage)
 }
 
 /// XXH3-64 of every file under `dir` (but `lineage.json`), by relative path.
-fn hashes(dir: &Path) -> CliResult<BTreeMap<String, String>> {
+fn hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -273,14 +301,14 @@ fn hashes(dir: &Path) -> CliResult<BTreeMap<String, String>> {
             } else if path.file_name().is_some_and(|n| n != "lineage.json") {
                 let bytes = std::fs::read(&path).map_err(file(&path))?;
                 let relative = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
-                out.insert(relative, format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&bytes)));
+                out.insert(relative, format!("{:016x}", lepton_artifacts::checksum::content_hash(&bytes)));
             }
         }
     }
     Ok(out)
 }
 
-fn copy_dir(from: &Path, to: &Path) -> CliResult<()> {
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).map_err(file(to))?;
     for entry in std::fs::read_dir(from).map_err(file(from))? {
         let path = entry.map_err(file(from))?.path();
@@ -295,10 +323,10 @@ fn copy_dir(from: &Path, to: &Path) -> CliResult<()> {
 }
 
 /// Every entry of a registry with its versions and channels, for `lepton registry list`.
-pub fn list(registry: &Path) -> CliResult<serde_json::Value> {
+pub fn list(registry: &Path) -> Result<serde_json::Value> {
     let mut entries = serde_json::Map::new();
     if !registry.is_dir() {
-        return Err(CliError::Usage(format!("{}: no registry here", registry.display())));
+        return Err(RegistryError::Refused(format!("{}: no registry here", registry.display())));
     }
     let mut names: Vec<_> = std::fs::read_dir(registry)
         .map_err(file(registry))?
@@ -313,4 +341,111 @@ pub fn list(registry: &Path) -> CliResult<serde_json::Value> {
         entries.insert(name, serde_json::json!({ "versions": versions, "channels": channels }));
     }
     Ok(serde_json::Value::Object(entries))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stage::StageResult;
+
+    /// A perception model folder and a training run folder, as the stages leave them.
+    fn candidate(dir: &Path, tag: &str) -> (PathBuf, PathBuf) {
+        let (model, run) = (dir.join(format!("model-{tag}")), dir.join(format!("run-{tag}")));
+        std::fs::create_dir_all(&model).unwrap();
+        std::fs::write(model.join("model.json"), format!("{{\"tag\": \"{tag}\"}}")).unwrap();
+        std::fs::write(model.join("weights.bin"), tag.repeat(10)).unwrap();
+        std::fs::create_dir_all(run.join("checkpoints/best")).unwrap();
+        let config = format!("(model: {:?})", model.display().to_string());
+        std::fs::write(run.join("config.ron"), config).unwrap();
+        std::fs::write(run.join("eval.json"), "{}").unwrap();
+        std::fs::write(run.join("checkpoints/best/state.json"), tag).unwrap();
+        (model, run)
+    }
+
+    fn record(stage: &str) -> StageRecord {
+        StageRecord {
+            stage: stage.into(),
+            key: "00".into(),
+            result: StageResult::Done,
+            seconds: 1.0,
+            command: vec![],
+            figures: None,
+        }
+    }
+
+    #[test]
+    fn promote_verify_channels_rollback_and_refusals() {
+        let scratch = tempfile::tempdir().unwrap();
+        let registry = scratch.path().join("registry");
+        let stages = [record("perception"), record("agent")];
+        let stages: Vec<&StageRecord> = stages.iter().collect();
+        for tag in ["one", "two"] {
+            let (model, run) = candidate(scratch.path(), tag);
+            let promoted =
+                promote(&registry, "tiny", &model, &run, &stages, "tiny", &[(FRAME_STATS, b"{}")]).unwrap();
+            assert_eq!(
+                promoted.dir,
+                registry.join("tiny").join(if tag == "one" { "v0001" } else { "v0002" })
+            );
+        }
+        // Both channels follow the newest promotion; production keeps its history.
+        let entry = registry.join("tiny");
+        let channels_now = channels(&entry).unwrap();
+        assert_eq!((channels_now.candidate, channels_now.production), (Some(2), Some(2)));
+        assert_eq!(channels_now.production_history, vec![1, 2]);
+
+        // Names resolve to versions, by channel or number, files checked.
+        assert_eq!(version_dir(&registry, "tiny").unwrap(), entry.join("v0002"));
+        assert_eq!(version_dir(&registry, "tiny@v1").unwrap(), entry.join("v0001"));
+        assert_eq!(version_dir(&registry, "tiny@1").unwrap(), entry.join("v0001"));
+        assert_eq!(resolve_in(&registry, "tiny@candidate", Part::Model).unwrap(), entry.join("v0002/model"));
+        let lineage = verify(&entry.join("v0001")).unwrap();
+        assert_eq!((lineage.version, lineage.stages.len()), (1, 2));
+        assert!(lineage.files.contains_key("model/weights.bin") && lineage.files.contains_key(FRAME_STATS));
+        // The policy's config names the registry's own copy of the model, not the stage folder.
+        let config = std::fs::read_to_string(entry.join("v0001/policy/config.ron")).unwrap();
+        assert!(config.contains("v0001/model"), "{config}");
+
+        // Rollback goes back along production's history, once.
+        let back = rollback(&registry, "tiny").unwrap();
+        assert_eq!((back.production, back.candidate), (Some(1), Some(2)));
+        let refused = rollback(&registry, "tiny").unwrap_err().to_string();
+        assert!(refused.contains("no earlier version"), "{refused}");
+        let moved = set_channel(&registry, "tiny@2", "production").unwrap();
+        assert_eq!(moved.production_history, vec![1, 2]);
+        assert!(
+            set_channel(&registry, "tiny@2", "staging")
+                .unwrap_err()
+                .to_string()
+                .contains("candidate and production")
+        );
+
+        // What cannot be had is refused, naming the place.
+        for (spec, says) in [
+            ("nothing", "no such registry entry"),
+            ("tiny@v9", "no such version"),
+            ("tiny@beta", "no channel \"beta\""),
+        ] {
+            let error = version_dir(&registry, spec).unwrap_err();
+            assert!(
+                matches!(error, RegistryError::Refused(_)) && error.to_string().contains(says),
+                "{error}"
+            );
+        }
+
+        // A changed or missing file is caught before the version is used.
+        std::fs::write(entry.join("v0002/model/weights.bin"), "tampered").unwrap();
+        let error = resolve_in(&registry, "tiny", Part::Model).unwrap_err().to_string();
+        assert!(error.contains("weights.bin") && error.contains("changed after promotion"), "{error}");
+        std::fs::remove_file(entry.join("v0001/policy/eval.json")).unwrap();
+        let error = verify(&entry.join("v0001")).unwrap_err().to_string();
+        assert!(error.ends_with("eval.json: missing"), "{error}");
+
+        // The listing names every entry with its versions and channels.
+        let listed = list(&registry).unwrap();
+        assert_eq!(listed["tiny"]["versions"], serde_json::json!([1, 2]));
+        assert!(
+            list(&scratch.path().join("elsewhere")).unwrap_err().to_string().contains("no registry here")
+        );
+    }
 }

@@ -1,8 +1,8 @@
 //! How an episode looks: the scenario's colours and sun, randomised within the scenario's ranges
 //! from the episode seed. A stream of its own, so drawing a look never changes the physics.
 
-use super::meshes::{PALETTE_SIZE, Palette};
-use crate::scenario::{Event, Look as LookConfig, LookChange};
+use crate::meshes::{PALETTE_SIZE, Palette};
+use lepton_sim::scenario::{Event, Look as LookConfig, LookChange};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -47,7 +47,7 @@ impl EpisodeLook {
     /// The look of episode `episode_seed` after the look changes of the events in `happened`.
     pub fn with_events(config: &LookConfig, episode_seed: u64, events: &[Event], happened: u64) -> Self {
         let mut look = Self::draw(config, episode_seed);
-        for change in crate::events::look_changes(events, happened) {
+        for change in lepton_sim::events::look_changes(events, happened) {
             look.change(config, change);
         }
         look
@@ -119,7 +119,7 @@ mod tests {
 
     #[test]
     fn events_change_only_what_they_name() {
-        use crate::scenario::{EventAction, Trigger};
+        use lepton_sim::scenario::{EventAction, Trigger};
         let config = LookConfig::default();
         let dusk =
             LookChange { sky: Some([0.9, 0.4, 0.2]), sun_brightness: Some(2500.0), ..Default::default() };

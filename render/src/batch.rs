@@ -2,18 +2,18 @@
 //! into one vertex and index buffer, and each frame's views (camera and palette per environment),
 //! mesh instances and draws. Built on the CPU each step; the pass uploads and draws it as is.
 
-use super::look::EpisodeLook;
-use super::meshes::{self, NPC_COLOURS, PALETTE_SIZE};
-use super::scene::{EGO_COLOUR, Poses, chase_camera, mounted_camera};
-use crate::road::RoadGeometry;
-use crate::scenario::Scenario;
-use crate::traffic::NPC_SIZE;
+use crate::look::EpisodeLook;
+use crate::meshes::{self, NPC_COLOURS, PALETTE_SIZE};
+use crate::scene::{EGO_COLOUR, Poses, chase_camera, mounted_camera};
 use bevy::camera::CameraProjection;
 use bevy::math::{Mat4, Quat, Vec3};
 use bevy::mesh::{Indices, Mesh, VertexAttributeValues};
 use bevy::prelude::{PerspectiveProjection, Resource, Transform};
 use bevy::render::extract_resource::ExtractResource;
 use bytemuck::{Pod, Zeroable};
+use lepton_sim::road::RoadGeometry;
+use lepton_sim::scenario::Scenario;
+use lepton_sim::traffic::NPC_SIZE;
 
 /// Near plane of the training cameras (m).
 const NEAR: f32 = 0.1;
@@ -85,7 +85,7 @@ impl SceneGeometry {
             let range = geometry.append(&meshes::car(NPC_SIZE, colour));
             geometry.npcs.push(range);
         }
-        for (event, obstacle) in crate::events::event_obstacles(&scenario.events) {
+        for (event, obstacle) in lepton_sim::events::event_obstacles(&scenario.events) {
             let range = geometry.append(&meshes::event_obstacle(obstacle, road, false));
             geometry.event_obstacles.push((event, range));
         }
@@ -222,13 +222,13 @@ impl CameraBatch {
     /// Most mesh instances one environment draws: the static scene, every traffic slot and
     /// every obstacle an event can place.
     pub fn instances_per_env(scenario: &Scenario) -> usize {
-        2 + scenario.traffic.count as usize + crate::events::event_obstacles(&scenario.events).count()
+        2 + scenario.traffic.count as usize + lepton_sim::events::event_obstacles(&scenario.events).count()
     }
 
     /// Places environment `env`'s camera and cars as `poses` has them, with the look of episode
     /// `episode_seed`.
     pub fn sync(&mut self, env: usize, scenario: &Scenario, poses: &Poses, episode_seed: u64) {
-        let look_events = poses.events & crate::events::look_mask(&scenario.events);
+        let look_events = poses.events & lepton_sim::events::look_mask(&scenario.events);
         if self.look_seeds[env] != Some((episode_seed, look_events)) {
             self.look_seeds[env] = Some((episode_seed, look_events));
             self.views[env].palette =
@@ -271,7 +271,7 @@ impl CameraBatch {
             }
         }
         if poses.events != 0 {
-            let placed = crate::events::event_obstacles(&scenario.events).map(|(event, _)| event);
+            let placed = lepton_sim::events::event_obstacles(&scenario.events).map(|(event, _)| event);
             for (k, event) in placed.enumerate() {
                 if poses.events & (1 << event) != 0 {
                     add(DrawMesh::EventObstacle(k), Mat4::IDENTITY);

@@ -6,14 +6,9 @@
 //! post-processing), and the app is stepped by hand without pipelined rendering, so the frame
 //! returned after a step shows the world after that step.
 
-use super::error::RenderError;
-use super::batch::{CameraBatch, SceneGeometry, TileLayout, TiledFrame, View};
-use super::scene::Poses;
-use super::tiled_pass::{Pixels, TiledPass, TiledPassPlugin};
-use crate::env::Frame;
-use crate::road::RoadGeometry;
-use crate::scenario::{FrameFormat, Scenario};
-use crate::world::World as SimWorld;
+use crate::batch::{CameraBatch, SceneGeometry, TileLayout, TiledFrame, View};
+use crate::scene::Poses;
+use crate::tiled_pass::{Pixels, TiledPass, TiledPassPlugin};
 use bevy::pbr::PbrPlugin;
 use bevy::prelude::*;
 use bevy::render::RenderApp;
@@ -21,6 +16,11 @@ use bevy::render::renderer::{RenderAdapterInfo, RenderDevice};
 use bevy::render::settings::{RenderCreation, WgpuSettings};
 use bevy::render::{RenderPlugin, settings::Backends};
 use bevy::window::ExitCondition;
+use lepton_sim::cameras::RenderError;
+use lepton_sim::env::Frame;
+use lepton_sim::road::RoadGeometry;
+use lepton_sim::scenario::{FrameFormat, Scenario};
+use lepton_sim::world::World as SimWorld;
 use std::sync::{Arc, Mutex};
 
 /// Checks that wgpu can find an adapter before bevy is asked to (bevy panics without one).
@@ -144,7 +144,7 @@ impl Renderer {
             self.app.update();
             let pixels = self.pixels.lock().unwrap_or_else(|e| e.into_inner());
             if let Some(error) = &pixels.error {
-                return Err(RenderError::Failed(error.clone()));
+                return Err(error.clone());
             }
             if pixels.fresh {
                 return Ok(());

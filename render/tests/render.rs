@@ -3,12 +3,22 @@
 //!
 //! Needs a Vulkan adapter: a GPU or Mesa's lavapipe (`mesa-vulkan-drivers`).
 
-mod common;
-
-use common::{from_text, shipped};
+use lepton_render::camera_vec_env;
 use lepton_sim::road::PlanePose;
+use lepton_sim::scenario::{self, Scenario};
+use lepton_sim::{Act, Reset};
 use lepton_sim::{Frame, VecEnv};
 use std::sync::{Arc, Mutex};
+
+/// A shipped scenario by name.
+fn shipped(name: &str) -> Arc<Scenario> {
+    Arc::new(scenario::load_named(name).expect("shipped scenario is valid"))
+}
+
+/// A scenario from RON text (must be valid).
+fn from_text(text: &str) -> Arc<Scenario> {
+    Arc::new(scenario::parse_str(text, "<test>").unwrap_or_else(|e| panic!("{e}")))
+}
 
 /// Bevy apps are heavy: the tests in this file take turns.
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
@@ -18,7 +28,7 @@ fn lock() -> std::sync::MutexGuard<'static, ()> {
 }
 
 fn camera_envs(scenario: &Arc<lepton_sim::scenario::Scenario>, n: usize, seed: u64) -> (VecEnv, Vec<Frame>) {
-    let mut envs = VecEnv::with_camera(scenario.clone(), n, seed).expect("an adapter (GPU or lavapipe)");
+    let mut envs = camera_vec_env(scenario.clone(), n, seed).expect("an adapter (GPU or lavapipe)");
     let frames = envs.reset(seed).into_iter().map(|(o, _)| o.frame.expect("a frame")).collect();
     (envs, frames)
 }
@@ -118,7 +128,7 @@ fn grey_frames_are_the_luma_of_the_rgb_frames() {
     assert_eq!((g.width, g.height), (32, 32));
     assert_eq!(g.data.len(), 32 * 32);
     for (i, px) in c.data.chunks_exact(3).enumerate() {
-        assert_eq!(g.data[i], lepton_sim::render::luma(px[0], px[1], px[2]));
+        assert_eq!(g.data[i], lepton_render::luma(px[0], px[1], px[2]));
     }
 }
 
@@ -156,7 +166,7 @@ fn a_target_larger_than_the_adapter_allows_is_a_clear_error() {
     scenario.camera.width = 1024;
     scenario.camera.height = 1024;
     // 33 × 33 tiles of 1024 pixels: wider than any adapter's largest texture.
-    let error = match VecEnv::with_camera(Arc::new(scenario), 33 * 33, 0) {
+    let error = match camera_vec_env(Arc::new(scenario), 33 * 33, 0) {
         Ok(_) => panic!("a 33,792-pixel-wide target was accepted"),
         Err(e) => e.to_string(),
     };
@@ -167,7 +177,7 @@ fn a_target_larger_than_the_adapter_allows_is_a_clear_error() {
 fn rendering_never_changes_the_physics() {
     let _turn = lock();
     let scenario = shipped("highway");
-    let mut with = VecEnv::with_camera(scenario.clone(), 2, 4).unwrap();
+    let mut with = camera_vec_env(scenario.clone(), 2, 4).unwrap();
     let mut without = VecEnv::new(scenario, 2, 4);
     with.reset(4);
     without.reset(4);
@@ -222,16 +232,16 @@ fn frames_written_into_the_callers_rows_are_the_frames_the_observations_carry() 
     let _turn = lock();
     let scenario = shipped("tiny");
     let n = 3;
-    let mut attached = VecEnv::with_camera(scenario.clone(), n, 9).unwrap();
-    let mut written = VecEnv::with_camera(scenario, n, 9).unwrap();
-    let len = written.renderer().unwrap().frame_len();
+    let mut attached = camera_vec_env(scenario.clone(), n, 9).unwrap();
+    let mut written = camera_vec_env(scenario, n, 9).unwrap();
+    let len = written.cameras().unwrap().frame_len();
     assert_eq!(len, 32 * 32);
     let (mut current, mut last) = (vec![0u8; n * len], vec![0u8; n * len]);
     let row = |rows: &[u8], i: usize| rows[i * len..(i + 1) * len].to_vec();
 
     let first = attached.reset(9);
     let mut rows = lepton_sim::FrameRows { current: &mut current, last: &mut last };
-    let first_written = written.try_reset_into(9, Some(&mut rows)).unwrap();
+    let first_written = written.try_reset(Reset::All(9), Some(&mut rows)).unwrap();
     for i in 0..n {
         assert!(first_written[i].0.frame.is_none(), "the observations carry no frames of their own");
         assert_eq!(row(rows.current, i), first[i].0.frame.as_ref().unwrap().data);
@@ -241,7 +251,7 @@ fn frames_written_into_the_callers_rows_are_the_frames_the_observations_carry() 
     for _ in 0..150 {
         let actions = [5, 0, 2];
         let a = attached.step(&actions);
-        let b = written.try_step_into(&actions, Some(&mut rows)).unwrap();
+        let b = written.try_step(Act::Discrete(&actions), Some(&mut rows)).unwrap();
         assert_eq!(a.terminated, b.terminated);
         for i in 0..n {
             assert!(b.obs[i].frame.is_none() && b.final_obs[i].as_ref().is_none_or(|o| o.frame.is_none()));
@@ -257,8 +267,8 @@ fn frames_written_into_the_callers_rows_are_the_frames_the_observations_carry() 
 
     // Resetting some envs writes their rows alone.
     let before = row(rows.current, 1);
-    let some = attached.try_reset_some(&[(0, Some(3)), (2, None)]).unwrap();
-    written.try_reset_some_into(&[(0, Some(3)), (2, None)], Some(&mut rows)).unwrap();
+    let some = attached.try_reset(Reset::These(&[(0, Some(3)), (2, None)]), None).unwrap();
+    written.try_reset(Reset::These(&[(0, Some(3)), (2, None)]), Some(&mut rows)).unwrap();
     assert_eq!(row(rows.current, 0), some[0].0.frame.as_ref().unwrap().data);
     assert_eq!(row(rows.current, 2), some[1].0.frame.as_ref().unwrap().data);
     assert_eq!(row(rows.current, 1), before);

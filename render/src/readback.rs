@@ -1,6 +1,7 @@
 //! Reading a rendered target back to the CPU: one copy of the whole texture into a mapped buffer
 //! per frame, a wait for the device, and the 256-byte row padding stripped on the way out.
 
+use lepton_sim::RenderError;
 use std::sync::mpsc;
 use wgpu::{
     Buffer, BufferDescriptor, BufferUsages, CommandEncoder, Device, MapMode, PollType, TexelCopyBufferInfo,
@@ -48,17 +49,20 @@ impl Readback {
 
     /// Waits for the submitted copy and writes the pixels, tightly packed rows top to bottom, to
     /// `rgba`.
-    pub fn read(&self, device: &Device, rgba: &mut Vec<u8>) -> Result<(), String> {
+    pub fn read(&self, device: &Device, rgba: &mut Vec<u8>) -> Result<(), RenderError> {
+        let failed = |message: String| Err(RenderError::Failed(message));
         let slice = self.buffer.slice(..);
         let (sender, receiver) = mpsc::sync_channel(1);
         slice.map_async(MapMode::Read, move |result| {
             let _ = sender.send(result);
         });
-        device.poll(PollType::wait_indefinitely()).map_err(|e| format!("waiting for the GPU failed: {e}"))?;
+        if let Err(e) = device.poll(PollType::wait_indefinitely()) {
+            return failed(format!("waiting for the GPU failed: {e}"));
+        }
         match receiver.recv() {
             Ok(Ok(())) => {}
-            Ok(Err(e)) => return Err(format!("reading the camera frames back failed: {e}")),
-            Err(_) => return Err("reading the camera frames back never finished".into()),
+            Ok(Err(e)) => return failed(format!("reading the camera frames back failed: {e}")),
+            Err(_) => return failed("reading the camera frames back never finished".into()),
         }
         {
             let mapped = slice.get_mapped_range();

@@ -61,7 +61,7 @@ struct SessionLog {
 
 /// TFRecord's checksum: CRC-32C, rotated right by 15 bits, plus a constant.
 fn masked_crc(bytes: &[u8]) -> u32 {
-    let crc = crc32c::crc32c(bytes);
+    let crc = crate::checksum::crc32c(bytes);
     crc.rotate_right(15).wrapping_add(0xa282_ead8)
 }
 
@@ -135,9 +135,23 @@ impl EventWriter {
 /// A scalar read back: tag, step, value.
 pub type Scalar = (String, i64, f32);
 
+/// An event file that cannot be read back: where, and what is wrong with it.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {problem}", path.display())]
+pub struct EventFileError {
+    pub path: PathBuf,
+    /// `cannot read: ...`, `truncated record`, `record at byte N: data checksum`, ...
+    pub problem: String,
+}
+
 /// Reads an event file's scalars, checking every record's checksums (for tests and tools).
-pub fn read_scalars(path: &Path) -> Result<Vec<Scalar>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+pub fn read_scalars(path: &Path) -> Result<Vec<Scalar>, EventFileError> {
+    let fail = |problem: String| EventFileError { path: path.to_path_buf(), problem };
+    let bytes = std::fs::read(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    scalars_in(&bytes).map_err(fail)
+}
+
+fn scalars_in(bytes: &[u8]) -> Result<Vec<Scalar>, String> {
     let mut at = 0;
     let mut out = Vec::new();
     let take = |at: &mut usize, n: usize| -> Result<&[u8], String> {
@@ -199,7 +213,8 @@ mod tests {
         let last = bytes.len() - 6;
         bytes[last] ^= 1;
         std::fs::write(&path, bytes).unwrap();
-        assert!(read_scalars(&path).unwrap_err().contains("checksum"));
+        let error = read_scalars(&path).unwrap_err();
+        assert!(error.problem.contains("checksum") && error.path == path, "{error}");
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

@@ -7,16 +7,16 @@
 //! cost a pass stack each (depth clears, view uniforms, phase sorting): with N environments the
 //! cost grew with N cameras, each clearing a depth texture the size of the whole target.
 
-use super::batch::{
+use crate::batch::{
     DrawMesh, GpuInstance, GpuVertex, GpuView, MeshRange, SceneGeometry, TileLayout, TiledFrame,
 };
-use super::readback::Readback;
-use super::error::RenderError;
+use crate::readback::Readback;
 use bevy::color::{Color, LinearRgba};
 use bevy::prelude::*;
 use bevy::render::extract_resource::ExtractResourcePlugin;
 use bevy::render::renderer::{RenderDevice, RenderQueue};
 use bevy::render::{Render, RenderApp, RenderSystems};
+use lepton_sim::cameras::RenderError;
 use std::mem::size_of;
 use std::sync::{Arc, Mutex};
 use wgpu::util::DeviceExt;
@@ -31,7 +31,7 @@ const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
 pub struct Pixels {
     pub rgba: Vec<u8>,
     pub fresh: bool,
-    pub error: Option<String>,
+    pub error: Option<RenderError>,
 }
 
 /// Extracts each frame's [`TiledFrame`] and draws it with the [`TiledPass`] the renderer inserts
@@ -182,13 +182,18 @@ impl TiledPass {
     }
 
     /// Draws `frame` and reads the target back into [`TiledPass::pixels`].
-    fn draw(&self, device: &wgpu::Device, queue: &wgpu::Queue, frame: &TiledFrame) -> Result<(), String> {
+    fn draw(
+        &self,
+        device: &wgpu::Device,
+        queue: &wgpu::Queue,
+        frame: &TiledFrame,
+    ) -> Result<(), RenderError> {
         if frame.instances.len() > self.instance_capacity {
-            return Err(format!(
+            return Err(RenderError::Failed(format!(
                 "{} mesh instances in one frame, more than the {} planned for",
                 frame.instances.len(),
                 self.instance_capacity
-            ));
+            )));
         }
         queue.write_buffer(&self.views, 0, bytemuck::cast_slice(&frame.views));
         queue.write_buffer(&self.instances, 0, bytemuck::cast_slice(&frame.instances));

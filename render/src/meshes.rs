@@ -6,11 +6,11 @@
 //! An environment's material holds the palette, so one mesh serves every environment and its
 //! randomised look costs nothing per vertex.
 
-use crate::road::{RoadGeometry, plane_to_world};
-use crate::scenario::{Markings, Obstacle, ObstacleKind, Scenario, Trigger};
 use bevy::asset::RenderAssetUsages;
 use bevy::math::{Quat, Vec3};
 use bevy::mesh::{Indices, Mesh, PrimitiveTopology};
+use lepton_sim::road::{RoadGeometry, plane_to_world};
+use lepton_sim::scenario::{Markings, Obstacle, ObstacleKind, Scenario, Trigger};
 
 /// Palette entries a vertex can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,44 @@
+//! What the agent does, sees and is paid: the action set, the camera and the reward.
+
+use super::*;
+
+pub(super) fn actions(c: &mut Checker, actions: &Actions) {
+    if actions.set.is_empty() {
+        c.report("actions.set", "must not be empty: the agent needs at least one action");
+    } else if actions.set.len() > MAX_ACTIONS {
+        c.report(
+            "actions.set",
+            format!("must have at most {MAX_ACTIONS} actions (got {})", actions.set.len()),
+        );
+    }
+    for (i, action) in actions.set.iter().enumerate() {
+        c.in_range(&format!("actions.set[{i}].steer"), action.steer, -1.0, 1.0);
+        c.in_range(&format!("actions.set[{i}].throttle"), action.throttle, -1.0, 1.0);
+    }
+    c.count("actions.repeat", actions.repeat.into(), 1, 100);
+}
+pub(super) fn camera(c: &mut Checker, camera: &Camera) {
+    c.count("camera.width", camera.width.into(), 8, 1024);
+    c.count("camera.height", camera.height.into(), 8, 1024);
+    c.bounded("camera.fov", camera.fov, Bound::Excl(10.0), Bound::Excl(170.0));
+    c.in_range("camera.pitch", camera.pitch, -89.0, 89.0);
+    c.in_range("camera.mount.forward", camera.mount.forward, -20.0, 20.0);
+    c.in_range("camera.mount.up", camera.mount.up, -20.0, 20.0);
+    c.in_range("camera.mount.left", camera.mount.left, -20.0, 20.0);
+}
+pub(super) fn reward(c: &mut Checker, scenario: &Scenario) {
+    let r = &scenario.reward;
+    let weights = [
+        ("progress", r.progress),
+        ("lane_centre", r.lane_centre),
+        ("speed", r.speed),
+        ("collision", r.collision),
+        ("off_road", r.off_road),
+        ("step", r.step),
+        ("success", r.success),
+    ];
+    for (field, weight) in weights {
+        c.in_range(&format!("reward.{field}"), weight, -MAX_WEIGHT, MAX_WEIGHT);
+    }
+    c.positive("reward.target_speed", r.target_speed, MAX_SPEED);
+}
