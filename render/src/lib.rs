@@ -44,7 +44,7 @@ use std::sync::Arc;
 /// `n` environments of `scenario` (env i seeded `base_seed + i`) whose observations carry
 /// camera frames, as the scenario's camera says, all drawn by one [`Renderer`].
 pub fn camera_vec_env(scenario: Arc<Scenario>, n: usize, base_seed: u64) -> Result<VecEnv, RenderError> {
-    VecEnv::with_cameras(scenario, n, base_seed, |scenario, road, n| Renderer::new(scenario, road, n))
+    VecEnv::with_cameras(scenario, n, base_seed, Renderer::new)
 }
 
 impl Cameras for Renderer {
