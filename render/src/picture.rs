@@ -41,8 +41,7 @@ pub trait Picture {
 }
 
 /// Writes `picture` (`size` pixels) to `out`, an SVG when `svg` and else a PNG, atomically: drawn
-/// to a temporary file beside it whose name ends in the format's extension (plotters picks the
-/// format by it), fsynced and renamed.
+/// to a temporary file beside it, fsynced and renamed.
 pub fn write_picture(
     picture: &impl Picture,
     size: (u32, u32),
@@ -57,8 +56,23 @@ pub fn write_picture(
         let root = SVGBackend::new(&tmp, size).into_drawing_area();
         picture.draw(&root).and_then(|()| root.present().map_err(|e| e.to_string()))
     } else {
-        let root = BitMapBackend::new(&tmp, size).into_drawing_area();
-        picture.draw(&root).and_then(|()| root.present().map_err(|e| e.to_string()))
+        // Drawn into memory and encoded by the `image` crate the renderer already uses, so
+        // plotters' own PNG encoder (a second, older `image`) is not built.
+        let mut rgb = vec![0u8; 3 * size.0 as usize * size.1 as usize];
+        let root = BitMapBackend::with_buffer(&mut rgb, size).into_drawing_area();
+        let drawn = picture.draw(&root).and_then(|()| root.present().map_err(|e| e.to_string()));
+        drop(root);
+        drawn.and_then(|()| {
+            image::save_buffer_with_format(
+                &tmp,
+                &rgb,
+                size.0,
+                size.1,
+                image::ColorType::Rgb8,
+                image::ImageFormat::Png,
+            )
+            .map_err(|e| e.to_string())
+        })
     };
     if let Err(message) = drawn {
         return Err(error(message)); // the temporary goes with `tmp`
