@@ -14,21 +14,39 @@ use std::time::{Duration, Instant};
 struct VirtualDisplay {
     server: Child,
     display: String,
+    /// Xvfb's stdout, where it wrote its display number: kept open, since a server that writes
+    /// to a closed pipe dies of SIGPIPE.
+    _stdout: BufReader<std::process::ChildStdout>,
 }
 
 impl VirtualDisplay {
     fn start() -> Self {
-        // -displayfd: Xvfb picks a free display number and writes it once it accepts clients.
-        let mut server = Command::new("Xvfb")
-            .args(["-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("Xvfb runs (scripts/setup installs it: apt-get install xvfb xauth)");
-        let mut line = String::new();
-        BufReader::new(server.stdout.take().unwrap()).read_line(&mut line).unwrap();
-        let number: u32 = line.trim().parse().unwrap_or_else(|_| panic!("Xvfb display number: {line:?}"));
-        Self { server, display: format!(":{number}") }
+        // A display number of its own, never reused within this test process: a server that is
+        // still shutting down keeps its abstract socket for a moment, and a new server on the
+        // same number would leave its clients talking to the dying one (XOpenDisplayFailed).
+        static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let first = 200 + (std::process::id() % 300) * 20;
+        for _ in 0..100 {
+            let number = first + NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            // -displayfd: Xvfb writes the number once it accepts clients; a number in use makes
+            // it exit, and the next one is tried.
+            let mut server = Command::new("Xvfb")
+                .arg(format!(":{number}"))
+                .args(["-displayfd", "1", "-screen", "0", "1024x768x24", "-nolisten", "tcp"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("Xvfb runs (scripts/setup installs it: apt-get install xvfb xauth)");
+            let mut line = String::new();
+            let mut stdout = BufReader::new(server.stdout.take().unwrap());
+            let _ = stdout.read_line(&mut line);
+            if line.trim() == number.to_string() {
+                return Self { server, display: format!(":{number}"), _stdout: stdout };
+            }
+            let _ = server.kill();
+            let _ = server.wait();
+        }
+        panic!("no free X display number from :{first}");
     }
 
     fn lepton(&self, args: &[&str]) -> Command {
@@ -52,6 +70,26 @@ impl Drop for VirtualDisplay {
         }
         let _ = self.server.kill();
         let _ = self.server.wait();
+    }
+}
+
+/// `Command::output`, run again (up to three times in all) when the viewer's window system could
+/// not open the display it had just checked was up (winit's XOpenDisplayFailed: one start in
+/// tens, under parallel tests on this shared machine, fails so before the viewer does anything).
+trait OutputOnDisplay {
+    fn output_on_display(&mut self) -> std::io::Result<std::process::Output>;
+}
+
+impl OutputOnDisplay for Command {
+    fn output_on_display(&mut self) -> std::io::Result<std::process::Output> {
+        let mut output = self.output()?;
+        for _ in 0..2 {
+            if !String::from_utf8_lossy(&output.stderr).contains("XOpenDisplayFailed") {
+                break;
+            }
+            output = self.output()?;
+        }
+        Ok(output)
     }
 }
 
@@ -79,7 +117,7 @@ fn screenshot_is_a_drawn_picture_of_the_asked_size() {
         .lepton(&["view", "tiny", "--policy", "keep-lane", "--size", "400x300", "--frames", "5", "--json"])
         .arg("--screenshot")
         .arg(&png)
-        .output()
+        .output_on_display()
         .unwrap();
     let report = report(&output);
     assert_eq!(report["steps"], 5, "one step per frame: {report}");
@@ -111,9 +149,10 @@ fn the_car_moves_between_two_frame_counts() {
             ])
             .args(["--frames", frames, "--json", "--screenshot"])
             .arg(&png)
-            .output()
+            .output_on_display()
             .unwrap();
-        (rgb(&png), report(&output))
+        let report = report(&output); // names the viewer's error, if it failed
+        (rgb(&png), report)
     };
     let (early, early_report) = shot("2", "early.png");
     let (late, late_report) = shot("40", "late.png");
@@ -134,7 +173,7 @@ fn record_writes_a_video_of_one_frame_per_step_that_decodes_and_moves() {
         .lepton(&["view", "cut_in", "--policy", "keep-lane", "--size", "321x240", "--frames", "30", "--json"])
         .arg("--record")
         .arg(&mp4)
-        .output()
+        .output_on_display()
         .unwrap();
     let report = report(&output);
     assert_eq!(report["steps"], 30, "one step per frame: {report}");
@@ -161,7 +200,7 @@ fn the_lit_look_differs_from_the_agents_and_the_grid_shows_every_env() {
                 .lepton(&args)
                 .args(["--frames", "5", "--json", "--screenshot"])
                 .arg(&png)
-                .output()
+                .output_on_display()
                 .unwrap()
         };
         let mut output = run();
@@ -198,7 +237,7 @@ fn frames_alone_time_a_run_and_report_its_frame_rate() {
     let display = VirtualDisplay::start();
     let output = display
         .lepton(&["view", "tiny", "--policy", "keep-lane", "--size", "320x240", "--frames", "20", "--json"])
-        .output()
+        .output_on_display()
         .unwrap();
     let report = report(&output);
     let fps = report["frames_per_second"].as_f64().unwrap();
@@ -312,7 +351,7 @@ fn without_a_display_the_viewer_says_how_to_get_one() {
 #[test]
 fn a_policy_that_is_not_a_run_is_a_clear_error() {
     let display = VirtualDisplay::start();
-    let output = display.lepton(&["view", "tiny", "--policy", "no/such/run"]).output().unwrap();
+    let output = display.lepton(&["view", "tiny", "--policy", "no/such/run"]).output_on_display().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("not a run directory"), "{}", stderr(&output));
 }
