@@ -57,6 +57,10 @@ pub enum CliError {
     Viewer(#[from] lepton_viewer::ViewerError),
     #[error(transparent)]
     Registry(#[from] lepton_pipeline::RegistryError),
+    #[error(transparent)]
+    Pipeline(#[from] lepton_pipeline::PipelineError),
+    #[error(transparent)]
+    Lock(#[from] lepton_artifacts::lock::LockError),
 }
 
 impl CliError {

@@ -4,7 +4,6 @@
 mod args;
 mod commands;
 mod error;
-mod pipeline;
 mod ron_file;
 mod scenario_arg;
 mod trained_run;

@@ -202,6 +202,22 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
     assert!(stderr(&out).contains("agent_gate.episodes"), "{}", stderr(&out));
     let template = lepton(&["pipeline", "new", "lk"]);
     assert!(stdout(&template).contains("Pipeline(") && stdout(&template).contains("name: \"lk\""));
+    // A name that is not one plain folder name is refused (it would break the file, or lead out
+    // of pipeline-runs/ and the registry), and -o never overwrites without --force.
+    for name in ["a\"b", "../x", ".hidden", "two words"] {
+        let refused = lepton(&["pipeline", "new", name]);
+        assert_eq!(refused.status.code(), Some(2), "{name}: {}", stderr(&refused));
+        assert!(stderr(&refused).contains("must be 1 to 100"), "{}", stderr(&refused));
+    }
+    let out = dir.join("new.ron").display().to_string();
+    assert!(lepton(&["pipeline", "new", "lk", "-o", &out]).status.success());
+    std::fs::write(&out, "mine").unwrap();
+    let refused = lepton(&["pipeline", "new", "lk", "-o", &out]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("already exists"), "{}", stderr(&refused));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), "mine", "left as it was");
+    assert!(lepton(&["pipeline", "new", "lk", "-o", &out, "--force"]).status.success());
+    assert!(std::fs::read_to_string(&out).unwrap().contains("Pipeline("));
     std::fs::remove_dir_all(dir).unwrap();
 }
 

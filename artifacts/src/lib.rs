@@ -1,7 +1,8 @@
 //! What Lepton's commands leave behind for later ones, and how it is kept whole: files written
-//! atomically under unpredictable temporary names ([`atomic`]), the checksums they are checked
-//! with when read ([`checksum`]), TensorBoard event files ([`tensorboard`]), and the error of a
-//! configuration value out of its range ([`InvalidField`]). Nothing here knows about driving:
+//! atomically under unpredictable temporary names ([`atomic`]), one writer per folder at a time
+//! ([`lock`]), the checksums they are checked with when read ([`checksum`]), TensorBoard event
+//! files ([`tensorboard`]), and the error of a configuration value out of its range
+//! ([`InvalidField`]). Nothing here knows about driving:
 //! the simulator, the renderer, perception, agents and the pipeline all stand on it.
 //!
 //! ```
@@ -19,6 +20,7 @@
 pub mod atomic;
 pub mod checksum;
 mod invalid;
+pub mod lock;
 pub mod tensorboard;
 
 pub use invalid::InvalidField;

@@ -1,7 +1,14 @@
 //! The pipeline file: the loop from data to a promoted model, one RON file. Every section has
 //! defaults, unknown fields are errors, and every value is validated with its field path.
 
+pub use crate::error::FieldProblem;
+use crate::error::{PipelineError, Result, file};
 use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// The pipeline's own scenario among the data sources and the monitor's conditions (a field
+/// condition may not take this name).
+pub const BASE: &str = "base";
 
 /// A whole pipeline: collect → train perception → gate it → train the agent on it → gate it →
 /// promote.
@@ -246,28 +253,39 @@ impl Default for AgentGate {
     }
 }
 
-/// A value that parses but makes no sense, with its field path.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FieldProblem {
-    pub path: String,
-    pub message: String,
-}
-
 impl PipelineFile {
+    /// Reads and validates a pipeline file: a syntax error with its line and column, wrong
+    /// values with their field paths (all of them at once).
+    pub fn read(path: &Path) -> Result<PipelineFile> {
+        let text = std::fs::read_to_string(path).map_err(file(path))?;
+        let pipeline = Self::parse(&text).map_err(|e| PipelineError::Syntax {
+            path: path.to_path_buf(),
+            line: e.span.start.line,
+            column: e.span.start.col,
+            message: e.code.to_string(),
+        })?;
+        let problems = pipeline.validate();
+        if !problems.is_empty() {
+            return Err(PipelineError::Invalid { path: path.to_path_buf(), problems });
+        }
+        Ok(pipeline)
+    }
+
+    /// Parses a pipeline file's text (`Some(..)` may be left out of optional values); not
+    /// validated.
+    pub fn parse(text: &str) -> std::result::Result<PipelineFile, ron::error::SpannedError> {
+        ron::Options::default()
+            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
+            .from_str(text)
+    }
+
     /// Every problem with the file's values (empty when valid).
     pub fn validate(&self) -> Vec<FieldProblem> {
         let mut problems = Vec::new();
         let mut report =
             |path: &str, message: String| problems.push(FieldProblem { path: path.into(), message });
-        let name_ok = !self.name.trim().is_empty()
-            && self.name.len() <= 100
-            && self.name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
-            && !self.name.starts_with('.');
-        if !name_ok {
-            report(
-                "name",
-                format!("must be 1 to 100 letters, digits, '_', '-' or '.' (got {:?})", self.name),
-            );
+        if let Some(problem) = name_problem(&self.name) {
+            report("name", format!("{problem} (got {:?})", self.name));
         }
         if self.scenario.trim().is_empty() {
             report("scenario", "must name a shipped scenario or a scenario file".into());
@@ -364,7 +382,7 @@ impl PipelineFile {
                 report(&path, format!("must be 1 to 40 letters, digits, '_' or '-' (got {:?})", c.name));
             } else if m.conditions[..i].iter().any(|o| o.name == c.name) {
                 report(&path, format!("{:?} names two conditions", c.name));
-            } else if c.name == "base" {
+            } else if c.name == BASE {
                 report(&path, "\"base\" is the pipeline's own scenario; choose another name".into());
             }
             if c.scenario.as_ref().is_some_and(|s| s.trim().is_empty()) {
@@ -375,7 +393,18 @@ impl PipelineFile {
     }
 }
 
-/// A commented pipeline file that runs as it is (`lepton pipeline new`).
+/// What is wrong with a pipeline's name, if anything: it names the working folder
+/// (`pipeline-runs/NAME`) and the registry entry, so it must be one plain folder name.
+pub fn name_problem(name: &str) -> Option<&'static str> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        && !name.starts_with('.');
+    (!ok).then_some("must be 1 to 100 letters, digits, '_', '-' or '.', not starting with '.'")
+}
+
+/// A commented pipeline file that runs as it is (`lepton pipeline new`), for a name that
+/// [`name_problem`] accepts.
 pub fn template(name: &str) -> String {
     format!(
         r#"// A Lepton pipeline: collect labelled frames → train the CNN perception → gate it on held-out
@@ -445,10 +474,7 @@ mod tests {
 
     #[test]
     fn the_template_parses_to_the_defaults_and_is_valid() {
-        let file: PipelineFile = ron::Options::default()
-            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-            .from_str(&template("lk"))
-            .unwrap();
+        let file = PipelineFile::parse(&template("lk")).unwrap();
         let defaults = PipelineFile { name: "lk".into(), ..Default::default() };
         assert_eq!(file.monitor.conditions[0].name, "dusk");
         assert_eq!(
@@ -462,17 +488,6 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_example_is_valid() {
-        let text = include_str!("../../pipelines/lane_keep.ron");
-        let file: PipelineFile = ron::Options::default()
-            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-            .from_str(text)
-            .unwrap();
-        assert_eq!(file.validate(), []);
-        assert_eq!(file.scenario, "lane_keep");
-    }
-
-    #[test]
     fn bad_values_are_named_by_their_field() {
         let file = PipelineFile {
             name: "../x".into(),
@@ -482,5 +497,24 @@ mod tests {
         };
         let paths: Vec<_> = file.validate().into_iter().map(|p| p.path).collect();
         assert_eq!(paths, ["name", "collect.frames", "agent_gate.min_success_rate"]);
+    }
+
+    #[test]
+    fn a_file_is_read_with_its_syntax_errors_and_every_bad_value_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("p.ron");
+        std::fs::write(&path, "Pipeline(\n  name: \"ok\",\n  seed: x,\n)").unwrap();
+        let syntax = PipelineFile::read(&path).unwrap_err().to_string();
+        assert!(syntax.starts_with(&format!("{}:3:", path.display())), "{syntax}");
+        std::fs::write(&path, "Pipeline(name: \"a b\", collect: (frames: 0))").unwrap();
+        let invalid = PipelineFile::read(&path).unwrap_err().to_string();
+        let lines: Vec<&str> = invalid.lines().collect();
+        assert_eq!(lines.len(), 2, "{invalid}");
+        assert!(lines[0].starts_with(&format!("{}: name: ", path.display())), "{invalid}");
+        assert!(lines[1].starts_with(&format!("{}: collect.frames: ", path.display())), "{invalid}");
+        std::fs::write(&path, template("lk")).unwrap();
+        assert_eq!(PipelineFile::read(&path).unwrap().name, "lk");
+        let missing = PipelineFile::read(&dir.path().join("none.ron")).unwrap_err();
+        assert!(matches!(missing, PipelineError::File { .. }));
     }
 }

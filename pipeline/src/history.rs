@@ -1,26 +1,10 @@
-//! The records the pipeline's parts hand each other and write down: a stage's line in a run's
-//! report, and what each check of the monitor saw. Below `run`, `monitor` and `plots`, so the
-//! pictures draw them without importing the code that makes them.
+//! The monitor's history: what each check saw in each field condition, and the retraining it
+//! set off (`pipeline-runs/NAME/monitor/history.json`). Below the monitor and the pictures, so
+//! `monitor.png` draws it without importing the code that makes it.
 
-use lepton_pipeline::stage::{How, StageResult};
+use crate::error::{PipelineError, Result, file};
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
-
-/// One stage of a pipeline run, as the report lists it.
-#[derive(Debug, Clone, Serialize)]
-pub struct StageLine {
-    pub stage: String,
-    pub key: String,
-    pub how: How,
-    pub result: StageResult,
-    pub seconds: f64,
-    /// The stage's folder.
-    #[serde(skip)]
-    pub dir: PathBuf,
-    /// A gate's figures.
-    #[serde(skip)]
-    pub figures: Option<serde_json::Value>,
-}
+use std::path::{Path, PathBuf};
 
 /// One condition at one check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,10 +16,10 @@ pub struct ConditionCheck {
     /// The frame feature that moved most (e.g. "green lower mean": the ground's colour).
     pub drift_feature: Option<String>,
     pub nearest_training_data: Option<String>,
-    pub lane_offset_mae: Option<f64>,
-    pub heading_mae_degrees: Option<f64>,
-    pub success_rate: Option<f64>,
-    pub mean_return: Option<f64>,
+    pub lane_offset_mae: Option<f32>,
+    pub heading_mae_degrees: Option<f32>,
+    pub success_rate: Option<f32>,
+    pub mean_return: Option<f32>,
     /// Each threshold crossed, in words (empty: all well).
     pub alarms: Vec<String>,
 }
@@ -60,4 +44,32 @@ pub struct Retraining {
     /// The version promoted, or none when a gate said no on every attempt.
     pub promoted: Option<u32>,
     pub seconds: f64,
+}
+
+/// `history.json` of the pipeline working folder `work`.
+pub fn path(work: &Path) -> PathBuf {
+    work.join("monitor").join("history.json")
+}
+
+/// Every check so far (none before the first).
+pub fn read(work: &Path) -> Result<Vec<Check>> {
+    let path = path(work);
+    match std::fs::read_to_string(&path) {
+        Ok(text) => serde_json::from_str(&text).map_err(|e| PipelineError::Damaged {
+            path: path.clone(),
+            what: "a monitoring history",
+            message: e.to_string(),
+        }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => Err(file(&path)(e)),
+    }
+}
+
+/// Writes the whole history, atomically.
+pub fn write(work: &Path, history: &[Check]) -> Result<()> {
+    let path = path(work);
+    let dir = path.parent().unwrap_or(work);
+    std::fs::create_dir_all(dir).map_err(file(dir))?;
+    let json = serde_json::to_string_pretty(history).expect("the history serialises");
+    lepton_artifacts::atomic::write(&path, json.as_bytes()).map_err(file(&path))
 }

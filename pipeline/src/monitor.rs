@@ -1,22 +1,24 @@
 //! Monitoring in the field: `lepton pipeline monitor FILE.ron` drives the production version in
 //! each field condition the file names (and in the pipeline's own scenario, as the control),
 //! and at each check measures what a factory would watch: input drift (the frames' statistics
-//! against each training source's, by the population stability index, no labels needed), the
+//! against each training source's, by the normed Wasserstein distance, no labels needed), the
 //! perception's error (the simulator knows the truth) and the policy's success rate. A condition
 //! past a threshold is added to the training data (`field.json`) and the pipeline runs again
 //! through the same gates; the next check shows whether that repaired it. Every check is kept in
 //! `pipeline-runs/NAME/monitor/history.json`, drawn in `monitor.png` and summed up in
 //! `monitor.md`.
 
-use super::file::PipelineFile;
-use super::records::{Check, ConditionCheck, Retraining};
-use super::run::{self, BASE, FieldData, PipelineReport};
-use crate::error::{CliError, CliResult, file};
+use crate::commands::{Lepton, args};
+use crate::error::{PipelineError, Result, file};
+use crate::file::{BASE, PipelineFile};
+use crate::history::{self, Check, ConditionCheck, Retraining};
+use crate::registry::{self, Promotion};
+use crate::run::report::PipelineReport;
+use crate::run::sources::{FieldData, base_dir, condition_scenarios, scenario_argument, work_dir};
 use lepton_perception::dataset::{Dataset, FrameFeatures, FrameStats};
-use lepton_pipeline::registry::{self, Promotion};
 use serde::Serialize;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 /// What a monitor run did.
 #[derive(Debug, Clone, Serialize)]
@@ -31,39 +33,34 @@ pub struct MonitorReport {
     pub runs: Vec<PipelineReport>,
 }
 
-/// `history.json`: every check so far.
-fn history_path(work: &Path) -> PathBuf {
-    work.join("monitor").join("history.json")
-}
-
-pub fn read_history(work: &Path) -> CliResult<Vec<Check>> {
-    let path = history_path(work);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text)
-            .map_err(|e| CliError::Usage(format!("{}: not a monitoring history: {e}", path.display()))),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(file(&path)(e)),
-    }
-}
-
 /// Runs `checks` checks of production in the field conditions of `pipeline` (read from
-/// `path`); with `retrain`, a check that crosses a threshold retrains from the drifted data.
-pub fn monitor(pipeline: &PipelineFile, path: &Path, checks: u32, retrain: bool) -> CliResult<MonitorReport> {
-    let base = run::base_dir(path)?;
-    let work = run::work_dir(pipeline, &base);
+/// `path`), with the `lepton` program given; with `retrain`, a check that crosses a threshold
+/// retrains from the drifted data.
+pub fn monitor(
+    pipeline: &PipelineFile,
+    path: &Path,
+    lepton: &Lepton,
+    checks: u32,
+    retrain: bool,
+) -> Result<MonitorReport> {
+    let base = base_dir(path)?;
+    let work = work_dir(pipeline, &base);
+    // The monitor writes the history and field.json, and retrains: one at a time, and never
+    // beside a `pipeline run` of the same file.
+    let _lock = lepton_artifacts::lock::FolderLock::acquire(&work)?;
     let m = &pipeline.monitor;
     if m.conditions.is_empty() {
-        return Err(CliError::Usage(format!(
+        return Err(PipelineError::Refused(format!(
             "{}: monitor.conditions: empty; name at least one field condition to watch",
             path.display()
         )));
     }
-    let mut watched = vec![(BASE.to_string(), run::scenario_argument(&pipeline.scenario, &base))];
-    for (name, arg, _) in run::condition_scenarios(pipeline, &base)? {
-        watched.push((name, arg));
+    let mut watched = vec![(BASE.to_string(), scenario_argument(&pipeline.scenario, &base))];
+    for c in condition_scenarios(pipeline, &base)? {
+        watched.push((c.name, c.scenario_arg));
     }
     let registry_dir = base.join(&pipeline.registry);
-    let mut history = read_history(&work)?;
+    let mut history = history::read(&work)?;
     let mut report = MonitorReport {
         pipeline: pipeline.name.clone(),
         checks: Vec::new(),
@@ -73,7 +70,7 @@ pub fn monitor(pipeline: &PipelineFile, path: &Path, checks: u32, retrain: bool)
     for _ in 0..checks {
         let production = registry::version_dir(&registry_dir, &format!("{}@production", pipeline.name))
             .map_err(|e| {
-                CliError::Usage(format!(
+                PipelineError::Refused(format!(
                     "{e}: nothing of {} is in production; run `lepton pipeline run {}` first",
                     pipeline.name,
                     path.display()
@@ -83,8 +80,11 @@ pub fn monitor(pipeline: &PipelineFile, path: &Path, checks: u32, retrain: bool)
         let stats_path = production.join(registry::FRAME_STATS);
         let training: BTreeMap<String, FrameStats> =
             std::fs::read_to_string(&stats_path).map_err(file(&stats_path)).and_then(|t| {
-                serde_json::from_str(&t)
-                    .map_err(|e| CliError::Usage(format!("{}: {e}", stats_path.display())))
+                serde_json::from_str(&t).map_err(|e| PipelineError::Damaged {
+                    path: stats_path.clone(),
+                    what: "the training data's frame statistics",
+                    message: e.to_string(),
+                })
             })?;
         let number = history.last().map_or(1, |c| c.check + 1);
         let started =
@@ -100,7 +100,7 @@ pub fn monitor(pipeline: &PipelineFile, path: &Path, checks: u32, retrain: bool)
         for (i, (name, scenario)) in watched.iter().enumerate() {
             let seed = seed + 10_000 * i as u64;
             let data = scratch.join(name);
-            conditions.push(watch(pipeline, &production, &training, name, scenario, &data, seed)?);
+            conditions.push(watch(pipeline, lepton, &production, &training, name, scenario, &data, seed)?);
         }
         // The frames were for measuring only: the history keeps the figures.
         std::fs::remove_dir_all(&scratch).map_err(file(&scratch))?;
@@ -136,7 +136,7 @@ pub fn monitor(pipeline: &PipelineFile, path: &Path, checks: u32, retrain: bool)
             field.conditions.sort_by_key(|n| m.conditions.iter().position(|c| &c.name == n));
             field.write(&work)?;
             let began = std::time::Instant::now();
-            let run = run::run(pipeline, path)?;
+            let run = crate::run::run_locked(pipeline, path, lepton)?;
             let promoted = run.promoted.as_ref().map(|p: &Promotion| p.version);
             check.retrain =
                 Some(Retraining { conditions: new, promoted, seconds: began.elapsed().as_secs_f64() });
@@ -152,8 +152,8 @@ pub fn monitor(pipeline: &PipelineFile, path: &Path, checks: u32, retrain: bool)
         }
         history.push(check.clone());
         report.checks.push(check);
-        write_history(&work, &history)?;
-        if let Err(e) = super::plots::monitor(&history, m, &work.join("monitor").join("monitor.png")) {
+        history::write(&work, &history)?;
+        if let Err(e) = crate::plots::monitor(&history, m, &work.join("monitor").join("monitor.png")) {
             eprintln!("monitor {}: the plot was not drawn: {e}", pipeline.name);
         }
         write_summary(&work, pipeline, &history)?;
@@ -166,20 +166,22 @@ pub fn monitor(pipeline: &PipelineFile, path: &Path, checks: u32, retrain: bool)
 
 /// Drives production in one condition: frames for drift and the perception's error, episodes for
 /// the success rate.
+#[allow(clippy::too_many_arguments)]
 fn watch(
     pipeline: &PipelineFile,
+    lepton: &Lepton,
     production: &Path,
     training: &BTreeMap<String, FrameStats>,
     name: &str,
     scenario: &str,
     data: &Path,
     seed: u64,
-) -> CliResult<ConditionCheck> {
+) -> Result<ConditionCheck> {
     let m = &pipeline.monitor;
     let (frames, envs, seed_text) =
         (m.frames.to_string(), pipeline.collect.envs.to_string(), seed.to_string());
     let data_arg = data.display().to_string();
-    run::lepton(run::args(&[
+    lepton.run(args(&[
         "perception",
         "collect",
         scenario,
@@ -198,31 +200,36 @@ fn watch(
         .filter_map(|(source, reference)| reference.drift(&features).map(|d| (d, source.clone())))
         .min_by(|a, b| a.0.distance.total_cmp(&b.0.distance));
     let model = production.join("model").display().to_string();
-    let (_, perception, _) =
-        run::lepton_gate(run::args(&["perception", "eval", &model, &data_arg, "--json"]))?;
+    let (_, perception, _) = lepton.gate::<lepton_perception::cnn::EvalReport>(
+        args(&["perception", "eval", &model, &data_arg, "--json"]),
+        "a perception evaluation",
+    )?;
     let policy = production.join("policy").display().to_string();
     let episodes = m.episodes.to_string();
     let driving_seed = (seed + 5_000).to_string();
-    let (_, driving, _) = run::lepton_gate(run::args(&[
-        "eval",
-        &policy,
-        "--scenario",
-        scenario,
-        "--episodes",
-        &episodes,
-        "--seed",
-        &driving_seed,
-        "--json",
-    ]))?;
+    let (_, driving, _) = lepton.gate::<lepton_agents::run::EvalReport>(
+        args(&[
+            "eval",
+            &policy,
+            "--scenario",
+            scenario,
+            "--episodes",
+            &episodes,
+            "--seed",
+            &driving_seed,
+            "--json",
+        ]),
+        "an agent evaluation",
+    )?;
     let mut check = ConditionCheck {
         name: name.into(),
         drift: nearest.as_ref().map(|n| n.0.distance),
         drift_feature: nearest.as_ref().map(|n| n.0.feature.clone()),
         nearest_training_data: nearest.map(|n| n.1),
-        lane_offset_mae: perception["mae"]["lane_offset"].as_f64(),
-        heading_mae_degrees: perception["heading_mae_degrees"].as_f64(),
-        success_rate: driving["success_rate"].as_f64(),
-        mean_return: driving["mean_return"].as_f64(),
+        lane_offset_mae: perception.mae.get("lane_offset").copied(),
+        heading_mae_degrees: Some(perception.heading_mae_degrees),
+        success_rate: Some(driving.summary.success_rate),
+        mean_return: Some(driving.summary.mean_return),
         alarms: Vec::new(),
     };
     if let (Some(limit), Some(v)) = (m.max_drift, check.drift)
@@ -232,32 +239,24 @@ fn watch(
         check.alarms.push(format!("input drift {v:.3} > {limit} ({feature})"));
     }
     if let (Some(limit), Some(v)) = (m.max_lane_mae, check.lane_offset_mae)
-        && v > limit as f64
+        && v > limit
     {
         check.alarms.push(format!("lane-offset MAE {v:.3} m > {limit}"));
     }
     if let (Some(limit), Some(v)) = (m.min_success_rate, check.success_rate)
-        && v < limit as f64
+        && v < limit
     {
         check.alarms.push(format!("success rate {v:.2} < {limit}"));
     }
     Ok(check)
 }
 
-fn shown(value: Option<f64>, decimals: usize) -> String {
-    value.map_or("-".into(), |v| format!("{v:.decimals$}"))
-}
-
-fn write_history(work: &Path, history: &[Check]) -> CliResult<()> {
-    let path = history_path(work);
-    let dir = path.parent().unwrap_or(work);
-    std::fs::create_dir_all(dir).map_err(file(dir))?;
-    let json = serde_json::to_string_pretty(history).unwrap_or_default();
-    lepton_artifacts::atomic::write(&path, json.as_bytes()).map_err(file(&path))
+fn shown(value: Option<impl Into<f64>>, decimals: usize) -> String {
+    value.map_or("-".into(), |v| format!("{:.decimals$}", v.into()))
 }
 
 /// `monitor.md`: the drift picture and a table per check.
-fn write_summary(work: &Path, pipeline: &PipelineFile, history: &[Check]) -> CliResult<()> {
+fn write_summary(work: &Path, pipeline: &PipelineFile, history: &[Check]) -> Result<()> {
     use std::fmt::Write as _;
     let m = &pipeline.monitor;
     let mut md = String::new();

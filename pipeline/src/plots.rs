@@ -2,8 +2,10 @@
 //! its threshold) and `monitor.png` (drift, perception error and success rate per condition over
 //! the checks, with the thresholds and the versions retraining promoted).
 
-use super::file::{Monitor, PipelineFile};
-use super::records::{Check, ConditionCheck, StageLine};
+use crate::figures::{AgentFigures, Figures, GateFigures, PerceptionFigures};
+use crate::file::{Monitor, PipelineFile};
+use crate::history::{Check, ConditionCheck};
+use crate::stage::StageLine;
 use lepton_render::picture::{COLOURS, Picture, PlotError, write_picture};
 use plotters::coord::Shift;
 use plotters::prelude::*;
@@ -137,13 +139,13 @@ pub fn monitor(history: &[Check], m: &Monitor, out: &Path) -> Result<(), PlotErr
         ),
         panel(
             "perception lane-offset MAE (m)",
-            over_checks(history, |c| c.lane_offset_mae),
+            over_checks(history, |c| c.lane_offset_mae.map(f64::from)),
             m.max_lane_mae.map(f64::from),
             None,
         ),
         panel(
             "success rate",
-            over_checks(history, |c| c.success_rate),
+            over_checks(history, |c| c.success_rate.map(f64::from)),
             m.min_success_rate.map(f64::from),
             Some(1.05),
         ),
@@ -154,30 +156,40 @@ pub fn monitor(history: &[Check], m: &Monitor, out: &Path) -> Result<(), PlotErr
 /// `gates.png`: the perception gate's lane-offset MAE and the agent gate's success rate, per
 /// attempt and data source.
 pub fn gates(stages: &[StageLine], pipeline: &PipelineFile, out: &Path) -> Result<(), PlotError> {
-    let per_attempt = |gate: &str, value: &dyn Fn(&serde_json::Value) -> Option<f64>| {
+    // Each gate's attempts in order, and one value of each source's figures per attempt.
+    fn per_attempt<T>(
+        stages: &[StageLine],
+        gate: &str,
+        figures: impl Fn(&Figures) -> Option<&GateFigures<T>>,
+        value: impl Fn(&T) -> Option<f64>,
+    ) -> Vec<(String, Vec<(f64, f64)>)> {
         let mut series: Vec<(String, Vec<(f64, f64)>)> = Vec::new();
         let attempts = stages.iter().filter(|s| s.stage == gate || s.stage.starts_with(&format!("{gate}#")));
         for (k, stage) in attempts.enumerate() {
-            let Some(figures) = &stage.figures else { continue };
-            let mut sources = vec![("base".to_string(), figures)];
-            if let Some(field) = figures["field"].as_object() {
-                sources.extend(field.iter().map(|(n, f)| (n.clone(), f)));
-            }
-            for (name, f) in sources {
+            let Some(gate) = stage.figures.as_ref().and_then(&figures) else { continue };
+            for (name, f) in gate.by_source() {
                 let Some(v) = value(f) else { continue };
-                match series.iter_mut().find(|(n, _)| *n == name) {
+                match series.iter_mut().find(|(n, _)| n == name) {
                     Some((_, points)) => points.push((k as f64 + 1.0, v)),
-                    None => series.push((name, vec![(k as f64 + 1.0, v)])),
+                    None => series.push((name.to_string(), vec![(k as f64 + 1.0, v)])),
                 }
             }
         }
         series
-    };
+    }
+    fn perception(f: &Figures) -> Option<&GateFigures<PerceptionFigures>> {
+        if let Figures::Perception(g) = f { Some(g) } else { None }
+    }
+    fn agent(f: &Figures) -> Option<&GateFigures<AgentFigures>> {
+        if let Figures::Agent(g) = f { Some(g) } else { None }
+    }
     let panels = Panels(vec![
         Panel {
             title: "perception gate: held-out lane-offset MAE (m)".into(),
             x_label: "attempt",
-            series: per_attempt("perception_gate", &|f| f["mae"]["lane_offset"].as_f64()),
+            series: per_attempt(stages, "perception_gate", perception, |f| {
+                f.lane_offset_mae().map(f64::from)
+            }),
             threshold: pipeline.perception_gate.max_lane_mae.map(f64::from),
             marks: Vec::new(),
             y_max: None,
@@ -185,7 +197,7 @@ pub fn gates(stages: &[StageLine], pipeline: &PipelineFile, out: &Path) -> Resul
         Panel {
             title: "agent gate: held-out success rate".into(),
             x_label: "attempt",
-            series: per_attempt("agent_gate", &|f| f["success_rate"].as_f64()),
+            series: per_attempt(stages, "agent_gate", agent, |f| Some(f.eval.summary.success_rate as f64)),
             threshold: Some(pipeline.agent_gate.min_success_rate as f64),
             marks: Vec::new(),
             y_max: Some(1.05),

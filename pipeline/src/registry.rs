@@ -9,6 +9,7 @@
 //! ```
 
 use crate::stage::{StageRecord, code_version};
+use lepton_artifacts::lock::FolderLock;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -22,6 +23,9 @@ pub enum RegistryError {
     /// A name, a channel or a version that is not there, a damaged or changed file.
     #[error("{0}")]
     Refused(String),
+    /// Another process changes this entry now (a promotion, a channel move, a rollback).
+    #[error(transparent)]
+    Lock(#[from] lepton_artifacts::lock::LockError),
 }
 
 type Result<T> = std::result::Result<T, RegistryError>;
@@ -29,6 +33,22 @@ type Result<T> = std::result::Result<T, RegistryError>;
 /// The error of an I/O failure on `path`.
 fn file(path: &Path) -> impl FnOnce(std::io::Error) -> RegistryError + '_ {
     move |source| RegistryError::File { path: path.to_path_buf(), source }
+}
+
+/// Checks a registry entry's name: 1 to 100 of `A-Z a-z 0-9 _ . -`, not starting with `.`, so
+/// that it names one folder inside the registry and nothing else (no `..`, no separators).
+pub fn check_name(name: &str) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 100
+        && !name.starts_with('.')
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(RegistryError::Refused(format!(
+            "{name:?}: not a registry name (1 to 100 letters, digits, '_', '.' or '-', not starting with '.')"
+        )))
+    }
 }
 
 /// A version's summary of its training frames, by data source (`FrameStats`), for the monitor's
@@ -66,8 +86,10 @@ pub fn promote(
     scenario: &str,
     extra_files: &[(&str, &[u8])],
 ) -> Result<Promotion> {
+    check_name(name)?;
     let entry = registry.join(name);
-    std::fs::create_dir_all(&entry).map_err(file(&entry))?;
+    // One writer per entry: two promotions never take the same version number.
+    let _lock = FolderLock::acquire(&entry)?;
     let version = versions(&entry)?.last().copied().unwrap_or(0) + 1;
     let dir = entry.join(format!("v{version:04}"));
     let staged = entry.join(format!("v{version:04}.partial"));
@@ -114,7 +136,7 @@ pub fn promote(
     let json = serde_json::to_string_pretty(&lineage).unwrap_or_default();
     lepton_artifacts::atomic::write(&staged.join("lineage.json"), json.as_bytes()).map_err(file(&staged))?;
     lepton_artifacts::atomic::replace_dir(&staged, &dir).map_err(file(&dir))?;
-    let mut channels = channels(&entry).unwrap_or_default();
+    let mut channels = channels_or_new(&entry)?;
     channels.candidate = Some(version);
     channels.set_production(version);
     write_channels(&entry, &channels)?;
@@ -159,6 +181,7 @@ pub fn resolve_in(registry: &Path, spec: &str, part: Part) -> Result<PathBuf> {
 /// The folder of `NAME[@CHANNEL|@VERSION]` in `registry`.
 pub fn version_dir(registry: &Path, spec: &str) -> Result<PathBuf> {
     let (name, which) = spec.split_once('@').unwrap_or((spec, "production"));
+    check_name(name)?;
     let entry = registry.join(name);
     if !entry.is_dir() {
         return Err(RegistryError::Refused(format!("{}: no such registry entry", entry.display())));
@@ -176,6 +199,25 @@ pub fn version_dir(registry: &Path, spec: &str) -> Result<PathBuf> {
     Ok(dir)
 }
 
+/// The folder of the version `name`'s production channel serves: none when nothing of `name` was
+/// promoted yet (no entry, or no version and no channels in it), an error when the entry is there
+/// but its channels or the version they name are damaged or missing — a gate must not skip its
+/// comparison with production because production could not be read.
+pub fn production(registry: &Path, name: &str) -> Result<Option<PathBuf>> {
+    check_name(name)?;
+    let entry = registry.join(name);
+    if !entry.is_dir() {
+        return Ok(None);
+    }
+    if !entry.join(CHANNELS).exists() && versions(&entry)?.is_empty() {
+        return Ok(None);
+    }
+    match channels(&entry)?.production {
+        None => Ok(None),
+        Some(_) => version_dir(registry, &format!("{name}@production")).map(Some),
+    }
+}
+
 /// The version numbers of an entry, ascending.
 fn versions(entry: &Path) -> Result<Vec<u32>> {
     let mut found: Vec<u32> = std::fs::read_dir(entry)
@@ -185,6 +227,11 @@ fn versions(entry: &Path) -> Result<Vec<u32>> {
         .collect();
     found.sort();
     Ok(found)
+}
+
+/// The number of a version folder (`.../v0003` → 3).
+fn version_of(dir: &Path) -> Option<u32> {
+    dir.file_name()?.to_str()?.strip_prefix('v')?.parse().ok()
 }
 
 /// Which version each channel serves, and the versions production served in order.
@@ -215,11 +262,20 @@ impl Channels {
     }
 }
 
-/// The channels of an entry (`channels.json`).
+/// The channels file of an entry.
+const CHANNELS: &str = "channels.json";
+
+/// The channels of an entry (`channels.json`): missing or damaged, an error naming it.
 pub fn channels(entry: &Path) -> Result<Channels> {
-    let path = entry.join("channels.json");
+    let path = entry.join(CHANNELS);
     let text = std::fs::read_to_string(&path).map_err(file(&path))?;
     serde_json::from_str(&text).map_err(|e| RegistryError::Refused(format!("{}: {e}", path.display())))
+}
+
+/// The channels of an entry, or none yet when it has no `channels.json` (a first promotion);
+/// a damaged one is an error, never silently replaced (that would lose production's history).
+fn channels_or_new(entry: &Path) -> Result<Channels> {
+    if entry.join(CHANNELS).exists() { channels(entry) } else { Ok(Channels::default()) }
 }
 
 fn write_channels(entry: &Path, channels: &Channels) -> Result<()> {
@@ -231,12 +287,14 @@ fn write_channels(entry: &Path, channels: &Channels) -> Result<()> {
 /// Points `channel` of `NAME@VERSION` at that version, after checking its files.
 pub fn set_channel(registry: &Path, spec: &str, channel: &str) -> Result<Channels> {
     let dir = version_dir(registry, spec)?;
-    let lineage = verify(&dir)?;
-    let entry = registry.join(&lineage.name);
-    let mut channels = channels(&entry).unwrap_or_default();
+    verify(&dir)?;
+    let entry = dir.parent().unwrap_or(registry).to_path_buf();
+    let version = version_of(&dir).expect("version_dir names a version folder");
+    let _lock = FolderLock::acquire(&entry)?;
+    let mut channels = channels_or_new(&entry)?;
     match channel {
-        "production" => channels.set_production(lineage.version),
-        "candidate" => channels.candidate = Some(lineage.version),
+        "production" => channels.set_production(version),
+        "candidate" => channels.candidate = Some(version),
         other => {
             return Err(RegistryError::Refused(format!(
                 "--channel {other:?}: the channels are candidate and production"
@@ -249,7 +307,12 @@ pub fn set_channel(registry: &Path, spec: &str, channel: &str) -> Result<Channel
 
 /// Production goes back to the version it served before the current one.
 pub fn rollback(registry: &Path, name: &str) -> Result<Channels> {
+    check_name(name)?;
     let entry = registry.join(name);
+    if !entry.is_dir() {
+        return Err(RegistryError::Refused(format!("{}: no such registry entry", entry.display())));
+    }
+    let _lock = FolderLock::acquire(&entry)?;
     let mut channels = channels(&entry)?;
     if channels.production_history.len() < 2 {
         return Err(RegistryError::Refused(format!(
@@ -271,7 +334,23 @@ pub fn verify(dir: &Path) -> Result<Lineage> {
     let text = std::fs::read_to_string(&path).map_err(file(&path))?;
     let lineage: Lineage = serde_json::from_str(&text)
         .map_err(|e| RegistryError::Refused(format!("{}: {e}", path.display())))?;
+    // The lineage is this folder's: its name and number, not another version's copied here.
+    let entry_name = dir.parent().and_then(|e| e.file_name()).map(|n| n.to_string_lossy().into_owned());
+    if version_of(dir) != Some(lineage.version) || entry_name.as_deref() != Some(lineage.name.as_str()) {
+        return Err(RegistryError::Refused(format!(
+            "{}: records {}@{}, which is not this folder",
+            path.display(),
+            lineage.name,
+            lineage.version
+        )));
+    }
     let found = hashes(dir)?;
+    if let Some(extra) = found.keys().find(|f| !lineage.files.contains_key(*f)) {
+        return Err(RegistryError::Refused(format!(
+            "{}: not in lineage.json: added after promotion",
+            dir.join(extra).display()
+        )));
+    }
     for (file_name, want) in &lineage.files {
         match found.get(file_name) {
             Some(got) if got == want => {}
@@ -295,8 +374,10 @@ fn hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
         for entry in std::fs::read_dir(&d).map_err(file(&d))? {
-            let path = entry.map_err(file(&d))?.path();
-            if path.is_dir() {
+            let entry = entry.map_err(file(&d))?;
+            let path = entry.path();
+            let kind = plain(&entry)?;
+            if kind.is_dir() {
                 stack.push(path);
             } else if path.file_name().is_some_and(|n| n != "lineage.json") {
                 let bytes = std::fs::read(&path).map_err(file(&path))?;
@@ -308,12 +389,27 @@ fn hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
     Ok(out)
 }
 
+/// A folder entry's type, without following links: a registry version holds plain files and
+/// folders only, so a symbolic link (which could lead a walk out of the version, or round in a
+/// circle) is refused.
+fn plain(entry: &std::fs::DirEntry) -> Result<std::fs::FileType> {
+    let kind = entry.file_type().map_err(file(&entry.path()))?;
+    if kind.is_symlink() {
+        return Err(RegistryError::Refused(format!(
+            "{}: a symbolic link; registry versions hold plain files and folders only",
+            entry.path().display()
+        )));
+    }
+    Ok(kind)
+}
+
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
     std::fs::create_dir_all(to).map_err(file(to))?;
     for entry in std::fs::read_dir(from).map_err(file(from))? {
-        let path = entry.map_err(file(from))?.path();
+        let entry = entry.map_err(file(from))?;
+        let path = entry.path();
         let target = to.join(path.file_name().unwrap_or_default());
-        if path.is_dir() {
+        if plain(&entry)?.is_dir() {
             copy_dir(&path, &target)?;
         } else {
             std::fs::copy(&path, &target).map_err(file(&path))?;
@@ -337,7 +433,7 @@ pub fn list(registry: &Path) -> Result<serde_json::Value> {
     for entry in names {
         let name = entry.file_name().to_string_lossy().into_owned();
         let versions = versions(&entry.path())?;
-        let channels = channels(&entry.path()).unwrap_or_default();
+        let channels = channels_or_new(&entry.path())?;
         entries.insert(name, serde_json::json!({ "versions": versions, "channels": channels }));
     }
     Ok(serde_json::Value::Object(entries))
@@ -441,11 +537,83 @@ mod tests {
         let error = verify(&entry.join("v0001")).unwrap_err().to_string();
         assert!(error.ends_with("eval.json: missing"), "{error}");
 
+        // A file added to a version, or a lineage copied from another version, is caught too.
+        std::fs::write(entry.join("v0002/model/extra.bin"), "x").unwrap();
+        let error = verify(&entry.join("v0002")).unwrap_err().to_string();
+        assert!(error.contains("extra.bin: not in lineage.json"), "{error}");
+        std::fs::remove_file(entry.join("v0002/model/extra.bin")).unwrap();
+        std::fs::copy(entry.join("v0001/lineage.json"), entry.join("v0002/lineage.json")).unwrap();
+        let error = verify(&entry.join("v0002")).unwrap_err().to_string();
+        assert!(error.contains("records tiny@1, which is not this folder"), "{error}");
+
         // The listing names every entry with its versions and channels.
         let listed = list(&registry).unwrap();
         assert_eq!(listed["tiny"]["versions"], serde_json::json!([1, 2]));
         assert!(
             list(&scratch.path().join("elsewhere")).unwrap_err().to_string().contains("no registry here")
         );
+    }
+
+    #[test]
+    fn names_that_leave_the_registry_are_refused() {
+        let scratch = tempfile::tempdir().unwrap();
+        let registry = scratch.path().join("registry");
+        let (model, run) = candidate(scratch.path(), "one");
+        for name in ["../x", "a/b", ".", "..", ".hidden", "", "a b", &"n".repeat(101)] {
+            let error = promote(&registry, name, &model, &run, &[], "tiny", &[]).unwrap_err().to_string();
+            assert!(error.contains("not a registry name"), "{name:?}: {error}");
+            assert!(version_dir(&registry, &format!("{name}@1")).is_err());
+            assert!(rollback(&registry, name).unwrap_err().to_string().contains("not a registry name"));
+        }
+        assert!(!scratch.path().join("x").exists(), "nothing was written outside the registry");
+        check_name("lane_keep-2.v1").unwrap();
+    }
+
+    #[test]
+    fn damaged_channels_are_never_replaced_and_production_is_none_only_before_the_first_promotion() {
+        let scratch = tempfile::tempdir().unwrap();
+        let registry = scratch.path().join("registry");
+        assert_eq!(production(&registry, "tiny").unwrap(), None, "no registry yet");
+        let (model, run) = candidate(scratch.path(), "one");
+        promote(&registry, "tiny", &model, &run, &[], "tiny", &[]).unwrap();
+        let entry = registry.join("tiny");
+        assert_eq!(production(&registry, "tiny").unwrap(), Some(entry.join("v0001")));
+        let good = std::fs::read_to_string(entry.join("channels.json")).unwrap();
+        for damage in ["{\"production\": 1, \"unknown\": 2}", "{\"production\": ", ""] {
+            std::fs::write(entry.join("channels.json"), damage).unwrap();
+            let error = production(&registry, "tiny").unwrap_err().to_string();
+            assert!(error.contains("channels.json"), "{error}");
+            let refused = promote(&registry, "tiny", &model, &run, &[], "tiny", &[]).unwrap_err();
+            assert!(refused.to_string().contains("channels.json"), "{refused}");
+            assert!(set_channel(&registry, "tiny@1", "production").is_err());
+            assert!(list(&registry).is_err());
+            assert_eq!(
+                std::fs::read_to_string(entry.join("channels.json")).unwrap(),
+                damage,
+                "left as it was"
+            );
+        }
+        std::fs::write(entry.join("channels.json"), &good).unwrap();
+        // Production pointing at a version that is gone is an error too, not "no production".
+        std::fs::remove_dir_all(entry.join("v0001")).unwrap();
+        assert!(production(&registry, "tiny").unwrap_err().to_string().contains("no such version"));
+    }
+
+    #[test]
+    fn symbolic_links_in_a_version_are_refused_not_followed() {
+        let scratch = tempfile::tempdir().unwrap();
+        let registry = scratch.path().join("registry");
+        let (model, run) = candidate(scratch.path(), "one");
+        // A link in the candidate: refused at promotion, before anything is copied through it.
+        std::os::unix::fs::symlink("..", model.join("up")).unwrap();
+        let error = promote(&registry, "tiny", &model, &run, &[], "tiny", &[]).unwrap_err().to_string();
+        assert!(error.contains("symbolic link"), "{error}");
+        std::fs::remove_file(model.join("up")).unwrap();
+        promote(&registry, "tiny", &model, &run, &[], "tiny", &[]).unwrap();
+        // One planted in a promoted version: refused at the check, which never walks through it.
+        let version = registry.join("tiny").join("v0001");
+        std::os::unix::fs::symlink("..", version.join("model").join("loop")).unwrap();
+        let error = verify(&version).unwrap_err().to_string();
+        assert!(error.contains("loop: a symbolic link"), "{error}");
     }
 }

@@ -1,7 +1,9 @@
 //! What a finished pipeline stage leaves: its record (`stage.json`, and a registry version's
-//! lineage), and the build a stage's outputs depend on.
+//! lineage), its line in a run's report, and the build a stage's outputs depend on.
 
+use crate::figures::Figures;
 use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
 
 /// The program version a stage's outputs depend on: a different build may give other outputs.
 pub fn code_version() -> String {
@@ -23,9 +25,25 @@ pub struct StageRecord {
     pub seconds: f64,
     /// The command it ran.
     pub command: Vec<String>,
-    /// What the stage measured (a gate's evaluation), when it did.
+    /// What the stage measured (a collection's anomaly counts, a gate's evaluations), when it did.
     #[serde(default)]
-    pub figures: Option<serde_json::Value>,
+    pub figures: Option<Figures>,
+}
+
+/// One stage of a pipeline run, as the report lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageLine {
+    pub stage: String,
+    pub key: String,
+    pub how: How,
+    pub result: StageResult,
+    pub seconds: f64,
+    /// The stage's folder.
+    #[serde(skip)]
+    pub dir: PathBuf,
+    /// What it measured.
+    #[serde(skip)]
+    pub figures: Option<Figures>,
 }
 
 /// How a stage ended, as `stage.json` and the report write it (`done`, `passed`, `failed`).

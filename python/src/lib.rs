@@ -538,6 +538,41 @@ fn registry_verify(version_dir: PathBuf) -> PyResult<String> {
     Ok(serde_json::to_string(&lineage).expect("a lineage serialises"))
 }
 
+/// A pipeline file read and validated (as JSON text): the command line's own reader, so a syntax
+/// error names the file, line and column, and every wrong value its field.
+#[pyfunction]
+fn pipeline_load(path: PathBuf) -> PyResult<String> {
+    let pipeline = lepton_pipeline::PipelineFile::read(&path).map_err(bad)?;
+    Ok(serde_json::to_string(&pipeline).expect("a pipeline file serialises"))
+}
+
+/// `lepton pipeline run FILE`: every stage not already done, the gates, the promotion; the
+/// report as JSON text. The stages run the `lepton` program given (a path, or a name on PATH).
+#[pyfunction]
+fn pipeline_run(py: Python<'_>, path: PathBuf, program: PathBuf) -> PyResult<String> {
+    let pipeline = lepton_pipeline::PipelineFile::read(&path).map_err(bad)?;
+    let lepton = lepton_pipeline::Lepton::new(program);
+    let report = py.detach(|| lepton_pipeline::run(&pipeline, &path, &lepton)).map_err(bad)?;
+    Ok(serde_json::to_string(&report).expect("a pipeline report serialises"))
+}
+
+/// `lepton pipeline monitor FILE`: `checks` checks of production in the file's field conditions,
+/// retraining (with `retrain`) from a condition past a threshold; the report as JSON text.
+#[pyfunction]
+fn pipeline_monitor(
+    py: Python<'_>,
+    path: PathBuf,
+    program: PathBuf,
+    checks: u32,
+    retrain: bool,
+) -> PyResult<String> {
+    let pipeline = lepton_pipeline::PipelineFile::read(&path).map_err(bad)?;
+    let lepton = lepton_pipeline::Lepton::new(program);
+    let report =
+        py.detach(|| lepton_pipeline::monitor(&pipeline, &path, &lepton, checks, retrain)).map_err(bad)?;
+    Ok(serde_json::to_string(&report).expect("a monitor report serialises"))
+}
+
 /// The names of the scenarios shipped inside the module.
 #[pyfunction]
 fn shipped_scenarios() -> Vec<&'static str> {
@@ -551,6 +586,9 @@ fn _lepton(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(xxh3_64_file, m)?)?;
     m.add_function(wrap_pyfunction!(registry_resolve, m)?)?;
     m.add_function(wrap_pyfunction!(registry_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(pipeline_load, m)?)?;
+    m.add_function(wrap_pyfunction!(pipeline_run, m)?)?;
+    m.add_function(wrap_pyfunction!(pipeline_monitor, m)?)?;
     m.add("LeptonError", m.py().get_type::<LeptonError>())?;
     Ok(())
 }

@@ -43,7 +43,10 @@ def test_a_model_from_the_registry_is_checked_before_use(model, tmp_path, monkey
     shutil.copytree(model, version / "model")
     import lepton._lepton as native
 
-    files = {f"model/{p.name}": f"{native.xxh3_64_file(str(p)):016x}" for p in (version / "model").iterdir() if p.is_file()}
+    # Every file of the version, as a promotion records them (an unlisted file is refused).
+    files = {
+        str(p.relative_to(version)): f"{native.xxh3_64_file(str(p)):016x}" for p in (version / "model").rglob("*") if p.is_file()
+    }
     lineage = {"name": "tiny", "version": 1, "scenario": "tiny", "code_version": "test", "stages": [], "files": files}
     (version / "lineage.json").write_text(json.dumps(lineage))
     (version.parent / "channels.json").write_text(json.dumps({"candidate": 1, "production": 1}))

@@ -3,7 +3,7 @@
 use crate::args::{DeviceArg, at_least_one};
 use crate::error::CliResult;
 use lepton_agents::GreedyPolicy;
-use lepton_agents::run::{HELD_OUT_SEED_OFFSET, eval_env_seeds, eval_envs, evaluate};
+use lepton_agents::run::{EvalReport, HELD_OUT_SEED_OFFSET, eval_env_seeds, eval_envs, evaluate};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -35,19 +35,6 @@ pub struct EvalArgs {
     pub scenario: Option<String>,
     #[command(flatten)]
     pub device: DeviceArg,
-}
-
-/// The JSON of `lepton eval --json`: the evaluation, and what makes it honest.
-#[derive(serde::Serialize)]
-struct Report<'a> {
-    #[serde(flatten)]
-    summary: &'a lepton_agents::run::EvalSummary,
-    /// The checkpoint folder evaluated (`best` or `last`).
-    checkpoint: String,
-    /// The env seeds `[first, end)` whose evaluations chose `checkpoints/best` during training.
-    best_chosen_on_env_seeds: [u64; 2],
-    /// Whether these episodes are disjoint from those (or the checkpoint is `last`).
-    held_out: bool,
 }
 
 pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
@@ -89,7 +76,7 @@ pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
     let mut greedy = GreedyPolicy::new(run.config.agent.name().into(), run.agent, perception, &run.scenario);
     let summary = evaluate(&mut greedy, &Arc::new(run.scenario), args.episodes, seed, args.video.as_deref())?;
     if args.json {
-        let report = Report { summary: &summary, checkpoint, best_chosen_on_env_seeds: chose_best, held_out };
+        let report = EvalReport { summary, checkpoint, best_chosen_on_env_seeds: chose_best, held_out };
         println!("{}", serde_json::to_string_pretty(&report).expect("summary serialises"));
     } else {
         println!(
@@ -129,8 +116,8 @@ fn baseline(scenario: &str, args: &EvalArgs) -> CliResult<ExitCode> {
     let mut policy = lepton_agents::KeepLanePolicy::new(&scenario, None);
     let summary = evaluate(&mut policy, &scenario, args.episodes, seed, args.video.as_deref())?;
     if args.json {
-        let report = Report {
-            summary: &summary,
+        let report = EvalReport {
+            summary,
             checkpoint: "keep-lane".into(),
             best_chosen_on_env_seeds: [0, 0],
             held_out: true,

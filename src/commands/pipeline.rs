@@ -2,8 +2,8 @@
 //! pipelines promoted.
 
 use crate::error::{CliError, CliResult, file};
-use crate::pipeline::{file::PipelineFile, run};
-use lepton_pipeline::registry;
+use lepton_pipeline::run::sources::{base_dir, work_dir};
+use lepton_pipeline::{Lepton, PipelineFile, registry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -11,9 +11,13 @@ use std::process::ExitCode;
 pub enum PipelineCommand {
     /// Print a commented pipeline file that runs as it is (or write it with -o).
     New {
+        /// The pipeline's name: 1 to 100 letters, digits, '_', '-' or '.'.
         name: String,
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// Replace the -o file when it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Run a pipeline: every stage not already done with the same inputs, then promote the
     /// candidate if both gates pass (exit 1 when a gate says no; production is untouched).
@@ -73,9 +77,19 @@ pub enum RegistryCommand {
 
 pub fn run(command: PipelineCommand) -> CliResult<ExitCode> {
     match command {
-        PipelineCommand::New { name, output } => {
-            let text = crate::pipeline::file::template(&name);
+        PipelineCommand::New { name, output, force } => {
+            // The name goes into the file (and names its working folder and registry entry).
+            if let Some(problem) = lepton_pipeline::file::name_problem(&name) {
+                return Err(CliError::Usage(format!("{name:?}: {problem}")));
+            }
+            let text = lepton_pipeline::file::template(&name);
             match output {
+                Some(path) if path.exists() && !force => {
+                    return Err(CliError::Usage(format!(
+                        "{}: already exists; choose another -o, or pass --force to replace it",
+                        path.display()
+                    )));
+                }
                 Some(path) => lepton_artifacts::atomic::write(&path, text.as_bytes()).map_err(file(&path))?,
                 None => print!("{text}"),
             }
@@ -85,8 +99,8 @@ pub fn run(command: PipelineCommand) -> CliResult<ExitCode> {
             monitor(path, checks, no_retrain, json)
         }
         PipelineCommand::Run { file: path, json } => {
-            let pipeline = read(&path)?;
-            let report = run::run(&pipeline, &path)?;
+            let pipeline = PipelineFile::read(&path)?;
+            let report = lepton_pipeline::run(&pipeline, &path, &Lepton::this_program()?)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report).expect("the report serialises"));
             }
@@ -106,7 +120,7 @@ pub fn run(command: PipelineCommand) -> CliResult<ExitCode> {
                     p.version,
                     p.dir.display()
                 ),
-                None if report.stages.iter().any(|s| s.result.failed()) => {
+                None if report.refused() => {
                     eprintln!(
                         "pipeline {}: a gate said no (see its report.md); nothing promoted, production untouched",
                         report.pipeline
@@ -121,12 +135,13 @@ pub fn run(command: PipelineCommand) -> CliResult<ExitCode> {
 }
 
 fn monitor(path: PathBuf, checks: u32, no_retrain: bool, json: bool) -> CliResult<ExitCode> {
-    let pipeline = read(&path)?;
-    let report = crate::pipeline::monitor::monitor(&pipeline, &path, checks, !no_retrain)?;
+    let pipeline = PipelineFile::read(&path)?;
+    let lepton = Lepton::this_program()?;
+    let report = lepton_pipeline::monitor(&pipeline, &path, &lepton, checks, !no_retrain)?;
     if json {
         println!("{}", serde_json::to_string_pretty(&report).expect("the report serialises"));
     }
-    let work = run::work_dir(&pipeline, &run::base_dir(&path)?);
+    let work = work_dir(&pipeline, &base_dir(&path)?);
     eprintln!("monitor {}: {}", report.pipeline, work.join("monitor").join("monitor.md").display());
     Ok(if report.healthy { ExitCode::SUCCESS } else { ExitCode::from(1) })
 }
@@ -155,21 +170,14 @@ pub fn run_registry(command: RegistryCommand) -> CliResult<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Reads and validates a pipeline file: syntax errors with line and column, values with paths.
-fn read(path: &std::path::Path) -> CliResult<PipelineFile> {
-    let text = std::fs::read_to_string(path).map_err(file(path))?;
-    let options = ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-    let pipeline: PipelineFile = options.from_str(&text).map_err(|e| CliError::Syntax {
-        path: path.to_path_buf(),
-        line: e.span.start.line,
-        column: e.span.start.col,
-        message: e.code.to_string(),
-    })?;
-    let problems = pipeline.validate();
-    if !problems.is_empty() {
-        let all: Vec<String> =
-            problems.iter().map(|p| format!("{}: {}: {}", path.display(), p.path, p.message)).collect();
-        return Err(CliError::Usage(all.join("\n")));
+#[cfg(test)]
+mod tests {
+    use lepton_pipeline::PipelineFile;
+
+    #[test]
+    fn the_shipped_example_pipeline_is_valid() {
+        let file = PipelineFile::parse(include_str!("../../pipelines/lane_keep.ron")).unwrap();
+        assert_eq!(file.validate(), []);
+        assert_eq!(file.scenario, "lane_keep");
     }
-    Ok(pipeline)
 }

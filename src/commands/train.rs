@@ -132,6 +132,8 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
         None => None,
     };
     let perception = resolve_perception(&config, model.as_deref())?;
+    // One writer per run directory: a second `train` into it is refused at once, naming this one.
+    let _lock = lepton_artifacts::lock::FolderLock::acquire(&out)?;
     if !args.resume && out.join(files::LAST).exists() {
         return Err(CliError::Usage(format!(
             "{}: a run is already here; pass --resume to continue it or choose another --out",

@@ -6,11 +6,11 @@ use lepton_render::recorder::{EpisodeRecorder, RecordedEpisode};
 use lepton_sim::scenario::Scenario;
 use lepton_sim::{Act, Reset};
 use lepton_sim::{Observation, VecEnv};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalSummary {
     pub episodes: usize,
     pub seed: u64,
@@ -28,9 +28,23 @@ pub struct EvalSummary {
     pub mean_length: f32,
     pub end_reasons: BTreeMap<String, usize>,
     pub returns: Vec<f32>,
-    /// The episodes recorded as videos, when asked for.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// The episodes recorded as videos, when asked for (videos.json lists them; not read back).
+    #[serde(skip_serializing_if = "Vec::is_empty", skip_deserializing)]
     pub videos: Vec<RecordedEpisode>,
+}
+
+/// `lepton eval --json`: the evaluation, and what makes it honest. The pipeline's agent gate and
+/// the monitor read it back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvalReport {
+    #[serde(flatten)]
+    pub summary: EvalSummary,
+    /// The checkpoint folder evaluated (`best` or `last`; `keep-lane` for the scripted driver).
+    pub checkpoint: String,
+    /// The env seeds `[first, end)` whose evaluations chose `checkpoints/best` during training.
+    pub best_chosen_on_env_seeds: [u64; 2],
+    /// Whether these episodes are disjoint from those (or the checkpoint is `last`).
+    pub held_out: bool,
 }
 
 /// `lepton eval` starts this far above a run's `eval_seed`, so that by default it scores a

@@ -4,11 +4,12 @@
 use super::saved::CnnModel;
 use crate::dataset::{Dataset, DatasetError};
 use crate::labels::{FLAGS, REGRESSIONS, flag_targets, regression_targets};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-#[derive(Debug, Clone, Serialize)]
+/// `lepton perception eval --json`, and what the pipeline's perception gate reads back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct EvalReport {
     pub samples: u64,
     /// Mean absolute error per regression output (physical units: m, rad, 1/m).
@@ -39,9 +40,10 @@ impl Thresholds {
     /// What falls short, one line per failed threshold (empty: the model passes).
     pub fn failures(&self, report: &EvalReport) -> Vec<String> {
         let mut out = Vec::new();
+        // A NaN figure holds no threshold.
         let mut check = |what: &str, value: f32, limit: Option<f32>, at_most: bool| {
             if let Some(limit) = limit
-                && ((at_most && value > limit) || (!at_most && value < limit))
+                && !(if at_most { value <= limit } else { value >= limit })
             {
                 let relation = if at_most { "above the maximum" } else { "below the minimum" };
                 out.push(format!("{what} = {value:.4}, {relation} {limit}"));
@@ -137,4 +139,30 @@ pub enum EvalError {
     /// Nothing to measure: an empty dataset would pass every gate with an error of 0.
     #[error("{0}: the dataset holds no frames, so there is nothing to evaluate")]
     Empty(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_nan_figure_holds_no_threshold() {
+        let report = |lane: f32, flag: f32| EvalReport {
+            samples: 10,
+            mae: BTreeMap::from([("lane_offset".into(), lane), ("gap_own".into(), 1.0)]),
+            heading_mae_degrees: 1.0,
+            accuracy: BTreeMap::from([("left_free".into(), flag)]),
+            inference_frames_per_second: 1.0,
+            preprocess_frames_per_second: 1.0,
+            batch_size: 1,
+            overlapping_episodes: 0,
+        };
+        let limits =
+            Thresholds { max_lane_mae: Some(0.3), min_flag_accuracy: Some(0.5), ..Default::default() };
+        assert!(limits.failures(&report(0.3, 0.5)).is_empty(), "equal to the limits passes");
+        assert_eq!(limits.failures(&report(0.4, 0.9)).len(), 1);
+        let nan = limits.failures(&report(f32::NAN, f32::NAN));
+        assert_eq!(nan.len(), 2, "{nan:?}");
+        assert!(nan[0].contains("lane_offset") && nan[0].contains("NaN"), "{nan:?}");
+    }
 }
