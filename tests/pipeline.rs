@@ -65,6 +65,29 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
     assert_eq!(report["nothing_to_do"], true);
     assert!(stderr(&out).contains("nothing to do"), "{}", stderr(&out));
 
+    // A stage whose outputs changed since it ran is not trusted: it runs again (the same inputs,
+    // the same model), and what follows keeps its keys and stays done.
+    let stages = dir.join("pipeline-runs/tiny/stages");
+    let perception = std::fs::read_dir(&stages)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("perception-"))
+        .unwrap();
+    std::fs::remove_file(perception.join("model/model.json")).unwrap();
+    let ran_now = |report: &serde_json::Value| -> Vec<String> {
+        hows(report).into_iter().filter(|(_, how)| how == "ran").map(|(s, _)| s).collect()
+    };
+    let (out, report) = run(&file);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ran_now(&report), ["perception"], "{}", stderr(&out));
+    assert!(stderr(&out).contains("model/model.json is gone: running it again"), "{}", stderr(&out));
+    // The registry deleted: the promotion it made is gone, so the candidate is promoted anew.
+    std::fs::remove_dir_all(dir.join("registry")).unwrap();
+    let (out, report) = run(&file);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(ran_now(&report), ["promote"], "{}", stderr(&out));
+    assert_eq!(report["promoted"]["version"], 1);
+
     // More agent steps: the agent, its gate and the promotion rerun; the data and the CNN do not.
     let file = write(&dir, "tiny.ron", &TINY.replace("steps: 600", "steps: 700"));
     let (out, report) = run(&file);

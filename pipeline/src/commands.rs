@@ -4,19 +4,50 @@
 
 use crate::error::{PipelineError, Result};
 use serde::de::DeserializeOwned;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 
 /// The `lepton` program the stages run.
 #[derive(Debug, Clone)]
 pub struct Lepton {
     program: PathBuf,
+    identity: OnceLock<String>,
 }
 
 impl Lepton {
     /// The `lepton` program at `program` (a path, or a name looked up on PATH).
     pub fn new(program: impl Into<PathBuf>) -> Self {
-        Self { program: program.into() }
+        Self { program: program.into(), identity: OnceLock::new() }
+    }
+
+    /// What the stages' outputs depend on besides their inputs: this library's version and git
+    /// commit and the XXH3-64 of the program's own bytes, so that any other build — another
+    /// commit, a tree with uncommitted changes, a build outside git — reruns every stage.
+    pub fn identity(&self) -> Result<&str> {
+        if let Some(known) = self.identity.get() {
+            return Ok(known);
+        }
+        let path = self.path();
+        let bytes = std::fs::read(&path)
+            .map_err(|source| PipelineError::Spawn { command: format!("({})", path.display()), source })?;
+        let identity = format!(
+            "{}+{:016x}",
+            crate::stage::code_version(),
+            lepton_artifacts::checksum::content_hash(&bytes)
+        );
+        Ok(self.identity.get_or_init(|| identity))
+    }
+
+    /// The program's file: the path given, or the first match of a bare name on PATH.
+    fn path(&self) -> PathBuf {
+        if self.program.components().count() > 1 {
+            return self.program.clone();
+        }
+        let found = std::env::var_os("PATH").and_then(|paths| {
+            std::env::split_paths(&paths).map(|dir| dir.join(&self.program)).find(|p| Path::is_file(p))
+        });
+        found.unwrap_or_else(|| self.program.clone())
     }
 
     /// The running program itself: the command line runs a pipeline's stages with its own build.

@@ -44,6 +44,10 @@ pub struct Retraining {
     /// The version promoted, or none when a gate said no on every attempt.
     pub promoted: Option<u32>,
     pub seconds: f64,
+    /// Why it stopped before its gates had spoken (field.json was left as it was, so the next
+    /// check retrains again).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed: Option<String>,
 }
 
 /// `history.json` of the pipeline working folder `work`.

@@ -134,12 +134,24 @@ pub fn monitor(
             eprintln!("monitor {}: collecting data in {} and retraining", pipeline.name, new.join(", "));
             field.conditions.extend(new.iter().cloned());
             field.conditions.sort_by_key(|n| m.conditions.iter().position(|c| &c.name == n));
-            field.write(&work)?;
             let began = std::time::Instant::now();
-            let run = crate::run::run_locked(pipeline, path, lepton)?;
+            // field.json says so only once the retraining has its outcome: a retraining that
+            // failed or was killed is retried by the next check, its finished stages found done.
+            let run = match crate::run::run_locked(pipeline, path, lepton, &field) {
+                Ok(run) => run,
+                Err(e) => {
+                    let seconds = began.elapsed().as_secs_f64();
+                    let failed = Some(e.to_string());
+                    check.retrain = Some(Retraining { conditions: new, promoted: None, seconds, failed });
+                    history.push(check);
+                    history::write(&work, &history)?;
+                    return Err(e);
+                }
+            };
+            field.write(&work)?;
             let promoted = run.promoted.as_ref().map(|p: &Promotion| p.version);
-            check.retrain =
-                Some(Retraining { conditions: new, promoted, seconds: began.elapsed().as_secs_f64() });
+            let seconds = began.elapsed().as_secs_f64();
+            check.retrain = Some(Retraining { conditions: new, promoted, seconds, failed: None });
             report.healthy = promoted.is_some();
             match promoted {
                 Some(v) => eprintln!("monitor {}: retrained; version {v} in production", pipeline.name),
@@ -295,9 +307,10 @@ fn write_summary(work: &Path, pipeline: &PipelineFile, history: &[Check]) -> Res
             );
         }
         if let Some(r) = &check.retrain {
-            let outcome = match r.promoted {
-                Some(v) => format!("version {v} promoted"),
-                None => "a gate said no; production untouched".into(),
+            let outcome = match (r.promoted, &r.failed) {
+                (Some(v), _) => format!("version {v} promoted"),
+                (None, Some(why)) => format!("it stopped ({why}); the next check retrains again"),
+                (None, None) => "a gate said no; production untouched".into(),
             };
             let _ = writeln!(
                 md,

@@ -466,6 +466,7 @@ mod tests {
             seconds: 1.0,
             command: vec![],
             figures: None,
+            outputs: Default::default(),
         }
     }
 

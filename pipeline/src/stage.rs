@@ -28,6 +28,10 @@ pub struct StageRecord {
     /// What the stage measured (a collection's anomaly counts, a gate's evaluations), when it did.
     #[serde(default)]
     pub figures: Option<Figures>,
+    /// The XXH3-64 (hex) of every file the stage left, by path inside its folder: a later run
+    /// finds the stage done only while they are all still there and unchanged.
+    #[serde(default)]
+    pub outputs: std::collections::BTreeMap<String, String>,
 }
 
 /// One stage of a pipeline run, as the report lists it.

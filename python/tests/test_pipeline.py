@@ -41,7 +41,7 @@ def test_a_file_loads_with_its_defaults_and_bad_ones_are_named(tmp_path):
 def test_a_missing_lepton_program_is_named(tmp_path):
     path = tmp_path / "tiny.ron"
     path.write_text(TINY)
-    with pytest.raises(LeptonError, match="cannot run lepton perception collect"):
+    with pytest.raises(LeptonError, match="cannot run lepton .*no-such-lepton"):
         pipeline.run(path, program=tmp_path / "no-such-lepton")
 
 

@@ -19,26 +19,33 @@ use crate::stage::StageRecord;
 use cache::{Ran, StageCache, StageOutput, settings};
 use lepton_artifacts::lock::FolderLock;
 use report::PipelineReport;
-use sources::{base_dir, collect, scenario_argument, sources, work_dir};
+use sources::{FieldData, base_dir, collect, scenario_argument, sources, work_dir};
 use std::path::{Path, PathBuf};
 
 /// Runs (or finds) every stage of `pipeline`, read from `path`, with the `lepton` program given.
 /// One run of a pipeline at a time: its working folder is locked, and a second run (or monitor)
 /// is refused at once, naming this one.
 pub fn run(pipeline: &PipelineFile, path: &Path, lepton: &Lepton) -> Result<PipelineReport> {
-    let _lock = FolderLock::acquire(&work_dir(pipeline, &base_dir(path)?))?;
-    run_locked(pipeline, path, lepton)
+    let work = work_dir(pipeline, &base_dir(path)?);
+    let _lock = FolderLock::acquire(&work)?;
+    run_locked(pipeline, path, lepton, &FieldData::read(&work)?)
 }
 
-/// [`run`], by a caller that holds the working folder's lock (the monitor's retraining).
-pub(crate) fn run_locked(pipeline: &PipelineFile, path: &Path, lepton: &Lepton) -> Result<PipelineReport> {
+/// [`run`], by a caller that holds the working folder's lock, training on the base scenario and
+/// the field conditions `field` names (the monitor's retraining, before `field.json` says so).
+pub(crate) fn run_locked(
+    pipeline: &PipelineFile,
+    path: &Path,
+    lepton: &Lepton,
+    field: &FieldData,
+) -> Result<PipelineReport> {
     let base = &base_dir(path)?;
     let work = work_dir(pipeline, base);
     let scenario_arg = scenario_argument(&pipeline.scenario, base);
     let scenario = lepton_sim::scenario::load_named(&scenario_arg)?;
     let scenario_text = lepton_sim::scenario::to_ron(&scenario);
-    let sources = sources(pipeline, base, &scenario_arg, &scenario_text)?;
-    let mut stages = StageCache::new(work, scenario_text);
+    let sources = sources(pipeline, base, field, &scenario_arg, &scenario_text)?;
+    let mut stages = StageCache::new(work, scenario_text, lepton.identity()?.to_string());
 
     // Labelled frames from every source for training, and held-out frames (other seeds) for the
     // perception gate.
@@ -216,7 +223,19 @@ pub(crate) fn run_locked(pipeline: &PipelineFile, path: &Path, lepton: &Lepton) 
     let mut made: Vec<&StageOutput> = training.iter().map(|(_, d)| d).collect();
     made.extend(&held_out);
     made.extend([&perception, &perception_gate, &policy, &agent_gate]);
-    let promote = stages.stage("promote", &settings(&registry_dir.display().to_string()), &made, |out| {
+    // Found done only while the version it promoted is still in the registry, whole: a deleted
+    // registry gets the candidate promoted again.
+    let still_there = |dir: &Path| {
+        let promoted = std::fs::read_to_string(dir.join("promotion.json")).ok();
+        let promoted: Option<registry::Promotion> = promoted.and_then(|t| serde_json::from_str(&t).ok());
+        match promoted.map(|p| registry::verify(&p.dir)) {
+            Some(Ok(_)) => None,
+            Some(Err(e)) => Some(format!("the version it promoted is not whole ({e})")),
+            None => Some("its promotion.json does not read".to_string()),
+        }
+    };
+    let key_text = settings(&registry_dir.display().to_string());
+    let promote = stages.stage_checked("promote", &key_text, &made, still_there, |out| {
         let lineage: Vec<&StageRecord> = made.iter().map(|s| &s.record).collect();
         // Each source's training frames summarised, for the monitor's drift checks.
         let mut frame_stats = std::collections::BTreeMap::new();

@@ -126,15 +126,16 @@ impl FieldData {
 }
 
 /// The data sources of a run: the base scenario, then the field conditions the file trains on
-/// from the start or `field.json` names, in the file's order.
+/// from the start or `field` names (`field.json`, or the monitor's retraining), in the file's
+/// order.
 pub fn sources(
     pipeline: &PipelineFile,
     base: &Path,
+    field: &FieldData,
     scenario_arg: &str,
     scenario_text: &str,
 ) -> Result<Vec<Source>> {
     let work = work_dir(pipeline, base);
-    let field = FieldData::read(&work)?;
     let conditions = condition_scenarios(pipeline, base)?;
     for name in &field.conditions {
         if !conditions.iter().any(|c| &c.name == name) {
