@@ -60,6 +60,23 @@ where
     RangedU64ValueParser::new().range(1..)
 }
 
+/// A count from 1 to `max`: what a user can ask for is bounded before anything is allocated
+/// for it (clap names the option and the range, exit 2).
+pub fn count<T>(max: u64) -> RangedU64ValueParser<T>
+where
+    T: TryFrom<u64> + Clone + Send + Sync + 'static,
+    <T as TryFrom<u64>>::Error: std::fmt::Display + Send + Sync + 'static,
+{
+    RangedU64ValueParser::new().range(1..=max)
+}
+
+/// The most envs one command steps side by side (`--envs`).
+pub const MAX_ENVS: u64 = 1024;
+/// The most episodes one evaluation plays (`--episodes`).
+pub const MAX_EPISODES: u64 = 1_000_000;
+/// The most frames one collection gathers (`--frames`).
+pub const MAX_FRAMES: u64 = 100_000_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;

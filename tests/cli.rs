@@ -345,3 +345,38 @@ fn version_names_the_package_version_and_the_commit_of_the_build() {
         .unwrap_or_else(|| "unknown".into());
     assert_eq!(line.trim(), format!("lepton {} (commit {head})", env!("CARGO_PKG_VERSION")));
 }
+
+#[test]
+fn counts_are_bounded_before_anything_is_allocated() {
+    for (args, option) in [
+        (&["train", "tiny", "--envs", "5000", "--steps", "10"][..], "--envs"),
+        (&["perception", "collect", "tiny", "--frames", "1000000000000", "--out", "x"][..], "--frames"),
+        (&["eval", "keep-lane:tiny", "--episodes", "99999999"][..], "--episodes"),
+        (&["render", "tiny", "--envs", "100000", "-o", "x.png"][..], "--envs"),
+    ] {
+        let out = lepton(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", stderr(&out));
+        assert!(stderr(&out).contains(option) && stderr(&out).contains("is not in 1..="), "{}", stderr(&out));
+    }
+    // The same bound in a run configuration file, named by its field.
+    let dir = scratch("bounded-config");
+    let config = write(&dir, "big.ron", "(envs: 100000)");
+    let run = dir.join("r").display().to_string();
+    let out = lepton(&[
+        "train",
+        "tiny",
+        "--agent",
+        "qlearning",
+        "--perception",
+        "ground-truth",
+        "--config",
+        &config,
+        "--steps",
+        "10",
+        "--out",
+        &run,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("envs: must be 1 to 1024"), "{}", stderr(&out));
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -113,6 +113,21 @@ fn collect_train_and_eval_run_end_to_end_and_eval_thresholds_gate_promotion() {
         serde_json::from_str(&std::fs::read_to_string(model.join("model.json")).unwrap()).unwrap();
     assert_eq!(meta["epochs_trained"], 1);
     assert!(!dir.join("model.partial").exists() && !dir.join("model.old").exists());
+    // --force replaces a model and nothing else: not a folder of other files, and never the
+    // dataset the training reads (even one that also holds a model.json).
+    let notes = dir.join("notes");
+    std::fs::create_dir_all(&notes).unwrap();
+    std::fs::write(notes.join("mine.txt"), "keep").unwrap();
+    let refused = lepton(&["perception", "train", data_s, "--out", notes.to_str().unwrap(), "--force"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("this is not one"), "{}", stderr(&refused));
+    assert_eq!(std::fs::read_to_string(notes.join("mine.txt")).unwrap(), "keep");
+    std::fs::copy(model.join("model.json"), data.join("model.json")).unwrap();
+    let refused = lepton(&["perception", "train", data_s, "--out", data_s, "--epochs", "1", "--force"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("a dataset this training reads"), "{}", stderr(&refused));
+    std::fs::remove_file(data.join("model.json")).unwrap();
+    assert!(data.join("manifest.json").is_file(), "the dataset is untouched");
     let fresh = dir.join("fresh-model");
     let fresh_s = fresh.to_str().unwrap();
     let device = lepton(&["perception", "train", data_s, "--out", fresh_s, "--device", "quantum"]);

@@ -282,6 +282,12 @@ fn eval_and_train_record_episodes_as_videos_that_decode_to_their_frames() {
         let seconds = video["seconds"].as_f64().unwrap();
         assert!((seconds - frames.len() as f64 * 0.08).abs() < 1e-3, "{seconds}");
     }
+    // The same folder again: its videos are kept, the second evaluation refused (exit 2).
+    let before = std::fs::read(videos.join("videos.json")).unwrap();
+    let out = lepton(&["eval", run_arg, "--episodes", "1", "--video", videos.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("already holds videos"), "{}", stderr(&out));
+    assert_eq!(std::fs::read(videos.join("videos.json")).unwrap(), before);
     // A folder that cannot be made is an error naming it (exit 2).
     let blocked = dir.join("file");
     std::fs::write(&blocked, "not a folder").unwrap();

@@ -79,6 +79,17 @@ def _actions(actions: Any, n: int, k: int) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=np.int64)
 
 
+def _seed(seed, what: str = "seed") -> int | None:
+    """A seed as Gymnasium takes one: None, or an integer (Python's or numpy's) in [0, 2**64)."""
+    if seed is None:
+        return None
+    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
+        raise LeptonError(f"{what}: an integer >= 0 or None (got {seed!r})")
+    if not 0 <= int(seed) < 2**64:
+        raise LeptonError(f"{what}: must be in [0, 2**64) (got {seed})")
+    return int(seed)
+
+
 class LeptonVectorEnv(gymnasium.vector.VectorEnv):
     """``num_envs`` Lepton environments stepped together in Rust (same-step autoreset)."""
 
@@ -113,12 +124,20 @@ class LeptonVectorEnv(gymnasium.vector.VectorEnv):
         return array.copy() if self._copy else array
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
+        if isinstance(seed, (list, tuple, np.ndarray)):
+            # One seed per env (None: that env continues its stream), as Gymnasium's own vector
+            # envs take them; the vector env's own generator is seeded by the first.
+            seeds = [_seed(s, f"seed[{i}]") for i, s in enumerate(seed)]
+            if len(seeds) != self.num_envs:
+                raise LeptonError(f"seed: one per env ({self.num_envs}), got {len(seeds)}")
+            super().reset(seed=seeds[0])
+            self._inner.reset_some(list(range(self.num_envs)), seeds)
+            self._started = True
+            infos = {"episode_seed": self._inner.episode_seed.copy(), "_episode_seed": np.ones(self.num_envs, bool)}
+            return self._out(self._inner.obs), infos
+        seed = _seed(seed)
         super().reset(seed=seed)
-        if isinstance(seed, (list, tuple)):
-            if len(seed) != self.num_envs:
-                raise LeptonError(f"seed: one per env ({self.num_envs}), got {len(seed)}")
-            self._inner.reset_some(list(range(self.num_envs)), [None if s is None else int(s) for s in seed])
-        elif seed is not None or not self._started:
+        if seed is not None or not self._started:
             # Env i restarts its stream at seed + i; without a seed, the first reset uses the
             # constructor's (or the scenario's) and later ones continue every env's stream.
             self._inner.reset(self._seed if seed is None else int(seed))
@@ -193,9 +212,10 @@ class LeptonEnv(gymnasium.Env):
         return list(self._inner.state_names)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
+        seed = _seed(seed)
         super().reset(seed=seed)
         if seed is not None or not self._started:
-            self._inner.reset_some([0], [self._seed if seed is None else int(seed)])
+            self._inner.reset_some([0], [self._seed if seed is None else seed])
         else:
             self._inner.reset_some([0], [None])
         self._started, self._ended = True, False

@@ -103,6 +103,31 @@ def test_the_same_seed_gives_the_same_trajectory_and_env_i_is_the_single_env_see
         assert np.array_equal(v_obs[1], s_obs)
 
 
+def test_seeds_as_gymnasium_takes_them_a_list_per_env_and_numpy_integers():
+    first, _ = LeptonEnv("tiny").reset(seed=7)
+    numpy_seeded, _ = LeptonEnv("tiny").reset(seed=np.int64(7))
+    assert np.array_equal(first, numpy_seeded)
+    # One seed per env: env i starts as the single env seeded seeds[i] (None: continues).
+    seeds = [7, np.uint32(30), 5]
+    vec = LeptonVectorEnv("tiny", num_envs=3, seed=100)
+    obs, info = vec.reset(seed=seeds)
+    for i, s in enumerate(seeds):
+        single, _ = LeptonEnv("tiny").reset(seed=int(s))
+        assert np.array_equal(obs[i], single), i
+    assert list(info["episode_seed"]) == [7, 30, 5]
+    again, _ = vec.reset(seed=np.array([7, 30, 5]))
+    assert np.array_equal(again, obs)
+    for bad, says in [(1.5, "an integer"), (True, "an integer"), (-1, r"\[0, 2\*\*64\)"), ("7", "an integer")]:
+        with pytest.raises(LeptonError, match=says):
+            vec.reset(seed=bad)
+        with pytest.raises(LeptonError, match=says):
+            LeptonEnv("tiny").reset(seed=bad)
+    with pytest.raises(LeptonError, match=r"seed\[1\]: an integer"):
+        vec.reset(seed=[1, 2.5, 3])
+    with pytest.raises(LeptonError, match="one per env"):
+        vec.reset(seed=[1, 2])
+
+
 def test_frames_env_i_and_its_last_frames_are_the_single_env_seeded_s_plus_i():
     # The renderer writes frames straight into the numpy buffers: the next episode's first frame
     # into obs, the ended episode's last into final_obs, each env's into its own row.

@@ -1,6 +1,6 @@
 //! `lepton eval`: greedy episodes of a trained run on fixed seeds.
 
-use crate::args::{DeviceArg, at_least_one};
+use crate::args::{DeviceArg, MAX_EPISODES, count};
 use crate::error::CliResult;
 use lepton_agents::GreedyPolicy;
 use lepton_agents::run::{EvalReport, HELD_OUT_SEED_OFFSET, eval_env_seeds, eval_envs, evaluate};
@@ -13,7 +13,7 @@ pub struct EvalArgs {
     /// Run directory from `lepton train`, `registry:NAME[@CHANNEL]`, or `keep-lane:SCENARIO` for
     /// the scripted lane keeper (the baseline).
     pub run: PathBuf,
-    #[arg(long, default_value_t = 20, value_parser = at_least_one::<usize>())]
+    #[arg(long, default_value_t = 20, value_parser = count::<usize>(MAX_EPISODES))]
     pub episodes: usize,
     /// First env seed (default: the run's eval_seed + 1,000,000, so that the episodes differ from
     /// those that chose the best checkpoint during training).
@@ -37,7 +37,26 @@ pub struct EvalArgs {
     pub device: DeviceArg,
 }
 
+/// Videos go into a folder of their own: one that holds earlier videos is refused, not overwritten.
+fn check_video_dir(dir: Option<&std::path::Path>) -> CliResult<()> {
+    let Some(dir) = dir else { return Ok(()) };
+    let holds_videos = std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries.filter_map(|e| e.ok()).any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name == "videos.json" || name.ends_with(".mp4")
+        })
+    });
+    if holds_videos {
+        return Err(crate::error::CliError::Usage(format!(
+            "--video {}: already holds videos; choose another folder (or move them away first)",
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
+    check_video_dir(args.video.as_deref())?;
     if let Some(scenario) = args.run.to_str().and_then(|s| s.strip_prefix("keep-lane:")) {
         return baseline(scenario, &args);
     }

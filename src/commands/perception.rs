@@ -1,6 +1,6 @@
 //! `lepton perception collect|train|eval`: the data pipeline behind the perception CNN.
 
-use crate::args::{DeviceArg, at_least_one, size};
+use crate::args::{DeviceArg, MAX_ENVS, MAX_FRAMES, at_least_one, count, size};
 use crate::error::{CliError, CliResult, file};
 use crate::ron_file::read_ron;
 use crate::scenario_arg::load_scenario;
@@ -38,7 +38,7 @@ pub struct CollectArgs {
     /// Scenario file or shipped scenario name.
     pub scenario: String,
     /// Accepted frames to record.
-    #[arg(long, default_value_t = 20_000, value_parser = at_least_one::<u64>())]
+    #[arg(long, default_value_t = 20_000, value_parser = count::<u64>(MAX_FRAMES))]
     pub frames: u64,
     /// Output folder (created; must not already hold a dataset).
     #[arg(long)]
@@ -47,10 +47,10 @@ pub struct CollectArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Parallel environments (camera tiles).
-    #[arg(long, default_value_t = 16, value_parser = at_least_one::<usize>())]
+    #[arg(long, default_value_t = 16, value_parser = count::<usize>(MAX_ENVS))]
     pub envs: usize,
     /// Samples per chunk file.
-    #[arg(long, default_value_t = 1024, value_parser = at_least_one::<usize>())]
+    #[arg(long, default_value_t = 1024, value_parser = count::<usize>(65_536))]
     pub chunk_size: usize,
     /// Keep every n-th policy step of each episode.
     #[arg(long, default_value_t = 1, value_parser = at_least_one::<u32>())]
@@ -112,7 +112,7 @@ pub struct EvalArgs {
     /// Print the report as JSON on stdout.
     #[arg(long)]
     pub json: bool,
-    #[arg(long, default_value_t = 64, value_parser = at_least_one::<usize>())]
+    #[arg(long, default_value_t = 64, value_parser = count::<usize>(65_536))]
     pub batch_size: usize,
     #[command(flatten)]
     pub device: DeviceArg,
@@ -187,6 +187,30 @@ fn collect(args: CollectArgs) -> CliResult<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `--force` replaces a model this command wrote and nothing else: not a folder of other files,
+/// and never one that holds, or lies inside, a dataset the same training reads.
+fn refuse_to_replace(out: &std::path::Path, datasets: &[std::path::PathBuf]) -> CliResult<()> {
+    if !out.join(cnn::saved::META_FILE).is_file() {
+        return Err(CliError::Usage(format!(
+            "{}: --force replaces a trained model (a folder with {}), and this is not one; choose another --out",
+            out.display(),
+            cnn::saved::META_FILE
+        )));
+    }
+    let out_abs = out.canonicalize().map_err(file(out))?;
+    for data in datasets {
+        let data_abs = data.canonicalize().map_err(file(data))?;
+        if data_abs.starts_with(&out_abs) || out_abs.starts_with(&data_abs) {
+            return Err(CliError::Usage(format!(
+                "--out {}: holds or lies inside {}, a dataset this training reads; choose another --out",
+                out.display(),
+                data.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn open_dataset(path: &std::path::Path) -> CliResult<Dataset> {
     Ok(Dataset::open(path)?)
 }
@@ -200,6 +224,9 @@ fn train(args: TrainArgs) -> CliResult<ExitCode> {
             "{}: {what} already here; choose another --out, or pass --force to replace it",
             args.out.display()
         )));
+    }
+    if occupied {
+        refuse_to_replace(&args.out, &args.datasets)?;
     }
     let device = args.device.device().clone();
     let dataset = Dataset::open_all(&args.datasets)?;

@@ -34,7 +34,7 @@ pub enum PipelineCommand {
     Monitor {
         file: PathBuf,
         /// Checks to run, one after the other (each a fresh set of seeds).
-        #[arg(long, default_value_t = 1, value_parser = crate::args::at_least_one::<u32>())]
+        #[arg(long, default_value_t = 1, value_parser = crate::args::count::<u32>(10_000))]
         checks: u32,
         /// Only watch and report: never retrain.
         #[arg(long)]

@@ -1,7 +1,6 @@
 //! `lepton render`: what the agent sees, for scenario authors. Drives every env with the keep-lane
 //! baseline for a few steps, then saves all camera tiles in one PNG, scaled up nearest-neighbour.
 
-use crate::args::at_least_one;
 use crate::error::{CliError, CliResult, file};
 use crate::scenario_arg::load_scenario;
 use lepton_agents::{KeepLanePolicy, Policy};
@@ -19,7 +18,7 @@ pub struct RenderArgs {
     #[arg(short, long)]
     pub output: PathBuf,
     /// Number of environments (tiles).
-    #[arg(long, default_value_t = 4, value_parser = at_least_one::<usize>())]
+    #[arg(long, default_value_t = 4, value_parser = crate::args::count::<usize>(crate::args::MAX_ENVS))]
     pub envs: usize,
     /// Base seed (default: the scenario's).
     #[arg(long)]

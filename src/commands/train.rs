@@ -53,7 +53,7 @@ pub struct TrainArgs {
     /// Env steps in total (summed over envs).
     #[arg(long)]
     pub steps: Option<u64>,
-    #[arg(long, value_parser = at_least_one::<usize>())]
+    #[arg(long, value_parser = crate::args::count::<usize>(crate::args::MAX_ENVS))]
     pub envs: Option<usize>,
     #[arg(long)]
     pub seed: Option<u64>,

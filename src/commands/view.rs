@@ -21,7 +21,7 @@ pub struct ViewArgs {
     #[arg(long)]
     pub last: bool,
     /// Environments to switch between with Tab.
-    #[arg(long, default_value_t = 1, value_parser = at_least_one::<usize>())]
+    #[arg(long, default_value_t = 1, value_parser = crate::args::count::<usize>(64))]
     pub envs: usize,
     /// Base seed (default: the scenario's).
     #[arg(long)]

@@ -61,13 +61,16 @@ pub fn ron_options() -> ron::Options {
     ron::Options::default().with_default_extension(Extensions::UNWRAP_VARIANT_NEWTYPES)
 }
 
+/// The most envs a run steps side by side.
+pub const MAX_ENVS: usize = 1024;
+
 impl RunConfig {
     pub fn validate(&self) -> Result<(), InvalidField> {
-        if self.envs == 0 {
-            return Err(InvalidField::new("envs", "must be at least 1"));
+        if !(1..=MAX_ENVS).contains(&self.envs) {
+            return Err(InvalidField::new("envs", format!("must be 1 to {MAX_ENVS}")));
         }
-        if self.eval_episodes == 0 {
-            return Err(InvalidField::new("eval_episodes", "must be at least 1"));
+        if !(1..=1_000_000).contains(&self.eval_episodes) {
+            return Err(InvalidField::new("eval_episodes", "must be 1 to 1000000"));
         }
         if self.checkpoint_every == 0 || self.log_every == 0 {
             return Err(InvalidField::new("checkpoint_every and log_every", "must be at least 1"));
