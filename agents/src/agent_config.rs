@@ -22,6 +22,13 @@ pub enum BuildError {
     CnnNeedsModel,
     #[error(transparent)]
     FramesTooSmall(#[from] FramesTooSmall),
+    /// The replay buffer the configuration asks for would not fit in memory.
+    #[error(
+        "dqn.buffer_size: {transitions} transitions need {:.1} GiB of replay memory, and {:.1} GiB is available; choose a smaller buffer_size",
+        *needed as f64 / (1u64 << 30) as f64,
+        *available as f64 / (1u64 << 30) as f64
+    )]
+    ReplayTooBig { transitions: usize, needed: u64, available: u64 },
 }
 
 /// Which agent, with its own hyperparameters. In a run's RON: `agent: Dqn(gamma: 0.99, ...)` or
@@ -101,8 +108,23 @@ impl AgentConfig {
                 Box::new(QLearningAgent::new(config.clone(), actions))
             }
             AgentConfig::Dqn(config) => {
+                let needed = crate::dqn::agent::replay_bytes(config, shape, envs);
+                if let Some(available) = available_memory()
+                    && needed > available
+                {
+                    let transitions = config.buffer_size;
+                    return Err(BuildError::ReplayTooBig { transitions, needed, available });
+                }
                 Box::new(DqnAgent::new(config, shape, actions, envs, steps, seed, device)?)
             }
         })
     }
+}
+
+/// The memory the system says it can give without swapping (Linux's MemAvailable), if known.
+fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
 }

@@ -10,6 +10,9 @@ use std::path::Path;
 /// condition may not take this name).
 pub const BASE: &str = "base";
 
+/// The largest pipeline seed (2^62): the offsets the stages add stay far below u64's end.
+pub const MAX_SEED: u64 = 1 << 62;
+
 /// A whole pipeline: collect → train perception → gate it → train the agent on it → gate it →
 /// promote.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -284,6 +287,11 @@ impl PipelineFile {
         let mut problems = Vec::new();
         let mut report =
             |path: &str, message: String| problems.push(FieldProblem { path: path.into(), message });
+        // Every stage's seed is this one plus an offset (sources, attempts, checks): bounded so
+        // that no sum can overflow.
+        if self.seed > MAX_SEED {
+            report("seed", format!("must be at most {MAX_SEED} (got {})", self.seed));
+        }
         if let Some(problem) = name_problem(&self.name) {
             report("name", format!("{problem} (got {:?})", self.name));
         }
@@ -497,6 +505,13 @@ mod tests {
         };
         let paths: Vec<_> = file.validate().into_iter().map(|p| p.path).collect();
         assert_eq!(paths, ["name", "collect.frames", "agent_gate.min_success_rate"]);
+        // A seed every stage's offset can be added to without overflowing.
+        let huge = PipelineFile { name: "ok".into(), seed: u64::MAX, ..Default::default() };
+        let paths: Vec<_> = huge.validate().into_iter().map(|p| p.path).collect();
+        assert_eq!(paths, ["seed"]);
+        assert!(
+            PipelineFile { name: "ok".into(), seed: MAX_SEED, ..Default::default() }.validate().is_empty()
+        );
     }
 
     #[test]

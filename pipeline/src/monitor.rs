@@ -86,7 +86,9 @@ pub fn monitor(
                     message: e.to_string(),
                 })
             })?;
-        let number = history.last().map_or(1, |c| c.check + 1);
+        let number = history.last().map_or(Some(1), |c| c.check.checked_add(1)).ok_or_else(|| {
+            PipelineError::Refused(format!("{}: no check number left", history::path(&work).display()))
+        })?;
         let started =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         eprintln!("monitor {}: check {number} of version {}", pipeline.name, lineage.version);

@@ -5,8 +5,15 @@
 //!
 //! ```text
 //! registry/NAME/v0001/{model/, policy/, frame_stats.json, lineage.json}
-//! registry/NAME/channels.json      {"candidate": 2, "production": 2, "production_history": [1, 2]}
+//! registry/NAME/channels.json      {"candidate": 2, "production": 2, "production_history": [1, 2],
+//!                                   "lineages": {"1": "<XXH3-64 of v0001/lineage.json>", ...},
+//!                                   "checksum": "<XXH3-64 of the rest>"}
 //! ```
+//!
+//! A chain of hashes: `channels.json` checks itself and records each version's `lineage.json`,
+//! which records every other file of its version. Every copy is fsynced file by file and folder
+//! by folder before `channels.json` names it; `repair` rebuilds a damaged `channels.json` from
+//! the versions, keeping what it can read of production's history.
 
 use crate::stage::{StageRecord, code_version};
 use lepton_artifacts::lock::FolderLock;
@@ -90,7 +97,10 @@ pub fn promote(
     let entry = registry.join(name);
     // One writer per entry: two promotions never take the same version number.
     let _lock = FolderLock::acquire(&entry)?;
-    let version = versions(&entry)?.last().copied().unwrap_or(0) + 1;
+    let version = versions(&entry)?.last().copied().unwrap_or(0).checked_add(1).filter(|&v| v <= 9999);
+    let version = version.ok_or_else(|| {
+        RegistryError::Refused(format!("{}: 9999 versions already; no version number left", entry.display()))
+    })?;
     let dir = entry.join(format!("v{version:04}"));
     let staged = entry.join(format!("v{version:04}.partial"));
     if staged.exists() {
@@ -133,10 +143,16 @@ pub fn promote(
         stages: stages.iter().map(|s| (*s).clone()).collect(),
         files: hashes(&staged)?,
     };
-    let json = serde_json::to_string_pretty(&lineage).unwrap_or_default();
+    let json = serde_json::to_string_pretty(&lineage).expect("a lineage serialises");
     lepton_artifacts::atomic::write(&staged.join("lineage.json"), json.as_bytes()).map_err(file(&staged))?;
+    // Every file and folder on disk before channels.json names the version.
+    sync_tree(&staged)?;
     lepton_artifacts::atomic::replace_dir(&staged, &dir).map_err(file(&dir))?;
+    sync_dir(&entry)?;
     let mut channels = channels_or_new(&entry)?;
+    channels
+        .lineages
+        .insert(version, format!("{:016x}", lepton_artifacts::checksum::content_hash(json.as_bytes())));
     channels.candidate = Some(version);
     channels.set_production(version);
     write_channels(&entry, &channels)?;
@@ -243,6 +259,12 @@ pub struct Channels {
     /// Every version production has served, oldest first (rollback goes back along it).
     #[serde(default)]
     pub production_history: Vec<u32>,
+    /// XXH3-64 (hex) of each version's `lineage.json`, by version number.
+    #[serde(default)]
+    pub lineages: BTreeMap<u32, String>,
+    /// XXH3-64 (hex) of the other fields as written: a damaged or hand-edited file is caught.
+    #[serde(default)]
+    pub checksum: String,
 }
 
 impl Channels {
@@ -252,6 +274,13 @@ impl Channels {
             "production" => self.production,
             _ => None,
         }
+    }
+
+    /// The checksum of everything but the checksum.
+    fn seal(&self) -> String {
+        let unsealed = Channels { checksum: String::new(), ..self.clone() };
+        let text = serde_json::to_string(&unsealed).expect("channels serialise");
+        format!("{:016x}", lepton_artifacts::checksum::content_hash(text.as_bytes()))
     }
 
     fn set_production(&mut self, version: u32) {
@@ -269,7 +298,18 @@ const CHANNELS: &str = "channels.json";
 pub fn channels(entry: &Path) -> Result<Channels> {
     let path = entry.join(CHANNELS);
     let text = std::fs::read_to_string(&path).map_err(file(&path))?;
-    serde_json::from_str(&text).map_err(|e| RegistryError::Refused(format!("{}: {e}", path.display())))
+    let repair = |what: String| {
+        let name = entry.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
+        RegistryError::Refused(format!(
+            "{}: {what}; `lepton registry repair {name}` rebuilds it from the versions",
+            path.display()
+        ))
+    };
+    let channels: Channels = serde_json::from_str(&text).map_err(|e| repair(e.to_string()))?;
+    if channels.checksum != channels.seal() {
+        return Err(repair("its checksum does not match its contents (damaged, or edited by hand)".into()));
+    }
+    Ok(channels)
 }
 
 /// The channels of an entry, or none yet when it has no `channels.json` (a first promotion);
@@ -279,8 +319,9 @@ fn channels_or_new(entry: &Path) -> Result<Channels> {
 }
 
 fn write_channels(entry: &Path, channels: &Channels) -> Result<()> {
-    let path = entry.join("channels.json");
-    let text = serde_json::to_string_pretty(channels).unwrap_or_default();
+    let path = entry.join(CHANNELS);
+    let sealed = Channels { checksum: channels.seal(), ..channels.clone() };
+    let text = serde_json::to_string_pretty(&sealed).expect("channels serialise");
     lepton_artifacts::atomic::write(&path, text.as_bytes()).map_err(file(&path))
 }
 
@@ -332,8 +373,35 @@ pub fn rollback(registry: &Path, name: &str) -> Result<Channels> {
 pub fn verify(dir: &Path) -> Result<Lineage> {
     let path = dir.join("lineage.json");
     let text = std::fs::read_to_string(&path).map_err(file(&path))?;
-    let lineage: Lineage = serde_json::from_str(&text)
-        .map_err(|e| RegistryError::Refused(format!("{}: {e}", path.display())))?;
+    // The lineage itself against the hash channels.json recorded when the version was promoted.
+    let entry = dir.parent().unwrap_or(dir);
+    let recorded = match version_of(dir) {
+        Some(version) => channels(entry)?.lineages.get(&version).cloned(),
+        None => None,
+    };
+    let recorded = recorded.ok_or_else(|| {
+        RegistryError::Refused(format!(
+            "{}: not among the versions {} records (an interrupted promotion, or a folder copied in)",
+            dir.display(),
+            entry.join(CHANNELS).display()
+        ))
+    })?;
+    let got = format!("{:016x}", lepton_artifacts::checksum::content_hash(text.as_bytes()));
+    if got != recorded {
+        return Err(RegistryError::Refused(format!(
+            "{}: XXH3-64 {got}, but {} records {recorded}: the file was changed after promotion",
+            path.display(),
+            CHANNELS
+        )));
+    }
+    verify_files(dir, &text)
+}
+
+/// A version's files against the lineage whose text is `text` (itself not checked here).
+fn verify_files(dir: &Path, text: &str) -> Result<Lineage> {
+    let path = dir.join("lineage.json");
+    let lineage: Lineage =
+        serde_json::from_str(text).map_err(|e| RegistryError::Refused(format!("{}: {e}", path.display())))?;
     // The lineage is this folder's: its name and number, not another version's copied here.
     let entry_name = dir.parent().and_then(|e| e.file_name()).map(|n| n.to_string_lossy().into_owned());
     if version_of(dir) != Some(lineage.version) || entry_name.as_deref() != Some(lineage.name.as_str()) {
@@ -401,6 +469,93 @@ fn plain(entry: &std::fs::DirEntry) -> Result<std::fs::FileType> {
         )));
     }
     Ok(kind)
+}
+
+/// fsyncs every file and folder under `dir` (and `dir`): a version is durable before it is named.
+fn sync_tree(dir: &Path) -> Result<()> {
+    for entry in std::fs::read_dir(dir).map_err(file(dir))? {
+        let entry = entry.map_err(file(dir))?;
+        let path = entry.path();
+        if plain(&entry)?.is_dir() {
+            sync_tree(&path)?;
+        } else {
+            std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(file(&path))?;
+        }
+    }
+    sync_dir(dir)
+}
+
+/// fsyncs a folder itself: the names in it (a rename, a new file) survive a crash.
+fn sync_dir(dir: &Path) -> Result<()> {
+    std::fs::File::open(dir).and_then(|f| f.sync_all()).map_err(file(dir))
+}
+
+/// What `repair` did to an entry.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Repair {
+    /// The versions whose files all match their lineage, now recorded in channels.json.
+    pub versions: Vec<u32>,
+    /// The versions left out, and why (their folders are left as they are).
+    pub left_out: Vec<(u32, String)>,
+    /// Production's history as it could be read from the old channels.json (versions left out
+    /// dropped), and whether the old file read at all.
+    pub history_kept: bool,
+    pub channels: Channels,
+}
+
+/// Rebuilds `NAME/channels.json` from the versions on disk: each version whose files match its
+/// own lineage is recorded with its lineage's hash; the channels and production's history are
+/// kept from the old file as far as it reads (its checksum not required) and they name recorded
+/// versions. The old file is kept beside it as `channels.json.damaged`.
+pub fn repair(registry: &Path, name: &str) -> Result<Repair> {
+    check_name(name)?;
+    let entry = registry.join(name);
+    if !entry.is_dir() {
+        return Err(RegistryError::Refused(format!("{}: no such registry entry", entry.display())));
+    }
+    let _lock = FolderLock::acquire(&entry)?;
+    let mut channels = Channels::default();
+    let (mut versions, mut left_out) = (Vec::new(), Vec::new());
+    for version in versions(&entry)? {
+        let dir = entry.join(format!("v{version:04}"));
+        let path = dir.join("lineage.json");
+        let checked = std::fs::read_to_string(&path)
+            .map_err(file(&path))
+            .and_then(|text| verify_files(&dir, &text).map(|_| text));
+        match checked {
+            Ok(text) => {
+                let hash = format!("{:016x}", lepton_artifacts::checksum::content_hash(text.as_bytes()));
+                channels.lineages.insert(version, hash);
+                versions.push(version);
+            }
+            Err(e) => left_out.push((version, e.to_string())),
+        }
+    }
+    // What the old file says, read leniently (no checksum, unknown fields ignored).
+    let old_path = entry.join(CHANNELS);
+    let old: Option<serde_json::Value> =
+        std::fs::read_to_string(&old_path).ok().and_then(|t| serde_json::from_str(&t).ok());
+    let number = |v: &serde_json::Value| {
+        v.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| versions.contains(n))
+    };
+    if let Some(old) = &old {
+        channels.production_history =
+            old["production_history"].as_array().into_iter().flatten().filter_map(number).collect();
+        channels.candidate = number(&old["candidate"]);
+        channels.production = number(&old["production"]);
+        if let Some(p) = channels.production
+            && channels.production_history.last() != Some(&p)
+        {
+            channels.production_history.push(p);
+        }
+    }
+    if old_path.exists() {
+        let kept = entry.join("channels.json.damaged");
+        std::fs::copy(&old_path, &kept).map_err(file(&kept))?;
+    }
+    write_channels(&entry, &channels)?;
+    sync_dir(&entry)?;
+    Ok(Repair { versions, left_out, history_kept: old.is_some(), channels: channels(&entry)? })
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
@@ -543,9 +698,13 @@ mod tests {
         let error = verify(&entry.join("v0002")).unwrap_err().to_string();
         assert!(error.contains("extra.bin: not in lineage.json"), "{error}");
         std::fs::remove_file(entry.join("v0002/model/extra.bin")).unwrap();
+        // lineage.json itself is checked against the hash channels.json recorded.
         std::fs::copy(entry.join("v0001/lineage.json"), entry.join("v0002/lineage.json")).unwrap();
         let error = verify(&entry.join("v0002")).unwrap_err().to_string();
-        assert!(error.contains("records tiny@1, which is not this folder"), "{error}");
+        assert!(
+            error.contains("v0002/lineage.json: XXH3-64") && error.contains("changed after promotion"),
+            "{error}"
+        );
 
         // The listing names every entry with its versions and channels.
         let listed = list(&registry).unwrap();
@@ -616,5 +775,45 @@ mod tests {
         std::os::unix::fs::symlink("..", version.join("model").join("loop")).unwrap();
         let error = verify(&version).unwrap_err().to_string();
         assert!(error.contains("loop: a symbolic link"), "{error}");
+    }
+
+    #[test]
+    fn repair_rebuilds_channels_from_the_versions_keeping_what_reads_of_the_history() {
+        let scratch = tempfile::tempdir().unwrap();
+        let registry = scratch.path().join("registry");
+        for tag in ["one", "two", "three"] {
+            let (model, run) = candidate(scratch.path(), tag);
+            promote(&registry, "tiny", &model, &run, &[], "tiny", &[]).unwrap();
+        }
+        let entry = registry.join("tiny");
+        rollback(&registry, "tiny").unwrap(); // production: 2, history [1, 2]
+        // Edited by hand: valid JSON, but its checksum no longer matches — refused, not used.
+        let path = entry.join("channels.json");
+        let edited = std::fs::read_to_string(&path).unwrap().replace("\"candidate\": 3", "\"candidate\": 1");
+        std::fs::write(&path, &edited).unwrap();
+        let refused = production(&registry, "tiny").unwrap_err().to_string();
+        assert!(
+            refused.contains("checksum does not match") && refused.contains("registry repair tiny"),
+            "{refused}"
+        );
+        // Version 3 damaged as well: repair records 1 and 2, leaves 3 out, keeps the history.
+        std::fs::write(entry.join("v0003/model/weights.bin"), "tampered").unwrap();
+        let repaired = repair(&registry, "tiny").unwrap();
+        assert_eq!(repaired.versions, [1, 2]);
+        assert_eq!(repaired.left_out.len(), 1);
+        assert!(repaired.left_out[0].1.contains("weights.bin"), "{:?}", repaired.left_out);
+        assert!(repaired.history_kept);
+        let c = &repaired.channels;
+        assert_eq!((c.production, c.candidate, c.production_history.clone()), (Some(2), Some(1), vec![1, 2]));
+        assert_eq!(production(&registry, "tiny").unwrap(), Some(entry.join("v0002")));
+        verify(&entry.join("v0001")).unwrap();
+        assert!(verify(&entry.join("v0003")).unwrap_err().to_string().contains("not among the versions"));
+        assert_eq!(std::fs::read_to_string(entry.join("channels.json.damaged")).unwrap(), edited);
+        // Unreadable: the versions are recorded again, nothing is in production until promoted.
+        std::fs::write(&path, "{\"production\": ").unwrap();
+        let repaired = repair(&registry, "tiny").unwrap();
+        assert!(!repaired.history_kept && repaired.channels.production.is_none());
+        set_channel(&registry, "tiny@1", "production").unwrap();
+        assert_eq!(production(&registry, "tiny").unwrap(), Some(entry.join("v0001")));
     }
 }

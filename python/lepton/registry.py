@@ -12,7 +12,7 @@ import os
 
 from . import _lepton
 
-__all__ = ["resolve", "verify"]
+__all__ = ["resolve", "verify", "repair"]
 
 
 def verify(version_dir: str | os.PathLike) -> dict:
@@ -24,3 +24,10 @@ def resolve(spec: str, part: str = "policy", registry: str | os.PathLike | None 
     """The ``model`` or ``policy`` folder ``registry:NAME[@CHANNEL|@VERSION]`` names (default
     channel ``production``), its files checked first."""
     return _lepton.registry_resolve(spec, part, None if registry is None else os.fspath(registry))
+
+
+def repair(name: str, registry: str | os.PathLike | None = None) -> dict:
+    """Rebuilds ``NAME/channels.json`` from the versions on disk (``lepton registry repair``): each
+    version whose files match its lineage is recorded again; the channels and production's history
+    are kept as far as the old file reads. Returns what it did."""
+    return json.loads(_lepton.registry_repair(name, None if registry is None else os.fspath(registry)))

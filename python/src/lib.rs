@@ -573,6 +573,15 @@ fn pipeline_monitor(
     Ok(serde_json::to_string(&report).expect("a monitor report serialises"))
 }
 
+/// `lepton registry repair NAME`: channels.json rebuilt from the versions (as JSON text).
+#[pyfunction]
+#[pyo3(signature = (name, registry=None))]
+fn registry_repair(name: &str, registry: Option<PathBuf>) -> PyResult<String> {
+    let registry = registry.unwrap_or_else(lepton_pipeline::registry::default_registry);
+    let repaired = lepton_pipeline::registry::repair(&registry, name).map_err(bad)?;
+    Ok(serde_json::to_string(&repaired).expect("a repair serialises"))
+}
+
 /// The names of the scenarios shipped inside the module.
 #[pyfunction]
 fn shipped_scenarios() -> Vec<&'static str> {
@@ -586,6 +595,7 @@ fn _lepton(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(xxh3_64_file, m)?)?;
     m.add_function(wrap_pyfunction!(registry_resolve, m)?)?;
     m.add_function(wrap_pyfunction!(registry_verify, m)?)?;
+    m.add_function(wrap_pyfunction!(registry_repair, m)?)?;
     m.add_function(wrap_pyfunction!(pipeline_load, m)?)?;
     m.add_function(wrap_pyfunction!(pipeline_run, m)?)?;
     m.add_function(wrap_pyfunction!(pipeline_monitor, m)?)?;

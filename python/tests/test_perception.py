@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from lepton import LeptonError, LeptonVectorEnv
-from lepton.registry import resolve, verify
+from lepton.registry import repair, resolve, verify
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +51,12 @@ def test_a_model_from_the_registry_is_checked_before_use(model, tmp_path, monkey
     (version / "lineage.json").write_text(json.dumps(lineage))
     (version.parent / "channels.json").write_text(json.dumps({"candidate": 1, "production": 1}))
     monkeypatch.setenv("LEPTON_REGISTRY", str(tmp_path / "registry"))
+    # A channels.json written by hand carries no checksum: refused until repaired, which
+    # records the version's lineage and keeps the channels it names.
+    with pytest.raises(LeptonError, match="checksum does not match.*registry repair tiny"):
+        resolve("registry:tiny@production", part="model")
+    repaired = repair("tiny")
+    assert repaired["versions"] == [1] and repaired["channels"]["production"] == 1
     assert resolve("registry:tiny@production", part="model") == str(version / "model")
     envs = LeptonVectorEnv("tiny", num_envs=2, observation="perception", model="registry:tiny@production")
     assert envs.reset()[0].shape == (2, 7)

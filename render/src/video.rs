@@ -87,6 +87,11 @@ impl VideoWriter {
         self.frames
     }
 
+    /// The video's width and height: every frame pushed must have them.
+    pub fn size(&self) -> [u32; 2] {
+        self.size
+    }
+
     /// Encodes and appends one RGB frame of the video's size.
     pub fn push(&mut self, frame: &Frame) -> Result<(), VideoError> {
         if [frame.width, frame.height] != self.size || frame.channels != 3 {

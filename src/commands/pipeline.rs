@@ -73,6 +73,14 @@ pub enum RegistryCommand {
         #[arg(long, default_value = "registry")]
         registry: PathBuf,
     },
+    /// Rebuild a damaged channels.json from the versions on disk: each whole version recorded
+    /// again, the channels and production's history kept as far as the old file reads (kept
+    /// beside it as channels.json.damaged).
+    Repair {
+        name: String,
+        #[arg(long, default_value = "registry")]
+        registry: PathBuf,
+    },
 }
 
 pub fn run(command: PipelineCommand) -> CliResult<ExitCode> {
@@ -165,6 +173,13 @@ pub fn run_registry(command: RegistryCommand) -> CliResult<ExitCode> {
         RegistryCommand::Rollback { name, registry: dir } => {
             let channels = registry::rollback(&dir, &name)?;
             println!("{}", serde_json::to_string_pretty(&channels).expect("the channels serialise"));
+        }
+        RegistryCommand::Repair { name, registry: dir } => {
+            let repaired = registry::repair(&dir, &name)?;
+            for (version, why) in &repaired.left_out {
+                eprintln!("registry repair {name}: version {version} left out: {why}");
+            }
+            println!("{}", serde_json::to_string_pretty(&repaired).expect("the repair serialises"));
         }
     }
     Ok(ExitCode::SUCCESS)

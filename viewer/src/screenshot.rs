@@ -216,10 +216,9 @@ fn append_frame(
 ) -> Result<(), ViewerError> {
     let encoding = |message: String| ViewerError::Screenshot { path: path.to_path_buf(), message };
     let dynamic = image.clone().try_into_dynamic().map_err(|e| encoding(e.to_string()))?;
-    let (width, height) = (dynamic.width() & !1, dynamic.height() & !1);
-    let rgb = dynamic.crop_imm(0, 0, width, height).to_rgb8();
-    let frame = lepton_sim::Frame { width, height, channels: 3, data: rgb.into_raw() };
     let mut video = video.lock().unwrap_or_else(|e| e.into_inner());
+    let frame = fit_frame(&dynamic, video.as_ref().map(|v| v.size()));
+    let (width, height) = (frame.width, frame.height);
     if video.is_none() {
         *video = Some(
             lepton_render::video::VideoWriter::create(path, [width, height], fps)
@@ -227,6 +226,20 @@ fn append_frame(
         );
     }
     video.as_mut().expect("started above").push(&frame).map_err(|e| encoding(e.to_string()))
+}
+
+/// A window capture as a video frame: the first sets the video's size (cropped to even sides,
+/// as H.264 wants); a window resized during the recording goes on being recorded, scaled to the
+/// video's `size`.
+fn fit_frame(capture: &image::DynamicImage, size: Option<[u32; 2]>) -> lepton_sim::Frame {
+    let even = [capture.width() & !1, capture.height() & !1];
+    let [width, height] = size.unwrap_or(even);
+    let rgb = if even == [width, height] {
+        capture.crop_imm(0, 0, width, height).to_rgb8()
+    } else {
+        capture.resize_exact(width, height, image::imageops::FilterType::Triangle).to_rgb8()
+    };
+    lepton_sim::Frame { width, height, channels: 3, data: rgb.into_raw() }
 }
 
 /// Writes the window's pixels as an RGB PNG, atomically.
@@ -238,4 +251,25 @@ fn save_png(image: &Image, path: &std::path::Path) -> Result<(), ViewerError> {
         .map_err(|e| encoding(e.to_string()))?;
     lepton_artifacts::atomic::write(path, png.get_ref())
         .map_err(|source| ViewerError::Io { path: path.to_path_buf(), source })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_window_resized_during_a_recording_is_scaled_to_the_videos_size() {
+        let capture = image::DynamicImage::ImageRgb8(image::RgbImage::from_fn(101, 61, |x, _| {
+            image::Rgb([if x < 50 { 255 } else { 0 }, 0, 0])
+        }));
+        let first = fit_frame(&capture, None);
+        assert_eq!((first.width, first.height, first.data.len()), (100, 60, 100 * 60 * 3));
+        let bigger = image::DynamicImage::ImageRgb8(image::RgbImage::new(300, 200));
+        let scaled = fit_frame(&bigger, Some([100, 60]));
+        assert_eq!((scaled.width, scaled.height, scaled.data.len()), (100, 60, 100 * 60 * 3));
+        let smaller = fit_frame(&capture, Some([200, 120]));
+        assert_eq!((smaller.width, smaller.height), (200, 120));
+        assert_eq!(smaller.data[0], 255, "the picture is scaled, not cropped: the left stays red");
+        assert_eq!(smaller.data[3 * 199], 0);
+    }
 }

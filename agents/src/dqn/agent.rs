@@ -22,6 +22,22 @@ pub struct DqnAgent {
     total_steps: u64,
 }
 
+/// The bytes the replay buffer of `config` holds for `envs` envs of percepts `shape`: its
+/// observations (u8 frames, stored once; or f32 states) and, per slot, the action, reward, flags
+/// and the sum tree's priorities.
+pub fn replay_bytes(config: &DqnConfig, shape: PerceptShape, envs: usize) -> u64 {
+    let (values, bytes_each, stack) = match shape {
+        PerceptShape::State => (DrivingState::LEN as u64, 4, 1),
+        PerceptShape::Frames { stack, channels, height, width } => {
+            ((channels * height * width) as u64, 1, stack as u64)
+        }
+    };
+    let envs = envs.max(1) as u64;
+    let per_env = (config.buffer_size as u64 / envs).max(stack + config.n_step as u64 + 2);
+    let slots = per_env.saturating_mul(envs);
+    slots.saturating_mul(values.saturating_mul(bytes_each).saturating_add(4 + 4 + 1 + 16))
+}
+
 impl DqnAgent {
     pub fn new(
         config: &DqnConfig,

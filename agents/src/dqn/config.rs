@@ -102,17 +102,29 @@ impl DqnConfig {
         {
             return bad("learning_rate_end", "must be in [0, learning_rate]");
         }
-        if self.batch_size == 0 {
-            return bad("batch_size", "must be at least 1");
+        // Every size is bounded before anything is built from it (the replay's bytes are checked
+        // against the machine's memory when the agent is built).
+        if !(1..=65_536).contains(&self.batch_size) {
+            return bad("batch_size", "must be 1 to 65536");
         }
-        if self.buffer_size < self.batch_size {
-            return bad("buffer_size", "must hold at least one batch");
+        if self.buffer_size < self.batch_size || self.buffer_size > 100_000_000 {
+            return bad("buffer_size", "must hold at least one batch, and at most 100000000 transitions");
         }
         if self.train_frequency == 0 {
             return bad("train_frequency", "must be at least 1");
         }
-        if self.n_step == 0 {
-            return bad("n_step", "must be at least 1");
+        if !(1..=10_000).contains(&self.gradient_steps) {
+            return bad("gradient_steps", "must be 1 to 10000");
+        }
+        if !(1..=1000).contains(&self.n_step) {
+            return bad("n_step", "must be 1 to 1000");
+        }
+        let widths = &self.network.hidden;
+        if widths.is_empty() || widths.len() > 16 || widths.iter().any(|w| !(1..=8192).contains(w)) {
+            return bad("network.hidden", "must be 1 to 16 layers of 1 to 8192 units");
+        }
+        if !(1..=8192).contains(&self.network.cnn_hidden) {
+            return bad("network.cnn_hidden", "must be 1 to 8192 units");
         }
         match self.target_update {
             TargetUpdate::Hard { every: 0 } => return bad("target_update.every", "must be at least 1"),
@@ -146,6 +158,29 @@ impl DqnConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_are_bounded_and_named() {
+        let with = |change: fn(&mut DqnConfig)| {
+            let mut c = DqnConfig::default();
+            change(&mut c);
+            c.validate().map_err(|e| e.to_string())
+        };
+        assert!(with(|_| {}).is_ok());
+        for (change, field) in [
+            ((|c| c.network.hidden = vec![1 << 20]) as fn(&mut DqnConfig), "dqn.network.hidden"),
+            (|c| c.network.hidden = vec![64; 100], "dqn.network.hidden"),
+            (|c| c.network.hidden = Vec::new(), "dqn.network.hidden"),
+            (|c| c.network.cnn_hidden = 0, "dqn.network.cnn_hidden"),
+            (|c| c.buffer_size = 1 << 40, "dqn.buffer_size"),
+            (|c| c.batch_size = 1 << 30, "dqn.batch_size"),
+            (|c| c.n_step = 1 << 20, "dqn.n_step"),
+            (|c| c.gradient_steps = 0, "dqn.gradient_steps"),
+        ] {
+            let error = with(change).unwrap_err();
+            assert!(error.starts_with(field), "{error}");
+        }
+    }
 
     #[test]
     fn the_learning_rate_falls_linearly_to_its_end_and_stays_constant_without_one() {
