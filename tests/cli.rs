@@ -378,5 +378,24 @@ fn counts_are_bounded_before_anything_is_allocated() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("envs: must be 1 to 1024"), "{}", stderr(&out));
+    // A replay buffer bigger than the machine's memory is refused before it is allocated.
+    let config = write(&dir, "replay.ron", "(agent: Dqn(buffer_size: 90000000))");
+    let run = dir.join("r2").display().to_string();
+    let out = lepton(&[
+        "train",
+        "tiny",
+        "--agent",
+        "dqn",
+        "--perception",
+        "pixels",
+        "--config",
+        &config,
+        "--steps",
+        "10",
+        "--out",
+        &run,
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("GiB of replay memory"), "{}", stderr(&out));
     let _ = std::fs::remove_dir_all(dir);
 }

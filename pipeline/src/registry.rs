@@ -514,8 +514,8 @@ pub fn repair(registry: &Path, name: &str) -> Result<Repair> {
         return Err(RegistryError::Refused(format!("{}: no such registry entry", entry.display())));
     }
     let _lock = FolderLock::acquire(&entry)?;
-    let mut channels = Channels::default();
-    let (mut versions, mut left_out) = (Vec::new(), Vec::new());
+    let mut rebuilt = Channels::default();
+    let (mut whole, mut left_out) = (Vec::new(), Vec::new());
     for version in versions(&entry)? {
         let dir = entry.join(format!("v{version:04}"));
         let path = dir.join("lineage.json");
@@ -525,8 +525,8 @@ pub fn repair(registry: &Path, name: &str) -> Result<Repair> {
         match checked {
             Ok(text) => {
                 let hash = format!("{:016x}", lepton_artifacts::checksum::content_hash(text.as_bytes()));
-                channels.lineages.insert(version, hash);
-                versions.push(version);
+                rebuilt.lineages.insert(version, hash);
+                whole.push(version);
             }
             Err(e) => left_out.push((version, e.to_string())),
         }
@@ -535,27 +535,26 @@ pub fn repair(registry: &Path, name: &str) -> Result<Repair> {
     let old_path = entry.join(CHANNELS);
     let old: Option<serde_json::Value> =
         std::fs::read_to_string(&old_path).ok().and_then(|t| serde_json::from_str(&t).ok());
-    let number = |v: &serde_json::Value| {
-        v.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| versions.contains(n))
-    };
+    let number =
+        |v: &serde_json::Value| v.as_u64().and_then(|n| u32::try_from(n).ok()).filter(|n| whole.contains(n));
     if let Some(old) = &old {
-        channels.production_history =
+        rebuilt.production_history =
             old["production_history"].as_array().into_iter().flatten().filter_map(number).collect();
-        channels.candidate = number(&old["candidate"]);
-        channels.production = number(&old["production"]);
-        if let Some(p) = channels.production
-            && channels.production_history.last() != Some(&p)
+        rebuilt.candidate = number(&old["candidate"]);
+        rebuilt.production = number(&old["production"]);
+        if let Some(p) = rebuilt.production
+            && rebuilt.production_history.last() != Some(&p)
         {
-            channels.production_history.push(p);
+            rebuilt.production_history.push(p);
         }
     }
     if old_path.exists() {
         let kept = entry.join("channels.json.damaged");
         std::fs::copy(&old_path, &kept).map_err(file(&kept))?;
     }
-    write_channels(&entry, &channels)?;
+    write_channels(&entry, &rebuilt)?;
     sync_dir(&entry)?;
-    Ok(Repair { versions, left_out, history_kept: old.is_some(), channels: channels(&entry)? })
+    Ok(Repair { versions: whole, left_out, history_kept: old.is_some(), channels: channels(&entry)? })
 }
 
 fn copy_dir(from: &Path, to: &Path) -> Result<()> {
