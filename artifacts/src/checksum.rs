@@ -18,18 +18,20 @@ impl FileSum {
         Self { bytes: bytes.len() as u64, crc32c: crc32c(bytes) }
     }
 
-    /// `Ok` when `bytes` are what this sum recorded; otherwise what differs, in words
+    /// `Ok` when `bytes` are what this sum recorded; otherwise both sums, which say what differs
     /// (`"damaged: 12 bytes with CRC-32C 0000abcd; expected 13 bytes, 1234abcd"`).
-    pub fn check(&self, bytes: &[u8]) -> Result<(), String> {
+    pub fn check(&self, bytes: &[u8]) -> Result<(), SumMismatch> {
         let got = Self::of(bytes);
-        if got == *self {
-            return Ok(());
-        }
-        Err(format!(
-            "damaged: {} bytes with CRC-32C {:08x}; expected {} bytes, {:08x}",
-            got.bytes, got.crc32c, self.bytes, self.crc32c
-        ))
+        if got == *self { Ok(()) } else { Err(SumMismatch { got, want: *self }) }
     }
+}
+
+/// Bytes whose size or CRC-32C is not what their [`FileSum`] recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("damaged: {} bytes with CRC-32C {:08x}; expected {} bytes, {:08x}", got.bytes, got.crc32c, want.bytes, want.crc32c)]
+pub struct SumMismatch {
+    pub got: FileSum,
+    pub want: FileSum,
 }
 
 /// CRC-32C of `bytes`.
@@ -59,8 +61,9 @@ mod tests {
         assert_eq!(content_hash_hex(b""), "2d06800538d394c2");
         let sum = FileSum::of(b"weights");
         assert_eq!(sum.check(b"weights"), Ok(()));
-        let message = sum.check(b"weightz").unwrap_err();
+        let message = sum.check(b"weightz").unwrap_err().to_string();
         assert!(message.starts_with("damaged: 7 bytes with CRC-32C"), "{message}");
-        assert!(sum.check(b"weight").unwrap_err().contains("6 bytes"));
+        let short = sum.check(b"weight").unwrap_err();
+        assert_eq!((short.got.bytes, short.want), (6, sum));
     }
 }
