@@ -8,6 +8,8 @@ fn main() {
     libtorch_rpath();
     println!("cargo:rerun-if-changed=../.git/HEAD");
     println!("cargo:rerun-if-changed=../.git/refs/heads");
+    // Appended to by every commit, checkout and reset: a new HEAD always reruns this.
+    println!("cargo:rerun-if-changed=../.git/logs/HEAD");
     let commit = std::process::Command::new("git")
         .args(["rev-parse", "--short=12", "HEAD"])
         .output()

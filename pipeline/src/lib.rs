@@ -1,12 +1,12 @@
 //! Lepton's lab-to-factory loop as a library, for the command line (`lepton pipeline`,
 //! `lepton registry`) and the Python package alike:
 //!
-//! - [`file`]: the pipeline file (one RON file: data, cleaning, perception, gates, agent,
+//! - [`mod@file`]: the pipeline file (one RON file: data, cleaning, perception, gates, agent,
 //!   retraining, registry, monitoring), read and validated with every problem named;
-//! - [`run`]: collect → held-out collect → train perception → perception gate → train the agent
+//! - [`mod@run`]: collect → held-out collect → train perception → perception gate → train the agent
 //!   → agent gate → promote, each stage one `lepton` command ([`commands`]) cached by the hash
 //!   of its inputs, its measurements typed ([`figures`]), the run written up in `report.md`;
-//! - [`monitor`]: production watched in field conditions (input drift, the perception's error,
+//! - [`mod@monitor`]: production watched in field conditions (input drift, the perception's error,
 //!   the success rate) and retrained from drifted data, its checks kept in [`history`];
 //! - [`registry`]: numbered versions of a perception model and the policy trained on it, their
 //!   lineage and the hash of every file, channels naming versions, and

@@ -63,6 +63,10 @@ pub struct ModelMeta {
     pub weights_crc32c: u32,
 }
 
+/// The widest convolution and fully connected layers a model.json may ask for.
+pub const MAX_CONV_CHANNELS: usize = 1024;
+pub const MAX_HIDDEN: usize = 8192;
+
 impl ModelMeta {
     /// Metadata for a fresh model on frames of `frame` shape; normalisation from `label_stats`.
     pub fn new(
@@ -179,6 +183,15 @@ impl ModelMeta {
                 format!(
                     "takes {}×{}×{} inputs, but the preprocessing makes {}×{}×{} of the frames",
                     cnn.0, cnn.1, cnn.2, input.0, input.1, input.2
+                ),
+            ));
+        }
+        // Bounded before anything is built from it: a small file must not ask for a huge network.
+        if self.cnn.hidden > MAX_HIDDEN || self.cnn.conv_channels.iter().any(|&c| c > MAX_CONV_CHANNELS) {
+            return Err(InvalidField::new(
+                "cnn",
+                format!(
+                    "layers of at most {MAX_CONV_CHANNELS} channels and a hidden layer of at most {MAX_HIDDEN} units expected"
                 ),
             ));
         }
@@ -385,5 +398,19 @@ mod tests {
         let frame = vec![128u8; 40 * 32 * 3];
         assert_eq!(loaded.predict(&[&frame]), model.predict(&[&frame]));
         std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn a_model_json_asking_for_a_huge_network_is_refused_before_it_is_built() {
+        let model = CnnModel::untrained(FrameShape { width: 40, height: 32, channels: 3 }, &Device::flex());
+        assert!(model.meta.validate().is_ok());
+        for change in [(|m: &mut ModelMeta| m.cnn.hidden = 1 << 30) as fn(&mut ModelMeta), |m| {
+            m.cnn.conv_channels[2] = 1 << 20
+        }] {
+            let mut meta = model.meta.clone();
+            change(&mut meta);
+            let error = meta.validate().unwrap_err().to_string();
+            assert!(error.starts_with("cnn: layers of at most"), "{error}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Running a pipeline, top to bottom: collect → held-out collect → train perception →
 //! perception gate → train the agent on it → agent gate → promote. Every stage is one `lepton`
 //! command ([`crate::commands`]) whose output is cached by the hash of its inputs ([`cache`]);
-//! the data comes from the pipeline's scenario and its field conditions ([`sources`]); the gates
+//! the data comes from the pipeline's scenario and its field conditions ([`mod@sources`]); the gates
 //! hold candidates to thresholds and to production ([`gates`]); the run ends in a report
 //! ([`report`]).
 
