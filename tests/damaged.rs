@@ -295,7 +295,69 @@ fn mutated_inputs_to_every_parser_never_panic() {
     copy_dir(&last, &state_dir);
     let data_dir = dir.join("data");
     copy_dir(&p.data, &data_dir);
+    // A registry with one version, for its channels.json and lineage.json.
+    let registry = dir.join("registry");
+    let (model_dir, run_dir) = (dir.join("cand-model"), dir.join("cand-run"));
+    std::fs::create_dir_all(run_dir.join("checkpoints/best")).unwrap();
+    copy_dir(&p.model, &model_dir);
+    std::fs::write(run_dir.join("eval.json"), "{}").unwrap();
+    let promoted =
+        lepton_pipeline::registry::promote(&registry, "fuzz", &model_dir, &run_dir, &[], "tiny", &[])
+            .unwrap();
+    let channels_path = registry.join("fuzz").join("channels.json");
+    let lineage_path = promoted.dir.join("lineage.json");
+    // Each registry target puts its file back afterwards: the other one reads it too.
+    let (channels_valid, lineage_valid) = (read(channels_path.clone()), read(lineage_path.clone()));
+    let work = dir.join("pipeline-work");
+    std::fs::create_dir_all(work.join("monitor")).unwrap();
     let targets: Vec<(&str, Vec<u8>, Parse)> = vec![
+        (
+            "pipeline file (RON)",
+            lepton_pipeline::file::template("fuzz").into_bytes(),
+            Box::new(|b| {
+                lepton_pipeline::PipelineFile::parse(&text(b)).is_ok_and(|f| f.validate().is_empty())
+            }),
+        ),
+        (
+            "registry channels.json",
+            channels_valid.clone(),
+            Box::new(|b| {
+                std::fs::write(&channels_path, b).unwrap();
+                let ok = lepton_pipeline::registry::production(&registry, "fuzz").is_ok_and(|p| p.is_some());
+                std::fs::write(&channels_path, &channels_valid).unwrap();
+                ok
+            }),
+        ),
+        (
+            "registry lineage.json",
+            lineage_valid.clone(),
+            Box::new(|b| {
+                std::fs::write(&lineage_path, b).unwrap();
+                let ok = lepton_pipeline::registry::verify(&promoted.dir).is_ok();
+                std::fs::write(&lineage_path, &lineage_valid).unwrap();
+                ok
+            }),
+        ),
+        (
+            "pipeline field.json",
+            br#"{"conditions": ["dusk", "snow"]}"#.to_vec(),
+            Box::new(|b| {
+                std::fs::write(work.join("field.json"), b).unwrap();
+                lepton_pipeline::run::sources::FieldData::read(&work).is_ok()
+            }),
+        ),
+        (
+            "monitor history.json",
+            br#"[{"check": 1, "started": 5, "version": 1, "conditions": [{"name": "base", "drift": 0.5,
+                "drift_feature": "red upper mean", "nearest_training_data": "base", "lane_offset_mae": 0.1,
+                "heading_mae_degrees": 2.0, "success_rate": 1.0, "mean_return": 40.0, "alarms": []}],
+                "retrain": null}]"#
+                .to_vec(),
+            Box::new(|b| {
+                std::fs::write(work.join("monitor").join("history.json"), b).unwrap();
+                lepton_pipeline::history::read(&work).is_ok()
+            }),
+        ),
         (
             "run config (RON)",
             read(p.dqn.join("config.ron")),
@@ -374,12 +436,15 @@ fn mutated_inputs_to_every_parser_never_panic() {
 
     let per_target = 300;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(2026);
+    // Before panics are silenced, so a failure here says which.
+    for (name, valid, parse) in &targets {
+        assert!(parse(valid), "{name}: the valid input is accepted");
+    }
     let quiet = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let mut panics = Vec::new();
     let (mut fuzzed, mut accepted) = (0, Vec::new());
     for (name, valid, parse) in &targets {
-        assert!(parse(valid), "{name}: the valid input is accepted");
         let mut ok = 0;
         for _ in 0..per_target {
             let input = mutate(valid, &mut rng);
