@@ -2,7 +2,7 @@
 //! set off (`pipeline-runs/NAME/monitor/history.json`). Below the monitor and the pictures, so
 //! `monitor.png` draws it without importing the code that makes it.
 
-use crate::error::{PipelineError, Result, file};
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
@@ -57,23 +57,10 @@ pub fn path(work: &Path) -> PathBuf {
 
 /// Every check so far (none before the first).
 pub fn read(work: &Path) -> Result<Vec<Check>> {
-    let path = path(work);
-    match std::fs::read_to_string(&path) {
-        Ok(text) => serde_json::from_str(&text).map_err(|e| PipelineError::Damaged {
-            path: path.clone(),
-            what: "a monitoring history",
-            message: e.to_string(),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(file(&path)(e)),
-    }
+    crate::json_file::read_or_default(&path(work), "a monitoring history")
 }
 
 /// Writes the whole history, atomically.
 pub fn write(work: &Path, history: &[Check]) -> Result<()> {
-    let path = path(work);
-    let dir = path.parent().unwrap_or(work);
-    std::fs::create_dir_all(dir).map_err(file(dir))?;
-    let json = serde_json::to_string_pretty(history).expect("the history serialises");
-    lepton_artifacts::atomic::write(&path, json.as_bytes()).map_err(file(&path))
+    crate::json_file::write(&path(work), &history)
 }

@@ -36,6 +36,7 @@ pub mod error;
 pub mod figures;
 pub mod file;
 pub mod history;
+mod json_file;
 pub mod monitor;
 pub mod plots;
 pub mod registry;

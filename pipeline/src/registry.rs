@@ -438,6 +438,13 @@ fn verify_files(dir: &Path, text: &str) -> Result<Lineage> {
 
 /// XXH3-64 of every file under `dir` (but `lineage.json`), by relative path.
 fn hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
+    file_hashes(dir, &["lineage.json"])
+}
+
+/// XXH3-64 (hex) of every file under `dir` whose name is not in `skip`, by relative path; a
+/// symbolic link anywhere is refused, never followed. Registry versions and the pipeline's stage
+/// folders are checked with it.
+pub(crate) fn file_hashes(dir: &Path, skip: &[&str]) -> Result<BTreeMap<String, String>> {
     let mut out = BTreeMap::new();
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
@@ -447,7 +454,7 @@ fn hashes(dir: &Path) -> Result<BTreeMap<String, String>> {
             let kind = plain(&entry)?;
             if kind.is_dir() {
                 stack.push(path);
-            } else if path.file_name().is_some_and(|n| n != "lineage.json") {
+            } else if path.file_name().is_some_and(|n| !skip.iter().any(|s| n == *s)) {
                 let bytes = std::fs::read(&path).map_err(file(&path))?;
                 let relative = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
                 out.insert(relative, format!("{:016x}", lepton_artifacts::checksum::content_hash(&bytes)));

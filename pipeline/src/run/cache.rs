@@ -158,23 +158,7 @@ impl StageCache {
 /// The XXH3-64 (hex) of every file a stage left in `dir`, by relative path (but its record and a
 /// lock file): what a later run checks before it trusts the stage as done.
 fn outputs(dir: &Path) -> Result<BTreeMap<String, String>> {
-    let mut out = BTreeMap::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).map_err(file(&d))? {
-            let entry = entry.map_err(file(&d))?;
-            let (path, kind) = (entry.path(), entry.file_type().map_err(file(&d))?);
-            let name = entry.file_name();
-            if kind.is_dir() {
-                stack.push(path);
-            } else if name != "stage.json" && name != LOCK_FILE {
-                let bytes = std::fs::read(&path).map_err(file(&path))?;
-                let relative = path.strip_prefix(dir).unwrap_or(&path).display().to_string();
-                out.insert(relative, format!("{:016x}", lepton_artifacts::checksum::content_hash(&bytes)));
-            }
-        }
-    }
-    Ok(out)
+    Ok(crate::registry::file_hashes(dir, &["stage.json", LOCK_FILE])?)
 }
 
 /// What differs between the outputs a stage recorded and those there now, in a few words.

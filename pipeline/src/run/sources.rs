@@ -105,23 +105,11 @@ impl FieldData {
 
     /// The file in `work` (none yet: no conditions).
     pub fn read(work: &Path) -> Result<FieldData> {
-        let path = Self::path(work);
-        match std::fs::read_to_string(&path) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| PipelineError::Damaged {
-                path: path.clone(),
-                what: "a field data file",
-                message: e.to_string(),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(FieldData::default()),
-            Err(e) => Err(file(&path)(e)),
-        }
+        crate::json_file::read_or_default(&Self::path(work), "a field data file")
     }
 
     pub fn write(&self, work: &Path) -> Result<()> {
-        let path = Self::path(work);
-        std::fs::create_dir_all(work).map_err(file(work))?;
-        let json = serde_json::to_string_pretty(self).expect("field data serialises");
-        lepton_artifacts::atomic::write(&path, json.as_bytes()).map_err(file(&path))
+        crate::json_file::write(&Self::path(work), self)
     }
 }
 
