@@ -45,20 +45,14 @@ pub fn commit(tmp: TempPath, path: &Path) -> std::io::Result<()> {
 }
 
 /// Puts the finished folder `staged` at `dir` in one rename, replacing what was there: a reader
-/// sees the old folder or the new one, never a mix. The old one is kept as `NAME.old` until the
-/// new one is in.
+/// sees the old folder or the new one, never a mix. Every file and folder under `staged` is
+/// fsynced first, so what the new name points at survives a power cut. The old one is kept as
+/// `NAME.old` until the new one is in.
 pub fn replace_dir(staged: &Path, dir: &Path) -> std::io::Result<()> {
     let mut old = dir.as_os_str().to_os_string();
     old.push(".old");
     let old = PathBuf::from(old);
-    // Every file's data on disk, then the folder's entries, before it goes in.
-    for entry in std::fs::read_dir(staged)? {
-        let entry = entry?;
-        if entry.file_type()?.is_file() {
-            std::fs::File::open(entry.path())?.sync_all()?;
-        }
-    }
-    sync_dir(staged)?;
+    sync_tree(staged)?;
     if dir.exists() {
         if old.exists() {
             std::fs::remove_dir_all(&old)?;
@@ -71,6 +65,21 @@ pub fn replace_dir(staged: &Path, dir: &Path) -> std::io::Result<()> {
         std::fs::remove_dir_all(&old)?;
     }
     Ok(())
+}
+
+/// fsyncs every file and folder under `dir`, and `dir` itself, deepest first. Symbolic links are
+/// not followed (what they point at is not this tree's).
+pub fn sync_tree(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        let kind = entry.file_type()?;
+        if kind.is_dir() {
+            sync_tree(&entry.path())?;
+        } else if kind.is_file() {
+            std::fs::File::open(entry.path())?.sync_all()?;
+        }
+    }
+    sync_dir(dir)
 }
 
 /// Flushes a folder's entries (files created or renamed in it) to disk, so that a rename
@@ -116,15 +125,19 @@ mod tests {
         assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
         assert!(super::write(&dir.join("missing/b.json"), b"x").is_err(), "no folder, no file");
 
-        // A folder replaced whole.
+        // A folder replaced whole, nested folders and all (each synced on the way; a link to
+        // something outside is left as a link, not followed).
         let (staged, target) = (dir.join("staged"), dir.join("model"));
         for (version, text) in [(1, "first"), (2, "second")] {
-            std::fs::create_dir_all(&staged).unwrap();
+            std::fs::create_dir_all(staged.join("run/checkpoints")).unwrap();
             std::fs::write(staged.join("m.json"), text).unwrap();
+            std::fs::write(staged.join("run/checkpoints/state.json"), text).unwrap();
             std::fs::write(staged.join(format!("only-{version}")), "").unwrap();
+            std::os::unix::fs::symlink("/nonexistent", staged.join("run/dangling")).unwrap();
             super::replace_dir(&staged, &target).unwrap();
         }
         assert_eq!(std::fs::read_to_string(target.join("m.json")).unwrap(), "second");
+        assert_eq!(std::fs::read_to_string(target.join("run/checkpoints/state.json")).unwrap(), "second");
         assert!(!target.join("only-1").exists() && !staged.exists() && !dir.join("model.old").exists());
         std::fs::remove_dir_all(dir).unwrap();
     }

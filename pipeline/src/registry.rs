@@ -145,8 +145,8 @@ pub fn promote(
     };
     let json = serde_json::to_string_pretty(&lineage).expect("a lineage serialises");
     lepton_artifacts::atomic::write(&staged.join("lineage.json"), json.as_bytes()).map_err(file(&staged))?;
-    // Every file and folder on disk before channels.json names the version.
-    sync_tree(&staged)?;
+    // Every file and folder on disk (replace_dir fsyncs the whole tree) before channels.json
+    // names the version.
     lepton_artifacts::atomic::replace_dir(&staged, &dir).map_err(file(&dir))?;
     sync_dir(&entry)?;
     let mut channels = channels_or_new(&entry)?;
@@ -476,20 +476,6 @@ fn plain(entry: &std::fs::DirEntry) -> Result<std::fs::FileType> {
         )));
     }
     Ok(kind)
-}
-
-/// fsyncs every file and folder under `dir` (and `dir`): a version is durable before it is named.
-fn sync_tree(dir: &Path) -> Result<()> {
-    for entry in std::fs::read_dir(dir).map_err(file(dir))? {
-        let entry = entry.map_err(file(dir))?;
-        let path = entry.path();
-        if plain(&entry)?.is_dir() {
-            sync_tree(&path)?;
-        } else {
-            std::fs::File::open(&path).and_then(|f| f.sync_all()).map_err(file(&path))?;
-        }
-    }
-    sync_dir(dir)
 }
 
 /// fsyncs a folder itself: the names in it (a rename, a new file) survive a crash.
