@@ -19,19 +19,36 @@ use std::time::{Duration, Instant};
 /// Kills per interrupted run before it is let finish.
 const MAX_KILLS: usize = 8;
 
+/// Kills per run at most while none has yet landed inside a write (see [`Kills`]).
+const MAX_KILLS_FOR_A_WRITE: usize = 40;
+
+/// What the kills of one interrupted run did.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct Kills {
+    /// SIGKILLs sent before the run was let finish.
+    total: usize,
+    /// Of those, the ones that landed inside a write: the killed process left a staging folder
+    /// or temporary file of its own behind (one it made, not an earlier process's).
+    in_write: usize,
+}
+
 /// Runs `lepton first`, killing it after a random delay in `delays` (ms) and running `again`
 /// (or `first` again when `use_first` says so) until a try finishes or `done` says the work is
-/// complete; `check` inspects the files after every kill. Returns the number of kills.
+/// complete; `check` inspects the files after every kill and says whether the kill landed inside
+/// a write. With `until_one_in_a_write`, while none has, the kills go on past [`MAX_KILLS`] (up
+/// to [`MAX_KILLS_FOR_A_WRITE`]), so that the test proves what it claims on any machine.
+#[allow(clippy::too_many_arguments)]
 fn kill_until_done(
+    until_one_in_a_write: bool,
     first: &[String],
     again: &[String],
     delays: std::ops::Range<u64>,
     rng: &mut ChaCha8Rng,
     use_first: impl Fn() -> bool,
     done: impl Fn() -> bool,
-    check: impl Fn(),
-) -> usize {
-    let mut kills = 0;
+    mut check: impl FnMut() -> bool,
+) -> Kills {
+    let mut kills = Kills { total: 0, in_write: 0 };
     let mut args = first;
     loop {
         let mut child = Command::new(env!("CARGO_BIN_EXE_lepton"))
@@ -41,8 +58,9 @@ fn kill_until_done(
             .stderr(Stdio::piped())
             .spawn()
             .expect("lepton runs");
-        let deadline = (kills < MAX_KILLS)
-            .then(|| Instant::now() + Duration::from_millis(rng.random_range(delays.clone())));
+        let more = kills.total < MAX_KILLS
+            || (until_one_in_a_write && kills.in_write == 0 && kills.total < MAX_KILLS_FOR_A_WRITE);
+        let deadline = more.then(|| Instant::now() + Duration::from_millis(rng.random_range(delays.clone())));
         let finished = loop {
             if let Some(status) = child.try_wait().unwrap() {
                 break Some(status);
@@ -62,8 +80,8 @@ fn kill_until_done(
                 return kills;
             }
             None => {
-                kills += 1;
-                check();
+                kills.total += 1;
+                kills.in_write += usize::from(check());
                 if done() {
                     return kills;
                 }
@@ -159,12 +177,48 @@ fn tiny48(dir: &Path) -> String {
     )
 }
 
+/// The staging folders and temporary files under `dir` (recursively) — `NAME.tmp` and
+/// `NAME.old` checkpoint folders, `.NAME.XXXXXX.tmp.EXT` files — each with the inode and change
+/// time that tell one made by a later process from one left by an earlier.
+fn writes_in_progress(dir: &Path) -> std::collections::BTreeSet<(std::path::PathBuf, u64, i64, i64)> {
+    use std::os::unix::fs::MetadataExt;
+    let mut found = std::collections::BTreeSet::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(folder) = stack.pop() {
+        for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+            let (path, name) = (entry.path(), entry.file_name().to_string_lossy().into_owned());
+            let Ok(meta) = std::fs::symlink_metadata(&path) else { continue };
+            let staging = name.ends_with(".tmp") || name.ends_with(".old") || name.contains(".tmp.");
+            if staging {
+                found.insert((path.clone(), meta.ino(), meta.ctime(), meta.ctime_nsec()));
+            }
+            if meta.is_dir() {
+                stack.push(path);
+            }
+        }
+    }
+    found
+}
+
+/// A check after each kill that says whether the killed process was inside a write: a staging
+/// folder or temporary file is there that was not after the kill before.
+fn landed_inside_a_write(dir: &Path) -> impl FnMut() -> bool + '_ {
+    let mut seen = std::collections::BTreeSet::new();
+    move || {
+        let now = writes_in_progress(dir);
+        let new = now.iter().any(|w| !seen.contains(w));
+        seen = now;
+        new
+    }
+}
+
 /// Trains `args` + `--out` uninterrupted, and again with SIGKILLs at random moments and resumes;
-/// asserts both are the same run. Returns the kills survived.
+/// asserts both are the same run, and that some kill landed inside a checkpoint write (the
+/// moment a torn file would come from). Returns the kills survived.
 ///
 /// The kills come 1/50 to 1/5 of the uninterrupted run's time after each start, so that on any
 /// machine several land before the run can finish.
-fn killed_and_resumed_equals_uninterrupted(dir: &Path, args: &[&str], seed: u64) -> usize {
+fn killed_and_resumed_equals_uninterrupted(dir: &Path, args: &[&str], seed: u64) -> Kills {
     let (reference, killed) = (dir.join("reference"), dir.join("killed"));
     let with_out = |out: &Path, resume: bool| -> Vec<String> {
         let mut v: Vec<String> = args.iter().map(|s| s.to_string()).collect();
@@ -184,7 +238,10 @@ fn killed_and_resumed_equals_uninterrupted(dir: &Path, args: &[&str], seed: u64)
     let delays = (took / 50).max(10)..(took / 5).max(20);
     let (first, again) = (with_out(&killed, false), with_out(&killed, true));
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let checkpoints = killed.join("checkpoints");
+    let mut in_write = landed_inside_a_write(&checkpoints);
     let kills = kill_until_done(
+        true,
         &first,
         &again,
         delays,
@@ -192,9 +249,14 @@ fn killed_and_resumed_equals_uninterrupted(dir: &Path, args: &[&str], seed: u64)
         // Killed before it wrote its configuration: nothing to resume yet, start it again.
         || !killed.join(files::CONFIG).is_file(),
         || false,
-        || check_run_files(&killed),
+        || {
+            check_run_files(&killed);
+            in_write()
+        },
     );
     assert_same_run(&reference, &killed);
+    assert!(kills.total >= 3, "only {} kills landed", kills.total);
+    assert!(kills.in_write >= 1, "no kill of {} landed inside a checkpoint write", kills.total);
     kills
 }
 
@@ -227,8 +289,10 @@ fn dqn_from_pixels_killed_at_random_moments_resumes_exactly() {
         &config,
     ];
     let kills = killed_and_resumed_equals_uninterrupted(&dir, &args, 13);
-    eprintln!("faults: DQN from pixels survived {kills} SIGKILLs, resumed exactly");
-    assert!(kills >= 3, "only {kills} kills landed");
+    eprintln!(
+        "faults: DQN from pixels survived {} SIGKILLs ({} inside a checkpoint write), resumed exactly",
+        kills.total, kills.in_write
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -240,8 +304,10 @@ fn qlearning_killed_at_random_moments_resumes_exactly() {
     let args = train_on_tiny("qlearning", &["--steps", "20000", "--config", &config]);
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let kills = killed_and_resumed_equals_uninterrupted(&dir, &args, 17);
-    eprintln!("faults: Q-learning survived {kills} SIGKILLs, resumed exactly");
-    assert!(kills >= 3, "only {kills} kills landed");
+    eprintln!(
+        "faults: Q-learning survived {} SIGKILLs ({} inside a checkpoint write), resumed exactly",
+        kills.total, kills.in_write
+    );
     std::fs::remove_dir_all(dir).unwrap();
 }
 
@@ -275,7 +341,9 @@ fn perception_collect_and_train_killed_at_random_moments_leave_nothing_half_writ
     let args = collect(&killed);
     let shape = FrameShape { width: 32, height: 32, channels: 1 };
     let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let mut chunk_write = landed_inside_a_write(&killed);
     let collect_kills = kill_until_done(
+        false,
         &args,
         &args,
         (took / 50).max(10)..(took / 5).max(20),
@@ -294,6 +362,7 @@ fn perception_collect_and_train_killed_at_random_moments_leave_nothing_half_writ
                 let data = Dataset::open(&killed).unwrap();
                 (0..data.num_chunks()).for_each(|i| drop(data.chunk(i).unwrap()));
             }
+            chunk_write()
         },
     );
     let a = Dataset::open(&reference).unwrap();
@@ -320,6 +389,7 @@ fn perception_collect_and_train_killed_at_random_moments_leave_nothing_half_writ
     let args = train(&model_killed);
     let device = burn::prelude::Device::flex();
     let train_kills = kill_until_done(
+        false,
         &args,
         &args,
         (took / 50).max(10)..(took / 5).max(20),
@@ -332,6 +402,7 @@ fn perception_collect_and_train_killed_at_random_moments_leave_nothing_half_writ
                 lepton_perception::cnn::CnnModel::load(&model_killed, &device)
                     .unwrap_or_else(|e| panic!("half-written model: {e}"));
             }
+            false
         },
     );
     let eval = |m: &Path| {
@@ -354,9 +425,10 @@ fn perception_collect_and_train_killed_at_random_moments_leave_nothing_half_writ
         assert!(a == b, "{file}: the re-run writes the same bytes");
     }
     eprintln!(
-        "faults: perception collect survived {collect_kills} SIGKILLs, perception train {train_kills}; \
-         no half-written file"
+        "faults: perception collect survived {} SIGKILLs ({} inside a chunk write), perception train {}; \
+         no half-written file",
+        collect_kills.total, collect_kills.in_write, train_kills.total
     );
-    assert!(collect_kills >= 3 && train_kills >= 3, "too few kills landed");
+    assert!(collect_kills.total >= 3 && train_kills.total >= 3, "too few kills landed");
     std::fs::remove_dir_all(dir).unwrap();
 }
