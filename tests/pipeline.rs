@@ -244,6 +244,73 @@ fn a_tiny_pipeline_runs_caches_reruns_what_changed_and_gates_promotion() {
     std::fs::remove_dir_all(dir).unwrap();
 }
 
+/// The gates of the shipped pipeline (pipelines/lane_keep.ron), which a trained model passes
+/// there (lane-offset MAE 0.135 m, 15 of 16 episodes: the book's Pipeline chapter), on tiny. The
+/// tiny pipeline above trains for seconds and keeps thresholds anything passes, because it tests
+/// caching and the registry; this one holds that the real thresholds are not: a broken model
+/// fails them, end to end, and nothing is promoted.
+const SHIPPED_GATES: &str = r#"
+    perception_gate: (max_lane_mae: Some(0.3), max_heading_mae: Some(5.0), production_margin: 0.02),
+    agent_gate: (episodes: 16, min_success_rate: 0.8, production_margin: 0.0, scripted_margin: None),
+    retrain: (attempts: 1),"#;
+
+#[test]
+fn the_shipped_gates_fail_a_broken_model_and_promote_nothing() {
+    let dir = scratch("pipeline-broken");
+    // The thresholds are the shipped file's own.
+    let shipped = lepton_pipeline::PipelineFile::read(&root().join("pipelines/lane_keep.ron")).unwrap();
+    let (pg, ag) = (&shipped.perception_gate, &shipped.agent_gate);
+    assert_eq!((pg.max_lane_mae, pg.max_heading_mae, pg.production_margin), (Some(0.3), Some(5.0), 0.02));
+    assert_eq!(
+        (ag.episodes, ag.min_success_rate, ag.production_margin, ag.scripted_margin),
+        (16, 0.8, 0.0, None)
+    );
+
+    let gated = |body: &str| {
+        format!(
+            "Pipeline(\n    name: \"broken\",\n    scenario: \"tiny\",\n    seed: 3,{body}{SHIPPED_GATES}\n)"
+        )
+    };
+    // A CNN trained on 10 frames (as good as untrained): the perception gate says no (lane MAE
+    // and heading above their thresholds), so no agent is trained.
+    let untrained_cnn = gated(
+        "\n    collect: (frames: 10, held_out_frames: 100, envs: 2),\n    perception: (epochs: 1, grey: true),\n    agent: (steps: 600, envs: 2),",
+    );
+    let (out, report) = run(&write(&dir, "broken.ron", &untrained_cnn));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(report["promoted"].is_null());
+    let stages: Vec<String> = hows(&report).into_iter().map(|(s, _)| s).collect();
+    assert_eq!(stages, ["collect", "held_out", "perception", "perception_gate"], "{report}");
+    assert_eq!(report["stages"][3]["result"], "failed");
+    let gate = std::fs::read_dir(dir.join("pipeline-runs/broken/stages"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.file_name().unwrap().to_string_lossy().starts_with("perception_gate-"))
+        .unwrap();
+    let record: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(gate.join("stage.json")).unwrap()).unwrap();
+    let mae = record["figures"]["mae"]["lane_offset"].as_f64().unwrap();
+    assert!(mae > 0.3, "an untrained CNN misses the lane offset by more than 0.3 m: {mae}");
+
+    // An agent trained for one step, behind a perception gate that lets anything through: the
+    // agent gate says no (16 held-out episodes, none a success), production stays empty.
+    let untrained_agent = gated(
+        "\n    collect: (frames: 300, held_out_frames: 100, envs: 4),\n    perception: (epochs: 1, grey: true),\n    agent: (steps: 1, envs: 2),",
+    )
+    .replace("max_lane_mae: Some(0.3), max_heading_mae: Some(5.0)", "max_lane_mae: None, max_heading_mae: None");
+    let (out, report) = run(&write(&dir, "broken.ron", &untrained_agent));
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert!(report["promoted"].is_null());
+    let last = report["stages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        (last["stage"].as_str(), last["result"].as_str()),
+        (Some("agent_gate"), Some("failed")),
+        "{report}"
+    );
+    assert!(!dir.join("registry/broken/v0001").exists(), "nothing promoted");
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
 /// `lepton` run in `dir` (where `registry/` is).
 fn lepton_in(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_lepton")).args(args).current_dir(dir).output().unwrap()
@@ -323,8 +390,42 @@ fn the_monitor_detects_a_drifted_condition_and_retraining_on_its_data_repairs_it
     let (out, _) = run(&file);
     assert!(out.status.success(), "{}", stderr(&out));
 
+    // A monitor killed while it retrains (its process group, once the snow frames are collected)
+    // leaves field.json and the history as they were; the next check retrains again and finds
+    // the finished stages done.
+    let work = dir.join("pipeline-runs/tiny");
+    let stages = work.join("stages");
+    let collected = || {
+        std::fs::read_dir(&stages).into_iter().flatten().flatten().any(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            name.starts_with("collect@snow-") && !name.ends_with(".partial")
+        })
+    };
+    let mut child = {
+        use std::os::unix::process::CommandExt;
+        std::process::Command::new(env!("CARGO_BIN_EXE_lepton"))
+            .args(["pipeline", "monitor", &file])
+            .current_dir(root())
+            .stderr(std::process::Stdio::null())
+            .process_group(0)
+            .spawn()
+            .unwrap()
+    };
+    let started = std::time::Instant::now();
+    while !collected() {
+        assert!(child.try_wait().unwrap().is_none(), "the monitor ended before it retrained");
+        assert!(started.elapsed().as_secs() < 300, "no snow frames collected in 300 s");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let killed = std::process::Command::new("kill").args(["-9", "--", &format!("-{}", child.id())]).status();
+    assert!(killed.is_ok_and(|s| s.success()));
+    let _ = child.wait();
+    assert!(!work.join("field.json").exists(), "field.json is written only with the retrain's outcome");
+    assert!(!work.join("monitor/history.json").exists(), "the killed check is not in the history");
+
     let out = lepton(&["pipeline", "monitor", &file, "--checks", "2", "--json"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("pipeline: collect@snow: cached"), "{}", stderr(&out));
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let checks = report["checks"].as_array().unwrap();
     assert_eq!(checks.len(), 2);
@@ -352,7 +453,6 @@ fn the_monitor_detects_a_drifted_condition_and_retraining_on_its_data_repairs_it
     assert_eq!(report["healthy"], true);
 
     // The retraining collected snow frames for training and for the gates, which passed there.
-    let work = dir.join("pipeline-runs/tiny");
     let field: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(work.join("field.json")).unwrap()).unwrap();
     assert_eq!(field["conditions"], serde_json::json!(["snow"]));

@@ -64,3 +64,55 @@ pub fn read(work: &Path) -> Result<Vec<Check>> {
 pub fn write(work: &Path, history: &[Check]) -> Result<()> {
     crate::json_file::write(&path(work), &history)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::PipelineError;
+
+    fn check(number: u32, retrain: Option<Retraining>) -> Check {
+        let condition = ConditionCheck {
+            name: "snow".into(),
+            drift: Some(5.5),
+            drift_feature: Some("green lower mean".into()),
+            nearest_training_data: Some("base".into()),
+            lane_offset_mae: Some(0.2),
+            heading_mae_degrees: None,
+            success_rate: Some(0.5),
+            mean_return: Some(12.0),
+            alarms: vec!["drift 5.50 > 4".into()],
+        };
+        Check { check: number, started: 1_700_000_000, version: 1, conditions: vec![condition], retrain }
+    }
+
+    #[test]
+    fn the_history_is_empty_before_the_first_check_kept_whole_and_refused_when_damaged() {
+        let work = tempfile::tempdir().unwrap();
+        assert_eq!(read(work.path()).unwrap(), Vec::new(), "no check yet");
+        // A failed retraining is kept with its reason; the next check's with its promotion.
+        let failed = Retraining {
+            conditions: vec!["snow".into()],
+            promoted: None,
+            seconds: 3.0,
+            failed: Some("the agent stage was killed".into()),
+        };
+        let promoted =
+            Retraining { conditions: vec!["snow".into()], promoted: Some(2), seconds: 9.0, failed: None };
+        let history = vec![check(1, Some(failed)), check(2, Some(promoted)), check(3, None)];
+        write(work.path(), &history).unwrap();
+        assert_eq!(read(work.path()).unwrap(), history);
+        let text = std::fs::read_to_string(path(work.path())).unwrap();
+        assert_eq!(
+            text.matches("\"failed\"").count(),
+            1,
+            "a retraining that did not fail says nothing of it"
+        );
+
+        // Damaged: an error naming the file, and the file left as it was.
+        std::fs::write(path(work.path()), &text[..text.len() / 2]).unwrap();
+        let e = read(work.path()).unwrap_err();
+        assert!(matches!(&e, PipelineError::Damaged { path: p, .. } if *p == path(work.path())), "{e}");
+        assert!(e.to_string().contains("history.json"), "{e}");
+        assert_eq!(std::fs::read_to_string(path(work.path())).unwrap(), text[..text.len() / 2]);
+    }
+}
