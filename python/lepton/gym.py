@@ -24,7 +24,7 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.vector.utils import batch_space
 
-from . import _lepton
+from . import _check, _lepton
 from ._lepton import LeptonError
 
 try:  # Gymnasium >= 1.1
@@ -39,9 +39,9 @@ __all__ = ["LeptonEnv", "LeptonVectorEnv", "LeptonError"]
 
 def _model_dir(model: str | None) -> str | None:
     """A model folder, or ``registry:NAME@CHANNEL`` resolved (and its files checked) by Lepton."""
+    model = _check.optional_path(model, "model")
     if model is None:
         return None
-    model = str(model)
     if model.startswith("registry:"):
         from .registry import resolve
 
@@ -50,8 +50,12 @@ def _model_dir(model: str | None) -> str | None:
 
 
 def _native(scenario: str, num_envs: int, observation: str, model: str | None, autoreset: bool = True):
-    """The Rust vector env behind every Python-side env (seeded at its first reset)."""
-    return _lepton.VecEnv(str(scenario), int(num_envs), 0, observation, _model_dir(model), autoreset=autoreset)
+    """The Rust vector env behind every Python-side env (seeded at its first reset), its
+    arguments checked here so that a wrong type is a LeptonError naming it."""
+    scenario = _check.path(scenario, "scenario")
+    num_envs = _check.integer(num_envs, "num_envs", 1, _check.MAX_ENVS)
+    observation = _check.text(observation, "observation")
+    return _lepton.VecEnv(scenario, num_envs, 0, observation, _model_dir(model), autoreset=autoreset)
 
 
 def _spaces(inner: _lepton.VecEnv) -> tuple[spaces.Space, spaces.Discrete]:
@@ -79,15 +83,7 @@ def _actions(actions: Any, n: int, k: int) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=np.int64)
 
 
-def _seed(seed, what: str = "seed") -> int | None:
-    """A seed as Gymnasium takes one: None, or an integer (Python's or numpy's) in [0, 2**64)."""
-    if seed is None:
-        return None
-    if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
-        raise LeptonError(f"{what}: an integer >= 0 or None (got {seed!r})")
-    if not 0 <= int(seed) < 2**64:
-        raise LeptonError(f"{what}: must be in [0, 2**64) (got {seed})")
-    return int(seed)
+_seed = _check.seed
 
 
 class LeptonVectorEnv(gymnasium.vector.VectorEnv):
@@ -104,10 +100,11 @@ class LeptonVectorEnv(gymnasium.vector.VectorEnv):
         model: str | None = None,
         copy: bool = True,
     ):
+        seed = _seed(seed)
+        self._copy = _check.flag(copy, "copy")
         self._inner = _native(scenario, num_envs, observation, model)
-        self.num_envs = int(num_envs)
-        self._seed = self._inner.scenario_seed if seed is None else int(seed)
-        self._copy = copy
+        self.num_envs = self._inner.num_envs
+        self._seed = self._inner.scenario_seed if seed is None else seed
         self.single_observation_space, self.single_action_space = _spaces(self._inner)
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self.action_space = batch_space(self.single_action_space, self.num_envs)
@@ -200,8 +197,9 @@ class LeptonEnv(gymnasium.Env):
         if render_mode is not None:
             raise LeptonError(f"render_mode: Lepton's single env draws nothing itself (got {render_mode!r}); "
                               "use observation='frames' or `lepton view`")
+        seed = _seed(seed)
         self._inner = _native(scenario, 1, observation, model, autoreset=False)
-        self._seed = self._inner.scenario_seed if seed is None else int(seed)
+        self._seed = self._inner.scenario_seed if seed is None else seed
         self.observation_space, self.action_space = _spaces(self._inner)
         self.render_mode = None
         self._started = False

@@ -18,25 +18,27 @@ from __future__ import annotations
 import json
 import os
 
-from . import _lepton
+from . import _check, _lepton
 
 __all__ = ["load", "run", "monitor"]
 
 
 def _program(program: str | os.PathLike | None) -> str:
-    return os.fspath(program) if program is not None else os.environ.get("LEPTON_PROGRAM", "lepton")
+    if program is None:
+        return os.environ.get("LEPTON_PROGRAM", "lepton")
+    return _check.path(program, "program")
 
 
 def load(path: str | os.PathLike) -> dict:
     """The pipeline file at ``path``, read and validated, with every default filled in."""
-    return json.loads(_lepton.pipeline_load(os.fspath(path)))
+    return json.loads(_lepton.pipeline_load(_check.path(path, "path")))
 
 
 def run(path: str | os.PathLike, program: str | os.PathLike | None = None) -> dict:
     """Runs the pipeline at ``path`` (what ``lepton pipeline run PATH --json`` prints): every stage
     not already done with the same inputs, then the promotion if both gates pass. The report's
     ``promoted`` is None when a gate said no; production is then untouched."""
-    return json.loads(_lepton.pipeline_run(os.fspath(path), _program(program)))
+    return json.loads(_lepton.pipeline_run(_check.path(path, "path"), _program(program)))
 
 
 def monitor(
@@ -49,6 +51,6 @@ def monitor(
     monitor PATH --json`` prints); with ``retrain``, a condition past a threshold has data
     collected there and the pipeline retrains through its gates. ``healthy`` is False when the
     last check ended with a threshold crossed and nothing promoted."""
-    if not isinstance(checks, int) or isinstance(checks, bool) or checks < 1:
-        raise _lepton.LeptonError(f"checks must be an integer >= 1 (got {checks!r})")
-    return json.loads(_lepton.pipeline_monitor(os.fspath(path), _program(program), checks, bool(retrain)))
+    checks = _check.integer(checks, "checks", 1, 2**32 - 1)
+    path, retrain = _check.path(path, "path"), _check.flag(retrain, "retrain")
+    return json.loads(_lepton.pipeline_monitor(path, _program(program), checks, retrain))

@@ -10,24 +10,26 @@ from __future__ import annotations
 import json
 import os
 
-from . import _lepton
+from . import _check, _lepton
 
 __all__ = ["resolve", "verify", "repair"]
 
 
 def verify(version_dir: str | os.PathLike) -> dict:
     """A version's lineage, after checking every file it lists against its recorded hash."""
-    return json.loads(_lepton.registry_verify(os.fspath(version_dir)))
+    return json.loads(_lepton.registry_verify(_check.path(version_dir, "version_dir")))
 
 
 def resolve(spec: str, part: str = "policy", registry: str | os.PathLike | None = None) -> str:
     """The ``model`` or ``policy`` folder ``registry:NAME[@CHANNEL|@VERSION]`` names (default
     channel ``production``), its files checked first."""
-    return _lepton.registry_resolve(spec, part, None if registry is None else os.fspath(registry))
+    spec, part = _check.text(spec, "spec"), _check.text(part, "part")
+    return _lepton.registry_resolve(spec, part, _check.optional_path(registry, "registry"))
 
 
 def repair(name: str, registry: str | os.PathLike | None = None) -> dict:
     """Rebuilds ``NAME/channels.json`` from the versions on disk (``lepton registry repair``): each
     version whose files match its lineage is recorded again; the channels and production's history
     are kept as far as the old file reads. Returns what it did."""
-    return json.loads(_lepton.registry_repair(name, None if registry is None else os.fspath(registry)))
+    name = _check.text(name, "name")
+    return json.loads(_lepton.registry_repair(name, _check.optional_path(registry, "registry")))

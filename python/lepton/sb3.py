@@ -19,7 +19,9 @@ from typing import Any, Sequence
 import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
-from .gym import _actions, _native, _spaces
+from ._check import LeptonAttributeError
+from ._lepton import LeptonError
+from .gym import _actions, _native, _seed, _spaces
 
 __all__ = ["LeptonSB3VecEnv"]
 
@@ -33,18 +35,20 @@ class LeptonSB3VecEnv(VecEnv):
         observation: str = "state",
         model: str | None = None,
     ):
+        seed = _seed(seed)
         self._inner = _native(scenario, num_envs, observation, model)
-        self._next_seed = self._inner.scenario_seed if seed is None else int(seed)
+        self._next_seed = self._inner.scenario_seed if seed is None else seed
         self._actions: np.ndarray | None = None
         self.render_mode = None
         observation_space, action_space = _spaces(self._inner)
-        super().__init__(int(num_envs), observation_space, action_space)
+        super().__init__(self._inner.num_envs, observation_space, action_space)
 
     def seed(self, seed: int | None = None) -> Sequence[None | int]:
         # SB3 seeds env i with seed + i at the next reset: Lepton's own convention.
+        seed = _seed(seed)
         if seed is not None:
-            self._next_seed = int(seed)
-        return [None if seed is None else int(seed) + i for i in range(self.num_envs)]
+            self._next_seed = seed
+        return [None if seed is None else seed + i for i in range(self.num_envs)]
 
     def reset(self) -> np.ndarray:
         if self._next_seed is not None:
@@ -59,7 +63,8 @@ class LeptonSB3VecEnv(VecEnv):
         self._actions = _actions(actions, self.num_envs, self.action_space.n)
 
     def step_wait(self):
-        assert self._actions is not None, "step_async first"
+        if self._actions is None:
+            raise LeptonError("step_wait before step_async: give the actions first")
         inner = self._inner
         ended_count = inner.step(self._actions)
         self._actions = None
@@ -84,16 +89,23 @@ class LeptonSB3VecEnv(VecEnv):
 
     def get_attr(self, attr_name: str, indices=None) -> list[Any]:
         indices = self._get_indices(indices)
-        value = getattr(self, attr_name) if attr_name == "render_mode" else getattr(self._inner, attr_name)
+        if attr_name == "render_mode":
+            value = self.render_mode
+        elif not attr_name.startswith("_") and hasattr(self._inner, attr_name):
+            value = getattr(self._inner, attr_name)
+        else:
+            raise LeptonAttributeError(f"Lepton's envs have no attribute {attr_name!r}")
         return [value for _ in indices]
 
     def set_attr(self, attr_name: str, value: Any, indices=None) -> None:
         if attr_name != "render_mode":
-            raise AttributeError(f"Lepton's envs have no settable attribute {attr_name!r}")
+            raise LeptonAttributeError(f"Lepton's envs have no settable attribute {attr_name!r}")
         self.render_mode = value
 
     def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs) -> list[Any]:
-        raise AttributeError(f"Lepton's envs are stepped together in Rust; no per-env method {method_name!r}")
+        raise LeptonAttributeError(
+            f"Lepton's envs are stepped together in Rust; no per-env method {method_name!r}"
+        )
 
     def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
         return [False for _ in self._get_indices(indices)]

@@ -10,7 +10,7 @@ use lepton_sim::scenario::{self, FrameFormat, Scenario};
 use lepton_sim::{Act, Reset};
 use lepton_sim::{Control, DrivingState, Info, Observation};
 use numpy::{PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArray1};
-use pyo3::exceptions::{PyRuntimeError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -19,7 +19,8 @@ pyo3::create_exception!(
     _lepton,
     LeptonError,
     PyValueError,
-    "Bad input to Lepton: the message names the file, field or value."
+    "Lepton's error: bad input (the message names the file, field or value), or a failure it \
+     could not work around (a renderer with no Vulkan device), with the command line's message."
 );
 
 /// Moves a value into `Python::detach`: the vector env is not `Send` (its renderer holds a bevy
@@ -126,7 +127,7 @@ impl VecEnv {
             let scenario = scenario.clone();
             py.detach(move || AssertSend(lepton_render::camera_vec_env(scenario, num_envs, seed)))
                 .get()
-                .map_err(|e| PyRuntimeError::new_err(e.to_string()))?
+                .map_err(bad)?
         } else {
             lepton_sim::VecEnv::new(scenario.clone(), num_envs, seed)
         };
@@ -292,7 +293,7 @@ impl VecEnv {
                 let (envs, mut rows) = envs.get();
                 envs.try_reset(Reset::All(seed), rows.as_mut())
             })
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+            .map_err(bad)?;
         let all: Vec<usize> = (0..first.len()).collect();
         self.write_first(py, &all, first)
     }
@@ -311,7 +312,7 @@ impl VecEnv {
                 let (envs, mut rows) = envs.get();
                 envs.try_reset(Reset::These(&which), rows.as_mut())
             })
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+            .map_err(bad)?;
         self.write_first(py, &indices, first)
     }
 
@@ -343,7 +344,7 @@ impl VecEnv {
                 let (envs, mut rows) = envs.get();
                 envs.try_step(Act::Discrete(&chosen), rows.as_mut())
             })
-            .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+            .map_err(bad)?;
         {
             let (rewards, terminated, truncated) =
                 (self.rewards.bind(py), self.terminated.bind(py), self.truncated.bind(py));
@@ -427,7 +428,7 @@ impl VecEnv {
                         let (perception, observations, starts) = percepts.get();
                         perception.perceive_envs(indices, observations, &starts)
                     })
-                    .map_err(|e| PyRuntimeError::new_err(e.to_string()))?;
+                    .map_err(bad)?;
                 let states: Vec<[f32; DrivingState::LEN]> = percepts
                     .iter()
                     .map(|p| match p {

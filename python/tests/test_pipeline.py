@@ -34,7 +34,7 @@ def test_a_file_loads_with_its_defaults_and_bad_ones_are_named(tmp_path):
     path.write_text('Pipeline(name: "tiny", agent_gate: (min_success_rate: 1.5))')
     with pytest.raises(LeptonError, match=r"agent_gate\.min_success_rate"):
         pipeline.load(path)
-    with pytest.raises(LeptonError, match="checks must be"):
+    with pytest.raises(LeptonError, match="checks: must be from 1"):
         pipeline.monitor(path, checks=0)
 
 
