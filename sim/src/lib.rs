@@ -28,6 +28,7 @@
 //! ```
 
 pub mod cameras;
+pub mod connector;
 pub mod drivers;
 pub mod env;
 pub mod episode;

@@ -156,8 +156,13 @@ pub struct RoadGeometry {
 impl RoadGeometry {
     /// Lays the segments end to end from the origin, heading along +x.
     pub fn new(road: &Road) -> Self {
+        Self::laid_from(road, PlanePose { x: 0.0, y: 0.0, heading: 0.0 })
+    }
+
+    /// Lays the segments end to end from `start` (a road of a network, a junction's connector).
+    pub fn laid_from(road: &Road, start: PlanePose) -> Self {
         let mut pieces = Vec::with_capacity(road.segments.len());
-        let mut pose = PlanePose { x: 0.0, y: 0.0, heading: 0.0 };
+        let mut pose = start;
         let mut s0 = 0.0;
         for segment in &road.segments {
             let (length, curvature) = match *segment {
