@@ -8,11 +8,54 @@
 //! along its heading, from the end point go `t` back along its heading; the joint is midway
 //! between those two points, and `t` is the positive root of `|p2 − p1 − t (h1 + h2)| = 2t`.
 
-use crate::road::{PlanePose, wrap_angle};
-use crate::scenario::Segment;
+use crate::road::{PlanePose, RoadGeometry, wrap_angle};
+use crate::scenario::{Road, Segment};
 
 /// Below this curvature (1/m: a radius of 100 km) an arc is laid as a straight.
 const STRAIGHT_CURVATURE: f32 = 1e-5;
+
+/// A lane of a road, by index (0 is the rightmost in the direction of travel, as in `spawn.lane`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LaneRef {
+    pub road: usize,
+    pub lane: u32,
+}
+
+/// The path a junction lays from the end of one lane to the start of another: a lane of its
+/// own, one lane wide, laid from the first lane's end pose.
+#[derive(Debug, Clone)]
+pub struct Connector {
+    pub from: LaneRef,
+    pub to: LaneRef,
+    /// The path as a one-lane road, its centre line on the lanes' centres.
+    pub geometry: RoadGeometry,
+}
+
+impl Connector {
+    /// Joins lane `from.lane` where `roads[from.road]` ends to lane `to.lane` where
+    /// `roads[to.road]` starts, the connector as wide as the lane it leaves.
+    pub fn join(roads: &[RoadGeometry], from: LaneRef, to: LaneRef) -> Result<Self, ConnectorError> {
+        let (a, b) = (lane(roads, from)?, lane(roads, to)?);
+        let start = a.pose(a.length(), a.lane_centre(from.lane));
+        let end = b.pose(0.0, b.lane_centre(to.lane));
+        let road = Road {
+            segments: biarc(start, end)?,
+            lanes: 1,
+            lane_width: a.lane_width(),
+            shoulder: 0.0,
+            ..Road::default()
+        };
+        Ok(Self { from, to, geometry: RoadGeometry::laid_from(&road, start) })
+    }
+}
+
+fn lane(roads: &[RoadGeometry], lane: LaneRef) -> Result<&RoadGeometry, ConnectorError> {
+    let road = roads.get(lane.road).ok_or(ConnectorError::NoRoad(lane.road, roads.len()))?;
+    if lane.lane >= road.lanes() {
+        return Err(ConnectorError::NoLane { road: lane.road, lane: lane.lane, lanes: road.lanes() });
+    }
+    Ok(road)
+}
 
 /// Why two poses cannot be joined by a connector.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -23,6 +66,10 @@ pub enum ConnectorError {
     Behind,
     #[error("a pose is not finite")]
     NotFinite,
+    #[error("road {0}: there are {1} roads (0 to {n})", n = .1.saturating_sub(1))]
+    NoRoad(usize, usize),
+    #[error("road {road} has {lanes} lanes (0 to {}): no lane {lane}", lanes - 1)]
+    NoLane { road: usize, lane: u32, lanes: u32 },
 }
 
 /// A connector from `from` to `to` (headings: the direction of travel at each end), as one or
@@ -98,8 +145,6 @@ fn dot(a: (f32, f32), b: (f32, f32)) -> f32 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::road::RoadGeometry;
-    use crate::scenario::Road;
     use std::f32::consts::{FRAC_PI_2, PI};
 
     /// The connector laid from `from` as a road: where it ends, and its largest heading jump
@@ -166,5 +211,45 @@ mod tests {
         assert_eq!(biarc(pose(0.0, 0.0, 0.0), pose(-30.0, 0.0, 0.0)), Err(ConnectorError::Behind));
         assert!(matches!(biarc(pose(1.0, 1.0, 0.0), pose(1.0, 1.0, 1.0)), Err(ConnectorError::SamePoint(_))));
         assert_eq!(biarc(pose(f32::NAN, 0.0, 0.0), pose(1.0, 0.0, 0.0)), Err(ConnectorError::NotFinite));
+    }
+
+    #[test]
+    fn a_t_junction_joins_the_side_roads_lanes_to_the_main_roads_starts_both_ways() {
+        // The main road runs east from (20, 0) in two parts (west and east of the junction, 14 m
+        // apart); the side road comes up from the south and ends 10 m short of the main road.
+        let two = |start: PlanePose, length: f32| {
+            let road = Road { segments: vec![Segment::Straight { length }], lanes: 2, ..Road::default() };
+            RoadGeometry::laid_from(&road, start)
+        };
+        let roads = [
+            two(pose(-100.0, 0.0, 0.0), 93.0),       // 0: main, west part, ends at x = -7
+            two(pose(7.0, 0.0, 0.0), 100.0),         // 1: main, east part
+            two(pose(0.0, -100.0, FRAC_PI_2), 90.0), // 2: side road, ends at y = -10
+        ];
+        let right =
+            Connector::join(&roads, LaneRef { road: 2, lane: 0 }, LaneRef { road: 1, lane: 0 }).unwrap();
+        let straight =
+            Connector::join(&roads, LaneRef { road: 0, lane: 1 }, LaneRef { road: 1, lane: 1 }).unwrap();
+        for c in [&right, &straight] {
+            let (from, to) = (&roads[c.from.road], &roads[c.to.road]);
+            let leaves = from.pose(from.length(), from.lane_centre(c.from.lane));
+            let joins = to.pose(0.0, to.lane_centre(c.to.lane));
+            let (start, end) = (c.geometry.centre_pose(0.0), c.geometry.end_pose());
+            for (a, b) in [(start, leaves), (end, joins)] {
+                assert!((a.x - b.x).abs() < 1e-3 && (a.y - b.y).abs() < 1e-3, "{a:?} vs {b:?}");
+                assert!(wrap_angle(a.heading - b.heading).abs() < 1e-3, "{a:?} vs {b:?}");
+            }
+            assert_eq!((c.geometry.lanes(), c.geometry.lane_width()), (1, from.lane_width()));
+        }
+        // Straight on is 14 m of straight; the right turn is longer than its chord and turns a
+        // quarter to the right (negative curvature).
+        assert!((straight.geometry.length() - 14.0).abs() < 1e-3);
+        assert!(right.geometry.curvature(0.5 * right.geometry.length()) < 0.0);
+        let bad =
+            Connector::join(&roads, LaneRef { road: 2, lane: 2 }, LaneRef { road: 1, lane: 0 }).unwrap_err();
+        assert_eq!(bad.to_string(), "road 2 has 2 lanes (0 to 1): no lane 2");
+        let bad =
+            Connector::join(&roads, LaneRef { road: 3, lane: 0 }, LaneRef { road: 1, lane: 0 }).unwrap_err();
+        assert_eq!(bad.to_string(), "road 3: there are 3 roads (0 to 2)");
     }
 }
