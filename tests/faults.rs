@@ -35,11 +35,14 @@ struct Kills {
 /// Runs `lepton first`, killing it after a random delay in `delays` (ms) and running `again`
 /// (or `first` again when `use_first` says so) until a try finishes or `done` says the work is
 /// complete; `check` inspects the files after every kill and says whether the kill landed inside
-/// a write. With `until_one_in_a_write`, while none has, the kills go on past [`MAX_KILLS`] (up
-/// to [`MAX_KILLS_FOR_A_WRITE`]), so that the test proves what it claims on any machine.
+/// a write. With `writes_in`, the folder the writes happen in: while no kill has landed inside
+/// one, the kills go on past [`MAX_KILLS`] (up to [`MAX_KILLS_FOR_A_WRITE`]), and from the
+/// `MAX_KILLS / 2`-th on each comes the moment the process starts a write there (a new staging
+/// folder appears) instead of at a random time — a write takes milliseconds, so random moments
+/// alone may miss every one — so that the test proves what it claims on any machine.
 #[allow(clippy::too_many_arguments)]
 fn kill_until_done(
-    until_one_in_a_write: bool,
+    writes_in: Option<&Path>,
     first: &[String],
     again: &[String],
     delays: std::ops::Range<u64>,
@@ -58,19 +61,27 @@ fn kill_until_done(
             .stderr(Stdio::piped())
             .spawn()
             .expect("lepton runs");
-        let more = kills.total < MAX_KILLS
-            || (until_one_in_a_write && kills.in_write == 0 && kills.total < MAX_KILLS_FOR_A_WRITE);
-        let deadline = more.then(|| Instant::now() + Duration::from_millis(rng.random_range(delays.clone())));
+        let wanting_a_write = writes_in.is_some() && kills.in_write == 0;
+        let more = kills.total < MAX_KILLS || (wanting_a_write && kills.total < MAX_KILLS_FOR_A_WRITE);
+        // Watch for the next write to start: any staging folder not there at the spawn.
+        let watched = writes_in.filter(|_| more && wanting_a_write && kills.total >= MAX_KILLS / 2);
+        let before = watched.map(writes_in_progress);
+        let deadline = (more && watched.is_none())
+            .then(|| Instant::now() + Duration::from_millis(rng.random_range(delays.clone())));
         let finished = loop {
             if let Some(status) = child.try_wait().unwrap() {
                 break Some(status);
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            let writing = || {
+                let (dir, before) = (watched.unwrap(), before.as_ref().unwrap());
+                writes_in_progress(dir).iter().any(|w| !before.contains(w))
+            };
+            if deadline.is_some_and(|d| Instant::now() >= d) || (watched.is_some() && writing()) {
                 child.kill().unwrap();
                 child.wait().unwrap();
                 break None;
             }
-            std::thread::sleep(Duration::from_millis(3));
+            std::thread::sleep(Duration::from_millis(if watched.is_some() { 1 } else { 3 }));
         };
         match finished {
             Some(status) => {
@@ -241,7 +252,7 @@ fn killed_and_resumed_equals_uninterrupted(dir: &Path, args: &[&str], seed: u64)
     let checkpoints = killed.join("checkpoints");
     let mut in_write = landed_inside_a_write(&checkpoints);
     let kills = kill_until_done(
-        true,
+        Some(&checkpoints),
         &first,
         &again,
         delays,
@@ -343,7 +354,7 @@ fn perception_collect_and_train_killed_at_random_moments_leave_nothing_half_writ
     let mut rng = ChaCha8Rng::seed_from_u64(23);
     let mut chunk_write = landed_inside_a_write(&killed);
     let collect_kills = kill_until_done(
-        false,
+        None,
         &args,
         &args,
         (took / 50).max(10)..(took / 5).max(20),
@@ -389,7 +400,7 @@ fn perception_collect_and_train_killed_at_random_moments_leave_nothing_half_writ
     let args = train(&model_killed);
     let device = burn::prelude::Device::flex();
     let train_kills = kill_until_done(
-        false,
+        None,
         &args,
         &args,
         (took / 50).max(10)..(took / 5).max(20),
