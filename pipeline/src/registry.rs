@@ -148,7 +148,7 @@ pub fn promote(
     // Every file and folder on disk (replace_dir fsyncs the whole tree) before channels.json
     // names the version.
     lepton_artifacts::atomic::replace_dir(&staged, &dir).map_err(file(&dir))?;
-    sync_dir(&entry)?;
+    lepton_artifacts::atomic::sync_dir(&entry).map_err(file(&entry))?;
     let mut channels = channels_or_new(&entry)?;
     channels
         .lineages
@@ -478,11 +478,6 @@ fn plain(entry: &std::fs::DirEntry) -> Result<std::fs::FileType> {
     Ok(kind)
 }
 
-/// fsyncs a folder itself: the names in it (a rename, a new file) survive a crash.
-fn sync_dir(dir: &Path) -> Result<()> {
-    std::fs::File::open(dir).and_then(|f| f.sync_all()).map_err(file(dir))
-}
-
 /// What `repair` did to an entry.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Repair {
@@ -546,7 +541,7 @@ pub fn repair(registry: &Path, name: &str) -> Result<Repair> {
         std::fs::copy(&old_path, &kept).map_err(file(&kept))?;
     }
     write_channels(&entry, &rebuilt)?;
-    sync_dir(&entry)?;
+    lepton_artifacts::atomic::sync_dir(&entry).map_err(file(&entry))?;
     Ok(Repair { versions: whole, left_out, history_kept: old.is_some(), channels: channels(&entry)? })
 }
 

@@ -8,10 +8,9 @@ import os
 
 import numpy as np
 
-from ._lepton import LeptonError
+from ._lepton import MAX_ENVS, LeptonError
 
-#: The most envs one vector env steps (the Rust binding's bound).
-MAX_ENVS = 4096
+__all__ = ["MAX_ENVS", "LeptonAttributeError", "integer", "seed", "path", "optional_path", "text", "flag"]
 
 
 class LeptonAttributeError(LeptonError, AttributeError):
@@ -19,9 +18,14 @@ class LeptonAttributeError(LeptonError, AttributeError):
     for ``getattr``/``hasattr`` and the libraries that rely on it (Stable-Baselines3)."""
 
 
+def _is_integer(value) -> bool:
+    """Python's or numpy's integer, not a bool."""
+    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))
+
+
 def integer(value, what: str, low: int, high: int) -> int:
     """An integer (Python's or numpy's, not a bool) in ``[low, high]``."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    if not _is_integer(value):
         raise LeptonError(f"{what}: an integer from {low} to {high} (got {value!r})")
     if not low <= int(value) <= high:
         raise LeptonError(f"{what}: must be from {low} to {high} (got {int(value)})")
@@ -32,7 +36,7 @@ def seed(value, what: str = "seed") -> int | None:
     """A seed as Gymnasium takes one: None, or an integer (Python's or numpy's) in [0, 2**64)."""
     if value is None:
         return None
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+    if not _is_integer(value):
         raise LeptonError(f"{what}: an integer >= 0 or None (got {value!r})")
     if not 0 <= int(value) < 2**64:
         raise LeptonError(f"{what}: must be in [0, 2**64) (got {value})")

@@ -83,9 +83,6 @@ def _actions(actions: Any, n: int, k: int) -> np.ndarray:
     return np.ascontiguousarray(array, dtype=np.int64)
 
 
-_seed = _check.seed
-
-
 class LeptonVectorEnv(gymnasium.vector.VectorEnv):
     """``num_envs`` Lepton environments stepped together in Rust (same-step autoreset)."""
 
@@ -100,7 +97,7 @@ class LeptonVectorEnv(gymnasium.vector.VectorEnv):
         model: str | None = None,
         copy: bool = True,
     ):
-        seed = _seed(seed)
+        seed = _check.seed(seed)
         self._copy = _check.flag(copy, "copy")
         self._inner = _native(scenario, num_envs, observation, model)
         self.num_envs = self._inner.num_envs
@@ -124,7 +121,7 @@ class LeptonVectorEnv(gymnasium.vector.VectorEnv):
         if isinstance(seed, (list, tuple, np.ndarray)):
             # One seed per env (None: that env continues its stream), as Gymnasium's own vector
             # envs take them; the vector env's own generator is seeded by the first.
-            seeds = [_seed(s, f"seed[{i}]") for i, s in enumerate(seed)]
+            seeds = [_check.seed(s, f"seed[{i}]") for i, s in enumerate(seed)]
             if len(seeds) != self.num_envs:
                 raise LeptonError(f"seed: one per env ({self.num_envs}), got {len(seeds)}")
             super().reset(seed=seeds[0])
@@ -132,7 +129,7 @@ class LeptonVectorEnv(gymnasium.vector.VectorEnv):
             self._started = True
             infos = {"episode_seed": self._inner.episode_seed.copy(), "_episode_seed": np.ones(self.num_envs, bool)}
             return self._out(self._inner.obs), infos
-        seed = _seed(seed)
+        seed = _check.seed(seed)
         super().reset(seed=seed)
         if seed is not None or not self._started:
             # Env i restarts its stream at seed + i; without a seed, the first reset uses the
@@ -197,7 +194,7 @@ class LeptonEnv(gymnasium.Env):
         if render_mode is not None:
             raise LeptonError(f"render_mode: Lepton's single env draws nothing itself (got {render_mode!r}); "
                               "use observation='frames' or `lepton view`")
-        seed = _seed(seed)
+        seed = _check.seed(seed)
         self._inner = _native(scenario, 1, observation, model, autoreset=False)
         self._seed = self._inner.scenario_seed if seed is None else seed
         self.observation_space, self.action_space = _spaces(self._inner)
@@ -210,7 +207,7 @@ class LeptonEnv(gymnasium.Env):
         return list(self._inner.state_names)
 
     def reset(self, *, seed: int | None = None, options: dict | None = None):
-        seed = _seed(seed)
+        seed = _check.seed(seed)
         super().reset(seed=seed)
         if seed is not None or not self._started:
             self._inner.reset_some([0], [self._seed if seed is None else seed])

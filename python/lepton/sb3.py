@@ -20,8 +20,9 @@ import numpy as np
 from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 
 from ._check import LeptonAttributeError
+from ._check import seed as _seed
 from ._lepton import LeptonError
-from .gym import _actions, _native, _seed, _spaces
+from .gym import _actions, _native, _spaces
 
 __all__ = ["LeptonSB3VecEnv"]
 

@@ -46,6 +46,10 @@ fn bad(message: impl ToString) -> PyErr {
 const STATE_LOW: [f32; DrivingState::LEN] = [-10.0, -std::f32::consts::PI, -20.0, -1.0, 0.0, 0.0, 0.0];
 const STATE_HIGH: [f32; DrivingState::LEN] = [10.0, std::f32::consts::PI, 60.0, 1.0, 60.0, 60.0, 60.0];
 
+/// The most envs one vector env steps (`lepton._lepton.MAX_ENVS`, which the Python layer checks
+/// against before it calls in).
+const MAX_ENVS: usize = 4096;
+
 #[derive(Clone, Copy, PartialEq)]
 enum Kind {
     State,
@@ -95,8 +99,8 @@ impl VecEnv {
         model: Option<PathBuf>,
         autoreset: bool,
     ) -> PyResult<Self> {
-        if num_envs == 0 || num_envs > 4096 {
-            return Err(bad(format!("num_envs must be from 1 to 4096 (got {num_envs})")));
+        if num_envs == 0 || num_envs > MAX_ENVS {
+            return Err(bad(format!("num_envs must be from 1 to {MAX_ENVS} (got {num_envs})")));
         }
         let kind = match observation {
             "state" => Kind::State,
@@ -601,5 +605,6 @@ fn _lepton(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(pipeline_run, m)?)?;
     m.add_function(wrap_pyfunction!(pipeline_monitor, m)?)?;
     m.add("LeptonError", m.py().get_type::<LeptonError>())?;
+    m.add("MAX_ENVS", MAX_ENVS)?;
     Ok(())
 }
