@@ -11,7 +11,7 @@ use bevy::mesh::{Indices, Mesh, VertexAttributeValues};
 use bevy::prelude::{PerspectiveProjection, Resource, Transform};
 use bevy::render::extract_resource::ExtractResource;
 use bytemuck::{Pod, Zeroable};
-use lepton_sim::road::RoadGeometry;
+use lepton_sim::network::Network;
 use lepton_sim::scenario::Scenario;
 use lepton_sim::traffic::NPC_SIZE;
 
@@ -70,7 +70,8 @@ pub struct SceneGeometry {
 }
 
 impl SceneGeometry {
-    pub fn new(scenario: &Scenario, road: &RoadGeometry) -> Self {
+    pub fn new(scenario: &Scenario, network: &Network) -> Self {
+        let road = network.first_road();
         let mut geometry = Self {
             vertices: Vec::new(),
             indices: Vec::new(),
@@ -78,9 +79,9 @@ impl SceneGeometry {
             npcs: Vec::new(),
             event_obstacles: Vec::new(),
             ego: MeshRange { first_index: 0, index_count: 0, base_vertex: 0 },
-            extent: meshes::scene_extent(road),
+            extent: meshes::scene_extent(network),
         };
-        geometry.static_scene = geometry.append(&meshes::static_scene(scenario, road));
+        geometry.static_scene = geometry.append(&meshes::static_scene(scenario, network));
         for colour in NPC_COLOURS {
             let range = geometry.append(&meshes::car(NPC_SIZE, colour));
             geometry.npcs.push(range);

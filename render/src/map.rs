@@ -7,6 +7,7 @@
 //! Coordinates are the road plane's (x east, y north, metres) at one scale on both axes.
 
 use crate::picture::{Picture, PlotError, write_picture};
+use lepton_sim::network::{Edge, Network};
 use lepton_sim::road::{PlanePose, RoadGeometry};
 use lepton_sim::scenario::{Event, EventAction, ObstacleKind, Scenario, Trigger};
 use lepton_sim::traffic::NPC_SIZE;
@@ -42,8 +43,9 @@ pub fn draw(scenario: &Scenario, out: &Path) -> Result<(), PlotError> {
         Some("png") => false,
         _ => return Err(error("the map is a .png or an .svg file".into())),
     };
-    let road = RoadGeometry::new(&scenario.road);
-    let [x0, y0, x1, y1] = road.bounds();
+    let network = Network::new(scenario).map_err(|e| error(format!("{}: {e}", e.path())))?;
+    let road = network.first_road().clone();
+    let [x0, y0, x1, y1] = network.bounds();
     let pad = 16.0;
     let (x0, y0, x1, y1) = (x0 - pad, y0 - pad, x1 + pad, y1 + pad);
     // One scale on both axes: the plot area's aspect follows the road's (within limits).
@@ -64,19 +66,24 @@ pub fn draw(scenario: &Scenario, out: &Path) -> Result<(), PlotError> {
         (mid - half, mid + half)
     };
     let frame = Frame { x: x0..x1, y: y0..y1, size: (WIDTH, height), label_w, label_h, caption_h };
-    write_picture(&Map { scenario, road: &road, frame: &frame }, frame.size, svg, out)
+    write_picture(&Map { scenario, road: &road, network: &network, frame: &frame }, frame.size, svg, out)
 }
 
 /// The map as a picture.
 struct Map<'a> {
     scenario: &'a Scenario,
     road: &'a RoadGeometry,
+    network: &'a Network,
     frame: &'a Frame,
 }
 
 impl Picture for Map<'_> {
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> Result<(), String> {
-        draw_on(root, self.scenario, self.road, self.frame)
+        if self.network.is_single_road() {
+            draw_on(root, self.scenario, self.road, self.frame)
+        } else {
+            draw_network_on(root, self.scenario, self.network, self.frame)
+        }
     }
 }
 
@@ -345,6 +352,164 @@ fn draw_on<DB: DrawingBackend>(
                 ("sans-serif", 14).into_font().color(&EVENT),
             ))
             .map_err(e)?;
+    }
+    Ok(())
+}
+
+/// A road network: every road (shoulders, lanes, edges, dashed lines between lanes, a name and
+/// an arrow for each direction), every junction (its connectors' surface, each connector's path
+/// as a thin line, its name), the ego's route over it and its spawn.
+fn draw_network_on<DB: DrawingBackend>(
+    root: &DrawingArea<DB, Shift>,
+    scenario: &Scenario,
+    network: &Network,
+    frame: &Frame,
+) -> Result<(), String> {
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    root.fill(&WHITE).map_err(e)?;
+    let (map, legend) = root.split_vertically(frame.size.1 - legend_height(scenario));
+    let file = scenario.network.as_ref().expect("a network scenario");
+    // The route as the first episode draws it (a Random one changes per episode).
+    let route = network
+        .route(
+            scenario.ego.route.as_ref(),
+            &mut <rand_chacha::ChaCha8Rng as rand::SeedableRng>::seed_from_u64(0),
+        )
+        .map_err(|e| e.to_string())?;
+    let route_names: Vec<String> = route.iter().map(|&c| network.carriageway_name(c)).collect();
+    let caption = format!(
+        "{} — {} road{}, {} junction{} ({} connectors); route: {}",
+        scenario.name,
+        file.roads.len(),
+        if file.roads.len() == 1 { "" } else { "s" },
+        file.junctions.len(),
+        if file.junctions.len() == 1 { "" } else { "s" },
+        network.connectors.len(),
+        route_names.join(" → "),
+    );
+    let mut chart = ChartBuilder::on(&map)
+        .caption(caption, ("sans-serif", 22))
+        .margin(15)
+        .x_label_area_size(frame.label_h)
+        .y_label_area_size(frame.label_w)
+        .build_cartesian_2d(frame.x.clone(), frame.y.clone())
+        .map_err(e)?;
+    chart
+        .configure_mesh()
+        .x_desc("x (m)")
+        .y_desc("y (m)")
+        .light_line_style(WHITE.mix(0.0))
+        .bold_line_style(BLACK.mix(0.08))
+        .draw()
+        .map_err(e)?;
+    let plot = chart.plotting_area();
+    let (px0, py0, px1, py1) = (frame.x.start, frame.y.start, frame.x.end, frame.y.end);
+    plot.draw(&Polygon::new(vec![(px0, py0), (px1, py0), (px1, py1), (px0, py1)], GRASS.filled()))
+        .map_err(e)?;
+
+    // Surfaces: every shoulder first, then every lane and junction connector over them.
+    let edges: Vec<Edge> = network.edges().collect();
+    for (layer, lanes_only) in [(SHOULDER, false), (ASPHALT, true)] {
+        for &edge in &edges {
+            let road = network.geometry(edge);
+            let half = if lanes_only { road.half_width() } else { road.drivable_half_width() };
+            for w in stations(road, PIECE).windows(2) {
+                let s0 = (w[0] - 0.5).max(0.0);
+                plot.draw(&Polygon::new(band(road, s0, w[1], -half, half), layer.filled())).map_err(e)?;
+            }
+        }
+    }
+    // Markings of the roads: solid edges, dashed lines between lanes; a connector's path thin.
+    let label = ("sans-serif", 14).into_font().color(&BLACK);
+    for (i, carriageway) in network.carriageways.iter().enumerate() {
+        let road = &carriageway.geometry;
+        let fine = stations(road, 0.5);
+        for d in [-road.half_width(), road.half_width()] {
+            let edge: Vec<(f32, f32)> = fine.iter().map(|&s| at(road, s, d)).collect();
+            plot.draw(&PathElement::new(edge, PAINT.stroke_width(2))).map_err(e)?;
+        }
+        for lane in 1..road.lanes() {
+            let d = road.lane_centre(lane) - 0.5 * road.lane_width();
+            for dash in fine.chunk_by(|a, b| (a.rem_euclid(9.0) < 3.0) == (b.rem_euclid(9.0) < 3.0)) {
+                if dash[0].rem_euclid(9.0) < 3.0 {
+                    let points: Vec<(f32, f32)> = dash.iter().map(|&s| at(road, s, d)).collect();
+                    plot.draw(&PathElement::new(points, PAINT.stroke_width(1))).map_err(e)?;
+                }
+            }
+        }
+        // Its name and an arrow along its direction of travel, at the middle.
+        let mid = 0.5 * road.length();
+        let arrow = vec![at(road, mid - 4.0, 0.0), at(road, mid + 4.0, 0.0)];
+        plot.draw(&PathElement::new(arrow, WHITE.stroke_width(2))).map_err(e)?;
+        let head = vec![at(road, mid + 4.0, 0.0), at(road, mid + 1.5, 1.2), at(road, mid + 1.5, -1.2)];
+        plot.draw(&Polygon::new(head, WHITE.filled())).map_err(e)?;
+        if !carriageway.back {
+            let side = road.drivable_half_width() + 4.0;
+            let name = network.carriageway_name(i);
+            plot.draw(&Text::new(name, at(road, mid, -side), label.clone())).map_err(e)?;
+        }
+    }
+    for path in &network.connectors {
+        let road = &path.connector.geometry;
+        let line: Vec<(f32, f32)> = stations(road, 0.5).iter().map(|&s| at(road, s, 0.0)).collect();
+        plot.draw(&PathElement::new(line, WHITE.mix(0.6).stroke_width(1))).map_err(e)?;
+    }
+    // Junction names, at the middle of their connectors.
+    for (j, junction) in file.junctions.iter().enumerate() {
+        let points: Vec<(f32, f32)> = network
+            .connectors
+            .iter()
+            .filter(|p| p.junction == j)
+            .map(|p| at(&p.connector.geometry, 0.5 * p.connector.geometry.length(), 0.0))
+            .collect();
+        let n = points.len().max(1) as f32;
+        let centre = points.iter().fold((0.0, 0.0), |a, p| (a.0 + p.0 / n, a.1 + p.1 / n));
+        let text = ("sans-serif", 15).into_font().color(&RGBColor(120, 40, 0));
+        plot.draw(&Text::new(format!("◆ {}", junction.name), centre, text)).map_err(e)?;
+    }
+
+    // The ego's route: along its lanes' centres, through the connectors between them.
+    let spawn = &scenario.ego.spawn;
+    let mut line = Vec::new();
+    for (k, &c) in route.iter().enumerate() {
+        let road = &network.carriageways[c].geometry;
+        let d = road.lane_centre(spawn.lane.min(road.lanes() - 1));
+        let from = if k == 0 { spawn.s } else { 0.0 };
+        line.extend(stations(road, 1.0).into_iter().filter(|&s| s >= from).map(|s| at(road, s, d)));
+        if let Some(&next) = route.get(k + 1) {
+            let way = network.leaving(c).iter().find(|&&p| network.connectors[p].connector.to.road == next);
+            if let Some(&p) = way {
+                let g = &network.connectors[p].connector.geometry;
+                line.extend(stations(g, 1.0).iter().map(|&s| at(g, s, 0.0)));
+            }
+        }
+    }
+    plot.draw(&PathElement::new(line.clone(), EGO.mix(0.55).stroke_width(5))).map_err(e)?;
+    if let Some(&end) = line.last() {
+        plot.draw(&Circle::new(end, 6, EGO.filled())).map_err(e)?;
+        plot.draw(&Text::new("route end", (end.0, end.1), ("sans-serif", 15).into_font().color(&EGO)))
+            .map_err(e)?;
+    }
+    let first = &network.carriageways[route[0]].geometry;
+    let vehicle = &scenario.ego.vehicle;
+    let pose = first.pose(first.wrap_s(spawn.s), first.lane_centre(spawn.lane.min(first.lanes() - 1)));
+    plot.draw(&Polygon::new(rectangle(pose, vehicle.length, vehicle.width), EGO.filled())).map_err(e)?;
+    plot.draw(&Text::new("ego", (pose.x + 3.0, pose.y + 3.0), ("sans-serif", 15).into_font().color(&EGO)))
+        .map_err(e)?;
+
+    let entries: [(&str, RGBColor); 4] = [
+        ("ego spawn and route", EGO),
+        ("road (arrow: direction of travel)", ASPHALT),
+        ("junction (thin lines: its connectors)", RGBColor(120, 40, 0)),
+        ("shoulder (off-road beyond)", SHOULDER),
+    ];
+    let mut x = frame.label_w as i32 + 20;
+    for (name, colour) in entries {
+        legend.draw(&Rectangle::new([(x, 8), (x + 14, 22)], colour.filled())).map_err(e)?;
+        legend
+            .draw(&Text::new(name.to_string(), (x + 20, 8), ("sans-serif", 14).into_font().color(&BLACK)))
+            .map_err(e)?;
+        x += 40 + 8 * name.len() as i32;
     }
     Ok(())
 }

@@ -9,6 +9,7 @@
 use bevy::asset::RenderAssetUsages;
 use bevy::math::{Quat, Vec3};
 use bevy::mesh::{Indices, Mesh, PrimitiveTopology};
+use lepton_sim::network::Network;
 use lepton_sim::road::{RoadGeometry, plane_to_world};
 use lepton_sim::scenario::{Markings, Obstacle, ObstacleKind, Scenario, Trigger};
 
@@ -203,9 +204,9 @@ fn road_layers(b: &mut MeshBuilder, road: &RoadGeometry, style: Markings) {
     }
 }
 
-/// Grass to the horizon and an inward-looking sky box around the whole road.
-fn ground_and_sky(b: &mut MeshBuilder, road: &RoadGeometry) {
-    let [x0, y0, x1, y1] = road.bounds();
+/// Grass to the horizon and an inward-looking sky box around every road.
+fn ground_and_sky(b: &mut MeshBuilder, network: &Network) {
+    let [x0, y0, x1, y1] = network.bounds();
     let (cx, cy) = (0.5 * (x0 + x1), 0.5 * (y0 + y1));
     let h = 0.5 * (x1 - x0).max(y1 - y0) + HORIZON;
     let p = |dx: f32, dy: f32, up: f32| plane_to_world(cx + dx, cy + dy, up);
@@ -260,27 +261,36 @@ pub fn resolve_palette(mesh: &Mesh, palette: &[[f32; 4]; PALETTE_SIZE]) -> Mesh 
     out
 }
 
-/// Distance from the road's bounds to its sky walls, for the far plane of cameras (m).
-pub fn scene_extent(road: &RoadGeometry) -> f32 {
-    let [x0, y0, x1, y1] = road.bounds();
+/// Distance from the roads' bounds to the sky walls, for the far plane of cameras (m).
+pub fn scene_extent(network: &Network) -> f32 {
+    let [x0, y0, x1, y1] = network.bounds();
     3.0 * ((x1 - x0).max(y1 - y0) + 2.0 * HORIZON)
 }
 
 /// Everything that never moves, as one mesh.
-pub fn static_scene(scenario: &Scenario, road: &RoadGeometry) -> Mesh {
-    static_scene_from(MeshBuilder::new(), scenario, road)
+pub fn static_scene(scenario: &Scenario, network: &Network) -> Mesh {
+    static_scene_from(MeshBuilder::new(), scenario, network)
 }
 
 /// The static scene for the viewer's lit look: unshaded colours, no sky box.
-pub fn lit_static_scene(scenario: &Scenario, road: &RoadGeometry) -> Mesh {
-    static_scene_from(MeshBuilder::lit(), scenario, road)
+pub fn lit_static_scene(scenario: &Scenario, network: &Network) -> Mesh {
+    static_scene_from(MeshBuilder::lit(), scenario, network)
 }
 
-fn static_scene_from(mut b: MeshBuilder, scenario: &Scenario, road: &RoadGeometry) -> Mesh {
-    ground_and_sky(&mut b, road);
-    road_layers(&mut b, road, scenario.road.markings);
+fn static_scene_from(mut b: MeshBuilder, scenario: &Scenario, network: &Network) -> Mesh {
+    ground_and_sky(&mut b, network);
+    let markings = scenario.network.as_ref().map_or(scenario.road.markings, |n| n.markings);
+    for carriageway in &network.carriageways {
+        road_layers(&mut b, &carriageway.geometry, markings);
+    }
+    // A junction's surface: its connectors' lanes, unmarked, covering the box between the roads.
+    for path in &network.connectors {
+        let road = &path.connector.geometry;
+        let hw = road.half_width();
+        band(&mut b, road, 0.0, road.length(), -hw, hw, ROAD_HEIGHT, Palette::Road);
+    }
     for o in &scenario.obstacles {
-        obstacle(&mut b, o, road);
+        obstacle(&mut b, o, network.first_road());
     }
     b.build()
 }

@@ -7,7 +7,7 @@ use crate::renderer::Renderer;
 use crate::video::{VideoError, VideoSummary, VideoWriter};
 use lepton_sim::VecEnv;
 use lepton_sim::cameras::RenderError;
-use lepton_sim::road::RoadGeometry;
+use lepton_sim::network::Network;
 use lepton_sim::scenario::Scenario;
 use serde::Serialize;
 use std::path::{Path, PathBuf};
@@ -56,9 +56,10 @@ impl EpisodeRecorder {
     /// A recorder for `envs` envs of `scenario`, writing into `dir`. Videos play in real time:
     /// one frame per policy step.
     pub fn new(scenario: &Arc<Scenario>, envs: usize, dir: &Path) -> Result<Self, RecordError> {
-        let road = RoadGeometry::new(&scenario.road);
+        let network =
+            Network::new(scenario).map_err(|e| RenderError::Failed(format!("{}: {e}", e.path())))?;
         let view = View::Chase { width: VIDEO_SIZE[0], height: VIDEO_SIZE[1] };
-        let renderer = Renderer::with_view(scenario.clone(), &road, envs, view)?;
+        let renderer = Renderer::with_view(scenario.clone(), &network, envs, view)?;
         std::fs::create_dir_all(dir).map_err(|source| RecordError::Io { path: dir.to_path_buf(), source })?;
         let fps = 1.0 / (scenario.actions.repeat as f32 * scenario.episode.dt);
         Ok(Self {

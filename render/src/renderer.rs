@@ -18,7 +18,7 @@ use bevy::render::{RenderPlugin, settings::Backends};
 use bevy::window::ExitCondition;
 use lepton_sim::cameras::RenderError;
 use lepton_sim::env::Frame;
-use lepton_sim::road::RoadGeometry;
+use lepton_sim::network::Network;
 use lepton_sim::scenario::{FrameFormat, Scenario};
 use lepton_sim::world::World as SimWorld;
 use std::sync::{Arc, Mutex};
@@ -67,14 +67,14 @@ pub struct Renderer {
 
 impl Renderer {
     /// A renderer for `envs` environments of `scenario`, with frames as the scenario's camera says.
-    pub fn new(scenario: Arc<Scenario>, road: &RoadGeometry, envs: usize) -> Result<Self, RenderError> {
-        Self::with_view(scenario, road, envs, View::Car)
+    pub fn new(scenario: Arc<Scenario>, network: &Network, envs: usize) -> Result<Self, RenderError> {
+        Self::with_view(scenario, network, envs, View::Car)
     }
 
     /// A renderer whose cameras look from `view` (the chase view's frames are RGB).
     pub fn with_view(
         scenario: Arc<Scenario>,
-        road: &RoadGeometry,
+        network: &Network,
         envs: usize,
         view: View,
     ) -> Result<Self, RenderError> {
@@ -103,7 +103,7 @@ impl Renderer {
         app.finish();
         app.cleanup();
 
-        let geometry = SceneGeometry::new(&scenario, road);
+        let geometry = SceneGeometry::new(&scenario, network);
         let device = app.world().resource::<RenderDevice>().clone();
         let adapter: wgpu::AdapterInfo = (*app.world().resource::<RenderAdapterInfo>().0).clone();
         let instances_per_env = CameraBatch::instances_per_env(&scenario);

@@ -7,7 +7,7 @@ use crate::look::EpisodeLook;
 use crate::meshes::{self, NPC_COLOURS};
 use bevy::camera::visibility::RenderLayers;
 use bevy::prelude::*;
-use lepton_sim::road::RoadGeometry;
+use lepton_sim::network::Network;
 use lepton_sim::scenario::{Camera as CameraConfig, Scenario};
 use lepton_sim::traffic::NPC_SIZE;
 use lepton_sim::vehicle::RIDE_HEIGHT;
@@ -29,17 +29,18 @@ pub struct SceneMeshes {
 }
 
 impl SceneMeshes {
-    pub fn new(meshes: &mut Assets<Mesh>, scenario: &Scenario, road: &RoadGeometry) -> Self {
+    pub fn new(meshes: &mut Assets<Mesh>, scenario: &Scenario, network: &Network) -> Self {
         let vehicle = &scenario.ego.vehicle;
+        let road = network.first_road();
         Self {
-            world: meshes.add(meshes::static_scene(scenario, road)),
+            world: meshes.add(meshes::static_scene(scenario, network)),
             ego: meshes.add(meshes::car([vehicle.length, vehicle.width, 1.45], EGO_COLOUR)),
             npcs: NPC_COLOURS.iter().map(|&c| meshes.add(meshes::car(NPC_SIZE, c))).collect(),
             event_obstacles: lepton_sim::events::event_obstacles(&scenario.events)
                 .map(|(event, o)| (event, meshes.add(meshes::event_obstacle(o, road, false))))
                 .collect(),
             trigger_markers: meshes.add(meshes::trigger_markers(scenario, road)),
-            extent: meshes::scene_extent(road),
+            extent: meshes::scene_extent(network),
         }
     }
 }

@@ -13,6 +13,9 @@ use crate::scenario::{Road, Segment};
 
 /// Below this curvature (1/m: a radius of 100 km) an arc is laid as a straight.
 const STRAIGHT_CURVATURE: f32 = 1e-5;
+/// Farthest apart two lane ends a junction joins (m): farther is a mistake in the file (a lane
+/// end named at the wrong end of its road), not a junction.
+pub const MAX_JOIN: f32 = 100.0;
 
 /// A lane of a road, by index (0 is the rightmost in the direction of travel, as in `spawn.lane`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,6 +41,10 @@ impl Connector {
         let (a, b) = (lane(roads, from)?, lane(roads, to)?);
         let start = a.pose(a.length(), a.lane_centre(from.lane));
         let end = b.pose(0.0, b.lane_centre(to.lane));
+        let apart = (end.x - start.x).hypot(end.y - start.y);
+        if apart > MAX_JOIN {
+            return Err(ConnectorError::TooFar(apart));
+        }
         let road = Road {
             segments: biarc(start, end)?,
             lanes: 1,
@@ -66,6 +73,11 @@ pub enum ConnectorError {
     Behind,
     #[error("a pose is not finite")]
     NotFinite,
+    #[error(
+        "the first lane ends {0:.0} m from where the second starts: a junction joins lane ends at most \
+         {MAX_JOIN} m apart (is one named at the wrong end of its road? `back: true` is the other way)"
+    )]
+    TooFar(f32),
     #[error("road {0}: there are {1} roads (0 to {n})", n = .1.saturating_sub(1))]
     NoRoad(usize, usize),
     #[error("road {road} has {lanes} lanes (0 to {}): no lane {lane}", lanes - 1)]

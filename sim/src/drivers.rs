@@ -20,6 +20,10 @@ pub struct KeepLane {
     pub braking: f32,
     /// Gap it stops at behind something in its lane (m).
     pub stop_gap: f32,
+    /// Sideways acceleration it takes curves at, at most (m/s²): it slows for the curvature
+    /// ahead. Unlimited from [`KeepLane::new`] (one-road scenarios' curves are gentle);
+    /// [`KeepLane::through_junctions`] sets a comfortable one for junctions' tight turns.
+    pub lateral_accel: f32,
 }
 
 impl KeepLane {
@@ -32,7 +36,14 @@ impl KeepLane {
             cross_track_gain: 1.5,
             braking: 4.0,
             stop_gap: 4.0,
+            lateral_accel: f32::INFINITY,
         }
+    }
+
+    /// [`KeepLane::new`] slowing to take curves at 2.5 m/s² sideways: a junction's turns have
+    /// radii of 10 to 20 m.
+    pub fn through_junctions(target_speed: f32, max_steer_degrees: f32, length: f32) -> Self {
+        Self { lateral_accel: 2.5, ..Self::new(target_speed, max_steer_degrees, length) }
     }
 
     /// The continuous command for the state `gt`.
@@ -46,7 +57,10 @@ impl KeepLane {
         // Slow down so as to stop `stop_gap` short of whatever is ahead.
         let room = (gt.gap_own - self.stop_gap).max(0.0);
         let safe_speed = (2.0 * self.braking * room).sqrt();
-        let wanted = self.target_speed.min(safe_speed);
+        let mut wanted = self.target_speed.min(safe_speed);
+        if self.lateral_accel.is_finite() && gt.curvature_ahead != 0.0 {
+            wanted = wanted.min((self.lateral_accel / gt.curvature_ahead.abs()).sqrt());
+        }
         let throttle = ((wanted - speed) * 0.5).clamp(-1.0, 1.0);
         Control { steer, throttle }
     }

@@ -11,6 +11,7 @@
 
 use crate::episode::{EndReason, RewardTerms, StepEvents};
 use crate::ground_truth::GroundTruth;
+use crate::network::Network;
 use crate::road::RoadGeometry;
 use crate::scenario::{Scenario, Success};
 use crate::vehicle::Control;
@@ -93,7 +94,7 @@ struct EpisodeState {
 /// One driving environment.
 pub struct Env {
     scenario: Arc<Scenario>,
-    road: Arc<RoadGeometry>,
+    network: Arc<Network>,
     controls: Vec<Control>,
     world: World,
     seeder: ChaCha8Rng,
@@ -136,14 +137,14 @@ impl Env {
     /// An environment for `scenario` whose seed stream starts at `seed`; ready to step
     /// (as if `reset(Some(seed))` had been called).
     pub fn new(scenario: Arc<Scenario>, seed: u64) -> Self {
-        let road = Arc::new(RoadGeometry::new(&scenario.road));
+        let network = Arc::new(Network::new(&scenario).expect("a validated scenario's network can be laid"));
         let controls = scenario.actions.controls();
         let mut seeder = ChaCha8Rng::seed_from_u64(seed);
         let episode_seed = seeder.next_u64();
-        let world = World::new(&scenario, road.clone(), &mut ChaCha8Rng::seed_from_u64(episode_seed));
+        let world = World::new(&scenario, network.clone(), &mut ChaCha8Rng::seed_from_u64(episode_seed));
         let mut env = Self {
             scenario,
-            road,
+            network,
             controls,
             world,
             seeder,
@@ -171,7 +172,7 @@ impl Env {
         env.seeder = snapshot.seeder.clone();
         env.world = World::new(
             &env.scenario,
-            env.road.clone(),
+            env.network.clone(),
             &mut ChaCha8Rng::seed_from_u64(snapshot.episode_seed),
         );
         env.start_episode(snapshot.episode_seed);
@@ -195,14 +196,14 @@ impl Env {
         }
         let episode_seed = self.seeder.next_u64();
         self.world =
-            World::new(&self.scenario, self.road.clone(), &mut ChaCha8Rng::seed_from_u64(episode_seed));
+            World::new(&self.scenario, self.network.clone(), &mut ChaCha8Rng::seed_from_u64(episode_seed));
         self.start_episode(episode_seed)
     }
 
     fn start_episode(&mut self, episode_seed: u64) -> (Observation, Info) {
         self.applied.clear();
         let ego = self.world.ego_state();
-        self.episode = EpisodeState { seed: episode_seed, last_s: ego.road.s, ..Default::default() };
+        self.episode = EpisodeState { seed: episode_seed, last_s: ego.route_s, ..Default::default() };
         let state = GroundTruth::measure(&self.world);
         (Observation { state, frame: None }, self.info(state, &ego, None, RewardTerms::default()))
     }
@@ -252,7 +253,7 @@ impl Env {
             lane_deviation: state.driving.lane_offset.abs(),
             speed: state.driving.speed,
             collision: touched.obstacle || touched.npc,
-            off_road: ego.finite && self.off_road(&ego),
+            off_road: ego.finite && self.world.off_road(&ego),
             success: end == Some(EndReason::Success),
         };
         let terms = match self.world.target_speed() {
@@ -279,8 +280,8 @@ impl Env {
             return Some(EndReason::PhysicsInvalid);
         }
         let rules = &self.scenario.episode;
-        self.episode.progress += self.road.delta_s(self.episode.last_s, ego.road.s);
-        self.episode.last_s = ego.road.s;
+        self.episode.progress += self.world.route_delta(self.episode.last_s, ego.route_s);
+        self.episode.last_s = ego.route_s;
         if ego.speed.abs() < rules.stuck_speed {
             self.episode.slow_time += rules.dt;
         } else {
@@ -289,7 +290,7 @@ impl Env {
 
         if rules.end_on.collision && (touched.obstacle || touched.npc) {
             Some(EndReason::Collision)
-        } else if rules.end_on.off_road && self.off_road(ego) {
+        } else if rules.end_on.off_road && self.world.off_road(ego) {
             Some(EndReason::OffRoad)
         } else if rules.end_on.flipped && ego.uprightness < 0.5 {
             Some(EndReason::Flipped)
@@ -302,15 +303,11 @@ impl Env {
         }
     }
 
-    fn off_road(&self, ego: &EgoState) -> bool {
-        ego.off_centre_line > self.road.drivable_half_width()
-    }
-
     fn succeeded(&self, ego: &EgoState) -> bool {
         match self.scenario.episode.success.unwrap_or(Success::Never) {
-            Success::Laps(laps) => self.episode.progress >= laps as f32 * self.road.length(),
+            Success::Laps(laps) => self.episode.progress >= laps as f32 * self.road().length(),
             Success::Distance(metres) => self.episode.progress >= metres,
-            Success::RoadEnd => ego.road.s >= self.road.length() - 0.5,
+            Success::RoadEnd => self.world.at_route_end(ego),
             Success::Never => false,
         }
     }
@@ -322,8 +319,8 @@ impl Env {
         end: Option<EndReason>,
         reward_terms: RewardTerms,
     ) -> Info {
-        let laps =
-            if self.road.closed() { (self.episode.progress / self.road.length()).max(0.0) as u32 } else { 0 };
+        let road = self.road();
+        let laps = if road.closed() { (self.episode.progress / road.length()).max(0.0) as u32 } else { 0 };
         Info {
             ground_truth: state,
             position: ego.position,
@@ -362,8 +359,14 @@ impl Env {
         &self.scenario
     }
 
+    /// The road (on a network: the road this episode's route starts on).
     pub fn road(&self) -> &RoadGeometry {
-        &self.road
+        self.world.road()
+    }
+
+    /// Every road and junction connector of the scenario, laid out.
+    pub fn network(&self) -> &Arc<Network> {
+        &self.network
     }
 
     pub fn world(&self) -> &World {

@@ -113,7 +113,8 @@ impl GroundTruth {
     /// Reads the state of `world`'s ego car.
     pub fn measure(world: &World) -> Self {
         let ego = world.ego_state();
-        let road = &world.road;
+        // The road or connector the car is on: on a network, the part of its route it drives now.
+        let road = world.edge();
         let lane = road.nearest_lane(ego.road.d);
         let lane_offset = ego.road.d - road.lane_centre(lane);
         let heading_error = crate::road::wrap_angle(ego.yaw - ego.road.heading);
@@ -147,7 +148,7 @@ impl GroundTruth {
                 lane_offset,
                 heading_error,
                 speed: ego.speed,
-                curvature_ahead: road.curvature(ego.road.s + CURVATURE_LOOKAHEAD),
+                curvature_ahead: world.curvature_ahead(CURVATURE_LOOKAHEAD),
                 gap_own: gap_in(lane as i64),
                 gap_left: gap_in(lane as i64 + 1),
                 gap_right: gap_in(lane as i64 - 1),

@@ -34,6 +34,7 @@ pub mod env;
 pub mod episode;
 pub mod events;
 pub mod ground_truth;
+pub mod network;
 pub mod road;
 pub mod scenario;
 pub mod traffic;

@@ -8,7 +8,7 @@
 use crate::cameras::{Cameras, RenderError};
 use crate::env::{Env, EnvSnapshot, Info, Observation, RestoreError, Step};
 use crate::episode::EndReason;
-use crate::road::RoadGeometry;
+use crate::network::Network;
 use crate::scenario::Scenario;
 use crate::vehicle::Control;
 use rayon::prelude::*;
@@ -114,18 +114,18 @@ impl VecEnv {
     }
 
     /// `n` environments whose observations carry camera frames, drawn by the cameras `make`
-    /// builds for the scenario, its road and `n` envs (`lepton_render::camera_vec_env` passes
+    /// builds for the scenario, its roads and `n` envs (`lepton_render::camera_vec_env` passes
     /// the batched renderer). With no envs, `make` is not called.
     pub fn with_cameras<C: Cameras + 'static>(
         scenario: Arc<Scenario>,
         n: usize,
         base_seed: u64,
-        make: impl FnOnce(Arc<Scenario>, &RoadGeometry, usize) -> Result<C, RenderError>,
+        make: impl FnOnce(Arc<Scenario>, &Network, usize) -> Result<C, RenderError>,
     ) -> Result<Self, RenderError> {
         let mut envs = Self::new(scenario.clone(), n, base_seed);
-        let road = envs.envs.first().map(|e| e.road().clone());
-        if let Some(road) = road {
-            envs.cameras = Some(Box::new(make(scenario, &road, n)?));
+        let network = envs.envs.first().map(|e| e.network().clone());
+        if let Some(network) = network {
+            envs.cameras = Some(Box::new(make(scenario, &network, n)?));
         }
         Ok(envs)
     }

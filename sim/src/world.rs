@@ -2,6 +2,7 @@
 //! obstacles, the NPC traffic and the ego car, stepped one physics step at a time.
 
 use crate::events::{EgoOnRoad, EventClock, EventMask, NpcOnRoad};
+use crate::network::{Edge, Network};
 use crate::road::{PlanePose, RoadGeometry, RoadPoint, plane_to_world, world_to_plane, wrap_angle};
 use crate::scenario::{Event, EventAction, Obstacle, ObstacleKind, Scenario};
 use crate::traffic::{NPC_SIZE, RoadUser, Traffic};
@@ -37,8 +38,10 @@ pub struct EgoState {
     pub yaw: f32,
     /// Velocity along the car's forward axis (m/s).
     pub speed: f32,
-    /// Where the car is on the road.
+    /// Where the car is on the road (on a network: on the road or connector it is driving).
     pub road: RoadPoint,
+    /// Metres along the route from the start of its first road (on a single road: `road.s`).
+    pub route_s: f32,
     /// Distance from the centre line to the nearest centre-line point (≥ |d|; larger past an end).
     pub off_centre_line: f32,
     /// The world's up axis in the car's frame: 1 upright, 0 on its side, negative upside down.
@@ -56,9 +59,23 @@ pub struct Contacts {
     pub npc: bool,
 }
 
+/// Where the ego is along its route: which road or connector, and how far the route has come
+/// before it.
+#[derive(Debug, Clone, Copy)]
+struct Track {
+    /// Index into the route of the carriageway the ego is on, or last left.
+    leg: usize,
+    edge: Edge,
+    /// Route metres before the start of `edge`.
+    base: f32,
+}
+
 /// One environment's world.
 pub struct World {
-    pub road: Arc<RoadGeometry>,
+    network: Arc<Network>,
+    /// The carriageways the ego drives, in order (a single road: that road).
+    route: Vec<usize>,
+    track: Track,
     physics: PhysicsWorld,
     ego: EgoVehicle,
     ego_length: f32,
@@ -74,13 +91,18 @@ pub struct World {
 }
 
 impl World {
-    /// Builds the world for one episode; spawn jitter and traffic are drawn from `rng`.
-    pub fn new(scenario: &Scenario, road: Arc<RoadGeometry>, rng: &mut impl Rng) -> Self {
+    /// Builds the world for one episode; a `Random` route, spawn jitter and traffic are drawn
+    /// from `rng`.
+    pub fn new(scenario: &Scenario, network: Arc<Network>, rng: &mut impl Rng) -> Self {
         let mut physics = PhysicsWorld::new();
         physics.integration_parameters.dt = scenario.episode.dt;
+        let route = network
+            .route(scenario.ego.route.as_ref(), rng)
+            .expect("a validated scenario's route can be driven");
+        let road = &network.carriageways[route[0]].geometry;
 
-        // The ground: one large flat box, its top at y = 0, under the road and a margin of grass.
-        let [x0, y0, x1, y1] = road.bounds();
+        // The ground: one large flat box, its top at y = 0, under the roads and a margin of grass.
+        let [x0, y0, x1, y1] = network.bounds();
         let margin = 100.0;
         let centre = plane_to_world(0.5 * (x0 + x1), 0.5 * (y0 + y1), -0.5);
         physics.insert_collider(
@@ -101,7 +123,7 @@ impl World {
             .iter()
             .map(|o| (None, o))
             .chain(crate::events::event_obstacles(&scenario.events).map(|(i, o)| (Some(i), o)))
-            .map(|(event, o)| place_obstacle(&mut physics, &road, o, event))
+            .map(|(event, o)| place_obstacle(&mut physics, road, o, event))
             .collect();
 
         let spawn = &scenario.ego.spawn;
@@ -113,15 +135,18 @@ impl World {
         let mut pose = road.pose(s, d);
         pose.heading = wrap_angle(pose.heading + jitter(rng, spawn.heading_jitter.to_radians()));
         let vehicle = &scenario.ego.vehicle;
-        let ego =
-            EgoVehicle::spawn(&mut physics, vehicle, pose, scenario.ego.start_speed, scenario.road.friction);
+        let friction = scenario.network.as_ref().map_or(scenario.road.friction, |n| n.friction);
+        let ego = EgoVehicle::spawn(&mut physics, vehicle, pose, scenario.ego.start_speed, friction);
 
-        let traffic = Traffic::spawn(&mut physics, &road, &scenario.traffic, s, rng);
+        let traffic = Traffic::spawn(&mut physics, road, &scenario.traffic, s, rng);
         let ego_road = road.project(pose.x, pose.y);
         let events = scenario.events.clone();
         let clock = EventClock::new(&events, scenario.episode.dt);
+        let track = Track { leg: 0, edge: Edge::Carriageway(route[0]), base: 0.0 };
         Self {
-            road,
+            network,
+            route,
+            track,
             physics,
             ego,
             ego_length: vehicle.length,
@@ -145,17 +170,115 @@ impl World {
         if !self.traffic.npcs.is_empty() {
             let speed = self.physics.bodies[self.ego.body].linvel().length();
             let ego = RoadUser { s: self.ego_road.s, d: self.ego_road.d, speed, length: self.ego_length };
-            self.traffic.step(&mut self.physics, &self.road, ego, dt);
+            let road = &self.network.carriageways[self.route[0]].geometry;
+            self.traffic.step(&mut self.physics, road, ego, dt);
         }
         self.ego.drive(control, &mut self.physics);
         self.physics.step();
         let (x, y) = world_to_plane(self.physics.bodies[self.ego.body].translation().to_array());
         if x.is_finite() && y.is_finite() {
-            self.ego_road = self.road.project(x, y);
+            self.locate(x, y);
         }
         self.last_ego_s = last_s;
         self.clock.tick();
         self.contacts()
+    }
+
+    /// Finds the ego at plane point (x, y) on its route: on the road or connector it was on, or,
+    /// once past that one's end, on the next (a connector from the lane nearest the car).
+    fn locate(&mut self, x: f32, y: f32) {
+        let mut point = self.edge().project(x, y);
+        while !self.network.is_single_road() && point.s >= self.edge().length() - 1e-3 {
+            let Some(next) = self.next_edge(point) else { break };
+            self.track.base += self.edge().length();
+            if let Edge::Carriageway(_) = next {
+                self.track.leg += 1;
+            }
+            self.track.edge = next;
+            point = self.edge().project(x, y);
+        }
+        self.ego_road = point;
+    }
+
+    /// The edge after the current one along the route, for a car at `point` on the current one:
+    /// from a road, the connector toward the next road from the lane nearest the car.
+    fn next_edge(&self, point: RoadPoint) -> Option<Edge> {
+        let next = *self.route.get(self.track.leg + 1)?;
+        match self.track.edge {
+            Edge::Connector(_) => Some(Edge::Carriageway(next)),
+            Edge::Carriageway(here) => {
+                let road = self.edge();
+                let away = |k: &usize| {
+                    (road.lane_centre(self.network.connectors[*k].connector.from.lane) - point.d).abs()
+                };
+                self.network
+                    .leaving(here)
+                    .iter()
+                    .filter(|&&k| self.network.connectors[k].connector.to.road == next)
+                    .min_by(|a, b| away(a).total_cmp(&away(b)))
+                    .map(|&k| Edge::Connector(k))
+            }
+        }
+    }
+
+    /// Which road or connector the ego is on.
+    pub fn on(&self) -> Edge {
+        self.track.edge
+    }
+
+    /// The road or connector the ego is on: its frame is the ego's (s, d).
+    pub fn edge(&self) -> &RoadGeometry {
+        self.network.geometry(self.track.edge)
+    }
+
+    /// The road the route starts on (a single road: the road): obstacles, traffic and events lie
+    /// along it.
+    pub fn road(&self) -> &RoadGeometry {
+        &self.network.carriageways[self.route[0]].geometry
+    }
+
+    pub fn network(&self) -> &Network {
+        &self.network
+    }
+
+    /// The carriageways of the ego's route this episode.
+    pub fn route(&self) -> &[usize] {
+        &self.route
+    }
+
+    /// Signed curvature of the ego's way `ahead` metres past where it is (on a network it looks
+    /// into the next road or connector).
+    pub fn curvature_ahead(&self, ahead: f32) -> f32 {
+        let (road, s) = (self.edge(), self.ego_road.s + ahead);
+        if self.network.is_single_road() || s < road.length() {
+            return road.curvature(s);
+        }
+        let end = RoadPoint { s: road.length(), ..self.ego_road };
+        match self.next_edge(end) {
+            Some(next) => self.network.geometry(next).curvature(s - road.length()),
+            None => road.curvature(s),
+        }
+    }
+
+    /// Metres gained along the route from `from` to `to` (route positions; on a loop the short
+    /// way round).
+    pub fn route_delta(&self, from: f32, to: f32) -> f32 {
+        if self.network.is_single_road() { self.road().delta_s(from, to) } else { to - from }
+    }
+
+    /// Whether the ego's centre is off every road, shoulder and connector.
+    pub fn off_road(&self, ego: &EgoState) -> bool {
+        if self.network.is_single_road() {
+            return ego.off_centre_line > self.road().drivable_half_width();
+        }
+        let (x, y) = world_to_plane(ego.position);
+        !self.network.on_road(x, y)
+    }
+
+    /// Whether the ego has reached the end of its route's last road (`Success::RoadEnd`).
+    pub fn at_route_end(&self, ego: &EgoState) -> bool {
+        let last = self.track.leg + 1 == self.route.len() && matches!(self.track.edge, Edge::Carriageway(_));
+        last && ego.road.s >= self.edge().length() - 0.5
     }
 
     /// Checks the events' triggers against the state this step starts with and carries out the
@@ -173,7 +296,8 @@ impl World {
             .iter()
             .map(|n| NpcOnRoad { s: n.s, speed: n.speed, length: NPC_SIZE[0], active: n.active })
             .collect();
-        let due = self.clock.due(&self.events, &self.road, ego, &npcs);
+        let due =
+            self.clock.due(&self.events, &self.network.carriageways[self.route[0]].geometry, ego, &npcs);
         if due == 0 {
             return;
         }
@@ -184,8 +308,9 @@ impl World {
             for action in &event.then {
                 match *action {
                     EventAction::CutIn { npc, duration } => {
-                        let lane = self.road.nearest_lane(self.ego_road.d);
-                        self.traffic.cut_in(&self.road, npc as usize, lane, duration);
+                        let road = &self.network.carriageways[self.route[0]].geometry;
+                        let lane = road.nearest_lane(self.ego_road.d);
+                        self.traffic.cut_in(road, npc as usize, lane, duration);
                     }
                     EventAction::Brake { npc, decel, to_speed } => {
                         self.traffic.brake(npc as usize, decel, to_speed)
@@ -245,7 +370,7 @@ impl World {
         let yaw = (-forward.z).atan2(forward.x);
         let speed = forward.dot(body.linvel());
         let road = self.ego_road;
-        let centre = self.road.centre_pose(road.s);
+        let centre = self.edge().centre_pose(road.s);
         let off_centre_line = ((x - centre.x).powi(2) + (y - centre.y).powi(2)).sqrt();
         let finite = position.iter().all(|v| v.is_finite())
             && rotation.is_finite()
@@ -257,6 +382,7 @@ impl World {
             yaw,
             speed,
             road,
+            route_s: self.track.base + road.s,
             off_centre_line,
             uprightness: up.y,
             steer_angle: self.ego.steer_angle(),
@@ -306,7 +432,7 @@ impl World {
         );
         body.set_linvel(rotation * Vector::X * speed, true);
         body.set_angvel(Vector::ZERO, true);
-        self.ego_road = self.road.project(pose.x, pose.y);
+        self.ego_road = self.edge().project(pose.x, pose.y);
         self.last_ego_s = self.ego_road.s;
     }
 

@@ -231,7 +231,7 @@ fn npcs_follow_their_lanes_at_their_speeds_without_crashing_into_each_other() {
             break;
         }
         let world = env.world();
-        let road = world.road.clone();
+        let road = world.road().clone();
         let npcs: Vec<_> = world.traffic().npcs.iter().filter(|n| n.active).collect();
         for n in &npcs {
             assert!(n.lane < lanes);

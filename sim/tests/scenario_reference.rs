@@ -7,7 +7,7 @@
 //! would spell it; "required" where a file must give it) and its doc comment. A doc comment's
 //! `Allowed: ...` sentence fills the allowed column; the validator (scenario/validate/) enforces it.
 
-use lepton_sim::scenario::Scenario;
+use lepton_sim::scenario::{Junction, Network, NetworkRoad, Place, Scenario};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -177,6 +177,19 @@ fn split_allowed(doc: &str) -> (String, String) {
     }
 }
 
+/// The defaults of sections a default scenario leaves out (an optional network) or has none of
+/// (the elements of its lists), from their own `Default`.
+fn item_default(name: &str) -> Option<Value> {
+    let value = match name {
+        "Network" => serde_json::to_value(Network::default()),
+        "NetworkRoad" => serde_json::to_value(NetworkRoad::default()),
+        "Place" => serde_json::to_value(Place::default()),
+        "Junction" => serde_json::to_value(Junction::default()),
+        _ => return None,
+    };
+    Some(value.expect("a default serialises"))
+}
+
 fn cell(text: &str) -> String {
     text.replace('|', "\\|")
 }
@@ -203,6 +216,7 @@ fn generate() -> String {
             continue;
         }
         let item = items[name.as_str()];
+        let default = default.filter(|d| !d.is_null()).or_else(|| item_default(&name));
         out.push_str(&format!("\n## `{path}`: {name}\n\n"));
         if !item.doc.is_empty() {
             out.push_str(&format!("{}\n\n", item.doc));
@@ -229,9 +243,12 @@ fn generate() -> String {
                 let default_text = match value {
                     // A section of its own: its fields' defaults are in its table.
                     Some(_) if section => "see its section".into(),
+                    // An empty name the validator refuses: the file must give one.
+                    Some(Value::String(s)) if s.is_empty() => "required".into(),
                     Some(v) => format!("`{}`", ron(v)),
                     None if (m.defaulted || item.defaulted) && m.ty.starts_with("Vec<") => "`[]`".into(),
                     None if (m.defaulted || item.defaulted) && m.ty.starts_with("Option<") => "none".into(),
+                    None if m.defaulted && m.ty == "bool" => "`false`".into(),
                     None if m.defaulted => "`0.0`".into(),
                     None if item.defaulted => "—".into(),
                     None => "required".into(),

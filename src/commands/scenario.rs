@@ -20,6 +20,11 @@ pub enum ScenarioCommand {
     New {
         /// The scenario's name.
         name: String,
+        /// What to start from: `loop` (one road, every section), or a road network: `merge` (an
+        /// on-ramp onto a motorway), `intersection` (four-way, a left turn), `roundabout`
+        /// (three arms, the second exit).
+        #[arg(long, default_value = "loop", value_parser = ["loop", "merge", "intersection", "roundabout"])]
+        template: String,
         /// Write the template to this file instead; an existing file is never overwritten.
         #[arg(long, short)]
         out: Option<PathBuf>,
@@ -43,7 +48,7 @@ pub enum ScenarioCommand {
 pub fn run(command: ScenarioCommand) -> CliResult<ExitCode> {
     match command {
         ScenarioCommand::Check { files } => check(&files),
-        ScenarioCommand::New { name, out } => new(&name, out),
+        ScenarioCommand::New { name, template, out } => new(&name, &template, out),
         ScenarioCommand::Map { file, out } => {
             let scenario = load_scenario(&file)?;
             lepton_render::map::draw(&scenario, &out)?;
@@ -73,8 +78,9 @@ fn check(files: &[PathBuf]) -> CliResult<ExitCode> {
     Ok(if all_valid { ExitCode::SUCCESS } else { ExitCode::from(2) })
 }
 
-fn new(name: &str, out: Option<PathBuf>) -> CliResult<ExitCode> {
-    let text = scenario::template(name);
+fn new(name: &str, kind: &str, out: Option<PathBuf>) -> CliResult<ExitCode> {
+    let text = scenario::template_of(kind, name)
+        .ok_or_else(|| CliError::Usage(format!("--template {kind}: not a template")))?;
     // The template is valid by construction; only the name can make it fail (e.g. an empty one).
     scenario::parse_str(&text, "the template")
         .map_err(|e| CliError::Usage(format!("cannot make a scenario named {name:?}: {e}")))?;

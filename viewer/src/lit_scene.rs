@@ -16,7 +16,7 @@ use bevy::prelude::*;
 use lepton_render::EpisodeLook;
 use lepton_render::meshes::{self, NPC_COLOURS, PALETTE_SIZE, Palette, WHEEL_RADIUS};
 use lepton_render::scene::{EGO_COLOUR, Poses};
-use lepton_sim::road::RoadGeometry;
+use lepton_sim::network::Network;
 use lepton_sim::scenario::Scenario;
 use lepton_sim::traffic::NPC_SIZE;
 
@@ -76,13 +76,14 @@ impl LitScene {
     pub fn spawn(
         world: &mut World,
         scenario: &Scenario,
-        road: &RoadGeometry,
+        network: &Network,
         extent: f32,
         layer: usize,
     ) -> Self {
+        let road = network.first_road();
         let layer = RenderLayers::layer(layer);
         let look = EpisodeLook::draw(&scenario.look, 0);
-        let ground_source = meshes::lit_static_scene(scenario, road);
+        let ground_source = meshes::lit_static_scene(scenario, network);
         let resolved = meshes::resolve_palette(&ground_source, &raw_palette(&look));
         let material = world
             .resource_mut::<Assets<SunlitMaterial>>()
@@ -136,7 +137,7 @@ impl LitScene {
             .id();
 
         // The sky: a dome around the whole scene, coloured from the horizon up; not hazed.
-        let [x0, y0, x1, y1] = road.bounds();
+        let [x0, y0, x1, y1] = network.bounds();
         let centre =
             Vec3::from_array(lepton_sim::road::plane_to_world(0.5 * (x0 + x1), 0.5 * (y0 + y1), 0.0));
         let sky_mesh = world.resource_mut::<Assets<Mesh>>().add(sky_dome(&look, 0.45 * extent));

@@ -15,7 +15,7 @@ use bevy::light::cluster::ClusterConfig;
 use bevy::prelude::*;
 use bevy::render::view::Msaa;
 use lepton_render::scene::{EnvScene, SceneMeshes};
-use lepton_sim::road::RoadGeometry;
+use lepton_sim::network::Network;
 
 /// Each env's scene in both looks, on render layers of its own ([`layers_of`]).
 #[derive(Resource)]
@@ -81,14 +81,15 @@ fn spawn_view(world: &mut World) {
 
 fn build(world: &mut World, snapshot: &Snapshot) -> ShownScene {
     let scenario = &snapshot.scenario;
-    let road = RoadGeometry::new(&scenario.road);
-    let meshes = SceneMeshes::new(&mut world.resource_mut::<Assets<Mesh>>(), scenario, &road);
+    // A scenario the viewer shows has been validated: its network can be laid.
+    let network = Network::new(scenario).expect("a validated scenario's network can be laid");
+    let meshes = SceneMeshes::new(&mut world.resource_mut::<Assets<Mesh>>(), scenario, &network);
     let envs = (0..snapshot.envs.len())
         .map(|k| {
             let (flat, lit) = layers_of(k);
             let mut scene = EnvScene::spawn(world, &meshes, scenario, RenderLayers::layer(flat), true);
             scene.show_trigger_markers(world, &meshes, RenderLayers::layer(flat));
-            (scene, LitScene::spawn(world, scenario, &road, meshes.extent, lit))
+            (scene, LitScene::spawn(world, scenario, &network, meshes.extent, lit))
         })
         .collect();
     ShownScene { meshes, envs, generation: snapshot.generation }

@@ -13,5 +13,5 @@ mod validate;
 pub use parse::{Problem, ScenarioError, load, parse_str, to_ron};
 pub use schema::*;
 pub use shipped::{SHIPPED, load_named};
-pub use template::template;
+pub use template::{TEMPLATES, template, template_of};
 pub use validate::FieldProblem;

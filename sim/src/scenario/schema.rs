@@ -19,7 +19,12 @@ pub struct Scenario {
     pub name: String,
     /// Base seed: episode randomisation (spawn jitter, traffic, look) is drawn from it.
     pub seed: u64,
+    /// The world as one road. A scenario gives either `road` or `network`, not both.
     pub road: Road,
+    /// The world as a road network: roads placed on the plane, joined at junctions. Without one
+    /// the world is `road` alone, a one-road network.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub network: Option<Network>,
     pub ego: Ego,
     /// Static obstacles placed by road coordinates.
     /// Allowed: at most 10 000.
@@ -44,6 +49,7 @@ impl Default for Scenario {
             name: "unnamed".into(),
             seed: 0,
             road: Road::default(),
+            network: None,
             ego: Ego::default(),
             obstacles: Vec::new(),
             traffic: Traffic::default(),
@@ -121,10 +127,145 @@ pub enum Markings {
     None,
 }
 
+/// A road network: roads, each laid from its own start, joined at junctions by lane-to-lane
+/// connections. The ego car drives `ego.route` through it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Network {
+    /// The roads.
+    /// Allowed: 1 to 256, with unique names; no two may overlap except where a junction joins them.
+    pub roads: Vec<NetworkRoad>,
+    /// Where roads meet: which lane's end leads to which lane's start.
+    /// Allowed: at most 256, with unique names.
+    pub junctions: Vec<Junction>,
+    /// Tyre grip multiplier on every road (1.0 = dry asphalt).
+    /// Allowed: (0, 3].
+    pub friction: f32,
+    /// How lanes are marked on every road.
+    /// Allowed: `Standard`, `Solid`, `None`.
+    pub markings: Markings,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Self { roads: Vec::new(), junctions: Vec::new(), friction: 1.0, markings: Markings::Standard }
+    }
+}
+
+/// One road of a network: a chain of segments laid from `start`. A one-way road's lanes lie
+/// either side of its centre line, as `road`'s do; a two-way road's centre line divides its
+/// `lanes` (to the right, driving along it) from its `lanes_back` (to the left, driving the
+/// other way).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NetworkRoad {
+    /// What junctions and routes call it.
+    /// Allowed: 1 to 40 letters, digits, `_` or `-`, unique in the network.
+    pub name: String,
+    /// Where its centre line starts, and the way it heads.
+    pub start: Place,
+    /// Segments, laid end to end from `start`.
+    /// Allowed: 1 to 10 000; total ≤ 100 km.
+    pub segments: Vec<Segment>,
+    /// Lanes along the road's direction (lane 0 is the rightmost).
+    /// Allowed: 1 to 8.
+    pub lanes: u32,
+    /// Lanes the other way, left of the centre line (0: a one-way road).
+    /// Allowed: 0 to 8.
+    pub lanes_back: u32,
+    /// Width of each lane (m).
+    /// Allowed: (0, 10].
+    pub lane_width: f32,
+    /// Paved shoulder beyond the outer lane edges (m).
+    /// Allowed: [0, 50].
+    pub shoulder: f32,
+}
+
+impl Default for NetworkRoad {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            start: Place::default(),
+            segments: vec![Segment::Straight { length: 100.0 }],
+            lanes: 1,
+            lanes_back: 0,
+            lane_width: 3.5,
+            shoulder: 1.0,
+        }
+    }
+}
+
+/// A point on the ground plane with a heading.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Place {
+    /// East (m).
+    /// Allowed: within ±100 000.
+    pub x: f32,
+    /// North (m).
+    /// Allowed: within ±100 000.
+    pub y: f32,
+    /// Degrees counter-clockwise from east (+x).
+    /// Allowed: [-360, 360].
+    pub heading: f32,
+}
+
+/// A junction: the lanes that lead from road ends into road starts, each joined by a smooth
+/// connector (two arcs, tangent to both lanes) that cars drive through the junction on.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Junction {
+    /// What maps and messages call it.
+    /// Allowed: 1 to 40 letters, digits, `_` or `-`, unique in the network.
+    pub name: String,
+    /// Its connections.
+    /// Allowed: 1 to 256, each pair of lanes once.
+    pub connect: Vec<Connection>,
+}
+
+/// One way through a junction: from where a lane ends to where another starts.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    /// The lane whose end the connector leaves.
+    pub from: LaneEnd,
+    /// The lane whose start it joins.
+    pub to: LaneEnd,
+}
+
+/// A lane of a network road, in one direction of travel.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LaneEnd {
+    /// The road's name.
+    pub road: String,
+    /// The lane, 0 the rightmost in its direction of travel.
+    /// Allowed: < the road's `lanes` (`lanes_back` when `back`).
+    pub lane: u32,
+    /// A lane of the road's other direction: it starts at the road's end and ends at its start.
+    #[serde(default)]
+    pub back: bool,
+}
+
+/// The ego car's way through a network.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Route {
+    /// These roads, in order; each must lead to the next through a junction. The direction on
+    /// each road follows from the junctions (a road's own direction where both would do).
+    Roads(Vec<String>),
+    /// Drawn per episode from the seed: from the road `from`, a connection chosen at random at
+    /// each junction, until a road leads nowhere (or 32 roads).
+    Random { from: String },
+}
+
 /// The car the agent drives.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Ego {
+    /// On a network: the roads the ego drives, the first where it spawns. Required there;
+    /// without a network the route is the one road.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<Route>,
     pub spawn: Spawn,
     /// Forward speed at the start of an episode (m/s).
     /// Allowed: [0, 100].
@@ -134,7 +275,7 @@ pub struct Ego {
 
 impl Default for Ego {
     fn default() -> Self {
-        Self { spawn: Spawn::default(), start_speed: 0.0, vehicle: Vehicle::default() }
+        Self { route: None, spawn: Spawn::default(), start_speed: 0.0, vehicle: Vehicle::default() }
     }
 }
 
@@ -142,11 +283,12 @@ impl Default for Ego {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Spawn {
-    /// Arc length along the road (m).
+    /// Arc length along the road (m); on a network, along the route's first road in the way the
+    /// route drives it.
     /// Allowed: [0, length] (loop: [0, length)).
     pub s: f32,
-    /// Lane index (0 = rightmost).
-    /// Allowed: < `road.lanes`.
+    /// Lane index (0 = rightmost in the direction of travel).
+    /// Allowed: < `road.lanes` (on a network: the first road's lanes that way).
     pub lane: u32,
     /// Uniform jitter of `s`, ± metres.
     /// Allowed: [0, 1000].

@@ -8,6 +8,20 @@ pub fn template(name: &str) -> String {
     TEMPLATE.replace("{name}", &ron_string(name))
 }
 
+/// The kinds of template `lepton scenario new --template KIND` writes: the one-road loop with
+/// every section, and the road networks.
+pub const TEMPLATES: &[(&str, &str)] = &[
+    ("loop", TEMPLATE),
+    ("merge", include_str!("templates/merge.ron")),
+    ("intersection", include_str!("templates/intersection.ron")),
+    ("roundabout", include_str!("templates/roundabout.ron")),
+];
+
+/// The commented template of kind `kind` (one of [`TEMPLATES`]) for a scenario named `name`.
+pub fn template_of(kind: &str, name: &str) -> Option<String> {
+    TEMPLATES.iter().find(|(k, _)| *k == kind).map(|(_, text)| text.replace("{name}", &ron_string(name)))
+}
+
 /// `text` as a quoted RON string literal, escaped.
 fn ron_string(text: &str) -> String {
     ron::to_string(text).expect("a string always serialises")
@@ -170,6 +184,18 @@ mod tests {
             assert_eq!(scenario.episode.success, Some(Success::Laps(1)));
             assert!(scenario.road.closed && scenario.traffic.count == 2);
         }
+    }
+
+    #[test]
+    fn every_network_template_is_a_valid_scenario_with_a_route() {
+        for (kind, _) in &TEMPLATES[1..] {
+            let text = template_of(kind, kind).unwrap();
+            let scenario = parse_str(&text, kind).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            assert!(scenario.network.is_some() && scenario.ego.route.is_some(), "{kind}");
+            assert_eq!(scenario.episode.success, Some(Success::RoadEnd));
+        }
+        assert_eq!(template_of("loop", "x"), Some(template("x")));
+        assert_eq!(template_of("cloverleaf", "x"), None);
     }
 
     #[test]

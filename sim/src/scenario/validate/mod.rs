@@ -6,7 +6,7 @@
 //! mistake does not cascade into many.
 //!
 //! A file per part of the scenario: `road`, `ego`, `obstacles`, `traffic`, `agent`
-//! (actions, camera, reward), `episode`, `look`, `events`; `checker` holds the range
+//! (actions, camera, reward), `episode`, `look`, `events`, `network` (roads joined at junctions); `checker` holds the range
 //! checks and the wording every part shares.
 
 mod agent;
@@ -15,6 +15,7 @@ mod ego;
 mod episode;
 mod events;
 mod look;
+mod network;
 mod obstacles;
 mod road;
 mod traffic;
@@ -41,16 +42,29 @@ pub struct FieldProblem {
 pub fn validate(scenario: &Scenario) -> Vec<FieldProblem> {
     let mut c = Checker::default();
     name(&mut c, &scenario.name);
-    let road = road::road(&mut c, &scenario.road);
+    let road = match &scenario.network {
+        None => {
+            if scenario.ego.route.is_some() {
+                c.report(
+                    "ego.route",
+                    "a route needs a road network (`network`): a single road is its own route",
+                );
+            }
+            road::road(&mut c, &scenario.road)
+        }
+        Some(network) => network::network(&mut c, scenario, network),
+    };
     ego::ego(&mut c, &scenario.ego, &road);
     obstacles::obstacles(&mut c, &scenario.obstacles, &road);
     traffic::traffic(&mut c, &scenario.traffic, &road, &scenario.ego);
     agent::actions(&mut c, &scenario.actions);
     agent::camera(&mut c, &scenario.camera);
     agent::reward(&mut c, scenario);
-    episode::episode(&mut c, &scenario.episode, &road, scenario.ego.spawn.s);
+    // On a network the goal lies along the route, not the first road: its length is not checked.
+    let goal_road = if scenario.network.is_some() { RoadFacts { geometry: None, ..road } } else { road };
+    episode::episode(&mut c, &scenario.episode, &goal_road, scenario.ego.spawn.s);
     look::look(&mut c, &scenario.look);
-    events::events(&mut c, &scenario.events, &road, scenario.traffic.count);
+    events::events(&mut c, &scenario.events, &goal_road, scenario.traffic.count);
     c.problems
 }
 

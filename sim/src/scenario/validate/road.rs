@@ -11,68 +11,8 @@ pub(super) fn road(c: &mut Checker, road: &Road) -> RoadFacts {
     let half_width = (lanes_ok && width_ok && shoulder_ok)
         .then_some(0.5 * road.lanes as f32 * road.lane_width + road.shoulder);
 
-    let before = c.problems.len();
-
-    if road.segments.is_empty() {
-        c.report("road.segments", "must not be empty: a road needs at least one segment");
-    } else if road.segments.len() > MAX_SEGMENTS {
-        c.report(
-            "road.segments",
-            format!("must have at most {MAX_SEGMENTS} segments (got {})", road.segments.len()),
-        );
-    }
-    let mut total = 0.0;
-    for (i, segment) in road.segments.iter().enumerate() {
-        let path = format!("road.segments[{i}]");
-        match *segment {
-            Segment::Straight { length } => {
-                if c.positive(&format!("{path}.length"), length, MAX_ROAD_LENGTH) {
-                    total += length;
-                }
-            }
-            Segment::Arc { radius, angle } => {
-                let radius_path = format!("{path}.radius");
-                let radius_ok = match half_width {
-                    Some(half) if radius.is_finite() && radius <= half => {
-                        c.report(
-                            radius_path,
-                            format!(
-                                "must be greater than half the road width, {} m (road.lanes × \
-                                 road.lane_width / 2 + road.shoulder): a tighter arc folds its \
-                                 inner edge over itself (got {})",
-                                short(half),
-                                num(radius)
-                            ),
-                        );
-                        false
-                    }
-                    _ => c.positive(&radius_path, radius, MAX_ROAD_LENGTH),
-                };
-                let angle_path = format!("{path}.angle");
-                let angle_ok = if angle == 0.0 {
-                    c.report(angle_path, "must not be 0: an arc must turn (use a Straight instead)");
-                    false
-                } else {
-                    c.in_range(&angle_path, angle, -360.0, 360.0)
-                };
-                if radius_ok && angle_ok {
-                    total += radius * angle.to_radians().abs();
-                }
-            }
-        }
-    }
-    if total > MAX_ROAD_LENGTH {
-        c.report(
-            "road.segments",
-            format!(
-                "the road must be at most {} m long in all (got {} m)",
-                num(MAX_ROAD_LENGTH),
-                short(total)
-            ),
-        );
-    }
-
-    let segments_ok = c.problems.len() == before;
+    let formula = "road.lanes × road.lane_width / 2 + road.shoulder";
+    let segments_ok = segments(c, "road", &road.segments, half_width.map(|h| (h, formula)));
     let geometry = segments_ok.then(|| RoadGeometry::new(road));
     if let (Some(geometry), true) = (&geometry, road.closed) {
         let end = geometry.end_pose();
@@ -97,6 +37,77 @@ pub(super) fn road(c: &mut Checker, road: &Road) -> RoadFacts {
     }
     RoadFacts { lanes: lanes_ok.then_some(road.lanes), closed: road.closed, geometry, edge: half_width }
 }
+/// Checks a chain of segments at `{prefix}.segments`; `half_width` (lanes plus shoulder from the
+/// centre line, when known, and how it is reckoned) bounds the radii. True when every segment is
+/// valid.
+pub(super) fn segments(
+    c: &mut Checker,
+    prefix: &str,
+    segments: &[Segment],
+    half_width: Option<(f32, &str)>,
+) -> bool {
+    let before = c.problems.len();
+
+    if segments.is_empty() {
+        c.report(format!("{prefix}.segments"), "must not be empty: a road needs at least one segment");
+    } else if segments.len() > MAX_SEGMENTS {
+        c.report(
+            format!("{prefix}.segments"),
+            format!("must have at most {MAX_SEGMENTS} segments (got {})", segments.len()),
+        );
+    }
+    let mut total = 0.0;
+    for (i, segment) in segments.iter().enumerate() {
+        let path = format!("{prefix}.segments[{i}]");
+        match *segment {
+            Segment::Straight { length } => {
+                if c.positive(&format!("{path}.length"), length, MAX_ROAD_LENGTH) {
+                    total += length;
+                }
+            }
+            Segment::Arc { radius, angle } => {
+                let radius_path = format!("{path}.radius");
+                let radius_ok = match half_width {
+                    Some((half, formula)) if radius.is_finite() && radius <= half => {
+                        c.report(
+                            radius_path,
+                            format!(
+                                "must be greater than half the road width, {} m ({formula}): a \
+                                 tighter arc folds its inner edge over itself (got {})",
+                                short(half),
+                                num(radius)
+                            ),
+                        );
+                        false
+                    }
+                    _ => c.positive(&radius_path, radius, MAX_ROAD_LENGTH),
+                };
+                let angle_path = format!("{path}.angle");
+                let angle_ok = if angle == 0.0 {
+                    c.report(angle_path, "must not be 0: an arc must turn (use a Straight instead)");
+                    false
+                } else {
+                    c.in_range(&angle_path, angle, -360.0, 360.0)
+                };
+                if radius_ok && angle_ok {
+                    total += radius * angle.to_radians().abs();
+                }
+            }
+        }
+    }
+    if total > MAX_ROAD_LENGTH {
+        c.report(
+            format!("{prefix}.segments"),
+            format!(
+                "the road must be at most {} m long in all (got {} m)",
+                num(MAX_ROAD_LENGTH),
+                short(total)
+            ),
+        );
+    }
+    c.problems.len() == before
+}
+
 /// Checks an arc-length position along the road: [0, length] on an open road, [0, length) on a loop.
 pub(super) fn along_road(c: &mut Checker, path: &str, s: f32, road: &RoadFacts) {
     if !c.finite(path, s) {

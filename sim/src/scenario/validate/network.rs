@@ -1,0 +1,298 @@
+//! A road network: its roads (placement, segments, lanes), its junctions (names, lanes that
+//! exist, connectors that can be laid), roads that overlap without a junction, and the ego's
+//! route (a way the junctions allow).
+
+use super::road::segments;
+use super::*;
+use crate::network::Network as Laid;
+use crate::scenario::{Network, Route};
+use rand::SeedableRng;
+use std::collections::HashSet;
+
+const MAX_ROADS: usize = 256;
+const MAX_JUNCTIONS: usize = 256;
+const MAX_CONNECTIONS: usize = 256;
+const MAX_PLACE: f32 = 100_000.0;
+
+/// Checks `network` and the ego's route through it; what the ego checks need (the route's first
+/// road, driven its way) when both are valid.
+pub(super) fn network(c: &mut Checker, scenario: &Scenario, network: &Network) -> RoadFacts {
+    let unknown = RoadFacts { lanes: None, closed: false, geometry: None, edge: None };
+    if scenario.road != Road::default() {
+        c.report(
+            "road",
+            "a scenario gives either `road` or `network`, not both: put this road in network.roads",
+        );
+    }
+    if scenario.ego.route.is_none() {
+        c.report(
+            "ego.route",
+            "a network scenario needs a route: Roads([\"first\", \"second\", ...]) or Random(from: \"first\")",
+        );
+    }
+    not_on_networks_yet(c, scenario);
+    c.positive("network.friction", network.friction, 3.0);
+
+    let before = c.problems.len();
+    if network.roads.is_empty() || network.roads.len() > MAX_ROADS {
+        c.report("network.roads", format!("must have 1 to {MAX_ROADS} roads (got {})", network.roads.len()));
+    }
+    let mut names = HashSet::new();
+    for (i, road) in network.roads.iter().enumerate() {
+        let path = format!("network.roads[{i}]");
+        if name(c, &format!("{path}.name"), &road.name) && !names.insert(road.name.as_str()) {
+            c.report(
+                format!("{path}.name"),
+                format!("another road is named {:?}: names must be unique", road.name),
+            );
+        }
+        c.bounded(&format!("{path}.start.x"), road.start.x, Bound::Incl(-MAX_PLACE), Bound::Incl(MAX_PLACE));
+        c.bounded(&format!("{path}.start.y"), road.start.y, Bound::Incl(-MAX_PLACE), Bound::Incl(MAX_PLACE));
+        c.in_range(&format!("{path}.start.heading"), road.start.heading, -360.0, 360.0);
+        let lanes_ok = c.count(&format!("{path}.lanes"), road.lanes.into(), 1, MAX_LANES);
+        let back_ok = c.count(&format!("{path}.lanes_back"), road.lanes_back.into(), 0, MAX_LANES);
+        let width_ok = c.positive(&format!("{path}.lane_width"), road.lane_width, 10.0);
+        let shoulder_ok = c.in_range(&format!("{path}.shoulder"), road.shoulder, 0.0, 50.0);
+        // From the centre line to the farther edge: half the lanes of a one-way road, all of
+        // the wider direction's lanes on a two-way one.
+        let half_width = (lanes_ok && back_ok && width_ok && shoulder_ok).then(|| {
+            let across = if road.lanes_back == 0 {
+                0.5 * road.lanes as f32
+            } else {
+                road.lanes.max(road.lanes_back) as f32
+            };
+            (
+                across * road.lane_width + road.shoulder,
+                "the lanes from the centre line to the road's edge, plus the shoulder",
+            )
+        });
+        segments(c, &path, &road.segments, half_width);
+    }
+    let mut junction_names = HashSet::new();
+    if network.junctions.len() > MAX_JUNCTIONS {
+        c.report(
+            "network.junctions",
+            format!("must have at most {MAX_JUNCTIONS} junctions (got {})", network.junctions.len()),
+        );
+    }
+    for (j, junction) in network.junctions.iter().enumerate() {
+        let path = format!("network.junctions[{j}]");
+        if name(c, &format!("{path}.name"), &junction.name) && !junction_names.insert(junction.name.as_str())
+        {
+            c.report(
+                format!("{path}.name"),
+                format!("another junction is named {:?}: names must be unique", junction.name),
+            );
+        }
+        if junction.connect.is_empty() || junction.connect.len() > MAX_CONNECTIONS {
+            c.report(
+                format!("{path}.connect"),
+                format!("must have 1 to {MAX_CONNECTIONS} connections (got {})", junction.connect.len()),
+            );
+        }
+    }
+    let mut pairs = HashSet::new();
+    for (j, junction) in network.junctions.iter().enumerate() {
+        for (k, connection) in junction.connect.iter().enumerate() {
+            if !pairs.insert(connection) {
+                c.report(
+                    format!("network.junctions[{j}].connect[{k}]"),
+                    "connects the same two lanes as a connection before it",
+                );
+            }
+        }
+    }
+    if c.problems.len() > before {
+        return unknown;
+    }
+
+    let laid = match Laid::laid(network) {
+        Ok(laid) => laid,
+        Err(error) => {
+            c.report(error.path(), error.to_string());
+            return unknown;
+        }
+    };
+    for (a, b, at) in laid.overlaps() {
+        c.report(
+            format!("network.roads[{b}]"),
+            format!(
+                "road {:?} overlaps road {:?} near (x = {}, y = {}) without a junction joining them: \
+                 end both roads short of the crossing and connect them in a junction",
+                laid.names[b],
+                laid.names[a],
+                short(at.x),
+                short(at.y)
+            ),
+        );
+    }
+    // Only the names of a Random route are checked: it is drawn per episode.
+    let route = match laid.route(scenario.ego.route.as_ref(), &mut rand_chacha::ChaCha8Rng::seed_from_u64(0))
+    {
+        Ok(route) => route,
+        Err(error) => {
+            c.report(error.path(), error.to_string());
+            return unknown;
+        }
+    };
+    if let Some(Route::Roads(roads)) = &scenario.ego.route
+        && roads.is_empty()
+    {
+        c.report("ego.route", "Roads needs at least one road");
+        return unknown;
+    }
+    let first = &laid.carriageways[route[0]];
+    let lanes = first.geometry.lanes();
+    if scenario.ego.spawn.lane >= lanes {
+        c.report(
+            "ego.spawn.lane",
+            format!(
+                "must be a lane index from 0 to {} (road {} has {lanes} lane{} that way; got {})",
+                lanes - 1,
+                laid.carriageway_name(route[0]),
+                if lanes == 1 { "" } else { "s" },
+                scenario.ego.spawn.lane
+            ),
+        );
+    }
+    RoadFacts { lanes: None, closed: false, geometry: Some(first.geometry.clone()), edge: None }
+}
+
+/// A road or junction name: what messages, maps and routes call it.
+fn name(c: &mut Checker, path: &str, name: &str) -> bool {
+    let ok = !name.is_empty()
+        && name.len() <= 40
+        && name.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_' || ch == '-');
+    if !ok {
+        c.report(path, format!("must be 1 to 40 letters, digits, '_' or '-' (got {name:?})"));
+    }
+    ok
+}
+
+/// What road networks do not carry yet: obstacles, traffic and events are placed by the
+/// coordinates of a single road.
+fn not_on_networks_yet(c: &mut Checker, scenario: &Scenario) {
+    let why = "is placed along a single road and is not yet supported on a network: leave it out";
+    if !scenario.obstacles.is_empty() {
+        c.report("obstacles", format!("{why} (road networks, issue 26)"));
+    }
+    if scenario.traffic.count > 0 {
+        c.report(
+            "traffic.count",
+            format!("must be 0 on a network: NPC traffic {why} (road networks, issue 26)"),
+        );
+    }
+    if !scenario.events.is_empty() {
+        c.report("events", format!("{why} (road networks, issue 26)"));
+    }
+    if matches!(scenario.episode.success, Some(Success::Laps(_))) {
+        c.report(
+            "episode.success",
+            "Laps needs a closed road: on a network use RoadEnd (the route's end) or Distance",
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scenario::{LaneEnd, NetworkRoad, Place, parse_str, template_of};
+
+    fn intersection() -> Scenario {
+        parse_str(&template_of("intersection", "x").unwrap(), "intersection").unwrap()
+    }
+
+    /// The (path, message) of every problem of the intersection template after `edit`.
+    fn problems(edit: impl FnOnce(&mut Scenario, &mut Network)) -> Vec<(String, String)> {
+        let mut scenario = intersection();
+        let mut network = scenario.network.take().unwrap();
+        edit(&mut scenario, &mut network);
+        scenario.network = Some(network);
+        validate(&scenario).into_iter().map(|p| (p.path, p.message)).collect()
+    }
+
+    #[track_caller]
+    fn assert_problem(edit: impl FnOnce(&mut Scenario, &mut Network), path: &str, fragment: &str) {
+        let found = problems(edit);
+        assert!(
+            found.len() == 1 && found[0].0 == path && found[0].1.contains(fragment),
+            "expected one problem at {path} mentioning {fragment:?}, found {found:#?}"
+        );
+    }
+
+    #[test]
+    fn each_mistake_in_a_network_is_named_by_its_field() {
+        assert_eq!(problems(|_, _| {}), []);
+        assert_problem(
+            |_, n| n.roads[2].segments = vec![Segment::Arc { radius: 4.0, angle: 30.0 }],
+            "network.roads[2].segments[0].radius",
+            "greater than half the road width, 4.5 m",
+        );
+        assert_problem(
+            |_, n| n.junctions[0].connect[1].to.lane = 3,
+            "network.junctions[0].connect[1].to.lane",
+            "road \"east\" has 1 lanes (so lanes 0 to 0): there is no lane 3",
+        );
+        assert_problem(
+            |_, n| n.junctions[0].connect[1].from.road = "sooth".into(),
+            "network.junctions[0].connect[1].from.road",
+            "no road is named \"sooth\"",
+        );
+        assert_problem(
+            |_, n| {
+                let again = n.junctions[0].connect[0].clone();
+                n.junctions[0].connect.push(again)
+            },
+            "network.junctions[0].connect[12]",
+            "the same two lanes",
+        );
+        assert_problem(|_, n| n.roads[1].name = "south".into(), "network.roads[1].name", "another road");
+        assert_problem(
+            |_, n| n.roads[1].name = "north arm".into(),
+            "network.roads[1].name",
+            "letters, digits",
+        );
+        // A road across the east arm, with no junction joining them.
+        assert_problem(
+            |_, n| {
+                n.roads.push(NetworkRoad {
+                    name: "bypass".into(),
+                    start: Place { x: 60.0, y: -50.0, heading: 90.0 },
+                    ..NetworkRoad::default()
+                })
+            },
+            "network.roads[4]",
+            "road \"bypass\" overlaps road \"east\" near (x = 59, y = -1.75)",
+        );
+        // North, south, west: from the north arm the junction leads south only onto the south
+        // arm's southbound lanes, whose end leads nowhere, let alone west.
+        assert_problem(
+            |s, _| s.ego.route = Some(Route::Roads(vec!["north".into(), "south".into(), "west".into()])),
+            "ego.route.Roads[1]",
+            "no junction connects road \"north\" to road \"south\" in a direction from which the route \
+             can go on to road \"west\"",
+        );
+        assert_problem(|s, _| s.ego.spawn.lane = 1, "ego.spawn.lane", "road south has 1 lane that way");
+        assert_problem(|s, _| s.ego.spawn.s = 120.0, "ego.spawn.s", "road's length, 100 m");
+        assert_problem(|s, _| s.ego.route = None, "ego.route", "a network scenario needs a route");
+        assert_problem(|s, _| s.road.lanes = 3, "road", "either `road` or `network`");
+        assert_problem(|s, _| s.traffic.count = 2, "traffic.count", "must be 0 on a network");
+        assert_problem(
+            |s, _| s.ego.route = Some(Route::Random { from: "nowhere".into() }),
+            "ego.route.Random.from",
+            "no road is named \"nowhere\"",
+        );
+        // The south arm's lanes back end 100 m south of the junction: not a junction's join.
+        let lane = |road: &str| LaneEnd { road: road.into(), lane: 0, back: true };
+        assert_problem(
+            |_, n| n.junctions[0].connect[0].from = lane("south"),
+            "network.junctions[0].connect[0]",
+            "the connector cannot be laid: the first lane ends 124 m from where the second starts",
+        );
+        // A route without a network.
+        let mut one_road = Scenario::default();
+        one_road.ego.route = Some(Route::Roads(vec!["a".into()]));
+        let found = validate(&one_road);
+        assert!(found.len() == 1 && found[0].path == "ego.route", "{found:?}");
+    }
+}
