@@ -28,6 +28,9 @@ ENV_IDS = {
     "lepton/CutIn-v0": "cut_in",
     "lepton/EmergencyBrake-v0": "emergency_brake",
     "lepton/Tiny-v0": "tiny",
+    "lepton/Merge-v0": "merge",
+    "lepton/Intersection-v0": "intersection",
+    "lepton/Roundabout-v0": "roundabout",
 }
 
 

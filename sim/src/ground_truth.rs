@@ -142,6 +142,15 @@ impl GroundTruth {
         for n in world.traffic().npcs.iter().filter(|n| n.active) {
             note(n.s, n.d, npc_size[0], npc_size[1]);
         }
+        if let Some(traffic) = world.network_traffic() {
+            // On a network: the NPCs on the road or connector the car is on.
+            let found = traffic.gaps(world.network(), world.on(), ego.road.s, lane, GAP_RANGE);
+            for (slot, k) in [(0usize, lane as i64), (1, lane as i64 + 1), (2, lane as i64 - 1)] {
+                if let (Some(gap), true) = (found[slot], k >= 0 && k < gaps.len() as i64) {
+                    gaps[k as usize] = gaps[k as usize].min(gap);
+                }
+            }
+        }
         let gap_in = |k: i64| if k < 0 || k >= gaps.len() as i64 { 0.0 } else { gaps[k as usize] };
         Self {
             driving: DrivingState {

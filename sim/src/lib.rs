@@ -35,6 +35,7 @@ pub mod episode;
 pub mod events;
 pub mod ground_truth;
 pub mod network;
+pub mod network_traffic;
 pub mod road;
 pub mod scenario;
 pub mod traffic;

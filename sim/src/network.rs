@@ -48,6 +48,12 @@ pub struct Network {
     pub connectors: Vec<JunctionPath>,
     /// Per carriageway: the connectors that leave its end.
     leaving: Vec<Vec<usize>>,
+    /// Per connector: the connectors of its junction from another lane whose paths come within
+    /// [`CONFLICT_DISTANCE`] of its own (they cross or merge). Connectors leaving one lane part
+    /// without conflict: the cars on them follow each other until the paths part.
+    pub conflicts: Vec<Vec<usize>>,
+    /// Per connector: whether it leaves a road with the right of way at its junction.
+    pub priority: Vec<bool>,
     /// Whether this is a `road:` scenario's single road (its frame wraps on a loop).
     single: bool,
 }
@@ -96,6 +102,8 @@ impl Network {
             carriageways: vec![Carriageway { road: 0, back: false, geometry: RoadGeometry::new(road) }],
             connectors: Vec::new(),
             leaving: vec![Vec::new()],
+            conflicts: Vec::new(),
+            priority: Vec::new(),
             single: true,
         }
     }
@@ -111,6 +119,8 @@ impl Network {
             leaving: vec![Vec::new(); carriageways.len()],
             carriageways,
             connectors: Vec::new(),
+            conflicts: Vec::new(),
+            priority: Vec::new(),
             single: false,
         };
         let geometries: Vec<RoadGeometry> = network.carriageways.iter().map(|c| c.geometry.clone()).collect();
@@ -123,8 +133,14 @@ impl Network {
                     .map_err(|error| NetworkError::Connector { path: path.clone(), error })?;
                 network.leaving[from.road].push(network.connectors.len());
                 network.connectors.push(JunctionPath { junction: j, connector });
+                let road = network.carriageways[from.road].road;
+                network.priority.push(junction.priority.iter().any(|name| network.names[road] == *name));
+            }
+            for (i, name) in junction.priority.iter().enumerate() {
+                network.road_index(&format!("network.junctions[{j}].priority[{i}]"), name)?;
             }
         }
+        network.conflicts = conflicts(&network.connectors);
         Ok(network)
     }
 
@@ -326,6 +342,38 @@ impl Network {
     }
 }
 
+/// Connectors whose paths come nearer than this conflict (m): a car's width and a margin.
+pub const CONFLICT_DISTANCE: f32 = 2.6;
+
+/// For each connector, the connectors of its junction from another lane whose paths come within
+/// [`CONFLICT_DISTANCE`] of its own (both sampled every half metre).
+fn conflicts(connectors: &[JunctionPath]) -> Vec<Vec<usize>> {
+    let samples: Vec<Vec<(f32, f32)>> = connectors
+        .iter()
+        .map(|p| {
+            let g = &p.connector.geometry;
+            let n = (g.length() / 0.5).ceil().max(1.0) as usize;
+            (0..=n).map(|i| g.centre_pose(g.length() * i as f32 / n as f32)).map(|q| (q.x, q.y)).collect()
+        })
+        .collect();
+    let near = |a: &[(f32, f32)], b: &[(f32, f32)]| {
+        a.iter()
+            .any(|p| b.iter().any(|q| (p.0 - q.0).powi(2) + (p.1 - q.1).powi(2) < CONFLICT_DISTANCE.powi(2)))
+    };
+    (0..connectors.len())
+        .map(|a| {
+            (0..connectors.len())
+                .filter(|&b| {
+                    let (x, y) = (&connectors[a], &connectors[b]);
+                    x.connector.from != y.connector.from
+                        && x.junction == y.junction
+                        && near(&samples[a], &samples[b])
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// A point of `a`'s centre line (sampled every metre) inside `b`'s lanes, away from both roads'
 /// ends, if there is one.
 fn inside(a: &RoadGeometry, b: &RoadGeometry) -> Option<PlanePose> {
@@ -490,6 +538,7 @@ mod tests {
             ],
             junctions: vec![Junction {
                 name: "t".into(),
+                priority: vec!["west".into(), "east".into()],
                 connect: vec![
                     link(lane("west", 0, false), lane("east", 0, false)),
                     link(lane("east", 0, true), lane("west", 0, true)),

@@ -3,6 +3,7 @@
 
 use crate::events::{EgoOnRoad, EventClock, EventMask, NpcOnRoad};
 use crate::network::{Edge, Network};
+use crate::network_traffic::{EgoOnNetwork, NetworkTraffic};
 use crate::road::{PlanePose, RoadGeometry, RoadPoint, plane_to_world, world_to_plane, wrap_angle};
 use crate::scenario::{Event, EventAction, Obstacle, ObstacleKind, Scenario};
 use crate::traffic::{NPC_SIZE, RoadUser, Traffic};
@@ -81,6 +82,8 @@ pub struct World {
     ego_length: f32,
     obstacles: Vec<PlacedObstacle>,
     traffic: Traffic,
+    /// NPCs on a network (a single road's are `traffic`).
+    network_traffic: Option<NetworkTraffic>,
     /// The ego's road position, refreshed every physics step (NPCs follow it).
     ego_road: RoadPoint,
     /// The ego's arc length one physics step ago (position triggers look for crossings).
@@ -138,8 +141,21 @@ impl World {
         let friction = scenario.network.as_ref().map_or(scenario.road.friction, |n| n.friction);
         let ego = EgoVehicle::spawn(&mut physics, vehicle, pose, scenario.ego.start_speed, friction);
 
-        let traffic = Traffic::spawn(&mut physics, road, &scenario.traffic, s, rng);
         let ego_road = road.project(pose.x, pose.y);
+        let (traffic, network_traffic) = if network.is_single_road() {
+            (Traffic::spawn(&mut physics, road, &scenario.traffic, s, rng), None)
+        } else {
+            let none = crate::scenario::Traffic { count: 0, ..scenario.traffic.clone() };
+            let ego = EgoOnNetwork {
+                edge: Edge::Carriageway(route[0]),
+                s: ego_road.s,
+                d: ego_road.d,
+                speed: scenario.ego.start_speed,
+                length: vehicle.length,
+            };
+            let npcs = NetworkTraffic::spawn(&mut physics, &network, &scenario.traffic, ego, rng);
+            (Traffic::spawn(&mut physics, road, &none, s, rng), Some(npcs))
+        };
         let events = scenario.events.clone();
         let clock = EventClock::new(&events, scenario.episode.dt);
         let track = Track { leg: 0, edge: Edge::Carriageway(route[0]), base: 0.0 };
@@ -152,6 +168,7 @@ impl World {
             ego_length: vehicle.length,
             obstacles,
             traffic,
+            network_traffic,
             ego_road,
             last_ego_s: ego_road.s,
             events,
@@ -172,6 +189,16 @@ impl World {
             let ego = RoadUser { s: self.ego_road.s, d: self.ego_road.d, speed, length: self.ego_length };
             let road = &self.network.carriageways[self.route[0]].geometry;
             self.traffic.step(&mut self.physics, road, ego, dt);
+        }
+        if let Some(traffic) = self.network_traffic.as_mut() {
+            let ego = EgoOnNetwork {
+                edge: self.track.edge,
+                s: self.ego_road.s,
+                d: self.ego_road.d,
+                speed: self.physics.bodies[self.ego.body].linvel().length(),
+                length: self.ego_length,
+            };
+            traffic.step(&mut self.physics, &self.network, ego, dt);
         }
         self.ego.drive(control, &mut self.physics);
         self.physics.step();
@@ -398,11 +425,19 @@ impl World {
         &self.traffic
     }
 
+    /// The NPCs of a network world (`None` on a single road: see [`World::traffic`]).
+    pub fn network_traffic(&self) -> Option<&NetworkTraffic> {
+        self.network_traffic.as_ref()
+    }
+
     /// World pose (position of its ground centre, rotation xyzw) of NPC `index`; `None` once it
     /// has left an open road.
     pub fn npc_pose(&self, index: usize) -> Option<([f32; 3], [f32; 4])> {
-        let npc = self.traffic.npcs.get(index).filter(|n| n.active)?;
-        let body = &self.physics.bodies[npc.body];
+        let body = match &self.network_traffic {
+            Some(traffic) => traffic.npcs.get(index).filter(|n| n.active)?.body,
+            None => self.traffic.npcs.get(index).filter(|n| n.active)?.body,
+        };
+        let body = &self.physics.bodies[body];
         Some((body.translation().to_array(), body.rotation().to_array()))
     }
 

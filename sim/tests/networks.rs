@@ -12,6 +12,13 @@ fn template(kind: &str) -> Arc<Scenario> {
     Arc::new(parse_str(&template_of(kind, kind).unwrap(), kind).unwrap())
 }
 
+/// The template without its NPCs: the ego alone on the network.
+fn alone(kind: &str) -> Arc<Scenario> {
+    let mut scenario = (*template(kind)).clone();
+    scenario.traffic.count = 0;
+    Arc::new(scenario)
+}
+
 /// What one scripted episode did.
 struct Drive {
     end: EndReason,
@@ -74,7 +81,7 @@ fn route_length(env: &Env, edges: &[Edge]) -> f32 {
 #[test]
 fn a_lane_keeper_turns_left_at_the_intersection_and_takes_the_roundabouts_second_exit() {
     for (kind, roads) in [("intersection", 2), ("roundabout", 4)] {
-        let scenario = template(kind);
+        let scenario = alone(kind);
         let drive = drive(scenario.clone(), 3, |_, _| 0);
         eprintln!(
             "{kind}: {:?} after {} steps, {:.1} m, offset ≤ {:.2} m, heading ≤ {:.3} rad",
@@ -119,7 +126,7 @@ fn a_lane_keeper_turns_left_at_the_intersection_and_takes_the_roundabouts_second
 
 #[test]
 fn at_the_merge_a_car_that_changes_lanes_goes_on_and_one_that_stays_runs_out_of_road() {
-    let scenario = template("merge");
+    let scenario = alone("merge");
     let env = Env::new(scenario.clone(), 1);
     let merge_lane = env.network().names.iter().position(|n| n == "merge_lane").unwrap();
     let merge_lane = env.network().carriageway(merge_lane, false).unwrap();
@@ -133,4 +140,79 @@ fn at_the_merge_a_car_that_changes_lanes_goes_on_and_one_that_stays_runs_out_of_
     let stayed = drive(scenario, 1, |_, _| 0);
     assert_eq!(stayed.end, EndReason::OffRoad, "after {} steps", stayed.steps);
     assert!(stayed.progress > 150.0 && stayed.progress < merged.progress, "{}", stayed.progress);
+}
+
+/// What a soak saw.
+struct Soak {
+    /// Steps × pairs of NPCs whose footprints overlapped in a junction.
+    overlaps: usize,
+    /// Metres the NPCs drove.
+    driven: f32,
+    /// Times an NPC drove onto a connector.
+    entries: usize,
+    /// Seconds NPCs spent refused their connector at the end of a road (yielding): on roads
+    /// with the right of way, and on the others.
+    waited: [f32; 2],
+}
+
+/// Soaks a template's network with its NPCs for `steps` policy steps (the ego driven by the lane
+/// keeper, episodes restarting as they end).
+fn soak(kind: &str, steps: u32) -> Soak {
+    let scenario = template(kind);
+    let vehicle = &scenario.ego.vehicle;
+    let driver = KeepLane::through_junctions(scenario.reward.target_speed, vehicle.max_steer, vehicle.length);
+    let mut env = Env::new(scenario.clone(), 11);
+    let (obs, _) = env.reset(Some(11));
+    let mut state = obs.state;
+    let (mut overlaps, mut driven, mut entries, mut waited) = (0, 0.0, 0, [0.0f32; 2]);
+    let step_time = scenario.actions.repeat as f32 * scenario.episode.dt;
+    let mut was_in: Vec<bool> = Vec::new();
+    for _ in 0..steps {
+        let step = env.step_control(driver.control(&state.driving));
+        state = step.obs.state;
+        let world = env.world();
+        let traffic = world.network_traffic().expect("a network world has network traffic");
+        overlaps += traffic.junction_overlaps(world.network());
+        let now: Vec<bool> =
+            traffic.npcs.iter().map(|n| n.active && matches!(n.edge, Edge::Connector(_))).collect();
+        entries += now
+            .iter()
+            .zip(was_in.iter().chain(std::iter::repeat(&false)))
+            .filter(|(a, b)| **a && !**b)
+            .count();
+        driven += traffic.npcs.iter().filter(|n| n.active).map(|n| n.speed).sum::<f32>() * step_time;
+        // Refused its connector: slowing or stopped at the line, yielding.
+        for n in traffic.npcs.iter().filter(|n| n.active && !n.granted && n.waiting > 0.0) {
+            if let (Edge::Carriageway(_), Some(k)) = (n.edge, n.next) {
+                waited[usize::from(!world.network().priority[k])] += step_time;
+            }
+        }
+        was_in = now;
+        if step.terminated || step.truncated {
+            let (obs, _) = env.reset(None);
+            state = obs.state;
+            was_in.clear();
+        }
+    }
+    Soak { overlaps, driven, entries, waited }
+}
+
+#[test]
+fn npcs_drive_every_network_through_its_junctions_without_two_ever_overlapping_in_one() {
+    for kind in ["intersection", "roundabout", "merge"] {
+        let Soak { overlaps, driven, entries, waited } = soak(kind, 10_000);
+        eprintln!(
+            "{kind}: {overlaps} overlaps, {driven:.0} NPC metres, {entries} junction entries, waited {:.0} s \
+             with the right of way and {:.0} s without",
+            waited[0], waited[1]
+        );
+        assert_eq!(overlaps, 0, "{kind}: NPCs overlapped in a junction");
+        // Those without the right of way do the waiting (the merge has no crossing to wait at).
+        if kind != "merge" {
+            assert!(waited[1] > 2.0 * waited[0] && waited[1] > 10.0, "{kind}: waited {waited:?} s");
+        }
+        // Traffic flows: NPCs cross junctions again and again, not a jam.
+        assert!(entries > 100, "{kind}: only {entries} junction entries in 10,000 steps");
+        assert!(driven > 20_000.0, "{kind}: NPCs drove only {driven:.0} m");
+    }
 }

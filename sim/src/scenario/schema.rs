@@ -221,6 +221,10 @@ pub struct Junction {
     /// Its connections.
     /// Allowed: 1 to 256, each pair of lanes once.
     pub connect: Vec<Connection>,
+    /// Roads with the right of way here: NPCs coming from the others yield to cars coming from
+    /// these (a main road, a roundabout's ring). Empty: no road has it, first come first served.
+    /// Allowed: names of roads of the network.
+    pub priority: Vec<String>,
 }
 
 /// One way through a junction: from where a lane ends to where another starts.

@@ -12,6 +12,9 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("tiny", include_str!("../../scenarios/tiny.ron")),
     ("cut_in", include_str!("../../scenarios/cut_in.ron")),
     ("emergency_brake", include_str!("../../scenarios/emergency_brake.ron")),
+    ("merge", include_str!("../../scenarios/merge.ron")),
+    ("intersection", include_str!("../../scenarios/intersection.ron")),
+    ("roundabout", include_str!("../../scenarios/roundabout.ron")),
 ];
 
 /// Loads `arg` as a file if one exists there, else as a shipped scenario's name (with or without

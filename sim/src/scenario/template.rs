@@ -9,17 +9,17 @@ pub fn template(name: &str) -> String {
 }
 
 /// The kinds of template `lepton scenario new --template KIND` writes: the one-road loop with
-/// every section, and the road networks.
-pub const TEMPLATES: &[(&str, &str)] = &[
-    ("loop", TEMPLATE),
-    ("merge", include_str!("templates/merge.ron")),
-    ("intersection", include_str!("templates/intersection.ron")),
-    ("roundabout", include_str!("templates/roundabout.ron")),
-];
+/// every section, and the road networks, which are the shipped scenarios of the same names.
+pub const TEMPLATES: &[&str] = &["loop", "merge", "intersection", "roundabout"];
 
 /// The commented template of kind `kind` (one of [`TEMPLATES`]) for a scenario named `name`.
 pub fn template_of(kind: &str, name: &str) -> Option<String> {
-    TEMPLATES.iter().find(|(k, _)| *k == kind).map(|(_, text)| text.replace("{name}", &ron_string(name)))
+    if kind == "loop" {
+        return Some(template(name));
+    }
+    let (_, text) = super::SHIPPED.iter().find(|(k, _)| TEMPLATES.contains(k) && *k == kind)?;
+    let named = format!("    name: {},", ron_string(kind));
+    Some(text.replacen(&named, &format!("    name: {},", ron_string(name)), 1))
 }
 
 /// `text` as a quoted RON string literal, escaped.
@@ -188,9 +188,10 @@ mod tests {
 
     #[test]
     fn every_network_template_is_a_valid_scenario_with_a_route() {
-        for (kind, _) in &TEMPLATES[1..] {
-            let text = template_of(kind, kind).unwrap();
+        for kind in &TEMPLATES[1..] {
+            let text = template_of(kind, &format!("my {kind}")).unwrap();
             let scenario = parse_str(&text, kind).unwrap_or_else(|e| panic!("{kind}: {e}"));
+            assert_eq!(scenario.name, format!("my {kind}"));
             assert!(scenario.network.is_some() && scenario.ego.route.is_some(), "{kind}");
             assert_eq!(scenario.episode.success, Some(Success::RoadEnd));
         }

@@ -56,7 +56,14 @@ pub fn validate(scenario: &Scenario) -> Vec<FieldProblem> {
     };
     ego::ego(&mut c, &scenario.ego, &road);
     obstacles::obstacles(&mut c, &scenario.obstacles, &road);
-    traffic::traffic(&mut c, &scenario.traffic, &road, &scenario.ego);
+    // On a network NPCs enter at the open ends, not along the first road: no fit to check.
+    let traffic_road = RoadFacts {
+        lanes: road.lanes,
+        closed: road.closed,
+        geometry: if scenario.network.is_some() { None } else { road.geometry.clone() },
+        edge: road.edge,
+    };
+    traffic::traffic(&mut c, &scenario.traffic, &traffic_road, &scenario.ego);
     agent::actions(&mut c, &scenario.actions);
     agent::camera(&mut c, &scenario.camera);
     agent::reward(&mut c, scenario);

@@ -169,17 +169,17 @@ fn name(c: &mut Checker, path: &str, name: &str) -> bool {
     ok
 }
 
-/// What road networks do not carry yet: obstacles, traffic and events are placed by the
+/// What road networks do not carry yet: obstacles and events are placed by the
 /// coordinates of a single road.
 fn not_on_networks_yet(c: &mut Checker, scenario: &Scenario) {
     let why = "is placed along a single road and is not yet supported on a network: leave it out";
     if !scenario.obstacles.is_empty() {
         c.report("obstacles", format!("{why} (road networks, issue 26)"));
     }
-    if scenario.traffic.count > 0 {
+    if !scenario.traffic.lanes.is_empty() {
         c.report(
-            "traffic.count",
-            format!("must be 0 on a network: NPC traffic {why} (road networks, issue 26)"),
+            "traffic.lanes",
+            "must be empty on a network: NPCs enter in every lane of the roads no junction leads into",
         );
     }
     if !scenario.events.is_empty() {
@@ -276,7 +276,12 @@ mod tests {
         assert_problem(|s, _| s.ego.spawn.s = 120.0, "ego.spawn.s", "road's length, 100 m");
         assert_problem(|s, _| s.ego.route = None, "ego.route", "a network scenario needs a route");
         assert_problem(|s, _| s.road.lanes = 3, "road", "either `road` or `network`");
-        assert_problem(|s, _| s.traffic.count = 2, "traffic.count", "must be 0 on a network");
+        assert_problem(|s, _| s.traffic.lanes = vec![0], "traffic.lanes", "must be empty on a network");
+        assert_problem(
+            |_, n| n.junctions[0].priority = vec!["north".into(), "nowhere".into()],
+            "network.junctions[0].priority[1]",
+            "no road is named \"nowhere\"",
+        );
         assert_problem(
             |s, _| s.ego.route = Some(Route::Random { from: "nowhere".into() }),
             "ego.route.Random.from",
