@@ -360,7 +360,7 @@ impl VecEnv {
             for (i, e) in step.episodes.iter().enumerate() {
                 ret[i] = e.map_or(0.0, |e| e.episode_return);
                 len[i] = e.map_or(0, |e| e.length);
-                self.ends[i] = step.infos[i].end.map(end_name);
+                self.ends[i] = step.infos[i].end.map(lepton_sim::EndReason::name);
             }
         }
         let all: Vec<usize> = (0..n).collect();
@@ -496,19 +496,6 @@ fn buffer<'a, T: numpy::Element, D: numpy::ndarray::Dimension>(
     // meanwhile; another Python thread reading them mid-step races as with any numpy operation
     // that releases the GIL.
     unsafe { array.as_slice_mut().expect("the output arrays are contiguous") }
-}
-
-fn end_name(end: lepton_sim::EndReason) -> &'static str {
-    use lepton_sim::EndReason::*;
-    match end {
-        Collision => "collision",
-        OffRoad => "off_road",
-        Success => "success",
-        TimeLimit => "time_limit",
-        Flipped => "flipped",
-        Stuck => "stuck",
-        PhysicsInvalid => "physics_invalid",
-    }
 }
 
 /// The XXH3-64 (seed 0) of a file's bytes, as the registry records it (for tools and tests that

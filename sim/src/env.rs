@@ -69,6 +69,9 @@ pub struct Info {
     pub reward_terms: RewardTerms,
     /// The scenario's scripted events that happened during this step (bit i: `events[i]`).
     pub events: crate::events::EventMask,
+    /// Where the ego's road ends at a junction with lights: the light its lane shows and the
+    /// metres to the line.
+    pub light_ahead: Option<(crate::signals::Light, f32)>,
 }
 
 /// The result of one policy step.
@@ -227,6 +230,7 @@ impl Env {
         let start_progress = self.episode.progress;
         let events_before = self.world.events_happened();
         let mut touched = Contacts::default();
+        let (mut wrong_way, mut red_light) = (false, false);
         let mut end = None;
         let mut ego = self.world.ego_state();
         for _ in 0..self.scenario.actions.repeat {
@@ -234,6 +238,8 @@ impl Env {
             touched.obstacle |= contacts.obstacle;
             touched.npc |= contacts.npc;
             ego = self.world.ego_state();
+            wrong_way |= ego.finite && self.world.wrong_way(&ego);
+            red_light |= self.world.ran_red_light();
             end = self.physics_end(&ego, touched);
             if end.is_some() {
                 break;
@@ -254,6 +260,8 @@ impl Env {
             speed: state.driving.speed,
             collision: touched.obstacle || touched.npc,
             off_road: ego.finite && self.world.off_road(&ego),
+            wrong_way,
+            red_light,
             success: end == Some(EndReason::Success),
         };
         let terms = match self.world.target_speed() {
@@ -282,7 +290,8 @@ impl Env {
         let rules = &self.scenario.episode;
         self.episode.progress += self.world.route_delta(self.episode.last_s, ego.route_s);
         self.episode.last_s = ego.route_s;
-        if ego.speed.abs() < rules.stuck_speed {
+        // Waiting at a red light is not being stuck.
+        if ego.speed.abs() < rules.stuck_speed && !self.world.waiting_for_light() {
             self.episode.slow_time += rules.dt;
         } else {
             self.episode.slow_time = 0.0;
@@ -292,6 +301,10 @@ impl Env {
             Some(EndReason::Collision)
         } else if rules.end_on.off_road && self.world.off_road(ego) {
             Some(EndReason::OffRoad)
+        } else if rules.end_on.wrong_way && self.world.wrong_way(ego) {
+            Some(EndReason::WrongWay)
+        } else if rules.end_on.red_light && self.world.ran_red_light() {
+            Some(EndReason::RedLight)
         } else if rules.end_on.flipped && ego.uprightness < 0.5 {
             Some(EndReason::Flipped)
         } else if self.succeeded(ego) {
@@ -332,6 +345,7 @@ impl Env {
             end,
             reward_terms,
             events: 0,
+            light_ahead: self.world.light_ahead(),
         }
     }
 

@@ -21,11 +21,15 @@ pub enum EndReason {
     Stuck,
     /// The physics state became non-finite (truncated: a physics guard).
     PhysicsInvalid,
+    /// The car drove in the lanes of the other direction of a two-way road (terminated).
+    WrongWay,
+    /// The car entered a junction against a red light (terminated).
+    RedLight,
 }
 
 impl EndReason {
     /// Every reason, in a fixed order.
-    pub const ALL: [EndReason; 7] = [
+    pub const ALL: [EndReason; 9] = [
         EndReason::Collision,
         EndReason::OffRoad,
         EndReason::Success,
@@ -33,11 +37,20 @@ impl EndReason {
         EndReason::Flipped,
         EndReason::Stuck,
         EndReason::PhysicsInvalid,
+        EndReason::WrongWay,
+        EndReason::RedLight,
     ];
 
     /// A real end of the task (`terminated`), as opposed to a cut-off (`truncated`).
     pub fn is_terminal(self) -> bool {
-        matches!(self, EndReason::Collision | EndReason::OffRoad | EndReason::Success)
+        matches!(
+            self,
+            EndReason::Collision
+                | EndReason::OffRoad
+                | EndReason::Success
+                | EndReason::WrongWay
+                | EndReason::RedLight
+        )
     }
 
     pub fn name(self) -> &'static str {
@@ -49,6 +62,8 @@ impl EndReason {
             EndReason::Flipped => "flipped",
             EndReason::Stuck => "stuck",
             EndReason::PhysicsInvalid => "physics_invalid",
+            EndReason::WrongWay => "wrong_way",
+            EndReason::RedLight => "red_light",
         }
     }
 }
@@ -61,6 +76,8 @@ pub struct RewardTerms {
     pub speed: f32,
     pub collision: f32,
     pub off_road: f32,
+    pub wrong_way: f32,
+    pub red_light: f32,
     pub step: f32,
     pub success: f32,
 }
@@ -76,6 +93,10 @@ pub struct StepEvents {
     pub speed: f32,
     pub collision: bool,
     pub off_road: bool,
+    /// In the other direction's lanes of a two-way road at some moment of the step.
+    pub wrong_way: bool,
+    /// Entered a junction against a red light during the step.
+    pub red_light: bool,
     pub success: bool,
 }
 
@@ -90,6 +111,8 @@ impl RewardTerms {
             speed: weights.speed * speed_score,
             collision: flag(events.collision, weights.collision),
             off_road: flag(events.off_road, weights.off_road),
+            wrong_way: flag(events.wrong_way, weights.wrong_way),
+            red_light: flag(events.red_light, weights.red_light),
             step: weights.step,
             success: flag(events.success, weights.success),
         }
@@ -101,6 +124,8 @@ impl RewardTerms {
             + self.speed
             + self.collision
             + self.off_road
+            + self.wrong_way
+            + self.red_light
             + self.step
             + self.success
     }
@@ -118,6 +143,8 @@ mod tests {
             target_speed: 10.0,
             collision: -7.0,
             off_road: -11.0,
+            wrong_way: -17.0,
+            red_light: -19.0,
             step: -0.25,
             success: 13.0,
         }
@@ -139,6 +166,8 @@ mod tests {
         assert_eq!(RewardTerms::compute(&w, &StepEvents { collision: true, ..base }).collision, -7.0);
         assert_eq!(RewardTerms::compute(&w, &StepEvents { off_road: true, ..base }).off_road, -11.0);
         assert_eq!(RewardTerms::compute(&w, &StepEvents { success: true, ..base }).success, 13.0);
+        assert_eq!(RewardTerms::compute(&w, &StepEvents { wrong_way: true, ..base }).wrong_way, -17.0);
+        assert_eq!(RewardTerms::compute(&w, &StepEvents { red_light: true, ..base }).red_light, -19.0);
     }
 
     #[test]
@@ -160,15 +189,26 @@ mod tests {
             speed: 3.0,
             collision: 4.0,
             off_road: 5.0,
+            wrong_way: 8.0,
+            red_light: 9.0,
             step: 6.0,
             success: 7.0,
         };
-        assert_eq!(t.total(), 28.0);
+        assert_eq!(t.total(), 45.0);
     }
 
     #[test]
-    fn only_crashes_and_success_terminate() {
+    fn only_crashes_broken_rules_and_success_terminate() {
         let terminal: Vec<_> = EndReason::ALL.iter().filter(|r| r.is_terminal()).collect();
-        assert_eq!(terminal, [&EndReason::Collision, &EndReason::OffRoad, &EndReason::Success]);
+        assert_eq!(
+            terminal,
+            [
+                &EndReason::Collision,
+                &EndReason::OffRoad,
+                &EndReason::Success,
+                &EndReason::WrongWay,
+                &EndReason::RedLight
+            ]
+        );
     }
 }

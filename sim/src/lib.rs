@@ -38,6 +38,7 @@ pub mod network;
 pub mod network_traffic;
 pub mod road;
 pub mod scenario;
+pub mod signals;
 pub mod traffic;
 pub mod vec_env;
 pub mod vehicle;

@@ -9,6 +9,7 @@
 use crate::connector::{Connector, ConnectorError, LaneRef};
 use crate::road::{PlanePose, RoadGeometry, RoadPoint};
 use crate::scenario::{Network as NetworkFile, NetworkRoad, Road, Route, Scenario, Segment};
+use crate::signals::{Light, SignalPlan};
 use rand::Rng;
 
 /// Longest route a `Random` route draws (roads).
@@ -54,6 +55,8 @@ pub struct Network {
     pub conflicts: Vec<Vec<usize>>,
     /// Per connector: whether it leaves a road with the right of way at its junction.
     pub priority: Vec<bool>,
+    /// Per junction: its traffic lights, if it has any.
+    pub signals: Vec<Option<SignalPlan>>,
     /// Whether this is a `road:` scenario's single road (its frame wraps on a loop).
     single: bool,
 }
@@ -104,6 +107,7 @@ impl Network {
             leaving: vec![Vec::new()],
             conflicts: Vec::new(),
             priority: Vec::new(),
+            signals: Vec::new(),
             single: true,
         }
     }
@@ -121,6 +125,7 @@ impl Network {
             connectors: Vec::new(),
             conflicts: Vec::new(),
             priority: Vec::new(),
+            signals: Vec::new(),
             single: false,
         };
         let geometries: Vec<RoadGeometry> = network.carriageways.iter().map(|c| c.geometry.clone()).collect();
@@ -139,6 +144,22 @@ impl Network {
             for (i, name) in junction.priority.iter().enumerate() {
                 network.road_index(&format!("network.junctions[{j}].priority[{i}]"), name)?;
             }
+            let plan = match &junction.signals {
+                None => None,
+                Some(signals) => {
+                    let mut green = Vec::new();
+                    for (p, phase) in signals.phases.iter().enumerate() {
+                        let mut roads = Vec::new();
+                        for (g, name) in phase.green.iter().enumerate() {
+                            let path = format!("network.junctions[{j}].signals.phases[{p}].green[{g}]");
+                            roads.push(network.road_index(&path, name)?);
+                        }
+                        green.push(roads);
+                    }
+                    Some(SignalPlan::new(signals, green))
+                }
+            };
+            network.signals.push(plan);
         }
         network.conflicts = conflicts(&network.connectors);
         Ok(network)
@@ -181,6 +202,20 @@ impl Network {
     /// The carriageway of road `road` in direction `back`, if the road has lanes that way.
     pub fn carriageway(&self, road: usize, back: bool) -> Option<usize> {
         self.carriageways.iter().position(|c| c.road == road && c.back == back)
+    }
+
+    /// The other direction of carriageway `carriageway`'s road, when the road is two-way.
+    pub fn opposite(&self, carriageway: usize) -> Option<usize> {
+        let here = &self.carriageways[carriageway];
+        self.carriageway(here.road, !here.back)
+    }
+
+    /// The light shown to cars about to enter connector `connector` at `time` seconds into the
+    /// episode; `None` where its junction has no lights.
+    pub fn light(&self, connector: usize, time: f32) -> Option<Light> {
+        let path = &self.connectors[connector];
+        let plan = self.signals.get(path.junction)?.as_ref()?;
+        Some(plan.light(self.carriageways[path.connector.from.road].road, time))
     }
 
     /// Whether this is a `road:` scenario's single road.
@@ -539,6 +574,7 @@ mod tests {
             junctions: vec![Junction {
                 name: "t".into(),
                 priority: vec!["west".into(), "east".into()],
+                signals: None,
                 connect: vec![
                     link(lane("west", 0, false), lane("east", 0, false)),
                     link(lane("east", 0, true), lane("west", 0, true)),

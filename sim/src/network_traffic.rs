@@ -10,11 +10,14 @@
 //! Who gets the lock is priority and gap acceptance: a car from a road without the right of way
 //! (`junction.priority` names the roads that have it) waits unless it can clear its connector
 //! [`ACCEPT_TIME`] before any car with it reaches a conflicting one (gap acceptance); between
-//! equals, the one that has waited longer goes first. A car that is not granted its connector stops at the end of its road.
+//! equals, the one that has waited longer goes first. At a junction with traffic lights a car
+//! asks for its connector only on green, or on amber when it is too close to stop. A car that is
+//! not granted its connector stops at the end of its road.
 
 use crate::network::{CONFLICT_DISTANCE, Edge, Network};
 use crate::road::{RoadGeometry, plane_to_world, wrap_angle};
 use crate::scenario::{Idm, Traffic as TrafficConfig};
+use crate::signals::Light;
 use crate::traffic::{NPC_SIZE, idm_accel};
 use crate::vehicle::groups;
 use rand::{Rng, SeedableRng};
@@ -231,7 +234,14 @@ impl NetworkTraffic {
 
     /// Advances every NPC by `dt`: junction locks, lane changes, IDM, moving on at the ends of
     /// roads and connectors, entering anew where a way ended, and the bodies' kinematic targets.
-    pub fn step(&mut self, physics: &mut PhysicsWorld, network: &Network, ego: EgoOnNetwork, dt: f32) {
+    pub fn step(
+        &mut self,
+        physics: &mut PhysicsWorld,
+        network: &Network,
+        ego: EgoOnNetwork,
+        time: f32,
+        dt: f32,
+    ) {
         // Where everyone is, kept up to date as each NPC moves (locks look at it).
         let mut users = self.users(ego);
         for index in 0..self.npcs.len() {
@@ -255,8 +265,21 @@ impl NetworkTraffic {
                 let to_end = geometry.length() - me.s;
                 let lane_ok = network.connectors[next].connector.from.lane == me.lane
                     && (me.d - geometry.lane_centre(me.lane)).abs() < 0.3;
-                if !granted && lane_ok && to_end < me.speed * me.speed / (2.0 * STOP_DECEL) + REQUEST_MARGIN {
-                    granted = self.may_enter(network, &users, index, next, ego);
+                let stopping = me.speed * me.speed / (2.0 * STOP_DECEL);
+                // Lights: go on green; on amber only when too close to stop; never on red. A
+                // car granted its connector on green that can still stop when it turns stops.
+                let light = network.light(next, time);
+                let can_stop = to_end > stopping + 1.0;
+                let light_allows = match light {
+                    None | Some(Light::Green) => true,
+                    Some(Light::Amber) => !can_stop,
+                    Some(Light::Red) => false,
+                };
+                if granted && !light_allows && can_stop {
+                    granted = false;
+                }
+                if !granted && lane_ok && to_end < stopping + REQUEST_MARGIN {
+                    granted = light_allows && self.may_enter(network, &users, index, next, ego);
                     if !granted {
                         waiting += dt;
                     }

@@ -6,6 +6,7 @@ use crate::network::{Edge, Network};
 use crate::network_traffic::{EgoOnNetwork, NetworkTraffic};
 use crate::road::{PlanePose, RoadGeometry, RoadPoint, plane_to_world, world_to_plane, wrap_angle};
 use crate::scenario::{Event, EventAction, Obstacle, ObstacleKind, Scenario};
+use crate::signals::Light;
 use crate::traffic::{NPC_SIZE, RoadUser, Traffic};
 use crate::vehicle::{Control, EgoVehicle, groups};
 use rand::Rng;
@@ -71,6 +72,13 @@ struct Track {
     base: f32,
 }
 
+/// How far over the centre line of a two-way road the ego's centre may stray before it counts as
+/// driving the wrong way (m): a wheel over the line is not, half the car in the oncoming lane is.
+pub const WRONG_WAY_MARGIN: f32 = 0.5;
+
+/// A car this close to a junction's line, its light not green, is waiting for it, not stuck (m).
+pub const WAITING_DISTANCE: f32 = 60.0;
+
 /// One environment's world.
 pub struct World {
     network: Arc<Network>,
@@ -91,6 +99,8 @@ pub struct World {
     /// The scenario's scripted events and their state this episode.
     events: Vec<Event>,
     clock: EventClock,
+    /// Whether the ego entered a junction against a red light in the last physics step.
+    ran_red_light: bool,
 }
 
 impl World {
@@ -173,6 +183,7 @@ impl World {
             last_ego_s: ego_road.s,
             events,
             clock,
+            ran_red_light: false,
         }
     }
 
@@ -198,8 +209,9 @@ impl World {
                 speed: self.physics.bodies[self.ego.body].linvel().length(),
                 length: self.ego_length,
             };
-            traffic.step(&mut self.physics, &self.network, ego, dt);
+            traffic.step(&mut self.physics, &self.network, ego, self.clock.time(), dt);
         }
+        self.ran_red_light = false;
         self.ego.drive(control, &mut self.physics);
         self.physics.step();
         let (x, y) = world_to_plane(self.physics.bodies[self.ego.body].translation().to_array());
@@ -218,8 +230,12 @@ impl World {
         while !self.network.is_single_road() && point.s >= self.edge().length() - 1e-3 {
             let Some(next) = self.next_edge(point) else { break };
             self.track.base += self.edge().length();
-            if let Edge::Carriageway(_) = next {
-                self.track.leg += 1;
+            match next {
+                Edge::Carriageway(_) => self.track.leg += 1,
+                Edge::Connector(k) => {
+                    let light = self.network.light(k, self.clock.time());
+                    self.ran_red_light |= light == Some(Light::Red);
+                }
             }
             self.track.edge = next;
             point = self.edge().project(x, y);
@@ -300,6 +316,39 @@ impl World {
         }
         let (x, y) = world_to_plane(ego.position);
         !self.network.on_road(x, y)
+    }
+
+    /// Whether the ego's centre is in the lanes of the other direction of the two-way road it
+    /// drives, more than [`WRONG_WAY_MARGIN`] over the centre line.
+    pub fn wrong_way(&self, ego: &EgoState) -> bool {
+        let Edge::Carriageway(here) = self.track.edge else { return false };
+        let Some(other) = self.network.opposite(here) else { return false };
+        let (x, y) = world_to_plane(ego.position);
+        let road = &self.network.carriageways[other].geometry;
+        let point = road.project(x, y);
+        point.s > 0.0 && point.s < road.length() && point.d.abs() < road.half_width() - WRONG_WAY_MARGIN
+    }
+
+    /// Whether the ego entered a junction against a red light in the last physics step.
+    pub fn ran_red_light(&self) -> bool {
+        self.ran_red_light
+    }
+
+    /// The light the ego's lane shows where its road ends, and the metres to that line: `None`
+    /// on a connector, or where the junction ahead has no lights.
+    pub fn light_ahead(&self) -> Option<(Light, f32)> {
+        let Edge::Carriageway(_) = self.track.edge else { return None };
+        let end = RoadPoint { s: self.edge().length(), ..self.ego_road };
+        let Some(Edge::Connector(k)) = self.next_edge(end) else { return None };
+        let light = self.network.light(k, self.clock.time())?;
+        Some((light, self.edge().length() - self.ego_road.s))
+    }
+
+    /// Whether the ego is on a road whose lane ends at a junction showing amber or red, at most
+    /// [`WAITING_DISTANCE`] short of its line (it, or the queue it stands in, waits for green).
+    pub fn waiting_for_light(&self) -> bool {
+        self.light_ahead()
+            .is_some_and(|(light, to_line)| light != Light::Green && to_line <= WAITING_DISTANCE)
     }
 
     /// Whether the ego has reached the end of its route's last road (`Success::RoadEnd`).

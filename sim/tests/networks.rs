@@ -4,7 +4,8 @@
 
 use lepton_sim::drivers::KeepLane;
 use lepton_sim::network::Edge;
-use lepton_sim::scenario::{Scenario, parse_str, template_of};
+use lepton_sim::scenario::{Phase, Scenario, Signals, parse_str, template_of, to_ron};
+use lepton_sim::signals::Light;
 use lepton_sim::{EndReason, Env, Step};
 use std::sync::Arc;
 
@@ -153,18 +154,20 @@ struct Soak {
     /// Seconds NPCs spent refused their connector at the end of a road (yielding): on roads
     /// with the right of way, and on the others.
     waited: [f32; 2],
+    /// Junction entries by the light shown a policy step before (green or no lights, amber, red).
+    entered_on: [usize; 3],
 }
 
-/// Soaks a template's network with its NPCs for `steps` policy steps (the ego driven by the lane
-/// keeper, episodes restarting as they end).
-fn soak(kind: &str, steps: u32) -> Soak {
-    let scenario = template(kind);
+/// Soaks a network with its NPCs for `steps` policy steps (the ego driven by the lane keeper,
+/// episodes restarting as they end).
+fn soak(scenario: Arc<Scenario>, steps: u32) -> Soak {
     let vehicle = &scenario.ego.vehicle;
     let driver = KeepLane::through_junctions(scenario.reward.target_speed, vehicle.max_steer, vehicle.length);
     let mut env = Env::new(scenario.clone(), 11);
     let (obs, _) = env.reset(Some(11));
     let mut state = obs.state;
     let (mut overlaps, mut driven, mut entries, mut waited) = (0, 0.0, 0, [0.0f32; 2]);
+    let mut entered_on = [0usize; 3];
     let step_time = scenario.actions.repeat as f32 * scenario.episode.dt;
     let mut was_in: Vec<bool> = Vec::new();
     for _ in 0..steps {
@@ -175,11 +178,23 @@ fn soak(kind: &str, steps: u32) -> Soak {
         overlaps += traffic.junction_overlaps(world.network());
         let now: Vec<bool> =
             traffic.npcs.iter().map(|n| n.active && matches!(n.edge, Edge::Connector(_))).collect();
-        entries += now
+        for (n, _) in traffic
+            .npcs
             .iter()
-            .zip(was_in.iter().chain(std::iter::repeat(&false)))
-            .filter(|(a, b)| **a && !**b)
-            .count();
+            .zip(now.iter().zip(was_in.iter().chain(std::iter::repeat(&false))))
+            .filter(|(_, (a, b))| **a && !**b)
+        {
+            entries += 1;
+            let Edge::Connector(k) = n.edge else { unreachable!() };
+            // It drove over the line in the last policy step: red when the light was red both
+            // at its start and now, amber when either was amber.
+            let lights = [world.time() - step_time, world.time()].map(|t| world.network().light(k, t));
+            entered_on[match lights {
+                [Some(Light::Red), Some(Light::Red)] => 2,
+                [Some(Light::Amber), _] | [_, Some(Light::Amber)] => 1,
+                _ => 0,
+            }] += 1;
+        }
         driven += traffic.npcs.iter().filter(|n| n.active).map(|n| n.speed).sum::<f32>() * step_time;
         // Refused its connector: slowing or stopped at the line, yielding.
         for n in traffic.npcs.iter().filter(|n| n.active && !n.granted && n.waiting > 0.0) {
@@ -194,13 +209,13 @@ fn soak(kind: &str, steps: u32) -> Soak {
             was_in.clear();
         }
     }
-    Soak { overlaps, driven, entries, waited }
+    Soak { overlaps, driven, entries, waited, entered_on }
 }
 
 #[test]
 fn npcs_drive_every_network_through_its_junctions_without_two_ever_overlapping_in_one() {
     for kind in ["intersection", "roundabout", "merge"] {
-        let Soak { overlaps, driven, entries, waited } = soak(kind, 10_000);
+        let Soak { overlaps, driven, entries, waited, .. } = soak(template(kind), 10_000);
         eprintln!(
             "{kind}: {overlaps} overlaps, {driven:.0} NPC metres, {entries} junction entries, waited {:.0} s \
              with the right of way and {:.0} s without",
@@ -215,4 +230,120 @@ fn npcs_drive_every_network_through_its_junctions_without_two_ever_overlapping_i
         assert!(entries > 100, "{kind}: only {entries} junction entries in 10,000 steps");
         assert!(driven > 20_000.0, "{kind}: NPCs drove only {driven:.0} m");
     }
+}
+
+/// The intersection with traffic lights: north–south green for 15 s, then east–west, each with
+/// 3 s of amber and 1 s of all-red; `offset` seconds into the cycle at the start.
+fn with_lights(scenario: &Scenario, offset: f32) -> Arc<Scenario> {
+    let mut scenario = scenario.clone();
+    let network = scenario.network.as_mut().unwrap();
+    let phase = |roads: [&str; 2]| Phase { green: roads.map(String::from).to_vec(), time: 15.0 };
+    network.junctions[0].signals = Some(Signals {
+        phases: vec![phase(["north", "south"]), phase(["west", "east"])],
+        offset,
+        ..Signals::default()
+    });
+    Arc::new(parse_str(&to_ron(&scenario), "lights").expect("the lights are valid"))
+}
+
+#[test]
+fn npcs_stop_at_red_lights_and_never_meet_in_the_junction() {
+    let Soak { overlaps, entries, entered_on, waited, .. } =
+        soak(with_lights(&template("intersection"), 0.0), 10_000);
+    eprintln!(
+        "lights: {overlaps} overlaps, {entries} entries ({entered_on:?} on green, amber, red), waited {waited:?} s"
+    );
+    assert_eq!(overlaps, 0);
+    assert!(entries > 100, "only {entries} junction entries");
+    // Cars granted their way on green that can still stop when it turns amber stop.
+    assert_eq!(entered_on[2], 0, "NPCs drove into the junction on red");
+    assert!(entered_on[0] > 10 * entered_on[1], "{entered_on:?}");
+    // Lights make every arm wait its turn, the main road too.
+    assert!(waited[0] > 100.0 && waited[1] > 100.0, "{waited:?}");
+}
+
+/// Drives the intersection with the lane keeper; when `obey` it stops for amber and red lights
+/// (treating the line as a car standing there).
+fn drive_lights(scenario: Arc<Scenario>, obey: bool) -> (EndReason, Vec<Light>) {
+    let vehicle = &scenario.ego.vehicle;
+    let driver = KeepLane::through_junctions(scenario.reward.target_speed, vehicle.max_steer, vehicle.length);
+    let mut env = Env::new(scenario, 5);
+    let (obs, mut info) = env.reset(Some(5));
+    let mut state = obs.state;
+    let mut seen = Vec::new();
+    loop {
+        let mut wanted = state.driving;
+        if let Some((light, to_line)) = info.light_ahead {
+            if seen.last() != Some(&light) {
+                seen.push(light);
+            }
+            if obey && light != Light::Green {
+                wanted.gap_own = wanted.gap_own.min(to_line);
+            }
+        }
+        let step = env.step_control(driver.control(&wanted));
+        state = step.obs.state;
+        info = step.info;
+        if let Some(end) = info.end {
+            if end == EndReason::RedLight {
+                assert_eq!(info.reward_terms.red_light, scenario_weight(&env));
+            }
+            return (end, seen);
+        }
+    }
+}
+
+fn scenario_weight(env: &Env) -> f32 {
+    env.scenario().reward.red_light
+}
+
+#[test]
+fn the_ego_that_runs_a_red_light_ends_there_and_one_that_waits_for_green_gets_through() {
+    let alone = alone("intersection");
+    // The ego reaches the line about 9 s in: on green from the start of the north–south phase.
+    let (end, seen) = drive_lights(with_lights(&alone, 0.0), false);
+    assert_eq!((end, seen), (EndReason::Success, vec![Light::Green]));
+    // 19 s into the cycle the north–south lights are red for the next 19 s.
+    let red = with_lights(&alone, 19.0);
+    let (end, seen) = drive_lights(red.clone(), false);
+    assert_eq!((end, seen), (EndReason::RedLight, vec![Light::Red]));
+    let (end, seen) = drive_lights(red.clone(), true);
+    assert_eq!((end, seen), (EndReason::Success, vec![Light::Red, Light::Green]), "waited for green");
+    // Without the rule the episode goes on, and only the reward says so.
+    let mut lenient = (*red).clone();
+    lenient.episode.end_on.red_light = false;
+    let (end, _) = drive_lights(Arc::new(lenient), false);
+    assert_eq!(end, EndReason::Success);
+}
+
+#[test]
+fn crossing_into_the_oncoming_lane_ends_the_episode_as_wrong_way() {
+    // Steer for one lane left of the ego's own: the south arm's northbound lane is its only one,
+    // so that is the southbound lane.
+    let drift =
+        drive(alone("intersection"), 2, |env, _| i32::from(matches!(env.world().on(), Edge::Carriageway(_))));
+    assert_eq!(drift.end, EndReason::WrongWay, "after {} steps", drift.steps);
+    assert!(drift.progress < 60.0, "{}", drift.progress);
+    // Without the rule the car drives on in the wrong lane, each step costing the weight.
+    let mut lenient = (*alone("intersection")).clone();
+    lenient.episode.end_on.wrong_way = false;
+    let scenario = Arc::new(lenient);
+    let vehicle = &scenario.ego.vehicle;
+    let driver = KeepLane::through_junctions(scenario.reward.target_speed, vehicle.max_steer, vehicle.length);
+    let mut env = Env::new(scenario.clone(), 2);
+    let (obs, _) = env.reset(Some(2));
+    let mut state = obs.state;
+    let mut costly = 0;
+    for _ in 0..40 {
+        let mut wanted = state.driving;
+        wanted.lane_offset -= env.world().edge().lane_width();
+        let step = env.step_control(driver.control(&wanted));
+        state = step.obs.state;
+        assert_ne!(step.info.end, Some(EndReason::WrongWay));
+        if step.info.reward_terms.wrong_way != 0.0 {
+            assert_eq!(step.info.reward_terms.wrong_way, scenario.reward.wrong_way);
+            costly += 1;
+        }
+    }
+    assert!(costly > 10, "only {costly} steps in the wrong lane");
 }

@@ -225,6 +225,48 @@ pub struct Junction {
     /// these (a main road, a roundabout's ring). Empty: no road has it, first come first served.
     /// Allowed: names of roads of the network.
     pub priority: Vec<String>,
+    /// Traffic lights: phases in turn, each green for the lanes coming in from some roads.
+    /// Absent: no lights (priority and first come, first served).
+    pub signals: Option<Signals>,
+}
+
+/// A junction's traffic lights: a fixed cycle of phases. In each phase the lanes coming in from
+/// the phase's `green` roads have green, then amber, then every light is red for `all_red`
+/// seconds before the next phase. A car may not enter the junction on red (NPCs stop; the ego's
+/// episode ends, `episode.end_on.red_light`); on amber NPCs go on only when they cannot stop.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Signals {
+    /// The phases, in the order the cycle runs them.
+    /// Allowed: 1 to 16; together they give every road leading into the junction a green.
+    pub phases: Vec<Phase>,
+    /// Seconds of amber after each phase's green.
+    /// Allowed: [0, 10].
+    pub amber: f32,
+    /// Seconds every light is red after each amber, so the junction clears.
+    /// Allowed: [0, 10].
+    pub all_red: f32,
+    /// Seconds into the cycle at the start of an episode.
+    /// Allowed: [0, 3600].
+    pub offset: f32,
+}
+
+impl Default for Signals {
+    fn default() -> Self {
+        Self { phases: Vec::new(), amber: 3.0, all_red: 1.0, offset: 0.0 }
+    }
+}
+
+/// One phase of a junction's lights.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Phase {
+    /// The roads whose lanes into the junction have green.
+    /// Allowed: 1 or more names of roads that lead into the junction.
+    pub green: Vec<String>,
+    /// Seconds of green.
+    /// Allowed: (0, 600].
+    pub time: f32,
 }
 
 /// One way through a junction: from where a lane ends to where another starts.
@@ -614,6 +656,14 @@ pub struct Reward {
     /// On a step that ends with the car's centre beyond the shoulder (by default that ends the episode).
     /// Allowed: [-10⁶, 10⁶].
     pub off_road: f32,
+    /// On a step in which the car drives in the lanes of the other direction of a two-way road
+    /// (road networks; by default that ends the episode).
+    /// Allowed: [-10⁶, 10⁶].
+    pub wrong_way: f32,
+    /// On a step in which the car enters a junction against a red light (by default that ends
+    /// the episode).
+    /// Allowed: [-10⁶, 10⁶].
+    pub red_light: f32,
     /// Every step (a time cost; use a negative weight).
     /// Allowed: [-10⁶, 10⁶].
     pub step: f32,
@@ -631,6 +681,8 @@ impl Default for Reward {
             target_speed: 12.0,
             collision: -10.0,
             off_road: -10.0,
+            wrong_way: -10.0,
+            red_light: -10.0,
             step: 0.0,
             success: 10.0,
         }
@@ -694,11 +746,15 @@ pub struct EndOn {
     pub off_road: bool,
     pub flipped: bool,
     pub stuck: bool,
+    /// Driving in the other direction's lanes of a two-way road (road networks).
+    pub wrong_way: bool,
+    /// Entering a junction against a red light.
+    pub red_light: bool,
 }
 
 impl Default for EndOn {
     fn default() -> Self {
-        Self { collision: true, off_road: true, flipped: true, stuck: true }
+        Self { collision: true, off_road: true, flipped: true, stuck: true, wrong_way: true, red_light: true }
     }
 }
 

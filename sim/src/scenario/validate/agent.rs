@@ -34,6 +34,8 @@ pub(super) fn reward(c: &mut Checker, scenario: &Scenario) {
         ("speed", r.speed),
         ("collision", r.collision),
         ("off_road", r.off_road),
+        ("wrong_way", r.wrong_way),
+        ("red_light", r.red_light),
         ("step", r.step),
         ("success", r.success),
     ];

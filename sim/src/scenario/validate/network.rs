@@ -5,7 +5,7 @@
 use super::road::segments;
 use super::*;
 use crate::network::Network as Laid;
-use crate::scenario::{Network, Route};
+use crate::scenario::{Junction, Network, Route, Signals};
 use rand::SeedableRng;
 use std::collections::HashSet;
 
@@ -13,6 +13,7 @@ const MAX_ROADS: usize = 256;
 const MAX_JUNCTIONS: usize = 256;
 const MAX_CONNECTIONS: usize = 256;
 const MAX_PLACE: f32 = 100_000.0;
+const MAX_PHASES: usize = 16;
 
 /// Checks `network` and the ego's route through it; what the ego checks need (the route's first
 /// road, driven its way) when both are valid.
@@ -90,6 +91,9 @@ pub(super) fn network(c: &mut Checker, scenario: &Scenario, network: &Network) -
                 format!("must have 1 to {MAX_CONNECTIONS} connections (got {})", junction.connect.len()),
             );
         }
+        if let Some(signals) = &junction.signals {
+            self::signals(c, &path, junction, signals);
+        }
     }
     let mut pairs = HashSet::new();
     for (j, junction) in network.junctions.iter().enumerate() {
@@ -158,6 +162,51 @@ pub(super) fn network(c: &mut Checker, scenario: &Scenario, network: &Network) -
     RoadFacts { lanes: None, closed: false, geometry: Some(first.geometry.clone()), edge: None }
 }
 
+/// A junction's lights: sensible times, and a green for every road that leads in and only for
+/// those (a road never green would hold its cars for ever).
+fn signals(c: &mut Checker, path: &str, junction: &Junction, signals: &Signals) {
+    let path = format!("{path}.signals");
+    if signals.phases.is_empty() || signals.phases.len() > MAX_PHASES {
+        c.report(
+            format!("{path}.phases"),
+            format!("must have 1 to {MAX_PHASES} phases (got {})", signals.phases.len()),
+        );
+    }
+    c.in_range(&format!("{path}.amber"), signals.amber, 0.0, 10.0);
+    c.in_range(&format!("{path}.all_red"), signals.all_red, 0.0, 10.0);
+    c.in_range(&format!("{path}.offset"), signals.offset, 0.0, 3600.0);
+    let leading_in: Vec<&str> = junction.connect.iter().map(|k| k.from.road.as_str()).collect();
+    for (p, phase) in signals.phases.iter().enumerate() {
+        c.positive(&format!("{path}.phases[{p}].time"), phase.time, 600.0);
+        if phase.green.is_empty() {
+            c.report(format!("{path}.phases[{p}].green"), "must name at least one road");
+        }
+        for (g, road) in phase.green.iter().enumerate() {
+            if !leading_in.contains(&road.as_str()) {
+                c.report(
+                    format!("{path}.phases[{p}].green[{g}]"),
+                    format!("no connection of this junction leaves road {road:?}: only roads that lead in have lights"),
+                );
+            }
+        }
+    }
+    let mut missing: Vec<&str> = leading_in
+        .into_iter()
+        .filter(|r| signals.phases.iter().all(|p| !p.green.iter().any(|g| g == r)))
+        .collect();
+    missing.dedup();
+    if !missing.is_empty() && !signals.phases.is_empty() {
+        c.report(
+            format!("{path}.phases"),
+            format!(
+                "no phase gives road{} {} a green: its cars would wait for ever",
+                if missing.len() == 1 { "" } else { "s" },
+                missing.iter().map(|r| format!("{r:?}")).collect::<Vec<_>>().join(", ")
+            ),
+        );
+    }
+}
+
 /// A road or junction name: what messages, maps and routes call it.
 fn name(c: &mut Checker, path: &str, name: &str) -> bool {
     let ok = !name.is_empty()
@@ -196,7 +245,7 @@ fn not_on_networks_yet(c: &mut Checker, scenario: &Scenario) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{LaneEnd, NetworkRoad, Place, parse_str, template_of};
+    use crate::scenario::{LaneEnd, NetworkRoad, Phase, Place, parse_str, template_of};
 
     fn intersection() -> Scenario {
         parse_str(&template_of("intersection", "x").unwrap(), "intersection").unwrap()
@@ -281,6 +330,46 @@ mod tests {
             |_, n| n.junctions[0].priority = vec!["north".into(), "nowhere".into()],
             "network.junctions[0].priority[1]",
             "no road is named \"nowhere\"",
+        );
+        let lights = |phases: &[&[&str]]| Signals {
+            phases: phases
+                .iter()
+                .map(|green| Phase { green: green.iter().map(|r| r.to_string()).collect(), time: 20.0 })
+                .collect(),
+            ..Signals::default()
+        };
+        assert_problem(
+            |_, n| n.junctions[0].signals = Some(lights(&[&["north", "south"], &["west"]])),
+            "network.junctions[0].signals.phases",
+            "no phase gives road \"east\" a green",
+        );
+        assert_problem(
+            |_, n| n.junctions[0].signals = Some(lights(&[&["north", "south"], &["west", "east", "wset"]])),
+            "network.junctions[0].signals.phases[1].green[2]",
+            "no connection of this junction leaves road \"wset\"",
+        );
+        assert_problem(
+            |_, n| {
+                let mut signals = lights(&[&["north", "south"], &["west", "east"]]);
+                signals.amber = 20.0;
+                n.junctions[0].signals = Some(signals)
+            },
+            "network.junctions[0].signals.amber",
+            "",
+        );
+        assert_problem(
+            |_, n| {
+                let mut signals = lights(&[&["north", "south"], &["west", "east"]]);
+                signals.phases[0].time = 0.0;
+                n.junctions[0].signals = Some(signals)
+            },
+            "network.junctions[0].signals.phases[0].time",
+            "",
+        );
+        assert_eq!(
+            problems(|_, n| n.junctions[0].signals = Some(lights(&[&["north", "south"], &["west", "east"]]))),
+            [],
+            "a two-phase plan that gives every arm a green is valid"
         );
         assert_problem(
             |s, _| s.ego.route = Some(Route::Random { from: "nowhere".into() }),
