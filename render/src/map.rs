@@ -253,7 +253,7 @@ fn draw_on<DB: DrawingBackend>(
     // colour (they are not there until their event happens).
     let event_label = ("sans-serif", 14).into_font().color(&EVENT);
     for event in &scenario.events {
-        if let Trigger::EgoAt { s } = event.when {
+        if let Trigger::EgoAt { s, road: None } = event.when {
             let line = vec![at(road, s, -outer), at(road, s, outer)];
             plot.draw(&PathElement::new(line, EVENT.stroke_width(3))).map_err(e)?;
             plot.draw(&Text::new(event.name.clone(), at(road, s, -outer - 8.0), event_label.clone()))
@@ -497,6 +497,23 @@ fn draw_network_on<DB: DrawingBackend>(
     plot.draw(&Text::new("ego", (pose.x + 3.0, pose.y + 3.0), ("sans-serif", 15).into_font().color(&EGO)))
         .map_err(e)?;
 
+    // Position triggers: a line across the road they name, where the route drives it.
+    let event_label = ("sans-serif", 14).into_font().color(&EVENT);
+    for event in &scenario.events {
+        if let Trigger::EgoAt { s, road } = &event.when
+            && let Some(road) = network.trigger_road(&route, road.as_deref())
+        {
+            let outer = road.drivable_half_width();
+            plot.draw(&PathElement::new(
+                vec![at(road, *s, -outer), at(road, *s, outer)],
+                EVENT.stroke_width(3),
+            ))
+            .map_err(e)?;
+            plot.draw(&Text::new(event.name.clone(), at(road, *s, outer + 4.0), event_label.clone()))
+                .map_err(e)?;
+        }
+    }
+
     let entries: [(&str, RGBColor); 4] = [
         ("ego spawn and route", EGO),
         ("road (arrow: direction of travel)", ASPHALT),
@@ -511,6 +528,12 @@ fn draw_network_on<DB: DrawingBackend>(
             .map_err(e)?;
         x += 40 + 8 * name.len() as i32;
     }
+    for (k, event) in scenario.events.iter().enumerate() {
+        let y = (LEGEND_H + k as u32 * EVENT_LINE_H) as i32;
+        let text = describe(event);
+        let style = ("sans-serif", 14).into_font().color(&EVENT);
+        legend.draw(&Text::new(text, (frame.label_w as i32 + 20, y), style)).map_err(e)?;
+    }
     Ok(())
 }
 
@@ -521,9 +544,10 @@ fn legend_height(scenario: &Scenario) -> u32 {
 
 /// An event in words: "lead_brakes: when the ego car reaches s = 90 m → NPC 0 stops".
 pub fn describe(event: &Event) -> String {
-    let when = match event.when {
+    let when = match &event.when {
         Trigger::Time { seconds } => format!("at t = {seconds} s"),
-        Trigger::EgoAt { s } => format!("when the ego car reaches s = {s} m"),
+        Trigger::EgoAt { s, road: None } => format!("when the ego car reaches s = {s} m"),
+        Trigger::EgoAt { s, road: Some(road) } => format!("when the ego car reaches s = {s} m along {road}"),
         Trigger::Gap { npc, below } => format!("when NPC {npc} is less than {below} m ahead"),
         Trigger::TimeToCollision { npc, below } => {
             format!("when the time to collision with NPC {npc} drops below {below} s")

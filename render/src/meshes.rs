@@ -12,6 +12,8 @@ use bevy::mesh::{Indices, Mesh, PrimitiveTopology};
 use lepton_sim::network::Network;
 use lepton_sim::road::{RoadGeometry, plane_to_world};
 use lepton_sim::scenario::{Markings, Obstacle, ObstacleKind, Scenario, Trigger};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
 
 /// Palette entries a vertex can name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,13 +322,18 @@ fn obstacle(b: &mut MeshBuilder, o: &Obstacle, road: &RoadGeometry) {
 }
 
 /// Where the scenario's position triggers (`EgoAt`) lie: a thin bright stripe across the road
-/// at each, for the viewer (training frames never show them).
-pub fn trigger_markers(scenario: &Scenario, road: &RoadGeometry) -> Mesh {
+/// at each (on a network across the route's carriageway of the road it names), for the viewer
+/// (training frames never show them).
+pub fn trigger_markers(scenario: &Scenario, network: &Network) -> Mesh {
     let mut b = MeshBuilder::new();
-    let half = 0.5 * road.lanes() as f32 * road.lane_width() + scenario.road.shoulder;
+    let route =
+        network.route(scenario.ego.route.as_ref(), &mut ChaCha8Rng::seed_from_u64(0)).unwrap_or_default();
     for event in &scenario.events {
-        if let Trigger::EgoAt { s } = event.when {
-            let pose = road.pose(s, 0.0);
+        if let Trigger::EgoAt { s, road } = &event.when
+            && let Some(road) = network.trigger_road(&route, road.as_deref())
+        {
+            let half = 0.5 * road.lanes() as f32 * road.lane_width() + road.shoulder();
+            let pose = road.pose(*s, 0.0);
             b.rotation = Quat::from_rotation_y(pose.heading);
             b.translation = Vec3::from_array(plane_to_world(pose.x, pose.y, 0.0));
             b.cuboid([-0.2, 0.0, -half], [0.2, 0.04, half], [1.0, 0.2, 0.85]);

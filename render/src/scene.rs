@@ -39,7 +39,7 @@ impl SceneMeshes {
             event_obstacles: lepton_sim::events::event_obstacles(&scenario.events)
                 .map(|(event, o)| (event, meshes.add(meshes::event_obstacle(o, road, false))))
                 .collect(),
-            trigger_markers: meshes.add(meshes::trigger_markers(scenario, road)),
+            trigger_markers: meshes.add(meshes::trigger_markers(scenario, network)),
             extent: meshes::scene_extent(network),
         }
     }

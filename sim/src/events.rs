@@ -17,6 +17,8 @@ const TIME_TOLERANCE: f32 = 1e-4;
 /// What a trigger looks at: the ego car and the NPCs, in road coordinates.
 #[derive(Debug, Clone, Copy)]
 pub struct EgoOnRoad {
+    /// On a road network: the road whose carriageway the ego is on (`None` in a junction).
+    pub road: Option<usize>,
     /// Arc length now, and at the previous physics step (m).
     pub s: f32,
     pub last_s: f32,
@@ -43,13 +45,24 @@ pub struct EventClock {
     dt: f32,
     /// When each event's trigger fired (episode seconds).
     fired_at: Vec<Option<f32>>,
+    /// Per event: the network road an `EgoAt` trigger names, as an index into `road_names`.
+    roads: Vec<Option<usize>>,
     /// Events whose actions have happened.
     happened: EventMask,
 }
 
 impl EventClock {
-    pub fn new(events: &[Event], dt: f32) -> Self {
-        Self { steps: 0, dt, fired_at: vec![None; events.len()], happened: 0 }
+    /// The clock of `events` with physics step `dt`; `road_names` are the network's roads (an
+    /// `EgoAt` trigger naming none of them never fires: validation refuses it).
+    pub fn new(events: &[Event], dt: f32, road_names: &[String]) -> Self {
+        let roads = events
+            .iter()
+            .map(|e| match &e.when {
+                Trigger::EgoAt { road: Some(name), .. } => road_names.iter().position(|n| n == name),
+                _ => None,
+            })
+            .collect();
+        Self { steps: 0, dt, fired_at: vec![None; events.len()], roads, happened: 0 }
     }
 
     /// Episode time (s) at the start of the coming physics step.
@@ -77,7 +90,11 @@ impl EventClock {
             if self.happened & (1 << i) != 0 {
                 continue;
             }
-            if self.fired_at[i].is_none() && fires(event.when, time, road, ego, npcs) {
+            let on = match event.when {
+                Trigger::EgoAt { road: Some(_), .. } => Some(self.roads[i]),
+                _ => None,
+            };
+            if self.fired_at[i].is_none() && fires(&event.when, on, time, road, ego, npcs) {
                 self.fired_at[i] = Some(time);
             }
             if self.fired_at[i].is_some_and(|t| time >= t + event.delay - TIME_TOLERANCE) {
@@ -94,11 +111,23 @@ impl EventClock {
     }
 }
 
-/// Whether `trigger` holds at episode time `time`.
-fn fires(trigger: Trigger, time: f32, road: &RoadGeometry, ego: EgoOnRoad, npcs: &[NpcOnRoad]) -> bool {
-    match trigger {
+/// Whether `trigger` holds at episode time `time`; `on` is the network road an `EgoAt` trigger
+/// names (`Some(None)` when it names none), `None` on a single road.
+fn fires(
+    trigger: &Trigger,
+    on: Option<Option<usize>>,
+    time: f32,
+    road: &RoadGeometry,
+    ego: EgoOnRoad,
+    npcs: &[NpcOnRoad],
+) -> bool {
+    match *trigger {
         Trigger::Time { seconds } => time >= seconds - TIME_TOLERANCE,
-        Trigger::EgoAt { s } => {
+        // On a network: on the named road, at or past `s` along it.
+        Trigger::EgoAt { s, .. } if on.is_some() => {
+            on.flatten().is_some_and(|r| ego.road == Some(r) && ego.s >= s)
+        }
+        Trigger::EgoAt { s, .. } => {
             if road.closed() {
                 // On a loop, "reaching" s means crossing it going forward.
                 let moved = road.delta_s(ego.last_s, ego.s);
@@ -191,7 +220,7 @@ mod tests {
     }
 
     fn ego(s: f32, speed: f32) -> EgoOnRoad {
-        EgoOnRoad { s, last_s: s - 0.1, speed, length: 4.0 }
+        EgoOnRoad { road: Some(0), s, last_s: s - 0.1, speed, length: 4.0 }
     }
 
     #[test]
@@ -200,11 +229,11 @@ mod tests {
         let npc = |s, speed| [NpcOnRoad { s, speed, length: 4.0, active: true }];
         let events = vec![
             event(Trigger::Time { seconds: 0.5 }, 0.0),
-            event(Trigger::EgoAt { s: 50.0 }, 0.2),
+            event(Trigger::EgoAt { s: 50.0, road: None }, 0.2),
             event(Trigger::Gap { npc: 0, below: 10.0 }, 0.0),
             event(Trigger::TimeToCollision { npc: 0, below: 2.0 }, 0.0),
         ];
-        let mut clock = EventClock::new(&events, 0.02);
+        let mut clock = EventClock::new(&events, 0.02, &[String::new()]);
         // 30 m ahead, 26 m gap, closing at 10 m/s: TTC 2.6 s.
         assert_eq!(clock.due(&events, &road, ego(10.0, 20.0), &npc(40.0, 10.0)), 0);
         // 20 m ahead, 16 m gap: TTC 1.6 s.
@@ -232,10 +261,17 @@ mod tests {
         assert!(!road.closed());
         let road_loop = RoadGeometry::new(&Road { closed: true, ..Default::default() });
         let length = road_loop.length();
-        let at = |s| Trigger::EgoAt { s };
-        let crossing = EgoOnRoad { s: 0.3, last_s: length - 0.2, speed: 10.0, length: 4.0 };
-        assert!(fires(at(0.1), 0.0, &road_loop, crossing, &[]));
-        assert!(!fires(at(5.0), 0.0, &road_loop, crossing, &[]));
-        assert!(fires(at(5.0), 0.0, &road, ego(6.0, 1.0), &[]), "open road: at or past the mark");
+        let at = |s| Trigger::EgoAt { s, road: None };
+        let crossing = EgoOnRoad { road: Some(0), s: 0.3, last_s: length - 0.2, speed: 10.0, length: 4.0 };
+        assert!(fires(&at(0.1), None, 0.0, &road_loop, crossing, &[]));
+        assert!(!fires(&at(5.0), None, 0.0, &road_loop, crossing, &[]));
+        assert!(fires(&at(5.0), None, 0.0, &road, ego(6.0, 1.0), &[]), "open road: at or past the mark");
+        // On a network: only on the named road (index 2 here), at or past the mark along it.
+        let on_road = |road, s| EgoOnRoad { road, s, last_s: s - 0.2, speed: 10.0, length: 4.0 };
+        assert!(fires(&at(5.0), Some(Some(2)), 0.0, &road, on_road(Some(2), 6.0), &[]));
+        assert!(!fires(&at(5.0), Some(Some(2)), 0.0, &road, on_road(Some(1), 6.0), &[]), "another road");
+        assert!(!fires(&at(5.0), Some(Some(2)), 0.0, &road, on_road(None, 6.0), &[]), "in a junction");
+        assert!(!fires(&at(5.0), Some(Some(2)), 0.0, &road, on_road(Some(2), 4.0), &[]), "short of it");
+        assert!(!fires(&at(5.0), Some(None), 0.0, &road, on_road(Some(2), 6.0), &[]), "an unknown road");
     }
 }

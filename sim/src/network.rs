@@ -210,6 +210,17 @@ impl Network {
         self.carriageway(here.road, !here.back)
     }
 
+    /// The carriageway an `EgoAt` trigger naming `road` is measured along, for drawing it: the
+    /// route's carriageway of that road (`route` as one episode draws it), else the road's own
+    /// direction; the route's first road when it names none.
+    pub fn trigger_road(&self, route: &[usize], road: Option<&str>) -> Option<&RoadGeometry> {
+        let Some(name) = road else { return route.first().map(|&c| &self.carriageways[c].geometry) };
+        let index = self.names.iter().position(|n| n == name)?;
+        let on_route = route.iter().copied().find(|&c| self.carriageways[c].road == index);
+        let carriageway = on_route.or_else(|| self.carriageways.iter().position(|c| c.road == index))?;
+        Some(&self.carriageways[carriageway].geometry)
+    }
+
     /// The light shown to cars about to enter connector `connector` at `time` seconds into the
     /// episode; `None` where its junction has no lights.
     pub fn light(&self, connector: usize, time: f32) -> Option<Light> {

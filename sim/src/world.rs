@@ -167,7 +167,7 @@ impl World {
             (Traffic::spawn(&mut physics, road, &none, s, rng), Some(npcs))
         };
         let events = scenario.events.clone();
-        let clock = EventClock::new(&events, scenario.episode.dt);
+        let clock = EventClock::new(&events, scenario.episode.dt, &network.names);
         let track = Track { leg: 0, edge: Edge::Carriageway(route[0]), base: 0.0 };
         Self {
             network,
@@ -361,6 +361,10 @@ impl World {
     /// actions that are due.
     fn run_events(&mut self) {
         let ego = EgoOnRoad {
+            road: match self.track.edge {
+                Edge::Carriageway(c) => Some(self.network.carriageways[c].road),
+                Edge::Connector(_) => None,
+            },
             s: self.ego_road.s,
             last_s: self.last_ego_s,
             speed: self.physics.bodies[self.ego.body].linvel().length(),

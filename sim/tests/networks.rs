@@ -4,7 +4,9 @@
 
 use lepton_sim::drivers::KeepLane;
 use lepton_sim::network::Edge;
-use lepton_sim::scenario::{Phase, Scenario, Signals, parse_str, template_of, to_ron};
+use lepton_sim::scenario::{
+    Event, EventAction, Phase, Scenario, Signals, Trigger, parse_str, template_of, to_ron,
+};
 use lepton_sim::signals::Light;
 use lepton_sim::{EndReason, Env, Step};
 use std::sync::Arc;
@@ -314,6 +316,51 @@ fn the_ego_that_runs_a_red_light_ends_there_and_one_that_waits_for_green_gets_th
     lenient.episode.end_on.red_light = false;
     let (end, _) = drive_lights(Arc::new(lenient), false);
     assert_eq!(end, EndReason::Success);
+}
+
+#[test]
+fn an_event_keyed_to_a_road_happens_when_the_ego_gets_there_along_its_route() {
+    // South arm 100 m from the spawn at 20 m, the left turn, then 30 m into the west arm.
+    let mut scenario = (*alone("intersection")).clone();
+    let event = |name: &str, road: &str, s: f32, speed: f32| Event {
+        name: name.into(),
+        when: Trigger::EgoAt { s, road: Some(road.into()) },
+        delay: 0.0,
+        then: vec![EventAction::TargetSpeed { speed }],
+    };
+    scenario.events = vec![event("early", "south", 50.0, 9.0), event("slow", "west", 30.0, 4.0)];
+    let scenario = Arc::new(parse_str(&to_ron(&scenario), "events").expect("valid on a network"));
+    let vehicle = &scenario.ego.vehicle;
+    let driver = KeepLane::through_junctions(scenario.reward.target_speed, vehicle.max_steer, vehicle.length);
+    let mut env = Env::new(scenario.clone(), 4);
+    let (obs, _) = env.reset(Some(4));
+    let mut state = obs.state;
+    let mut happened = Vec::new();
+    loop {
+        let step = env.step_control(driver.control(&state.driving));
+        state = step.obs.state;
+        let world = env.world();
+        for bit in 0..2 {
+            if step.info.events & (1 << bit) != 0 {
+                let road = match world.on() {
+                    Edge::Carriageway(c) => world.network().carriageway_name(c),
+                    Edge::Connector(_) => "a junction".into(),
+                };
+                happened.push((bit, road, world.ego_state().road.s));
+            }
+        }
+        if step.info.end.is_some() {
+            assert_eq!(step.info.end, Some(EndReason::Success));
+            break;
+        }
+    }
+    assert_eq!(happened.len(), 2, "{happened:?}");
+    // In the order the route reaches them, each within a policy step (< 1 m) past its mark.
+    assert_eq!((happened[0].0, happened[0].1.as_str()), (0, "south"));
+    assert!((50.0..51.0).contains(&happened[0].2), "{happened:?}");
+    assert_eq!((happened[1].0, happened[1].1.as_str()), (1, "west (back)"));
+    assert!((30.0..31.0).contains(&happened[1].2), "{happened:?}");
+    assert_eq!(env.world().target_speed(), Some(4.0), "the west arm's speed");
 }
 
 #[test]

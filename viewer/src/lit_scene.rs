@@ -130,7 +130,7 @@ impl LitScene {
 
         // Trigger stripes glow: unlit, so they read in shadow and at dusk.
         let markers_mesh =
-            meshes::resolve_palette(&meshes::trigger_markers(scenario, road), &[[1.0; 4]; PALETTE_SIZE]);
+            meshes::resolve_palette(&meshes::trigger_markers(scenario, network), &[[1.0; 4]; PALETTE_SIZE]);
         let markers_mesh = world.resource_mut::<Assets<Mesh>>().add(markers_mesh);
         let markers = world
             .spawn((Mesh3d(markers_mesh), MeshMaterial3d(glow.clone()), Transform::default(), layer.clone()))

@@ -861,13 +861,18 @@ pub struct Event {
 
 /// What starts an event. NPCs are numbered in the order traffic spawns them: 0 is the first,
 /// `traffic.start_gap` ahead of the ego car's spawn, 1 the next, and so on.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub enum Trigger {
     /// The episode's clock reaches `seconds`.
     Time { seconds: f32 },
-    /// The ego car reaches arc length `s` along the road (m).
-    EgoAt { s: f32 },
+    /// The ego car reaches arc length `s` along the road (m). On a road network `road` names one
+    /// of the ego's route roads and `s` runs along it the way the ego drives it.
+    EgoAt {
+        s: f32,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        road: Option<String>,
+    },
     /// NPC `npc` is ahead of the ego car (along the road, in any lane) with less than `below`
     /// metres between the ego's front bumper and its rear bumper.
     Gap { npc: u32, below: f32 },

@@ -150,10 +150,11 @@ Scenario(
     ),
 
     // Scripted events: when a trigger first fires, the actions happen `delay` s later, once an
-    // episode. Triggers: Time(seconds), EgoAt(s), Gap(npc, below: metres ahead),
-    // TimeToCollision(npc, below: seconds). Actions: CutIn(npc, duration), Brake(npc, decel,
-    // to_speed), Stop(npc), Obstacle((kind, s, lane, offset, size)), Look((sky, ..., sun_brightness)),
-    // TargetSpeed(speed). NPCs are numbered in spawn order: 0 starts traffic.start_gap ahead.
+    // episode. Triggers: Time(seconds), EgoAt(s) (on a network EgoAt(road, s)), Gap(npc, below:
+    // metres ahead), TimeToCollision(npc, below: seconds). Actions: CutIn(npc, duration),
+    // Brake(npc, decel, to_speed), Stop(npc), Obstacle((kind, s, lane, offset, size)),
+    // Look((sky, ..., sun_brightness)), TargetSpeed(speed). NPCs are numbered in spawn order:
+    // 0 starts traffic.start_gap ahead.
     events: [
         (
             name: "lead_brakes",

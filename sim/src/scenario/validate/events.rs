@@ -2,7 +2,9 @@
 
 use super::*;
 
-pub(super) fn events(c: &mut Checker, events: &[Event], road: &RoadFacts, npcs: u32) {
+/// Checks `events`; on a road network (`network`) the roads `EgoAt` names are checked with the
+/// network, and what only a single road carries is refused there.
+pub(super) fn events(c: &mut Checker, events: &[Event], road: &RoadFacts, npcs: u32, network: bool) {
     if events.len() > MAX_EVENTS {
         c.report("events", format!("must have at most {MAX_EVENTS} events (got {})", events.len()));
     }
@@ -32,16 +34,35 @@ pub(super) fn events(c: &mut Checker, events: &[Event], road: &RoadFacts, npcs: 
             );
         }
         let when = format!("{path}.when");
-        match event.when {
-            Trigger::Time { seconds } => {
+        match &event.when {
+            &Trigger::Time { seconds } => {
                 c.in_range(&format!("{when}.Time.seconds"), seconds, 0.0, 86_400.0);
             }
-            Trigger::EgoAt { s } => along_road(c, &format!("{when}.EgoAt.s"), s, road),
-            Trigger::Gap { npc: index, below } => {
+            Trigger::EgoAt { s, road: None } if network => {
+                c.finite(&format!("{when}.EgoAt.s"), *s);
+                c.report(
+                    format!("{when}.EgoAt.road"),
+                    "on a road network EgoAt names the road: EgoAt(road: \"south\", s: 40.0)",
+                );
+            }
+            Trigger::EgoAt { s, road: None } => along_road(c, &format!("{when}.EgoAt.s"), *s, road),
+            Trigger::EgoAt { s, road: Some(_) } if network => {
+                // Its name and length are checked with the network's roads.
+                c.finite(&format!("{when}.EgoAt.s"), *s);
+            }
+            Trigger::EgoAt { road: Some(_), .. } => c.report(
+                format!("{when}.EgoAt.road"),
+                "names a road of a road network: leave it out on a single road",
+            ),
+            Trigger::Gap { .. } | Trigger::TimeToCollision { .. } if network => c.report(
+                when.clone(),
+                "names an NPC along a single road and is not yet supported on a network: use Time or EgoAt",
+            ),
+            &Trigger::Gap { npc: index, below } => {
                 npc(c, format!("{when}.Gap.npc"), index);
                 c.positive(&format!("{when}.Gap.below"), below, 10_000.0);
             }
-            Trigger::TimeToCollision { npc: index, below } => {
+            &Trigger::TimeToCollision { npc: index, below } => {
                 npc(c, format!("{when}.TimeToCollision.npc"), index);
                 c.positive(&format!("{when}.TimeToCollision.below"), below, 3600.0);
             }
@@ -57,6 +78,20 @@ pub(super) fn events(c: &mut Checker, events: &[Event], road: &RoadFacts, npcs: 
         }
         for (j, action) in event.then.iter().enumerate() {
             let path = format!("{path}.then[{j}]");
+            let single_road_only = matches!(
+                action,
+                EventAction::CutIn { .. }
+                    | EventAction::Brake { .. }
+                    | EventAction::Stop { .. }
+                    | EventAction::Obstacle(_)
+            );
+            if network && single_road_only {
+                c.report(
+                    path,
+                    "acts on a single road's NPCs or places an obstacle along it and is not yet supported on a network: use Look or TargetSpeed",
+                );
+                continue;
+            }
             match action {
                 EventAction::CutIn { npc: index, duration } => {
                     npc(c, format!("{path}.CutIn.npc"), *index);

@@ -71,7 +71,7 @@ pub fn validate(scenario: &Scenario) -> Vec<FieldProblem> {
     let goal_road = if scenario.network.is_some() { RoadFacts { geometry: None, ..road } } else { road };
     episode::episode(&mut c, &scenario.episode, &goal_road, scenario.ego.spawn.s);
     look::look(&mut c, &scenario.look);
-    events::events(&mut c, &scenario.events, &goal_road, scenario.traffic.count);
+    events::events(&mut c, &scenario.events, &goal_road, scenario.traffic.count, scenario.network.is_some());
     c.problems
 }
 
@@ -506,7 +506,7 @@ mod tests {
             "finite",
         );
         assert_problem(
-            |s| with_event(s, Trigger::EgoAt { s: 400.0 }, brake(0)),
+            |s| with_event(s, Trigger::EgoAt { s: 400.0, road: None }, brake(0)),
             "events[0].when.EgoAt.s",
             "past the road end",
         );

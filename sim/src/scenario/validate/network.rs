@@ -5,7 +5,7 @@
 use super::road::segments;
 use super::*;
 use crate::network::Network as Laid;
-use crate::scenario::{Junction, Network, Route, Signals};
+use crate::scenario::{Junction, Network, Route, Signals, Trigger};
 use rand::SeedableRng;
 use std::collections::HashSet;
 
@@ -159,7 +159,40 @@ pub(super) fn network(c: &mut Checker, scenario: &Scenario, network: &Network) -
             ),
         );
     }
+    event_roads(c, scenario, &laid, &route);
     RoadFacts { lanes: None, closed: false, geometry: Some(first.geometry.clone()), edge: None }
+}
+
+/// The roads `EgoAt` triggers name: roads of the network, along the ego's route when it is
+/// fixed, `s` within the road.
+fn event_roads(c: &mut Checker, scenario: &Scenario, laid: &Laid, route: &[usize]) {
+    for (i, event) in scenario.events.iter().enumerate() {
+        let Trigger::EgoAt { s, road: Some(name) } = &event.when else { continue };
+        let path = format!("events[{i}].when.EgoAt");
+        let Some(road) = laid.names.iter().position(|n| n == name) else {
+            let known = laid.names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ");
+            c.report(format!("{path}.road"), format!("no road is named {name:?} (roads: {known})"));
+            continue;
+        };
+        let on_route = route.iter().find(|&&k| laid.carriageways[k].road == road);
+        if matches!(scenario.ego.route, Some(Route::Roads(_))) && on_route.is_none() {
+            c.report(
+                format!("{path}.road"),
+                format!("road {name:?} is not on the ego's route: the event would never happen"),
+            );
+            continue;
+        }
+        let length = on_route.map(|&k| laid.carriageways[k].geometry.length()).unwrap_or_else(|| {
+            let ways = laid.carriageways.iter().filter(|w| w.road == road);
+            ways.map(|w| w.geometry.length()).fold(0.0, f32::max)
+        });
+        if s.is_finite() && !(0.0..=length).contains(s) {
+            c.report(
+                format!("{path}.s"),
+                format!("must lie along road {name:?}, 0 to {} m (got {})", short(length), num(*s)),
+            );
+        }
+    }
 }
 
 /// A junction's lights: sensible times, and a green for every road that leads in and only for
@@ -218,8 +251,8 @@ fn name(c: &mut Checker, path: &str, name: &str) -> bool {
     ok
 }
 
-/// What road networks do not carry yet: obstacles and events are placed by the
-/// coordinates of a single road.
+/// What road networks do not carry yet: obstacles are placed by the coordinates of a single road
+/// (events are checked in `events`).
 fn not_on_networks_yet(c: &mut Checker, scenario: &Scenario) {
     let why = "is placed along a single road and is not yet supported on a network: leave it out";
     if !scenario.obstacles.is_empty() {
@@ -230,9 +263,6 @@ fn not_on_networks_yet(c: &mut Checker, scenario: &Scenario) {
             "traffic.lanes",
             "must be empty on a network: NPCs enter in every lane of the roads no junction leads into",
         );
-    }
-    if !scenario.events.is_empty() {
-        c.report("events", format!("{why} (road networks, issue 26)"));
     }
     if matches!(scenario.episode.success, Some(Success::Laps(_))) {
         c.report(
@@ -245,7 +275,7 @@ fn not_on_networks_yet(c: &mut Checker, scenario: &Scenario) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{LaneEnd, NetworkRoad, Phase, Place, parse_str, template_of};
+    use crate::scenario::{Event, EventAction, LaneEnd, NetworkRoad, Phase, Place, parse_str, template_of};
 
     fn intersection() -> Scenario {
         parse_str(&template_of("intersection", "x").unwrap(), "intersection").unwrap()
@@ -370,6 +400,42 @@ mod tests {
             problems(|_, n| n.junctions[0].signals = Some(lights(&[&["north", "south"], &["west", "east"]]))),
             [],
             "a two-phase plan that gives every arm a green is valid"
+        );
+        // Events on a network: Time and EgoAt(road, s) triggers, Look and TargetSpeed actions.
+        let event =
+            |when: Trigger, then: EventAction| Event { name: "e".into(), when, delay: 0.0, then: vec![then] };
+        let at = |road: Option<&str>, s: f32| Trigger::EgoAt { s, road: road.map(String::from) };
+        let slow = EventAction::TargetSpeed { speed: 3.0 };
+        assert_eq!(problems(|s, _| s.events = vec![event(at(Some("west"), 20.0), slow.clone())]), []);
+        assert_problem(
+            |s, _| s.events = vec![event(at(None, 20.0), slow.clone())],
+            "events[0].when.EgoAt.road",
+            "on a road network EgoAt names the road",
+        );
+        assert_problem(
+            |s, _| s.events = vec![event(at(Some("wset"), 20.0), slow.clone())],
+            "events[0].when.EgoAt.road",
+            "no road is named \"wset\"",
+        );
+        assert_problem(
+            |s, _| s.events = vec![event(at(Some("east"), 20.0), slow.clone())],
+            "events[0].when.EgoAt.road",
+            "road \"east\" is not on the ego's route",
+        );
+        assert_problem(
+            |s, _| s.events = vec![event(at(Some("west"), 120.0), slow.clone())],
+            "events[0].when.EgoAt.s",
+            "must lie along road \"west\", 0 to 100 m",
+        );
+        assert_problem(
+            |s, _| s.events = vec![event(at(Some("west"), 20.0), EventAction::Stop { npc: 0 })],
+            "events[0].then[0]",
+            "not yet supported on a network",
+        );
+        assert_problem(
+            |s, _| s.events = vec![event(Trigger::Gap { npc: 0, below: 5.0 }, slow.clone())],
+            "events[0].when",
+            "not yet supported on a network",
         );
         assert_problem(
             |s, _| s.ego.route = Some(Route::Random { from: "nowhere".into() }),
