@@ -36,6 +36,7 @@ pub mod events;
 pub mod ground_truth;
 pub mod network;
 pub mod network_traffic;
+pub mod opendrive;
 pub mod road;
 pub mod scenario;
 pub mod signals;

@@ -210,6 +210,13 @@ impl Network {
         self.carriageway(here.road, !here.back)
     }
 
+    /// The carriageways no connector leads into: where NPCs enter the network.
+    pub fn entries(&self) -> Vec<usize> {
+        (0..self.carriageways.len())
+            .filter(|&c| self.connectors.iter().all(|p| p.connector.to.road != c))
+            .collect()
+    }
+
     /// The carriageway an `EgoAt` trigger naming `road` is measured along, for drawing it: the
     /// route's carriageway of that road (`route` as one episode draws it), else the road's own
     /// direction; the route's first road when it names none.
@@ -372,13 +379,19 @@ impl Network {
     /// without a junction): (road a, road b, a point of a's centre line inside b's lanes).
     pub fn overlaps(&self) -> Vec<(usize, usize, PlanePose)> {
         let mut found = Vec::new();
+        // Bounds once per carriageway: most pairs of a large network are far apart.
+        let bounds: Vec<[f32; 4]> = self.carriageways.iter().map(|c| c.geometry.bounds()).collect();
         for (i, a) in self.carriageways.iter().enumerate() {
-            for b in &self.carriageways[i + 1..] {
+            for (j, b) in self.carriageways.iter().enumerate().skip(i + 1) {
                 if a.road == b.road || found.iter().any(|&(x, y, _)| (x, y) == (a.road, b.road)) {
                     continue;
                 }
-                if let Some(point) =
-                    inside(&a.geometry, &b.geometry).or_else(|| inside(&b.geometry, &a.geometry))
+                let ([ax0, ay0, ax1, ay1], [bx0, by0, bx1, by1]) = (bounds[i], bounds[j]);
+                if ax1 < bx0 || bx1 < ax0 || ay1 < by0 || by1 < ay0 {
+                    continue;
+                }
+                if let Some(point) = inside(&a.geometry, &b.geometry, bounds[j])
+                    .or_else(|| inside(&b.geometry, &a.geometry, bounds[i]))
                 {
                     found.push((a.road, b.road, point));
                 }
@@ -422,8 +435,7 @@ fn conflicts(connectors: &[JunctionPath]) -> Vec<Vec<usize>> {
 
 /// A point of `a`'s centre line (sampled every metre) inside `b`'s lanes, away from both roads'
 /// ends, if there is one.
-fn inside(a: &RoadGeometry, b: &RoadGeometry) -> Option<PlanePose> {
-    let [bx0, by0, bx1, by1] = b.bounds();
+fn inside(a: &RoadGeometry, b: &RoadGeometry, [bx0, by0, bx1, by1]: [f32; 4]) -> Option<PlanePose> {
     let steps = a.length().ceil() as usize;
     (0..=steps).map(|i| a.centre_pose(a.length() * i as f32 / steps.max(1) as f32)).find(|p| {
         if p.x < bx0 || p.x > bx1 || p.y < by0 || p.y > by1 {

@@ -108,9 +108,7 @@ impl NetworkTraffic {
             npcs: Vec::with_capacity(config.count as usize),
             idm: config.idm.clone(),
             speed: (config.speed.min, config.speed.max),
-            entries: (0..network.carriageways.len())
-                .filter(|&c| network.connectors.iter().all(|p| p.connector.to.road != c))
-                .collect(),
+            entries: network.entries(),
             rng: ChaCha8Rng::seed_from_u64(rng.next_u64()),
         };
         for _ in 0..config.count {
