@@ -28,6 +28,8 @@ pub enum CliError {
     #[error(transparent)]
     Scenario(#[from] lepton_sim::scenario::ScenarioError),
     #[error(transparent)]
+    OpenDrive(#[from] lepton_sim::opendrive::OpenDriveError),
+    #[error(transparent)]
     Config(#[from] lepton_artifacts::InvalidField),
     #[error(transparent)]
     Render(#[from] lepton_sim::RenderError),

@@ -92,6 +92,9 @@ fn scenario_check_accepts_the_shipped_files_and_rejects_broken_ones() {
         "sim/scenarios/obstacles.ron",
         "sim/scenarios/highway.ron",
         "sim/scenarios/tiny.ron",
+        "sim/scenarios/merge.ron",
+        "sim/scenarios/intersection.ron",
+        "sim/scenarios/roundabout.ron",
     ];
     let out = lepton(&[&["scenario", "check"][..], &shipped[..]].concat());
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
@@ -137,6 +140,51 @@ fn bench_sim_reports_env_steps_per_second_as_json() {
     let rate = result["env_steps_per_second"].as_f64().unwrap();
     let physics = result["physics_steps_per_second"].as_f64().unwrap();
     assert!(rate > 0.0 && (physics / rate - 4.0).abs() < 1e-6);
+}
+
+#[test]
+fn bench_sim_takes_an_npc_count_and_refuses_one_that_does_not_fit() {
+    let args = ["bench", "sim", "--scenario", "intersection", "--envs", "2", "--steps", "20", "--json"];
+    let result = json(&lepton(&[&args[..], &["--npcs", "16"]].concat()));
+    assert_eq!((result["scenario"].as_str(), result["npcs"].as_u64()), (Some("intersection"), Some(16)));
+    assert!(result["env_steps_per_second"].as_f64().unwrap() > 0.0);
+    let out = lepton(&[&args[..], &["--npcs", "100000"]].concat());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("intersection with --npcs 100000: traffic.count"), "{}", stderr(&out));
+}
+
+#[test]
+fn scenario_import_turns_an_opendrive_file_into_a_scenario_that_checks_and_names_what_it_left_out() {
+    let dir = scratch("import");
+    let out_file = dir.join("t_junction.ron");
+    let out_path = out_file.to_str().unwrap();
+    let out = lepton(&["scenario", "import", "sim/tests/opendrive/t_junction.xodr", "-o", out_path]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.lines().any(|l| l.starts_with("note: ")), "what was left out is listed: {err}");
+    let text = std::fs::read_to_string(&out_file).unwrap();
+    assert!(
+        text.starts_with("// Imported by `lepton scenario import` from sim/tests/opendrive/t_junction.xodr")
+    );
+    let out = lepton(&["scenario", "check", out_path]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // An existing file is kept without --force.
+    let again = lepton(&["scenario", "import", "sim/tests/opendrive/t_junction.xodr", "-o", out_path]);
+    assert_eq!(again.status.code(), Some(2));
+    assert!(stderr(&again).contains("--force"), "{}", stderr(&again));
+
+    // A malformed file: exit 2, the file, the line and the element.
+    let broken = write(
+        &dir,
+        "broken.xodr",
+        "<OpenDRIVE>\n<header revMajor=\"1\" revMinor=\"6\"/>\n<road id=\"1\" length=\"ten\" junction=\"-1\">\n</road>\n</OpenDRIVE>\n",
+    );
+    let out = lepton(&["scenario", "import", &broken]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).starts_with(&format!("{broken}:3: road")), "{}", stderr(&out));
+    let out = lepton(&["scenario", "import", "no_such_file.xodr"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("no_such_file.xodr"), "{}", stderr(&out));
 }
 
 #[test]

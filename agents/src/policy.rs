@@ -116,15 +116,17 @@ pub struct KeepLanePolicy {
 }
 
 impl KeepLanePolicy {
-    /// Drives `scenario`'s car at `target_speed` m/s (default: the reward's target speed).
+    /// Drives `scenario`'s car at `target_speed` m/s (default: the reward's target speed); on a
+    /// road network slowing for the junctions' tight turns.
     pub fn new(scenario: &Scenario, target_speed: Option<f32>) -> Self {
         let vehicle = &scenario.ego.vehicle;
         let speed = target_speed.unwrap_or(scenario.reward.target_speed);
-        Self {
-            driver: KeepLane::new(speed, vehicle.max_steer, vehicle.length),
-            controls: scenario.actions.controls(),
-            target_speed,
-        }
+        let driver = if scenario.network.is_some() {
+            KeepLane::through_junctions(speed, vehicle.max_steer, vehicle.length)
+        } else {
+            KeepLane::new(speed, vehicle.max_steer, vehicle.length)
+        };
+        Self { driver, controls: scenario.actions.controls(), target_speed }
     }
 }
 

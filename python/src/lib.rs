@@ -275,7 +275,8 @@ impl VecEnv {
     }
 
     /// Each env's end reason on the last step (`collision`, `off_road`, `success`, `time_limit`,
-    /// `flipped`, `stuck`), or None.
+    /// `flipped`, `stuck`, `physics_invalid`, and on road networks `wrong_way`, `red_light`), or
+    /// None.
     #[getter]
     fn ends(&self) -> Vec<Option<&'static str>> {
         self.ends.clone()

@@ -31,6 +31,7 @@ const PAINT: RGBColor = WHITE;
 const EGO: RGBColor = RGBColor(30, 100, 230);
 const NPC: RGBColor = RGBColor(150, 60, 190);
 const EVENT: RGBColor = RGBColor(230, 20, 140);
+const LIGHT: RGBColor = RGBColor(220, 30, 30);
 /// One line per event under the legend.
 const EVENT_LINE_H: u32 = 18;
 
@@ -514,14 +515,41 @@ fn draw_network_on<DB: DrawingBackend>(
         }
     }
 
-    let entries: [(&str, RGBColor); 4] = [
-        ("ego spawn and route", EGO),
-        ("road (arrow: direction of travel)", ASPHALT),
-        ("junction (thin lines: its connectors)", RGBColor(120, 40, 0)),
-        ("shoulder (off-road beyond)", SHOULDER),
+    // Where NPCs enter (a triangle per lane at the start of each road no junction leads into),
+    // and each junction approach with traffic lights (a light at the end of its lanes).
+    if scenario.traffic.count > 0 {
+        for c in network.entries() {
+            let road = &network.carriageways[c].geometry;
+            for lane in 0..road.lanes() {
+                let d = road.lane_centre(lane);
+                let mark = vec![at(road, 6.0, d), at(road, 1.0, d + 1.2), at(road, 1.0, d - 1.2)];
+                plot.draw(&Polygon::new(mark, NPC.filled())).map_err(e)?;
+            }
+        }
+    }
+    for (k, path) in network.connectors.iter().enumerate() {
+        if network.light(k, 0.0).is_none() {
+            continue;
+        }
+        let from = path.connector.from;
+        let road = &network.carriageways[from.road].geometry;
+        let (s, d) = (road.length() - 1.0, road.lane_centre(from.lane));
+        let line = vec![at(road, s, d - 0.5 * road.lane_width()), at(road, s, d + 0.5 * road.lane_width())];
+        plot.draw(&PathElement::new(line, LIGHT.stroke_width(3))).map_err(e)?;
+    }
+
+    let npcs = format!("NPC entry ({} cars)", scenario.traffic.count);
+    let lights = file.junctions.iter().any(|j| j.signals.is_some());
+    let entries: [(&str, RGBColor, bool); 6] = [
+        ("ego spawn and route", EGO, true),
+        (&npcs, NPC, scenario.traffic.count > 0),
+        ("stop line (lights)", LIGHT, lights),
+        ("road (arrow: its way)", ASPHALT, true),
+        ("junction (lines: connectors)", RGBColor(120, 40, 0), true),
+        ("shoulder", SHOULDER, true),
     ];
     let mut x = frame.label_w as i32 + 20;
-    for (name, colour) in entries {
+    for (name, colour, _) in entries.into_iter().filter(|e| e.2) {
         legend.draw(&Rectangle::new([(x, 8), (x + 14, 22)], colour.filled())).map_err(e)?;
         legend
             .draw(&Text::new(name.to_string(), (x + 20, 8), ("sans-serif", 14).into_font().color(&BLACK)))

@@ -38,6 +38,20 @@ pub enum ScenarioCommand {
         #[arg(long, short)]
         out: PathBuf,
     },
+    /// Import an OpenDRIVE road network (.xodr, 1.4–1.8) as a scenario: driving lanes, line, arc,
+    /// spiral and (param)poly3 geometry as straights and arcs, junctions by their lane links.
+    /// What it cannot represent is listed on stderr (`note: ...`) and in the file's header.
+    Import {
+        /// The OpenDRIVE file.
+        file: PathBuf,
+        /// Write the scenario here (NAME.ron) instead of stdout; an existing file is kept unless
+        /// --force.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Replace an existing --out file.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print a scenario with every default filled in.
     Show {
         /// A scenario file, or the name of a shipped scenario (lane_keep, obstacles, highway, tiny).
@@ -55,6 +69,7 @@ pub fn run(command: ScenarioCommand) -> CliResult<ExitCode> {
             stdout(&format!("{}\n", out.display()))?;
             Ok(ExitCode::SUCCESS)
         }
+        ScenarioCommand::Import { file, out, force } => import(&file, out, force),
         ScenarioCommand::Show { file } => {
             let scenario = load_scenario(&file)?;
             stdout(&format!("{}\n", scenario::to_ron(&scenario)))?;
@@ -97,6 +112,47 @@ fn new(name: &str, kind: &str, out: Option<PathBuf>) -> CliResult<ExitCode> {
         })?;
     file.write_all(text.as_bytes()).map_err(crate::error::file(&path))?;
     eprintln!("wrote {}", path.display());
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `lepton scenario import`: the scenario RON, headed by where it came from and what was left out.
+fn import(file: &std::path::Path, out: Option<PathBuf>, force: bool) -> CliResult<ExitCode> {
+    if let Some(path) = &out
+        && path.exists()
+        && !force
+    {
+        return Err(CliError::Usage(format!(
+            "{}: already exists; not overwriting it without --force",
+            path.display()
+        )));
+    }
+    let imported = lepton_sim::opendrive::import(file)?;
+    for note in &imported.notes {
+        eprintln!("note: {note}");
+    }
+    let mut text = format!(
+        "// Imported by `lepton scenario import` from {} (OpenDRIVE): {} roads, {} junctions.\n",
+        file.display(),
+        imported.scenario.network.as_ref().map_or(0, |n| n.roads.len()),
+        imported.scenario.network.as_ref().map_or(0, |n| n.junctions.len()),
+    );
+    if !imported.notes.is_empty() {
+        text.push_str("// Left out (Lepton does not model these):\n");
+        for note in &imported.notes {
+            text.push_str(&format!("// - {note}\n"));
+        }
+    }
+    text.push_str(&scenario::to_ron(&imported.scenario));
+    text.push('\n');
+    // What is written is read back as any scenario is: the importer's promise, checked.
+    scenario::parse_str(&text, &file.display().to_string())?;
+    match out {
+        None => stdout(&text)?,
+        Some(path) => {
+            lepton_artifacts::atomic::write(&path, text.as_bytes()).map_err(crate::error::file(&path))?;
+            eprintln!("wrote {}", path.display());
+        }
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -23,6 +23,9 @@ pub struct SimArgs {
     /// Base seed.
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
+    /// Replace the scenario's NPC count (`traffic.count`), e.g. 16 cars on `intersection`.
+    #[arg(long)]
+    pub npcs: Option<u32>,
     /// Drive with random actions instead of the keep-lane driver (more resets).
     #[arg(long)]
     pub random: bool,
@@ -32,7 +35,16 @@ pub struct SimArgs {
 }
 
 pub fn bench(args: &SimArgs) -> CliResult<BenchReport> {
-    let scenario = Arc::new(load_scenario(&args.scenario)?);
+    let mut scenario = load_scenario(&args.scenario)?;
+    if let Some(count) = args.npcs {
+        scenario.traffic.count = count;
+        // Checked as the file would be: a count that does not fit the road is refused by field.
+        scenario = lepton_sim::scenario::parse_str(
+            &lepton_sim::scenario::to_ron(&scenario),
+            &format!("{} with --npcs {count}", args.scenario),
+        )?;
+    }
+    let scenario = Arc::new(scenario);
     let mut envs = VecEnv::new(scenario.clone(), args.envs, args.seed);
     let mut observations: Vec<_> = envs.reset(args.seed).into_iter().map(|(obs, _)| obs).collect();
     // Random actions come from one stream per env (seeded seed + i), as a training run's would.
@@ -64,6 +76,7 @@ pub fn bench(args: &SimArgs) -> CliResult<BenchReport> {
     Ok(BenchReport::new("sim")
         .setup("scenario", scenario.name.clone())
         .setup("envs", args.envs)
+        .setup("npcs", scenario.traffic.count)
         .setup("steps_per_env", args.steps)
         .setup("action_repeat", repeat)
         .setup("threads", rayon::current_num_threads())
