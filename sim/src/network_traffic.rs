@@ -18,7 +18,7 @@ use crate::network::{CONFLICT_DISTANCE, Edge, Network};
 use crate::road::{RoadGeometry, plane_to_world, wrap_angle};
 use crate::scenario::{Idm, Traffic as TrafficConfig};
 use crate::signals::Light;
-use crate::traffic::{NPC_SIZE, idm_accel};
+use crate::traffic::{LATERAL_SPEED, NPC_SIZE, SAFE_BRAKING, idm_accel};
 use crate::vehicle::groups;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -33,10 +33,6 @@ const LOOKAHEAD: f32 = 80.0;
 const REQUEST_MARGIN: f32 = 10.0;
 /// The deceleration a car plans its stop at a road's end with (m/s²).
 const STOP_DECEL: f32 = 2.5;
-/// A lane change must not make the car behind brake harder than this (m/s²).
-const SAFE_BRAKING: f32 = 3.0;
-/// Lateral speed of a lane change (m/s).
-const LATERAL_SPEED: f32 = 1.2;
 /// An entering car needs this much free road at the start of its lane (m).
 const ENTRY_CLEARANCE: f32 = 15.0;
 
@@ -245,7 +241,9 @@ impl NetworkTraffic {
         for index in 0..self.npcs.len() {
             if !self.npcs[index].active {
                 // Its way ended: it enters again at the start of an entry road when that is free.
-                if let Some(&entry) = pick(&self.entries.clone(), &mut self.rng)
+                let entry = (!self.entries.is_empty())
+                    .then(|| self.entries[self.rng.random_range(0..self.entries.len())]);
+                if let Some(entry) = entry
                     && self.enter(physics, network, index, entry, 0.0, ego)
                 {
                     users[index] = user(&self.npcs[index]);

@@ -16,11 +16,11 @@ pub const NPC_SIZE: [f32; 3] = [4.4, 1.8, 1.5];
 /// Strongest braking an NPC applies (m/s²).
 const MAX_BRAKING: f32 = 8.0;
 /// A lane change must not make the new follower brake harder than this (m/s²).
-const SAFE_BRAKING: f32 = 3.0;
+pub(crate) const SAFE_BRAKING: f32 = 3.0;
 /// Acceleration gain needed to change lanes (m/s²).
 const CHANGE_THRESHOLD: f32 = 0.3;
 /// Lateral speed during a lane change (m/s).
-const LATERAL_SPEED: f32 = 1.2;
+pub(crate) const LATERAL_SPEED: f32 = 1.2;
 /// How often an NPC considers changing lanes (s).
 const DECISION_INTERVAL: f32 = 1.0;
 

@@ -6,7 +6,7 @@ use super::geometry::{self, Pose, Seg, Shape, TOLERANCE_DEG, TOLERANCE_M, wrap};
 use super::lanes::{self, Lanes};
 use super::notes::Notes;
 use super::xml::{self, Contact, Document, LinkTarget};
-use super::{Fault, Imported, lepton_name};
+use super::{Fault, Imported, unique_name};
 use crate::network::{Network as Laid, NetworkError};
 use crate::scenario::{
     Ego, Episode, Junction, LaneEnd, Network, NetworkRoad, Place, Route, Scenario, Segment, Spawn, Success,
@@ -380,18 +380,7 @@ impl<'d> Import<'d> {
             })?;
         }
         let road = &doc.roads[first];
-        let fallback = format!("r{}", road.id);
-        let mut name = lepton_name(road.name.as_deref(), &fallback);
-        if names.contains(&name) {
-            name = lepton_name(None, &fallback);
-        }
-        let base: String = name.chars().take(34).collect();
-        let mut n = 2;
-        while names.contains(&name) {
-            name = format!("{base}_{n}");
-            n += 1;
-        }
-        names.insert(name.clone());
+        let name = unique_name(road.name.as_deref(), &format!("r{}", road.id), names);
         Ok(Built { name, lanes, lanes_back, start, segs, width, shoulder })
     }
 

@@ -4,11 +4,10 @@
 //! that starts). The connecting road's own shape is not kept: Lepton lays a connector of two
 //! arcs between the lane ends.
 
-use super::Fault;
 use super::convert::{Import, end_pose, nearest_end};
 use super::lanes::{end_section, rank, sections_from};
-use super::lepton_name;
 use super::xml::{Connection as Link, Contact, Junction as Source, LinkTarget};
+use super::{Fault, unique_name};
 use crate::scenario::{Connection, Junction, LaneEnd};
 use std::collections::HashSet;
 
@@ -49,18 +48,7 @@ impl Import<'_> {
                 );
                 continue;
             }
-            let fallback = format!("j{}", junction.id);
-            let mut name = lepton_name(junction.name.as_deref(), &fallback);
-            if names.contains(&name) {
-                name = lepton_name(None, &fallback);
-            }
-            let base: String = name.chars().take(34).collect();
-            let mut n = 2;
-            while names.contains(&name) {
-                name = format!("{base}_{n}");
-                n += 1;
-            }
-            names.insert(name.clone());
+            let name = unique_name(junction.name.as_deref(), &format!("j{}", junction.id), &mut names);
             junctions.push(Junction { name, connect, ..Junction::default() });
         }
         Ok(junctions)

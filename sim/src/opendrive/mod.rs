@@ -48,6 +48,7 @@ mod xml;
 pub use geometry::{TOLERANCE_DEG, TOLERANCE_M};
 
 use crate::scenario::Scenario;
+use std::collections::HashSet;
 use std::path::Path;
 
 /// An imported network and what of the file it leaves out.
@@ -143,6 +144,23 @@ fn lepton_name(preferred: Option<&str>, fallback: &str) -> String {
             .take(40)
             .collect(),
     }
+}
+
+/// A name from `preferred` (else `fallback`, see [`lepton_name`]) that is not in `taken` yet,
+/// `_2`, `_3`, ... appended while it is; recorded in `taken`.
+fn unique_name(preferred: Option<&str>, fallback: &str, taken: &mut HashSet<String>) -> String {
+    let mut name = lepton_name(preferred, fallback);
+    if taken.contains(&name) {
+        name = lepton_name(None, fallback);
+    }
+    let base: String = name.chars().take(34).collect();
+    let mut n = 2;
+    while taken.contains(&name) {
+        name = format!("{base}_{n}");
+        n += 1;
+    }
+    taken.insert(name.clone());
+    name
 }
 
 #[cfg(test)]
