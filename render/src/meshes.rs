@@ -291,10 +291,33 @@ fn static_scene_from(mut b: MeshBuilder, scenario: &Scenario, network: &Network)
         let hw = road.half_width();
         band(&mut b, road, 0.0, road.length(), -hw, hw, ROAD_HEIGHT, Palette::Road);
     }
+    if markings != Markings::None {
+        stop_lines(&mut b, scenario, network);
+    }
     for o in &scenario.obstacles {
         obstacle(&mut b, o, network.first_road());
     }
     b.build()
+}
+
+/// A stop line across the end of every lane that must stop or yield where it enters a junction:
+/// every approach of a junction with lights, the roads without the right of way at one with a
+/// `priority`.
+fn stop_lines(b: &mut MeshBuilder, scenario: &Scenario, network: &Network) {
+    let Some(file) = &scenario.network else { return };
+    let mut drawn = Vec::new();
+    for (k, path) in network.connectors.iter().enumerate() {
+        let junction = &file.junctions[path.junction];
+        let yields = junction.signals.is_some() || (!junction.priority.is_empty() && !network.priority[k]);
+        let from = path.connector.from;
+        if !yields || drawn.contains(&(from.road, from.lane)) {
+            continue;
+        }
+        drawn.push((from.road, from.lane));
+        let road = &network.carriageways[from.road].geometry;
+        let (end, d, half) = (road.length(), road.lane_centre(from.lane), 0.5 * road.lane_width());
+        band(b, road, end - 0.6, end - 0.2, d - half, d + half, MARKING_HEIGHT, Palette::Marking);
+    }
 }
 
 /// One obstacle that an event makes appear, as a mesh of its own in world coordinates (`lit`:
