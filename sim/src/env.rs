@@ -238,9 +238,11 @@ impl Env {
             touched.obstacle |= contacts.obstacle;
             touched.npc |= contacts.npc;
             ego = self.world.ego_state();
-            wrong_way |= ego.finite && self.world.wrong_way(&ego);
+            // Judged once per physics step (a projection onto the oncoming carriageway).
+            let wrong = ego.finite && self.world.wrong_way(&ego);
+            wrong_way |= wrong;
             red_light |= self.world.ran_red_light();
-            end = self.physics_end(&ego, touched);
+            end = self.physics_end(&ego, touched, wrong);
             if end.is_some() {
                 break;
             }
@@ -283,7 +285,8 @@ impl Env {
     }
 
     /// Updates progress after a physics step and says whether the episode ends there.
-    fn physics_end(&mut self, ego: &EgoState, touched: Contacts) -> Option<EndReason> {
+    /// `wrong_way`: whether the ego is in the oncoming lanes now ([`World::wrong_way`]).
+    fn physics_end(&mut self, ego: &EgoState, touched: Contacts, wrong_way: bool) -> Option<EndReason> {
         if !ego.finite {
             return Some(EndReason::PhysicsInvalid);
         }
@@ -301,7 +304,7 @@ impl Env {
             Some(EndReason::Collision)
         } else if rules.end_on.off_road && self.world.off_road(ego) {
             Some(EndReason::OffRoad)
-        } else if rules.end_on.wrong_way && self.world.wrong_way(ego) {
+        } else if rules.end_on.wrong_way && wrong_way {
             Some(EndReason::WrongWay)
         } else if rules.end_on.red_light && self.world.ran_red_light() {
             Some(EndReason::RedLight)
