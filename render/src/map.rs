@@ -9,9 +9,11 @@
 use crate::picture::{Picture, PlotError, write_picture};
 use lepton_sim::network::{Edge, Network};
 use lepton_sim::road::{PlanePose, RoadGeometry};
-use lepton_sim::scenario::{Event, EventAction, ObstacleKind, Scenario, Trigger};
+use lepton_sim::scenario::{Event, EventAction, Obstacle, ObstacleKind, Scenario, Trigger};
 use lepton_sim::traffic::NPC_SIZE;
 use plotters::coord::Shift;
+use plotters::coord::cartesian::Cartesian2d;
+use plotters::coord::types::RangedCoordf32;
 use plotters::prelude::*;
 use std::path::Path;
 
@@ -236,18 +238,7 @@ fn draw_on<DB: DrawingBackend>(
 
     // Obstacles, each its footprint in its kind's colour.
     for o in &scenario.obstacles {
-        let d = o.lane.map_or(0.0, |lane| road.lane_centre(lane)) + o.offset;
-        let size = o.size.unwrap_or_else(|| o.kind.default_size());
-        let corners = rectangle(road.pose(road.wrap_s(o.s), d), size[0], size[1]);
-        let colour = obstacle_colour(o.kind);
-        let centre = at(road, o.s, d);
-        // A dot as well: a 40 cm cone is smaller than a pixel on a long road.
-        plot.draw(&Circle::new(centre, 4, colour.filled())).map_err(e)?;
-        plot.draw(&Circle::new(centre, 4, BLACK.stroke_width(1))).map_err(e)?;
-        plot.draw(&Polygon::new(corners.clone(), colour.filled())).map_err(e)?;
-        let mut outline = corners;
-        outline.push(outline[0]);
-        plot.draw(&PathElement::new(outline, BLACK.stroke_width(1))).map_err(e)?;
+        draw_obstacle(plot, road, o)?;
     }
 
     // Events: position triggers as a line across the road, event obstacles outlined in the event
@@ -498,6 +489,10 @@ fn draw_network_on<DB: DrawingBackend>(
     plot.draw(&Text::new("ego", (pose.x + 3.0, pose.y + 3.0), ("sans-serif", 15).into_font().color(&EGO)))
         .map_err(e)?;
 
+    for o in &scenario.obstacles {
+        draw_obstacle(plot, crate::meshes::obstacle_road(scenario, network, o), o)?;
+    }
+
     // Position triggers: a line across the road they name, where the route drives it.
     let event_label = ("sans-serif", 14).into_font().color(&EVENT);
     for event in &scenario.events {
@@ -563,6 +558,27 @@ fn draw_network_on<DB: DrawingBackend>(
         legend.draw(&Text::new(text, (frame.label_w as i32 + 20, y), style)).map_err(e)?;
     }
     Ok(())
+}
+
+/// An obstacle's footprint in its kind's colour, and a dot: a 40 cm cone is smaller than a pixel
+/// on a long road.
+fn draw_obstacle<DB: DrawingBackend>(
+    plot: &DrawingArea<DB, Cartesian2d<RangedCoordf32, RangedCoordf32>>,
+    road: &RoadGeometry,
+    o: &Obstacle,
+) -> Result<(), String> {
+    let e = |x: DrawingAreaErrorKind<DB::ErrorType>| x.to_string();
+    let d = o.lane.map_or(0.0, |lane| road.lane_centre(lane)) + o.offset;
+    let size = o.size.unwrap_or_else(|| o.kind.default_size());
+    let corners = rectangle(road.pose(road.wrap_s(o.s), d), size[0], size[1]);
+    let colour = obstacle_colour(o.kind);
+    let centre = at(road, o.s, d);
+    plot.draw(&Circle::new(centre, 4, colour.filled())).map_err(e)?;
+    plot.draw(&Circle::new(centre, 4, BLACK.stroke_width(1))).map_err(e)?;
+    plot.draw(&Polygon::new(corners.clone(), colour.filled())).map_err(e)?;
+    let mut outline = corners;
+    outline.push(outline[0]);
+    plot.draw(&PathElement::new(outline, BLACK.stroke_width(1))).map_err(e)
 }
 
 /// The strip under the map: the legend, and a line per event.

@@ -295,7 +295,7 @@ fn static_scene_from(mut b: MeshBuilder, scenario: &Scenario, network: &Network)
         stop_lines(&mut b, scenario, network);
     }
     for o in &scenario.obstacles {
-        obstacle(&mut b, o, network.first_road());
+        obstacle(&mut b, o, obstacle_road(scenario, network, o));
     }
     b.build()
 }
@@ -318,6 +318,14 @@ fn stop_lines(b: &mut MeshBuilder, scenario: &Scenario, network: &Network) {
         let (end, d, half) = (road.length(), road.lane_centre(from.lane), 0.5 * road.lane_width());
         band(b, road, end - 0.6, end - 0.2, d - half, d + half, MARKING_HEIGHT, Palette::Marking);
     }
+}
+
+/// The road obstacle `o` stands on: on a network the one it names, else the single road.
+pub fn obstacle_road<'a>(scenario: &Scenario, network: &'a Network, o: &Obstacle) -> &'a RoadGeometry {
+    o.road
+        .as_deref()
+        .and_then(|name| network.obstacle_carriageway(scenario.ego.route.as_ref(), name))
+        .map_or(network.first_road(), |k| &network.carriageways[k].geometry)
 }
 
 /// One obstacle that an event makes appear, as a mesh of its own in world coordinates (`lit`:

@@ -135,7 +135,7 @@ impl GroundTruth {
                 }
             }
         };
-        for o in world.obstacles().iter().filter(|o| o.present) {
+        for o in world.obstacles().iter().filter(|o| o.present && o.edge == world.on()) {
             note(o.s, o.d, o.size[0], o.size[1]);
         }
         let npc_size = world.npc_size();

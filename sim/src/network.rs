@@ -10,7 +10,7 @@ use crate::connector::{Connector, ConnectorError, LaneRef};
 use crate::road::{PlanePose, RoadGeometry, RoadPoint};
 use crate::scenario::{Network as NetworkFile, NetworkRoad, Road, Route, Scenario, Segment};
 use crate::signals::{Light, SignalPlan};
-use rand::Rng;
+use rand::{Rng, SeedableRng};
 
 /// Longest route a `Random` route draws (roads).
 pub const MAX_RANDOM_ROUTE: usize = 32;
@@ -208,6 +208,19 @@ impl Network {
     pub fn opposite(&self, carriageway: usize) -> Option<usize> {
         let here = &self.carriageways[carriageway];
         self.carriageway(here.road, !here.back)
+    }
+
+    /// The carriageway an obstacle on road `road` stands on: the one a `Roads` route drives, else
+    /// the road's own direction (a `Random` route changes per episode; the obstacle does not).
+    pub fn obstacle_carriageway(&self, route: Option<&Route>, road: &str) -> Option<usize> {
+        let index = self.names.iter().position(|n| n == road)?;
+        if let Some(Route::Roads(_)) = route
+            && let Ok(driven) = self.route(route, &mut rand_chacha::ChaCha8Rng::seed_from_u64(0))
+            && let Some(&c) = driven.iter().find(|&&c| self.carriageways[c].road == index)
+        {
+            return Some(c);
+        }
+        self.carriageways.iter().position(|c| c.road == index)
     }
 
     /// The carriageways no connector leads into: where NPCs enter the network.

@@ -17,6 +17,8 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct PlacedObstacle {
     pub kind: ObstacleKind,
+    /// The road it stands on (a single road: the road); `s` and `d` are in its frame.
+    pub edge: Edge,
     pub s: f32,
     pub d: f32,
     /// Length along the road, width across it, height (m).
@@ -136,7 +138,21 @@ impl World {
             .iter()
             .map(|o| (None, o))
             .chain(crate::events::event_obstacles(&scenario.events).map(|(i, o)| (Some(i), o)))
-            .map(|(event, o)| place_obstacle(&mut physics, road, o, event))
+            .map(|(event, o)| {
+                // On a network the obstacle names its road; events' obstacles only stand on a single road.
+                let on = o
+                    .road
+                    .as_deref()
+                    .and_then(|name| network.obstacle_carriageway(scenario.ego.route.as_ref(), name))
+                    .unwrap_or(route[0]);
+                place_obstacle(
+                    &mut physics,
+                    &network.carriageways[on].geometry,
+                    Edge::Carriageway(on),
+                    o,
+                    event,
+                )
+            })
             .collect();
 
         let spawn = &scenario.ego.spawn;
@@ -539,6 +555,7 @@ impl World {
 fn place_obstacle(
     physics: &mut PhysicsWorld,
     road: &RoadGeometry,
+    edge: Edge,
     o: &Obstacle,
     event: Option<usize>,
 ) -> PlacedObstacle {
@@ -556,5 +573,5 @@ fn place_obstacle(
             .build(),
         None,
     );
-    PlacedObstacle { kind: o.kind, s: o.s, d, size, pose, collider, present: event.is_none(), event }
+    PlacedObstacle { kind: o.kind, edge, s: o.s, d, size, pose, collider, present: event.is_none(), event }
 }

@@ -2,10 +2,12 @@
 //! driver following each route through its junctions to the end, ground truth that stays in the
 //! frame of the road or connector the car is on, and the ends a network adds.
 
+use lepton_sim::DrivingState;
 use lepton_sim::drivers::KeepLane;
 use lepton_sim::network::Edge;
 use lepton_sim::scenario::{
-    Event, EventAction, Phase, Scenario, Signals, Trigger, parse_str, template_of, to_ron,
+    Event, EventAction, Obstacle, ObstacleKind, Phase, Scenario, Signals, Trigger, parse_str, template_of,
+    to_ron,
 };
 use lepton_sim::signals::Light;
 use lepton_sim::{EndReason, Env, Step};
@@ -361,6 +363,51 @@ fn an_event_keyed_to_a_road_happens_when_the_ego_gets_there_along_its_route() {
     assert_eq!((happened[1].0, happened[1].1.as_str()), (1, "west (back)"));
     assert!((30.0..31.0).contains(&happened[1].2), "{happened:?}");
     assert_eq!(env.world().target_speed(), Some(4.0), "the west arm's speed");
+}
+
+#[test]
+fn an_obstacle_on_a_network_road_stands_where_the_route_drives_it_and_the_ego_sees_it() {
+    // A crate in the west arm's westbound lane, 40 m in: after the left turn, in the ego's way.
+    let mut scenario = (*alone("intersection")).clone();
+    scenario.obstacles = vec![Obstacle {
+        kind: ObstacleKind::Box,
+        s: 40.0,
+        lane: Some(0),
+        offset: 0.0,
+        size: None,
+        road: Some("west".into()),
+    }];
+    let scenario = Arc::new(parse_str(&to_ron(&scenario), "obstacle").expect("valid on a network"));
+    let env = Env::new(scenario.clone(), 6);
+    let placed = &env.world().obstacles()[0];
+    let west_back = env.network().carriageway(2, true).unwrap();
+    assert_eq!(placed.edge, Edge::Carriageway(west_back));
+    // 40 m along the westbound lanes from the junction: x = -12 - 40, in the northern half.
+    assert!((placed.pose.x - -52.0).abs() < 0.01 && placed.pose.y > 0.0, "{:?}", placed.pose);
+
+    let vehicle = &scenario.ego.vehicle;
+    let driver = KeepLane::through_junctions(scenario.reward.target_speed, vehicle.max_steer, vehicle.length);
+    let mut env = Env::new(scenario, 6);
+    let (obs, _) = env.reset(Some(6));
+    let mut state = obs.state;
+    let mut gaps = Vec::new();
+    loop {
+        // Drive blind to it: the lane keeper is told the lane ahead is free.
+        let step = env.step_control(driver.control(&DrivingState { gap_own: 60.0, ..state.driving }));
+        state = step.obs.state;
+        if env.world().on() == Edge::Carriageway(west_back) {
+            gaps.push(state.driving.gap_own);
+        } else {
+            assert_eq!(state.driving.gap_own, 60.0, "the crate is not on the south arm or in the junction");
+        }
+        if let Some(end) = step.info.end {
+            assert_eq!(end, EndReason::Collision, "{gaps:?}");
+            break;
+        }
+    }
+    // On the west arm the ego sees the crate ahead, closer each step, until it hits it.
+    assert!(gaps.first().is_some_and(|&g| g < 40.0) && gaps.last().is_some_and(|&g| g < 1.0), "{gaps:?}");
+    assert!(gaps.windows(2).all(|w| w[1] <= w[0]), "{gaps:?}");
 }
 
 #[test]

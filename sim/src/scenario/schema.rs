@@ -420,6 +420,11 @@ pub struct Obstacle {
     /// Allowed: each in (0, 100].
     #[serde(default)]
     pub size: Option<[f32; 3]>,
+    /// On a road network: the road it stands on (required there), `s` and `lane` counted the way
+    /// a `Roads` route drives it, else in the road's own direction.
+    /// Allowed: a road of the network; absent on a single road.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub road: Option<String>,
 }
 
 /// What an obstacle looks like and its default size.

@@ -103,7 +103,10 @@ pub(super) fn events(c: &mut Checker, events: &[Event], road: &RoadFacts, npcs: 
                     c.in_range(&format!("{path}.Brake.to_speed"), *to_speed, 0.0, MAX_SPEED);
                 }
                 EventAction::Stop { npc: index } => npc(c, format!("{path}.Stop.npc"), *index),
-                EventAction::Obstacle(o) => obstacle(c, &format!("{path}.Obstacle"), o, road),
+                EventAction::Obstacle(o) => {
+                    super::obstacles::single_road(c, &format!("{path}.Obstacle"), o);
+                    obstacle(c, &format!("{path}.Obstacle"), o, road)
+                }
                 EventAction::Look(change) => look_change(c, &format!("{path}.Look"), change),
                 EventAction::TargetSpeed { speed } => {
                     c.positive(&format!("{path}.TargetSpeed.speed"), *speed, MAX_SPEED);

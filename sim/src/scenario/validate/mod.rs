@@ -55,7 +55,10 @@ pub fn validate(scenario: &Scenario) -> Vec<FieldProblem> {
         Some(network) => network::network(&mut c, scenario, network),
     };
     ego::ego(&mut c, &scenario.ego, &road);
-    obstacles::obstacles(&mut c, &scenario.obstacles, &road);
+    // On a network each obstacle is checked on the road it names, with the network.
+    if scenario.network.is_none() {
+        obstacles::obstacles(&mut c, &scenario.obstacles, &road);
+    }
     // On a network NPCs enter at the open ends, not along the first road: no fit to check.
     let traffic_road = RoadFacts {
         lanes: road.lanes,
@@ -149,7 +152,7 @@ mod tests {
     }
 
     fn obstacle(lane: Option<u32>, s: f32, offset: f32) -> Obstacle {
-        Obstacle { kind: ObstacleKind::Cone, s, lane, offset, size: None }
+        Obstacle { kind: ObstacleKind::Cone, s, lane, offset, size: None, road: None }
     }
 
     #[test]
@@ -521,8 +524,14 @@ mod tests {
             "events[0].then[0].Brake.decel",
             "at most 12",
         );
-        let box_at =
-            |lane| Obstacle { kind: ObstacleKind::Box, s: 100.0, lane: Some(lane), offset: 0.0, size: None };
+        let box_at = |lane| Obstacle {
+            kind: ObstacleKind::Box,
+            s: 100.0,
+            lane: Some(lane),
+            offset: 0.0,
+            size: None,
+            road: None,
+        };
         assert_problem(
             |s| with_event(s, Trigger::Time { seconds: 1.0 }, vec![EventAction::Obstacle(box_at(5))]),
             "events[0].then[0].Obstacle.lane",

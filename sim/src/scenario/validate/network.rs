@@ -160,7 +160,39 @@ pub(super) fn network(c: &mut Checker, scenario: &Scenario, network: &Network) -
         );
     }
     event_roads(c, scenario, &laid, &route);
+    obstacle_roads(c, scenario, &laid);
     RoadFacts { lanes: None, closed: false, geometry: Some(first.geometry.clone()), edge: None }
+}
+
+/// Each obstacle on the road it names, checked as on a single road against that road's lanes.
+fn obstacle_roads(c: &mut Checker, scenario: &Scenario, laid: &Laid) {
+    if scenario.obstacles.len() > MAX_OBSTACLES {
+        let count = scenario.obstacles.len();
+        c.report("obstacles", format!("must have at most {MAX_OBSTACLES} entries (got {count})"));
+    }
+    for (i, o) in scenario.obstacles.iter().enumerate() {
+        let path = format!("obstacles[{i}]");
+        let Some(name) = &o.road else {
+            c.report(
+                format!("{path}.road"),
+                "on a road network an obstacle names its road: (kind: Cone, road: \"west\", s: 30.0, lane: 0)",
+            );
+            continue;
+        };
+        let Some(k) = laid.obstacle_carriageway(scenario.ego.route.as_ref(), name) else {
+            let known = laid.names.iter().map(|n| format!("{n:?}")).collect::<Vec<_>>().join(", ");
+            c.report(format!("{path}.road"), format!("no road is named {name:?} (roads: {known})"));
+            continue;
+        };
+        let geometry = laid.carriageways[k].geometry.clone();
+        let facts = RoadFacts {
+            lanes: Some(geometry.lanes()),
+            closed: false,
+            edge: Some(geometry.drivable_half_width()),
+            geometry: Some(geometry),
+        };
+        super::obstacles::obstacle(c, &path, o, &facts);
+    }
 }
 
 /// The roads `EgoAt` triggers name: roads of the network, along the ego's route when it is
@@ -251,13 +283,8 @@ fn name(c: &mut Checker, path: &str, name: &str) -> bool {
     ok
 }
 
-/// What road networks do not carry yet: obstacles are placed by the coordinates of a single road
-/// (events are checked in `events`).
+/// What only a single road carries (events are checked in `events`, obstacles with their road).
 fn not_on_networks_yet(c: &mut Checker, scenario: &Scenario) {
-    let why = "is placed along a single road and is not yet supported on a network: leave it out";
-    if !scenario.obstacles.is_empty() {
-        c.report("obstacles", format!("{why} (road networks, issue 26)"));
-    }
     if !scenario.traffic.lanes.is_empty() {
         c.report(
             "traffic.lanes",
@@ -275,7 +302,10 @@ fn not_on_networks_yet(c: &mut Checker, scenario: &Scenario) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::{Event, EventAction, LaneEnd, NetworkRoad, Phase, Place, parse_str, template_of};
+    use crate::scenario::{
+        Event, EventAction, LaneEnd, NetworkRoad, Obstacle, ObstacleKind, Phase, Place, parse_str,
+        template_of,
+    };
 
     fn intersection() -> Scenario {
         parse_str(&template_of("intersection", "x").unwrap(), "intersection").unwrap()
@@ -401,6 +431,24 @@ mod tests {
             [],
             "a two-phase plan that gives every arm a green is valid"
         );
+        // Obstacles on a network name their road; lanes and s are checked on it.
+        let cone = |road: Option<&str>, s: f32, lane: u32| Obstacle {
+            kind: ObstacleKind::Cone,
+            s,
+            lane: Some(lane),
+            offset: 0.0,
+            size: None,
+            road: road.map(String::from),
+        };
+        assert_eq!(problems(|s, _| s.obstacles = vec![cone(Some("west"), 40.0, 0)]), []);
+        assert_problem(|s, _| s.obstacles = vec![cone(None, 40.0, 0)], "obstacles[0].road", "names its road");
+        assert_problem(
+            |s, _| s.obstacles = vec![cone(Some("wset"), 40.0, 0)],
+            "obstacles[0].road",
+            "no road is named",
+        );
+        assert_problem(|s, _| s.obstacles = vec![cone(Some("west"), 40.0, 1)], "obstacles[0].lane", "");
+        assert_problem(|s, _| s.obstacles = vec![cone(Some("west"), 140.0, 0)], "obstacles[0].s", "");
         // Events on a network: Time and EgoAt(road, s) triggers, Look and TargetSpeed actions.
         let event =
             |when: Trigger, then: EventAction| Event { name: "e".into(), when, delay: 0.0, then: vec![then] };

@@ -7,7 +7,15 @@ pub(super) fn obstacles(c: &mut Checker, obstacles: &[Obstacle], road: &RoadFact
         c.report("obstacles", format!("must have at most {MAX_OBSTACLES} entries (got {})", obstacles.len()));
     }
     for (i, o) in obstacles.iter().enumerate() {
+        single_road(c, &format!("obstacles[{i}]"), o);
         obstacle(c, &format!("obstacles[{i}]"), o, road);
+    }
+}
+
+/// On a single road an obstacle names no road.
+pub(super) fn single_road(c: &mut Checker, path: &str, obstacle: &Obstacle) {
+    if obstacle.road.is_some() {
+        c.report(format!("{path}.road"), "names a road of a road network: leave it out on a single road");
     }
 }
 /// One obstacle: on the road, in a lane that exists, of a sensible size.
