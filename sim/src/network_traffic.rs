@@ -18,8 +18,7 @@ use crate::network::{CONFLICT_DISTANCE, Edge, Network};
 use crate::road::{RoadGeometry, plane_to_world, wrap_angle};
 use crate::scenario::{Idm, Traffic as TrafficConfig};
 use crate::signals::Light;
-use crate::traffic::{LATERAL_SPEED, NPC_SIZE, SAFE_BRAKING, idm_accel};
-use crate::vehicle::groups;
+use crate::traffic::{LATERAL_SPEED, NPC_SIZE, SAFE_BRAKING, attach_npc_collider, idm_accel};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rapier3d::prelude::*;
@@ -110,17 +109,7 @@ impl NetworkTraffic {
         for _ in 0..config.count {
             let body =
                 physics.insert_body(RigidBodyBuilder::kinematic_position_based().enabled(false).build());
-            physics.insert_collider(
-                ColliderBuilder::cuboid(0.5 * NPC_SIZE[0], 0.5 * NPC_SIZE[2], 0.5 * NPC_SIZE[1])
-                    .translation(Vector::new(0.0, 0.5 * NPC_SIZE[2] + 0.2, 0.0))
-                    .collision_groups(InteractionGroups::new(
-                        groups::NPC,
-                        groups::EGO,
-                        InteractionTestMode::And,
-                    ))
-                    .build(),
-                Some(body),
-            );
+            attach_npc_collider(physics, body);
             traffic.npcs.push(NetNpc {
                 body,
                 edge: Edge::Carriageway(0),

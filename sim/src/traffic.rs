@@ -24,6 +24,18 @@ pub(crate) const LATERAL_SPEED: f32 = 1.2;
 /// How often an NPC considers changing lanes (s).
 const DECISION_INTERVAL: f32 = 1.0;
 
+/// Gives NPC body `body` its box, which only the ego car collides with (NPCs are kinematic and
+/// never touch each other): shared by single-road and network traffic.
+pub(crate) fn attach_npc_collider(physics: &mut PhysicsWorld, body: RigidBodyHandle) {
+    physics.insert_collider(
+        ColliderBuilder::cuboid(0.5 * NPC_SIZE[0], 0.5 * NPC_SIZE[2], 0.5 * NPC_SIZE[1])
+            .translation(Vector::new(0.0, 0.5 * NPC_SIZE[2] + 0.2, 0.0))
+            .collision_groups(InteractionGroups::new(groups::NPC, groups::EGO, InteractionTestMode::And))
+            .build(),
+        Some(body),
+    );
+}
+
 /// One NPC car.
 #[derive(Debug, Clone)]
 pub struct Npc {
@@ -96,17 +108,7 @@ impl Traffic {
             let body = physics.insert_body(
                 RigidBodyBuilder::kinematic_position_based().pose(npc_pose(road, s, d, 0.0)).build(),
             );
-            physics.insert_collider(
-                ColliderBuilder::cuboid(0.5 * NPC_SIZE[0], 0.5 * NPC_SIZE[2], 0.5 * NPC_SIZE[1])
-                    .translation(Vector::new(0.0, 0.5 * NPC_SIZE[2] + 0.2, 0.0))
-                    .collision_groups(InteractionGroups::new(
-                        groups::NPC,
-                        groups::EGO,
-                        InteractionTestMode::And,
-                    ))
-                    .build(),
-                Some(body),
-            );
+            attach_npc_collider(physics, body);
             let decision_timer = rng.random_range(0.0..DECISION_INTERVAL);
             npcs.push(Npc {
                 body,
