@@ -147,7 +147,11 @@ fn seeded_rollouts_are_unchanged() {
 fn rendered_frames_are_unchanged() {
     let dir = scratch("golden-render");
     let mut lines = String::new();
-    for (scenario, envs, steps) in [("tiny", "4", "12"), ("lane_keep", "3", "20")] {
+    // highway and intersection: NPCs (one tinted draw per tile, out-of-view cars culled) and a
+    // junction, as HEAD 763eb9a drew them before those changes (compared byte for byte).
+    let runs =
+        [("tiny", "4", "12"), ("lane_keep", "3", "20"), ("highway", "4", "60"), ("intersection", "4", "60")];
+    for (scenario, envs, steps) in runs {
         let png = dir.join(format!("{scenario}.png"));
         run_ok(&["render", scenario, "-o", png.to_str().unwrap(), "--envs", envs, "--steps", steps]);
         let image = image::open(&png).unwrap().to_rgb8();

@@ -6,7 +6,7 @@ use crate::look::EpisodeLook;
 use crate::meshes::{self, NPC_COLOURS, PALETTE_SIZE};
 use crate::scene::{EGO_COLOUR, Poses, chase_camera, mounted_camera};
 use bevy::camera::CameraProjection;
-use bevy::math::{Mat4, Quat, Vec3};
+use bevy::math::{Mat4, Quat, Vec3, Vec4};
 use bevy::mesh::{Indices, Mesh, VertexAttributeValues};
 use bevy::prelude::{PerspectiveProjection, Resource, Transform};
 use bevy::render::extract_resource::ExtractResource;
@@ -37,13 +37,14 @@ pub struct GpuView {
     pub palette: [[f32; 4]; PALETTE_SIZE],
 }
 
-/// One mesh instance: where it stands and whose view it is drawn in.
+/// One mesh instance: where it stands, whose view it is drawn in, and the colour of its
+/// [`Palette::Tinted`](super::meshes::Palette::Tinted) parts.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Pod, Zeroable)]
 pub struct GpuInstance {
     pub world_from_local: [f32; 16],
     pub view: u32,
-    pub _pad: [u32; 3],
+    pub tint: [f32; 3],
 }
 
 /// Where one mesh lies in the merged buffers.
@@ -54,14 +55,14 @@ pub struct MeshRange {
     pub base_vertex: i32,
 }
 
-/// Every mesh the cameras can see, merged: the static scene first, then one car per NPC colour,
-/// the obstacles events place, and the ego car (drawn by the chase view only: the car's own
+/// Every mesh the cameras can see, merged: the static scene first, then the NPC car (its body
+/// tinted per instance), the obstacles events place, and the ego car (drawn by the chase view only: the car's own
 /// camera sits inside it).
 pub struct SceneGeometry {
     pub vertices: Vec<GpuVertex>,
     pub indices: Vec<u32>,
     pub static_scene: MeshRange,
-    pub npcs: Vec<MeshRange>,
+    pub npc: MeshRange,
     /// The obstacles events make appear, with the event each belongs to.
     pub event_obstacles: Vec<(usize, MeshRange)>,
     pub ego: MeshRange,
@@ -72,20 +73,18 @@ pub struct SceneGeometry {
 impl SceneGeometry {
     pub fn new(scenario: &Scenario, network: &Network) -> Self {
         let road = network.first_road();
+        let empty = MeshRange { first_index: 0, index_count: 0, base_vertex: 0 };
         let mut geometry = Self {
             vertices: Vec::new(),
             indices: Vec::new(),
-            static_scene: MeshRange { first_index: 0, index_count: 0, base_vertex: 0 },
-            npcs: Vec::new(),
+            static_scene: empty,
+            npc: empty,
             event_obstacles: Vec::new(),
-            ego: MeshRange { first_index: 0, index_count: 0, base_vertex: 0 },
+            ego: empty,
             extent: meshes::scene_extent(network),
         };
         geometry.static_scene = geometry.append(&meshes::static_scene(scenario, network));
-        for colour in NPC_COLOURS {
-            let range = geometry.append(&meshes::car(NPC_SIZE, colour));
-            geometry.npcs.push(range);
-        }
+        geometry.npc = geometry.append(&meshes::tinted_car(NPC_SIZE));
         for (event, obstacle) in lepton_sim::events::event_obstacles(&scenario.events) {
             let range = geometry.append(&meshes::event_obstacle(obstacle, road, false));
             geometry.event_obstacles.push((event, range));
@@ -158,7 +157,8 @@ impl TileLayout {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DrawMesh {
     StaticScene,
-    Npc(usize),
+    /// Every NPC the tile's camera can see, one instance each.
+    Npcs,
     /// The `k`-th of [`SceneGeometry::event_obstacles`].
     EventObstacle(usize),
     Ego,
@@ -183,12 +183,13 @@ impl View {
     }
 }
 
-/// One instanced draw in environment `env`'s tile.
+/// One instanced draw in environment `env`'s tile: `count` instances from `instance` on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Draw {
     pub env: u32,
     pub mesh: DrawMesh,
     pub instance: u32,
+    pub count: u32,
 }
 
 /// Everything one frame draws, for every environment, as the tiled pass uploads it. Draws come
@@ -242,40 +243,57 @@ impl CameraBatch {
             View::Chase { .. } => (chase_camera(&ego), CHASE_FOV),
         };
         let [width, height] = self.view.size(scenario);
-        self.views[env].clip_from_world =
-            clip_from_world(fov, width as f32 / height as f32, &camera).to_cols_array();
+        let clip_from_world = clip_from_world(fov, width as f32 / height as f32, &camera);
+        self.views[env].clip_from_world = clip_from_world.to_cols_array();
+        let frustum = Frustum::of(&clip_from_world);
 
         let view = env as u32;
         let (instances, draws) = &mut self.per_env[env];
         instances.clear();
         draws.clear();
+        let instance = |world_from_local: Mat4, tint: [f32; 3]| GpuInstance {
+            world_from_local: world_from_local.to_cols_array(),
+            view,
+            tint,
+        };
         let mut add = |mesh: DrawMesh, world_from_local: Mat4| {
-            draws.push(Draw { env: view, mesh, instance: instances.len() as u32 });
-            instances.push(GpuInstance {
-                world_from_local: world_from_local.to_cols_array(),
-                view,
-                _pad: [0; 3],
-            });
+            draws.push(Draw { env: view, mesh, instance: instances.len() as u32, count: 1 });
+            instances.push(instance(world_from_local, [1.0; 3]));
         };
         add(DrawMesh::StaticScene, Mat4::IDENTITY);
         if let View::Chase { .. } = self.view {
             add(DrawMesh::Ego, ego.to_matrix());
         }
+        // The NPCs in view, all in one draw: a CPU rasteriser pays per draw call and per vertex,
+        // also for cars behind the camera.
+        let first_npc = instances.len() as u32;
+        let npc_radius = npc_bounding_radius();
         for (slot, pose) in poses.npcs.iter().enumerate() {
             if let Some((position, rotation)) = pose {
-                let transform = Transform {
-                    translation: Vec3::from_array(*position),
-                    rotation: Quat::from_array(*rotation),
-                    ..Default::default()
-                };
-                add(DrawMesh::Npc(slot % NPC_COLOURS.len()), transform.to_matrix());
+                let (translation, rotation) = (Vec3::from_array(*position), Quat::from_array(*rotation));
+                let centre = translation + rotation * Vec3::new(0.0, 0.5 * NPC_SIZE[2], 0.0);
+                if !frustum.may_see(centre, npc_radius) {
+                    continue;
+                }
+                let transform = Transform { translation, rotation, ..Default::default() };
+                instances.push(instance(transform.to_matrix(), NPC_COLOURS[slot % NPC_COLOURS.len()]));
             }
+        }
+        let npcs = instances.len() as u32 - first_npc;
+        if npcs > 0 {
+            draws.push(Draw { env: view, mesh: DrawMesh::Npcs, instance: first_npc, count: npcs });
         }
         if poses.events != 0 {
             let placed = lepton_sim::events::event_obstacles(&scenario.events).map(|(event, _)| event);
             for (k, event) in placed.enumerate() {
                 if poses.events & (1 << event) != 0 {
-                    add(DrawMesh::EventObstacle(k), Mat4::IDENTITY);
+                    draws.push(Draw {
+                        env: view,
+                        mesh: DrawMesh::EventObstacle(k),
+                        instance: instances.len() as u32,
+                        count: 1,
+                    });
+                    instances.push(instance(Mat4::IDENTITY, [1.0; 3]));
                 }
             }
         }
@@ -294,6 +312,31 @@ impl CameraBatch {
     }
 }
 
+/// A sphere around an NPC car's mesh (m), about its middle: half its diagonal, and spare for
+/// the wheels that stand out 2 cm.
+fn npc_bounding_radius() -> f32 {
+    0.5 * Vec3::from_array(NPC_SIZE).length() + 0.25
+}
+
+/// The planes a camera sees between: left, right, bottom, top and near (reverse Z, so the far
+/// plane is at infinity), each as (normal, offset) with the inside where n·p + d ≥ 0.
+struct Frustum([Vec4; 5]);
+
+impl Frustum {
+    /// The planes of `clip_from_world` (Gribb and Hartmann): a point is in view when
+    /// −w ≤ x ≤ w, −w ≤ y ≤ w and z ≤ w in clip space.
+    fn of(clip_from_world: &Mat4) -> Self {
+        let [r0, r1, r2, r3] = [0, 1, 2, 3].map(|i| clip_from_world.row(i));
+        let planes = [r3 + r0, r3 - r0, r3 + r1, r3 - r1, r3 - r2];
+        Self(planes.map(|p| p / p.truncate().length().max(f32::MIN_POSITIVE)))
+    }
+
+    /// Whether any of the sphere at `centre` with `radius` may be in view.
+    fn may_see(&self, centre: Vec3, radius: f32) -> bool {
+        self.0.iter().all(|p| p.truncate().dot(centre) + p.w >= -radius)
+    }
+}
+
 /// Vertical field of view of the chase camera (degrees).
 const CHASE_FOV: f32 = 55.0;
 
@@ -307,4 +350,72 @@ fn clip_from_world(fov_degrees: f32, aspect_ratio: f32, camera: &Transform) -> M
         ..Default::default()
     };
     projection.get_clip_from_view() * camera.to_matrix().inverse()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lane_keep() -> Scenario {
+        lepton_sim::scenario::load_named("lane_keep").expect("shipped scenario")
+    }
+
+    /// The car's camera at the origin, facing +X (the car's forward).
+    fn camera_at_origin(scenario: &Scenario) -> Mat4 {
+        let camera = mounted_camera(&Transform::default(), &scenario.camera);
+        let aspect = scenario.camera.width as f32 / scenario.camera.height as f32;
+        clip_from_world(scenario.camera.fov, aspect, &camera)
+    }
+
+    #[test]
+    fn the_frustum_sees_what_is_ahead_and_not_what_is_behind_or_far_aside() {
+        let frustum = Frustum::of(&camera_at_origin(&lane_keep()));
+        let r = npc_bounding_radius();
+        assert!(frustum.may_see(Vec3::new(20.0, 0.75, 0.0), r));
+        assert!(frustum.may_see(Vec3::new(2000.0, 0.75, 0.0), r), "the far plane is at infinity");
+        assert!(!frustum.may_see(Vec3::new(-20.0, 0.75, 0.0), r), "behind the camera");
+        assert!(!frustum.may_see(Vec3::new(20.0, 0.75, 300.0), r), "far to the right");
+        assert!(!frustum.may_see(Vec3::new(20.0, 200.0, 0.0), r), "far above");
+        // A car whose centre is just outside the left edge still shows its side.
+        let left = (0..400)
+            .map(|k| Vec3::new(20.0, 0.75, -0.1 * k as f32))
+            .find(|&p| !frustum.may_see(p, 0.0))
+            .expect("the left edge is within 40 m at 20 m ahead");
+        assert!(frustum.may_see(left, r));
+        // Along the edge plane's normal the step is shorter than along z: step twice the radius.
+        assert!(!frustum.may_see(left - Vec3::new(0.0, 0.0, 2.0 * r + 0.5), r));
+    }
+
+    #[test]
+    fn every_npc_in_view_is_one_instance_of_one_draw_in_its_slots_colour() {
+        let scenario = lane_keep();
+        let ahead = |x: f32, z: f32| Some(([x, 0.0, z], [0.0, 0.0, 0.0, 1.0]));
+        let poses = Poses {
+            ego: ([0.0, lepton_sim::vehicle::RIDE_HEIGHT, 0.0], [0.0, 0.0, 0.0, 1.0]),
+            npcs: vec![
+                ahead(20.0, 0.0),
+                ahead(-20.0, 0.0),
+                None,
+                ahead(40.0, 3.5),
+                None,
+                None,
+                None,
+                ahead(30.0, -3.5),
+            ],
+            events: 0,
+            ego_steer: 0.0,
+        };
+        let mut batch = CameraBatch::new(2, View::Car);
+        batch.sync(1, &scenario, &poses, 7);
+        let mut frame = TiledFrame::default();
+        batch.gather(&mut frame);
+        let draws: Vec<_> = frame.draws.iter().map(|d| (d.env, d.mesh, d.count)).collect();
+        assert_eq!(draws, [(1, DrawMesh::StaticScene, 1), (1, DrawMesh::Npcs, 3)]);
+        let npcs = &frame.instances[frame.draws[1].instance as usize..][..3];
+        let tints: Vec<_> = npcs.iter().map(|i| i.tint).collect();
+        assert_eq!(tints, [NPC_COLOURS[0], NPC_COLOURS[3], NPC_COLOURS[7 % NPC_COLOURS.len()]]);
+        assert!(npcs.iter().all(|i| i.view == 1));
+        assert_eq!(npcs[1].world_from_local[12..15], [40.0, 0.0, 3.5], "the car's place, as given");
+        assert_eq!(frame.instances[0].tint, [1.0; 3], "the static scene is not tinted");
+    }
 }

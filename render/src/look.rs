@@ -100,6 +100,7 @@ impl EpisodeLook {
         set(Palette::Marking, self.lit(self.marking));
         set(Palette::Sky, self.sky.map(|c| (c * self.brightness.sqrt()).clamp(0.0, 1.0)));
         set(Palette::Object, [self.light_from_above().min(1.0); 3]);
+        set(Palette::Tinted, [self.light_from_above().min(1.0); 3]);
         p
     }
 }

@@ -25,6 +25,10 @@ pub enum Palette {
     Sky = 4,
     /// Objects: the light falling on them; their colours are in the vertex colours.
     Object = 5,
+    /// Parts coloured per instance (NPC bodies in the batched renderer, which draws every NPC
+    /// of a camera with one call): the object light times the vertex colour times the
+    /// instance's tint. Other materials never see it.
+    Tinted = 6,
 }
 
 /// Number of palette entries an environment's look provides (the entries above, then white).
@@ -52,6 +56,23 @@ const LINE_WIDTH: f32 = 0.15;
 const DASH_LENGTH: f32 = 3.0;
 const DASH_GAP: f32 = 6.0;
 
+/// A box's faces: corners (per axis 0 for the minimum, 1 for the maximum; counter-clockwise seen
+/// from outside), outward normal, and the light baked on it (lit from above and slightly from
+/// the front-left).
+#[allow(clippy::type_complexity)]
+const BOX_FACES: [([[usize; 3]; 4], [f32; 3], f32); 6] = [
+    ([[0, 1, 0], [0, 1, 1], [1, 1, 1], [1, 1, 0]], [0.0, 1.0, 0.0], 1.0),
+    ([[0, 0, 0], [1, 0, 0], [1, 0, 1], [0, 0, 1]], [0.0, -1.0, 0.0], 0.35),
+    ([[1, 0, 0], [1, 1, 0], [1, 1, 1], [1, 0, 1]], [1.0, 0.0, 0.0], 0.7),
+    ([[0, 0, 0], [0, 0, 1], [0, 1, 1], [0, 1, 0]], [-1.0, 0.0, 0.0], 0.55),
+    ([[0, 0, 0], [0, 1, 0], [1, 1, 0], [1, 0, 0]], [0.0, 0.0, -1.0], 0.8),
+    ([[0, 0, 1], [1, 0, 1], [1, 1, 1], [0, 1, 1]], [0.0, 0.0, 1.0], 0.62),
+];
+
+/// For boxes of shared corners: the corner each face's triangles start at, a different one for
+/// every face. Flat shading colours a triangle by its first vertex.
+const FIRST_CORNERS: [[usize; 3]; 6] = [[0, 1, 0], [0, 0, 0], [1, 0, 0], [0, 0, 1], [1, 1, 0], [1, 1, 1]];
+
 /// Accumulates triangles with a palette entry and a colour per vertex.
 struct MeshBuilder {
     positions: Vec<[f32; 3]>,
@@ -68,7 +89,28 @@ struct MeshBuilder {
     wheels: bool,
     /// Whether the sky box is part of the static scene (the lit look draws a sky dome instead).
     sky: bool,
+    /// How finely arcs are cut into chords.
+    sampling: Sampling,
+    /// Whether boxes share their eight corners among their faces (a third of the vertices to
+    /// shade, for meshes drawn many times per frame; only the batched renderer's flat-shading
+    /// pass reads them right).
+    shared_corners: bool,
 }
+
+/// How finely road bands follow arcs.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Sampling {
+    /// A chord every 3°: single roads, whose frames (and every golden trace learned from them)
+    /// predate road networks.
+    Every3Degrees,
+    /// Chords within this many metres of the arc, and at least 3°. Road networks pack tight
+    /// curves (roundabouts, turning connectors) into view, and a CPU rasteriser pays for every
+    /// visible triangle: 3 cm is under half a pixel at 5 m in a 96-pixel frame.
+    Within(f32),
+}
+
+/// The chord tolerance of road networks' bands (m), see [`Sampling::Within`].
+const NETWORK_CHORD_TOLERANCE: f32 = 0.03;
 
 impl MeshBuilder {
     fn new() -> Self {
@@ -83,6 +125,8 @@ impl MeshBuilder {
             baked: true,
             wheels: true,
             sky: true,
+            sampling: Sampling::Every3Degrees,
+            shared_corners: false,
         }
     }
 
@@ -101,25 +145,45 @@ impl MeshBuilder {
     }
 
     /// A box from `min` to `max` in the current object frame (x forward, y up, z right), each face
-    /// shaded as if lit from above and slightly from the front-left.
+    /// shaded as [`BOX_FACES`] says.
     fn cuboid(&mut self, min: [f32; 3], max: [f32; 3], colour: [f32; 3]) {
-        let [x0, y0, z0] = min;
-        let [x1, y1, z1] = max;
+        self.cuboid_of(min, max, colour, Palette::Object);
+    }
+
+    /// [`MeshBuilder::cuboid`] with its faces on palette entry `entry`.
+    fn cuboid_of(&mut self, min: [f32; 3], max: [f32; 3], colour: [f32; 3], entry: Palette) {
         let (r, t) = (self.rotation, self.translation);
-        let place = |p: [f32; 3]| (r * Vec3::from_array(p) + t).to_array();
+        let place = |c: [usize; 3]| {
+            let p = Vec3::new([min[0], max[0]][c[0]], [min[1], max[1]][c[1]], [min[2], max[2]][c[2]]);
+            (r * p + t).to_array()
+        };
         let turn = |n: [f32; 3]| (r * Vec3::from_array(n)).to_array();
         let baked = self.baked;
         let shade = |f: f32| if baked { colour.map(|c| c * f) } else { colour };
-        let faces: [([[f32; 3]; 4], [f32; 3], f32); 6] = [
-            ([[x0, y1, z0], [x0, y1, z1], [x1, y1, z1], [x1, y1, z0]], [0.0, 1.0, 0.0], 1.0),
-            ([[x0, y0, z0], [x1, y0, z0], [x1, y0, z1], [x0, y0, z1]], [0.0, -1.0, 0.0], 0.35),
-            ([[x1, y0, z0], [x1, y1, z0], [x1, y1, z1], [x1, y0, z1]], [1.0, 0.0, 0.0], 0.7),
-            ([[x0, y0, z0], [x0, y0, z1], [x0, y1, z1], [x0, y1, z0]], [-1.0, 0.0, 0.0], 0.55),
-            ([[x0, y0, z0], [x0, y1, z0], [x1, y1, z0], [x1, y0, z0]], [0.0, 0.0, -1.0], 0.8),
-            ([[x0, y0, z1], [x1, y0, z1], [x1, y1, z1], [x0, y1, z1]], [0.0, 0.0, 1.0], 0.62),
-        ];
-        for (corners, normal, light) in faces {
-            self.quad(corners.map(place), turn(normal), Palette::Object, shade(light));
+        if !self.shared_corners {
+            for (corners, normal, light) in BOX_FACES {
+                self.quad(corners.map(place), turn(normal), entry, shade(light));
+            }
+            return;
+        }
+        // Eight corners, each carrying the colour of the face whose triangles start at it.
+        let base = self.positions.len() as u32;
+        for k in 0..8 {
+            let corner = [k >> 2 & 1, k >> 1 & 1, k & 1];
+            let face = FIRST_CORNERS.iter().position(|&c| c == corner).unwrap_or(0);
+            let (_, normal, light) = BOX_FACES[face];
+            let c = shade(light);
+            self.positions.push(place(corner));
+            self.normals.push(turn(normal));
+            self.palette.push([entry as u32 as f32, 0.0]);
+            self.colours.push([c[0], c[1], c[2], 1.0]);
+        }
+        let id = |c: [usize; 3]| base + (c[0] * 4 + c[1] * 2 + c[2]) as u32;
+        for ((corners, _, _), first) in BOX_FACES.iter().zip(FIRST_CORNERS) {
+            // The same corners in the same turn, begun at the face's own corner.
+            let r = corners.iter().position(|&c| c == first).expect("a face's first corner is its own");
+            let at = |i: usize| id(corners[(r + i) % 4]);
+            self.indices.extend([at(0), at(1), at(2), at(0), at(2), at(3)]);
         }
     }
 
@@ -136,7 +200,20 @@ impl MeshBuilder {
 
 /// Arc-length samples along the road from `from` to `to`: the ends of every straight piece, and
 /// every 3° along arcs. Few vertices matter: a CPU rasteriser shades every one for every camera.
-fn road_samples(road: &RoadGeometry, from: f32, to: f32) -> Vec<f32> {
+///
+/// With [`Sampling::Within`] arcs take the longest step (at least 3°) whose chords stay within
+/// the tolerance of the road's outer edge.
+fn road_samples(road: &RoadGeometry, from: f32, to: f32, sampling: Sampling) -> Vec<f32> {
+    let three_degrees = 3f32.to_radians();
+    let outer = road.drivable_half_width();
+    let step = |curvature: f32| match sampling {
+        Sampling::Every3Degrees => three_degrees,
+        Sampling::Within(tolerance) => {
+            // A chord across angle θ of radius r lies r·(1 − cos θ/2) inside the arc.
+            let r = 1.0 / curvature + outer;
+            (2.0 * (1.0 - tolerance / r).clamp(-1.0, 1.0).acos()).max(three_degrees)
+        }
+    };
     let mut samples = vec![from];
     for pair in road.breakpoints().windows(2) {
         let (start, end) = (pair[0].max(from), pair[1].min(to));
@@ -144,11 +221,8 @@ fn road_samples(road: &RoadGeometry, from: f32, to: f32) -> Vec<f32> {
             continue;
         }
         let curvature = road.curvature(0.5 * (start + end)).abs();
-        let steps = if curvature > 0.0 {
-            ((end - start) * curvature / 3f32.to_radians()).ceil().max(1.0)
-        } else {
-            1.0
-        };
+        let steps =
+            if curvature > 0.0 { ((end - start) * curvature / step(curvature)).ceil().max(1.0) } else { 1.0 };
         for i in 1..=steps as usize {
             samples.push(start + (end - start) * i as f32 / steps);
         }
@@ -168,7 +242,7 @@ fn band(
     height: f32,
     entry: Palette,
 ) {
-    let samples = road_samples(road, s0, s1);
+    let samples = road_samples(road, s0, s1, b.sampling);
     for pair in samples.windows(2) {
         let [a, c] = [pair[0], pair[1]];
         let p = |s: f32, d: f32| {
@@ -280,6 +354,9 @@ pub fn lit_static_scene(scenario: &Scenario, network: &Network) -> Mesh {
 }
 
 fn static_scene_from(mut b: MeshBuilder, scenario: &Scenario, network: &Network) -> Mesh {
+    if scenario.network.is_some() {
+        b.sampling = Sampling::Within(NETWORK_CHORD_TOLERANCE);
+    }
     ground_and_sky(&mut b, network);
     let markings = scenario.network.as_ref().map_or(scenario.road.markings, |n| n.markings);
     for carriageway in &network.carriageways {
@@ -376,12 +453,21 @@ pub fn trigger_markers(scenario: &Scenario, network: &Network) -> Mesh {
 /// A car `size` = (length, width, height) with its origin on the ground at its centre:
 /// a body, a darker glass cabin set back, and four wheels.
 pub fn car(size: [f32; 3], colour: [f32; 3]) -> Mesh {
-    car_from(MeshBuilder::new(), size, colour)
+    car_from(MeshBuilder::new(), size, colour, Palette::Object)
+}
+
+/// [`car`] with a white body on [`Palette::Tinted`]: each instance gives the body its colour,
+/// so one mesh and one draw serve every NPC of a camera. The product is the same in f32 as a
+/// body built in its colour (x·1·c = c·x), so frames do not change.
+///
+/// Its boxes share their corners: every NPC in view is drawn in every frame.
+pub fn tinted_car(size: [f32; 3]) -> Mesh {
+    car_from(MeshBuilder { shared_corners: true, ..MeshBuilder::new() }, size, [1.0; 3], Palette::Tinted)
 }
 
 /// A car's body and cabin for the lit look, without wheels (see [`WHEEL_RADIUS`], [`wheel_spots`]).
 pub fn lit_car_body(size: [f32; 3], colour: [f32; 3]) -> Mesh {
-    car_from(MeshBuilder::lit(), size, colour)
+    car_from(MeshBuilder::lit(), size, colour, Palette::Object)
 }
 
 /// Radius and width of a car's wheels (m).
@@ -427,11 +513,11 @@ pub fn lit_wheel() -> Mesh {
     b.build()
 }
 
-fn car_from(mut b: MeshBuilder, size: [f32; 3], colour: [f32; 3]) -> Mesh {
+fn car_from(mut b: MeshBuilder, size: [f32; 3], colour: [f32; 3], body: Palette) -> Mesh {
     let [l, w, h] = size;
     let (hl, hw) = (0.5 * l, 0.5 * w);
     let body_top = 0.55 * h;
-    b.cuboid([-hl, 0.25, -hw], [hl, body_top, hw], colour);
+    b.cuboid_of([-hl, 0.25, -hw], [hl, body_top, hw], colour, body);
     b.cuboid([-0.35 * l, body_top, -hw + 0.12], [0.15 * l, h, hw - 0.12], [0.12, 0.14, 0.18]);
     if !b.wheels {
         return b.build();

@@ -21,6 +21,8 @@ struct Vertex {
     @location(5) world_from_local_2: vec4<f32>,
     @location(6) world_from_local_3: vec4<f32>,
     @location(7) view: u32,
+    // The colour of the instance's tinted parts (meshes::Palette::Tinted).
+    @location(8) tint: vec3<f32>,
 };
 
 struct Varyings {
@@ -36,7 +38,9 @@ fn vertex(v: Vertex) -> Varyings {
     let view = views[v.view];
     var out: Varyings;
     out.clip = view.clip_from_world * (world_from_local * vec4<f32>(v.position, 1.0));
-    out.colour = view.palette[min(v.entry, 7u)] * v.colour;
+    // Entry 6 is Palette::Tinted. Untinted vertices multiply by 1.0, which changes no bit.
+    let tint = select(vec4<f32>(1.0), vec4<f32>(v.tint, 1.0), v.entry == 6u);
+    out.colour = view.palette[min(v.entry, 7u)] * (v.colour * tint);
     return out;
 }
 

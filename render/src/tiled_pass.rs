@@ -2,7 +2,8 @@
 //! its tile of one target in a single pass, then the whole target read back with one copy.
 //!
 //! One pipeline, one bind group (the views), one vertex and index buffer for every mesh and one
-//! instance buffer; per tile only a viewport and a draw per mesh instance. (On a CPU rasteriser
+//! instance buffer; per tile only a viewport, a draw for the static scene and one for all its
+//! NPCs. (On a CPU rasteriser
 //! the tiles are split over passes of 16, see [`tiles_per_pass`].) Bevy's cameras would
 //! cost a pass stack each (depth clears, view uniforms, phase sorting): with N environments the
 //! cost grew with N cameras, each clearing a depth texture the size of the whole target.
@@ -48,7 +49,10 @@ impl Plugin for TiledPassPlugin {
 /// The GPU side: pipeline, buffers, target and readback of one renderer.
 #[derive(Resource)]
 pub struct TiledPass {
+    /// The static scene, drawn from both sides (its flat bands have no inside).
     pipeline: wgpu::RenderPipeline,
+    /// Cars and obstacles: closed boxes, whose back faces their front faces always hide.
+    solid_pipeline: wgpu::RenderPipeline,
     bind_group: wgpu::BindGroup,
     views: wgpu::Buffer,
     instances: wgpu::Buffer,
@@ -56,7 +60,7 @@ pub struct TiledPass {
     vertices: wgpu::Buffer,
     indices: wgpu::Buffer,
     static_scene: MeshRange,
-    npcs: Vec<MeshRange>,
+    npc: MeshRange,
     event_obstacles: Vec<MeshRange>,
     ego: MeshRange,
     colour: wgpu::Texture,
@@ -148,13 +152,15 @@ impl TiledPass {
             layout: &views_layout,
             entries: &[wgpu::BindGroupEntry { binding: 0, resource: views.as_entire_binding() }],
         });
-        let pipeline = pipeline(device, &views_layout);
+        let solid_pipeline = pipeline(device, &views_layout, Some(wgpu::Face::Back));
+        let pipeline = pipeline(device, &views_layout, None);
         if let Some(error) = bevy::tasks::block_on(errors.pop()) {
             return Err(RenderError::Failed(format!("setting up the camera pass failed: {error}")));
         }
         let clear: LinearRgba = Color::srgb_u8(43, 44, 47).into();
         Ok(Self {
             pipeline,
+            solid_pipeline,
             bind_group,
             views,
             instances,
@@ -162,7 +168,7 @@ impl TiledPass {
             vertices,
             indices,
             static_scene: geometry.static_scene,
-            npcs: geometry.npcs.clone(),
+            npc: geometry.npc,
             event_obstacles: geometry.event_obstacles.iter().map(|&(_, range)| range).collect(),
             ego: geometry.ego,
             colour_view: colour.create_view(&Default::default()),
@@ -229,30 +235,35 @@ impl TiledPass {
                 occlusion_query_set: None,
                 multiview_mask: None,
             });
-            pass.set_pipeline(&self.pipeline);
             pass.set_bind_group(0, &self.bind_group, &[]);
             pass.set_vertex_buffer(0, self.vertices.slice(..));
             pass.set_vertex_buffer(1, self.instances.slice(..));
             pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint32);
             let [w, h] = self.layout.tile;
-            let mut tile = None;
-            for draw in group {
-                if tile != Some(draw.env) {
-                    tile = Some(draw.env);
-                    let [x, y] = self.layout.origin(draw.env);
-                    pass.set_viewport(x as f32, y as f32, w as f32, h as f32, 0.0, 1.0);
+            // The static scenes first, then the solid objects: two pipeline binds per pass, not
+            // two per tile. Opaque, depth-tested and never at equal depth: the order changes no
+            // pixel.
+            for (pipeline, static_scene) in [(&self.pipeline, true), (&self.solid_pipeline, false)] {
+                pass.set_pipeline(pipeline);
+                let mut tile = None;
+                for draw in group.iter().filter(|d| (d.mesh == DrawMesh::StaticScene) == static_scene) {
+                    if tile != Some(draw.env) {
+                        tile = Some(draw.env);
+                        let [x, y] = self.layout.origin(draw.env);
+                        pass.set_viewport(x as f32, y as f32, w as f32, h as f32, 0.0, 1.0);
+                    }
+                    let mesh = match draw.mesh {
+                        DrawMesh::StaticScene => self.static_scene,
+                        DrawMesh::Npcs => self.npc,
+                        DrawMesh::EventObstacle(k) => self.event_obstacles[k],
+                        DrawMesh::Ego => self.ego,
+                    };
+                    pass.draw_indexed(
+                        mesh.first_index..mesh.first_index + mesh.index_count,
+                        mesh.base_vertex,
+                        draw.instance..draw.instance + draw.count,
+                    );
                 }
-                let mesh = match draw.mesh {
-                    DrawMesh::StaticScene => self.static_scene,
-                    DrawMesh::Npc(k) => self.npcs[k],
-                    DrawMesh::EventObstacle(k) => self.event_obstacles[k],
-                    DrawMesh::Ego => self.ego,
-                };
-                pass.draw_indexed(
-                    mesh.first_index..mesh.first_index + mesh.index_count,
-                    mesh.base_vertex,
-                    draw.instance..draw.instance + 1,
-                );
             }
         }
         self.readback.copy(&mut encoder, &self.colour);
@@ -270,8 +281,14 @@ fn tiles_per_pass(adapter: &wgpu::AdapterInfo) -> u32 {
     if adapter.device_type == wgpu::DeviceType::Cpu { 16 } else { u32::MAX }
 }
 
-/// The pipeline: the scene's vertices and the instances in, flat colours out, depth tested.
-fn pipeline(device: &wgpu::Device, layout: &wgpu::BindGroupLayout) -> wgpu::RenderPipeline {
+/// A pipeline: the scene's vertices and the instances in, flat colours out, depth tested, faces
+/// turned away from the camera culled when `cull` says so (meshes wind their outsides
+/// counter-clockwise, as bevy's).
+fn pipeline(
+    device: &wgpu::Device,
+    layout: &wgpu::BindGroupLayout,
+    cull: Option<wgpu::Face>,
+) -> wgpu::RenderPipeline {
     let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some("lepton tiled cameras"),
         source: wgpu::ShaderSource::Wgsl(include_str!("tiled.wgsl").into()),
@@ -283,7 +300,7 @@ fn pipeline(device: &wgpu::Device, layout: &wgpu::BindGroupLayout) -> wgpu::Rend
     });
     let vertex_attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Uint32, 2 => Float32x4];
     let instance_attributes = wgpu::vertex_attr_array![
-        3 => Float32x4, 4 => Float32x4, 5 => Float32x4, 6 => Float32x4, 7 => Uint32
+        3 => Float32x4, 4 => Float32x4, 5 => Float32x4, 6 => Float32x4, 7 => Uint32, 8 => Float32x3
     ];
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some("lepton tiled cameras"),
@@ -305,8 +322,11 @@ fn pipeline(device: &wgpu::Device, layout: &wgpu::BindGroupLayout) -> wgpu::Rend
                 },
             ],
         },
-        // Meshes are drawn from both sides: no winding to get wrong, nothing to cull at this size.
-        primitive: wgpu::PrimitiveState { cull_mode: None, ..Default::default() },
+        primitive: wgpu::PrimitiveState {
+            front_face: wgpu::FrontFace::Ccw,
+            cull_mode: cull,
+            ..Default::default()
+        },
         depth_stencil: Some(wgpu::DepthStencilState {
             format: DEPTH_FORMAT,
             depth_write_enabled: Some(true),
