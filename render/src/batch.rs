@@ -190,6 +190,10 @@ pub struct Draw {
     pub mesh: DrawMesh,
     pub instance: u32,
     pub count: u32,
+    /// Whether faces turned away from the camera may be skipped: closed boxes wholly in front
+    /// of a camera outside them, whose front faces hide their back faces (drawn, a back face
+    /// could only win a pixel on the silhouette edge it shares with a front face).
+    pub cull_back: bool,
 }
 
 /// Everything one frame draws, for every environment, as the tiled pass uploads it. Draws come
@@ -257,17 +261,25 @@ impl CameraBatch {
             tint,
         };
         let mut add = |mesh: DrawMesh, world_from_local: Mat4| {
-            draws.push(Draw { env: view, mesh, instance: instances.len() as u32, count: 1 });
+            draws.push(Draw {
+                env: view,
+                mesh,
+                instance: instances.len() as u32,
+                count: 1,
+                cull_back: false,
+            });
             instances.push(instance(world_from_local, [1.0; 3]));
         };
         add(DrawMesh::StaticScene, Mat4::IDENTITY);
         if let View::Chase { .. } = self.view {
             add(DrawMesh::Ego, ego.to_matrix());
         }
-        // The NPCs in view, all in one draw: a CPU rasteriser pays per draw call and per vertex,
-        // also for cars behind the camera.
-        let first_npc = instances.len() as u32;
+        // The NPCs in view in one draw, or two: a CPU rasteriser pays per draw call and per
+        // vertex, also for cars behind the camera. Cars the camera is in or next to (a crash)
+        // show their insides where the near plane cuts them: they are drawn from both sides.
         let npc_radius = npc_bounding_radius();
+        let mut near = Vec::new();
+        let first_far = instances.len() as u32;
         for (slot, pose) in poses.npcs.iter().enumerate() {
             if let Some((position, rotation)) = pose {
                 let (translation, rotation) = (Vec3::from_array(*position), Quat::from_array(*rotation));
@@ -276,12 +288,28 @@ impl CameraBatch {
                     continue;
                 }
                 let transform = Transform { translation, rotation, ..Default::default() };
-                instances.push(instance(transform.to_matrix(), NPC_COLOURS[slot % NPC_COLOURS.len()]));
+                let npc = instance(transform.to_matrix(), NPC_COLOURS[slot % NPC_COLOURS.len()]);
+                if camera.translation.distance(centre) > npc_radius + CLEAR_OF_NEAR_PLANE {
+                    instances.push(npc);
+                } else {
+                    near.push(npc);
+                }
             }
         }
-        let npcs = instances.len() as u32 - first_npc;
-        if npcs > 0 {
-            draws.push(Draw { env: view, mesh: DrawMesh::Npcs, instance: first_npc, count: npcs });
+        let far = instances.len() as u32 - first_far;
+        if far > 0 {
+            draws.push(Draw {
+                env: view,
+                mesh: DrawMesh::Npcs,
+                instance: first_far,
+                count: far,
+                cull_back: true,
+            });
+        }
+        if !near.is_empty() {
+            let (instance, count) = (instances.len() as u32, near.len() as u32);
+            draws.push(Draw { env: view, mesh: DrawMesh::Npcs, instance, count, cull_back: false });
+            instances.extend(near);
         }
         if poses.events != 0 {
             let placed = lepton_sim::events::event_obstacles(&scenario.events).map(|(event, _)| event);
@@ -292,6 +320,7 @@ impl CameraBatch {
                         mesh: DrawMesh::EventObstacle(k),
                         instance: instances.len() as u32,
                         count: 1,
+                        cull_back: false,
                     });
                     instances.push(instance(Mat4::IDENTITY, [1.0; 3]));
                 }
@@ -311,6 +340,11 @@ impl CameraBatch {
         }
     }
 }
+
+/// How far outside a box's bounding sphere a camera must be for the near plane (0.1 m) never to
+/// cut the box where the camera can see (m): within the field of view the near plane is closer
+/// than 0.2 m.
+const CLEAR_OF_NEAR_PLANE: f32 = 1.0;
 
 /// A sphere around an NPC car's mesh (m), about its middle: half its diagonal, and spare for
 /// the wheels that stand out 2 cm.
@@ -409,13 +443,29 @@ mod tests {
         batch.sync(1, &scenario, &poses, 7);
         let mut frame = TiledFrame::default();
         batch.gather(&mut frame);
-        let draws: Vec<_> = frame.draws.iter().map(|d| (d.env, d.mesh, d.count)).collect();
-        assert_eq!(draws, [(1, DrawMesh::StaticScene, 1), (1, DrawMesh::Npcs, 3)]);
+        let draws: Vec<_> = frame.draws.iter().map(|d| (d.env, d.mesh, d.count, d.cull_back)).collect();
+        assert_eq!(draws, [(1, DrawMesh::StaticScene, 1, false), (1, DrawMesh::Npcs, 3, true)]);
         let npcs = &frame.instances[frame.draws[1].instance as usize..][..3];
         let tints: Vec<_> = npcs.iter().map(|i| i.tint).collect();
         assert_eq!(tints, [NPC_COLOURS[0], NPC_COLOURS[3], NPC_COLOURS[7 % NPC_COLOURS.len()]]);
         assert!(npcs.iter().all(|i| i.view == 1));
         assert_eq!(npcs[1].world_from_local[12..15], [40.0, 0.0, 3.5], "the car's place, as given");
         assert_eq!(frame.instances[0].tint, [1.0; 3], "the static scene is not tinted");
+
+        // A car on top of the ego (a crash) is drawn from both sides, in a draw of its own.
+        let mut crash = poses.clone();
+        crash.npcs[4] = ahead(1.0, 0.0);
+        batch.sync(0, &scenario, &crash, 7);
+        batch.gather(&mut frame);
+        let draws: Vec<_> = frame.draws.iter().map(|d| (d.env, d.mesh, d.count, d.cull_back)).collect();
+        assert_eq!(
+            draws[..3],
+            [
+                (0, DrawMesh::StaticScene, 1, false),
+                (0, DrawMesh::Npcs, 3, true),
+                (0, DrawMesh::Npcs, 1, false)
+            ]
+        );
+        assert_eq!(frame.instances[frame.draws[2].instance as usize].tint, NPC_COLOURS[4]);
     }
 }

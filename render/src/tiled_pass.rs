@@ -49,10 +49,12 @@ impl Plugin for TiledPassPlugin {
 /// The GPU side: pipeline, buffers, target and readback of one renderer.
 #[derive(Resource)]
 pub struct TiledPass {
-    /// The static scene, drawn from both sides (its flat bands have no inside).
+    /// Draws both sides of every face: the static scene (its flat bands have no inside), and
+    /// boxes a camera may be in or next to.
     pipeline: wgpu::RenderPipeline,
-    /// Cars and obstacles: closed boxes, whose back faces their front faces always hide.
-    solid_pipeline: wgpu::RenderPipeline,
+    /// Skips faces turned away from the camera: for closed boxes wholly in front of it, whose
+    /// front faces always hide their back faces ([`crate::batch::Draw::cull_back`]).
+    culling_pipeline: wgpu::RenderPipeline,
     bind_group: wgpu::BindGroup,
     views: wgpu::Buffer,
     instances: wgpu::Buffer,
@@ -152,7 +154,7 @@ impl TiledPass {
             layout: &views_layout,
             entries: &[wgpu::BindGroupEntry { binding: 0, resource: views.as_entire_binding() }],
         });
-        let solid_pipeline = pipeline(device, &views_layout, Some(wgpu::Face::Back));
+        let culling_pipeline = pipeline(device, &views_layout, Some(wgpu::Face::Back));
         let pipeline = pipeline(device, &views_layout, None);
         if let Some(error) = bevy::tasks::block_on(errors.pop()) {
             return Err(RenderError::Failed(format!("setting up the camera pass failed: {error}")));
@@ -160,7 +162,7 @@ impl TiledPass {
         let clear: LinearRgba = Color::srgb_u8(43, 44, 47).into();
         Ok(Self {
             pipeline,
-            solid_pipeline,
+            culling_pipeline,
             bind_group,
             views,
             instances,
@@ -240,13 +242,13 @@ impl TiledPass {
             pass.set_vertex_buffer(1, self.instances.slice(..));
             pass.set_index_buffer(self.indices.slice(..), wgpu::IndexFormat::Uint32);
             let [w, h] = self.layout.tile;
-            // The static scenes first, then the solid objects: two pipeline binds per pass, not
-            // two per tile. Opaque, depth-tested and never at equal depth: the order changes no
-            // pixel.
-            for (pipeline, static_scene) in [(&self.pipeline, true), (&self.solid_pipeline, false)] {
+            // What is drawn from both sides first, then the boxes whose back faces can go: two
+            // pipeline binds per pass, not two per tile. Opaque, depth-tested and never at equal
+            // depth: the order changes no pixel.
+            for (pipeline, cull_back) in [(&self.pipeline, false), (&self.culling_pipeline, true)] {
                 pass.set_pipeline(pipeline);
                 let mut tile = None;
-                for draw in group.iter().filter(|d| (d.mesh == DrawMesh::StaticScene) == static_scene) {
+                for draw in group.iter().filter(|d| d.cull_back == cull_back) {
                     if tile != Some(draw.env) {
                         tile = Some(draw.env);
                         let [x, y] = self.layout.origin(draw.env);
