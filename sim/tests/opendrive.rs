@@ -11,7 +11,11 @@ use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 fn samples() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/opendrive")
+    // Where cargo runs the test from, not where it was built: a target folder shared by clones
+    // at other paths keeps a test binary built elsewhere when the sources are the same.
+    let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or(PathBuf::from(env!("CARGO_MANIFEST_DIR")), PathBuf::from);
+    crate_dir.join("tests/opendrive")
 }
 
 fn import(file: &str) -> Imported {
