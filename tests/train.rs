@@ -138,6 +138,23 @@ fn train_writes_metrics_checkpoints_and_a_curve_and_eval_and_plot_read_them() {
         lepton(&["train", "tiny", "--agent", "qlearning", "--out", dir.join("y").to_str().unwrap()]);
     assert_eq!(no_model.status.code(), Some(2));
     assert!(stderr(&no_model).contains("--model"), "{}", stderr(&no_model));
+    // A scenario with continuous actions is for continuous agents (Python's SAC, PPO).
+    let tiny = std::fs::read_to_string(common::root().join("sim/scenarios/tiny.ron")).unwrap();
+    let continuous = tiny.replacen("Scenario(", "Scenario(\n    actions: (continuous: ()),", 1);
+    let continuous = write(&dir, "continuous.ron", &continuous);
+    let out = dir.join("z");
+    let refused = lepton(&[
+        "train",
+        &continuous,
+        "--agent",
+        "dqn",
+        "--perception",
+        "ground-truth",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("actions.continuous"), "{}", stderr(&refused));
     std::fs::remove_dir_all(dir).unwrap();
 }
 

@@ -8,6 +8,11 @@ first observation and ``infos["final_obs"][i]`` / ``infos["final_info"]`` hold t
 ``LeptonEnv`` is one environment (``gymnasium.Env``), for ``gymnasium.make`` and libraries that
 vectorise single environments themselves (Ray RLlib).
 
+Actions: the scenario's own kind by default, an index into its discrete set
+(``spaces.Discrete``) or, with ``actions.continuous`` in the file or ``actions="continuous"``
+here, ``[steer, throttle]`` (``spaces.Box``; each clipped into the file's ranges, full lock and
+full throttle/brake by default).
+
 Observations: ``"state"`` (the driving state, a Box of the named fields in ``state_names``),
 ``"frames"`` (the camera, uint8 height × width × channels from the batched renderer) and
 ``"perception"`` (the state as a trained CNN sees it in the frames; ``model=MODEL_DIR``).
@@ -49,23 +54,63 @@ def _model_dir(model: str | None) -> str | None:
     return model
 
 
-def _native(scenario: str, num_envs: int, observation: str, model: str | None, autoreset: bool = True):
+def _native(
+    scenario: str,
+    num_envs: int,
+    observation: str,
+    model: str | None,
+    autoreset: bool = True,
+    actions: str = "scenario",
+):
     """The Rust vector env behind every Python-side env (seeded at its first reset), its
     arguments checked here so that a wrong type is a LeptonError naming it."""
     scenario = _check.path(scenario, "scenario")
     num_envs = _check.integer(num_envs, "num_envs", 1, _check.MAX_ENVS)
     observation = _check.text(observation, "observation")
-    return _lepton.VecEnv(scenario, num_envs, 0, observation, _model_dir(model), autoreset=autoreset)
+    actions = _check.text(actions, "actions")
+    return _lepton.VecEnv(
+        scenario, num_envs, 0, observation, _model_dir(model), autoreset=autoreset, actions=actions
+    )
 
 
-def _spaces(inner: _lepton.VecEnv) -> tuple[spaces.Space, spaces.Discrete]:
+def _spaces(inner: _lepton.VecEnv) -> tuple[spaces.Space, spaces.Space]:
     if inner.frame_shape is not None:
         observation = spaces.Box(0, 255, shape=inner.frame_shape, dtype=np.uint8)
     else:
         low = np.asarray(inner.state_low, dtype=np.float32)
         high = np.asarray(inner.state_high, dtype=np.float32)
         observation = spaces.Box(low, high, dtype=np.float32)
+    if inner.continuous:
+        low = np.asarray(inner.action_low, dtype=np.float32)
+        high = np.asarray(inner.action_high, dtype=np.float32)
+        return observation, spaces.Box(low, high, dtype=np.float32)
     return observation, spaces.Discrete(inner.num_actions)
+
+
+def _continuous_actions(actions: Any, n: int) -> np.ndarray:
+    """Continuous actions as float32 rows of ``[steer, throttle]``, checked: one row per env, finite
+    numbers (Lepton clips them into the scenario's ranges)."""
+    try:
+        array = np.asarray(actions, dtype=np.float32)
+    except (TypeError, ValueError) as error:
+        raise LeptonError(f"actions: numbers [steer, throttle] per env ({error})") from None
+    if array.shape == (2,) and n == 1:
+        array = array.reshape(1, 2)
+    if array.shape != (n, 2):
+        raise LeptonError(f"actions: one [steer, throttle] per env, shape ({n}, 2) (got shape {array.shape})")
+    if not np.all(np.isfinite(array)):
+        raise LeptonError("actions: [steer, throttle] must be finite numbers (got NaN or infinity)")
+    return np.ascontiguousarray(array)
+
+
+def _step(inner: _lepton.VecEnv, actions: Any, n: int, space: spaces.Space) -> int:
+    """Steps the Rust env with discrete or continuous actions, as its action space says."""
+    if isinstance(space, spaces.Box):
+        return inner.step_continuous(_continuous_actions(actions, n))
+    # The common case checked in one line; anything else is converted or refused.
+    if not (type(actions) is np.ndarray and actions.dtype == np.int64 and actions.shape == (n,)):
+        actions = _actions(actions, n, space.n)
+    return inner.step(actions)
 
 
 def _actions(actions: Any, n: int, k: int) -> np.ndarray:
@@ -96,10 +141,11 @@ class LeptonVectorEnv(gymnasium.vector.VectorEnv):
         observation: str = "state",
         model: str | None = None,
         copy: bool = True,
+        actions: str = "scenario",
     ):
         seed = _check.seed(seed)
         self._copy = _check.flag(copy, "copy")
-        self._inner = _native(scenario, num_envs, observation, model)
+        self._inner = _native(scenario, num_envs, observation, model, actions=actions)
         self.num_envs = self._inner.num_envs
         self._seed = self._inner.scenario_seed if seed is None else seed
         self.single_observation_space, self.single_action_space = _spaces(self._inner)
@@ -145,10 +191,7 @@ class LeptonVectorEnv(gymnasium.vector.VectorEnv):
         if not self._started:
             raise LeptonError("step before reset: call reset() first")
         inner = self._inner
-        # The common case checked in one line; anything else is converted or refused.
-        if not (type(actions) is np.ndarray and actions.dtype == np.int64 and actions.shape == (self.num_envs,)):
-            actions = _actions(actions, self.num_envs, self.single_action_space.n)
-        ended_count = inner.step(actions)
+        ended_count = _step(inner, actions, self.num_envs, self.single_action_space)
         terminated, truncated = inner.terminated.copy(), inner.truncated.copy()
         infos: dict[str, Any] = {"episode_seed": inner.episode_seed.copy(), "_episode_seed": self._every}
         if ended_count:
@@ -190,12 +233,13 @@ class LeptonEnv(gymnasium.Env):
         observation: str = "state",
         model: str | None = None,
         render_mode: str | None = None,
+        actions: str = "scenario",
     ):
         if render_mode is not None:
             raise LeptonError(f"render_mode: Lepton's single env draws nothing itself (got {render_mode!r}); "
                               "use observation='frames' or `lepton view`")
         seed = _check.seed(seed)
-        self._inner = _native(scenario, 1, observation, model, autoreset=False)
+        self._inner = _native(scenario, 1, observation, model, autoreset=False, actions=actions)
         self._seed = self._inner.scenario_seed if seed is None else seed
         self.observation_space, self.action_space = _spaces(self._inner)
         self.render_mode = None
@@ -219,7 +263,7 @@ class LeptonEnv(gymnasium.Env):
     def step(self, action):
         if not self._started or self._ended:
             raise LeptonError("step after the episode ended (or before reset): call reset() first")
-        self._inner.step(_actions(action, 1, self.action_space.n))
+        _step(self._inner, action, 1, self.action_space)
         inner = self._inner
         terminated, truncated = bool(inner.terminated[0]), bool(inner.truncated[0])
         self._ended = terminated or truncated

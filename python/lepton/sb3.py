@@ -22,7 +22,7 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 from ._check import LeptonAttributeError
 from ._check import seed as _seed
 from ._lepton import LeptonError
-from .gym import _actions, _native, _spaces
+from .gym import _actions, _continuous_actions, _native, _spaces
 
 __all__ = ["LeptonSB3VecEnv"]
 
@@ -35,9 +35,10 @@ class LeptonSB3VecEnv(VecEnv):
         seed: int | None = None,
         observation: str = "state",
         model: str | None = None,
+        actions: str = "scenario",
     ):
         seed = _seed(seed)
-        self._inner = _native(scenario, num_envs, observation, model)
+        self._inner = _native(scenario, num_envs, observation, model, actions=actions)
         self._next_seed = self._inner.scenario_seed if seed is None else seed
         self._actions: np.ndarray | None = None
         self.render_mode = None
@@ -61,13 +62,19 @@ class LeptonSB3VecEnv(VecEnv):
         return self._inner.obs.copy()
 
     def step_async(self, actions: np.ndarray) -> None:
-        self._actions = _actions(actions, self.num_envs, self.action_space.n)
+        if self._inner.continuous:
+            self._actions = _continuous_actions(actions, self.num_envs)
+        else:
+            self._actions = _actions(actions, self.num_envs, self.action_space.n)
 
     def step_wait(self):
         if self._actions is None:
             raise LeptonError("step_wait before step_async: give the actions first")
         inner = self._inner
-        ended_count = inner.step(self._actions)
+        if inner.continuous:
+            ended_count = inner.step_continuous(self._actions)
+        else:
+            ended_count = inner.step(self._actions)
         self._actions = None
         terminated, truncated = inner.terminated, inner.truncated
         dones = terminated | truncated

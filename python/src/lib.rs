@@ -9,7 +9,9 @@ use lepton_sim::drivers::KeepLane;
 use lepton_sim::scenario::{self, FrameFormat, Scenario};
 use lepton_sim::{Act, Reset};
 use lepton_sim::{Control, DrivingState, Info, Observation};
-use numpy::{PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArray1};
+use numpy::{
+    PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
+};
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use std::path::PathBuf;
@@ -89,7 +91,8 @@ pub struct VecEnv {
 #[pymethods]
 impl VecEnv {
     #[new]
-    #[pyo3(signature = (scenario, num_envs, seed, observation="state", model=None, autoreset=true))]
+    #[pyo3(signature = (scenario, num_envs, seed, observation="state", model=None, autoreset=true, actions="scenario"))]
+    #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
         scenario: &str,
@@ -98,6 +101,7 @@ impl VecEnv {
         observation: &str,
         model: Option<PathBuf>,
         autoreset: bool,
+        actions: &str,
     ) -> PyResult<Self> {
         if num_envs == 0 || num_envs > MAX_ENVS {
             return Err(bad(format!("num_envs must be from 1 to {MAX_ENVS} (got {num_envs})")));
@@ -117,7 +121,20 @@ impl VecEnv {
                 "observation=\"perception\" takes model=MODEL_DIR (a trained CNN), and only it does",
             ));
         }
-        let scenario = Arc::new(scenario::load_named(scenario).map_err(bad)?);
+        let mut scenario = scenario::load_named(scenario).map_err(bad)?;
+        match actions {
+            "scenario" => {}
+            "discrete" => scenario.actions.continuous = None,
+            "continuous" => {
+                scenario.actions.continuous = Some(scenario.actions.continuous.unwrap_or_default());
+            }
+            other => {
+                return Err(bad(format!(
+                    "actions must be \"scenario\" (the file's), \"discrete\" or \"continuous\" (got {other:?})"
+                )));
+            }
+        }
+        let scenario = Arc::new(scenario);
         let perception = match &model {
             Some(dir) => {
                 let kind = PerceptionKind::Cnn { model: dir.clone() };
@@ -181,6 +198,24 @@ impl VecEnv {
     #[getter]
     fn num_actions(&self) -> usize {
         self.envs.num_actions()
+    }
+
+    /// Whether the agent gives `[steer, throttle]` (`step_continuous`) instead of an index.
+    #[getter]
+    fn continuous(&self) -> bool {
+        self.scenario.actions.continuous.is_some()
+    }
+
+    /// The lowest and highest continuous action, `[steer, throttle]` (the full ranges for a
+    /// discrete scenario).
+    #[getter]
+    fn action_low(&self) -> Vec<f32> {
+        self.scenario.actions.continuous.unwrap_or_default().low().to_vec()
+    }
+
+    #[getter]
+    fn action_high(&self) -> Vec<f32> {
+        self.scenario.actions.continuous.unwrap_or_default().high().to_vec()
     }
 
     #[getter]
@@ -343,11 +378,54 @@ impl VecEnv {
             }
             chosen.push(a as usize);
         }
-        let envs = AssertSend((&mut self.envs, frame_rows(py, &self.frames, &self.final_frames)));
+        self.step_with(py, Chosen::Discrete(chosen))
+    }
+
+    /// Steps every env with its continuous action, rows of `[steer, throttle]` (each clipped into
+    /// the scenario's `actions.continuous` ranges), as `step` does. Returns how many episodes
+    /// ended.
+    fn step_continuous(&mut self, py: Python<'_>, actions: PyReadonlyArray2<'_, f32>) -> PyResult<usize> {
+        let n = self.envs.len();
+        let shape = actions.shape().to_vec();
+        if shape != [n, 2] {
+            return Err(bad(format!(
+                "actions: one [steer, throttle] per env, shape ({n}, 2) (got shape {shape:?})"
+            )));
+        }
+        let array = actions.as_array();
+        let mut chosen = Vec::with_capacity(n);
+        for (i, row) in array.outer_iter().enumerate() {
+            let action = [row[0], row[1]];
+            if !action.iter().all(|v| v.is_finite()) {
+                return Err(bad(format!(
+                    "action {action:?} of env {i} is not finite: give [steer, throttle] as numbers"
+                )));
+            }
+            chosen.push(action);
+        }
+        self.step_with(py, Chosen::Continuous(chosen))
+    }
+}
+
+/// What the agents chose, owned so that it can cross into the GIL-free closure.
+enum Chosen {
+    Discrete(Vec<usize>),
+    Continuous(Vec<[f32; 2]>),
+}
+
+impl VecEnv {
+    /// Steps every env with `chosen` and writes the buffers (see `step`).
+    fn step_with(&mut self, py: Python<'_>, chosen: Chosen) -> PyResult<usize> {
+        let n = self.envs.len();
+        let envs = AssertSend((&mut self.envs, frame_rows(py, &self.frames, &self.final_frames), chosen));
         let step = py
             .detach(move || {
-                let (envs, mut rows) = envs.get();
-                envs.try_step(Act::Discrete(&chosen), rows.as_mut())
+                let (envs, mut rows, chosen) = envs.get();
+                let act = match &chosen {
+                    Chosen::Discrete(actions) => Act::Discrete(actions),
+                    Chosen::Continuous(actions) => Act::Continuous(actions),
+                };
+                envs.try_step(act, rows.as_mut())
             })
             .map_err(bad)?;
         {
@@ -376,9 +454,7 @@ impl VecEnv {
         }
         Ok(step.episodes.iter().flatten().count())
     }
-}
 
-impl VecEnv {
     fn write_first(
         &mut self,
         py: Python<'_>,

@@ -220,6 +220,13 @@ impl Env {
         self.step_control(self.controls[action])
     }
 
+    /// Takes continuous action `[steer, throttle]` for one policy step, each clipped into the
+    /// scenario's `actions.continuous` ranges (the full ranges when it declares none).
+    pub fn step_continuous(&mut self, action: [f32; 2]) -> Step {
+        let control = self.scenario.actions.continuous.unwrap_or_default().control(action);
+        self.step_control(control)
+    }
+
     /// Applies a continuous control for one policy step (scripted drivers, keyboard driving).
     pub fn step_control(&mut self, control: Control) -> Step {
         let control = Control {

@@ -82,6 +82,9 @@ pub enum Act<'a> {
     Discrete(&'a [usize]),
     /// A steer and throttle per env (scripted drivers, data collection).
     Controls(&'a [Control]),
+    /// A continuous action `[steer, throttle]` per env (what continuous agents choose), clipped
+    /// into the scenario's `actions.continuous` ranges.
+    Continuous(&'a [[f32; 2]]),
 }
 
 /// A batch of environments of one scenario.
@@ -292,6 +295,14 @@ impl VecEnv {
                     .par_iter_mut()
                     .zip(controls.par_iter())
                     .map(|(env, &c)| env.step_control(c))
+                    .collect()
+            }
+            Act::Continuous(actions) => {
+                assert_eq!(actions.len(), self.envs.len(), "one action per environment");
+                self.envs
+                    .par_iter_mut()
+                    .zip(actions.par_iter())
+                    .map(|(env, &a)| env.step_continuous(a))
                     .collect()
             }
         };

@@ -26,6 +26,12 @@ pub enum RunError {
     Record(#[from] lepton_render::recorder::RecordError),
     #[error("{path}: {source}")]
     Io { path: PathBuf, source: std::io::Error },
+    #[error(
+        "scenario \"{scenario}\" has continuous actions (actions.continuous): Lepton's Q-learning \
+         and DQN choose from actions.set. Train it from Python (python/examples/sb3_sac.py), or \
+         remove actions.continuous"
+    )]
+    ContinuousActions { scenario: String },
 }
 
 /// Wraps an I/O error with the path it concerns.

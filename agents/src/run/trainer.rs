@@ -88,6 +88,9 @@ impl Trainer {
     pub fn run(&self, resume: bool, mut progress: impl FnMut(Progress)) -> Result<RunSummary, RunError> {
         let config = &self.config;
         config.validate()?;
+        if self.scenario.actions.continuous.is_some() {
+            return Err(RunError::ContinuousActions { scenario: self.scenario.name.clone() });
+        }
         let started = Instant::now();
         std::fs::create_dir_all(self.run_dir.join("checkpoints")).map_err(io(&self.run_dir))?;
 

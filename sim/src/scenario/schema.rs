@@ -523,13 +523,18 @@ impl Default for Idm {
     }
 }
 
-/// The discrete action set.
+/// What the agent chooses: an index into a discrete set (Lepton's Q-learning and DQN), or, with
+/// `continuous`, a steer and a throttle within ranges (SAC, PPO and the like, from Python).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Actions {
-    /// The actions; the agent picks one by index.
+    /// The discrete actions; the agent picks one by index.
     /// Allowed: 1 to 256 actions.
     pub set: Vec<Action>,
+    /// Continuous control instead of the set: each step the agent gives `[steer, throttle]`,
+    /// each clipped into its range here. Omitted: discrete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub continuous: Option<ContinuousActions>,
     /// Physics steps per policy step: one action lasts `repeat × episode.dt` seconds.
     /// Allowed: 1 to 100.
     pub repeat: u32,
@@ -539,6 +544,44 @@ impl Actions {
     /// The action set as controls, in index order: the one place actions become controls.
     pub fn controls(&self) -> Vec<crate::vehicle::Control> {
         self.set.iter().map(|a| a.control()).collect()
+    }
+}
+
+/// The ranges of continuous actions.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ContinuousActions {
+    /// (lowest, highest) fraction of full steering lock, -1 (right) to 1 (left); default (-1, 1).
+    /// Allowed: -1 ≤ lowest < highest ≤ 1.
+    pub steer: (f32, f32),
+    /// (lowest, highest) throttle: -1 (full brake) to 1 (full throttle); default (-1, 1).
+    /// Allowed: -1 ≤ lowest < highest ≤ 1.
+    pub throttle: (f32, f32),
+}
+
+impl Default for ContinuousActions {
+    fn default() -> Self {
+        Self { steer: (-1.0, 1.0), throttle: (-1.0, 1.0) }
+    }
+}
+
+impl ContinuousActions {
+    /// The lowest `[steer, throttle]`.
+    pub fn low(&self) -> [f32; 2] {
+        [self.steer.0, self.throttle.0]
+    }
+
+    /// The highest `[steer, throttle]`.
+    pub fn high(&self) -> [f32; 2] {
+        [self.steer.1, self.throttle.1]
+    }
+
+    /// The control for action `[steer, throttle]`, each clipped into its range (a value that is
+    /// not a number counts as 0, then clipped).
+    pub fn control(&self, [steer, throttle]: [f32; 2]) -> crate::vehicle::Control {
+        let clip =
+            |v: f32, (lo, hi): (f32, f32)| if v.is_finite() { v.clamp(lo, hi) } else { 0.0f32.clamp(lo, hi) };
+        crate::vehicle::Control { steer: clip(steer, self.steer), throttle: clip(throttle, self.throttle) }
     }
 }
 
@@ -555,6 +598,7 @@ impl Default for Actions {
                 a(0.4, 0.3),
                 a(-0.4, 0.3),
             ],
+            continuous: None,
             repeat: 4,
         }
     }

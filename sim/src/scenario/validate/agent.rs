@@ -15,6 +15,19 @@ pub(super) fn actions(c: &mut Checker, actions: &Actions) {
         c.in_range(&format!("actions.set[{i}].steer"), action.steer, -1.0, 1.0);
         c.in_range(&format!("actions.set[{i}].throttle"), action.throttle, -1.0, 1.0);
     }
+    if let Some(continuous) = &actions.continuous {
+        for (name, (lo, hi)) in [("steer", continuous.steer), ("throttle", continuous.throttle)] {
+            let path = format!("actions.continuous.{name}");
+            let ends_ok = c.in_range(&format!("{path}.0"), lo, -1.0, 1.0)
+                & c.in_range(&format!("{path}.1"), hi, -1.0, 1.0);
+            if ends_ok && lo >= hi {
+                c.report(
+                    &path,
+                    format!("({lo}, {hi}) is not a range: write (lowest, highest), lowest below highest"),
+                );
+            }
+        }
+    }
     c.count("actions.repeat", actions.repeat.into(), 1, 100);
 }
 pub(super) fn camera(c: &mut Checker, camera: &Camera) {

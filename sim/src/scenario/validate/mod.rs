@@ -283,6 +283,27 @@ mod tests {
     }
 
     #[test]
+    fn continuous_ranges() {
+        let with = |steer, throttle| {
+            move |s: &mut Scenario| {
+                s.actions.continuous = Some(crate::scenario::ContinuousActions { steer, throttle });
+            }
+        };
+        assert_problem(
+            with((0.5, -0.5), (-1.0, 1.0)),
+            "actions.continuous.steer",
+            "(0.5, -0.5) is not a range: write (lowest, highest), lowest below highest",
+        );
+        assert_problem(with((-0.5, 0.5), (0.2, 0.2)), "actions.continuous.throttle", "is not a range");
+        assert_problem(
+            with((-0.5, 0.5), (-1.0, 1.5)),
+            "actions.continuous.throttle.1",
+            "must be at most 1 (got 1.5)",
+        );
+        assert_problem(with((f32::NAN, 0.5), (-1.0, 1.0)), "actions.continuous.steer.0", "");
+    }
+
+    #[test]
     fn non_finite_number() {
         assert_problem(|s| s.look.sky[1] = f32::NAN, "look.sky[1]", "must be a finite number (got NaN)");
         assert_problem(
