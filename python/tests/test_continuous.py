@@ -113,3 +113,10 @@ def test_bad_continuous_actions_raise_lepton_errors():
         LeptonEnv("tiny", actions="analogue")
     with pytest.raises(LeptonError, match="actions"):
         LeptonEnv("tiny", actions=3)
+
+
+def test_rllibs_env_creator_passes_the_action_kind_on():
+    from lepton.rllib import env_creator
+
+    assert isinstance(env_creator({"scenario": "tiny", "actions": "continuous"}).action_space, spaces.Box)
+    assert isinstance(env_creator({"scenario": "tiny"}).action_space, spaces.Discrete)
