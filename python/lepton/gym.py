@@ -268,6 +268,10 @@ class LeptonEnv(gymnasium.Env):
         terminated, truncated = bool(inner.terminated[0]), bool(inner.truncated[0])
         self._ended = terminated or truncated
         info = {"episode_seed": np.uint64(inner.episode_seed[0]), "progress": float(inner.progress[0])}
+        light = inner.lights_ahead[0]
+        if light is not None:
+            # The light the ego's lane shows ahead and the metres to its stop line.
+            info["light_ahead"] = light
         if self._ended:
             info["end"] = inner.ends[0]
         return inner.obs[0].copy(), float(inner.rewards[0]), terminated, truncated, info

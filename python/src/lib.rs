@@ -82,6 +82,8 @@ pub struct VecEnv {
     episode_length: Py<PyArray1<u32>>,
     /// Each env's end reason on the step just taken (`None` while running).
     ends: Vec<Option<&'static str>>,
+    /// The traffic light each env's lane shows ahead, and how far it is (m), if any.
+    lights_ahead: Vec<Option<(&'static str, f32)>>,
     /// Each env's true driving state now, for the scripted lane keeper.
     truth: Vec<DrivingState>,
     keep_lane: KeepLane,
@@ -179,6 +181,7 @@ impl VecEnv {
             episode_return: PyArray1::zeros(py, n, false).unbind(),
             episode_length: PyArray1::zeros(py, n, false).unbind(),
             ends: vec![None; n],
+            lights_ahead: vec![None; n],
             truth: vec![DrivingState::default(); n],
             keep_lane: KeepLane::new(
                 scenario.reward.target_speed,
@@ -315,6 +318,14 @@ impl VecEnv {
     #[getter]
     fn ends(&self) -> Vec<Option<&'static str>> {
         self.ends.clone()
+    }
+
+    /// Each env's traffic light ahead on its lane after the last reset or step, as
+    /// (`"green"`/`"amber"`/`"red"`, metres to its stop line), or None (no light on the way, or
+    /// no lights in the scenario).
+    #[getter]
+    fn lights_ahead(&self) -> Vec<Option<(&'static str, f32)>> {
+        self.lights_ahead.clone()
     }
 
     /// The scripted lane keeper's action for every env (from the true state, as `lepton eval
@@ -477,6 +488,7 @@ impl VecEnv {
         for (&i, info) in indices.iter().zip(infos) {
             seeds[i] = info.episode_seed;
             progress[i] = info.progress;
+            self.lights_ahead[i] = info.light_ahead.map(|(light, metres)| (light.name(), metres));
         }
     }
 

@@ -120,3 +120,4 @@ def test_rllibs_env_creator_passes_the_action_kind_on():
 
     assert isinstance(env_creator({"scenario": "tiny", "actions": "continuous"}).action_space, spaces.Box)
     assert isinstance(env_creator({"scenario": "tiny"}).action_space, spaces.Discrete)
+

@@ -217,3 +217,27 @@ def test_the_same_seed_drives_as_lepton_rollout(tmp_path):
         assert state[2] == np.float32(row["speed"]), row
         ends += bool(terminated[0] or truncated[0])
     assert ends >= 2, "the replay crosses episode ends"
+
+
+def test_the_light_ahead_is_in_the_info_where_a_junction_has_lights(tmp_path):
+    text = open(_shipped("intersection")).read()
+    lights = 'signals: (phases: [(green: ["north", "south"], time: 15.0), (green: ["west", "east"], time: 15.0)]), '
+    with_lights = text.replace('(name: "crossing", ', '(name: "crossing", ' + lights, 1)
+    assert with_lights != text
+    path = tmp_path / "lights.ron"
+    path.write_text(with_lights)
+    env = LeptonEnv(str(path))
+    env.reset(seed=3)
+    _, _, _, _, info = env.step(1)
+    light, metres = info["light_ahead"]
+    assert light in ("green", "amber", "red") and 0.0 < metres < 200.0
+    # No lights, no key.
+    plain = LeptonEnv("intersection")
+    plain.reset(seed=3)
+    assert "light_ahead" not in plain.step(0)[4]
+
+
+def _shipped(name):
+    import pathlib
+
+    return pathlib.Path(__file__).resolve().parents[2] / "sim" / "scenarios" / f"{name}.ron"

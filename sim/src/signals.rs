@@ -15,6 +15,17 @@ pub enum Light {
     Red,
 }
 
+impl Light {
+    /// The light's name as Python infos and logs give it: `green`, `amber`, `red`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Light::Green => "green",
+            Light::Amber => "amber",
+            Light::Red => "red",
+        }
+    }
+}
+
 /// A junction's lights, laid out with road indices.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SignalPlan {
