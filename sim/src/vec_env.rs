@@ -284,29 +284,18 @@ impl VecEnv {
         act: Act<'_>,
         rows: Option<&mut FrameRows<'_>>,
     ) -> Result<VecStep, RenderError> {
-        let steps: Vec<_> = match act {
-            Act::Discrete(actions) => {
-                assert_eq!(actions.len(), self.envs.len(), "one action per environment");
-                self.envs.par_iter_mut().zip(actions.par_iter()).map(|(env, &a)| env.step(a)).collect()
-            }
-            Act::Controls(controls) => {
-                assert_eq!(controls.len(), self.envs.len(), "one control per environment");
-                self.envs
-                    .par_iter_mut()
-                    .zip(controls.par_iter())
-                    .map(|(env, &c)| env.step_control(c))
-                    .collect()
-            }
-            Act::Continuous(actions) => {
-                assert_eq!(actions.len(), self.envs.len(), "one action per environment");
-                self.envs
-                    .par_iter_mut()
-                    .zip(actions.par_iter())
-                    .map(|(env, &a)| env.step_continuous(a))
-                    .collect()
-            }
+        let steps = match act {
+            Act::Discrete(actions) => self.step_each(actions, |env, &a| env.step(a)),
+            Act::Controls(controls) => self.step_each(controls, |env, &c| env.step_control(c)),
+            Act::Continuous(actions) => self.step_each(actions, |env, &a| env.step_continuous(a)),
         };
         self.finish_step(steps, rows)
+    }
+
+    /// Steps env i with `actions[i]`, all in parallel.
+    fn step_each<T: Sync>(&mut self, actions: &[T], step: impl Fn(&mut Env, &T) -> Step + Sync) -> Vec<Step> {
+        assert_eq!(actions.len(), self.envs.len(), "one action per environment");
+        self.envs.par_iter_mut().zip(actions.par_iter()).map(|(env, a)| step(env, a)).collect()
     }
 
     /// Draws the stepped envs, then resets and draws again those whose episodes ended.
