@@ -11,10 +11,9 @@ import argparse
 import json
 import time
 
-import numpy as np
 from stable_baselines3 import DQN
 
-from lepton.sb3 import LeptonSB3VecEnv
+from lepton.sb3 import LeptonSB3VecEnv, evaluate_held_out
 
 
 def main() -> None:
@@ -32,20 +31,9 @@ def main() -> None:
     started = time.perf_counter()
     model.learn(total_timesteps=args.steps)
     seconds = time.perf_counter() - started
-    # The first episode of each held-out env (seeds 2,000,000…).
-    test = LeptonSB3VecEnv(args.scenario, num_envs=args.eval_episodes, seed=2_000_000, observation="frames")
-    obs, done_once, returns, successes = test.reset(), np.zeros(args.eval_episodes, bool), [], 0
-    while not done_once.all():
-        actions, _ = model.predict(obs, deterministic=True)
-        obs, _, dones, infos = test.step(actions)
-        for i in np.flatnonzero(dones & ~done_once):
-            done_once[i] = True
-            returns.append(infos[i]["episode"]["r"])
-            successes += infos[i]["end"] == "success"
+    result = evaluate_held_out(model, args.scenario, args.eval_episodes, observation="frames")
     print(json.dumps({"scenario": args.scenario, "steps": model.num_timesteps, "train_seconds": round(seconds, 1),
-                      "episodes": args.eval_episodes, "success_rate": successes / args.eval_episodes,
-                      "mean_return": float(np.mean(returns))}))
-
+                      **result}))
 
 if __name__ == "__main__":
     main()

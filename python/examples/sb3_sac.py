@@ -11,36 +11,13 @@ held-out success rate, mean return and how episodes ended.
 """
 
 import argparse
-import collections
 import json
 import time
 
-import numpy as np
 from stable_baselines3 import PPO, SAC
 from stable_baselines3.common.vec_env import VecNormalize
 
-from lepton.sb3 import LeptonSB3VecEnv
-
-
-def evaluate(model, normalize: VecNormalize, scenario: str, episodes: int, seed: int) -> dict:
-    """The first episode of each of `episodes` envs seeded seed, seed + 1, ..., deterministic."""
-    env = LeptonSB3VecEnv(scenario, num_envs=episodes, seed=seed, actions="continuous")
-    obs = env.reset()
-    returns = [None] * episodes
-    ends = collections.Counter()
-    while any(r is None for r in returns):
-        actions, _ = model.predict(normalize.normalize_obs(obs), deterministic=True)
-        obs, _, dones, infos = env.step(actions)
-        for i in np.flatnonzero(dones):
-            if returns[i] is None:
-                returns[i] = infos[i]["episode"]["r"]
-                ends[infos[i]["end"]] += 1
-    return {
-        "episodes": episodes,
-        "success_rate": ends["success"] / episodes,
-        "mean_return": float(np.mean(returns)),
-        "ends": dict(ends),
-    }
+from lepton.sb3 import LeptonSB3VecEnv, evaluate_held_out
 
 
 def main() -> None:
@@ -76,7 +53,7 @@ def main() -> None:
         model.save(args.save)
         env.save(args.save + ".vecnormalize.pkl")
     env.training = False
-    result = evaluate(model, env, args.scenario, args.eval_episodes, seed=2_000_000)
+    result = evaluate_held_out(model, args.scenario, args.eval_episodes, normalize=env, actions="continuous")
     print(json.dumps({"algo": args.algo, "scenario": args.scenario, "steps": model.num_timesteps,
                       "train_seconds": round(seconds, 1), **result}))
 

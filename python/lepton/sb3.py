@@ -14,6 +14,7 @@ logs them without a ``VecMonitor``.
 
 from __future__ import annotations
 
+import collections
 from typing import Any, Sequence
 
 import numpy as np
@@ -24,7 +25,7 @@ from ._check import seed as _seed
 from ._lepton import LeptonError
 from .gym import _actions, _continuous_actions, _native, _spaces
 
-__all__ = ["LeptonSB3VecEnv"]
+__all__ = ["LeptonSB3VecEnv", "evaluate_held_out"]
 
 
 class LeptonSB3VecEnv(VecEnv):
@@ -117,3 +118,37 @@ class LeptonSB3VecEnv(VecEnv):
 
     def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
         return [False for _ in self._get_indices(indices)]
+
+
+def evaluate_held_out(
+    model,
+    scenario: str,
+    episodes: int = 50,
+    seed: int = 2_000_000,
+    normalize=None,
+    observation: str = "state",
+    actions: str = "scenario",
+) -> dict:
+    """Scores ``model`` greedily on the first episode of each of ``episodes`` envs seeded seed,
+    seed + 1, ... (2,000,000 on, as ``lepton eval``: seeds no training run saw; only first
+    episodes, so short failed ones do not crowd out long ones). ``normalize``: the training's
+    ``VecNormalize``, whose observation statistics the model expects. Returns the success rate,
+    the mean return and how many episodes ended each way."""
+    env = LeptonSB3VecEnv(scenario, num_envs=episodes, seed=seed, observation=observation, actions=actions)
+    obs = env.reset()
+    returns: list = [None] * episodes
+    ends: collections.Counter = collections.Counter()
+    while any(r is None for r in returns):
+        chosen, _ = model.predict(obs if normalize is None else normalize.normalize_obs(obs), deterministic=True)
+        obs, _, dones, infos = env.step(chosen)
+        for i in np.flatnonzero(dones):
+            if returns[i] is None:
+                returns[i] = infos[i]["episode"]["r"]
+                ends[infos[i]["end"]] += 1
+    env.close()
+    return {
+        "episodes": episodes,
+        "success_rate": ends["success"] / episodes,
+        "mean_return": float(np.mean(returns)),
+        "ends": dict(ends),
+    }

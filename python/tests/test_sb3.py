@@ -42,3 +42,21 @@ def test_dqn_trains_from_pixels():
                     seed=0, device="cpu")
     model.learn(total_timesteps=200)
     assert model.num_timesteps >= 200
+
+
+
+class _Straight:
+    """A model with SB3's predict() that always takes the first key (straight on, throttle)."""
+
+    def predict(self, obs, deterministic=True):
+        return np.zeros(len(obs), np.int64), None
+
+
+def test_evaluate_held_out_scores_the_first_episode_of_each_held_out_env():
+    from lepton.sb3 import evaluate_held_out
+
+    result = evaluate_held_out(_Straight(), "tiny", episodes=4)
+    assert result["episodes"] == 4 and sum(result["ends"].values()) == 4
+    assert result["success_rate"] == result["ends"].get("success", 0) / 4
+    assert np.isfinite(result["mean_return"])
+    assert evaluate_held_out(_Straight(), "tiny", episodes=4) == result, "held-out seeds are fixed"
