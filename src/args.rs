@@ -29,6 +29,30 @@ impl DeviceArg {
     }
 }
 
+/// `--kernels`: whose CPU kernels the benchmark's networks run on, for a before-and-after in one
+/// binary on one machine.
+#[derive(clap::Args, Clone, Debug)]
+pub struct KernelsArg {
+    /// lepton (the convolution and Adam of lepton-kernels, the default) or burn (burn-flex's own).
+    #[arg(long = "kernels", value_name = "KERNELS", default_value = "lepton", value_parser = ["lepton", "burn"])]
+    pub kernels: String,
+}
+
+impl KernelsArg {
+    pub fn select(&self) {
+        let kernels = if self.kernels == "burn" {
+            lepton_kernels::Kernels::Burn
+        } else {
+            lepton_kernels::Kernels::Lepton
+        };
+        lepton_kernels::use_kernels(kernels);
+    }
+
+    pub fn name(&self) -> &str {
+        &self.kernels
+    }
+}
+
 fn device(name: &str) -> Result<DeviceChoice, lepton_perception::device::DeviceError> {
     let device = lepton_perception::device::parse_device(name)?;
     Ok(DeviceChoice { name: name.to_string(), device })

@@ -279,6 +279,13 @@ fn bench_train_and_perception_report_their_rates_as_json() {
     assert!(ms.iter().all(|&m| m >= 0.0) && ms[4] > 0.0, "{ms:?}");
     let per_update_ms = 1e3 / cnn["learner_updates_per_second"].as_f64().unwrap();
     assert!(ms.iter().sum::<f64>() <= per_update_ms * 1.001, "{ms:?} vs {per_update_ms} ms per update");
+    assert_eq!(cnn["kernels"], "lepton");
+    // burn's own kernels, for a before-and-after in one binary.
+    let args = ["bench", "train", "--updates", "1", "--batch-size", "2", "--size", "36", "--kernels", "burn"];
+    let burns = json(&lepton(&[&args[..], &["--json"]].concat()));
+    assert_eq!(burns["kernels"], "burn");
+    let bad = lepton(&["bench", "train", "--kernels", "mkl"]);
+    assert_eq!(bad.status.code(), Some(2));
     let perception = json(&lepton(&[
         "bench",
         "perception",

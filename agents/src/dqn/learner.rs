@@ -12,8 +12,9 @@ use super::network::{FramesTooSmall, InputShape, QNetwork};
 use crate::agent::UpdateStats;
 use crate::replay::Batch;
 use burn::module::{ModuleMapper, ModuleVisitor, Param, ParamId};
-use burn::optim::{AdamConfig, GradientsParams, ModuleOptimizer};
+use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::prelude::*;
+use lepton_kernels::adam::FusedAdam;
 use lepton_perception::cnn::model::number_parameters;
 use std::collections::HashMap;
 
@@ -111,9 +112,10 @@ impl DqnLearner {
         })
     }
 
-    /// Adam; gradients are clipped by their global norm in [`clip_global_norm`] before it.
+    /// Adam (β = 0.9, 0.999, ε = 1e-8), fused into one pass per parameter on the CPU; gradients
+    /// are clipped by their global norm in [`clip_global_norm`] before it.
     pub fn optimizer(_config: &DqnConfig) -> ModuleOptimizer {
-        AdamConfig::new().with_epsilon(1e-8).init()
+        ModuleOptimizer::from(FusedAdam::new(0.9, 0.999, 1e-8))
     }
 
     fn tensor(&self, values: Vec<f32>, rows: usize, device: &Device) -> Tensor<2> {

@@ -4,6 +4,7 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig, Relu};
 use burn::prelude::*;
+use lepton_kernels::conv2d;
 use serde::{Deserialize, Serialize};
 
 /// What the network reads.
@@ -87,9 +88,9 @@ impl NatureCnn {
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = self.relu.forward(self.conv1.forward(x));
-        let x = self.relu.forward(self.conv2.forward(x));
-        let x = self.relu.forward(self.conv3.forward(x));
+        let x = self.relu.forward(conv2d(&self.conv1, x));
+        let x = self.relu.forward(conv2d(&self.conv2, x));
+        let x = self.relu.forward(conv2d(&self.conv3, x));
         self.relu.forward(self.fc.forward(x.flatten(1, 3)))
     }
 }

@@ -5,6 +5,7 @@ use crate::labels::{FLAGS, REGRESSIONS};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
+use lepton_kernels::conv2d;
 
 /// Shape and width of the network.
 #[derive(Config, Debug, PartialEq)]
@@ -98,62 +99,12 @@ pub struct PerceptionCnn {
 impl PerceptionCnn {
     /// `input`: [batch, channels, height, width], already normalised. Returns [batch, outputs].
     pub fn forward(&self, input: Tensor<4>) -> Tensor<2> {
-        let x = self.relu.forward(conv_as_matmul(&self.conv1, input, CnnConfig::LAYERS[0]));
-        let x = self.relu.forward(self.conv2.forward(x));
-        let x = self.relu.forward(self.conv3.forward(x));
-        let x = self.relu.forward(self.conv4.forward(x));
+        let x = self.relu.forward(conv2d(&self.conv1, input));
+        let x = self.relu.forward(conv2d(&self.conv2, x));
+        let x = self.relu.forward(conv2d(&self.conv3, x));
+        let x = self.relu.forward(conv2d(&self.conv4, x));
         let x = x.flatten(1, 3);
         let x = self.relu.forward(self.hidden.forward(x));
         self.output.forward(x)
-    }
-}
-
-/// `conv` (no padding, square kernel) as one matrix product over every output pixel of the batch:
-/// the input unfolded into [batch · out_h · out_w, channels · k · k] patches times the kernel.
-/// The same function as `conv.forward`, faster on burn-flex for a first layer with few channels,
-/// where flex's direct small-channel path does strided 5×5 kernels slowly (measured below).
-fn conv_as_matmul(conv: &Conv2d, x: Tensor<4>, (kernel, stride, pad): (usize, usize, usize)) -> Tensor<4> {
-    debug_assert_eq!(pad, 0, "unpadded layers only");
-    let [batch, channels, _, _] = x.dims();
-    let weight = conv.weight.val();
-    let out = weight.dims()[0];
-    // [B, C, OH, OW, k, k]: zero-copy strided views.
-    let patches: Tensor<6> = x.unfold::<5, _>(2, kernel, stride).unfold::<6, _>(3, kernel, stride);
-    let [_, _, out_h, out_w, _, _] = patches.dims();
-    let rows =
-        patches.permute([0, 2, 3, 1, 4, 5]).reshape([batch * out_h * out_w, channels * kernel * kernel]);
-    let mut y = rows.matmul(weight.reshape([out, channels * kernel * kernel]).transpose());
-    if let Some(bias) = &conv.bias {
-        y = y + bias.val().unsqueeze_dim(0);
-    }
-    y.reshape([batch, out_h, out_w, out]).permute([0, 3, 1, 2])
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use burn::tensor::Distribution;
-
-    #[test]
-    fn the_first_layer_as_a_matrix_product_is_the_same_convolution_forward_and_backward() {
-        let device = Device::flex().autodiff();
-        let config = CnnConfig::new(3, 33, 41);
-        let net = config.init(&device);
-        let x = Tensor::<4>::random([2, 3, 33, 41], Distribution::Uniform(0.0, 1.0), &device);
-        let direct = net.conv1.forward(x.clone());
-        let product = conv_as_matmul(&net.conv1, x, CnnConfig::LAYERS[0]);
-        assert_eq!(direct.dims(), [2, 16, 15, 19]);
-        assert_eq!(product.dims(), direct.dims());
-        let gap = (direct.clone() - product.clone()).abs().max().into_scalar::<f32>();
-        assert!(gap < 1e-5, "forward differs by {gap}");
-
-        let weight_grad = |y: Tensor<4>| {
-            let grads = (y.clone() * y).sum().backward();
-            net.conv1.weight.grad(&grads).expect("a gradient").into_data().try_to_vec::<f32>().unwrap()
-        };
-        let (a, b) = (weight_grad(direct), weight_grad(product));
-        let scale = a.iter().fold(0f32, |m, v| m.max(v.abs()));
-        let gap = a.iter().zip(&b).fold(0f32, |m, (x, y)| m.max((x - y).abs()));
-        assert!(gap <= 1e-5 * scale, "weight gradients differ by {gap} (scale {scale})");
     }
 }

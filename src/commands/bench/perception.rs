@@ -2,7 +2,7 @@
 //! second on synthetic frames.
 
 use super::report::BenchReport;
-use crate::args::{DeviceArg, at_least_one};
+use crate::args::{DeviceArg, KernelsArg, at_least_one};
 use crate::error::{CliError, CliResult};
 use lepton_perception::cnn::CnnModel;
 use lepton_perception::dataset::FrameShape;
@@ -23,12 +23,15 @@ pub struct PerceptionBenchArgs {
     /// Batches to time (after one warm-up batch).
     #[arg(long, default_value_t = 20, value_parser = at_least_one::<usize>())]
     pub batches: usize,
+    #[command(flatten)]
+    pub kernels: KernelsArg,
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn bench(args: &PerceptionBenchArgs) -> CliResult<BenchReport> {
     let device = args.device.device().clone();
+    args.kernels.select();
     if args.size < 17 {
         return Err(CliError::Usage("--size: at least 17 pixels".into()));
     }
@@ -46,6 +49,7 @@ pub fn bench(args: &PerceptionBenchArgs) -> CliResult<BenchReport> {
     let per_second = (args.batches * args.batch_size) as f64 / started.elapsed().as_secs_f64();
     Ok(BenchReport::new("perception")
         .setup("device", args.device.name())
+        .setup("kernels", args.kernels.name())
         .setup("frame", format!("{}x{}x{}", args.size, args.size, args.channels))
         .setup("batch_size", args.batch_size)
         .figure("frames_per_second", per_second, "frames/s (preprocessing + CNN)"))

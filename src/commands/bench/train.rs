@@ -3,7 +3,7 @@
 
 use super::report::BenchReport;
 use super::run;
-use crate::args::{DeviceArg, at_least_one};
+use crate::args::{DeviceArg, KernelsArg, at_least_one};
 use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
 use burn::prelude::Device;
@@ -37,12 +37,15 @@ pub struct TrainBenchArgs {
     pub size: usize,
     #[arg(long, default_value_t = 4, value_parser = at_least_one::<usize>())]
     pub stack: usize,
+    #[command(flatten)]
+    pub kernels: KernelsArg,
     #[arg(long)]
     pub json: bool,
 }
 
 pub fn bench(args: &TrainBenchArgs) -> CliResult<BenchReport> {
     let device = args.device.device().clone();
+    args.kernels.select();
     let input = if args.size == 0 {
         InputShape::Vector(lepton_perception::DrivingState::LEN)
     } else {
@@ -100,6 +103,7 @@ pub fn bench(args: &TrainBenchArgs) -> CliResult<BenchReport> {
     };
     let mut report = BenchReport::new("train")
         .setup("device", args.device.name())
+        .setup("kernels", args.kernels.name())
         .setup("network", network)
         .setup("batch_size", n)
         .setup("acting_envs", envs)

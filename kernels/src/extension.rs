@@ -1,0 +1,156 @@
+//! The convolution kernel as a burn backend extension: on flex (with or without autodiff) it runs
+//! [`crate::conv`] forward and backward; on every other
+//! backend (libtorch, wgpu) it is burn's own `conv2d`, autodiff included.
+
+use crate::conv::{self, ConvShape};
+use burn::backend::autodiff::checkpoint::base::Checkpointer;
+use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
+use burn::backend::autodiff::grads::Gradients;
+use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
+use burn::backend::flex::FlexTensor;
+use burn::backend::ops::{ConvOptions, ModuleOps};
+use burn::backend::tensor::FloatTensor;
+use burn::backend::{Autodiff, Backend, Flex, backend_extension};
+use burn::tensor::{DType, TensorData};
+
+/// `conv2d` with a bias, as burn defines it.
+#[backend_extension(Flex, Autodiff, LibTorch: cfg(feature = "tch"), Cube: cfg(feature = "wgpu"))]
+pub trait ConvBackend: Backend {
+    fn conv2d_with_bias(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        Self::conv2d(x, weight, Some(bias), options)
+    }
+}
+
+#[cfg(feature = "tch")]
+impl ConvBackend for burn::backend::LibTorch {}
+#[cfg(feature = "tch")]
+impl<C: CheckpointStrategy> ConvBackend for Autodiff<burn::backend::LibTorch, C> {}
+#[cfg(feature = "wgpu")]
+impl ConvBackend for burn::backend::Cube {}
+#[cfg(feature = "wgpu")]
+impl<C: CheckpointStrategy> ConvBackend for Autodiff<burn::backend::Cube, C> {}
+
+/// The kernel's shape for a flex convolution it can run: f32, no groups or dilation, the same
+/// padding on both sides of each axis.
+fn kernel_shape(x: &FlexTensor, weight: &FlexTensor, options: &ConvOptions<2>) -> Option<ConvShape> {
+    let plain = x.dtype() == DType::F32
+        && weight.dtype() == DType::F32
+        && options.groups == 1
+        && options.dilation == [1, 1]
+        && options.padding.iter().all(|(begin, end)| begin == end);
+    let (xs, ws) = (x.layout().shape(), weight.layout().shape());
+    if !plain || xs.num_dims() != 4 || ws.num_dims() != 4 || xs[1] != ws[1] {
+        return None;
+    }
+    let shape = ConvShape {
+        batch: xs[0],
+        channels: xs[1],
+        height: xs[2],
+        width: xs[3],
+        out_channels: ws[0],
+        kernel: [ws[2], ws[3]],
+        stride: options.stride,
+        padding: options.padding.map(|(begin, _)| begin),
+    };
+    shape.output().map(|_| shape)
+}
+
+/// The tensor's values in row-major order (a copy only when its layout is not plain).
+fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
+    match t.as_slice::<f32>() {
+        Some(slice) => slice.into(),
+        None => t.to_contiguous().as_slice::<f32>().expect("f32 after the dtype check").to_vec().into(),
+    }
+}
+
+fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+fn output_dims(s: &ConvShape) -> Vec<usize> {
+    let [h, w] = s.output().expect("checked by kernel_shape");
+    vec![s.batch, s.out_channels, h, w]
+}
+
+impl ConvBackend for Flex {
+    fn conv2d_with_bias(
+        x: FlexTensor,
+        weight: FlexTensor,
+        bias: FlexTensor,
+        options: ConvOptions<2>,
+    ) -> FlexTensor {
+        let Some(s) = kernel_shape(&x, &weight, &options) else {
+            return Flex::conv2d(x, weight, Some(bias), options);
+        };
+        let y = conv::forward(&s, &values(&x), &values(&weight), Some(&values(&bias)));
+        tensor(y, output_dims(&s))
+    }
+}
+
+/// What the backward pass needs: the shape, the input and the weight.
+#[derive(Clone)]
+struct Saved {
+    shape: ConvShape,
+    x: FlexTensor,
+    weight: FlexTensor,
+}
+
+impl std::fmt::Debug for Saved {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Saved").field("shape", &self.shape).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+struct ConvBackward;
+
+impl Backward<Flex, 3> for ConvBackward {
+    type State = Saved;
+
+    fn backward(self, ops: Ops<Saved, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_weight, node_bias] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let Saved { shape: s, x, weight } = ops.state;
+        let (dx, dw, db) = conv::backward(&s, &values(&x), &values(&weight), &values(&dy), node_x.is_some());
+        if let (Some(node), Some(dx)) = (node_x, dx) {
+            grads.register::<Flex>(node.id, tensor(dx, vec![s.batch, s.channels, s.height, s.width]));
+        }
+        if let Some(node) = node_weight {
+            let dims = vec![s.out_channels, s.channels, s.kernel[0], s.kernel[1]];
+            grads.register::<Flex>(node.id, tensor(dw, dims));
+        }
+        if let Some(node) = node_bias {
+            grads.register::<Flex>(node.id, tensor(db, vec![s.out_channels]));
+        }
+    }
+}
+
+impl<C: CheckpointStrategy> ConvBackend for Autodiff<Flex, C> {
+    fn conv2d_with_bias(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+        options: ConvOptions<2>,
+    ) -> FloatTensor<Self> {
+        let Some(s) = kernel_shape(x.primitive(), weight.primitive(), &options) else {
+            return Self::conv2d(x, weight, Some(bias), options);
+        };
+        let prep =
+            ConvBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful();
+        let (xv, wv, bv) = (values(x.primitive()), values(weight.primitive()), values(bias.primitive()));
+        let y = tensor(conv::forward(&s, &xv, &wv, Some(&bv)), output_dims(&s));
+        match prep {
+            OpsKind::Tracked(prep) => {
+                // Clones of flex tensors share their storage: nothing is copied here.
+                let saved = Saved { shape: s, x: x.primitive().clone(), weight: weight.primitive().clone() };
+                prep.finish(saved, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+}

@@ -1,0 +1,97 @@
+//! The one place that calls the `gemm` crate: matrices as slices with row and column strides.
+
+/// A read-only matrix view: element (i, j) is `data[i · row_stride + j · col_stride]`.
+#[derive(Clone, Copy)]
+pub struct Mat<'a> {
+    data: &'a [f32],
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> Mat<'a> {
+    /// Rows of `cols` elements one after another.
+    pub fn row_major(data: &'a [f32], cols: usize) -> Self {
+        Self { data, row_stride: cols, col_stride: 1 }
+    }
+
+    /// Columns of `rows` elements one after another: the transpose of a row-major matrix with
+    /// rows of `rows` elements.
+    pub fn col_major(data: &'a [f32], rows: usize) -> Self {
+        Self { data, row_stride: 1, col_stride: rows }
+    }
+
+    /// The largest index an `rows` × `cols` view reads, plus one.
+    fn extent(&self, rows: usize, cols: usize) -> usize {
+        if rows == 0 || cols == 0 {
+            0
+        } else {
+            (rows - 1) * self.row_stride + (cols - 1) * self.col_stride + 1
+        }
+    }
+}
+
+/// How a product meets its destination.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Dst {
+    /// `dst = lhs · rhs`.
+    Write,
+    /// `dst += lhs · rhs`.
+    Add,
+}
+
+/// `dst [m × n] (=|+=) lhs [m × k] · rhs [k × n]`, `dst` row-major with rows `dst_row_stride`
+/// apart. `parallel`: split the product over rayon's threads (for a product called alone;
+/// products already running inside a parallel loop should not).
+#[allow(clippy::too_many_arguments)]
+pub fn matmul(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &mut [f32],
+    dst_row_stride: usize,
+    mode: Dst,
+    lhs: Mat,
+    rhs: Mat,
+    parallel: bool,
+) {
+    // The bounds the unsafe call relies on.
+    assert!(lhs.data.len() >= lhs.extent(m, k), "lhs too short for {m}×{k}");
+    assert!(rhs.data.len() >= rhs.extent(k, n), "rhs too short for {k}×{n}");
+    let dst_view = Mat { data: &[], row_stride: dst_row_stride, col_stride: 1 };
+    assert!(dst.len() >= dst_view.extent(m, n), "dst too short for {m}×{n}");
+    if m == 0 || n == 0 {
+        return;
+    }
+    if k == 0 {
+        if mode == Dst::Write {
+            dst.iter_mut().for_each(|v| *v = 0.0);
+        }
+        return;
+    }
+    let parallelism = if parallel { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
+    // SAFETY: the asserts above keep every strided access inside its slice, and `dst` does not
+    // alias the inputs (&mut vs &).
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            dst_row_stride as isize,
+            mode == Dst::Add,
+            lhs.data.as_ptr(),
+            lhs.col_stride as isize,
+            lhs.row_stride as isize,
+            rhs.data.as_ptr(),
+            rhs.col_stride as isize,
+            rhs.row_stride as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+    }
+}

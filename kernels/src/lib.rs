@@ -1,0 +1,79 @@
+//! Lepton's CPU kernels for its networks: convolution as one unfolded patch matrix and a tuned
+//! matrix product per sample (see [`conv`]), offered to burn as a backend extension with its own
+//! backward pass ([`extension`]), so the networks stay burn modules and every other backend keeps
+//! burn's own convolution.
+
+pub mod adam;
+pub mod conv;
+pub mod extension;
+mod gemm;
+
+use burn::backend::Dispatch;
+use burn::backend::ops::ConvOptions;
+use burn::nn::PaddingConfig2d;
+use burn::nn::conv::Conv2d;
+use burn::tensor::Tensor;
+use extension::ConvBackend;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// Whose kernels [`conv2d`] and [`adam::FusedAdam`] run on the CPU: this crate's (the default) or
+/// burn's own, the same functions, for measuring one against the other (`lepton bench train
+/// --kernels burn`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Kernels {
+    #[default]
+    Lepton,
+    Burn,
+}
+
+static BURNS: AtomicBool = AtomicBool::new(false);
+
+/// Chooses the kernels for the whole process.
+pub fn use_kernels(kernels: Kernels) {
+    BURNS.store(kernels == Kernels::Burn, Ordering::Relaxed);
+}
+
+pub(crate) fn burns() -> bool {
+    BURNS.load(Ordering::Relaxed)
+}
+
+/// `conv.forward(x)`, the same function: on burn-flex (with autodiff or without) by this crate's
+/// kernel, elsewhere by burn's.
+pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    let (Some(bias), Some(padding), false) = (&conv.bias, explicit_padding(&conv.padding), burns()) else {
+        return conv.forward(x);
+    };
+    let options = ConvOptions::new_with_padding(conv.stride, padding, conv.dilation, conv.groups);
+    Tensor::from_dispatch(<Dispatch as ConvBackend>::conv2d_with_bias(
+        x.into_dispatch(),
+        conv.weight.val().into_dispatch(),
+        bias.val().into_dispatch(),
+        options,
+    ))
+}
+
+/// (begin, end) padding per axis where it does not depend on the input size.
+fn explicit_padding(padding: &PaddingConfig2d) -> Option<[(usize, usize); 2]> {
+    match *padding {
+        PaddingConfig2d::Valid => Some([(0, 0), (0, 0)]),
+        PaddingConfig2d::Explicit(top, left, bottom, right) => Some([(top, bottom), (left, right)]),
+        PaddingConfig2d::Same => None,
+    }
+}
+
+#[doc(hidden)]
+pub fn matmul_for_bench(n: usize, a: &[f32]) -> Vec<f32> {
+    let mut c = vec![0.0; n * n];
+    gemm::matmul(
+        n,
+        n,
+        n,
+        &mut c,
+        n,
+        gemm::Dst::Write,
+        gemm::Mat::row_major(a, n),
+        gemm::Mat::row_major(a, n),
+        true,
+    );
+    c
+}
