@@ -18,6 +18,9 @@ fn time(reps: usize, mut f: impl FnMut()) -> f64 {
         .fold(f64::INFINITY, f64::min)
 }
 
+/// (in, size, out, kernel, stride, padding).
+type Layer = (usize, usize, usize, usize, usize, usize);
+
 fn main() {
     let n = 1024;
     let a = vec![0.5f32; n * n];
@@ -25,10 +28,10 @@ fn main() {
         std::hint::black_box(lepton_kernels::matmul_for_bench(n, &a));
     });
     println!("matmul 1024²: {:.0} GFLOP/s", 2.0 * (n * n * n) as f64 / dt / 1e9);
-    // (in, size, out, kernel, stride, padding): the Nature CNN at batch 32, or with `perception`
-    // as the argument the perception CNN on 3×84×84 frames at batch 64.
+    // The Nature CNN at batch 32, or with `perception` as the argument the perception CNN on
+    // 3×84×84 frames at batch 64.
     let perception = std::env::args().any(|a| a == "perception");
-    let (layers, batch): (&[(usize, usize, usize, usize, usize, usize)], usize) = if perception {
+    let (layers, batch): (&[Layer], usize) = if perception {
         (&[(3, 84, 16, 5, 2, 0), (16, 40, 32, 3, 2, 0), (32, 19, 32, 3, 2, 0), (32, 9, 64, 3, 1, 1)], 64)
     } else {
         (&[(4, 84, 32, 8, 4, 0), (32, 20, 64, 4, 2, 0), (64, 9, 64, 3, 1, 0)], 32)
