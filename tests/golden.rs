@@ -52,7 +52,17 @@ fn same_line(expected: &str, actual: &str) -> bool {
         l.split(|c: char| c == ',' || c == ':' || c.is_whitespace()).map(str::to_string).collect()
     };
     let (x, y) = (tokens(expected), tokens(actual));
-    x.len() == y.len() && x.iter().zip(&y).all(|(x, y)| x == y || within_ulps(x, y))
+    x.len() == y.len() && x.iter().zip(&y).all(|(x, y)| x == y || within_ulps(x, y) || one_of(x, y))
+}
+
+/// An expected token may list the outputs of two kinds of CPU, `A|B` (written by hand: blessing
+/// records one). The intersection's frames hash differently on an Intel Xeon (where they were
+/// recorded) and on an AMD EPYC with AVX-512, from the same build, while every other scene
+/// matches; neither lavapipe's instruction set (GALLIUM_OVERRIDE_CPU_CAPS, LP_NATIVE_VECTOR_WIDTH)
+/// nor glibc's math variants (GLIBC_TUNABLES) change the EPYC's frames, so the cause is not yet
+/// found. Both are recorded; any real change of the scene changes both.
+fn one_of(expected: &str, actual: &str) -> bool {
+    expected.contains('|') && expected.split('|').any(|alternative| alternative == actual)
 }
 
 /// f32 units in the last place a golden number may move by (see [`same_line`]).
@@ -76,6 +86,8 @@ fn golden_numbers_may_differ_in_their_last_bits_only() {
     assert!(!same_line("episode,372,0,-11.30106,86,off_road", "episode,372,0,-11.30106,86,collision"));
     assert!(!same_line("episode,372", "episode,373"), "integers are exact");
     assert!(!same_line("a,1", "a,1,2") && !same_line("0.5", "-0.5"));
+    assert!(same_line("x: fnv ab12|cd34", "x: fnv cd34") && same_line("x: fnv ab12|cd34", "x: fnv ab12"));
+    assert!(!same_line("x: fnv ab12|cd34", "x: fnv ab1") && !same_line("x: fnv ab12", "x: fnv cd34"));
 }
 
 /// FNV-1a 64 of some bytes, as hex (a summary of pixels that would not fit a text file).

@@ -5,10 +5,11 @@
 //! same f32 operations in the same order (so the same bits), in one loop. On other backends it is
 //! burn's Adam itself.
 
+use crate::flex::{flex_tensor, owned, values, wrap};
+use burn::backend::DispatchDevice;
 use burn::backend::flex::FlexTensor;
-use burn::backend::{BackendTensor, DispatchDevice, DispatchTensor, DispatchTensorKind};
 use burn::optim::{Adam, AdamConfig, AdamState, AdaptiveMomentumState, LearningRate, Optimizer};
-use burn::tensor::{DType, Device, Tensor, TensorData};
+use burn::tensor::{DType, Device, Tensor};
 use rayon::prelude::*;
 
 /// Adam without weight decay or AMSGrad (what Lepton's learners use), fused on flex.
@@ -26,36 +27,6 @@ impl FusedAdam {
             AdamConfig::new().with_beta_1(beta_1).with_beta_2(beta_2).with_epsilon(epsilon).build();
         Self { beta_1, beta_2, epsilon, reference }
     }
-}
-
-/// The flex tensor behind `t` (the caller checked the device).
-fn flex<const D: usize>(t: Tensor<D>) -> FlexTensor {
-    match t.into_dispatch().kind {
-        DispatchTensorKind::Flex(BackendTensor::Float(t)) => t,
-        _ => unreachable!("a flex tensor (checked by the caller)"),
-    }
-}
-
-/// `t` itself where nothing else holds its storage and it is laid out plainly; else a copy.
-fn owned(t: FlexTensor) -> FlexTensor {
-    let plain = t.is_unique()
-        && t.layout().contiguous_offsets() == Some((0, t.layout().num_elements()))
-        && t.bytes().len() == 4 * t.layout().num_elements();
-    if plain {
-        return t;
-    }
-    let values = match t.as_slice::<f32>() {
-        Some(slice) => slice.to_vec(),
-        None => t.to_contiguous().as_slice::<f32>().expect("f32").to_vec(),
-    };
-    FlexTensor::from_data(TensorData::new(values, t.layout().shape().clone()))
-}
-
-fn wrap<const D: usize>(t: FlexTensor) -> Tensor<D> {
-    Tensor::from_dispatch(DispatchTensor {
-        kind: DispatchTensorKind::Flex(BackendTensor::Float(t)),
-        autodiff: Default::default(),
-    })
 }
 
 impl Optimizer for FusedAdam {
@@ -78,15 +49,12 @@ impl Optimizer for FusedAdam {
         }
         // Written in place where this step holds the only reference (the moments, usually),
         // into one fresh buffer otherwise (the parameter, which the old module still holds).
-        let (mut param, grad) = (owned(flex(tensor)), flex(grad));
-        let grad: std::borrow::Cow<[f32]> = match grad.as_slice::<f32>() {
-            Some(slice) => slice.into(),
-            None => grad.to_contiguous().as_slice::<f32>().expect("f32").to_vec().into(),
-        };
+        let (mut param, grad) = (owned(flex_tensor(tensor)), flex_tensor(grad));
+        let grad = values(&grad);
         let zeros = || FlexTensor::zeros(param.layout().shape().clone(), DType::F32);
         let (time, mut m1, mut m2, first) = match state {
             Some(AdamState { momentum: s }) => {
-                (s.time + 1, owned(flex(s.moment_1)), owned(flex(s.moment_2)), false)
+                (s.time + 1, owned(flex_tensor(s.moment_1)), owned(flex_tensor(s.moment_2)), false)
             }
             None => (1, zeros(), zeros(), true),
         };

@@ -2,7 +2,11 @@
 //! [`crate::conv`] forward and backward; on every other
 //! backend (libtorch, wgpu) it is burn's own `conv2d`, autodiff included.
 
+// burn marks its libtorch backend deprecated; Lepton still offers it (`--device tch-cpu|tch-cuda`).
+#![allow(deprecated)]
+
 use crate::conv::{self, ConvShape};
+use crate::flex::values;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -58,14 +62,6 @@ fn kernel_shape(x: &FlexTensor, weight: &FlexTensor, options: &ConvOptions<2>) -
         padding: options.padding.map(|(begin, _)| begin),
     };
     shape.output().map(|_| shape)
-}
-
-/// The tensor's values in row-major order (a copy only when its layout is not plain).
-fn values(t: &FlexTensor) -> std::borrow::Cow<'_, [f32]> {
-    match t.as_slice::<f32>() {
-        Some(slice) => slice.into(),
-        None => t.to_contiguous().as_slice::<f32>().expect("f32 after the dtype check").to_vec().into(),
-    }
 }
 
 fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {

@@ -4,8 +4,10 @@
 //! burn's own convolution.
 
 pub mod adam;
+pub mod blend;
 pub mod conv;
 pub mod extension;
+mod flex;
 mod gemm;
 
 use burn::backend::Dispatch;

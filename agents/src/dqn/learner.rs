@@ -254,10 +254,8 @@ impl ModuleMapper for Blend {
     fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
         let Some(online) = self.online.get(&param.id).cloned() else { return param };
         let tau = self.tau;
-        param.map(|target| {
-            let dims = target.dims();
-            target * (1.0 - tau) + online.reshape(dims) * tau
-        })
+        // One fused pass on the CPU (lepton-kernels), burn's three operations elsewhere.
+        param.map(|target| lepton_kernels::blend::blend(target, online, tau))
     }
 }
 
