@@ -66,11 +66,11 @@ impl ConvShape {
 pub fn forward(s: &ConvShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     check(s, x.len(), weight.len());
     let (positions, patch, out) = (s.positions(), s.patch(), s.out_channels);
-    let mut y = zeros(s.output_len());
+    let mut y = vec![0.0f32; s.output_len()];
     let weights = Mat::row_major(weight, patch);
     let sample = s.channels * s.height * s.width;
     x.par_chunks(sample).zip(y.par_chunks_mut(out * positions)).for_each_init(
-        || zeros(positions * patch),
+        || vec![0.0f32; positions * patch],
         |rows, (x, y)| {
             unfold(s, x, rows);
             // y_b [out × positions] = W [out × patch] · rows_bᵀ [patch × positions]
@@ -119,8 +119,8 @@ pub fn backward(
         .zip(dy.par_chunks(out * positions * per_group))
         .zip(dx_groups)
         .map(|((x, dy), mut dx)| {
-            let mut rows = zeros(positions * patch);
-            let mut d_rows = if input_grad { zeros(positions * patch) } else { Vec::new() };
+            let mut rows = vec![0.0f32; positions * patch];
+            let mut d_rows = if input_grad { vec![0.0f32; positions * patch] } else { Vec::new() };
             let (mut dw, mut db) = (vec![0.0f32; out * patch], vec![0.0f32; out]);
             for (i, (x, dy)) in x.chunks_exact(sample).zip(dy.chunks_exact(out * positions)).enumerate() {
                 unfold(s, x, &mut rows);
@@ -151,11 +151,6 @@ pub fn backward(
 
 /// The batch is summed in this many groups, whatever the number of threads.
 const GROUPS: usize = 8;
-
-/// A buffer of `len` zeros (every caller overwrites it; zeroing is a small part of a pass).
-fn zeros(len: usize) -> Vec<f32> {
-    vec![0.0; len]
-}
 
 fn check(s: &ConvShape, x: usize, weight: usize) {
     assert!(s.output().is_some(), "the kernel of {s:?} does not fit its input");

@@ -1,6 +1,6 @@
 //! The convolution kernel as a burn backend extension: on flex (with or without autodiff) it runs
-//! [`crate::conv`] forward and backward; on every other
-//! backend (libtorch, wgpu) it is burn's own `conv2d`, autodiff included.
+//! [`crate::conv`] forward and backward; on every other backend (libtorch, wgpu) it is burn's own
+//! `conv2d`, autodiff included.
 
 // burn marks its libtorch backend deprecated; Lepton still offers it (`--device tch-cpu|tch-cuda`).
 #![allow(deprecated)]

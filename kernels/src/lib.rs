@@ -18,7 +18,7 @@ use burn::tensor::Tensor;
 use extension::ConvBackend;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// Whose kernels [`conv2d`] and [`adam::FusedAdam`] run on the CPU: this crate's (the default) or
+/// Whose kernels [`conv2d`], [`adam::FusedAdam`] and [`blend::blend`] run on the CPU: this crate's (the default) or
 /// burn's own, the same functions, for measuring one against the other (`lepton bench train
 /// --kernels burn`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -61,21 +61,4 @@ fn explicit_padding(padding: &PaddingConfig2d) -> Option<[(usize, usize); 2]> {
         PaddingConfig2d::Explicit(top, left, bottom, right) => Some([(top, bottom), (left, right)]),
         PaddingConfig2d::Same => None,
     }
-}
-
-#[doc(hidden)]
-pub fn matmul_for_bench(n: usize, a: &[f32]) -> Vec<f32> {
-    let mut c = vec![0.0; n * n];
-    gemm::matmul(
-        n,
-        n,
-        n,
-        &mut c,
-        n,
-        gemm::Dst::Write,
-        gemm::Mat::row_major(a, n),
-        gemm::Mat::row_major(a, n),
-        true,
-    );
-    c
 }
