@@ -202,6 +202,46 @@ fn render_writes_a_png_of_every_tile() {
 }
 
 #[test]
+fn render_sensor_lidar_draws_range_images_and_points_without_a_gpu() {
+    let dir = scratch("render_lidar");
+    let png = dir.join("lidar.png");
+    let args =
+        ["render", "tiny", "-o", png.to_str().unwrap(), "--envs", "2", "--steps", "3", "--sensor", "lidar"];
+    // No graphics adapter needed: rays are cast in the physics world.
+    let out = Command::new(env!("CARGO_BIN_EXE_lepton"))
+        .args(args)
+        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
+        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let image = image::open(&png).expect("a PNG").to_rgb8();
+    // The default lidar's 32 × 360 beams at 2 × 4 pixels, above a 360-pixel view from above, per env.
+    assert_eq!(image.dimensions(), (720 + 8, 2 * (128 + 4 + 360 + 4) + 4));
+    let colours: std::collections::HashSet<_> = image.pixels().map(|p| p.0).collect();
+    assert!(colours.len() > 20, "range images in many shades, not a flat colour: {}", colours.len());
+    let out = lepton(&["render", "tiny", "-o", png.to_str().unwrap(), "--sensor", "radar"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn bench_lidar_reports_rays_per_second_and_refuses_a_sensor_without_rays() {
+    let args =
+        ["bench", "lidar", "--scenario", "tiny", "--envs", "2", "--steps", "5", "--rays", "90", "--json"];
+    let result = json(&lepton(&args));
+    assert_eq!((result["channels"].as_u64(), result["rays"].as_u64()), (Some(32), Some(90)));
+    let (steps, rays) =
+        (result["env_steps_per_second"].as_f64().unwrap(), result["rays_per_second"].as_f64().unwrap());
+    assert!(steps > 0.0 && (rays / steps - 32.0 * 90.0).abs() < 1e-3 * rays / steps);
+    assert!(result["speedup_over_definition"].as_f64().unwrap() > 0.0);
+    let dir = scratch("bench_lidar");
+    let file = write(&dir, "zero.ron", "Scenario(lidar: Some((rays: 0)))\n");
+    let out = lepton(&["bench", "lidar", "--scenario", &file, "--steps", "1"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("lidar.rays: must be at least 1 (got 0)"), "{}", stderr(&out));
+}
+
+#[test]
 fn rendering_without_an_adapter_exits_2_and_says_how_to_get_one() {
     let dir = scratch("noadapter");
     let png = dir.join("x.png");

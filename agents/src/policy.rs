@@ -157,13 +157,10 @@ mod tests {
     use lepton_sim::GroundTruth;
 
     fn obs(lane_offset: f32) -> Observation {
-        Observation {
-            state: GroundTruth {
-                driving: DrivingState { lane_offset, speed: 10.0, gap_own: 60.0, ..Default::default() },
-                ..Default::default()
-            },
-            frame: None,
-        }
+        Observation::of_state(GroundTruth {
+            driving: DrivingState { lane_offset, speed: 10.0, gap_own: 60.0, ..Default::default() },
+            ..Default::default()
+        })
     }
 
     #[test]

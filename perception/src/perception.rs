@@ -261,7 +261,7 @@ mod tests {
 
     fn seen(value: u8) -> Observation {
         let frame = Frame { width: 2, height: 1, channels: 3, data: vec![value, 0, 0, value, 0, 0] };
-        Observation { state: GroundTruth::default(), frame: Some(frame) }
+        Observation { frame: Some(frame), ..Observation::of_state(GroundTruth::default()) }
     }
 
     fn stack(p: &Percept) -> &StackedFrames {

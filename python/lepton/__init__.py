@@ -7,18 +7,28 @@
 >>> envs = gymnasium.make_vec("lepton/Highway-v0", num_envs=16)     # Lepton's vector env, in Rust
 >>> envs = lepton.VectorEnv("lane_keep", 16, 0, observation="frames")  # the same, directly
 >>> env = gymnasium.make("lepton/Scenario-v0", scenario="my_road.ron", observation="frames")
+>>> env = gymnasium.make("lepton/Highway-v0", observation="lidar")   # a 32 × 360 range image
 """
 
 import gymnasium
 
 from ._lepton import LeptonError, shipped_scenarios
-from .gym import LeptonEnv, LeptonVectorEnv
+from .gym import LeptonEnv, LeptonVectorEnv, lidar_points
 
 #: ``lepton.VectorEnv(scenario, num_envs, seed, observation=...)`` and ``lepton.Env(scenario, ...)``.
 VectorEnv = LeptonVectorEnv
 Env = LeptonEnv
 
-__all__ = ["Env", "VectorEnv", "LeptonEnv", "LeptonVectorEnv", "LeptonError", "shipped_scenarios", "ENV_IDS"]
+__all__ = [
+    "Env",
+    "VectorEnv",
+    "LeptonEnv",
+    "LeptonVectorEnv",
+    "LeptonError",
+    "lidar_points",
+    "shipped_scenarios",
+    "ENV_IDS",
+]
 
 #: Gymnasium ids of the shipped scenarios, and the one that takes any scenario by path.
 ENV_IDS = {

@@ -14,8 +14,11 @@ here, ``[steer, throttle]`` (``spaces.Box``; each clipped into the file's ranges
 full throttle/brake by default).
 
 Observations: ``"state"`` (the driving state, a Box of the named fields in ``state_names``),
-``"frames"`` (the camera, uint8 height × width × channels from the batched renderer) and
-``"perception"`` (the state as a trained CNN sees it in the frames; ``model=MODEL_DIR``).
+``"frames"`` (the camera, uint8 height × width × channels from the batched renderer),
+``"perception"`` (the state as a trained CNN sees it in the frames; ``model=MODEL_DIR``) and
+``"lidar"`` (the scenario's lidar, or the default 32 × 360 one: a float32 range image of
+channels × rays metres, row 0 the top beam, the middle column straight ahead; ``lidar_points``
+turns one into points).
 Seeds are Lepton's: env i of a vector env seeded S is the single env seeded S + i, and the same
 seed gives the same trajectory as ``lepton rollout --seed S``.
 """
@@ -39,7 +42,7 @@ try:  # Gymnasium >= 1.1
 except ImportError:  # pragma: no cover - Gymnasium 1.0 names the mode by string
     _SAME_STEP = "SameStep"
 
-__all__ = ["LeptonEnv", "LeptonVectorEnv", "LeptonError"]
+__all__ = ["LeptonEnv", "LeptonVectorEnv", "LeptonError", "lidar_points"]
 
 
 def _model_dir(model: str | None) -> str | None:
@@ -76,6 +79,8 @@ def _native(
 def _spaces(inner: _lepton.VecEnv) -> tuple[spaces.Space, spaces.Space]:
     if inner.frame_shape is not None:
         observation = spaces.Box(0, 255, shape=inner.frame_shape, dtype=np.uint8)
+    elif inner.lidar_shape is not None:
+        observation = spaces.Box(0.0, inner.lidar_range, shape=inner.lidar_shape, dtype=np.float32)
     else:
         low = np.asarray(inner.state_low, dtype=np.float32)
         high = np.asarray(inner.state_high, dtype=np.float32)
@@ -85,6 +90,26 @@ def _spaces(inner: _lepton.VecEnv) -> tuple[spaces.Space, spaces.Space]:
         high = np.asarray(inner.action_high, dtype=np.float32)
         return observation, spaces.Box(low, high, dtype=np.float32)
     return observation, spaces.Discrete(inner.num_actions)
+
+
+def lidar_points(env: Any, ranges: Any) -> np.ndarray:
+    """The points a lidar range image hit, ``(N, 3)`` float32 in the sensor's frame: metres
+    forward, left and up from the lidar (the ROS convention). Beams that hit nothing are left out.
+
+    ``env`` is a Lepton env or vector env made with ``observation="lidar"``; ``ranges`` one of its
+    observations (channels × rays).
+    """
+    inner = getattr(getattr(env, "unwrapped", env), "_inner", None)
+    if inner is None or inner.lidar_shape is None:
+        raise LeptonError("env: a Lepton env made with observation='lidar'")
+    ranges = np.asarray(ranges, dtype=np.float32)
+    if ranges.shape != tuple(inner.lidar_shape):
+        raise LeptonError(f"ranges: one range image of shape {tuple(inner.lidar_shape)} (got shape {ranges.shape})")
+    elevations, azimuths = (np.asarray(a, dtype=np.float32) for a in inner.lidar_angles)
+    e, a = np.meshgrid(elevations, azimuths, indexing="ij")
+    directions = np.stack([np.cos(e) * np.cos(a), np.cos(e) * np.sin(a), np.sin(e)], axis=-1)
+    hit = ranges < inner.lidar_range
+    return (directions[hit] * ranges[hit][:, None]).astype(np.float32)
 
 
 def _continuous_actions(actions: Any, n: int) -> np.ndarray:

@@ -57,6 +57,7 @@ enum Kind {
     State,
     Frames,
     Perception,
+    Lidar,
 }
 
 /// `num_envs` environments of one scenario; env i is seeded `seed + i`, exactly as in
@@ -112,9 +113,10 @@ impl VecEnv {
             "state" => Kind::State,
             "frames" => Kind::Frames,
             "perception" => Kind::Perception,
+            "lidar" => Kind::Lidar,
             other => {
                 return Err(bad(format!(
-                    "observation must be \"state\", \"frames\" or \"perception\" (got {other:?})"
+                    "observation must be \"state\", \"frames\", \"perception\" or \"lidar\" (got {other:?})"
                 )));
             }
         };
@@ -136,6 +138,10 @@ impl VecEnv {
                 )));
             }
         }
+        if kind == Kind::Lidar && scenario.lidar.is_none() {
+            // A scenario without a lidar gets the default one (the file's `lidar:` sets its own).
+            scenario.lidar = Some(Default::default());
+        }
         let scenario = Arc::new(scenario);
         let perception = match &model {
             Some(dir) => {
@@ -145,7 +151,7 @@ impl VecEnv {
             }
             None => None,
         };
-        let needs_camera = kind != Kind::State;
+        let needs_camera = matches!(kind, Kind::Frames | Kind::Perception);
         let mut envs = if needs_camera {
             let scenario = scenario.clone();
             py.detach(move || AssertSend(lepton_render::camera_vec_env(scenario, num_envs, seed)))
@@ -162,6 +168,11 @@ impl VecEnv {
         };
         let frame_shape = (kind == Kind::Frames).then_some((c.height as usize, c.width as usize, channels));
         let n = num_envs;
+        // The state's row, or the lidar's range image.
+        let row_shape = match (&scenario.lidar, kind) {
+            (Some(lidar), Kind::Lidar) => vec![n, lidar.channels as usize, lidar.rays as usize],
+            _ => vec![n, DrivingState::LEN],
+        };
         let frames_buffer =
             |py| frame_shape.map(|(h, w, c)| PyArrayDyn::<u8>::zeros(py, vec![n, h, w, c], false).unbind());
         Ok(Self {
@@ -169,9 +180,9 @@ impl VecEnv {
             kind,
             perception,
             frame_shape,
-            obs: PyArrayDyn::<f32>::zeros(py, vec![n, DrivingState::LEN], false).unbind(),
+            obs: PyArrayDyn::<f32>::zeros(py, row_shape.clone(), false).unbind(),
             frames: frames_buffer(py),
-            final_obs: PyArrayDyn::<f32>::zeros(py, vec![n, DrivingState::LEN], false).unbind(),
+            final_obs: PyArrayDyn::<f32>::zeros(py, row_shape, false).unbind(),
             final_frames: frames_buffer(py),
             rewards: PyArray1::zeros(py, n, false).unbind(),
             terminated: PyArray1::zeros(py, n, false).unbind(),
@@ -257,6 +268,27 @@ impl VecEnv {
     #[getter]
     fn frame_shape(&self) -> Option<(usize, usize, usize)> {
         self.frame_shape
+    }
+
+    /// (channels, rays) of the lidar observation's range image; None for the other observations.
+    #[getter]
+    fn lidar_shape(&self) -> Option<(usize, usize)> {
+        let lidar = self.scenario.lidar.as_ref().filter(|_| self.kind == Kind::Lidar)?;
+        Some((lidar.channels as usize, lidar.rays as usize))
+    }
+
+    /// The lidar's farthest return (m): the range image's value where a beam hit nothing.
+    #[getter]
+    fn lidar_range(&self) -> Option<f32> {
+        self.scenario.lidar.as_ref().map(|lidar| lidar.range)
+    }
+
+    /// Each row's elevation and each column's azimuth (radians; azimuth counter-clockwise from
+    /// straight ahead), for turning range images into points.
+    #[getter]
+    fn lidar_angles(&self) -> Option<(Vec<f32>, Vec<f32>)> {
+        let beams = lepton_sim::LidarBeams::new(self.scenario.lidar.as_ref()?);
+        Some((beams.elevations().to_vec(), beams.azimuths().to_vec()))
     }
 
     /// The buffers the last reset or step wrote (shared: valid until the next call).
@@ -533,6 +565,17 @@ impl VecEnv {
             }
             // The renderer wrote the frames into their rows already (see `frame_rows`).
             Kind::Frames => Ok(()),
+            Kind::Lidar => {
+                let buffer = if last { &self.final_obs } else { &self.obs };
+                let data = self::buffer(buffer.bind(py));
+                let (channels, rays) = self.lidar_shape().expect("a lidar observation has its lidar");
+                let len = channels * rays;
+                for (&i, o) in indices.iter().zip(observations) {
+                    let ranges = o.lidar.as_deref().expect("a scenario with a lidar scans every step");
+                    data[i * len..(i + 1) * len].copy_from_slice(ranges);
+                }
+                Ok(())
+            }
         }
     }
 

@@ -11,6 +11,7 @@
 
 use crate::episode::{EndReason, RewardTerms, StepEvents};
 use crate::ground_truth::GroundTruth;
+use crate::lidar::{LidarBeams, LidarScan};
 use crate::network::Network;
 use crate::road::RoadGeometry;
 use crate::scenario::{Scenario, Success};
@@ -41,11 +42,21 @@ impl std::fmt::Debug for Frame {
     }
 }
 
-/// What the agent observes: the ground-truth state and, when a renderer is attached, the camera frame.
+/// What the agent observes: the ground-truth state, the camera frame when a renderer is attached,
+/// and the lidar's range image when the scenario mounts one.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Observation {
     pub state: GroundTruth,
     pub frame: Option<Frame>,
+    /// `channels × rays` ranges in metres, row-major (see [`crate::lidar`]).
+    pub lidar: Option<Vec<f32>>,
+}
+
+impl Observation {
+    /// The ground-truth state alone: no frame, no lidar.
+    pub fn of_state(state: GroundTruth) -> Self {
+        Self { state, frame: None, lidar: None }
+    }
 }
 
 /// Everything else about a step: ground truth, the car's pose, the reward's terms, the end reason.
@@ -105,6 +116,8 @@ pub struct Env {
     /// The controls applied so far this episode (after clamping): with the episode seed they
     /// rebuild the episode exactly (see [`EnvSnapshot`]).
     applied: Vec<[f32; 2]>,
+    /// The scenario's lidar, when it mounts one.
+    lidar: Option<Arc<LidarBeams>>,
 }
 
 /// Why a snapshot cannot be restored: it is not of this scenario, or not of these envs.
@@ -142,6 +155,7 @@ impl Env {
     pub fn new(scenario: Arc<Scenario>, seed: u64) -> Self {
         let network = Arc::new(Network::new(&scenario).expect("a validated scenario's network can be laid"));
         let controls = scenario.actions.controls();
+        let lidar = scenario.lidar.as_ref().map(|spec| Arc::new(LidarBeams::new(spec)));
         let mut seeder = ChaCha8Rng::seed_from_u64(seed);
         let episode_seed = seeder.next_u64();
         let world = World::new(&scenario, network.clone(), &mut ChaCha8Rng::seed_from_u64(episode_seed));
@@ -153,6 +167,7 @@ impl Env {
             seeder,
             episode: EpisodeState::default(),
             applied: Vec::new(),
+            lidar,
         };
         env.start_episode(episode_seed);
         env
@@ -208,7 +223,7 @@ impl Env {
         let ego = self.world.ego_state();
         self.episode = EpisodeState { seed: episode_seed, last_s: ego.route_s, ..Default::default() };
         let state = GroundTruth::measure(&self.world);
-        (Observation { state, frame: None }, self.info(state, &ego, None, RewardTerms::default()))
+        (self.observe(state), self.info(state, &ego, None, RewardTerms::default()))
     }
 
     /// Takes discrete action `action` (an index into the scenario's action set).
@@ -283,12 +298,36 @@ impl Env {
         let mut info = self.info(state, &ego, end, terms);
         info.events = self.world.events_happened() & !events_before;
         Step {
-            obs: Observation { state, frame: None },
+            obs: self.observe(state),
             reward: terms.total(),
             terminated: end.is_some_and(EndReason::is_terminal),
             truncated: end.is_some_and(|r| !r.is_terminal()),
             info,
         }
+    }
+
+    /// The observation of the world as it stands: `state`, and the lidar's scan when there is one.
+    fn observe(&self, state: GroundTruth) -> Observation {
+        Observation { lidar: self.lidar_scan().map(|scan| scan.ranges), ..Observation::of_state(state) }
+    }
+
+    /// The lidar's scan of the world as it stands (`None` when the scenario mounts no lidar).
+    pub fn lidar_scan(&self) -> Option<LidarScan> {
+        let beams = self.lidar.as_deref()?;
+        let (channels, rays) = beams.shape();
+        let mut ranges = vec![0.0; beams.len()];
+        crate::lidar::scan(&self.world, beams, self.lidar_noise_seed(), &mut ranges);
+        Some(LidarScan { channels, rays, ranges })
+    }
+
+    /// The scenario's lidar, its beams laid out (`None` when it mounts none).
+    pub fn lidar(&self) -> Option<&LidarBeams> {
+        self.lidar.as_deref()
+    }
+
+    /// The seed of this step's lidar noise: the episode's seed and step.
+    pub fn lidar_noise_seed(&self) -> u64 {
+        crate::lidar::noise_seed(self.episode.seed, self.episode.step)
     }
 
     /// Updates progress after a physics step and says whether the episode ends there.

@@ -175,7 +175,7 @@ impl VecEnv {
     /// Renders every env as it stands now and returns the frames (empty without cameras).
     pub fn render_frames(&mut self) -> Result<Vec<crate::env::Frame>, RenderError> {
         let mut observations: Vec<Observation> =
-            self.envs.iter().map(|_| Observation { state: Default::default(), frame: None }).collect();
+            self.envs.iter().map(|_| Observation::of_state(Default::default())).collect();
         self.attach_frames(observations.iter_mut().enumerate().map(|(i, o)| (i, o, false)), &mut None)?;
         Ok(observations.into_iter().filter_map(|o| o.frame).collect())
     }

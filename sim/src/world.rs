@@ -486,6 +486,16 @@ impl World {
         }
     }
 
+    /// The rapier world, for sensors that query it (the lidar).
+    pub(crate) fn physics(&self) -> &PhysicsWorld {
+        &self.physics
+    }
+
+    /// The ego car's rigid body (sensors leave it out of their ray casts).
+    pub(crate) fn ego_body(&self) -> RigidBodyHandle {
+        self.ego.body
+    }
+
     pub fn obstacles(&self) -> &[PlacedObstacle] {
         &self.obstacles
     }

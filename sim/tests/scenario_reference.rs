@@ -7,7 +7,7 @@
 //! would spell it; "required" where a file must give it) and its doc comment. A doc comment's
 //! `Allowed: ...` sentence fills the allowed column; the validator (scenario/validate/) enforces it.
 
-use lepton_sim::scenario::{Junction, Network, NetworkRoad, Place, Scenario};
+use lepton_sim::scenario::{Junction, Lidar, Network, NetworkRoad, Place, Scenario};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -177,7 +177,7 @@ fn split_allowed(doc: &str) -> (String, String) {
     }
 }
 
-/// The defaults of sections a default scenario leaves out (an optional network) or has none of
+/// The defaults of sections a default scenario leaves out (an optional network or lidar) or has none of
 /// (the elements of its lists), from their own `Default`.
 fn item_default(name: &str) -> Option<Value> {
     let value = match name {
@@ -185,6 +185,7 @@ fn item_default(name: &str) -> Option<Value> {
         "NetworkRoad" => serde_json::to_value(NetworkRoad::default()),
         "Place" => serde_json::to_value(Place::default()),
         "Junction" => serde_json::to_value(Junction::default()),
+        "Lidar" => serde_json::to_value(Lidar::default()),
         _ => return None,
     };
     Some(value.expect("a default serialises"))
@@ -245,6 +246,10 @@ fn generate() -> String {
                     Some(_) if section => "see its section".into(),
                     // An empty name the validator refuses: the file must give one.
                     Some(Value::String(s)) if s.is_empty() => "required".into(),
+                    // A tuple (`(f32, f32)`) serialises as an array; a file writes it in parentheses.
+                    Some(Value::Array(a)) if m.ty.starts_with('(') => {
+                        format!("`({})`", a.iter().map(ron).collect::<Vec<_>>().join(", "))
+                    }
                     Some(v) => format!("`{}`", ron(v)),
                     None if (m.defaulted || item.defaulted) && m.ty.starts_with("Vec<") => "`[]`".into(),
                     None if (m.defaulted || item.defaulted) && m.ty.starts_with("Option<") => "none".into(),

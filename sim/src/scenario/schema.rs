@@ -32,6 +32,10 @@ pub struct Scenario {
     pub traffic: Traffic,
     pub actions: Actions,
     pub camera: Camera,
+    /// A lidar on the car: a range image of rapier ray casts each step, beside the camera.
+    /// Without one the env casts no rays (`observation="lidar"` in Python adds the default one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lidar: Option<Lidar>,
     pub reward: Reward,
     pub episode: Episode,
     pub look: Look,
@@ -55,6 +59,7 @@ impl Default for Scenario {
             traffic: Traffic::default(),
             actions: Actions::default(),
             camera: Camera::default(),
+            lidar: None,
             reward: Reward::default(),
             episode: Episode::default(),
             look: Look::default(),
@@ -655,6 +660,56 @@ impl Default for Camera {
             mount: Mount::default(),
             pitch: -10.0,
             format: FrameFormat::Rgb,
+        }
+    }
+}
+
+/// A spinning lidar: `channels` beams stacked from `vertical_fov.1` (top) down to `vertical_fov.0`,
+/// each swept across `horizontal_fov` in `rays` steps; every beam a rapier ray cast from the mount
+/// against the ground, the obstacles and the other cars (never the ego). Its observation is a
+/// range image of `channels` rows (row 0 the top beam) by `rays` columns (the middle column straight
+/// ahead, columns running from the car's left to its right as in a camera image), metres, with
+/// `range` where a beam hits nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Lidar {
+    /// Beams stacked vertically (rows of the range image).
+    /// Allowed: 1 to 256.
+    pub channels: u32,
+    /// Rays per sweep, per channel (columns of the range image).
+    /// Allowed: 1 to 8192.
+    pub rays: u32,
+    /// Farthest return (m); beyond it a beam reports `range`.
+    /// Allowed: (0, 500].
+    pub range: f32,
+    /// Elevation of the lowest and the highest beam (degrees, negative looks down); one channel
+    /// looks at their mean.
+    /// Allowed: each in [-89, 89], lowest ≤ highest.
+    pub vertical_fov: (f32, f32),
+    /// The angle the sweep covers, centred straight ahead (degrees).
+    /// Allowed: (0, 360].
+    pub horizontal_fov: f32,
+    /// Mount position relative to the car's centre.
+    /// Allowed: each in [-20, 20].
+    pub mount: Mount,
+    /// Standard deviation of Gaussian noise added to every return (m), drawn from the episode's
+    /// seed and step: the same seed gives the same noise.
+    /// Allowed: [0, 10].
+    pub noise: f32,
+}
+
+impl Default for Lidar {
+    /// A 32-beam roof lidar shaped like a Velodyne HDL-32E (about 2 m above the road, 1° steps,
+    /// 80 m), mounted where the camera is by default.
+    fn default() -> Self {
+        Self {
+            channels: 32,
+            rays: 360,
+            range: 80.0,
+            vertical_fov: (-30.0, 10.0),
+            horizontal_fov: 360.0,
+            mount: Mount::default(),
+            noise: 0.0,
         }
     }
 }

@@ -114,6 +114,16 @@ Scenario(
         format: Rgb,               // Rgb or Grey
     ),
 
+    // A spinning lidar on the car: a range image of channels × rays metres every step. Uncomment
+    // to mount one (`lidar: Some(())` takes every default shown here).
+    // lidar: Some((
+    //     channels: 32, rays: 360, range: 80.0,  // beams, rays per sweep, metres
+    //     vertical_fov: (-30.0, 10.0),           // lowest and highest beam, degrees
+    //     horizontal_fov: 360.0,                 // degrees, centred straight ahead
+    //     mount: (forward: 0.5, up: 1.4, left: 0.0),
+    //     noise: 0.0,                            // standard deviation of each return, m
+    // )),
+
     // Each step's reward is the sum of these weights times their terms.
     reward: (
         progress: 0.1,       // × metres driven along the road this step

@@ -1,6 +1,7 @@
 //! `lepton bench`: throughput measurements, one [`report::BenchReport`] each, printed as a line
 //! or as JSON (`--json`).
 
+mod lidar;
 mod perception;
 mod render;
 pub mod report;
@@ -16,6 +17,8 @@ use std::process::ExitCode;
 pub enum BenchCommand {
     /// Environment steps per second without rendering (a vector env stepped in parallel).
     Sim(sim::SimArgs),
+    /// Lidar rays per second, and environment steps per second with a lidar on every car.
+    Lidar(lidar::LidarBenchArgs),
     /// Camera frames per second, and environment steps per second with frames.
     Render(render::RenderBenchArgs),
     /// DQN learner updates per second (Nature CNN on stacked frames, or the MLP on the state),
@@ -31,6 +34,7 @@ pub enum BenchCommand {
 pub fn run(command: BenchCommand) -> CliResult<ExitCode> {
     let (report, json) = match command {
         BenchCommand::Sim(args) => (sim::bench(&args)?, args.json),
+        BenchCommand::Lidar(args) => (lidar::bench(&args)?, args.json),
         BenchCommand::Render(args) => (render::bench(&args)?, args.json),
         BenchCommand::Train(args) => (train::bench(&args)?, args.json),
         BenchCommand::Perception(args) => (perception::bench(&args)?, args.json),

@@ -6,6 +6,7 @@ use crate::error::CliResult;
 use crate::scenario_arg::load_scenario;
 use lepton_agents::{KeepLanePolicy, Policy, RandomPolicy};
 use lepton_sim::VecEnv;
+use lepton_sim::scenario::Scenario;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -45,32 +46,7 @@ pub fn bench(args: &SimArgs) -> CliResult<BenchReport> {
         )?;
     }
     let scenario = Arc::new(scenario);
-    let mut envs = VecEnv::new(scenario.clone(), args.envs, args.seed);
-    let mut observations: Vec<_> = envs.reset(args.seed).into_iter().map(|(obs, _)| obs).collect();
-    // Random actions come from one stream per env (seeded seed + i), as a training run's would.
-    let mut policy: Box<dyn Policy> = if args.random {
-        Box::new(RandomPolicy::new(envs.num_actions(), args.seed))
-    } else {
-        Box::new(KeepLanePolicy::new(&scenario, None))
-    };
-    let mut episodes_ended = 0;
-    let mut starts = vec![true; args.envs];
-    let mut step_all =
-        |envs: &mut VecEnv, observations: &mut Vec<lepton_sim::Observation>| -> CliResult<u64> {
-            let actions = policy.act(&observations.iter().collect::<Vec<_>>(), &starts)?;
-            let step = envs.step(&actions);
-            *observations = step.obs;
-            starts = step.episodes.iter().map(Option::is_some).collect();
-            Ok(step.episodes.iter().flatten().count() as u64)
-        };
-    for _ in 0..20 {
-        step_all(&mut envs, &mut observations)?;
-    }
-    let started = Instant::now();
-    for _ in 0..args.steps {
-        episodes_ended += step_all(&mut envs, &mut observations)?;
-    }
-    let seconds = started.elapsed().as_secs_f64();
+    let (seconds, episodes_ended) = drive(&scenario, args.envs, args.steps, args.seed, args.random)?;
     let env_steps = (args.envs as u64 * args.steps) as f64;
     let repeat = scenario.actions.repeat;
     Ok(BenchReport::new("sim")
@@ -85,4 +61,42 @@ pub fn bench(args: &SimArgs) -> CliResult<BenchReport> {
         .setup("episodes_ended", episodes_ended)
         .figure("env_steps_per_second", env_steps / seconds, "env steps/s")
         .figure("physics_steps_per_second", env_steps * repeat as f64 / seconds, "physics steps/s"))
+}
+
+/// Steps `n` envs of `scenario` for `steps` policy steps each (after 20 to warm up), driven by the
+/// keep-lane driver or at random; returns the seconds the timed steps took and the episodes that
+/// ended in them.
+pub(super) fn drive(
+    scenario: &Arc<Scenario>,
+    n: usize,
+    steps: u64,
+    seed: u64,
+    random: bool,
+) -> CliResult<(f64, u64)> {
+    let mut envs = VecEnv::new(scenario.clone(), n, seed);
+    let mut observations: Vec<_> = envs.reset(seed).into_iter().map(|(obs, _)| obs).collect();
+    // Random actions come from one stream per env (seeded seed + i), as a training run's would.
+    let mut policy: Box<dyn Policy> = if random {
+        Box::new(RandomPolicy::new(envs.num_actions(), seed))
+    } else {
+        Box::new(KeepLanePolicy::new(scenario, None))
+    };
+    let mut episodes_ended = 0;
+    let mut starts = vec![true; n];
+    let mut step_all =
+        |envs: &mut VecEnv, observations: &mut Vec<lepton_sim::Observation>| -> CliResult<u64> {
+            let actions = policy.act(&observations.iter().collect::<Vec<_>>(), &starts)?;
+            let step = envs.step(&actions);
+            *observations = step.obs;
+            starts = step.episodes.iter().map(Option::is_some).collect();
+            Ok(step.episodes.iter().flatten().count() as u64)
+        };
+    for _ in 0..20 {
+        step_all(&mut envs, &mut observations)?;
+    }
+    let started = Instant::now();
+    for _ in 0..steps {
+        episodes_ended += step_all(&mut envs, &mut observations)?;
+    }
+    Ok((started.elapsed().as_secs_f64(), episodes_ended))
 }

@@ -1,4 +1,4 @@
-//! What the agent does, sees and is paid: the action set, the camera and the reward.
+//! What the agent does, sees and is paid: the action set, the camera, the lidar and the reward.
 
 use super::*;
 
@@ -39,6 +39,26 @@ pub(super) fn camera(c: &mut Checker, camera: &Camera) {
     c.in_range("camera.mount.up", camera.mount.up, -20.0, 20.0);
     c.in_range("camera.mount.left", camera.mount.left, -20.0, 20.0);
 }
+pub(super) fn lidar(c: &mut Checker, lidar: &Lidar) {
+    c.count("lidar.channels", lidar.channels.into(), 1, 256);
+    c.count("lidar.rays", lidar.rays.into(), 1, 8192);
+    c.bounded("lidar.range", lidar.range, Bound::Excl(0.0), Bound::Incl(500.0));
+    let (lo, hi) = lidar.vertical_fov;
+    let ends_ok = c.in_range("lidar.vertical_fov.0", lo, -89.0, 89.0)
+        & c.in_range("lidar.vertical_fov.1", hi, -89.0, 89.0);
+    if ends_ok && lo > hi {
+        c.report(
+            "lidar.vertical_fov",
+            format!("({lo}, {hi}) is not a range: write (lowest, highest), lowest not above highest"),
+        );
+    }
+    c.bounded("lidar.horizontal_fov", lidar.horizontal_fov, Bound::Excl(0.0), Bound::Incl(360.0));
+    c.in_range("lidar.mount.forward", lidar.mount.forward, -20.0, 20.0);
+    c.in_range("lidar.mount.up", lidar.mount.up, -20.0, 20.0);
+    c.in_range("lidar.mount.left", lidar.mount.left, -20.0, 20.0);
+    c.in_range("lidar.noise", lidar.noise, 0.0, 10.0);
+}
+
 pub(super) fn reward(c: &mut Checker, scenario: &Scenario) {
     let r = &scenario.reward;
     let weights = [

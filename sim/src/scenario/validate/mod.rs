@@ -6,7 +6,7 @@
 //! mistake does not cascade into many.
 //!
 //! A file per part of the scenario: `road`, `ego`, `obstacles`, `traffic`, `agent`
-//! (actions, camera, reward), `episode`, `look`, `events`, `network` (roads joined at junctions); `checker` holds the range
+//! (actions, camera, lidar, reward), `episode`, `look`, `events`, `network` (roads joined at junctions); `checker` holds the range
 //! checks and the wording every part shares.
 
 mod agent;
@@ -21,8 +21,8 @@ mod road;
 mod traffic;
 
 use super::schema::{
-    Actions, Camera, Ego, Episode, Event, EventAction, Look, LookChange, Obstacle, Road, Scenario, Segment,
-    Success, Traffic, Trigger,
+    Actions, Camera, Ego, Episode, Event, EventAction, Lidar, Look, LookChange, Obstacle, Road, Scenario,
+    Segment, Success, Traffic, Trigger,
 };
 use crate::road::{RoadGeometry, wrap_angle};
 use checker::{Bound, Checker, num, short};
@@ -69,6 +69,9 @@ pub fn validate(scenario: &Scenario) -> Vec<FieldProblem> {
     traffic::traffic(&mut c, &scenario.traffic, &traffic_road, &scenario.ego);
     agent::actions(&mut c, &scenario.actions);
     agent::camera(&mut c, &scenario.camera);
+    if let Some(lidar) = &scenario.lidar {
+        agent::lidar(&mut c, lidar);
+    }
     agent::reward(&mut c, scenario);
     // On a network the goal lies along the route, not the first road: its length is not checked.
     let goal_road = if scenario.network.is_some() { RoadFacts { geometry: None, ..road } } else { road };
@@ -484,6 +487,24 @@ mod tests {
         assert_problem(|s| s.camera.width = 4, "camera.width", "must be at least 8 (got 4)");
         assert_problem(|s| s.camera.height = 2048, "camera.height", "must be at most 1024 (got 2048)");
         assert_problem(|s| s.camera.fov = 170.0, "camera.fov", "must be less than 170 (got 170)");
+    }
+
+    #[test]
+    fn bad_lidar() {
+        let with = |change: fn(&mut Lidar)| {
+            move |s: &mut Scenario| {
+                let mut lidar = Lidar::default();
+                change(&mut lidar);
+                s.lidar = Some(lidar);
+            }
+        };
+        assert_problem(with(|l| l.rays = 0), "lidar.rays", "must be at least 1 (got 0)");
+        assert_problem(with(|l| l.channels = 0), "lidar.channels", "must be at least 1 (got 0)");
+        assert_problem(with(|l| l.range = 0.0), "lidar.range", "must be greater than 0 (got 0)");
+        assert_problem(with(|l| l.vertical_fov = (10.0, -30.0)), "lidar.vertical_fov", "is not a range");
+        assert_problem(with(|l| l.horizontal_fov = 400.0), "lidar.horizontal_fov", "must be at most 360");
+        assert_problem(with(|l| l.noise = f32::NAN), "lidar.noise", "must be a finite number");
+        assert!(problems(with(|_| ())).is_empty(), "the default lidar is valid");
     }
 
     #[test]

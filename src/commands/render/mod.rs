@@ -1,5 +1,8 @@
 //! `lepton render`: what the agent sees, for scenario authors. Drives every env with the keep-lane
-//! baseline for a few steps, then saves all camera tiles in one PNG, scaled up nearest-neighbour.
+//! baseline for a few steps, then saves all camera tiles in one PNG, scaled up nearest-neighbour
+//! (`--sensor lidar`: each env's range image and its points from above, [`lidar`]).
+
+mod lidar;
 
 use crate::error::{CliError, CliResult, file};
 use crate::scenario_arg::load_scenario;
@@ -26,11 +29,23 @@ pub struct RenderArgs {
     /// Policy steps to drive before taking the picture.
     #[arg(long, default_value_t = 0)]
     pub steps: u64,
+    /// Which sensor to show: the camera, or the lidar (the scenario's, or the default one).
+    #[arg(long, value_enum, default_value_t = Sensor::Camera)]
+    pub sensor: Sensor,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Sensor {
+    Camera,
+    Lidar,
 }
 
 pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
     let scenario = Arc::new(load_scenario(&args.scenario)?);
     let seed = args.seed.unwrap_or(scenario.seed);
+    if args.sensor == Sensor::Lidar {
+        return lidar::run(&args, scenario, seed);
+    }
     let mut envs = lepton_render::camera_vec_env(scenario.clone(), args.envs, seed)?;
     let mut obs: Vec<_> = envs.try_reset(Reset::All(seed), None)?.into_iter().map(|(o, _)| o).collect();
     let mut policy = KeepLanePolicy::new(&scenario, None);
@@ -43,15 +58,7 @@ pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
     }
     let frames: Vec<&Frame> =
         obs.iter().map(|o| o.frame.as_ref().expect("envs with cameras give frames")).collect();
-    let sheet = contact_sheet(&frames);
-    if let Some(dir) = args.output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(file(dir))?;
-    }
-    sheet.save(&args.output).map_err(|e| CliError::Write {
-        path: args.output.clone(),
-        what: "PNG",
-        source: std::io::Error::other(e),
-    })?;
+    save_png(&contact_sheet(&frames), &args.output)?;
     eprintln!(
         "{}: {} tiles of {}×{} ({}), shown ×{}",
         args.output.display(),
@@ -62,6 +69,18 @@ pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
         scale_for(frames[0])
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `picture` to `path` as a PNG, making its folder if needed.
+fn save_png(picture: &image::RgbImage, path: &std::path::Path) -> CliResult<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(file(dir))?;
+    }
+    picture.save(path).map_err(|e| CliError::Write {
+        path: path.to_path_buf(),
+        what: "PNG",
+        source: std::io::Error::other(e),
+    })
 }
 
 /// Scale-up factor so a tile is at least 256 pixels tall.
