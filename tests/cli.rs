@@ -225,6 +225,40 @@ fn render_sensor_lidar_draws_range_images_and_points_without_a_gpu() {
 }
 
 #[test]
+fn render_sensor_depth_and_semantic_draw_the_camera_pass_images_and_bench_render_prices_them() {
+    let dir = scratch("render_sensors");
+    let mut colours = Vec::new();
+    for sensor in ["depth", "semantic"] {
+        let png = dir.join(format!("{sensor}.png"));
+        let out = lepton(&["render", "tiny", "-o", png.to_str().unwrap(), "--envs", "1", "--sensor", sensor]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let image = image::open(&png).expect("a PNG").to_rgb8();
+        let seen: std::collections::HashSet<_> = image.pixels().map(|p| p.0).collect();
+        colours.push(seen);
+    }
+    // Depth in shades of grey; the classes in their palette: road's purple, the sky's blue.
+    assert!(colours[0].len() > 10 && colours[0].iter().all(|[r, g, b]| r == g && g == b));
+    assert!(colours[1].contains(&[128, 64, 128]) && colours[1].contains(&[70, 130, 180]), "{:?}", colours[1]);
+    let args = [
+        "bench",
+        "render",
+        "--scenario",
+        "tiny",
+        "--envs",
+        "2",
+        "--steps",
+        "3",
+        "--sensors",
+        "rgb,depth,semantic",
+    ];
+    let result = json(&lepton(&[&args[..], &["--json"]].concat()));
+    assert_eq!(result["sensors"].as_str(), Some("rgb,depth,semantic"));
+    assert!(result["cost_against_rgb"].as_f64().unwrap() > 0.0);
+    let out = lepton(&["bench", "render", "--scenario", "tiny", "--sensors", "sonar"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
 fn bench_lidar_reports_rays_per_second_and_refuses_a_sensor_without_rays() {
     let args =
         ["bench", "lidar", "--scenario", "tiny", "--envs", "2", "--steps", "5", "--rays", "90", "--json"];

@@ -13,7 +13,7 @@
 import gymnasium
 
 from ._lepton import LeptonError, shipped_scenarios
-from .gym import LeptonEnv, LeptonVectorEnv, lidar_points
+from .gym import SEMANTIC_CLASSES, LeptonEnv, LeptonVectorEnv, lidar_points
 
 #: ``lepton.VectorEnv(scenario, num_envs, seed, observation=...)`` and ``lepton.Env(scenario, ...)``.
 VectorEnv = LeptonVectorEnv
@@ -26,6 +26,7 @@ __all__ = [
     "LeptonVectorEnv",
     "LeptonError",
     "lidar_points",
+    "SEMANTIC_CLASSES",
     "shipped_scenarios",
     "ENV_IDS",
 ]

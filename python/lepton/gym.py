@@ -18,7 +18,10 @@ Observations: ``"state"`` (the driving state, a Box of the named fields in ``sta
 ``"perception"`` (the state as a trained CNN sees it in the frames; ``model=MODEL_DIR``) and
 ``"lidar"`` (the scenario's lidar, or the default 32 × 360 one: a float32 range image of
 channels × rays metres, row 0 the top beam, the middle column straight ahead; ``lidar_points``
-turns one into points).
+turns one into points), ``"depth"`` (float32 height × width metres along the camera's axis) and
+``"semantic"`` (uint8 height × width classes, ``SEMANTIC_CLASSES``), both from the camera's own
+render pass. A list of names, e.g. ``["frames", "depth", "semantic"]``, gives a ``Dict``
+observation of those parts.
 Seeds are Lepton's: env i of a vector env seeded S is the single env seeded S + i, and the same
 seed gives the same trajectory as ``lepton rollout --seed S``.
 """
@@ -42,7 +45,10 @@ try:  # Gymnasium >= 1.1
 except ImportError:  # pragma: no cover - Gymnasium 1.0 names the mode by string
     _SAME_STEP = "SameStep"
 
-__all__ = ["LeptonEnv", "LeptonVectorEnv", "LeptonError", "lidar_points"]
+__all__ = ["LeptonEnv", "LeptonVectorEnv", "LeptonError", "lidar_points", "SEMANTIC_CLASSES"]
+
+#: The semantic camera's classes, by the value its pixels hold.
+SEMANTIC_CLASSES = ("road", "lane_marking", "shoulder", "vehicle", "obstacle", "sky", "ground")
 
 
 def _model_dir(model: str | None) -> str | None:
@@ -60,7 +66,7 @@ def _model_dir(model: str | None) -> str | None:
 def _native(
     scenario: str,
     num_envs: int,
-    observation: str,
+    observation: Any,
     model: str | None,
     autoreset: bool = True,
     actions: str = "scenario",
@@ -69,27 +75,62 @@ def _native(
     arguments checked here so that a wrong type is a LeptonError naming it."""
     scenario = _check.path(scenario, "scenario")
     num_envs = _check.integer(num_envs, "num_envs", 1, _check.MAX_ENVS)
-    observation = _check.text(observation, "observation")
+    observation = _observation_names(observation)
     actions = _check.text(actions, "actions")
     return _lepton.VecEnv(
         scenario, num_envs, 0, observation, _model_dir(model), autoreset=autoreset, actions=actions
     )
 
 
+def _part_space(inner: _lepton.VecEnv, part: str) -> spaces.Space:
+    """The space of one part of the observation."""
+    if part == "frames":
+        return spaces.Box(0, 255, shape=inner.frame_shape, dtype=np.uint8)
+    if part == "lidar":
+        return spaces.Box(0.0, inner.lidar_range, shape=inner.lidar_shape, dtype=np.float32)
+    if part == "depth":
+        # Metres along the camera's axis; the sky walls are about 2 km away, and a pixel where
+        # nothing at all was drawn reads the limit.
+        return spaces.Box(0.0, inner.depth_limit, shape=inner.image_shape, dtype=np.float32)
+    if part == "semantic":
+        return spaces.Box(0, len(SEMANTIC_CLASSES) - 1, shape=inner.image_shape, dtype=np.uint8)
+    low = np.asarray(inner.state_low, dtype=np.float32)
+    high = np.asarray(inner.state_high, dtype=np.float32)
+    return spaces.Box(low, high, dtype=np.float32)
+
+
 def _spaces(inner: _lepton.VecEnv) -> tuple[spaces.Space, spaces.Space]:
-    if inner.frame_shape is not None:
-        observation = spaces.Box(0, 255, shape=inner.frame_shape, dtype=np.uint8)
-    elif inner.lidar_shape is not None:
-        observation = spaces.Box(0.0, inner.lidar_range, shape=inner.lidar_shape, dtype=np.float32)
+    parts = list(inner.parts)
+    if len(parts) == 1:
+        observation = _part_space(inner, parts[0])
     else:
-        low = np.asarray(inner.state_low, dtype=np.float32)
-        high = np.asarray(inner.state_high, dtype=np.float32)
-        observation = spaces.Box(low, high, dtype=np.float32)
+        observation = spaces.Dict({part: _part_space(inner, part) for part in parts})
     if inner.continuous:
         low = np.asarray(inner.action_low, dtype=np.float32)
         high = np.asarray(inner.action_high, dtype=np.float32)
         return observation, spaces.Box(low, high, dtype=np.float32)
     return observation, spaces.Discrete(inner.num_actions)
+
+
+def _row(obs: Any, i: int) -> Any:
+    """Env i's observation, copied: an array's row, or a dict of them."""
+    if isinstance(obs, dict):
+        return {k: v[i].copy() for k, v in obs.items()}
+    return obs[i].copy()
+
+
+def _observation_names(observation: Any) -> str:
+    """``observation`` as the Rust side takes it: one name, or several joined by commas (a list or
+    tuple of names asks for a dict observation)."""
+    if isinstance(observation, (list, tuple)):
+        names = [_check.text(o, f"observation[{i}]") for i, o in enumerate(observation)]
+        if not names:
+            raise LeptonError("observation: name at least one part")
+        return ",".join(names)
+    name = _check.text(observation, "observation")
+    if "," in name:
+        raise LeptonError("observation: give several parts as a list, e.g. ['frames', 'depth']")
+    return name
 
 
 def lidar_points(env: Any, ranges: Any) -> np.ndarray:
@@ -163,7 +204,7 @@ class LeptonVectorEnv(gymnasium.vector.VectorEnv):
         scenario: str = "lane_keep",
         num_envs: int = 16,
         seed: int | None = None,
-        observation: str = "state",
+        observation: Any = "state",
         model: str | None = None,
         copy: bool = True,
         actions: str = "scenario",
@@ -185,8 +226,10 @@ class LeptonVectorEnv(gymnasium.vector.VectorEnv):
     def state_names(self) -> list[str]:
         return list(self._inner.state_names)
 
-    def _out(self, array: np.ndarray) -> np.ndarray:
-        return array.copy() if self._copy else array
+    def _out(self, obs: Any) -> Any:
+        if isinstance(obs, dict):
+            return {k: v.copy() for k, v in obs.items()} if self._copy else obs
+        return obs.copy() if self._copy else obs
 
     def reset(self, *, seed: int | list[int] | None = None, options: dict | None = None):
         if isinstance(seed, (list, tuple, np.ndarray)):
@@ -225,7 +268,7 @@ class LeptonVectorEnv(gymnasium.vector.VectorEnv):
             finals = inner.final_obs
             ends = inner.ends
             for i in np.flatnonzero(ended):
-                final_obs[i] = finals[i].copy()
+                final_obs[i] = _row(finals, i)
             infos["final_obs"] = final_obs
             infos["_final_obs"] = ended.copy()
             infos["final_info"] = {
@@ -255,7 +298,7 @@ class LeptonEnv(gymnasium.Env):
         self,
         scenario: str = "lane_keep",
         seed: int | None = None,
-        observation: str = "state",
+        observation: Any = "state",
         model: str | None = None,
         render_mode: str | None = None,
         actions: str = "scenario",
@@ -283,7 +326,7 @@ class LeptonEnv(gymnasium.Env):
         else:
             self._inner.reset_some([0], [None])
         self._started, self._ended = True, False
-        return self._inner.obs[0].copy(), {"episode_seed": np.uint64(self._inner.episode_seed[0])}
+        return _row(self._inner.obs, 0), {"episode_seed": np.uint64(self._inner.episode_seed[0])}
 
     def step(self, action):
         if not self._started or self._ended:
@@ -299,7 +342,7 @@ class LeptonEnv(gymnasium.Env):
             info["light_ahead"] = light
         if self._ended:
             info["end"] = inner.ends[0]
-        return inner.obs[0].copy(), float(inner.rewards[0]), terminated, truncated, info
+        return _row(inner.obs, 0), float(inner.rewards[0]), terminated, truncated, info
 
     def close(self):
         self._inner = None

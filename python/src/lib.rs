@@ -7,7 +7,7 @@
 use lepton_perception::{Percept, Perception, PerceptionKind};
 use lepton_sim::drivers::KeepLane;
 use lepton_sim::scenario::{self, FrameFormat, Scenario};
-use lepton_sim::{Act, Reset};
+use lepton_sim::{Act, CameraSensors, Reset};
 use lepton_sim::{Control, DrivingState, Info, Observation};
 use numpy::{
     PyArray1, PyArrayDyn, PyArrayMethods, PyReadonlyArray1, PyReadonlyArray2, PyUntypedArrayMethods,
@@ -52,13 +52,60 @@ const STATE_HIGH: [f32; DrivingState::LEN] = [10.0, std::f32::consts::PI, 60.0, 
 /// against before it calls in).
 const MAX_ENVS: usize = 4096;
 
-#[derive(Clone, Copy, PartialEq)]
-enum Kind {
+/// What an observation holds: one part (its array), or several (a dict of them, in the order
+/// asked for).
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Part {
     State,
     Frames,
     Perception,
     Lidar,
+    Depth,
+    Semantic,
 }
+
+impl Part {
+    const ALL: [Part; 6] =
+        [Part::State, Part::Frames, Part::Perception, Part::Lidar, Part::Depth, Part::Semantic];
+
+    fn name(self) -> &'static str {
+        match self {
+            Part::State => "state",
+            Part::Frames => "frames",
+            Part::Perception => "perception",
+            Part::Lidar => "lidar",
+            Part::Depth => "depth",
+            Part::Semantic => "semantic",
+        }
+    }
+}
+
+/// The observation's parts from `observation`: one name, or several separated by commas.
+fn parts(observation: &str) -> PyResult<Vec<Part>> {
+    let names: Vec<&str> = Part::ALL.iter().map(|p| p.name()).collect();
+    let mut parts = Vec::new();
+    for name in observation.split(',').map(str::trim) {
+        let part = Part::ALL.iter().copied().find(|p| p.name() == name).ok_or_else(|| {
+            bad(format!(
+                "observation must be one of {} or several of them (got {name:?})",
+                names.iter().map(|n| format!("\"{n}\"")).collect::<Vec<_>>().join(", ")
+            ))
+        })?;
+        if parts.contains(&part) {
+            return Err(bad(format!("observation names {name:?} twice")));
+        }
+        parts.push(part);
+    }
+    if parts.contains(&Part::State) && parts.contains(&Part::Perception) {
+        return Err(bad(
+            "observation: \"state\" and \"perception\" are the same row (the true state or the CNN's); ask for one",
+        ));
+    }
+    Ok(parts)
+}
+
+/// A current and a last (for ended episodes) buffer of one part.
+type Rows<T> = Option<(Py<PyArrayDyn<T>>, Py<PyArrayDyn<T>>)>;
 
 /// `num_envs` environments of one scenario; env i is seeded `seed + i`, exactly as in
 /// `lepton rollout` and training.
@@ -66,7 +113,7 @@ enum Kind {
 pub struct VecEnv {
     envs: lepton_sim::VecEnv,
     scenario: Arc<Scenario>,
-    kind: Kind,
+    parts: Vec<Part>,
     /// The CNN, for the perception observation.
     perception: Option<Perception>,
     frame_shape: Option<(usize, usize, usize)>,
@@ -74,6 +121,11 @@ pub struct VecEnv {
     frames: Option<Py<PyArrayDyn<u8>>>,
     final_obs: Py<PyArrayDyn<f32>>,
     final_frames: Option<Py<PyArrayDyn<u8>>>,
+    /// The lidar's range images, the depth camera's metres and the semantic camera's classes,
+    /// when asked for.
+    lidar: Rows<f32>,
+    depth: Rows<f32>,
+    semantic: Rows<u8>,
     rewards: Py<PyArray1<f32>>,
     terminated: Py<PyArray1<bool>>,
     truncated: Py<PyArray1<bool>>,
@@ -109,18 +161,9 @@ impl VecEnv {
         if num_envs == 0 || num_envs > MAX_ENVS {
             return Err(bad(format!("num_envs must be from 1 to {MAX_ENVS} (got {num_envs})")));
         }
-        let kind = match observation {
-            "state" => Kind::State,
-            "frames" => Kind::Frames,
-            "perception" => Kind::Perception,
-            "lidar" => Kind::Lidar,
-            other => {
-                return Err(bad(format!(
-                    "observation must be \"state\", \"frames\", \"perception\" or \"lidar\" (got {other:?})"
-                )));
-            }
-        };
-        if (kind == Kind::Perception) != model.is_some() {
+        let parts = parts(observation)?;
+        let has = |part| parts.contains(&part);
+        if has(Part::Perception) != model.is_some() {
             return Err(bad(
                 "observation=\"perception\" takes model=MODEL_DIR (a trained CNN), and only it does",
             ));
@@ -138,7 +181,7 @@ impl VecEnv {
                 )));
             }
         }
-        if kind == Kind::Lidar && scenario.lidar.is_none() {
+        if has(Part::Lidar) && scenario.lidar.is_none() {
             // A scenario without a lidar gets the default one (the file's `lidar:` sets its own).
             scenario.lidar = Some(Default::default());
         }
@@ -151,10 +194,11 @@ impl VecEnv {
             }
             None => None,
         };
-        let needs_camera = matches!(kind, Kind::Frames | Kind::Perception);
+        let needs_camera = [Part::Frames, Part::Perception, Part::Depth, Part::Semantic].into_iter().any(has);
+        let sensors = CameraSensors { depth: has(Part::Depth), semantic: has(Part::Semantic) };
         let mut envs = if needs_camera {
             let scenario = scenario.clone();
-            py.detach(move || AssertSend(lepton_render::camera_vec_env(scenario, num_envs, seed)))
+            py.detach(move || AssertSend(lepton_render::sensor_vec_env(scenario, num_envs, seed, sensors)))
                 .get()
                 .map_err(bad)?
         } else {
@@ -166,24 +210,35 @@ impl VecEnv {
             FrameFormat::Rgb => 3,
             FrameFormat::Grey => 1,
         };
-        let frame_shape = (kind == Kind::Frames).then_some((c.height as usize, c.width as usize, channels));
+        let frame_shape = has(Part::Frames).then_some((c.height as usize, c.width as usize, channels));
         let n = num_envs;
-        // The state's row, or the lidar's range image.
-        let row_shape = match (&scenario.lidar, kind) {
-            (Some(lidar), Kind::Lidar) => vec![n, lidar.channels as usize, lidar.rays as usize],
-            _ => vec![n, DrivingState::LEN],
+        let (h, w) = (c.height as usize, c.width as usize);
+        let lidar = match &scenario.lidar {
+            Some(l) if has(Part::Lidar) => {
+                let shape = vec![n, l.channels as usize, l.rays as usize];
+                Some((
+                    PyArrayDyn::zeros(py, shape.clone(), false).unbind(),
+                    PyArrayDyn::zeros(py, shape, false).unbind(),
+                ))
+            }
+            _ => None,
         };
+        let depth = has(Part::Depth).then(|| image_rows::<f32>(py, [n, h, w]));
+        let semantic = has(Part::Semantic).then(|| image_rows::<u8>(py, [n, h, w]));
         let frames_buffer =
             |py| frame_shape.map(|(h, w, c)| PyArrayDyn::<u8>::zeros(py, vec![n, h, w, c], false).unbind());
         Ok(Self {
             envs,
-            kind,
+            parts,
             perception,
             frame_shape,
-            obs: PyArrayDyn::<f32>::zeros(py, row_shape.clone(), false).unbind(),
+            obs: PyArrayDyn::<f32>::zeros(py, vec![n, DrivingState::LEN], false).unbind(),
             frames: frames_buffer(py),
-            final_obs: PyArrayDyn::<f32>::zeros(py, row_shape, false).unbind(),
+            final_obs: PyArrayDyn::<f32>::zeros(py, vec![n, DrivingState::LEN], false).unbind(),
             final_frames: frames_buffer(py),
+            lidar,
+            depth,
+            semantic,
             rewards: PyArray1::zeros(py, n, false).unbind(),
             terminated: PyArray1::zeros(py, n, false).unbind(),
             truncated: PyArray1::zeros(py, n, false).unbind(),
@@ -273,7 +328,7 @@ impl VecEnv {
     /// (channels, rays) of the lidar observation's range image; None for the other observations.
     #[getter]
     fn lidar_shape(&self) -> Option<(usize, usize)> {
-        let lidar = self.scenario.lidar.as_ref().filter(|_| self.kind == Kind::Lidar)?;
+        let lidar = self.scenario.lidar.as_ref().filter(|_| self.lidar.is_some())?;
         Some((lidar.channels as usize, lidar.rays as usize))
     }
 
@@ -291,21 +346,35 @@ impl VecEnv {
         Some((beams.elevations().to_vec(), beams.azimuths().to_vec()))
     }
 
+    /// The names of the observation's parts, in order (one: the observation is that array;
+    /// several: a dict of them).
+    #[getter]
+    fn parts(&self) -> Vec<&'static str> {
+        self.parts.iter().map(|p| p.name()).collect()
+    }
+
+    /// (height, width) of the depth and semantic images, when asked for.
+    #[getter]
+    fn image_shape(&self) -> Option<(usize, usize)> {
+        (self.depth.is_some() || self.semantic.is_some())
+            .then(|| (self.scenario.camera.height as usize, self.scenario.camera.width as usize))
+    }
+
+    /// The most a depth pixel reads (m): where nothing at all was drawn.
+    #[getter]
+    fn depth_limit(&self) -> f32 {
+        lepton_render::NOTHING_DRAWN_DEPTH
+    }
+
     /// The buffers the last reset or step wrote (shared: valid until the next call).
     #[getter]
-    fn obs<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        match &self.frames {
-            Some(frames) => frames.bind(py).clone().into_any(),
-            None => self.obs.bind(py).clone().into_any(),
-        }
+    fn obs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.observation(py, false)
     }
 
     #[getter]
-    fn final_obs<'py>(&self, py: Python<'py>) -> Bound<'py, PyAny> {
-        match &self.final_frames {
-            Some(frames) => frames.bind(py).clone().into_any(),
-            None => self.final_obs.bind(py).clone().into_any(),
-        }
+    fn final_obs<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.observation(py, true)
     }
 
     #[getter]
@@ -537,46 +606,73 @@ impl VecEnv {
                 self.truth[i] = o.state.driving;
             }
         }
-        match self.kind {
-            Kind::State => {
-                let states: Vec<[f32; DrivingState::LEN]> =
-                    observations.iter().map(|o| o.state.to_array()).collect();
-                self.write_states(py, indices, &states, last)
-            }
-            Kind::Perception => {
-                let perception = self.perception.as_mut().expect("a perception observation has its CNN");
-                // The CNN reads the frames in one batch; a frame stack does not apply (a state).
-                let starts = vec![false; observations.len()];
-                let percepts = AssertSend((perception, observations, starts));
-                let percepts = py
-                    .detach(move || {
-                        let (perception, observations, starts) = percepts.get();
-                        perception.perceive_envs(indices, observations, &starts)
-                    })
-                    .map_err(bad)?;
-                let states: Vec<[f32; DrivingState::LEN]> = percepts
-                    .iter()
-                    .map(|p| match p {
-                        Percept::State(s) => s.to_vec(),
-                        Percept::Frames(_) => unreachable!("a CNN gives states"),
-                    })
-                    .collect();
-                self.write_states(py, indices, &states, last)
-            }
-            // The renderer wrote the frames into their rows already (see `frame_rows`).
-            Kind::Frames => Ok(()),
-            Kind::Lidar => {
-                let buffer = if last { &self.final_obs } else { &self.obs };
-                let data = self::buffer(buffer.bind(py));
-                let (channels, rays) = self.lidar_shape().expect("a lidar observation has its lidar");
-                let len = channels * rays;
-                for (&i, o) in indices.iter().zip(observations) {
-                    let ranges = o.lidar.as_deref().expect("a scenario with a lidar scans every step");
-                    data[i * len..(i + 1) * len].copy_from_slice(ranges);
+        for part in self.parts.clone() {
+            match part {
+                Part::State => {
+                    let states: Vec<[f32; DrivingState::LEN]> =
+                        observations.iter().map(|o| o.state.to_array()).collect();
+                    self.write_states(py, indices, &states, last)?;
                 }
-                Ok(())
+                Part::Perception => {
+                    let perception = self.perception.as_mut().expect("a perception observation has its CNN");
+                    // The CNN reads the frames in one batch; a frame stack does not apply (a state).
+                    let starts = vec![false; observations.len()];
+                    let percepts = AssertSend((perception, observations, starts));
+                    let percepts = py
+                        .detach(move || {
+                            let (perception, observations, starts) = percepts.get();
+                            perception.perceive_envs(indices, observations, &starts)
+                        })
+                        .map_err(bad)?;
+                    let states: Vec<[f32; DrivingState::LEN]> = percepts
+                        .iter()
+                        .map(|p| match p {
+                            Percept::State(s) => s.to_vec(),
+                            Percept::Frames(_) => unreachable!("a CNN gives states"),
+                        })
+                        .collect();
+                    self.write_states(py, indices, &states, last)?;
+                }
+                // The renderer wrote the frames into their rows already (see `frame_rows`).
+                Part::Frames => {}
+                Part::Lidar => {
+                    write_rows(py, &self.lidar, indices, observations, last, |o| o.lidar.as_deref())
+                }
+                Part::Depth => {
+                    write_rows(py, &self.depth, indices, observations, last, |o| o.depth.as_deref())
+                }
+                Part::Semantic => {
+                    write_rows(py, &self.semantic, indices, observations, last, |o| o.semantic.as_deref())
+                }
             }
         }
+        Ok(())
+    }
+
+    /// The observation buffers (`last`: of ended episodes): the one part's array, or a dict.
+    fn observation<'py>(&self, py: Python<'py>, last: bool) -> PyResult<Bound<'py, PyAny>> {
+        let array = |part: Part| -> Bound<'py, PyAny> {
+            match part {
+                Part::State | Part::Perception => {
+                    if last { &self.final_obs } else { &self.obs }.bind(py).clone().into_any()
+                }
+                Part::Frames => {
+                    let (current, ended) = (self.frames.as_ref(), self.final_frames.as_ref());
+                    if last { ended } else { current }.expect("frames asked for").bind(py).clone().into_any()
+                }
+                Part::Lidar => pick(py, &self.lidar, last),
+                Part::Depth => pick(py, &self.depth, last),
+                Part::Semantic => pick(py, &self.semantic, last),
+            }
+        };
+        if let [part] = self.parts[..] {
+            return Ok(array(part));
+        }
+        let dict = pyo3::types::PyDict::new(py);
+        for &part in &self.parts {
+            dict.set_item(part.name(), array(part))?;
+        }
+        Ok(dict.into_any())
     }
 
     fn write_states(
@@ -595,6 +691,40 @@ impl VecEnv {
             }
         }
         Ok(())
+    }
+}
+
+/// The current (or, `last`, the ended episodes') buffer of a part asked for.
+fn pick<'py, T: numpy::Element>(py: Python<'py>, rows: &Rows<T>, last: bool) -> Bound<'py, PyAny> {
+    let (current, ended) = rows.as_ref().expect("a part asked for has its buffers");
+    if last { ended } else { current }.bind(py).clone().into_any()
+}
+
+/// A current and a last buffer of `shape`, zeroed.
+fn image_rows<T: numpy::Element>(
+    py: Python<'_>,
+    shape: [usize; 3],
+) -> (Py<PyArrayDyn<T>>, Py<PyArrayDyn<T>>) {
+    let zeros = || PyArrayDyn::<T>::zeros(py, shape.to_vec(), false).unbind();
+    (zeros(), zeros())
+}
+
+/// Copies each listed env's part (`of` its observation) into its row of `rows` (the last buffer
+/// for ended episodes).
+fn write_rows<T: numpy::Element + Copy>(
+    py: Python<'_>,
+    rows: &Rows<T>,
+    indices: &[usize],
+    observations: &[&Observation],
+    last: bool,
+    of: impl Fn(&Observation) -> Option<&[T]>,
+) {
+    let (current, ended) = rows.as_ref().expect("a part asked for has its buffers");
+    let data = buffer(if last { ended } else { current }.bind(py));
+    for (&i, o) in indices.iter().zip(observations) {
+        let values = of(o).expect("the envs make every part asked for");
+        let len = values.len();
+        data[i * len..(i + 1) * len].copy_from_slice(values);
     }
 }
 

@@ -16,7 +16,7 @@ use lepton_sim::scenario::Scenario;
 use lepton_sim::traffic::NPC_SIZE;
 
 /// Near plane of the training cameras (m).
-const NEAR: f32 = 0.1;
+pub const NEAR: f32 = 0.1;
 
 /// One vertex as the pass reads it.
 #[repr(C)]
@@ -45,6 +45,61 @@ pub struct GpuInstance {
     pub world_from_local: [f32; 16],
     pub view: u32,
     pub tint: [f32; 3],
+    /// The [`Class`] of the instance's objects (the semantic camera's).
+    pub class: u32,
+}
+
+/// The semantic camera's classes: what each pixel shows. Flat parts take theirs from their
+/// palette entry (road, lane marking, shoulder, grass, sky); objects from the instance they
+/// belong to (cars are vehicles; cones, boxes, barriers and signal poles are obstacles).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Class {
+    Road = 0,
+    LaneMarking = 1,
+    Shoulder = 2,
+    Vehicle = 3,
+    Obstacle = 4,
+    Sky = 5,
+    Ground = 6,
+}
+
+impl Class {
+    pub const ALL: [Class; 7] = [
+        Class::Road,
+        Class::LaneMarking,
+        Class::Shoulder,
+        Class::Vehicle,
+        Class::Obstacle,
+        Class::Sky,
+        Class::Ground,
+    ];
+
+    /// Its name, as documented and as Python reports it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Class::Road => "road",
+            Class::LaneMarking => "lane_marking",
+            Class::Shoulder => "shoulder",
+            Class::Vehicle => "vehicle",
+            Class::Obstacle => "obstacle",
+            Class::Sky => "sky",
+            Class::Ground => "ground",
+        }
+    }
+
+    /// The colour pictures show it in (sRGB), after the Cityscapes palette where it has one.
+    pub fn colour(self) -> [u8; 3] {
+        match self {
+            Class::Road => [128, 64, 128],
+            Class::LaneMarking => [255, 255, 255],
+            Class::Shoulder => [244, 35, 232],
+            Class::Vehicle => [0, 0, 142],
+            Class::Obstacle => [220, 220, 0],
+            Class::Sky => [70, 130, 180],
+            Class::Ground => [107, 142, 35],
+        }
+    }
 }
 
 /// Where one mesh lies in the merged buffers.
@@ -255,12 +310,13 @@ impl CameraBatch {
         let (instances, draws) = &mut self.per_env[env];
         instances.clear();
         draws.clear();
-        let instance = |world_from_local: Mat4, tint: [f32; 3]| GpuInstance {
+        let instance = |world_from_local: Mat4, tint: [f32; 3], class: Class| GpuInstance {
             world_from_local: world_from_local.to_cols_array(),
             view,
             tint,
+            class: class as u32,
         };
-        let mut add = |mesh: DrawMesh, world_from_local: Mat4| {
+        let mut add = |mesh: DrawMesh, world_from_local: Mat4, class: Class| {
             draws.push(Draw {
                 env: view,
                 mesh,
@@ -268,11 +324,11 @@ impl CameraBatch {
                 count: 1,
                 cull_back: false,
             });
-            instances.push(instance(world_from_local, [1.0; 3]));
+            instances.push(instance(world_from_local, [1.0; 3], class));
         };
-        add(DrawMesh::StaticScene, Mat4::IDENTITY);
+        add(DrawMesh::StaticScene, Mat4::IDENTITY, Class::Obstacle);
         if let View::Chase { .. } = self.view {
-            add(DrawMesh::Ego, ego.to_matrix());
+            add(DrawMesh::Ego, ego.to_matrix(), Class::Vehicle);
         }
         // The NPCs in view in one draw, or two: a CPU rasteriser pays per draw call and per
         // vertex, also for cars behind the camera. Cars the camera is in or next to (a crash)
@@ -288,7 +344,8 @@ impl CameraBatch {
                     continue;
                 }
                 let transform = Transform { translation, rotation, ..Default::default() };
-                let npc = instance(transform.to_matrix(), NPC_COLOURS[slot % NPC_COLOURS.len()]);
+                let npc =
+                    instance(transform.to_matrix(), NPC_COLOURS[slot % NPC_COLOURS.len()], Class::Vehicle);
                 if camera.translation.distance(centre) > npc_radius + CLEAR_OF_NEAR_PLANE {
                     instances.push(npc);
                 } else {
@@ -322,7 +379,7 @@ impl CameraBatch {
                         count: 1,
                         cull_back: false,
                     });
-                    instances.push(instance(Mat4::IDENTITY, [1.0; 3]));
+                    instances.push(instance(Mat4::IDENTITY, [1.0; 3], Class::Obstacle));
                 }
             }
         }

@@ -35,16 +35,29 @@ pub mod video;
 
 pub use lepton_sim::RenderError;
 pub use look::EpisodeLook;
-pub use renderer::{Renderer, luma, probe_adapter, render_plugin};
+pub use renderer::{NOTHING_DRAWN_DEPTH, Renderer, luma, probe_adapter, render_plugin};
 
 use lepton_sim::scenario::Scenario;
-use lepton_sim::{Cameras, Frame, VecEnv};
+use lepton_sim::{CameraSensors, Cameras, Frame, VecEnv};
 use std::sync::Arc;
 
 /// `n` environments of `scenario` (env i seeded `base_seed + i`) whose observations carry
 /// camera frames, as the scenario's camera says, all drawn by one [`Renderer`].
 pub fn camera_vec_env(scenario: Arc<Scenario>, n: usize, base_seed: u64) -> Result<VecEnv, RenderError> {
     VecEnv::with_cameras(scenario, n, base_seed, Renderer::new)
+}
+
+/// [`camera_vec_env`] whose observations also carry the depth and semantic images `sensors` asks
+/// for (`obs.depth`, `obs.semantic`), drawn in the same pass.
+pub fn sensor_vec_env(
+    scenario: Arc<Scenario>,
+    n: usize,
+    base_seed: u64,
+    sensors: CameraSensors,
+) -> Result<VecEnv, RenderError> {
+    VecEnv::with_cameras(scenario, n, base_seed, |scenario, network, n| {
+        Renderer::with_sensors(scenario, network, n, sensors)
+    })
 }
 
 impl Cameras for Renderer {
@@ -66,5 +79,17 @@ impl Cameras for Renderer {
 
     fn frame_into(&self, env: usize, out: &mut [u8]) {
         Renderer::frame_into(self, env, out)
+    }
+
+    fn sensors(&self) -> CameraSensors {
+        Renderer::sensors(self)
+    }
+
+    fn depth(&self, env: usize) -> Option<Vec<f32>> {
+        Renderer::depth(self, env)
+    }
+
+    fn semantic(&self, env: usize) -> Option<Vec<u8>> {
+        Renderer::semantic(self, env)
     }
 }

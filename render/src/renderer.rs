@@ -16,7 +16,7 @@ use bevy::render::renderer::{RenderAdapterInfo, RenderDevice};
 use bevy::render::settings::{RenderCreation, WgpuSettings};
 use bevy::render::{RenderPlugin, settings::Backends};
 use bevy::window::ExitCondition;
-use lepton_sim::cameras::RenderError;
+use lepton_sim::cameras::{CameraSensors, RenderError};
 use lepton_sim::env::Frame;
 use lepton_sim::network::Network;
 use lepton_sim::scenario::{FrameFormat, Scenario};
@@ -63,6 +63,7 @@ pub struct Renderer {
     format: FrameFormat,
     scenario: Arc<Scenario>,
     pixels: Arc<Mutex<Pixels>>,
+    sensors: CameraSensors,
 }
 
 impl Renderer {
@@ -71,12 +72,32 @@ impl Renderer {
         Self::with_view(scenario, network, envs, View::Car)
     }
 
+    /// A renderer whose pass also draws the depth and semantic images `sensors` asks for.
+    pub fn with_sensors(
+        scenario: Arc<Scenario>,
+        network: &Network,
+        envs: usize,
+        sensors: CameraSensors,
+    ) -> Result<Self, RenderError> {
+        Self::build(scenario, network, envs, View::Car, sensors)
+    }
+
     /// A renderer whose cameras look from `view` (the chase view's frames are RGB).
     pub fn with_view(
         scenario: Arc<Scenario>,
         network: &Network,
         envs: usize,
         view: View,
+    ) -> Result<Self, RenderError> {
+        Self::build(scenario, network, envs, view, CameraSensors::NONE)
+    }
+
+    fn build(
+        scenario: Arc<Scenario>,
+        network: &Network,
+        envs: usize,
+        view: View,
+        sensors: CameraSensors,
     ) -> Result<Self, RenderError> {
         probe_adapter()?;
         let layout = TileLayout::new(envs, view.size(&scenario));
@@ -107,11 +128,11 @@ impl Renderer {
         let device = app.world().resource::<RenderDevice>().clone();
         let adapter: wgpu::AdapterInfo = (*app.world().resource::<RenderAdapterInfo>().0).clone();
         let instances_per_env = CameraBatch::instances_per_env(&scenario);
-        let pass = TiledPass::new(&device, &adapter, &geometry, layout, instances_per_env)?;
+        let pass = TiledPass::new(&device, &adapter, &geometry, layout, instances_per_env, sensors)?;
         let pixels = pass.pixels.clone();
         app.sub_app_mut(RenderApp).insert_resource(pass);
         app.insert_resource(TiledFrame::default());
-        Ok(Self { app, batch: CameraBatch::new(envs, view), layout, format, scenario, pixels })
+        Ok(Self { app, batch: CameraBatch::new(envs, view), layout, format, scenario, pixels, sensors })
     }
 
     /// Number of environments.
@@ -202,6 +223,65 @@ impl Renderer {
         }
     }
 }
+
+impl Renderer {
+    /// Which images beside the colour frame this renderer draws.
+    pub fn sensors(&self) -> CameraSensors {
+        self.sensors
+    }
+
+    /// Environment `env`'s depth image from the last [`Renderer::render`]: height × width metres
+    /// along the camera's forward axis, rows top to bottom (`None` unless the renderer draws depth).
+    pub fn depth(&self, env: usize) -> Option<Vec<f32>> {
+        if !self.sensors.depth {
+            return None;
+        }
+        let pixels = self.pixels.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::with_capacity(self.pixels_per_frame());
+        // Reverse Z with an infinite far plane: the buffer holds near / depth (0: nothing drawn,
+        // which the sky walls never leave).
+        self.for_each_row(env, 4, &pixels.depth, |line| {
+            out.extend(line.chunks_exact(4).map(|b| {
+                let z = f32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+                if z > 0.0 { crate::batch::NEAR / z } else { NOTHING_DRAWN_DEPTH }
+            }));
+        });
+        Some(out)
+    }
+
+    /// Environment `env`'s semantic image from the last [`Renderer::render`]: height × width
+    /// classes ([`crate::batch::Class`]; `None` unless the renderer draws them).
+    pub fn semantic(&self, env: usize) -> Option<Vec<u8>> {
+        if !self.sensors.semantic {
+            return None;
+        }
+        let pixels = self.pixels.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::with_capacity(self.pixels_per_frame());
+        // The classes are the colour's alpha.
+        self.for_each_row(env, 4, &pixels.rgba, |line| out.extend(line.chunks_exact(4).map(|px| px[3])));
+        Some(out)
+    }
+
+    fn pixels_per_frame(&self) -> usize {
+        (self.layout.tile[0] * self.layout.tile[1]) as usize
+    }
+
+    /// Calls `row` with each row of env `env`'s tile in `target` (a whole read-back target of
+    /// `bytes` a pixel), top to bottom.
+    fn for_each_row(&self, env: usize, bytes: usize, target: &[u8], mut row: impl FnMut(&[u8])) {
+        let [w, h] = self.layout.tile.map(|v| v as usize);
+        let [x0, y0] = self.layout.origin(env as u32).map(|v| v as usize);
+        let stride = self.layout.target_size()[0] as usize * bytes;
+        for y in 0..h {
+            let start = (y0 + y) * stride + x0 * bytes;
+            row(&target[start..start + w * bytes]);
+        }
+    }
+}
+
+/// What the depth camera reads where nothing was drawn (the sky walls close every view, so only a
+/// camera outside the world would see it): far beyond any scene (m).
+pub const NOTHING_DRAWN_DEPTH: f32 = 1.0e6;
 
 /// Updates the first render may take while bevy's render app gets ready.
 const STARTUP_UPDATES: usize = 10;

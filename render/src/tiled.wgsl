@@ -23,6 +23,8 @@ struct Vertex {
     @location(7) view: u32,
     // The colour of the instance's tinted parts (meshes::Palette::Tinted).
     @location(8) tint: vec3<f32>,
+    // The semantic class of the instance's objects (batch::Class): vehicle or obstacle.
+    @location(9) semantic: u32,
 };
 
 struct Varyings {
@@ -47,4 +49,44 @@ fn vertex(v: Vertex) -> Varyings {
 @fragment
 fn fragment(in: Varyings) -> @location(0) vec4<f32> {
     return in.colour;
+}
+
+// The same pass with the semantic camera: the class of what each pixel shows goes into the
+// colour's alpha (as class / 255, which an 8-bit unorm channel stores exactly), so the classes
+// cost no attachment and no readback of their own. (The depth camera is the pass's own depth
+// buffer: with reverse Z and an infinite far plane it holds near / depth.)
+
+struct SensorVaryings {
+    @builtin(position) clip: vec4<f32>,
+    @location(0) @interpolate(flat) colour: vec4<f32>,
+    @location(1) @interpolate(flat) semantic: u32,
+};
+
+// batch::Class of each palette entry; objects (entries 5 to 7) take their instance's class.
+const ROAD: u32 = 0u;
+const MARKING: u32 = 1u;
+const SHOULDER: u32 = 2u;
+const SKY: u32 = 5u;
+const GROUND: u32 = 6u;
+
+@vertex
+fn vertex_sensors(v: Vertex) -> SensorVaryings {
+    // The plain vertex stage's clip position and colour, as it computes them (an entry point
+    // cannot be called).
+    let world_from_local = mat4x4<f32>(
+        v.world_from_local_0, v.world_from_local_1, v.world_from_local_2, v.world_from_local_3
+    );
+    let view = views[v.view];
+    var out: SensorVaryings;
+    out.clip = view.clip_from_world * (world_from_local * vec4<f32>(v.position, 1.0));
+    let tint = select(vec4<f32>(1.0), vec4<f32>(v.tint, 1.0), v.entry == 6u);
+    out.colour = view.palette[min(v.entry, 7u)] * (v.colour * tint);
+    var classes = array<u32, 5>(GROUND, ROAD, SHOULDER, MARKING, SKY);
+    out.semantic = select(v.semantic, classes[min(v.entry, 4u)], v.entry < 5u);
+    return out;
+}
+
+@fragment
+fn fragment_sensors(in: SensorVaryings) -> @location(0) vec4<f32> {
+    return vec4<f32>(in.colour.rgb, f32(in.semantic) / 255.0);
 }

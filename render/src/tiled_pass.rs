@@ -9,7 +9,7 @@
 //! cost grew with N cameras, each clearing a depth texture the size of the whole target.
 
 use crate::batch::{
-    DrawMesh, GpuInstance, GpuVertex, GpuView, MeshRange, SceneGeometry, TileLayout, TiledFrame,
+    Class, DrawMesh, GpuInstance, GpuVertex, GpuView, MeshRange, SceneGeometry, TileLayout, TiledFrame,
 };
 use crate::readback::Readback;
 use bevy::color::{Color, LinearRgba};
@@ -31,6 +31,10 @@ const DEPTH_FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Depth32Float;
 #[derive(Default)]
 pub struct Pixels {
     pub rgba: Vec<u8>,
+    /// The pass's depth buffer, when the depth camera is asked for: f32 reverse-Z depth
+    /// (`near / metres`; 0 where nothing was drawn), native byte order. (The semantic classes
+    /// are the alpha of `rgba`.)
+    pub depth: Vec<u8>,
     pub fresh: bool,
     pub error: Option<RenderError>,
 }
@@ -68,6 +72,13 @@ pub struct TiledPass {
     colour: wgpu::Texture,
     colour_view: wgpu::TextureView,
     depth_view: wgpu::TextureView,
+    /// The pipelines that write the semantic classes (into the colour's alpha), when the depth
+    /// or semantic camera is asked for.
+    sensor_pipelines: Option<[wgpu::RenderPipeline; 2]>,
+    /// The depth buffer and its readback, when the depth camera is asked for: the buffer is
+    /// kept after the last pass and copied out.
+    depth: wgpu::Texture,
+    depth_readback: Option<Readback>,
     clear: wgpu::Color,
     layout: TileLayout,
     /// Tiles drawn per render pass (see [`tiles_per_pass`]).
@@ -84,6 +95,7 @@ impl TiledPass {
         geometry: &SceneGeometry,
         layout: TileLayout,
         instances_per_env: usize,
+        sensors: lepton_sim::CameraSensors,
     ) -> Result<Self, RenderError> {
         let device = device.wgpu_device();
         let (envs, tile) = (layout.envs, layout.tile);
@@ -112,7 +124,7 @@ impl TiledPass {
         };
         let usage = wgpu::TextureUsages::RENDER_ATTACHMENT;
         let colour = texture("lepton camera tiles", COLOUR_FORMAT, usage | wgpu::TextureUsages::COPY_SRC);
-        let depth = texture("lepton camera depth", DEPTH_FORMAT, usage);
+        let depth = texture("lepton camera depth", DEPTH_FORMAT, usage | wgpu::TextureUsages::COPY_SRC);
         let views = device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("lepton camera views"),
             size: (envs.max(1) * size_of::<GpuView>()) as u64,
@@ -154,8 +166,15 @@ impl TiledPass {
             layout: &views_layout,
             entries: &[wgpu::BindGroupEntry { binding: 0, resource: views.as_entire_binding() }],
         });
-        let culling_pipeline = pipeline(device, &views_layout, Some(wgpu::Face::Back));
-        let pipeline = pipeline(device, &views_layout, None);
+        let culling_pipeline = pipeline(device, &views_layout, Some(wgpu::Face::Back), false);
+        let pipeline = pipeline(device, &views_layout, None, false);
+        let sensor_pipelines = sensors.any().then(|| {
+            [
+                self::pipeline(device, &views_layout, None, true),
+                self::pipeline(device, &views_layout, Some(wgpu::Face::Back), true),
+            ]
+        });
+        let depth_readback = sensors.depth.then(|| Readback::new(device, size.width, size.height, 4));
         if let Some(error) = bevy::tasks::block_on(errors.pop()) {
             return Err(RenderError::Failed(format!("setting up the camera pass failed: {error}")));
         }
@@ -175,6 +194,9 @@ impl TiledPass {
             ego: geometry.ego,
             colour_view: colour.create_view(&Default::default()),
             depth_view: depth.create_view(&Default::default()),
+            sensor_pipelines,
+            depth,
+            depth_readback,
             colour,
             clear: wgpu::Color {
                 r: clear.red as f64,
@@ -184,7 +206,7 @@ impl TiledPass {
             },
             layout,
             tiles_per_pass: tiles_per_pass(adapter),
-            readback: Readback::new(device, size.width, size.height),
+            readback: Readback::new(device, size.width, size.height, 4),
             pixels: Arc::new(Mutex::new(Pixels::default())),
         })
     }
@@ -213,6 +235,11 @@ impl TiledPass {
         for (k, group) in passes.enumerate() {
             // The first pass clears the target, the others draw on; depth is kept between passes.
             let (first, last) = (k == 0, k + 1 == count);
+            let mut clear = self.clear;
+            if self.sensor_pipelines.is_some() {
+                // Where nothing is drawn the semantic camera sees sky.
+                clear.a = Class::Sky as u8 as f64 / 255.0;
+            }
             let mut pass = encoder.begin_render_pass(&wgpu::RenderPassDescriptor {
                 label: Some("lepton cameras"),
                 color_attachments: &[Some(wgpu::RenderPassColorAttachment {
@@ -220,7 +247,7 @@ impl TiledPass {
                     depth_slice: None,
                     resolve_target: None,
                     ops: wgpu::Operations {
-                        load: if first { wgpu::LoadOp::Clear(self.clear) } else { wgpu::LoadOp::Load },
+                        load: if first { wgpu::LoadOp::Clear(clear) } else { wgpu::LoadOp::Load },
                         store: wgpu::StoreOp::Store,
                     },
                 })],
@@ -229,7 +256,12 @@ impl TiledPass {
                     // Reverse Z, as bevy: the far plane at 0.
                     depth_ops: Some(wgpu::Operations {
                         load: if first { wgpu::LoadOp::Clear(0.0) } else { wgpu::LoadOp::Load },
-                        store: if last { wgpu::StoreOp::Discard } else { wgpu::StoreOp::Store },
+                        // Kept after the last pass only for the depth camera.
+                        store: if last && self.depth_readback.is_none() {
+                            wgpu::StoreOp::Discard
+                        } else {
+                            wgpu::StoreOp::Store
+                        },
                     }),
                     stencil_ops: None,
                 }),
@@ -245,7 +277,11 @@ impl TiledPass {
             // What is drawn from both sides first, then the boxes whose back faces can go: two
             // pipeline binds per pass, not two per tile. Opaque, depth-tested and never at equal
             // depth: the order changes no pixel.
-            for (pipeline, cull_back) in [(&self.pipeline, false), (&self.culling_pipeline, true)] {
+            let pipelines = match &self.sensor_pipelines {
+                None => [(&self.pipeline, false), (&self.culling_pipeline, true)],
+                Some([both_sides, culling]) => [(both_sides, false), (culling, true)],
+            };
+            for (pipeline, cull_back) in pipelines {
                 pass.set_pipeline(pipeline);
                 let mut tile = None;
                 for draw in group.iter().filter(|d| d.cull_back == cull_back) {
@@ -269,9 +305,16 @@ impl TiledPass {
             }
         }
         self.readback.copy(&mut encoder, &self.colour);
+        if let Some(depth) = &self.depth_readback {
+            depth.copy(&mut encoder, &self.depth);
+        }
         queue.submit(std::iter::once(encoder.finish()));
         let mut pixels = self.pixels.lock().unwrap_or_else(|e| e.into_inner());
-        self.readback.read(device, &mut pixels.rgba)
+        self.readback.read(device, &mut pixels.rgba)?;
+        if let Some(depth) = &self.depth_readback {
+            depth.read(device, &mut pixels.depth)?;
+        }
+        Ok(())
     }
 }
 
@@ -286,10 +329,12 @@ fn tiles_per_pass(adapter: &wgpu::AdapterInfo) -> u32 {
 /// A pipeline: the scene's vertices and the instances in, flat colours out, depth tested, faces
 /// turned away from the camera culled when `cull` says so (meshes wind their outsides
 /// counter-clockwise, as bevy's).
+/// With `sensors`, the semantic classes go into the colour's alpha.
 fn pipeline(
     device: &wgpu::Device,
     layout: &wgpu::BindGroupLayout,
     cull: Option<wgpu::Face>,
+    sensors: bool,
 ) -> wgpu::RenderPipeline {
     let shader = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some("lepton tiled cameras"),
@@ -302,14 +347,17 @@ fn pipeline(
     });
     let vertex_attributes = wgpu::vertex_attr_array![0 => Float32x3, 1 => Uint32, 2 => Float32x4];
     let instance_attributes = wgpu::vertex_attr_array![
-        3 => Float32x4, 4 => Float32x4, 5 => Float32x4, 6 => Float32x4, 7 => Uint32, 8 => Float32x3
+        3 => Float32x4, 4 => Float32x4, 5 => Float32x4, 6 => Float32x4, 7 => Uint32, 8 => Float32x3,
+        9 => Uint32
     ];
+    let (vertex_entry, fragment_entry) =
+        if sensors { ("vertex_sensors", "fragment_sensors") } else { ("vertex", "fragment") };
     device.create_render_pipeline(&wgpu::RenderPipelineDescriptor {
         label: Some("lepton tiled cameras"),
         layout: Some(&pipeline_layout),
         vertex: wgpu::VertexState {
             module: &shader,
-            entry_point: Some("vertex"),
+            entry_point: Some(vertex_entry),
             compilation_options: Default::default(),
             buffers: &[
                 wgpu::VertexBufferLayout {
@@ -339,7 +387,7 @@ fn pipeline(
         multisample: Default::default(),
         fragment: Some(wgpu::FragmentState {
             module: &shader,
-            entry_point: Some("fragment"),
+            entry_point: Some(fragment_entry),
             compilation_options: Default::default(),
             targets: &[Some(wgpu::ColorTargetState {
                 format: COLOUR_FORMAT,

@@ -273,3 +273,74 @@ fn frames_written_into_the_callers_rows_are_the_frames_the_observations_carry() 
     assert_eq!(row(rows.current, 2), some[1].0.frame.as_ref().unwrap().data);
     assert_eq!(row(rows.current, 1), before);
 }
+
+/// A straight road, the ego in lane 0 at s = 10, one NPC 15 m ahead in its lane, a box in the
+/// other lane 25 m ahead.
+const CAR_AHEAD: &str = r#"Scenario(
+    road: (segments: [Straight(length: 400.0)], lanes: 2, lane_width: 3.5),
+    ego: (spawn: (s: 10.0, lane: 0, s_jitter: 0.0, offset_jitter: 0.0, heading_jitter: 0.0)),
+    obstacles: [(kind: Box, s: 35.0, lane: 1)],
+    traffic: (count: 1, lanes: [0], start_gap: 15.0, speed: (min: 0.0, max: 0.0)),
+    look: (randomise: (brightness: 0.0, colour: 0.0, sun_angle: 0.0)),
+)"#;
+
+#[test]
+fn the_depth_camera_sees_the_road_where_the_camera_geometry_puts_it() {
+    let _turn = lock();
+    let scenario = shipped("lane_keep");
+    let sensors = lepton_sim::CameraSensors::ALL;
+    let mut envs = lepton_render::sensor_vec_env(scenario.clone(), 2, 4, sensors).expect("an adapter");
+    let first = envs.reset(4);
+    for (i, (obs, _)) in first.iter().enumerate() {
+        let depth = obs.depth.as_ref().expect("the depth camera draws");
+        assert_eq!(depth.len(), 84 * 84);
+        // The image centre looks down the camera's axis, pitched 10° down onto the road.
+        let poses = lepton_render::scene::Poses::of(envs.envs()[i].world(), scenario.traffic.count as usize);
+        let camera = lepton_render::scene::mounted_camera(&poses.ego_ground_transform(), &scenario.camera);
+        let axis = camera.rotation * bevy::math::Vec3::NEG_Z;
+        let expected = (camera.translation.y - lepton_render::meshes::ROAD_HEIGHT) / -axis.y;
+        // The four pixels around the centre, two rows either side of it: their mean is the centre's.
+        let centre =
+            (depth[41 * 84 + 41] + depth[41 * 84 + 42] + depth[42 * 84 + 41] + depth[42 * 84 + 42]) / 4.0;
+        assert!(
+            (centre - expected).abs() <= 0.02 * expected,
+            "env {i}: depth {centre} m at the centre, the road is {expected} m down the axis"
+        );
+        // Nearer at the bottom of the frame than at the centre; the sky is far.
+        assert!(depth[83 * 84 + 42] < centre && depth[42] > 100.0, "{} {}", depth[83 * 84 + 42], depth[42]);
+        // The colour frame is the plain renderer's, bit for bit.
+        let plain = camera_envs(&scenario, 2, 4).1;
+        assert_eq!(obs.frame.as_ref().unwrap(), &plain[i]);
+    }
+}
+
+#[test]
+fn the_semantic_camera_names_the_car_ahead_a_vehicle_and_the_road_road() {
+    use lepton_render::batch::Class;
+    let _turn = lock();
+    let scenario = from_text(CAR_AHEAD);
+    let sensors = lepton_sim::CameraSensors::ALL;
+    let mut envs = lepton_render::sensor_vec_env(scenario.clone(), 1, 0, sensors).expect("an adapter");
+    let (obs, _) = envs.reset(0).remove(0);
+    let (classes, depth) = (obs.semantic.expect("classes"), obs.depth.expect("depth"));
+    let count = |class: Class| classes.iter().filter(|&&c| c == class as u8).count();
+    for class in [Class::Road, Class::LaneMarking, Class::Vehicle, Class::Obstacle, Class::Sky, Class::Ground]
+    {
+        assert!(count(class) > 0, "{} is in view", class.name());
+    }
+    assert!(classes.iter().all(|&c| (c as usize) < Class::ALL.len()), "every pixel has a class");
+    // The car ahead: 15 m from the ego's spawn, its back about 13 m from the camera.
+    let world = envs.envs()[0].world();
+    let ([npc_x, ..], _) = world.npc_pose(0).expect("the NPC");
+    let ego_x = world.ego_state().position[0];
+    let gap = npc_x - ego_x;
+    let vehicle: Vec<f32> =
+        classes.iter().zip(&depth).filter(|&(&c, _)| c == Class::Vehicle as u8).map(|(_, &d)| d).collect();
+    assert!(vehicle.len() > 30, "the car covers pixels: {}", vehicle.len());
+    for d in &vehicle {
+        assert!(*d > gap - 4.0 && *d < gap + 4.0, "a vehicle pixel {d} m away, the car is {gap} m ahead");
+    }
+    // The bottom middle of the frame is road; the top row is sky.
+    assert_eq!(classes[83 * 84 + 42], Class::Road as u8);
+    assert!(classes[..84].iter().all(|&c| c == Class::Sky as u8));
+}

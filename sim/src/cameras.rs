@@ -6,6 +6,25 @@ use crate::env::Frame;
 use crate::world::World;
 use std::fmt;
 
+/// Which images the cameras draw beside the colour frame, from the same pass over the same
+/// geometry: depth (metres along the camera's forward axis) and semantic classes (one byte a
+/// pixel, `lepton_render::batch::Class`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CameraSensors {
+    pub depth: bool,
+    pub semantic: bool,
+}
+
+impl CameraSensors {
+    pub const NONE: Self = Self { depth: false, semantic: false };
+    pub const ALL: Self = Self { depth: true, semantic: true };
+
+    /// Whether any image beyond the colour frame is drawn.
+    pub fn any(self) -> bool {
+        self.depth || self.semantic
+    }
+}
+
 /// The cameras of a vector env's N environments, drawn together.
 pub trait Cameras {
     /// Moves env `env`'s cars and camera to where `world` has them, with the look of episode
@@ -19,6 +38,20 @@ pub trait Cameras {
     fn frame(&self, env: usize) -> Frame;
     /// [`Cameras::frame`] written into `out` (exactly [`Cameras::frame_len`] bytes).
     fn frame_into(&self, env: usize, out: &mut [u8]);
+    /// Which images beside the colour frame these cameras draw.
+    fn sensors(&self) -> CameraSensors {
+        CameraSensors::NONE
+    }
+    /// Env `env`'s depth image from the last [`Cameras::render`]: height × width metres, rows top
+    /// to bottom (only when [`Cameras::sensors`] has depth).
+    fn depth(&self, _env: usize) -> Option<Vec<f32>> {
+        None
+    }
+    /// Env `env`'s semantic image from the last [`Cameras::render`]: height × width classes
+    /// (only when [`Cameras::sensors`] has semantic).
+    fn semantic(&self, _env: usize) -> Option<Vec<u8>> {
+        None
+    }
 }
 
 /// Why frames cannot be rendered.

@@ -50,12 +50,17 @@ pub struct Observation {
     pub frame: Option<Frame>,
     /// `channels × rays` ranges in metres, row-major (see [`crate::lidar`]).
     pub lidar: Option<Vec<f32>>,
+    /// The depth camera's image, when the cameras draw one: height × width metres along the
+    /// camera's forward axis, rows top to bottom.
+    pub depth: Option<Vec<f32>>,
+    /// The semantic camera's image, when the cameras draw one: height × width classes.
+    pub semantic: Option<Vec<u8>>,
 }
 
 impl Observation {
     /// The ground-truth state alone: no frame, no lidar.
     pub fn of_state(state: GroundTruth) -> Self {
-        Self { state, frame: None, lidar: None }
+        Self { state, frame: None, lidar: None, depth: None, semantic: None }
     }
 }
 

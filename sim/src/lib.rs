@@ -46,7 +46,7 @@ pub mod vec_env;
 pub mod vehicle;
 pub mod world;
 
-pub use cameras::{Cameras, RenderError};
+pub use cameras::{CameraSensors, Cameras, RenderError};
 pub use env::{Env, Frame, Info, Observation, RestoreError, Step};
 pub use episode::{EndReason, RewardTerms};
 pub use ground_truth::{DrivingState, GroundTruth};

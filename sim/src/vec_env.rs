@@ -194,7 +194,14 @@ impl VecEnv {
         }
         renderer.render()?;
         let len = renderer.frame_len();
+        let sensors = renderer.sensors();
         for (i, obs, last) in which {
+            if sensors.depth {
+                obs.depth = renderer.depth(i);
+            }
+            if sensors.semantic {
+                obs.semantic = renderer.semantic(i);
+            }
             match rows {
                 None => obs.frame = Some(renderer.frame(i)),
                 Some(rows) => {

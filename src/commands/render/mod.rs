@@ -7,8 +7,8 @@ mod lidar;
 use crate::error::{CliError, CliResult, file};
 use crate::scenario_arg::load_scenario;
 use lepton_agents::{KeepLanePolicy, Policy};
-use lepton_sim::Frame;
 use lepton_sim::{Act, Reset};
+use lepton_sim::{CameraSensors, Frame};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -29,7 +29,9 @@ pub struct RenderArgs {
     /// Policy steps to drive before taking the picture.
     #[arg(long, default_value_t = 0)]
     pub steps: u64,
-    /// Which sensor to show: the camera, or the lidar (the scenario's, or the default one).
+    /// Which sensor to show: the camera; its depth image (near bright, far dark) or semantic
+    /// classes (in the documented palette), from the same render pass; or the lidar (the
+    /// scenario's, or the default one).
     #[arg(long, value_enum, default_value_t = Sensor::Camera)]
     pub sensor: Sensor,
 }
@@ -37,6 +39,8 @@ pub struct RenderArgs {
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Sensor {
     Camera,
+    Depth,
+    Semantic,
     Lidar,
 }
 
@@ -46,7 +50,9 @@ pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
     if args.sensor == Sensor::Lidar {
         return lidar::run(&args, scenario, seed);
     }
-    let mut envs = lepton_render::camera_vec_env(scenario.clone(), args.envs, seed)?;
+    let sensors =
+        CameraSensors { depth: args.sensor == Sensor::Depth, semantic: args.sensor == Sensor::Semantic };
+    let mut envs = lepton_render::sensor_vec_env(scenario.clone(), args.envs, seed, sensors)?;
     let mut obs: Vec<_> = envs.try_reset(Reset::All(seed), None)?.into_iter().map(|(o, _)| o).collect();
     let mut policy = KeepLanePolicy::new(&scenario, None);
     let mut starts = vec![true; args.envs];
@@ -56,8 +62,20 @@ pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
         starts = step.episodes.iter().map(Option::is_some).collect();
         obs = step.obs;
     }
-    let frames: Vec<&Frame> =
-        obs.iter().map(|o| o.frame.as_ref().expect("envs with cameras give frames")).collect();
+    let pictures: Vec<Frame> = obs
+        .iter()
+        .map(|o| {
+            let frame = o.frame.as_ref().expect("envs with cameras give frames");
+            match args.sensor {
+                Sensor::Depth => depth_picture(frame, o.depth.as_deref().expect("the depth camera draws")),
+                Sensor::Semantic => {
+                    semantic_picture(frame, o.semantic.as_deref().expect("the semantic camera draws"))
+                }
+                Sensor::Camera | Sensor::Lidar => frame.clone(),
+            }
+        })
+        .collect();
+    let frames: Vec<&Frame> = pictures.iter().collect();
     save_png(&contact_sheet(&frames), &args.output)?;
     eprintln!(
         "{}: {} tiles of {}×{} ({}), shown ×{}",
@@ -65,10 +83,32 @@ pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
         frames.len(),
         frames[0].width,
         frames[0].height,
-        if frames[0].channels == 3 { "RGB" } else { "grey" },
+        match args.sensor {
+            Sensor::Depth => "depth",
+            Sensor::Semantic => "semantic classes",
+            _ if frames[0].channels == 3 => "RGB",
+            _ => "grey",
+        },
         scale_for(frames[0])
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// A depth image as a picture: near bright, far dark, on a log scale from 1 m to 200 m (what a
+/// driver cares about); the sky, beyond, black.
+fn depth_picture(frame: &Frame, metres: &[f32]) -> Frame {
+    let shade = |d: f32| {
+        let t = 1.0 - (d.clamp(1.0, 200.0).ln() / 200f32.ln());
+        if d > 1000.0 { 0 } else { (40.0 + 215.0 * t).round() as u8 }
+    };
+    Frame { channels: 1, data: metres.iter().map(|&d| shade(d)).collect(), ..frame.clone() }
+}
+
+/// A semantic image in its classes' colours ([`lepton_render::batch::Class::colour`]).
+fn semantic_picture(frame: &Frame, classes: &[u8]) -> Frame {
+    let colour =
+        |c: u8| lepton_render::batch::Class::ALL.get(c as usize).map_or([0; 3], |class| class.colour());
+    Frame { channels: 3, data: classes.iter().flat_map(|&c| colour(c)).collect(), ..frame.clone() }
 }
 
 /// Writes `picture` to `path` as a PNG, making its folder if needed.
