@@ -305,6 +305,29 @@ fn eval_and_train_record_episodes_as_videos_that_decode_to_their_frames() {
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("already holds videos"), "{}", stderr(&out));
     assert_eq!(std::fs::read(videos.join("videos.json")).unwrap(), before);
+    // The chase camera's semantic classes as a video: its pixels in the classes' palette (H.264
+    // blurs edges, so most pixels, not all, are within a few levels of a class colour).
+    let semantic = dir.join("semantic");
+    let args = [
+        "eval",
+        run_arg,
+        "--episodes",
+        "1",
+        "--video",
+        semantic.to_str().unwrap(),
+        "--video-sensor",
+        "semantic",
+    ];
+    let out = lepton(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let frames = lepton_render::video::decode_mp4(&semantic.join("env0-episode0.mp4")).unwrap();
+    let palette: Vec<[u8; 3]> = lepton_render::batch::Class::ALL.iter().map(|c| c.colour()).collect();
+    let near = |p: &[u8]| palette.iter().any(|c| c.iter().zip(p).all(|(a, b)| a.abs_diff(*b) <= 12));
+    let pixels = frames[0].data.chunks(3);
+    let in_palette = pixels.clone().filter(|p| near(p)).count() as f64 / pixels.count() as f64;
+    assert!(in_palette > 0.8, "{in_palette} of the pixels are class colours");
+    let out = lepton(&["eval", run_arg, "--episodes", "1", "--video-sensor", "depth"]);
+    assert_eq!(out.status.code(), Some(2), "--video-sensor needs --video: {}", stderr(&out));
     // A folder that cannot be made is an error naming it (exit 2).
     let blocked = dir.join("file");
     std::fs::write(&blocked, "not a folder").unwrap();

@@ -29,7 +29,7 @@ CASES = [
     (lambda: LeptonVectorEnv(None, num_envs=2), r"scenario: a path, as str or os.PathLike \(got None\)"),
     (lambda: LeptonVectorEnv(7, num_envs=2), r"scenario: a path"),
     (lambda: LeptonVectorEnv("tiny", observation=3), r"observation: a string \(got 3\)"),
-    (lambda: LeptonVectorEnv("tiny", observation="lidar"), r"observation must be \"state\", \"frames\""),
+    (lambda: LeptonVectorEnv("tiny", observation="radar"), r"observation must be one of \"state\", \"frames\""),
     (lambda: LeptonVectorEnv("tiny", observation="perception"), r"takes model=MODEL_DIR"),
     (lambda: LeptonVectorEnv("tiny", observation="perception", model=5), r"model: a path \(|model: a path"),
     (lambda: LeptonVectorEnv("tiny", observation="perception", model="/nowhere"), r"/nowhere"),

@@ -177,7 +177,7 @@ def test_bad_input_raises_lepton_error_with_the_command_lines_message(tmp_path):
     with pytest.raises(LeptonError, match=r"broken.ron:3:"):
         gymnasium.make("lepton/Scenario-v0", scenario=str(broken))
     with pytest.raises(LeptonError, match="observation must be"):
-        LeptonVectorEnv("tiny", observation="lidar")
+        LeptonVectorEnv("tiny", observation="radar")
     envs = LeptonVectorEnv("tiny", num_envs=2)
     envs.reset()
     k = envs.single_action_space.n

@@ -30,6 +30,7 @@ mod readback;
 pub mod recorder;
 mod renderer;
 pub mod scene;
+pub mod sensor_pictures;
 mod tiled_pass;
 pub mod video;
 

@@ -4,6 +4,7 @@
 
 use crate::batch::View;
 use crate::renderer::Renderer;
+use crate::sensor_pictures::{SensorView, depth_picture, semantic_picture};
 use crate::video::{VideoError, VideoSummary, VideoWriter};
 use lepton_sim::VecEnv;
 use lepton_sim::cameras::RenderError;
@@ -43,6 +44,8 @@ pub struct RecordedEpisode {
 /// Records each env's episodes from the chase camera.
 pub struct EpisodeRecorder {
     renderer: Renderer,
+    /// What the videos show: the chase camera's colour, depth or classes.
+    shows: SensorView,
     dir: PathBuf,
     fps: f32,
     /// The video under way of each env, with its episode seed.
@@ -56,14 +59,26 @@ impl EpisodeRecorder {
     /// A recorder for `envs` envs of `scenario`, writing into `dir`. Videos play in real time:
     /// one frame per policy step.
     pub fn new(scenario: &Arc<Scenario>, envs: usize, dir: &Path) -> Result<Self, RecordError> {
+        Self::showing(scenario, envs, dir, SensorView::Camera)
+    }
+
+    /// A recorder whose videos show the chase camera's `shows` image: its colour, its depth or
+    /// its semantic classes.
+    pub fn showing(
+        scenario: &Arc<Scenario>,
+        envs: usize,
+        dir: &Path,
+        shows: SensorView,
+    ) -> Result<Self, RecordError> {
         let network =
             Network::new(scenario).map_err(|e| RenderError::Failed(format!("{}: {e}", e.path())))?;
         let view = View::Chase { width: VIDEO_SIZE[0], height: VIDEO_SIZE[1] };
-        let renderer = Renderer::with_view(scenario.clone(), &network, envs, view)?;
+        let renderer = Renderer::build(scenario.clone(), &network, envs, view, shows.sensors())?;
         std::fs::create_dir_all(dir).map_err(|source| RecordError::Io { path: dir.to_path_buf(), source })?;
         let fps = 1.0 / (scenario.actions.repeat as f32 * scenario.episode.dt);
         Ok(Self {
             renderer,
+            shows,
             dir: dir.to_path_buf(),
             fps,
             writers: (0..envs).map(|_| None).collect(),
@@ -92,7 +107,15 @@ impl EpisodeRecorder {
                     Some((VideoWriter::create(&path, VIDEO_SIZE, self.fps)?, env.episode_seed()));
             }
             let (writer, _) = self.writers[i].as_mut().expect("started above");
-            writer.push(&self.renderer.frame(i))?;
+            let [w, h] = VIDEO_SIZE;
+            let frame = match self.shows {
+                SensorView::Camera => self.renderer.frame(i),
+                SensorView::Depth => depth_picture(w, h, &self.renderer.depth(i).expect("drawn with depth")),
+                SensorView::Semantic => {
+                    semantic_picture(w, h, &self.renderer.semantic(i).expect("drawn with classes"))
+                }
+            };
+            writer.push(&frame)?;
         }
         Ok(())
     }

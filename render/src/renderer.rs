@@ -92,7 +92,8 @@ impl Renderer {
         Self::build(scenario, network, envs, view, CameraSensors::NONE)
     }
 
-    fn build(
+    /// A renderer looking from `view` whose pass also draws the images `sensors` asks for.
+    pub fn build(
         scenario: Arc<Scenario>,
         network: &Network,
         envs: usize,

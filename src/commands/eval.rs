@@ -3,7 +3,8 @@
 use crate::args::{DeviceArg, MAX_EPISODES, count};
 use crate::error::CliResult;
 use lepton_agents::GreedyPolicy;
-use lepton_agents::run::{EvalReport, HELD_OUT_SEED_OFFSET, eval_env_seeds, eval_envs, evaluate};
+use lepton_agents::run::{EvalReport, HELD_OUT_SEED_OFFSET, eval_env_seeds, eval_envs, evaluate_showing};
+use lepton_render::sensor_pictures::SensorView;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -28,6 +29,10 @@ pub struct EvalArgs {
     /// videos.json listing them).
     #[arg(long)]
     pub video: Option<PathBuf>,
+    /// What the videos show: the chase camera's colour, its depth (near bright, far dark) or
+    /// its semantic classes (in the documented palette).
+    #[arg(long, value_enum, default_value_t = VideoSensor::Camera, requires = "video")]
+    pub video_sensor: VideoSensor,
     /// Drive in another scenario than the one the run trained on (a shipped name or a file):
     /// the same policy in other conditions — another look, light, traffic. Its camera and
     /// actions must be the run's.
@@ -35,6 +40,23 @@ pub struct EvalArgs {
     pub scenario: Option<String>,
     #[command(flatten)]
     pub device: DeviceArg,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum VideoSensor {
+    Camera,
+    Depth,
+    Semantic,
+}
+
+impl VideoSensor {
+    fn view(self) -> SensorView {
+        match self {
+            VideoSensor::Camera => SensorView::Camera,
+            VideoSensor::Depth => SensorView::Depth,
+            VideoSensor::Semantic => SensorView::Semantic,
+        }
+    }
 }
 
 /// Videos go into a folder of their own: one that holds earlier videos is refused, not overwritten.
@@ -93,7 +115,8 @@ pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
     let checkpoint = run.checkpoint.file_name().map_or(String::new(), |n| n.to_string_lossy().into_owned());
     let perception = run.perception.fresh(eval_envs(args.episodes));
     let mut greedy = GreedyPolicy::new(run.config.agent.name().into(), run.agent, perception, &run.scenario);
-    let summary = evaluate(&mut greedy, &Arc::new(run.scenario), args.episodes, seed, args.video.as_deref())?;
+    let video = args.video.as_deref().map(|dir| (dir, args.video_sensor.view()));
+    let summary = evaluate_showing(&mut greedy, &Arc::new(run.scenario), args.episodes, seed, video)?;
     if args.json {
         let report = EvalReport { summary, checkpoint, best_chosen_on_env_seeds: chose_best, held_out };
         println!("{}", serde_json::to_string_pretty(&report).expect("summary serialises"));
@@ -133,7 +156,8 @@ fn baseline(scenario: &str, args: &EvalArgs) -> CliResult<ExitCode> {
     let scenario = Arc::new(crate::scenario_arg::load_scenario(scenario)?);
     let seed = args.seed.unwrap_or(1_000_000 + HELD_OUT_SEED_OFFSET);
     let mut policy = lepton_agents::KeepLanePolicy::new(&scenario, None);
-    let summary = evaluate(&mut policy, &scenario, args.episodes, seed, args.video.as_deref())?;
+    let video = args.video.as_deref().map(|dir| (dir, args.video_sensor.view()));
+    let summary = evaluate_showing(&mut policy, &scenario, args.episodes, seed, video)?;
     if args.json {
         let report = EvalReport {
             summary,

@@ -3,6 +3,7 @@
 use super::error::RunError;
 use crate::policy::Policy;
 use lepton_render::recorder::{EpisodeRecorder, RecordedEpisode};
+use lepton_render::sensor_pictures::SensorView;
 use lepton_sim::scenario::Scenario;
 use lepton_sim::{Act, Reset};
 use lepton_sim::{Observation, VecEnv};
@@ -72,6 +73,17 @@ pub fn evaluate(
     seed: u64,
     video_dir: Option<&std::path::Path>,
 ) -> Result<EvalSummary, RunError> {
+    evaluate_showing(policy, scenario, episodes, seed, video_dir.map(|dir| (dir, SensorView::Camera)))
+}
+
+/// [`evaluate`], its videos showing the chase camera's colour, depth or semantic classes.
+pub fn evaluate_showing(
+    policy: &mut dyn Policy,
+    scenario: &Arc<Scenario>,
+    episodes: usize,
+    seed: u64,
+    video: Option<(&std::path::Path, SensorView)>,
+) -> Result<EvalSummary, RunError> {
     let n = eval_envs(episodes);
     policy.adopt(scenario)?;
     let mut envs = if policy.needs_frames() {
@@ -89,8 +101,8 @@ pub fn evaluate(
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     let mut episode_seeds = Vec::new();
     let (mut offset_sum, mut offset_n) = (0.0f64, 0u64);
-    let mut recorder = match video_dir {
-        Some(dir) => Some(EpisodeRecorder::new(scenario, n, dir)?),
+    let mut recorder = match video {
+        Some((dir, shows)) => Some(EpisodeRecorder::showing(scenario, n, dir, shows)?),
         None => None,
     };
     let recording = |done: &[usize]| (0..n).map(|i| done[i] < quota[i]).collect::<Vec<_>>();

@@ -12,5 +12,7 @@ pub mod trainer;
 
 pub use config::RunConfig;
 pub use error::RunError;
-pub use eval::{EvalReport, EvalSummary, HELD_OUT_SEED_OFFSET, eval_env_seeds, eval_envs, evaluate};
+pub use eval::{
+    EvalReport, EvalSummary, HELD_OUT_SEED_OFFSET, eval_env_seeds, eval_envs, evaluate, evaluate_showing,
+};
 pub use trainer::{Progress, RunSummary, Trainer, resolve_perception};

@@ -7,6 +7,7 @@ mod lidar;
 use crate::error::{CliError, CliResult, file};
 use crate::scenario_arg::load_scenario;
 use lepton_agents::{KeepLanePolicy, Policy};
+use lepton_render::sensor_pictures::{depth_picture, semantic_picture};
 use lepton_sim::{Act, Reset};
 use lepton_sim::{CameraSensors, Frame};
 use std::path::PathBuf;
@@ -67,10 +68,16 @@ pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
         .map(|o| {
             let frame = o.frame.as_ref().expect("envs with cameras give frames");
             match args.sensor {
-                Sensor::Depth => depth_picture(frame, o.depth.as_deref().expect("the depth camera draws")),
-                Sensor::Semantic => {
-                    semantic_picture(frame, o.semantic.as_deref().expect("the semantic camera draws"))
-                }
+                Sensor::Depth => depth_picture(
+                    frame.width,
+                    frame.height,
+                    o.depth.as_deref().expect("the depth camera draws"),
+                ),
+                Sensor::Semantic => semantic_picture(
+                    frame.width,
+                    frame.height,
+                    o.semantic.as_deref().expect("the semantic camera draws"),
+                ),
                 Sensor::Camera | Sensor::Lidar => frame.clone(),
             }
         })
@@ -92,23 +99,6 @@ pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
         scale_for(frames[0])
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// A depth image as a picture: near bright, far dark, on a log scale from 1 m to 200 m (what a
-/// driver cares about); the sky, beyond, black.
-fn depth_picture(frame: &Frame, metres: &[f32]) -> Frame {
-    let shade = |d: f32| {
-        let t = 1.0 - (d.clamp(1.0, 200.0).ln() / 200f32.ln());
-        if d > 1000.0 { 0 } else { (40.0 + 215.0 * t).round() as u8 }
-    };
-    Frame { channels: 1, data: metres.iter().map(|&d| shade(d)).collect(), ..frame.clone() }
-}
-
-/// A semantic image in its classes' colours ([`lepton_render::batch::Class::colour`]).
-fn semantic_picture(frame: &Frame, classes: &[u8]) -> Frame {
-    let colour =
-        |c: u8| lepton_render::batch::Class::ALL.get(c as usize).map_or([0; 3], |class| class.colour());
-    Frame { channels: 3, data: classes.iter().flat_map(|&c| colour(c)).collect(), ..frame.clone() }
 }
 
 /// Writes `picture` to `path` as a PNG, making its folder if needed.
