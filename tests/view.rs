@@ -130,6 +130,29 @@ fn screenshot_is_a_drawn_picture_of_the_asked_size() {
 }
 
 #[test]
+fn the_inset_shows_the_cameras_semantic_classes_in_their_colours() {
+    let display = VirtualDisplay::start();
+    let dir = scratch("view-inset");
+    let png = dir.join("shot.png");
+    let args = ["view", "tiny", "--policy", "keep-lane", "--size", "640x480", "--frames", "5", "--json"];
+    let output = display
+        .lepton(&[&args[..], &["--inset", "semantic"]].concat())
+        .arg("--screenshot")
+        .arg(&png)
+        .output_on_display()
+        .unwrap();
+    assert_eq!(report(&output)["steps"], 5);
+    // The inset draws tiny's 32×32 classes at 3 screen pixels each: road purple and sky blue are
+    // on screen exactly (the lit 3D scene has neither colour).
+    let picture = rgb(&png);
+    let count = |colour: [u8; 3]| picture.pixels().filter(|p| p.0 == colour).count();
+    let (road, sky) = ([128, 64, 128], [70, 130, 180]);
+    assert!(count(road) > 100 && count(sky) > 100, "road {} sky {} pixels", count(road), count(sky));
+    let out = display.lepton(&["view", "tiny", "--inset", "sonar"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
 fn the_car_moves_between_two_frame_counts() {
     let display = VirtualDisplay::start();
     let dir = scratch("view-moves");

@@ -5,9 +5,17 @@ use crate::args::{DeviceArg, at_least_one, window_size};
 use crate::error::{CliError, CliResult};
 use crate::scenario_arg::load_scenario;
 use lepton_agents::{GreedyPolicy, KeepLanePolicy, Policy};
+use lepton_render::sensor_pictures::SensorView;
 use lepton_viewer::{self as viewer, CameraMode, ViewerOptions};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Inset {
+    Network,
+    Depth,
+    Semantic,
+}
 
 #[derive(clap::Args)]
 pub struct ViewArgs {
@@ -39,6 +47,10 @@ pub struct ViewArgs {
     /// the lit one (L toggles it).
     #[arg(long)]
     pub agent_look: bool,
+    /// What the HUD's inset shows: the network's input, or the car camera's depth (near bright)
+    /// or semantic classes, drawn by the training renderer's pass.
+    #[arg(long, value_enum, default_value_t = Inset::Network)]
+    pub inset: Inset,
     /// Start with every env on screen at once, each in a tile with its chase camera (G toggles).
     #[arg(long)]
     pub grid: bool,
@@ -108,6 +120,11 @@ pub fn run(args: ViewArgs) -> CliResult<ExitCode> {
         window: args.size,
         hud: !args.no_hud,
         agent_look: args.agent_look,
+        inset: match args.inset {
+            Inset::Network => SensorView::Camera,
+            Inset::Depth => SensorView::Depth,
+            Inset::Semantic => SensorView::Semantic,
+        },
         grid: args.grid,
         // Alone, --frames times a run: N frames at the normal pace, then exit.
         frames: args.frames.filter(|_| args.screenshot.is_none() && args.record.is_none()),

@@ -353,15 +353,24 @@ fn update_hud(
         }
     }
 
-    // The network's input.
+    // The network's input, or the camera's depth or classes.
     let input = shown.decision.as_ref().and_then(|d| d.input.as_ref());
     let key = (snapshot.generation, snapshot.steps, env);
     if inset.shown != Some(key) {
         inset.shown = Some(key);
-        let (label, size) = match input {
-            Some(input) => {
+        let (label, size) = match (&shown.sensor_picture, input) {
+            (Some((what, picture)), _) => {
                 if let Some(mut image) = images.get_mut(&inset.handle) {
-                    *image = to_rgba_image(input);
+                    *image = to_rgba_image(picture.width, picture.height, picture.channels, &picture.data);
+                }
+                (
+                    format!("camera {what} {}x{}", picture.width, picture.height),
+                    [picture.width, picture.height],
+                )
+            }
+            (None, Some(input)) => {
+                if let Some(mut image) = images.get_mut(&inset.handle) {
+                    *image = to_rgba_image(input.width, input.height, input.channels, &input.data);
                 }
                 let kind = if input.channels == 1 { "grey" } else { "RGB" };
                 (
@@ -369,7 +378,7 @@ fn update_hud(
                     [input.width, input.height],
                 )
             }
-            None => ("network input: none (the driver reads the state)".to_string(), [0, 0]),
+            (None, None) => ("network input: none (the driver reads the state)".to_string(), [0, 0]),
         };
         set_text(&mut texts.p4(), label);
         if let Ok(mut node) = nodes.p4().single_mut() {
@@ -396,18 +405,18 @@ fn describe_action(scenario: &lepton_sim::scenario::Scenario, i: usize) -> Strin
         .map_or(String::new(), |a| format!("steer {:+.2} thr {:+.2}", a.steer, a.throttle))
 }
 
-/// An RGBA image of a network input (grey or RGB bytes), sampled nearest so pixels stay pixels.
-fn to_rgba_image(input: &lepton_perception::preprocess::Image) -> Image {
-    let mut data = Vec::with_capacity(input.width as usize * input.height as usize * 4);
-    match input.channels {
-        1 => input.data.iter().for_each(|&v| data.extend_from_slice(&[v, v, v, 255])),
-        _ => input
-            .data
-            .chunks_exact(input.channels as usize)
+/// An RGBA image of grey or RGB bytes (a network input, a sensor picture), sampled nearest so
+/// pixels stay pixels.
+fn to_rgba_image(width: u32, height: u32, channels: u8, pixels: &[u8]) -> Image {
+    let mut data = Vec::with_capacity(width as usize * height as usize * 4);
+    match channels {
+        1 => pixels.iter().for_each(|&v| data.extend_from_slice(&[v, v, v, 255])),
+        _ => pixels
+            .chunks_exact(channels as usize)
             .for_each(|p| data.extend_from_slice(&[p[0], p[1], p[2], 255])),
     }
     let mut image = Image::new(
-        Extent3d { width: input.width, height: input.height, depth_or_array_layers: 1 },
+        Extent3d { width, height, depth_or_array_layers: 1 },
         TextureDimension::D2,
         data,
         TextureFormat::Rgba8UnormSrgb,

@@ -31,6 +31,7 @@
 //!     grid: false,
 //!     agent_look: false,
 //!     record: None,
+//!     inset: Default::default(),
 //! };
 //! let report = lepton_viewer::run(options, Some(Box::new(driver)))?;
 //! # let _ = report;
@@ -94,6 +95,9 @@ pub struct ViewerOptions {
     /// Record the window into this MP4, one policy step per frame (for this many frames, then
     /// exit; or until the window closes).
     pub record: Option<(PathBuf, Option<u32>)>,
+    /// What the HUD's inset shows: the network's input (`Camera`, the default), or the car
+    /// camera's depth or semantic classes, drawn by the training renderer's pass.
+    pub inset: lepton_render::sensor_pictures::SensorView,
 }
 
 /// Opens the window and runs until it is closed (or the screenshot is saved). With no driver,
@@ -111,7 +115,8 @@ pub fn run(
     let title = format!("Lepton — {}", scenario.name);
     // One frame per policy step plays in real time.
     let step_fps = 1.0 / (scenario.episode.dt * scenario.actions.repeat.max(1) as f32);
-    let (session, snapshot) = session::SessionHandle::start(scenario, options.envs, options.seed, driver)?;
+    let (session, snapshot) =
+        session::SessionHandle::start(scenario, options.envs, options.seed, driver, options.inset)?;
     let report = report::Report::default();
     let (outcome, latest) = (report.outcome.clone(), report.latest.clone());
 

@@ -6,13 +6,14 @@
 use crate::error::ViewerError;
 use lepton_agents::{Decision, Policy};
 use lepton_render::scene::Poses;
+use lepton_render::sensor_pictures::{SensorView, depth_picture, semantic_picture};
 use lepton_sim::env::Observation;
 use lepton_sim::episode::EndReason;
 use lepton_sim::ground_truth::GroundTruth;
 use lepton_sim::scenario::Scenario;
 use lepton_sim::vec_env::VecEnv;
 use lepton_sim::vehicle::Control;
-use lepton_sim::{Act, Reset};
+use lepton_sim::{Act, Frame, Reset};
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
@@ -44,6 +45,9 @@ pub struct EnvSnapshot {
     pub last_end: Option<(EndReason, f32)>,
     /// The driver's decision for the next step, made from the current observation.
     pub decision: Option<Decision>,
+    /// The depth or semantic image of the car's camera as a picture, and what it shows, when the
+    /// inset shows one.
+    pub sensor_picture: Option<(&'static str, Frame)>,
 }
 
 /// Every env after a request.
@@ -70,13 +74,14 @@ impl SessionHandle {
         envs: usize,
         seed: u64,
         driver: Option<Box<dyn Policy>>,
+        inset: SensorView,
     ) -> Result<(Self, Snapshot), ViewerError> {
         let (requests, inbox) = channel();
         let (outbox, replies) = channel();
         let thread = std::thread::Builder::new()
             .name("lepton-viewer-sim".into())
             .spawn(move || {
-                let mut session = match Session::new(scenario, envs, seed, driver) {
+                let mut session = match Session::new(scenario, envs, seed, driver, inset) {
                     Ok(s) => s,
                     Err(e) => {
                         let _ = outbox.send(Err(e));
@@ -142,6 +147,8 @@ struct Session {
     decisions: Option<Vec<Decision>>,
     tallies: Vec<Tally>,
     steps: u64,
+    /// What the HUD's inset shows: the network's input, or the camera's depth or classes.
+    inset: SensorView,
 }
 
 impl Session {
@@ -150,11 +157,12 @@ impl Session {
         n: usize,
         seed: u64,
         mut driver: Option<Box<dyn Policy>>,
+        inset: SensorView,
     ) -> Result<Self, ViewerError> {
         if let Some(d) = driver.as_mut() {
             d.adopt(&scenario)?;
         }
-        let envs = build_envs(&scenario, n, seed, driver.as_deref())?;
+        let envs = build_envs(&scenario, n, seed, driver.as_deref(), inset)?;
         let mut session = Self {
             scenario,
             generation: 0,
@@ -165,6 +173,7 @@ impl Session {
             decisions: None,
             tallies: vec![Tally::default(); n],
             steps: 0,
+            inset,
         };
         session.reset()?;
         Ok(session)
@@ -244,7 +253,7 @@ impl Session {
         if let Some(driver) = self.driver.as_mut() {
             driver.adopt(&scenario)?;
         }
-        let mut envs = build_envs(&scenario, self.envs.len(), self.seed, self.driver.as_deref())?;
+        let mut envs = build_envs(&scenario, self.envs.len(), self.seed, self.driver.as_deref(), self.inset)?;
         let first = envs.try_reset(Reset::All(self.seed), None)?;
         self.scenario = scenario;
         self.envs = envs;
@@ -279,20 +288,35 @@ impl Session {
                 episode_return,
                 last_end: tally.last_end,
                 decision: self.decisions.as_ref().map(|d| d[i].clone()),
+                sensor_picture: sensor_picture(&self.scenario, obs),
             })
             .collect();
         Snapshot { scenario: self.scenario.clone(), generation: self.generation, steps: self.steps, envs }
     }
 }
 
-/// Envs for `scenario`, with camera frames when the driver reads them.
+/// The camera's depth or classes in `obs` as a picture, when it carries one.
+fn sensor_picture(scenario: &Scenario, obs: &Observation) -> Option<(&'static str, Frame)> {
+    let (w, h) = (scenario.camera.width, scenario.camera.height);
+    match (&obs.depth, &obs.semantic) {
+        (Some(depth), _) => Some(("depth (near bright)", depth_picture(w, h, depth))),
+        (_, Some(classes)) => Some(("semantic classes", semantic_picture(w, h, classes))),
+        _ => None,
+    }
+}
+
+/// Envs for `scenario`, with camera frames when the driver reads them, and the depth or semantic
+/// camera when the inset shows one.
 fn build_envs(
     scenario: &Arc<Scenario>,
     n: usize,
     seed: u64,
     driver: Option<&dyn Policy>,
+    inset: SensorView,
 ) -> Result<VecEnv, ViewerError> {
-    if driver.is_some_and(|d| d.needs_frames()) {
+    if inset != SensorView::Camera {
+        Ok(lepton_render::sensor_vec_env(scenario.clone(), n, seed, inset.sensors())?)
+    } else if driver.is_some_and(|d| d.needs_frames()) {
         Ok(lepton_render::camera_vec_env(scenario.clone(), n, seed)?)
     } else {
         Ok(VecEnv::new(scenario.clone(), n, seed))
