@@ -4,6 +4,8 @@
 >>> from lepton.sb3 import LeptonSB3VecEnv
 >>> env = LeptonSB3VecEnv("lane_keep", num_envs=16, seed=1)
 >>> PPO("MlpPolicy", env).learn(200_000)
+>>> env = LeptonSB3VecEnv("highway", num_envs=8, observation=["state", "lidar"])
+>>> PPO("MultiInputPolicy", env)                                 # a Dict observation
 
 Every env steps in Rust (all in parallel, the GIL released); an episode that ends is reset in
 the same step, its last observation in ``infos[i]["terminal_observation"]`` and
@@ -23,9 +25,17 @@ from stable_baselines3.common.vec_env.base_vec_env import VecEnv
 from ._check import LeptonAttributeError
 from ._check import seed as _seed
 from ._lepton import LeptonError
-from .gym import _actions, _continuous_actions, _native, _spaces
+from .gym import _actions, _continuous_actions, _native, _row, _spaces
 
 __all__ = ["LeptonSB3VecEnv", "evaluate_held_out"]
+
+
+def _copied(obs: Any) -> Any:
+    """The batch of observations, copied out of Lepton's buffers: an array, or (several parts,
+    for SB3's ``MultiInputPolicy``) a dict of arrays."""
+    if isinstance(obs, dict):
+        return {k: v.copy() for k, v in obs.items()}
+    return obs.copy()
 
 
 class LeptonSB3VecEnv(VecEnv):
@@ -34,7 +44,7 @@ class LeptonSB3VecEnv(VecEnv):
         scenario: str = "lane_keep",
         num_envs: int = 16,
         seed: int | None = None,
-        observation: str = "state",
+        observation: Any = "state",
         model: str | None = None,
         actions: str = "scenario",
     ):
@@ -60,7 +70,7 @@ class LeptonSB3VecEnv(VecEnv):
         else:
             self._inner.reset_some(list(range(self.num_envs)), [None] * self.num_envs)
         self.reset_infos = [{"episode_seed": s} for s in self._inner.episode_seed]
-        return self._inner.obs.copy()
+        return _copied(self._inner.obs)
 
     def step_async(self, actions: np.ndarray) -> None:
         if self._inner.continuous:
@@ -85,13 +95,13 @@ class LeptonSB3VecEnv(VecEnv):
             returns, lengths = inner.episode_return, inner.episode_length
             for i in np.flatnonzero(dones):
                 infos[i] = {
-                    "terminal_observation": finals[i].copy(),
+                    "terminal_observation": _row(finals, i),
                     "TimeLimit.truncated": bool(truncated[i] and not terminated[i]),
                     "episode": {"r": float(returns[i]), "l": int(lengths[i])},
                     "end": ends[i],
                     "is_success": ends[i] == "success",
                 }
-        return inner.obs.copy(), inner.rewards.copy(), dones.copy(), infos
+        return _copied(inner.obs), inner.rewards.copy(), dones.copy(), infos
 
     def close(self) -> None:
         self._inner = None

@@ -35,6 +35,26 @@ def test_a_finished_episode_reports_its_last_observation_and_how_it_ended():
     pytest.fail("no episode ended in 300 steps")
 
 
+def test_ppo_trains_on_a_dict_of_the_state_and_a_lidar_and_keeps_finished_episodes_apart():
+    env = LeptonSB3VecEnv("tiny", num_envs=2, seed=1, observation=["state", "lidar"])
+    obs = env.reset()
+    assert set(obs) == {"state", "lidar"} and obs["lidar"].shape == (2, 32, 360)
+    model = sb3.PPO("MultiInputPolicy", env, n_steps=64, batch_size=64, n_epochs=1, seed=0, device="cpu")
+    model.learn(total_timesteps=256)
+    assert model.num_timesteps >= 256
+    # The observations handed out are copies: a later step does not change them.
+    before = {k: v.copy() for k, v in obs.items()}
+    for _ in range(120):
+        _, _, dones, infos = env.step(np.array([1, 1]))
+        if dones.any():
+            last = infos[int(np.flatnonzero(dones)[0])]["terminal_observation"]
+            assert set(last) == {"state", "lidar"} and last["lidar"].shape == (32, 360)
+            break
+    else:
+        pytest.fail("no episode ended in 120 steps")
+    assert all(np.array_equal(obs[k], before[k]) for k in obs)
+
+
 def test_dqn_trains_from_pixels():
     env = LeptonSB3VecEnv("lane_keep", num_envs=1, seed=2, observation="frames")
     assert env.observation_space.shape == (84, 84, 3) and env.observation_space.dtype == np.uint8
