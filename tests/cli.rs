@@ -208,12 +208,7 @@ fn render_sensor_lidar_draws_range_images_and_points_without_a_gpu() {
     let args =
         ["render", "tiny", "-o", png.to_str().unwrap(), "--envs", "2", "--steps", "3", "--sensor", "lidar"];
     // No graphics adapter needed: rays are cast in the physics world.
-    let out = Command::new(env!("CARGO_BIN_EXE_lepton"))
-        .args(args)
-        .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
-        .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
-        .output()
-        .unwrap();
+    let out = without_adapter(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     let image = image::open(&png).expect("a PNG").to_rgb8();
     // The default lidar's 32 × 360 beams at 2 × 4 pixels, above a 360-pixel view from above, per env.
@@ -275,17 +270,22 @@ fn bench_lidar_reports_rays_per_second_and_refuses_a_sensor_without_rays() {
     assert!(stderr(&out).contains("lidar.rays: must be at least 1 (got 0)"), "{}", stderr(&out));
 }
 
-#[test]
-fn rendering_without_an_adapter_exits_2_and_says_how_to_get_one() {
-    let dir = scratch("noadapter");
-    let png = dir.join("x.png");
-    let out = Command::new(env!("CARGO_BIN_EXE_lepton"))
-        .args(["render", "tiny", "-o", png.to_str().unwrap()])
+/// `lepton ARGS` on a machine where Vulkan finds no driver at all.
+fn without_adapter(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_lepton"))
+        .args(args)
         .env("WGPU_BACKEND", "vulkan")
         .env("VK_ICD_FILENAMES", "/nonexistent/icd.json")
         .env("VK_DRIVER_FILES", "/nonexistent/icd.json")
         .output()
-        .unwrap();
+        .unwrap()
+}
+
+#[test]
+fn rendering_without_an_adapter_exits_2_and_says_how_to_get_one() {
+    let dir = scratch("noadapter");
+    let png = dir.join("x.png");
+    let out = without_adapter(&["render", "tiny", "-o", png.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(stderr(&out).contains("mesa-vulkan-drivers"), "{}", stderr(&out));
     assert!(!png.exists());

@@ -215,16 +215,12 @@ impl VecEnv {
         let (h, w) = (c.height as usize, c.width as usize);
         let lidar = match &scenario.lidar {
             Some(l) if has(Part::Lidar) => {
-                let shape = vec![n, l.channels as usize, l.rays as usize];
-                Some((
-                    PyArrayDyn::zeros(py, shape.clone(), false).unbind(),
-                    PyArrayDyn::zeros(py, shape, false).unbind(),
-                ))
+                Some(zeroed_rows::<f32>(py, [n, l.channels as usize, l.rays as usize]))
             }
             _ => None,
         };
-        let depth = has(Part::Depth).then(|| image_rows::<f32>(py, [n, h, w]));
-        let semantic = has(Part::Semantic).then(|| image_rows::<u8>(py, [n, h, w]));
+        let depth = has(Part::Depth).then(|| zeroed_rows::<f32>(py, [n, h, w]));
+        let semantic = has(Part::Semantic).then(|| zeroed_rows::<u8>(py, [n, h, w]));
         let frames_buffer =
             |py| frame_shape.map(|(h, w, c)| PyArrayDyn::<u8>::zeros(py, vec![n, h, w, c], false).unbind());
         Ok(Self {
@@ -606,8 +602,8 @@ impl VecEnv {
                 self.truth[i] = o.state.driving;
             }
         }
-        for part in self.parts.clone() {
-            match part {
+        for k in 0..self.parts.len() {
+            match self.parts[k] {
                 Part::State => {
                     let states: Vec<[f32; DrivingState::LEN]> =
                         observations.iter().map(|o| o.state.to_array()).collect();
@@ -701,7 +697,7 @@ fn pick<'py, T: numpy::Element>(py: Python<'py>, rows: &Rows<T>, last: bool) -> 
 }
 
 /// A current and a last buffer of `shape`, zeroed.
-fn image_rows<T: numpy::Element>(
+fn zeroed_rows<T: numpy::Element>(
     py: Python<'_>,
     shape: [usize; 3],
 ) -> (Py<PyArrayDyn<T>>, Py<PyArrayDyn<T>>) {

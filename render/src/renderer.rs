@@ -202,13 +202,9 @@ impl Renderer {
     pub fn frame_into(&self, env: usize, out: &mut [u8]) {
         assert_eq!(out.len(), self.frame_len(), "a frame's bytes");
         let w = self.layout.tile[0] as usize;
-        let [x0, y0] = self.layout.origin(env as u32).map(|v| v as usize);
         let pixels = self.pixels.lock().unwrap_or_else(|e| e.into_inner());
-        let stride = self.layout.target_size()[0] as usize * 4;
         let channels = self.channels() as usize;
-        for (y, row) in out.chunks_exact_mut(w * channels).enumerate() {
-            let start = (y0 + y) * stride + x0 * 4;
-            let line = &pixels.rgba[start..start + w * 4];
+        for (line, row) in self.tile_rows(env, 4, &pixels.rgba).zip(out.chunks_exact_mut(w * channels)) {
             match self.format {
                 FrameFormat::Rgb => {
                     for (px, rgb) in line.chunks_exact(4).zip(row.chunks_exact_mut(3)) {
@@ -238,16 +234,15 @@ impl Renderer {
             return None;
         }
         let pixels = self.pixels.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = Vec::with_capacity(self.pixels_per_frame());
         // Reverse Z with an infinite far plane: the buffer holds near / depth (0: nothing drawn,
         // which the sky walls never leave).
-        self.for_each_row(env, 4, &pixels.depth, |line| {
-            out.extend(line.chunks_exact(4).map(|b| {
-                let z = f32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
-                if z > 0.0 { crate::batch::NEAR / z } else { NOTHING_DRAWN_DEPTH }
-            }));
-        });
-        Some(out)
+        let metres = |b: &[u8]| {
+            let z = f32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+            if z > 0.0 { crate::batch::NEAR / z } else { NOTHING_DRAWN_DEPTH }
+        };
+        Some(
+            self.tile_rows(env, 4, &pixels.depth).flat_map(|line| line.chunks_exact(4).map(metres)).collect(),
+        )
     }
 
     /// Environment `env`'s semantic image from the last [`Renderer::render`]: height × width
@@ -257,26 +252,24 @@ impl Renderer {
             return None;
         }
         let pixels = self.pixels.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = Vec::with_capacity(self.pixels_per_frame());
         // The classes are the colour's alpha.
-        self.for_each_row(env, 4, &pixels.rgba, |line| out.extend(line.chunks_exact(4).map(|px| px[3])));
-        Some(out)
+        Some(
+            self.tile_rows(env, 4, &pixels.rgba)
+                .flat_map(|line| line.chunks_exact(4).map(|px| px[3]))
+                .collect(),
+        )
     }
 
-    fn pixels_per_frame(&self) -> usize {
-        (self.layout.tile[0] * self.layout.tile[1]) as usize
-    }
-
-    /// Calls `row` with each row of env `env`'s tile in `target` (a whole read-back target of
-    /// `bytes` a pixel), top to bottom.
-    fn for_each_row(&self, env: usize, bytes: usize, target: &[u8], mut row: impl FnMut(&[u8])) {
+    /// The rows of env `env`'s tile in `target` (a whole read-back target of `bytes` a pixel),
+    /// top to bottom.
+    fn tile_rows<'a>(&self, env: usize, bytes: usize, target: &'a [u8]) -> impl Iterator<Item = &'a [u8]> {
         let [w, h] = self.layout.tile.map(|v| v as usize);
         let [x0, y0] = self.layout.origin(env as u32).map(|v| v as usize);
         let stride = self.layout.target_size()[0] as usize * bytes;
-        for y in 0..h {
+        (0..h).map(move |y| {
             let start = (y0 + y) * stride + x0 * bytes;
-            row(&target[start..start + w * bytes]);
-        }
+            &target[start..start + w * bytes]
+        })
     }
 }
 

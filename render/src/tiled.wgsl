@@ -32,8 +32,8 @@ struct Varyings {
     @location(0) @interpolate(flat) colour: vec4<f32>,
 };
 
-@vertex
-fn vertex(v: Vertex) -> Varyings {
+// Where a vertex lands in its view, and its flat colour: what both vertex stages compute.
+fn place(v: Vertex) -> Varyings {
     let world_from_local = mat4x4<f32>(
         v.world_from_local_0, v.world_from_local_1, v.world_from_local_2, v.world_from_local_3
     );
@@ -44,6 +44,11 @@ fn vertex(v: Vertex) -> Varyings {
     let tint = select(vec4<f32>(1.0), vec4<f32>(v.tint, 1.0), v.entry == 6u);
     out.colour = view.palette[min(v.entry, 7u)] * (v.colour * tint);
     return out;
+}
+
+@vertex
+fn vertex(v: Vertex) -> Varyings {
+    return place(v);
 }
 
 @fragment
@@ -71,16 +76,10 @@ const GROUND: u32 = 6u;
 
 @vertex
 fn vertex_sensors(v: Vertex) -> SensorVaryings {
-    // The plain vertex stage's clip position and colour, as it computes them (an entry point
-    // cannot be called).
-    let world_from_local = mat4x4<f32>(
-        v.world_from_local_0, v.world_from_local_1, v.world_from_local_2, v.world_from_local_3
-    );
-    let view = views[v.view];
+    let plain = place(v);
     var out: SensorVaryings;
-    out.clip = view.clip_from_world * (world_from_local * vec4<f32>(v.position, 1.0));
-    let tint = select(vec4<f32>(1.0), vec4<f32>(v.tint, 1.0), v.entry == 6u);
-    out.colour = view.palette[min(v.entry, 7u)] * (v.colour * tint);
+    out.clip = plain.clip;
+    out.colour = plain.colour;
     var classes = array<u32, 5>(GROUND, ROAD, SHOULDER, MARKING, SKY);
     out.semantic = select(v.semantic, classes[min(v.entry, 4u)], v.entry < 5u);
     return out;

@@ -256,21 +256,10 @@ impl Sensor {
             return all;
         }
 
-        // Nearest and farthest horizontal distance from the sensor to the box's footprint.
-        let near_x = if lo.x > 0.0 {
-            lo.x
-        } else if hi.x < 0.0 {
-            -hi.x
-        } else {
-            0.0
-        };
-        let near_z = if lo.z > 0.0 {
-            lo.z
-        } else if hi.z < 0.0 {
-            -hi.z
-        } else {
-            0.0
-        };
+        // Nearest and farthest horizontal distance from the sensor to the box's footprint (the
+        // nearest along an axis: 0 inside the interval, else its nearer end).
+        let gap = |lo: f32, hi: f32| lo.max(0.0) - hi.min(0.0);
+        let (near_x, near_z) = (gap(lo.x, hi.x), gap(lo.z, hi.z));
         let near = (near_x * near_x + near_z * near_z).sqrt();
         let far = (lo.x.abs().max(hi.x.abs()).powi(2) + lo.z.abs().max(hi.z.abs()).powi(2)).sqrt();
         let elevation = |height: f32, reach: f32| height.atan2(reach);
