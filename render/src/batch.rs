@@ -283,7 +283,9 @@ impl CameraBatch {
     /// Most mesh instances one environment draws: the static scene, every traffic slot and
     /// every obstacle an event can place.
     pub fn instances_per_env(scenario: &Scenario) -> usize {
-        2 + scenario.traffic.count as usize + lepton_sim::events::event_obstacles(&scenario.events).count()
+        2 + scenario.traffic.count as usize
+            + (scenario.agent_count() - 1)
+            + lepton_sim::events::event_obstacles(&scenario.events).count()
     }
 
     /// Places environment `env`'s camera and cars as `poses` has them, with the look of episode
@@ -329,6 +331,10 @@ impl CameraBatch {
         add(DrawMesh::StaticScene, Mat4::IDENTITY, Class::Obstacle);
         if let View::Chase { .. } = self.view {
             add(DrawMesh::Ego, ego.to_matrix(), Class::Vehicle);
+        }
+        // The other learning cars of a multi-agent world, drawn as the ego is.
+        for pose in poses.others.iter().flatten() {
+            add(DrawMesh::Ego, Poses::ground_transform(*pose).to_matrix(), Class::Vehicle);
         }
         // The NPCs in view in one draw, or two: a CPU rasteriser pays per draw call and per
         // vertex, also for cars behind the camera. Cars the camera is in or next to (a crash)

@@ -49,6 +49,8 @@ impl SceneMeshes {
 pub struct EnvScene {
     pub ego: Entity,
     npcs: Vec<Entity>,
+    /// The other learning cars of a multi-agent world.
+    others: Vec<Entity>,
     /// The static scene: road, ground, obstacles, sky.
     ground: Entity,
     /// The obstacles events place (hidden until their event happens), with their event.
@@ -81,12 +83,15 @@ impl EnvScene {
         let npcs = (0..scenario.traffic.count as usize)
             .map(|k| world.spawn((entity(&meshes.npcs[k % meshes.npcs.len()]), Visibility::Hidden)).id())
             .collect();
+        let others = (1..scenario.agent_count())
+            .map(|_| world.spawn((entity(&meshes.ego), Visibility::Hidden)).id())
+            .collect();
         let event_obstacles = meshes
             .event_obstacles
             .iter()
             .map(|(event, mesh)| (*event, world.spawn((entity(mesh), Visibility::Hidden)).id()))
             .collect();
-        Self { ego, npcs, ground, event_obstacles, extras: Vec::new(), material, look_seed: None }
+        Self { ego, npcs, others, ground, event_obstacles, extras: Vec::new(), material, look_seed: None }
     }
 
     /// Adds the stripes that mark position triggers (the viewer's, not the training frames').
@@ -132,6 +137,16 @@ impl EnvScene {
                 None => *entity.get_mut::<Visibility>().expect("npc visibility") = Visibility::Hidden,
             }
         }
+        for (i, &entity) in self.others.iter().enumerate() {
+            let mut entity = world.entity_mut(entity);
+            match poses.others.get(i).copied().flatten() {
+                Some(pose) => {
+                    *entity.get_mut::<Visibility>().expect("car visibility") = Visibility::Inherited;
+                    *entity.get_mut::<Transform>().expect("car transform") = Poses::ground_transform(pose);
+                }
+                None => *entity.get_mut::<Visibility>().expect("car visibility") = Visibility::Hidden,
+            }
+        }
         for &(event, entity) in &self.event_obstacles {
             let shown =
                 if poses.events & (1 << event) != 0 { Visibility::Inherited } else { Visibility::Hidden };
@@ -144,6 +159,7 @@ impl EnvScene {
     pub fn entities(&self) -> impl Iterator<Item = Entity> + '_ {
         std::iter::once(self.ego)
             .chain(self.npcs.iter().copied())
+            .chain(self.others.iter().copied())
             .chain(std::iter::once(self.ground))
             .chain(self.event_obstacles.iter().map(|&(_, e)| e))
             .chain(self.extras.iter().copied())
@@ -167,6 +183,9 @@ pub struct Poses {
     pub events: lepton_sim::events::EventMask,
     /// The ego's front-wheel angle (radians, positive left), for cars drawn with wheels.
     pub ego_steer: f32,
+    /// The other learning cars of a multi-agent world (car 1 on), centres of mass; `None` for
+    /// one that has left the world.
+    pub others: Vec<Option<Pose>>,
 }
 
 impl Poses {
@@ -177,14 +196,20 @@ impl Poses {
             npcs: (0..npc_slots).map(|i| sim.npc_pose(i)).collect(),
             events: sim.events_happened(),
             ego_steer: ego.steer_angle,
+            others: (1..sim.car_count()).map(|i| sim.car_pose(i)).collect(),
         }
+    }
+
+    /// The transform of another learning car's body, its origin on the ground (as the ego's).
+    pub fn ground_transform((position, rotation): Pose) -> Transform {
+        let rotation = Quat::from_array(rotation);
+        let translation = Vec3::from_array(position) + rotation * Vec3::new(0.0, -RIDE_HEIGHT, 0.0);
+        Transform { translation, rotation, ..default() }
     }
 
     /// The ego car's transform with its origin on the ground (its pose is its centre of mass).
     pub fn ego_ground_transform(&self) -> Transform {
-        let rotation = Quat::from_array(self.ego.1);
-        let translation = Vec3::from_array(self.ego.0) + rotation * Vec3::new(0.0, -RIDE_HEIGHT, 0.0);
-        Transform { translation, rotation, ..default() }
+        Self::ground_transform(self.ego)
     }
 }
 

@@ -9,14 +9,15 @@
 //! seed from that stream, and everything random in the episode (spawn jitter, traffic, the look)
 //! comes from the episode seed. `reset(None)` continues the stream.
 
-use crate::episode::{EndReason, RewardTerms, StepEvents};
+use crate::car_episode::CarEpisode;
+use crate::episode::{EndReason, RewardTerms};
 use crate::ground_truth::GroundTruth;
 use crate::lidar::{LidarBeams, LidarScan};
 use crate::network::Network;
 use crate::road::RoadGeometry;
-use crate::scenario::{Scenario, Success};
+use crate::scenario::Scenario;
 use crate::vehicle::Control;
-use crate::world::{Contacts, EgoState, World};
+use crate::world::World;
 use rand::{RngCore, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -100,24 +101,15 @@ pub struct Step {
     pub info: Info,
 }
 
-/// Progress of the current episode.
-#[derive(Debug, Clone, Default)]
-struct EpisodeState {
-    seed: u64,
-    step: u32,
-    progress: f32,
-    last_s: f32,
-    slow_time: f32,
-}
-
-/// One driving environment.
+/// One driving environment. On a multi-agent scenario it drives car 0 (the others coast): the
+/// whole world is [`crate::MultiAgentEnv`]'s.
 pub struct Env {
     scenario: Arc<Scenario>,
     network: Arc<Network>,
     controls: Vec<Control>,
     world: World,
     seeder: ChaCha8Rng,
-    episode: EpisodeState,
+    episode: CarEpisode,
     /// The controls applied so far this episode (after clamping): with the episode seed they
     /// rebuild the episode exactly (see [`EnvSnapshot`]).
     applied: Vec<[f32; 2]>,
@@ -170,7 +162,7 @@ impl Env {
             controls,
             world,
             seeder,
-            episode: EpisodeState::default(),
+            episode: CarEpisode::default(),
             applied: Vec::new(),
             lidar,
         };
@@ -226,9 +218,9 @@ impl Env {
     fn start_episode(&mut self, episode_seed: u64) -> (Observation, Info) {
         self.applied.clear();
         let ego = self.world.ego_state();
-        self.episode = EpisodeState { seed: episode_seed, last_s: ego.route_s, ..Default::default() };
+        self.episode = CarEpisode::start(&self.world, 0, episode_seed);
         let state = GroundTruth::measure(&self.world);
-        (self.observe(state), self.info(state, &ego, None, RewardTerms::default()))
+        (self.observe(state), self.episode.info(&self.world, 0, state, &ego, None, RewardTerms::default()))
     }
 
     /// Takes discrete action `action` (an index into the scenario's action set).
@@ -254,53 +246,18 @@ impl Env {
             throttle: if control.throttle.is_finite() { control.throttle.clamp(-1.0, 1.0) } else { 0.0 },
         };
         self.applied.push([control.steer, control.throttle]);
-        let start_progress = self.episode.progress;
         let events_before = self.world.events_happened();
-        let mut touched = Contacts::default();
-        let (mut wrong_way, mut red_light) = (false, false);
-        let mut end = None;
-        let mut ego = self.world.ego_state();
+        let mut tally = self.episode.begin_step(&self.world, 0);
         for _ in 0..self.scenario.actions.repeat {
             let contacts = self.world.step(control);
-            touched.obstacle |= contacts.obstacle;
-            touched.npc |= contacts.npc;
-            ego = self.world.ego_state();
-            // Judged once per physics step (a projection onto the oncoming carriageway).
-            let wrong = ego.finite && self.world.wrong_way(&ego);
-            wrong_way |= wrong;
-            red_light |= self.world.ran_red_light();
-            end = self.physics_end(&ego, touched, wrong);
-            if end.is_some() {
+            self.episode.after_physics(&mut tally, &self.world, 0, &self.scenario, contacts);
+            if tally.end.is_some() {
                 break;
             }
         }
-        self.episode.step += 1;
-        if end.is_none() && self.episode.step >= self.scenario.episode.max_steps {
-            end = Some(EndReason::TimeLimit);
-        }
-
-        let mut state = GroundTruth::measure(&self.world);
-        if !ego.finite {
-            state = GroundTruth::default();
-        }
-        let events = StepEvents {
-            progress: self.episode.progress - start_progress,
-            lane_deviation: state.driving.lane_offset.abs(),
-            speed: state.driving.speed,
-            collision: touched.obstacle || touched.npc,
-            off_road: ego.finite && self.world.off_road(&ego),
-            wrong_way,
-            red_light,
-            success: end == Some(EndReason::Success),
-        };
-        let terms = match self.world.target_speed() {
-            None => RewardTerms::compute(&self.scenario.reward, &events),
-            Some(target_speed) => RewardTerms::compute(
-                &crate::scenario::Reward { target_speed, ..self.scenario.reward },
-                &events,
-            ),
-        };
-        let mut info = self.info(state, &ego, end, terms);
+        let (state, terms, end) =
+            self.episode.end_step(&tally, &self.world, 0, &self.scenario, &self.scenario.reward);
+        let mut info = self.episode.info(&self.world, 0, state, &tally.state, end, terms);
         info.events = self.world.events_happened() & !events_before;
         Step {
             obs: self.observe(state),
@@ -333,74 +290,6 @@ impl Env {
     /// The seed of this step's lidar noise: the episode's seed and step.
     pub fn lidar_noise_seed(&self) -> u64 {
         crate::lidar::noise_seed(self.episode.seed, self.episode.step)
-    }
-
-    /// Updates progress after a physics step and says whether the episode ends there.
-    /// `wrong_way`: whether the ego is in the oncoming lanes now ([`World::wrong_way`]).
-    fn physics_end(&mut self, ego: &EgoState, touched: Contacts, wrong_way: bool) -> Option<EndReason> {
-        if !ego.finite {
-            return Some(EndReason::PhysicsInvalid);
-        }
-        let rules = &self.scenario.episode;
-        self.episode.progress += self.world.route_delta(self.episode.last_s, ego.route_s);
-        self.episode.last_s = ego.route_s;
-        // Waiting at a red light is not being stuck.
-        if ego.speed.abs() < rules.stuck_speed && !self.world.waiting_for_light() {
-            self.episode.slow_time += rules.dt;
-        } else {
-            self.episode.slow_time = 0.0;
-        }
-
-        if rules.end_on.collision && (touched.obstacle || touched.npc) {
-            Some(EndReason::Collision)
-        } else if rules.end_on.off_road && self.world.off_road(ego) {
-            Some(EndReason::OffRoad)
-        } else if rules.end_on.wrong_way && wrong_way {
-            Some(EndReason::WrongWay)
-        } else if rules.end_on.red_light && self.world.ran_red_light() {
-            Some(EndReason::RedLight)
-        } else if rules.end_on.flipped && ego.uprightness < 0.5 {
-            Some(EndReason::Flipped)
-        } else if self.succeeded(ego) {
-            Some(EndReason::Success)
-        } else if rules.end_on.stuck && self.episode.slow_time >= rules.stuck_time {
-            Some(EndReason::Stuck)
-        } else {
-            None
-        }
-    }
-
-    fn succeeded(&self, ego: &EgoState) -> bool {
-        match self.scenario.episode.success.unwrap_or(Success::Never) {
-            Success::Laps(laps) => self.episode.progress >= laps as f32 * self.road().length(),
-            Success::Distance(metres) => self.episode.progress >= metres,
-            Success::RoadEnd => self.world.at_route_end(ego),
-            Success::Never => false,
-        }
-    }
-
-    fn info(
-        &self,
-        state: GroundTruth,
-        ego: &EgoState,
-        end: Option<EndReason>,
-        reward_terms: RewardTerms,
-    ) -> Info {
-        let road = self.road();
-        let laps = if road.closed() { (self.episode.progress / road.length()).max(0.0) as u32 } else { 0 };
-        Info {
-            ground_truth: state,
-            position: ego.position,
-            yaw: ego.yaw,
-            progress: self.episode.progress,
-            laps,
-            episode_step: self.episode.step,
-            episode_seed: self.episode.seed,
-            end,
-            reward_terms,
-            events: 0,
-            light_ahead: self.world.light_ahead(),
-        }
     }
 
     /// The seed of the current episode (everything random in it was drawn from this).

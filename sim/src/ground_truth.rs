@@ -112,9 +112,15 @@ impl GroundTruth {
 
     /// Reads the state of `world`'s ego car.
     pub fn measure(world: &World) -> Self {
-        let ego = world.ego_state();
+        Self::measure_of(world, 0)
+    }
+
+    /// [`GroundTruth::measure`] for learning car `car` of a multi-agent world: the other
+    /// learning cars count as traffic in its gaps.
+    pub fn measure_of(world: &World, car: usize) -> Self {
+        let ego = world.car_state(car);
         // The road or connector the car is on: on a network, the part of its route it drives now.
-        let road = world.edge();
+        let (on, road) = (world.on_of(car), world.edge_of(car));
         let lane = road.nearest_lane(ego.road.d);
         let lane_offset = ego.road.d - road.lane_centre(lane);
         let heading_error = crate::road::wrap_angle(ego.yaw - ego.road.heading);
@@ -135,8 +141,15 @@ impl GroundTruth {
                 }
             }
         };
-        for o in world.obstacles().iter().filter(|o| o.present && o.edge == world.on()) {
+        for o in world.obstacles().iter().filter(|o| o.present && o.edge == on) {
             note(o.s, o.d, o.size[0], o.size[1]);
+        }
+        // The other learning cars on the same road or connector.
+        for other in (0..world.car_count()).filter(|&k| k != car && world.car_present(k)) {
+            let (edge, at) = world.car_road(other);
+            if edge == on {
+                note(at.s, at.d, world.ego_length(), world.ego_width());
+            }
         }
         let npc_size = world.npc_size();
         for n in world.traffic().npcs.iter().filter(|n| n.active) {
@@ -144,7 +157,7 @@ impl GroundTruth {
         }
         if let Some(traffic) = world.network_traffic() {
             // On a network: the NPCs on the road or connector the car is on.
-            let found = traffic.gaps(world.network(), world.on(), ego.road.s, lane, GAP_RANGE);
+            let found = traffic.gaps(world.network(), on, ego.road.s, lane, GAP_RANGE);
             for (slot, k) in [(0usize, lane as i64), (1, lane as i64 + 1), (2, lane as i64 - 1)] {
                 if let (Some(gap), true) = (found[slot], k >= 0 && k < gaps.len() as i64) {
                     gaps[k as usize] = gaps[k as usize].min(gap);
@@ -157,7 +170,7 @@ impl GroundTruth {
                 lane_offset,
                 heading_error,
                 speed: ego.speed,
-                curvature_ahead: world.curvature_ahead(CURVATURE_LOOKAHEAD),
+                curvature_ahead: world.curvature_ahead_of(car, CURVATURE_LOOKAHEAD),
                 gap_own: gap_in(lane as i64),
                 gap_left: gap_in(lane as i64 + 1),
                 gap_right: gap_in(lane as i64 - 1),

@@ -28,6 +28,7 @@
 //! ```
 
 pub mod cameras;
+mod car_episode;
 pub mod connector;
 pub mod drivers;
 pub mod env;
@@ -35,6 +36,7 @@ pub mod episode;
 pub mod events;
 pub mod ground_truth;
 pub mod lidar;
+pub mod multi_agent;
 pub mod network;
 pub mod network_traffic;
 pub mod opendrive;
@@ -51,5 +53,6 @@ pub use env::{Env, Frame, Info, Observation, RestoreError, Step};
 pub use episode::{EndReason, RewardTerms};
 pub use ground_truth::{DrivingState, GroundTruth};
 pub use lidar::{LidarBeams, LidarScan};
+pub use multi_agent::{AgentStep, MultiAgentEnv, MultiStep};
 pub use vec_env::{Act, EpisodeStats, FrameRows, Reset, VecEnv, VecStep};
 pub use vehicle::Control;

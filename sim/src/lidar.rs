@@ -96,9 +96,9 @@ impl LidarBeams {
             .collect()
     }
 
-    /// Where the sensor is and how it is turned: the ego's body pose with the mount applied.
-    fn sensor_pose(&self, world: &World) -> Pose {
-        let body = world.physics().bodies[world.ego_body()].position();
+    /// Where the sensor is and how it is turned: car `car`'s body pose with the mount applied.
+    fn sensor_pose(&self, world: &World, car: usize) -> Pose {
+        let body = world.physics().bodies[world.car_body(car)].position();
         let mount = &self.spec.mount;
         let offset = body.rotation * Vector::new(mount.forward, mount.up, -mount.left);
         Pose::from_parts(body.translation + offset, body.rotation)
@@ -120,13 +120,18 @@ pub struct LidarScan {
 /// # Panics
 /// If `out` does not hold exactly `beams.len()` ranges: that is a bug in the caller.
 pub fn scan(world: &World, beams: &LidarBeams, noise_seed: u64, out: &mut [f32]) {
+    scan_from(world, 0, beams, noise_seed, out)
+}
+
+/// [`scan`] from the lidar on learning car `car` (multi-agent worlds; car 0 is the ego).
+pub fn scan_from(world: &World, car: usize, beams: &LidarBeams, noise_seed: u64, out: &mut [f32]) {
     assert_eq!(out.len(), beams.len(), "one range per beam");
     let range = beams.spec.range;
     out.fill(range);
-    let sensor = beams_sensor(world, beams);
+    let sensor = beams_sensor(world, car, beams);
     let reach = Aabb::new(sensor.origin - Vector::splat(range), sensor.origin + Vector::splat(range));
     let (_, rays) = beams.shape();
-    for collider in seen_colliders(world) {
+    for collider in seen_colliders(world, car) {
         let aabb = collider.compute_aabb();
         if !aabb.intersects(&reach) {
             continue;
@@ -151,8 +156,8 @@ pub fn scan(world: &World, beams: &LidarBeams, noise_seed: u64, out: &mut [f32])
 pub fn scan_every_collider(world: &World, beams: &LidarBeams, noise_seed: u64, out: &mut [f32]) {
     assert_eq!(out.len(), beams.len(), "one range per beam");
     let range = beams.spec.range;
-    let sensor = beams_sensor(world, beams);
-    let colliders: Vec<&Collider> = seen_colliders(world).collect();
+    let sensor = beams_sensor(world, 0, beams);
+    let colliders: Vec<&Collider> = seen_colliders(world, 0).collect();
     for (k, out) in out.iter_mut().enumerate() {
         let ray = Ray::new(sensor.origin, sensor.directions[k]);
         *out = colliders
@@ -164,13 +169,13 @@ pub fn scan_every_collider(world: &World, beams: &LidarBeams, noise_seed: u64, o
 }
 
 /// What a lidar sees: every collider that is there (an event's obstacle only once it has
-/// appeared), except the ego car's own.
+/// appeared; a learning car only while it is in the world), except car `car`'s own.
 ///
 /// The colliders are read directly rather than through rapier's broad-phase tree: the tree is
 /// brought up to date at the start of a physics step, so it is empty before an episode's first
 /// step and a step behind the moving cars after each one.
-fn seen_colliders(world: &World) -> impl Iterator<Item = &Collider> {
-    let ego = world.ego_body();
+fn seen_colliders(world: &World, car: usize) -> impl Iterator<Item = &Collider> {
+    let ego = world.car_body(car);
     world
         .physics()
         .colliders
@@ -212,8 +217,8 @@ struct Sensor {
     directions: Vec<Vector>,
 }
 
-fn beams_sensor(world: &World, beams: &LidarBeams) -> Sensor {
-    let pose = beams.sensor_pose(world);
+fn beams_sensor(world: &World, car: usize, beams: &LidarBeams) -> Sensor {
+    let pose = beams.sensor_pose(world, car);
     let directions = beams.directions.iter().map(|d| pose.rotation * Vector::from(*d)).collect();
     Sensor { origin: pose.translation, rotation: pose.rotation, directions }
 }

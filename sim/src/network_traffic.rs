@@ -57,7 +57,7 @@ pub struct NetNpc {
     pub waiting: f32,
 }
 
-/// Where the ego car is, as NPCs see it.
+/// Where a learning car is, as NPCs see it.
 #[derive(Debug, Clone, Copy)]
 pub struct EgoOnNetwork {
     pub edge: Edge,
@@ -96,7 +96,7 @@ impl NetworkTraffic {
         physics: &mut PhysicsWorld,
         network: &Network,
         config: &TrafficConfig,
-        ego: EgoOnNetwork,
+        cars: &[EgoOnNetwork],
         rng: &mut impl Rng,
     ) -> Self {
         let mut traffic = Self {
@@ -130,7 +130,7 @@ impl NetworkTraffic {
                 let &entry = pick(&traffic.entries, &mut traffic.rng).expect("a network has roads");
                 let road = &network.carriageways[entry].geometry;
                 let s = traffic.rng.random_range(0.0..(road.length() - 5.0).max(0.1));
-                if traffic.enter(physics, network, index, entry, s, ego) {
+                if traffic.enter(physics, network, index, entry, s, cars) {
                     break;
                 }
             }
@@ -147,13 +147,13 @@ impl NetworkTraffic {
         index: usize,
         carriageway: usize,
         s: f32,
-        ego: EgoOnNetwork,
+        cars: &[EgoOnNetwork],
     ) -> bool {
         let road = &network.carriageways[carriageway].geometry;
         let lane = self.rng.random_range(0..road.lanes());
         let d = road.lane_centre(lane);
         let edge = Edge::Carriageway(carriageway);
-        let taken = self.users(ego).iter().any(|u| {
+        let taken = self.users(cars).iter().any(|u| {
             u.active && u.edge == edge && (u.s - s).abs() < ENTRY_CLEARANCE && occupies(road, u.d, lane)
         });
         if taken {
@@ -199,18 +199,18 @@ impl NetworkTraffic {
         pick(&options, &mut self.rng).copied()
     }
 
-    /// Every NPC (inactive ones marked) and, last, the ego car.
-    fn users(&self, ego: EgoOnNetwork) -> Vec<User> {
+    /// Every NPC (inactive ones marked) and, last, the learning cars.
+    fn users(&self, cars: &[EgoOnNetwork]) -> Vec<User> {
         self.npcs
             .iter()
             .map(user)
-            .chain(std::iter::once(User {
+            .chain(cars.iter().map(|car| User {
                 active: true,
-                edge: ego.edge,
-                s: ego.s,
-                d: ego.d,
-                speed: ego.speed,
-                length: ego.length,
+                edge: car.edge,
+                s: car.s,
+                d: car.d,
+                speed: car.speed,
+                length: car.length,
             }))
             .collect()
     }
@@ -221,19 +221,19 @@ impl NetworkTraffic {
         &mut self,
         physics: &mut PhysicsWorld,
         network: &Network,
-        ego: EgoOnNetwork,
+        cars: &[EgoOnNetwork],
         time: f32,
         dt: f32,
     ) {
         // Where everyone is, kept up to date as each NPC moves (locks look at it).
-        let mut users = self.users(ego);
+        let mut users = self.users(cars);
         for index in 0..self.npcs.len() {
             if !self.npcs[index].active {
                 // Its way ended: it enters again at the start of an entry road when that is free.
                 let entry = (!self.entries.is_empty())
                     .then(|| self.entries[self.rng.random_range(0..self.entries.len())]);
                 if let Some(entry) = entry
-                    && self.enter(physics, network, index, entry, 0.0, ego)
+                    && self.enter(physics, network, index, entry, 0.0, cars)
                 {
                     users[index] = user(&self.npcs[index]);
                 }
@@ -264,7 +264,7 @@ impl NetworkTraffic {
                     granted = false;
                 }
                 if !granted && lane_ok && to_end < stopping + REQUEST_MARGIN {
-                    granted = light_allows && self.may_enter(network, &users, index, next, ego);
+                    granted = light_allows && self.may_enter(network, &users, index, next, cars);
                     if !granted {
                         waiting += dt;
                     }
@@ -355,7 +355,7 @@ impl NetworkTraffic {
         users: &[User],
         index: usize,
         next: usize,
-        ego: EgoOnNetwork,
+        cars: &[EgoOnNetwork],
     ) -> bool {
         let conflicting = &network.conflicts[next];
         let on_conflict = users
@@ -364,13 +364,15 @@ impl NetworkTraffic {
         if on_conflict {
             return false;
         }
-        // The ego car on its way to a conflicting connector, close: it is not made to wait.
-        if let Edge::Carriageway(c) = ego.edge {
-            let road = &network.carriageways[c].geometry;
-            let due = (road.length() - ego.s) / ego.speed.max(0.5);
-            let leads = network.leaving(c).iter().any(|k| conflicting.contains(k));
-            if leads && due < 0.5 * ACCEPT_TIME && road.length() - ego.s < 20.0 {
-                return false;
+        // A learning car on its way to a conflicting connector, close: it is not made to wait.
+        for ego in cars {
+            if let Edge::Carriageway(c) = ego.edge {
+                let road = &network.carriageways[c].geometry;
+                let due = (road.length() - ego.s) / ego.speed.max(0.5);
+                let leads = network.leaving(c).iter().any(|k| conflicting.contains(k));
+                if leads && due < 0.5 * ACCEPT_TIME && road.length() - ego.s < 20.0 {
+                    return false;
+                }
             }
         }
         let mine = &self.npcs[index];

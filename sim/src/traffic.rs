@@ -128,14 +128,14 @@ impl Traffic {
     }
 
     /// Advances every NPC by `dt`: lane decisions, IDM acceleration, motion, and the kinematic
-    /// target of its body. `ego` is followed like any other car.
-    pub fn step(&mut self, physics: &mut PhysicsWorld, road: &RoadGeometry, ego: RoadUser, dt: f32) {
+    /// target of its body. The learning `cars` are followed like any other car.
+    pub fn step(&mut self, physics: &mut PhysicsWorld, road: &RoadGeometry, cars: &[RoadUser], dt: f32) {
         let users: Vec<RoadUser> = self
             .npcs
             .iter()
             .filter(|n| n.active)
             .map(|n| RoadUser { s: n.s, d: n.d, speed: n.speed, length: NPC_SIZE[0] })
-            .chain(std::iter::once(ego))
+            .chain(cars.iter().copied())
             .collect();
 
         for index in 0..self.npcs.len() {

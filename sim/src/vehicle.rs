@@ -17,8 +17,9 @@ pub struct Control {
     pub throttle: f32,
 }
 
-/// Collision groups: the chassis meets the ground, obstacles and NPCs; obstacles and NPCs never
-/// need to meet each other (NPCs are scripted), which keeps the broad phase small.
+/// Collision groups: a learning car's chassis meets the ground, obstacles, NPCs and the other
+/// learning cars; obstacles and NPCs never need to meet each other (NPCs are scripted), which
+/// keeps the broad phase small.
 pub mod groups {
     use rapier3d::prelude::*;
     pub const GROUND: Group = Group::GROUP_1;
@@ -86,7 +87,7 @@ impl EgoVehicle {
             .friction(0.5)
             .collision_groups(InteractionGroups::new(
                 groups::EGO,
-                groups::GROUND | groups::OBSTACLE | groups::NPC,
+                groups::GROUND | groups::OBSTACLE | groups::NPC | groups::EGO,
                 InteractionTestMode::And,
             ))
             .build();
@@ -172,6 +173,11 @@ impl EgoVehicle {
             QueryFilter::exclude_dynamic().exclude_rigid_body(self.body),
         );
         self.controller.update_vehicle(dt, queries);
+    }
+
+    /// Centres the steering (a respawned car starts with its wheels straight).
+    pub fn straighten(&mut self) {
+        self.steer_angle = 0.0;
     }
 
     /// Current front-wheel angle (radians, positive left).

@@ -10,8 +10,10 @@ mod shipped;
 mod template;
 mod validate;
 
+mod agents;
+pub use agents::AgentStart;
 pub use parse::{Problem, ScenarioError, load, parse_str, to_ron};
 pub use schema::*;
-pub use shipped::{SHIPPED, load_named};
+pub use shipped::{SHIPPED, SHIPPED_MULTI_AGENT, load_named};
 pub use template::{TEMPLATES, template, template_of};
 pub use validate::FieldProblem;

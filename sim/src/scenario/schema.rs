@@ -45,6 +45,12 @@ pub struct Scenario {
     /// Allowed: at most 64, with unique names.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<Event>,
+    /// Several learning cars in one world (multi-agent): each with its own spawn, and optionally
+    /// its own route, start speed and reward. All drive `ego.vehicle` and see through `camera`.
+    /// Empty (the default): one learning car, the ego. Left out of the written form when empty.
+    /// Allowed: 2 to 64 agents when given, spawns on the road and not overlapping.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub agents: Vec<Agent>,
 }
 
 impl Default for Scenario {
@@ -64,7 +70,33 @@ impl Default for Scenario {
             episode: Episode::default(),
             look: Look::default(),
             events: Vec::new(),
+            agents: Vec::new(),
         }
+    }
+}
+
+/// One learning car of a multi-agent scenario.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Agent {
+    /// On a network: this car's roads (absent: the ego's route).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub route: Option<Route>,
+    /// Where it starts (checked like `ego.spawn`).
+    pub spawn: Spawn,
+    /// Forward speed at the start (m/s); absent: `ego.start_speed`.
+    /// Allowed: [0, 100].
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_speed: Option<f32>,
+    /// This car's reward weights, whole (fields it leaves out take the defaults, not the
+    /// scenario's `reward`); absent: the scenario's `reward`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reward: Option<Reward>,
+}
+
+impl Default for Agent {
+    fn default() -> Self {
+        Self { route: None, spawn: Spawn::default(), start_speed: None, reward: None }
     }
 }
 
@@ -813,6 +845,27 @@ pub struct Episode {
     /// Speed under which the car counts as not moving (m/s).
     /// Allowed: [0, 100].
     pub stuck_speed: f32,
+    /// Multi-agent worlds: what becomes of a car whose episode ended while others drive on.
+    /// (Left out of the written form when `Leave`, so earlier files read back as the same text.)
+    #[serde(skip_serializing_if = "AgentEnd::is_leave")]
+    pub agent_end: AgentEnd,
+}
+
+/// What becomes of a learning car whose episode ended in a multi-agent world.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum AgentEnd {
+    /// It leaves the world (its body is taken out); the episode ends when every car has ended.
+    #[default]
+    Leave,
+    /// It starts again at its spawn (fresh jitter) with a new episode of its own; the world's
+    /// episode runs to `max_steps`.
+    Respawn,
+}
+
+impl AgentEnd {
+    fn is_leave(&self) -> bool {
+        *self == AgentEnd::Leave
+    }
 }
 
 impl Default for Episode {
@@ -824,6 +877,7 @@ impl Default for Episode {
             end_on: EndOn::default(),
             stuck_time: 5.0,
             stuck_speed: 0.5,
+            agent_end: AgentEnd::Leave,
         }
     }
 }

@@ -15,7 +15,11 @@ pub const SHIPPED: &[(&str, &str)] = &[
     ("merge", include_str!("../../scenarios/merge.ron")),
     ("intersection", include_str!("../../scenarios/intersection.ron")),
     ("roundabout", include_str!("../../scenarios/roundabout.ron")),
+    ("platoon", include_str!("../../scenarios/platoon.ron")),
 ];
+
+/// The shipped scenarios with several learning cars (`agents`).
+pub const SHIPPED_MULTI_AGENT: &[&str] = &["platoon"];
 
 /// Loads `arg` as a file if one exists there, else as a shipped scenario's name (with or without
 /// `.ron`).

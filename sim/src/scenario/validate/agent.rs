@@ -60,7 +60,11 @@ pub(super) fn lidar(c: &mut Checker, lidar: &Lidar) {
 }
 
 pub(super) fn reward(c: &mut Checker, scenario: &Scenario) {
-    let r = &scenario.reward;
+    reward_weights(c, "reward", &scenario.reward);
+}
+
+/// The weights of reward `r`, found at `path` (`reward`, or an agent's own).
+pub(super) fn reward_weights(c: &mut Checker, path: &str, r: &Reward) {
     let weights = [
         ("progress", r.progress),
         ("lane_centre", r.lane_centre),
@@ -73,7 +77,7 @@ pub(super) fn reward(c: &mut Checker, scenario: &Scenario) {
         ("success", r.success),
     ];
     for (field, weight) in weights {
-        c.in_range(&format!("reward.{field}"), weight, -MAX_WEIGHT, MAX_WEIGHT);
+        c.in_range(&format!("{path}.{field}"), weight, -MAX_WEIGHT, MAX_WEIGHT);
     }
-    c.positive("reward.target_speed", r.target_speed, MAX_SPEED);
+    c.positive(&format!("{path}.target_speed"), r.target_speed, MAX_SPEED);
 }

@@ -6,10 +6,11 @@
 //! mistake does not cascade into many.
 //!
 //! A file per part of the scenario: `road`, `ego`, `obstacles`, `traffic`, `agent`
-//! (actions, camera, lidar, reward), `episode`, `look`, `events`, `network` (roads joined at junctions); `checker` holds the range
+//! (actions, camera, lidar, reward), `agents` (the cars of a multi-agent world), `episode`, `look`, `events`, `network` (roads joined at junctions); `checker` holds the range
 //! checks and the wording every part shares.
 
 mod agent;
+mod agents;
 mod checker;
 mod ego;
 mod episode;
@@ -21,8 +22,8 @@ mod road;
 mod traffic;
 
 use super::schema::{
-    Actions, Camera, Ego, Episode, Event, EventAction, Lidar, Look, LookChange, Obstacle, Road, Scenario,
-    Segment, Success, Traffic, Trigger,
+    Actions, Camera, Ego, Episode, Event, EventAction, Lidar, Look, LookChange, Obstacle, Reward, Road,
+    Scenario, Segment, Success, Traffic, Trigger,
 };
 use crate::road::{RoadGeometry, wrap_angle};
 use checker::{Bound, Checker, num, short};
@@ -55,6 +56,18 @@ pub fn validate(scenario: &Scenario) -> Vec<FieldProblem> {
         Some(network) => network::network(&mut c, scenario, network),
     };
     ego::ego(&mut c, &scenario.ego, &road);
+    // On a network each agent's route is laid and its spawn checked there.
+    if scenario.network.is_none() {
+        for (i, agent) in scenario.agents.iter().enumerate() {
+            if agent.route.is_some() {
+                c.report(
+                    &format!("agents[{i}].route"),
+                    "a route needs a road network (`network`): a single road is its own route",
+                );
+            }
+        }
+        agents::agents(&mut c, scenario, |_| Some((0, &road)));
+    }
     // On a network each obstacle is checked on the road it names, with the network.
     if scenario.network.is_none() {
         obstacles::obstacles(&mut c, &scenario.obstacles, &road);

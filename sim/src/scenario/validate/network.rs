@@ -161,7 +161,48 @@ pub(super) fn network(c: &mut Checker, scenario: &Scenario, network: &Network) -
     }
     event_roads(c, scenario, &laid, &route);
     obstacle_roads(c, scenario, &laid);
+    agent_routes(c, scenario, &laid, route[0]);
     RoadFacts { lanes: None, closed: false, geometry: Some(first.geometry.clone()), edge: None }
+}
+
+/// Each agent's route laid through the network (its own, or the ego's starting on `ego_first`),
+/// then the agents' spawns checked on their first roads.
+fn agent_routes(c: &mut Checker, scenario: &Scenario, laid: &Laid, ego_first: usize) {
+    let firsts: Vec<Option<(usize, RoadFacts)>> = scenario
+        .agents
+        .iter()
+        .enumerate()
+        .map(|(i, agent)| {
+            let first = match &agent.route {
+                None => ego_first,
+                Some(Route::Roads(roads)) if roads.is_empty() => {
+                    c.report(&format!("agents[{i}].route"), "Roads needs at least one road");
+                    return None;
+                }
+                Some(route) => {
+                    match laid.route(Some(route), &mut rand_chacha::ChaCha8Rng::seed_from_u64(0)) {
+                        Ok(route) => route[0],
+                        Err(error) => {
+                            let path = error.path().replacen("ego.route", &format!("agents[{i}].route"), 1);
+                            c.report(&path, error.to_string());
+                            return None;
+                        }
+                    }
+                }
+            };
+            let geometry = laid.carriageways[first].geometry.clone();
+            Some((
+                first,
+                RoadFacts {
+                    lanes: Some(geometry.lanes()),
+                    closed: false,
+                    geometry: Some(geometry),
+                    edge: None,
+                },
+            ))
+        })
+        .collect();
+    super::agents::agents(c, scenario, |i| firsts[i].as_ref().map(|(k, facts)| (*k, facts)));
 }
 
 /// Each obstacle on the road it names, checked as on a single road against that road's lanes.
