@@ -4,6 +4,8 @@
 //! Gymnasium's and Stable-Baselines3's shapes. Bad input — an unknown scenario, a broken file, an
 //! action out of range — raises `lepton.LeptonError` with the message the command line prints.
 
+mod multi_agent;
+
 use lepton_perception::{Percept, Perception, PerceptionKind};
 use lepton_sim::drivers::KeepLane;
 use lepton_sim::scenario::{self, FrameFormat, Scenario};
@@ -838,10 +840,18 @@ fn shipped_scenarios() -> Vec<&'static str> {
     scenario::SHIPPED.iter().map(|(name, _)| *name).collect()
 }
 
+/// The names of the shipped scenarios with several learning cars.
+#[pyfunction]
+fn shipped_multi_agent_scenarios() -> Vec<&'static str> {
+    scenario::SHIPPED_MULTI_AGENT.to_vec()
+}
+
 #[pymodule]
 fn _lepton(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<VecEnv>()?;
+    m.add_class::<multi_agent::MultiAgentEnv>()?;
     m.add_function(wrap_pyfunction!(shipped_scenarios, m)?)?;
+    m.add_function(wrap_pyfunction!(shipped_multi_agent_scenarios, m)?)?;
     m.add_function(wrap_pyfunction!(xxh3_64_file, m)?)?;
     m.add_function(wrap_pyfunction!(registry_resolve, m)?)?;
     m.add_function(wrap_pyfunction!(registry_verify, m)?)?;

@@ -501,6 +501,7 @@ mod tests {
             ],
             events: 0,
             ego_steer: 0.0,
+            others: Vec::new(),
         };
         let mut batch = CameraBatch::new(2, View::Car);
         batch.sync(1, &scenario, &poses, 7);
