@@ -336,3 +336,64 @@ fn eval_and_train_record_episodes_as_videos_that_decode_to_their_frames() {
     assert!(stderr(&out).contains("file"), "{}", stderr(&out));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn several_cars_train_one_shared_network_and_eval_scores_every_car() {
+    let dir = scratch("train-multi-agent");
+    let config = write(&dir, "dqn.ron", &config("dqn"));
+    let run = |name: &str| {
+        let out = dir.join(name);
+        json(&lepton(&[
+            "train",
+            "platoon",
+            "--agent",
+            "dqn",
+            "--config",
+            &config,
+            "--steps",
+            "800",
+            "--envs",
+            "2",
+            "--out",
+            out.to_str().unwrap(),
+        ]))
+    };
+    let summary = run("a");
+    // Steps count transitions: one per driving car per world step.
+    assert_eq!(summary["steps"].as_u64().unwrap() / 100, 8, "{summary}");
+    assert!(summary["updates"].as_u64().unwrap() > 0, "the shared network learned: {summary}");
+    let eval = &summary["final_eval"];
+    // Two world episodes of four cars each.
+    assert_eq!(eval["episodes"], 8, "{eval}");
+    let a = dir.join("a");
+    // Episodes come from the slots of both worlds' cars (slot = world × 4 + car).
+    let metrics = std::fs::read_to_string(a.join("metrics.csv")).unwrap();
+    let slots: std::collections::BTreeSet<&str> =
+        metrics.lines().filter(|l| l.starts_with("episode,")).map(|l| l.split(',').nth(2).unwrap()).collect();
+    assert!(slots.len() >= 5, "episodes of many cars: {slots:?}");
+    assert!(a.join("checkpoints/best/state.json").exists() && a.join("reward_curve.png").exists());
+    // The same seed, the same run.
+    run("b");
+    assert_eq!(metrics_without_timing(&a), metrics_without_timing(&dir.join("b")));
+
+    // `lepton eval` drives every car with the network.
+    let report = json(&lepton(&["eval", a.to_str().unwrap(), "--episodes", "1", "--json"]));
+    assert_eq!(report["episodes"], 4, "{report}");
+    assert_eq!(
+        report["end_reasons"].as_object().unwrap().values().map(|v| v.as_u64().unwrap()).sum::<u64>(),
+        4
+    );
+
+    // What a multi-agent run cannot do yet is refused, naming it, with exit code 2.
+    let refused = lepton(&["train", "platoon", "--agent", "dqn", "--perception", "pixels", "--steps", "10"]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(stderr(&refused).contains("draws no camera frames yet"), "{}", stderr(&refused));
+    let out = dir.join("c");
+    let resume = lepton(&["train", "platoon", "--agent", "dqn", "--resume", "--out", out.to_str().unwrap()]);
+    assert_eq!(resume.status.code(), Some(2));
+    assert!(
+        stderr(&resume).contains("--resume (a multi-agent run keeps no world snapshots yet)"),
+        "{}",
+        stderr(&resume)
+    );
+}

@@ -148,7 +148,11 @@ impl MultiAgentEnv {
     /// None for a car that is no longer driving. Each car's
     /// `(observation, reward, terminated, truncated, info, respawn)` or None for a car that had
     /// left; `respawn` is `(observation, info)` of a car that started again (`agent_end: Respawn`).
-    fn step<'py>(&mut self, py: Python<'py>, actions: Vec<Bound<'py, PyAny>>) -> PyResult<Vec<Bound<'py, PyAny>>> {
+    fn step<'py>(
+        &mut self,
+        py: Python<'py>,
+        actions: Vec<Bound<'py, PyAny>>,
+    ) -> PyResult<Vec<Bound<'py, PyAny>>> {
         let n = self.env.num_agents();
         if actions.len() != n {
             return Err(bad(format!("actions: one per car, {n} (got {})", actions.len())));
@@ -158,7 +162,9 @@ impl MultiAgentEnv {
         for (i, action) in actions.iter().enumerate() {
             if action.is_none() {
                 if live.contains(&i) && !self.env.episode_over() {
-                    return Err(bad(format!("actions[{i}]: car {i} is driving and needs an action (got None)")));
+                    return Err(bad(format!(
+                        "actions[{i}]: car {i} is driving and needs an action (got None)"
+                    )));
                 }
                 continue;
             }
@@ -178,10 +184,15 @@ impl MultiAgentEnv {
                 bad(format!("actions[{i}]: a continuous action is [steer, throttle] (got {action})"))
             })?;
             let [steer, throttle] = pair[..] else {
-                return Err(bad(format!("actions[{i}]: [steer, throttle] has 2 numbers (got {})", pair.len())));
+                return Err(bad(format!(
+                    "actions[{i}]: [steer, throttle] has 2 numbers (got {})",
+                    pair.len()
+                )));
             };
             if !(steer.is_finite() && throttle.is_finite()) {
-                return Err(bad(format!("actions[{i}]: [steer, throttle] must be finite (got [{steer}, {throttle}])")));
+                return Err(bad(format!(
+                    "actions[{i}]: [steer, throttle] must be finite (got [{steer}, {throttle}])"
+                )));
             }
             return Ok(self.scenario.actions.continuous.unwrap_or_default().control([steer, throttle]));
         }

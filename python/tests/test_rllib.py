@@ -20,3 +20,21 @@ def test_one_ppo_iteration_with_two_env_runners():
         algo.stop()
     finally:
         ray.shutdown()
+
+
+def test_one_multi_agent_ppo_iteration_with_a_shared_policy():
+    from lepton.rllib import multi_agent_ppo_config
+
+    ray.init(num_cpus=3, include_dashboard=False, log_to_driver=False)
+    try:
+        algo = multi_agent_ppo_config("platoon", env_runners=1, batch=400, seed=1).build_algo()
+        result = algo.train()
+        runners = result["env_runners"]
+        # Every car's steps go to the one shared module, which the learner updated.
+        assert set(runners["num_agent_steps_sampled_lifetime"]) == {"car_0", "car_1", "car_2", "car_3"}
+        assert set(runners["num_module_steps_sampled_lifetime"]) == {"shared"}
+        assert runners["num_module_steps_sampled_lifetime"]["shared"] > runners["num_env_steps_sampled_lifetime"]
+        assert "shared" in result["learners"]
+        algo.stop()
+    finally:
+        ray.shutdown()

@@ -344,3 +344,33 @@ fn the_semantic_camera_names_the_car_ahead_a_vehicle_and_the_road_road() {
     assert_eq!(classes[83 * 84 + 42], Class::Road as u8);
     assert!(classes[..84].iter().all(|&c| c == Class::Sky as u8));
 }
+
+#[test]
+fn the_other_learning_cars_of_a_multi_agent_world_are_drawn() {
+    use lepton_render::batch::Class;
+    let _turn = lock();
+    // Car 0 (the ego) 15 m behind car 1 in its lane; car 2 further back, out of view.
+    let scenario = from_text(
+        r#"Scenario(
+            road: (segments: [Straight(length: 400.0)], lanes: 2, lane_width: 3.5),
+            agents: [(spawn: (s: 10.0)), (spawn: (s: 25.0)), (spawn: (s: 1.0, lane: 1))],
+            look: (randomise: (brightness: 0.0, colour: 0.0, sun_angle: 0.0)),
+        )"#,
+    );
+    let sensors = lepton_sim::CameraSensors::ALL;
+    let mut envs = lepton_render::sensor_vec_env(scenario.clone(), 1, 0, sensors).expect("an adapter");
+    let (obs, _) = envs.reset(0).remove(0);
+    let (classes, depth) = (obs.semantic.expect("classes"), obs.depth.expect("depth"));
+    let world = envs.envs()[0].world();
+    let gap = world.car_state(1).position[0] - world.ego_state().position[0];
+    let vehicle: Vec<f32> =
+        classes.iter().zip(&depth).filter(|&(&c, _)| c == Class::Vehicle as u8).map(|(_, &d)| d).collect();
+    assert!(vehicle.len() > 30, "the car ahead covers pixels: {}", vehicle.len());
+    for d in &vehicle {
+        assert!(*d > gap - 4.0 && *d < gap + 4.0, "a vehicle pixel {d} m away, car 1 is {gap} m ahead");
+    }
+    // The poses the renderer reads: every other car, and none once it has left the world.
+    let poses = lepton_render::scene::Poses::of(world, 0);
+    assert_eq!(poses.others.len(), 2);
+    assert!(poses.others.iter().all(Option::is_some));
+}

@@ -2,8 +2,7 @@
 //! physics step ended it, and its reward and info at the end of a policy step. The single-agent
 //! [`crate::Env`] keeps one for the ego; the [`crate::MultiAgentEnv`] one per car.
 
-use crate::env::Info;
-use crate::episode::{EndReason, RewardTerms, StepEvents};
+use crate::episode::{EndReason, Info, RewardTerms, StepEvents};
 use crate::ground_truth::GroundTruth;
 use crate::scenario::{Reward, Scenario, Success};
 use crate::world::{Contacts, EgoState, World};

@@ -10,6 +10,7 @@
 //! comes from the episode seed. `reset(None)` continues the stream.
 
 use crate::car_episode::CarEpisode;
+pub use crate::episode::Info;
 use crate::episode::{EndReason, RewardTerms};
 use crate::ground_truth::GroundTruth;
 use crate::lidar::{LidarBeams, LidarScan};
@@ -63,32 +64,6 @@ impl Observation {
     pub fn of_state(state: GroundTruth) -> Self {
         Self { state, frame: None, lidar: None, depth: None, semantic: None }
     }
-}
-
-/// Everything else about a step: ground truth, the car's pose, the reward's terms, the end reason.
-#[derive(Debug, Clone, Serialize)]
-pub struct Info {
-    pub ground_truth: GroundTruth,
-    /// World position (y-up) of the car's centre of mass.
-    pub position: [f32; 3],
-    /// Heading on the road plane (radians).
-    pub yaw: f32,
-    /// Metres driven along the road this episode.
-    pub progress: f32,
-    /// Completed laps (closed roads).
-    pub laps: u32,
-    /// Policy steps taken this episode.
-    pub episode_step: u32,
-    /// The seed everything random in this episode was drawn from.
-    pub episode_seed: u64,
-    /// Why the episode ended, on its last step.
-    pub end: Option<EndReason>,
-    pub reward_terms: RewardTerms,
-    /// The scenario's scripted events that happened during this step (bit i: `events[i]`).
-    pub events: crate::events::EventMask,
-    /// Where the ego's road ends at a junction with lights: the light its lane shows and the
-    /// metres to the line.
-    pub light_ahead: Option<(crate::signals::Light, f32)>,
 }
 
 /// The result of one policy step.

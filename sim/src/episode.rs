@@ -1,5 +1,6 @@
-//! Episode bookkeeping: why an episode ends, and the reward terms of a step.
+//! Episode bookkeeping: why an episode ends, the reward terms of a step, and a step's info.
 
+use crate::ground_truth::GroundTruth;
 use crate::scenario::Reward;
 use serde::Serialize;
 
@@ -129,6 +130,32 @@ impl RewardTerms {
             + self.step
             + self.success
     }
+}
+
+/// Everything else about a step: ground truth, the car's pose, the reward's terms, the end reason.
+#[derive(Debug, Clone, Serialize)]
+pub struct Info {
+    pub ground_truth: GroundTruth,
+    /// World position (y-up) of the car's centre of mass.
+    pub position: [f32; 3],
+    /// Heading on the road plane (radians).
+    pub yaw: f32,
+    /// Metres driven along the road this episode.
+    pub progress: f32,
+    /// Completed laps (closed roads).
+    pub laps: u32,
+    /// Policy steps taken this episode.
+    pub episode_step: u32,
+    /// The seed everything random in this episode was drawn from.
+    pub episode_seed: u64,
+    /// Why the episode ended, on its last step.
+    pub end: Option<EndReason>,
+    pub reward_terms: RewardTerms,
+    /// The scenario's scripted events that happened during this step (bit i: `events[i]`).
+    pub events: crate::events::EventMask,
+    /// Where the ego's road ends at a junction with lights: the light its lane shows and the
+    /// metres to the line.
+    pub light_ahead: Option<(crate::signals::Light, f32)>,
 }
 
 #[cfg(test)]

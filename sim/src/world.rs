@@ -307,7 +307,7 @@ impl World {
             }
         }
         self.physics.step();
-        for i in 0..self.cars.len() {
+        for (i, &last_s) in last_s.iter().enumerate() {
             if !self.cars[i].present {
                 continue;
             }
@@ -316,7 +316,7 @@ impl World {
             if x.is_finite() && y.is_finite() {
                 self.locate(i, x, y);
             }
-            self.cars[i].last_s = last_s[i];
+            self.cars[i].last_s = last_s;
         }
         self.clock.tick();
         for (i, touched) in touched.iter_mut().enumerate().take(self.cars.len()) {

@@ -3,7 +3,9 @@
 use crate::args::{DeviceArg, MAX_EPISODES, count};
 use crate::error::CliResult;
 use lepton_agents::GreedyPolicy;
-use lepton_agents::run::{EvalReport, HELD_OUT_SEED_OFFSET, eval_env_seeds, eval_envs, evaluate_showing};
+use lepton_agents::run::{
+    EvalReport, HELD_OUT_SEED_OFFSET, eval_env_seeds, eval_envs, evaluate_multi_agent, evaluate_showing,
+};
 use lepton_render::sensor_pictures::SensorView;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -100,8 +102,13 @@ pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
     }
     let seed = args.seed.unwrap_or(run.config.eval_seed.saturating_add(HELD_OUT_SEED_OFFSET));
     // The seeds whose evaluations chose checkpoints/best during training.
-    let chose_best = eval_env_seeds(run.config.eval_seed, run.config.eval_episodes);
-    let ours = eval_env_seeds(seed, args.episodes);
+    // (A multi-agent evaluation plays world k from seed + k: one seed per episode.)
+    let seeds = |from: u64, episodes: usize| match run.scenario.agent_count() {
+        1 => eval_env_seeds(from, episodes),
+        _ => [from, from.saturating_add(episodes.max(1) as u64)],
+    };
+    let chose_best = seeds(run.config.eval_seed, run.config.eval_episodes);
+    let ours = seeds(seed, args.episodes);
     // The last checkpoint was not chosen by any evaluation: every seed is held out for it.
     let held_out = ours[1] <= chose_best[0] || chose_best[1] <= ours[0] || args.last;
     if !held_out {
@@ -116,7 +123,18 @@ pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
     let perception = run.perception.fresh(eval_envs(args.episodes));
     let mut greedy = GreedyPolicy::new(run.config.agent.name().into(), run.agent, perception, &run.scenario);
     let video = args.video.as_deref().map(|dir| (dir, args.video_sensor.view()));
-    let summary = evaluate_showing(&mut greedy, &Arc::new(run.scenario), args.episodes, seed, video)?;
+    let scenario = Arc::new(run.scenario);
+    let summary = if scenario.agent_count() > 1 {
+        // Every car driven by the one network; each car's episode counts.
+        if video.is_some() {
+            return Err(crate::error::CliError::Usage(
+                "--video: multi-agent worlds are not recorded yet".into(),
+            ));
+        }
+        evaluate_multi_agent(&mut greedy, &scenario, args.episodes, seed)?
+    } else {
+        evaluate_showing(&mut greedy, &scenario, args.episodes, seed, video)?
+    };
     if args.json {
         let report = EvalReport { summary, checkpoint, best_chosen_on_env_seeds: chose_best, held_out };
         println!("{}", serde_json::to_string_pretty(&report).expect("summary serialises"));

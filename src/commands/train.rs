@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use indicatif::{ProgressBar, ProgressStyle};
 use lepton_agents::AgentConfig;
 use lepton_agents::plot::{Series, plot};
-use lepton_agents::run::{RunConfig, Trainer, files, metrics, resolve_perception};
+use lepton_agents::run::{MultiAgentTrainer, RunConfig, Trainer, files, metrics, resolve_perception};
 use lepton_perception::PerceptionKind;
 use lepton_sim::scenario::Scenario;
 use std::path::{Path, PathBuf};
@@ -131,6 +131,32 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
         Some(m) => Some(lepton_pipeline::registry::resolve(m, lepton_pipeline::registry::Part::Model)?),
         None => None,
     };
+    let multi_agent = scenario.agent_count() > 1;
+    if multi_agent {
+        // Several cars learn one network from their driving state (no camera frames yet).
+        match &config.perception {
+            None => config.perception = Some(PerceptionKind::GroundTruth),
+            Some(PerceptionKind::Pixels { .. }) => {
+                return Err(lepton_agents::run::RunError::MultiAgentPixels {
+                    scenario: scenario.name.clone(),
+                }
+                .into());
+            }
+            Some(_) => {}
+        }
+        for (asked, what) in [
+            (args.resume, "--resume (a multi-agent run keeps no world snapshots yet)"),
+            (args.video_every.is_some(), "--video-every (multi-agent worlds are not recorded yet)"),
+        ] {
+            if asked {
+                return Err(CliError::Usage(format!(
+                    "{}: {} cars share this world; {what} is for single-car scenarios",
+                    scenario.name,
+                    scenario.agent_count()
+                )));
+            }
+        }
+    }
     let perception = resolve_perception(&config, model.as_deref())?;
     // One writer per run directory: a second `train` into it is refused at once, naming this one.
     let _lock = lepton_artifacts::lock::FolderLock::acquire(&out)?;
@@ -153,7 +179,7 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
     let bar = ProgressBar::new(config.steps).with_style(
         ProgressStyle::with_template("{bar:30} {pos}/{len} steps {msg}").expect("valid template"),
     );
-    let summary = trainer.run(args.resume, |p| {
+    let show = |p: lepton_agents::run::Progress| {
         bar.set_position(p.step);
         let ret = p.recent_return.map_or(String::from("-"), |r| format!("{r:.2}"));
         let loss = p.loss.map_or(String::from("-"), |l| format!("{l:.4}"));
@@ -161,7 +187,13 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
             "{:.0} steps/s  return {ret}  ε {:.3}  loss {loss}",
             p.steps_per_second, p.epsilon
         ));
-    })?;
+    };
+    let summary = if multi_agent {
+        let Trainer { config, scenario, run_dir, device, .. } = trainer;
+        MultiAgentTrainer { config, scenario, run_dir, device }.run(show)?
+    } else {
+        trainer.run(args.resume, show)?
+    };
     bar.finish_and_clear();
 
     let rows = metrics::read(&out.join(files::METRICS)).map_err(file(&out))?;

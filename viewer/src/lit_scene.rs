@@ -57,6 +57,8 @@ pub struct LitScene {
     ground_source: Mesh,
     ego: Car,
     npcs: Vec<Car>,
+    /// The other learning cars of a multi-agent world.
+    others: Vec<Car>,
     event_obstacles: Vec<(usize, Entity)>,
     sky: Entity,
     markers: Entity,
@@ -119,6 +121,8 @@ impl LitScene {
         let npcs = (0..scenario.traffic.count as usize)
             .map(|k| car(world, NPC_SIZE, NPC_COLOURS[k % NPC_COLOURS.len()], false))
             .collect();
+        // The other learning cars of a multi-agent world look like the ego.
+        let others = (1..scenario.agent_count()).map(|_| car(world, ego_size, EGO_COLOUR, false)).collect();
         let event_obstacles = lepton_sim::events::event_obstacles(&scenario.events)
             .map(|(event, o)| {
                 let mesh = world.resource_mut::<Assets<Mesh>>().add(meshes::event_obstacle(o, road, true));
@@ -170,6 +174,7 @@ impl LitScene {
             ground_source,
             ego,
             npcs,
+            others,
             event_obstacles,
             sky,
             markers,
@@ -183,7 +188,7 @@ impl LitScene {
 
     /// Every entity (to despawn the scene when the world is rebuilt).
     pub fn entities(&self) -> Vec<Entity> {
-        let cars = std::iter::once(&self.ego).chain(&self.npcs);
+        let cars = std::iter::once(&self.ego).chain(&self.npcs).chain(&self.others);
         let mut all: Vec<Entity> =
             cars.flat_map(|c| [c.body, c.shadow].into_iter().chain(c.wheels)).collect();
         all.extend(self.event_obstacles.iter().map(|&(_, e)| e));
@@ -251,6 +256,10 @@ impl LitScene {
                 rotation: Quat::from_array(rotation),
                 ..default()
             });
+            place_car(world, car, pose, 0.0, sun);
+        }
+        for (i, car) in self.others.iter_mut().enumerate() {
+            let pose = poses.others.get(i).copied().flatten().map(Poses::ground_transform);
             place_car(world, car, pose, 0.0, sun);
         }
         for &(event, entity) in &self.event_obstacles {

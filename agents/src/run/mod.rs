@@ -8,6 +8,7 @@ pub mod eval;
 pub mod files;
 pub mod loop_state;
 pub mod metrics;
+pub mod multi_agent;
 pub mod trainer;
 
 pub use config::RunConfig;
@@ -15,4 +16,5 @@ pub use error::RunError;
 pub use eval::{
     EvalReport, EvalSummary, HELD_OUT_SEED_OFFSET, eval_env_seeds, eval_envs, evaluate, evaluate_showing,
 };
+pub use multi_agent::{MultiAgentTrainer, evaluate_multi_agent};
 pub use trainer::{Progress, RunSummary, Trainer, resolve_perception};

@@ -76,7 +76,7 @@ impl Default for Scenario {
 }
 
 /// One learning car of a multi-agent scenario.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Agent {
     /// On a network: this car's roads (absent: the ego's route).
@@ -92,12 +92,6 @@ pub struct Agent {
     /// scenario's `reward`); absent: the scenario's `reward`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reward: Option<Reward>,
-}
-
-impl Default for Agent {
-    fn default() -> Self {
-        Self { route: None, spawn: Spawn::default(), start_speed: None, reward: None }
-    }
 }
 
 /// The road: a chain of segments starting at the origin heading along +x.

@@ -62,7 +62,7 @@ pub(super) fn agents<'a>(c: &mut Checker, scenario: &Scenario, first_road: impl 
                 && gap < length + SPAWN_CLEARANCE + reach + other_reach
             {
                 c.report(
-                    &format!("{path}.spawn"),
+                    format!("{path}.spawn"),
                     format!(
                         "overlaps agents[{j}]: both start in lane {} {} m apart, and a car is {} m long \
                          (keep spawns at least {} m apart in one lane, jitter included)",

@@ -61,7 +61,7 @@ pub fn validate(scenario: &Scenario) -> Vec<FieldProblem> {
         for (i, agent) in scenario.agents.iter().enumerate() {
             if agent.route.is_some() {
                 c.report(
-                    &format!("agents[{i}].route"),
+                    format!("agents[{i}].route"),
                     "a route needs a road network (`network`): a single road is its own route",
                 );
             }

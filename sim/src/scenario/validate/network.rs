@@ -176,7 +176,7 @@ fn agent_routes(c: &mut Checker, scenario: &Scenario, laid: &Laid, ego_first: us
             let first = match &agent.route {
                 None => ego_first,
                 Some(Route::Roads(roads)) if roads.is_empty() => {
-                    c.report(&format!("agents[{i}].route"), "Roads needs at least one road");
+                    c.report(format!("agents[{i}].route"), "Roads needs at least one road");
                     return None;
                 }
                 Some(route) => {

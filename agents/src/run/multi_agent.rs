@@ -1,0 +1,383 @@
+//! Training several cars with one shared network, top to bottom (parameter sharing, as in
+//! Gupta et al. 2017 and RLlib's shared policy):
+//! every car of every world is a slot of the agent → act ε-greedily for all driving cars at once
+//! → step the worlds → each car's transition into the shared replay (its own n-step stream) →
+//! learn → log each car's finished episodes → evaluate on fixed seeds → checkpoint.
+//!
+//! The cars see their driving state (ground truth or a perception CNN: multi-agent worlds draw no
+//! camera frames yet). Steps count transitions: one per driving car per world step.
+
+use super::checkpoint::{self, TrainerState};
+use super::config::RunConfig;
+use super::error::{RunError, io};
+use super::eval::EvalSummary;
+use super::files;
+use super::loop_state::Interval;
+use super::metrics::{MetricsWriter, Row};
+use super::trainer::{Progress, RunSummary, resolve_perception};
+use crate::agent::Experience;
+use crate::greedy::GreedyPolicy;
+use crate::policy::Policy;
+use burn::prelude::Device;
+use lepton_artifacts::atomic;
+use lepton_perception::{PerceptShape, Perception};
+use lepton_sim::scenario::Scenario;
+use lepton_sim::{EndReason, MultiAgentEnv, Observation};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+use std::collections::{BTreeMap, VecDeque};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// Trains one network for every car of a multi-agent scenario.
+pub struct MultiAgentTrainer {
+    /// The run's configuration; `envs` counts worlds, each holding every car.
+    pub config: RunConfig,
+    pub scenario: Arc<Scenario>,
+    pub run_dir: PathBuf,
+    pub device: Device,
+}
+
+/// A car's episode under way: its return and length so far.
+#[derive(Debug, Clone, Copy, Default)]
+struct Tally {
+    episode_return: f32,
+    length: u32,
+}
+
+impl MultiAgentTrainer {
+    pub fn run(&self, mut progress: impl FnMut(Progress)) -> Result<RunSummary, RunError> {
+        let config = &self.config;
+        config.validate()?;
+        if self.scenario.actions.continuous.is_some() {
+            return Err(RunError::ContinuousActions { scenario: self.scenario.name.clone() });
+        }
+        let started = Instant::now();
+        std::fs::create_dir_all(self.run_dir.join("checkpoints")).map_err(io(&self.run_dir))?;
+        let cars = self.scenario.agent_count();
+        let slots = config.envs * cars;
+        let mut perception = Perception::new(&resolve_perception(config, None)?, slots, &self.device)?;
+        if perception.shape(&self.scenario) != PerceptShape::State {
+            return Err(RunError::MultiAgentPixels { scenario: self.scenario.name.clone() });
+        }
+        let actions = self.scenario.actions.set.len();
+        let mut agent = config.agent.build(
+            PerceptShape::State,
+            actions,
+            slots,
+            config.steps,
+            config.seed,
+            &self.device,
+        )?;
+        let (config_path, scenario_path) =
+            (self.run_dir.join(files::CONFIG), self.run_dir.join(files::SCENARIO));
+        atomic::write(&config_path, config.to_ron().as_bytes()).map_err(io(&config_path))?;
+        atomic::write(&scenario_path, lepton_sim::scenario::to_ron(&self.scenario).as_bytes())
+            .map_err(io(&scenario_path))?;
+        let metrics_path = self.run_dir.join(files::METRICS);
+        let tensorboard = self.run_dir.join(files::TENSORBOARD);
+        let mut metrics = MetricsWriter::open(&metrics_path, None)
+            .map_err(io(&metrics_path))?
+            .with_tensorboard(&tensorboard, None)
+            .map_err(io(&tensorboard))?;
+        let mut state = TrainerState {
+            step: 0,
+            updates: 0,
+            episodes: 0,
+            rng: ChaCha8Rng::seed_from_u64(config.seed ^ 0xA6E7),
+            best_eval: None,
+            next_eval: if config.eval_every > 0 { config.eval_every } else { u64::MAX },
+            next_checkpoint: config.checkpoint_every,
+            next_log: config.log_every,
+            metrics_rows: 0,
+        };
+
+        // World w is seeded `seed + w`, as env w of a vector env; its car c is slot w·cars + c.
+        let mut worlds: Vec<MultiAgentEnv> = (0..config.envs)
+            .map(|w| MultiAgentEnv::new(self.scenario.clone(), config.seed.wrapping_add(w as u64)))
+            .collect();
+        let mut first = Vec::with_capacity(slots);
+        for (w, world) in worlds.iter_mut().enumerate() {
+            first.extend(world.reset(Some(config.seed.wrapping_add(w as u64))).into_iter().map(|(o, _)| o));
+        }
+        let mut current = perception.perceive(&first.iter().collect::<Vec<_>>(), &vec![true; slots])?;
+        let mut starts = vec![true; slots];
+        let mut tallies = vec![Tally::default(); slots];
+        let mut interval = Interval::default();
+        let mut recent: VecDeque<f32> = VecDeque::new();
+        let (mut last_loss, mut final_eval) = (None, None);
+        let loop_started = Instant::now();
+
+        while state.step < config.steps {
+            let epsilon = agent.epsilon(state.step);
+            // One draw per slot, driving or not, so the RNG stream does not depend on who left.
+            let chosen = agent.act(&current, epsilon, actions, &mut state.rng);
+            let before = state.step;
+            let mut stepped: Vec<(usize, Observation, f32, bool, bool, Option<EndReason>)> = Vec::new();
+            let mut respawned: Vec<(usize, Observation)> = Vec::new();
+            let mut over = Vec::new();
+            for (w, world) in worlds.iter_mut().enumerate() {
+                let step = world.step(&chosen[w * cars..(w + 1) * cars]);
+                for (c, result) in step.agents.into_iter().enumerate() {
+                    let Some(result) = result else { continue };
+                    let slot = w * cars + c;
+                    stepped.push((
+                        slot,
+                        result.obs,
+                        result.reward,
+                        result.terminated,
+                        result.truncated,
+                        result.info.end,
+                    ));
+                    if let Some((obs, _)) = result.respawn {
+                        respawned.push((slot, obs));
+                    }
+                }
+                if step.episode_over {
+                    over.push(w);
+                }
+            }
+            let slots_stepped: Vec<usize> = stepped.iter().map(|s| s.0).collect();
+            let after_obs: Vec<&Observation> = stepped.iter().map(|s| &s.1).collect();
+            let next = perception.perceive_envs(&slots_stepped, &after_obs, &vec![false; stepped.len()])?;
+            for ((slot, _, reward, terminated, truncated, end), next) in stepped.iter().zip(&next) {
+                let td = agent.observe(
+                    *slot,
+                    &Experience {
+                        percept: &current[*slot],
+                        episode_start: starts[*slot],
+                        action: chosen[*slot],
+                        reward: *reward,
+                        terminated: *terminated,
+                        truncated: *truncated,
+                        next,
+                    },
+                );
+                if let Some(td) = td {
+                    interval.loss_sum += (td * td) as f64;
+                    interval.loss_n += 1;
+                }
+                let tally = &mut tallies[*slot];
+                tally.episode_return += reward;
+                tally.length += 1;
+                starts[*slot] = false;
+                current[*slot] = next.clone();
+                if let Some(end) = end {
+                    metrics
+                        .write(&Row {
+                            kind: "episode".into(),
+                            step: before + slots_stepped.len() as u64,
+                            env: Some(*slot),
+                            episode_return: Some(tally.episode_return),
+                            length: Some(tally.length),
+                            end_reason: Some(end.name().to_string()),
+                            ..Default::default()
+                        })
+                        .map_err(io(&metrics_path))?;
+                    state.episodes += 1;
+                    recent.push_back(tally.episode_return);
+                    if recent.len() > 20 {
+                        recent.pop_front();
+                    }
+                    *tally = Tally::default();
+                }
+            }
+            state.step = before + stepped.len() as u64;
+            if let Some(stats) = agent.train(before, state.step, &mut state.rng) {
+                interval.loss_sum += stats.loss as f64;
+                interval.loss_n += 1;
+                interval.q_sum += stats.mean_q as f64;
+                interval.q_n += 1;
+                last_loss = Some(stats.loss);
+            }
+            // Cars that started again, and worlds whose episode is over, begin anew.
+            let mut fresh: Vec<(usize, Observation)> = respawned;
+            for w in over {
+                let seedless = worlds[w].reset(None);
+                fresh.extend(seedless.into_iter().enumerate().map(|(c, (obs, _))| (w * cars + c, obs)));
+            }
+            if !fresh.is_empty() {
+                let indices: Vec<usize> = fresh.iter().map(|f| f.0).collect();
+                let observations: Vec<&Observation> = fresh.iter().map(|f| &f.1).collect();
+                let percepts =
+                    perception.perceive_envs(&indices, &observations, &vec![true; indices.len()])?;
+                for (slot, percept) in indices.into_iter().zip(percepts) {
+                    current[slot] = percept;
+                    starts[slot] = true;
+                    tallies[slot] = Tally::default();
+                }
+            }
+
+            let steps_per_second = state.step as f64 / loop_started.elapsed().as_secs_f64().max(1e-9);
+            if state.step >= state.next_log {
+                metrics
+                    .write(&Row {
+                        kind: "train".into(),
+                        step: state.step,
+                        loss: (interval.loss_n > 0)
+                            .then(|| (interval.loss_sum / interval.loss_n as f64) as f32),
+                        epsilon: Some(epsilon),
+                        mean_q: (interval.q_n > 0).then(|| (interval.q_sum / interval.q_n as f64) as f32),
+                        steps_per_second: Some(steps_per_second),
+                        ..Default::default()
+                    })
+                    .map_err(io(&metrics_path))?;
+                interval = Interval::default();
+                while state.next_log <= state.step {
+                    state.next_log += config.log_every;
+                }
+            }
+            let finished = state.step >= config.steps;
+            if state.step >= state.next_eval || finished {
+                let mut greedy =
+                    GreedyPolicy::new("eval".into(), agent, perception.fresh(cars), &self.scenario);
+                let summary = evaluate_multi_agent(
+                    &mut greedy,
+                    &self.scenario,
+                    config.eval_episodes,
+                    config.eval_seed,
+                )?;
+                agent = greedy.into_agent();
+                metrics
+                    .write(&Row {
+                        kind: "eval".into(),
+                        step: state.step,
+                        eval_return_mean: Some(summary.mean_return),
+                        eval_return_std: Some(summary.std_return),
+                        eval_success_rate: Some(summary.success_rate),
+                        ..Default::default()
+                    })
+                    .map_err(io(&metrics_path))?;
+                if state.best_eval.is_none_or(|b| summary.mean_return > b) {
+                    state.best_eval = Some(summary.mean_return);
+                    checkpoint::save_agent(
+                        &self.run_dir.join(files::BEST),
+                        &state,
+                        agent.as_ref(),
+                        false,
+                        &[],
+                    )?;
+                }
+                while state.next_eval <= state.step {
+                    state.next_eval = state.next_eval.saturating_add(config.eval_every.max(1));
+                }
+                final_eval = Some(summary);
+            }
+            if state.step >= state.next_checkpoint || finished {
+                while state.next_checkpoint <= state.step {
+                    state.next_checkpoint += config.checkpoint_every;
+                }
+                state.updates = agent.updates();
+                state.metrics_rows = metrics.sync().map_err(io(&metrics_path))?;
+                // The policy alone: a multi-agent run does not resume yet (no world snapshots).
+                checkpoint::save_agent(&self.run_dir.join(files::LAST), &state, agent.as_ref(), false, &[])?;
+            }
+            progress(Progress {
+                step: state.step,
+                total: config.steps,
+                steps_per_second,
+                recent_return: (!recent.is_empty()).then(|| recent.iter().sum::<f32>() / recent.len() as f32),
+                epsilon,
+                loss: last_loss,
+            });
+        }
+        if let Some(eval) = &final_eval {
+            let json = serde_json::to_string_pretty(eval).expect("eval serialises");
+            let path = self.run_dir.join(files::EVAL);
+            atomic::write(&path, json.as_bytes()).map_err(io(&path))?;
+        }
+        Ok(RunSummary {
+            run_dir: self.run_dir.clone(),
+            agent: agent.name(),
+            steps: state.step,
+            episodes: state.episodes,
+            updates: agent.updates(),
+            seconds: started.elapsed().as_secs_f64(),
+            env_steps_per_second: state.step as f64 / loop_started.elapsed().as_secs_f64().max(1e-9),
+            final_eval,
+            best_eval_return: state.best_eval,
+            replay_bytes_per_transition: agent.replay_bytes_per_transition(),
+            resumed_from_step: None,
+        })
+    }
+}
+
+/// Plays `episodes` world episodes of `policy` driving every car, world k seeded `seed + k`.
+/// The summary counts car episodes: `episodes × cars` returns, success and end reasons per car.
+pub fn evaluate_multi_agent(
+    policy: &mut dyn Policy,
+    scenario: &Arc<Scenario>,
+    episodes: usize,
+    seed: u64,
+) -> Result<EvalSummary, RunError> {
+    policy.adopt(scenario)?;
+    if policy.needs_frames() {
+        return Err(RunError::MultiAgentPixels { scenario: scenario.name.clone() });
+    }
+    let mut returns = Vec::new();
+    let mut lengths = Vec::new();
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    let mut episode_seeds = Vec::new();
+    let (mut offset_sum, mut offset_n) = (0.0f64, 0u64);
+    for k in 0..episodes.max(1) {
+        let world_seed = seed.wrapping_add(k as u64);
+        let mut world = MultiAgentEnv::new(scenario.clone(), world_seed);
+        let first = world.reset(Some(world_seed));
+        let cars = world.num_agents();
+        let mut observations: Vec<Observation> = first.into_iter().map(|(o, _)| o).collect();
+        let mut starts = vec![true; cars];
+        let mut tallies = vec![Tally::default(); cars];
+        while !world.episode_over() {
+            let live = world.live_agents();
+            let seen: Vec<&Observation> = live.iter().map(|&c| &observations[c]).collect();
+            let live_starts: Vec<bool> = live.iter().map(|&c| starts[c]).collect();
+            let decided = policy.act(&seen, &live_starts)?;
+            let mut actions = vec![0; cars];
+            for (&c, &a) in live.iter().zip(&decided) {
+                actions[c] = a;
+            }
+            let step = world.step(&actions);
+            for (c, result) in step.agents.into_iter().enumerate() {
+                let Some(result) = result else { continue };
+                offset_sum += result.info.ground_truth.driving.lane_offset.abs() as f64;
+                offset_n += 1;
+                tallies[c].episode_return += result.reward;
+                tallies[c].length += 1;
+                starts[c] = false;
+                observations[c] = result.obs;
+                if let Some(end) = result.info.end {
+                    *reasons.entry(end.name().to_string()).or_default() += 1;
+                    returns.push(tallies[c].episode_return);
+                    lengths.push(tallies[c].length);
+                    episode_seeds.push(world_seed);
+                    tallies[c] = Tally::default();
+                    if let Some((obs, _)) = result.respawn {
+                        observations[c] = obs;
+                        starts[c] = true;
+                    }
+                }
+            }
+        }
+    }
+    let count = returns.len().max(1) as f32;
+    let mean = returns.iter().sum::<f32>() / count;
+    let std = (returns.iter().map(|r| (r - mean).powi(2)).sum::<f32>() / count).sqrt();
+    let count_of = |r: &str| reasons.get(r).copied().unwrap_or(0);
+    Ok(EvalSummary {
+        episodes: returns.len(),
+        seed,
+        env_seeds: [seed, seed.saturating_add(episodes.max(1) as u64)],
+        episode_seeds,
+        mean_return: mean,
+        std_return: std,
+        success_rate: count_of("success") as f32 / count,
+        collisions: count_of("collision"),
+        off_road: count_of("off_road"),
+        mean_abs_lane_offset: (offset_sum / offset_n.max(1) as f64) as f32,
+        mean_length: lengths.iter().sum::<u32>() as f32 / count,
+        end_reasons: reasons,
+        returns,
+        videos: Vec::new(),
+    })
+}
