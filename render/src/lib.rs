@@ -39,7 +39,7 @@ pub use look::EpisodeLook;
 pub use renderer::{NOTHING_DRAWN_DEPTH, Renderer, luma, probe_adapter, render_plugin};
 
 use lepton_sim::scenario::Scenario;
-use lepton_sim::{CameraSensors, Cameras, Frame, VecEnv};
+use lepton_sim::{CameraSensors, Cameras, Frame, MultiAgentVecEnv, VecEnv};
 use std::sync::Arc;
 
 /// `n` environments of `scenario` (env i seeded `base_seed + i`) whose observations carry
@@ -61,9 +61,26 @@ pub fn sensor_vec_env(
     })
 }
 
+/// `n` multi-agent worlds of `scenario` with a camera on every car, drawn in one pass (a tile per
+/// car of every world), with the depth and semantic images `sensors` asks for.
+pub fn camera_multi_agent_vec_env(
+    scenario: Arc<Scenario>,
+    n: usize,
+    base_seed: u64,
+    sensors: CameraSensors,
+) -> Result<MultiAgentVecEnv, RenderError> {
+    MultiAgentVecEnv::with_cameras(scenario, n, base_seed, |scenario, network, tiles| {
+        Renderer::with_sensors(scenario, network, tiles, sensors)
+    })
+}
+
 impl Cameras for Renderer {
     fn sync(&mut self, env: usize, world: &lepton_sim::world::World, episode_seed: u64) {
         Renderer::sync(self, env, world, episode_seed)
+    }
+
+    fn sync_car(&mut self, tile: usize, world: &lepton_sim::world::World, car: usize, episode_seed: u64) {
+        Renderer::sync_car(self, tile, world, car, episode_seed)
     }
 
     fn render(&mut self) -> Result<(), RenderError> {

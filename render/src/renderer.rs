@@ -153,8 +153,14 @@ impl Renderer {
     /// Moves environment `env`'s cars and camera to where `world` has them, with the look of
     /// episode `episode_seed`.
     pub fn sync(&mut self, env: usize, world: &SimWorld, episode_seed: u64) {
-        let poses = Poses::of(world, self.scenario.traffic.count as usize);
-        self.batch.sync(env, &self.scenario, &poses, episode_seed);
+        self.sync_car(env, world, 0, episode_seed);
+    }
+
+    /// Moves tile `tile`'s camera onto learning car `car` of `world` (a tile per car of a
+    /// multi-agent world), the other cars and the look as `world` has them.
+    pub fn sync_car(&mut self, tile: usize, world: &SimWorld, car: usize, episode_seed: u64) {
+        let poses = Poses::of_car(world, self.scenario.traffic.count as usize, car);
+        self.batch.sync(tile, &self.scenario, &poses, episode_seed);
     }
 
     /// Renders every environment's camera and reads all tiles back.

@@ -183,20 +183,26 @@ pub struct Poses {
     pub events: lepton_sim::events::EventMask,
     /// The ego's front-wheel angle (radians, positive left), for cars drawn with wheels.
     pub ego_steer: f32,
-    /// The other learning cars of a multi-agent world (car 1 on), centres of mass; `None` for
-    /// one that has left the world.
+    /// The other learning cars of a multi-agent world (those but the ego, in car order),
+    /// centres of mass; `None` for one that has left the world.
     pub others: Vec<Option<Pose>>,
 }
 
 impl Poses {
     pub fn of(sim: &SimWorld, npc_slots: usize) -> Self {
-        let ego = sim.ego_state();
+        Self::of_car(sim, npc_slots, 0)
+    }
+
+    /// The poses as learning car `car` sees them: it is the ego (its camera's car, drawn where
+    /// it is even once it has left the world), the other learning cars are `others`.
+    pub fn of_car(sim: &SimWorld, npc_slots: usize, car: usize) -> Self {
+        let ego = sim.car_state(car);
         Self {
             ego: (ego.position, ego.rotation),
             npcs: (0..npc_slots).map(|i| sim.npc_pose(i)).collect(),
             events: sim.events_happened(),
             ego_steer: ego.steer_angle,
-            others: (1..sim.car_count()).map(|i| sim.car_pose(i)).collect(),
+            others: (0..sim.car_count()).filter(|&i| i != car).map(|i| sim.car_pose(i)).collect(),
         }
     }
 

@@ -374,3 +374,57 @@ fn the_other_learning_cars_of_a_multi_agent_world_are_drawn() {
     assert_eq!(poses.others.len(), 2);
     assert!(poses.others.iter().all(Option::is_some));
 }
+
+#[test]
+fn every_car_of_a_multi_agent_world_sees_through_its_own_camera() {
+    use lepton_render::batch::Class;
+    let _turn = lock();
+    // Car 1 15 m behind car 0 in lane 0; car 2 beside car 1 in lane 1, nothing ahead of it.
+    let scenario = from_text(
+        r#"Scenario(
+            road: (segments: [Straight(length: 400.0)], lanes: 2, lane_width: 3.5),
+            agents: [(spawn: (s: 25.0)), (spawn: (s: 10.0)), (spawn: (s: 10.0, lane: 1))],
+            episode: (max_steps: 30),
+            look: (randomise: (brightness: 0.0, colour: 0.0, sun_angle: 0.0)),
+        )"#,
+    );
+    let sensors = lepton_sim::CameraSensors::ALL;
+    let mut envs =
+        lepton_render::camera_multi_agent_vec_env(scenario.clone(), 2, 0, sensors).expect("an adapter");
+    let first = envs.reset(Some(0)).unwrap();
+    assert_eq!((first.len(), first[0].len()), (2, 3));
+    let vehicle_at = |obs: &lepton_sim::Observation| -> Vec<f32> {
+        let (classes, depth) = (obs.semantic.as_ref().unwrap(), obs.depth.as_ref().unwrap());
+        classes.iter().zip(depth).filter(|&(&c, _)| c == Class::Vehicle as u8).map(|(_, &d)| d).collect()
+    };
+    for looks in &first {
+        let [(lead, _), (follower, _), (beside, _)] = &looks[..] else { panic!("three cars") };
+        assert!(lead.frame.is_some() && follower.frame.is_some() && beside.frame.is_some());
+        // The follower sees the leader 15 m ahead (its back ~13 m from the camera).
+        let seen = vehicle_at(follower);
+        assert!(seen.len() > 30, "car 1 sees car 0: {} pixels", seen.len());
+        assert!(seen.iter().all(|d| (11.0..17.0).contains(d)), "{seen:?}");
+        // The leader has nothing ahead; the car beside sees at most car 0's corner, far off.
+        assert!(vehicle_at(lead).is_empty(), "car 0 sees no car");
+        assert_ne!(lead.frame, follower.frame);
+    }
+    // The same seed, the same frames; world 1 is its own world (seed + 1).
+    let again = lepton_render::camera_multi_agent_vec_env(scenario.clone(), 2, 0, sensors)
+        .unwrap()
+        .reset(Some(0))
+        .unwrap();
+    assert_eq!(again[1][1].0.frame, first[1][1].0.frame);
+    // Steps carry every car's frames; once the time limit ends the world, it resets with fresh frames.
+    let mut reset_seen = false;
+    for _ in 0..30 {
+        let step = envs.step(&[1; 6]).unwrap();
+        for world in &step.worlds {
+            assert!(world.agents.iter().flatten().all(|a| a.obs.frame.is_some() && a.obs.depth.is_some()));
+        }
+        if let Some(looks) = &step.resets[0] {
+            assert!(looks.iter().all(|(obs, info)| obs.frame.is_some() && info.episode_step == 0));
+            reset_seen = true;
+        }
+    }
+    assert!(reset_seen, "world 0 reset after its 30 steps");
+}

@@ -30,6 +30,9 @@ pub trait Cameras {
     /// Moves env `env`'s cars and camera to where `world` has them, with the look of episode
     /// `episode_seed`.
     fn sync(&mut self, env: usize, world: &World, episode_seed: u64);
+    /// Moves tile `tile`'s camera onto learning car `car` of `world` (a multi-agent world has a
+    /// tile per car), every other car drawn where it is.
+    fn sync_car(&mut self, tile: usize, world: &World, car: usize, episode_seed: u64);
     /// Draws every env's camera as last synced.
     fn render(&mut self) -> Result<(), RenderError>;
     /// Bytes of one frame: height × width × channels.

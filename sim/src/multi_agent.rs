@@ -82,6 +82,8 @@ pub struct MultiAgentEnv {
     alive: Vec<bool>,
     /// Policy steps of the world's episode.
     step: u32,
+    /// Cars whose episode the last step ended, due to start again.
+    pending: Vec<usize>,
     lidar: Option<Arc<LidarBeams>>,
 }
 
@@ -109,6 +111,7 @@ impl MultiAgentEnv {
             cars: Vec::new(),
             alive: Vec::new(),
             step: 0,
+            pending: Vec::new(),
         };
         env.start_episode(episode_seed);
         env
@@ -130,6 +133,7 @@ impl MultiAgentEnv {
         self.episode_seed = episode_seed;
         self.respawns = ChaCha8Rng::seed_from_u64(episode_seed ^ RESPAWN_STREAM);
         self.step = 0;
+        self.pending.clear();
         let n = self.world.car_count();
         self.cars = (0..n).map(|i| CarEpisode::start(&self.world, i, episode_seed)).collect();
         self.alive = vec![true; n];
@@ -179,6 +183,14 @@ impl MultiAgentEnv {
     /// # Panics
     /// If `controls` does not hold one control per car.
     pub fn step_controls(&mut self, controls: &[Control]) -> MultiStep {
+        let mut step = self.step_deferring_respawns(controls);
+        self.respawn_pending(&mut step);
+        step
+    }
+
+    /// [`MultiAgentEnv::step_controls`] short of the respawns: a car due to start again is out of
+    /// the world until [`MultiAgentEnv::respawn_pending`] (cameras draw its last frame between).
+    pub(crate) fn step_deferring_respawns(&mut self, controls: &[Control]) -> MultiStep {
         let n = self.num_agents();
         assert_eq!(controls.len(), n, "one control per car");
         if self.episode_over() {
@@ -231,7 +243,7 @@ impl MultiAgentEnv {
             }
             let mut info = self.cars[i].info(&self.world, i, state, &tally.state, end, terms);
             info.events = happened;
-            let mut result = AgentStep {
+            let result = AgentStep {
                 obs: self.observe(i, state),
                 reward: terms.total(),
                 terminated: end.is_some_and(EndReason::is_terminal),
@@ -240,20 +252,30 @@ impl MultiAgentEnv {
                 respawn: None,
             };
             if end.is_some() {
+                if self.world.car_present(i) {
+                    self.world.remove_car(i);
+                }
                 if self.scenario.episode.agent_end == AgentEnd::Respawn && !out_of_time {
-                    self.world.respawn_car(i, &mut self.respawns);
-                    self.cars[i] = CarEpisode::start(&self.world, i, self.episode_seed);
-                    result.respawn = Some(self.first_look(i));
+                    self.pending.push(i);
                 } else {
                     self.alive[i] = false;
-                    if self.world.car_present(i) {
-                        self.world.remove_car(i);
-                    }
                 }
             }
             agents.push(Some(result));
         }
         MultiStep { agents, episode_over: self.episode_over() }
+    }
+
+    /// Starts again every car whose episode the last step ended (`agent_end: Respawn`), in car
+    /// order, and gives each its new episode's first look in `step`.
+    pub(crate) fn respawn_pending(&mut self, step: &mut MultiStep) {
+        for i in std::mem::take(&mut self.pending) {
+            self.world.respawn_car(i, &mut self.respawns);
+            self.cars[i] = CarEpisode::start(&self.world, i, self.episode_seed);
+            if let Some(Some(result)) = step.agents.get_mut(i) {
+                result.respawn = Some(self.first_look(i));
+            }
+        }
     }
 
     /// Car `i`'s observation of the world as it stands: `state`, and its lidar's scan when the
@@ -286,6 +308,11 @@ impl MultiAgentEnv {
     /// Size of the discrete action set (every car's).
     pub fn num_actions(&self) -> usize {
         self.controls.len()
+    }
+
+    /// The control each discrete action applies.
+    pub fn controls(&self) -> &[Control] {
+        &self.controls
     }
 
     /// The seed of the current episode.

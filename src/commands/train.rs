@@ -79,6 +79,21 @@ pub struct TrainArgs {
 pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
     let scenario = Arc::new(load_scenario(&args.scenario)?);
     let agent = args.agent.name();
+    // What a multi-agent world cannot do yet is refused before anything is read or written.
+    if scenario.agent_count() > 1 {
+        for (asked, what) in [
+            (args.resume, "--resume (a multi-agent run keeps no world snapshots yet)"),
+            (args.video_every.is_some(), "--video-every (multi-agent worlds are not recorded yet)"),
+        ] {
+            if asked {
+                return Err(CliError::Usage(format!(
+                    "{}: {} cars share this world; {what} is for single-car scenarios",
+                    scenario.name,
+                    scenario.agent_count()
+                )));
+            }
+        }
+    }
     // Without --out, a new run gets a fresh folder (runs/NAME-AGENT, then -2, -3, …); --resume
     // continues the newest one.
     let out = match &args.out {
@@ -133,28 +148,10 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
     };
     let multi_agent = scenario.agent_count() > 1;
     if multi_agent {
-        // Several cars learn one network from their driving state (no camera frames yet).
-        match &config.perception {
-            None => config.perception = Some(PerceptionKind::GroundTruth),
-            Some(PerceptionKind::Pixels { .. }) => {
-                return Err(lepton_agents::run::RunError::MultiAgentPixels {
-                    scenario: scenario.name.clone(),
-                }
-                .into());
-            }
-            Some(_) => {}
-        }
-        for (asked, what) in [
-            (args.resume, "--resume (a multi-agent run keeps no world snapshots yet)"),
-            (args.video_every.is_some(), "--video-every (multi-agent worlds are not recorded yet)"),
-        ] {
-            if asked {
-                return Err(CliError::Usage(format!(
-                    "{}: {} cars share this world; {what} is for single-car scenarios",
-                    scenario.name,
-                    scenario.agent_count()
-                )));
-            }
+        // Several cars learn one network, by default from the driving state (fast);
+        // `--perception pixels` gives each car its own camera.
+        if config.perception.is_none() {
+            config.perception = Some(PerceptionKind::GroundTruth);
         }
     }
     let perception = resolve_perception(&config, model.as_deref())?;

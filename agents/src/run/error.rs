@@ -32,11 +32,6 @@ pub enum RunError {
          remove actions.continuous"
     )]
     ContinuousActions { scenario: String },
-    #[error(
-        "{scenario}: several learning cars learn from their driving state (perception GroundTruth or \
-         Cnn) for now: a multi-agent world draws no camera frames yet"
-    )]
-    MultiAgentPixels { scenario: String },
 }
 
 /// Wraps an I/O error with the path it concerns.

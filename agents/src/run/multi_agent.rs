@@ -4,8 +4,9 @@
 //! → step the worlds → each car's transition into the shared replay (its own n-step stream) →
 //! learn → log each car's finished episodes → evaluate on fixed seeds → checkpoint.
 //!
-//! The cars see their driving state (ground truth or a perception CNN: multi-agent worlds draw no
-//! camera frames yet). Steps count transitions: one per driving car per world step.
+//! The cars see what the run's perception makes of their own observations: the driving state
+//! (ground truth or a perception CNN), or stacked frames of their own cameras (a tile per car of
+//! every world in one render pass). Steps count transitions: one per driving car per world step.
 
 use super::checkpoint::{self, TrainerState};
 use super::config::RunConfig;
@@ -20,9 +21,9 @@ use crate::greedy::GreedyPolicy;
 use crate::policy::Policy;
 use burn::prelude::Device;
 use lepton_artifacts::atomic;
-use lepton_perception::{PerceptShape, Perception};
+use lepton_perception::Perception;
 use lepton_sim::scenario::Scenario;
-use lepton_sim::{EndReason, MultiAgentEnv, Observation};
+use lepton_sim::{AgentStep, CameraSensors, MultiAgentVecEnv, Observation};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use std::collections::{BTreeMap, VecDeque};
@@ -58,18 +59,9 @@ impl MultiAgentTrainer {
         let cars = self.scenario.agent_count();
         let slots = config.envs * cars;
         let mut perception = Perception::new(&resolve_perception(config, None)?, slots, &self.device)?;
-        if perception.shape(&self.scenario) != PerceptShape::State {
-            return Err(RunError::MultiAgentPixels { scenario: self.scenario.name.clone() });
-        }
         let actions = self.scenario.actions.set.len();
-        let mut agent = config.agent.build(
-            PerceptShape::State,
-            actions,
-            slots,
-            config.steps,
-            config.seed,
-            &self.device,
-        )?;
+        let shape = perception.shape(&self.scenario);
+        let mut agent = config.agent.build(shape, actions, slots, config.steps, config.seed, &self.device)?;
         let (config_path, scenario_path) =
             (self.run_dir.join(files::CONFIG), self.run_dir.join(files::SCENARIO));
         atomic::write(&config_path, config.to_ron().as_bytes()).map_err(io(&config_path))?;
@@ -94,13 +86,18 @@ impl MultiAgentTrainer {
         };
 
         // World w is seeded `seed + w`, as env w of a vector env; its car c is slot w·cars + c.
-        let mut worlds: Vec<MultiAgentEnv> = (0..config.envs)
-            .map(|w| MultiAgentEnv::new(self.scenario.clone(), config.seed.wrapping_add(w as u64)))
-            .collect();
-        let mut first = Vec::with_capacity(slots);
-        for (w, world) in worlds.iter_mut().enumerate() {
-            first.extend(world.reset(Some(config.seed.wrapping_add(w as u64))).into_iter().map(|(o, _)| o));
-        }
+        let mut envs = if perception.needs_frames() {
+            lepton_render::camera_multi_agent_vec_env(
+                self.scenario.clone(),
+                config.envs,
+                config.seed,
+                CameraSensors::NONE,
+            )?
+        } else {
+            MultiAgentVecEnv::new(self.scenario.clone(), config.envs, config.seed)
+        };
+        let first: Vec<Observation> =
+            envs.reset(Some(config.seed))?.into_iter().flatten().map(|(o, _)| o).collect();
         let mut current = perception.perceive(&first.iter().collect::<Vec<_>>(), &vec![true; slots])?;
         let mut starts = vec![true; slots];
         let mut tallies = vec![Tally::default(); slots];
@@ -114,43 +111,35 @@ impl MultiAgentTrainer {
             // One draw per slot, driving or not, so the RNG stream does not depend on who left.
             let chosen = agent.act(&current, epsilon, actions, &mut state.rng);
             let before = state.step;
-            let mut stepped: Vec<(usize, Observation, f32, bool, bool, Option<EndReason>)> = Vec::new();
-            let mut respawned: Vec<(usize, Observation)> = Vec::new();
-            let mut over = Vec::new();
-            for (w, world) in worlds.iter_mut().enumerate() {
-                let step = world.step(&chosen[w * cars..(w + 1) * cars]);
-                for (c, result) in step.agents.into_iter().enumerate() {
+            let step = envs.step(&chosen)?;
+            let mut stepped: Vec<(usize, &AgentStep)> = Vec::new();
+            let mut fresh: Vec<(usize, &Observation)> = Vec::new();
+            for (w, world) in step.worlds.iter().enumerate() {
+                for (c, result) in world.agents.iter().enumerate() {
                     let Some(result) = result else { continue };
-                    let slot = w * cars + c;
-                    stepped.push((
-                        slot,
-                        result.obs,
-                        result.reward,
-                        result.terminated,
-                        result.truncated,
-                        result.info.end,
-                    ));
-                    if let Some((obs, _)) = result.respawn {
-                        respawned.push((slot, obs));
+                    stepped.push((w * cars + c, result));
+                    if let Some((obs, _)) = &result.respawn {
+                        fresh.push((w * cars + c, obs));
                     }
                 }
-                if step.episode_over {
-                    over.push(w);
+                // A world whose episode is over has started the next: every car anew.
+                if let Some(looks) = &step.resets[w] {
+                    fresh.extend(looks.iter().enumerate().map(|(c, (obs, _))| (w * cars + c, obs)));
                 }
             }
             let slots_stepped: Vec<usize> = stepped.iter().map(|s| s.0).collect();
-            let after_obs: Vec<&Observation> = stepped.iter().map(|s| &s.1).collect();
+            let after_obs: Vec<&Observation> = stepped.iter().map(|s| &s.1.obs).collect();
             let next = perception.perceive_envs(&slots_stepped, &after_obs, &vec![false; stepped.len()])?;
-            for ((slot, _, reward, terminated, truncated, end), next) in stepped.iter().zip(&next) {
+            for (&(slot, result), next) in stepped.iter().zip(&next) {
                 let td = agent.observe(
-                    *slot,
+                    slot,
                     &Experience {
-                        percept: &current[*slot],
-                        episode_start: starts[*slot],
-                        action: chosen[*slot],
-                        reward: *reward,
-                        terminated: *terminated,
-                        truncated: *truncated,
+                        percept: &current[slot],
+                        episode_start: starts[slot],
+                        action: chosen[slot],
+                        reward: result.reward,
+                        terminated: result.terminated,
+                        truncated: result.truncated,
                         next,
                     },
                 );
@@ -158,17 +147,17 @@ impl MultiAgentTrainer {
                     interval.loss_sum += (td * td) as f64;
                     interval.loss_n += 1;
                 }
-                let tally = &mut tallies[*slot];
-                tally.episode_return += reward;
+                let tally = &mut tallies[slot];
+                tally.episode_return += result.reward;
                 tally.length += 1;
-                starts[*slot] = false;
-                current[*slot] = next.clone();
-                if let Some(end) = end {
+                starts[slot] = false;
+                current[slot] = next.clone();
+                if let Some(end) = result.info.end {
                     metrics
                         .write(&Row {
                             kind: "episode".into(),
-                            step: before + slots_stepped.len() as u64,
-                            env: Some(*slot),
+                            step: before + stepped.len() as u64,
+                            env: Some(slot),
                             episode_return: Some(tally.episode_return),
                             length: Some(tally.length),
                             end_reason: Some(end.name().to_string()),
@@ -191,15 +180,9 @@ impl MultiAgentTrainer {
                 interval.q_n += 1;
                 last_loss = Some(stats.loss);
             }
-            // Cars that started again, and worlds whose episode is over, begin anew.
-            let mut fresh: Vec<(usize, Observation)> = respawned;
-            for w in over {
-                let seedless = worlds[w].reset(None);
-                fresh.extend(seedless.into_iter().enumerate().map(|(c, (obs, _))| (w * cars + c, obs)));
-            }
             if !fresh.is_empty() {
                 let indices: Vec<usize> = fresh.iter().map(|f| f.0).collect();
-                let observations: Vec<&Observation> = fresh.iter().map(|f| &f.1).collect();
+                let observations: Vec<&Observation> = fresh.iter().map(|f| f.1).collect();
                 let percepts =
                     perception.perceive_envs(&indices, &observations, &vec![true; indices.len()])?;
                 for (slot, percept) in indices.into_iter().zip(percepts) {
@@ -312,9 +295,12 @@ pub fn evaluate_multi_agent(
     seed: u64,
 ) -> Result<EvalSummary, RunError> {
     policy.adopt(scenario)?;
-    if policy.needs_frames() {
-        return Err(RunError::MultiAgentPixels { scenario: scenario.name.clone() });
-    }
+    let mut world = if policy.needs_frames() {
+        lepton_render::camera_multi_agent_vec_env(scenario.clone(), 1, seed, CameraSensors::NONE)?
+    } else {
+        MultiAgentVecEnv::new(scenario.clone(), 1, seed)
+    };
+    let cars = world.num_agents();
     let mut returns = Vec::new();
     let mut lengths = Vec::new();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
@@ -322,23 +308,17 @@ pub fn evaluate_multi_agent(
     let (mut offset_sum, mut offset_n) = (0.0f64, 0u64);
     for k in 0..episodes.max(1) {
         let world_seed = seed.wrapping_add(k as u64);
-        let mut world = MultiAgentEnv::new(scenario.clone(), world_seed);
-        let first = world.reset(Some(world_seed));
-        let cars = world.num_agents();
+        let first = world.reset(Some(world_seed))?.remove(0);
         let mut observations: Vec<Observation> = first.into_iter().map(|(o, _)| o).collect();
         let mut starts = vec![true; cars];
         let mut tallies = vec![Tally::default(); cars];
-        while !world.episode_over() {
-            let live = world.live_agents();
-            let seen: Vec<&Observation> = live.iter().map(|&c| &observations[c]).collect();
-            let live_starts: Vec<bool> = live.iter().map(|&c| starts[c]).collect();
-            let decided = policy.act(&seen, &live_starts)?;
-            let mut actions = vec![0; cars];
-            for (&c, &a) in live.iter().zip(&decided) {
-                actions[c] = a;
-            }
-            let step = world.step(&actions);
-            for (c, result) in step.agents.into_iter().enumerate() {
+        loop {
+            // Every car's latest observation, so that car c keeps frame stack c; the actions of
+            // cars that left are ignored.
+            let actions = policy.act(&observations.iter().collect::<Vec<_>>(), &starts)?;
+            let mut step = world.step(&actions)?;
+            let over = step.worlds[0].episode_over;
+            for (c, result) in step.worlds.remove(0).agents.into_iter().enumerate() {
                 let Some(result) = result else { continue };
                 offset_sum += result.info.ground_truth.driving.lane_offset.abs() as f64;
                 offset_n += 1;
@@ -357,6 +337,9 @@ pub fn evaluate_multi_agent(
                         starts[c] = true;
                     }
                 }
+            }
+            if over {
+                break;
             }
         }
     }
