@@ -19,7 +19,9 @@ truncated (the time limit, stuck) and leaves ``env.agents``; the others drive on
 observation and a reward of 0.
 
 ``observation``: ``"state"`` (each car's driving state, as ``lepton.Env``'s), ``"lidar"``
-(its lidar's range image, channels × rays metres) or ``["state", "lidar"]`` (a Dict).
+(its lidar's range image, channels × rays metres), ``"frames"``, ``"depth"`` or ``"semantic"``
+(its own camera's image: every car's camera is a tile of one render pass), or a list of them
+(a Dict), e.g. ``["state", "frames"]``.
 ``actions``: ``"scenario"`` (the file's), ``"discrete"`` or ``"continuous"`` (``[steer, throttle]``).
 """
 
@@ -32,6 +34,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from ._lepton import LeptonError, MultiAgentEnv, shipped_multi_agent_scenarios
+from .gym import SEMANTIC_CLASSES
 
 __all__ = ["LeptonParallelEnv", "parallel_env", "shipped_multi_agent"]
 
@@ -79,9 +82,18 @@ class LeptonParallelEnv(ParallelEnv):
             if part == "state":
                 low, high = self._env.state_bounds
                 parts[part] = spaces.Box(np.array(low, np.float32), np.array(high, np.float32), dtype=np.float32)
-            else:
+            elif part == "lidar":
                 (channels, rays), reach = self._env.lidar_shape
                 parts[part] = spaces.Box(0.0, reach, shape=(channels, rays), dtype=np.float32)
+            else:
+                height, width, channels = self._env.frame_shape
+                if part == "frames":
+                    parts[part] = spaces.Box(0, 255, shape=(height, width, channels), dtype=np.uint8)
+                elif part == "depth":
+                    parts[part] = spaces.Box(0.0, np.inf, shape=(height, width), dtype=np.float32)
+                else:
+                    classes = len(SEMANTIC_CLASSES)
+                    parts[part] = spaces.Box(0, classes - 1, shape=(height, width), dtype=np.uint8)
         if len(parts) == 1:
             return next(iter(parts.values()))
         return spaces.Dict(parts)

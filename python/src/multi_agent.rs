@@ -1,35 +1,51 @@
 //! `lepton._lepton.MultiAgentEnv`: several learning cars in one world, stepped together in Rust
-//! with the GIL released. `lepton.pettingzoo` wraps it as a PettingZoo `ParallelEnv`; this layer
+//! with the GIL released, each seeing its state, its lidar or its own camera (a tile per car of
+//! one render pass). `lepton.pettingzoo` wraps it as a PettingZoo `ParallelEnv`; this layer
 //! speaks in car indices and lists, and checks every action it is given.
 
 use crate::{AssertSend, STATE_HIGH, STATE_LOW, bad};
-use lepton_sim::scenario::{self, Scenario};
-use lepton_sim::{AgentStep, Control, DrivingState, Info, Observation};
+use lepton_sim::scenario::{self, FrameFormat, Scenario};
+use lepton_sim::{AgentStep, CameraSensors, Control, DrivingState, Info, Observation};
 use numpy::{PyArray1, PyArrayMethods};
 use pyo3::prelude::*;
 use pyo3::types::{IntoPyDict, PyDict, PyTuple};
 use std::sync::Arc;
 
-/// What each car observes: its driving state, its lidar's range image, or both (a dict).
+/// What each car observes: its driving state, its lidar's range image, its camera's frame,
+/// depth or classes, or several (a dict).
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 enum Part {
     State,
     Lidar,
+    Frames,
+    Depth,
+    Semantic,
 }
 
 impl Part {
+    const ALL: [Part; 5] = [Part::State, Part::Lidar, Part::Frames, Part::Depth, Part::Semantic];
+
     fn name(self) -> &'static str {
         match self {
             Part::State => "state",
             Part::Lidar => "lidar",
+            Part::Frames => "frames",
+            Part::Depth => "depth",
+            Part::Semantic => "semantic",
         }
+    }
+
+    /// Whether the part comes from the car's camera.
+    fn camera(self) -> bool {
+        matches!(self, Part::Frames | Part::Depth | Part::Semantic)
     }
 }
 
 /// The cars of one multi-agent scenario in one world, seeded `seed`.
 #[pyclass(unsendable, module = "lepton._lepton")]
 pub struct MultiAgentEnv {
-    env: lepton_sim::MultiAgentEnv,
+    /// One world (with a camera on every car when the observation asks for images).
+    env: lepton_sim::MultiAgentVecEnv,
     scenario: Arc<Scenario>,
     parts: Vec<Part>,
     continuous: bool,
@@ -42,16 +58,12 @@ impl MultiAgentEnv {
     fn new(scenario: &str, seed: u64, observation: &str, actions: &str) -> PyResult<Self> {
         let mut parts = Vec::new();
         for name in observation.split(',').map(str::trim) {
-            let part = match name {
-                "state" => Part::State,
-                "lidar" => Part::Lidar,
-                other => {
-                    return Err(bad(format!(
-                        "observation must be \"state\", \"lidar\" or both (got {other:?}): a multi-agent \
-                         world's cameras are not drawn yet"
-                    )));
-                }
-            };
+            let part = Part::ALL.into_iter().find(|p| p.name() == name).ok_or_else(|| {
+                bad(format!(
+                    "observation must be one or several of \"state\", \"lidar\", \"frames\", \"depth\", \
+                     \"semantic\" (got {name:?})"
+                ))
+            })?;
             if parts.contains(&part) {
                 return Err(bad(format!("observation names {name:?} twice")));
             }
@@ -75,7 +87,17 @@ impl MultiAgentEnv {
         }
         let continuous = scenario.actions.continuous.is_some();
         let scenario = Arc::new(scenario);
-        let env = lepton_sim::MultiAgentEnv::new(scenario.clone(), seed);
+        let mut env = if parts.iter().any(|p| p.camera()) {
+            let sensors = CameraSensors {
+                depth: parts.contains(&Part::Depth),
+                semantic: parts.contains(&Part::Semantic),
+            };
+            lepton_render::camera_multi_agent_vec_env(scenario.clone(), 1, seed, sensors).map_err(bad)?
+        } else {
+            lepton_sim::MultiAgentVecEnv::new(scenario.clone(), 1, seed)
+        };
+        // PettingZoo's caller resets once every car has ended.
+        env.set_autoreset(false);
         Ok(Self { env, scenario, parts, continuous })
     }
 
@@ -85,10 +107,18 @@ impl MultiAgentEnv {
         self.env.num_agents()
     }
 
+    /// The camera's frame shape (height, width, channels), when the observation holds images.
+    #[getter]
+    fn frame_shape(&self) -> Option<(u32, u32, u8)> {
+        let camera = &self.scenario.camera;
+        let channels = if camera.format == FrameFormat::Rgb { 3 } else { 1 };
+        self.parts.iter().any(|p| p.camera()).then_some((camera.height, camera.width, channels))
+    }
+
     /// Size of each car's discrete action set.
     #[getter]
     fn num_actions(&self) -> usize {
-        self.env.num_actions()
+        self.world().num_actions()
     }
 
     /// Whether each car gives `[steer, throttle]` rather than an action index.
@@ -113,7 +143,7 @@ impl MultiAgentEnv {
     /// The lidar's (channels, rays) and range, when the observation holds it.
     #[getter]
     fn lidar_shape(&self) -> Option<((usize, usize), f32)> {
-        let beams = self.env.lidar().filter(|_| self.parts.contains(&Part::Lidar))?;
+        let beams = self.world().lidar().filter(|_| self.parts.contains(&Part::Lidar))?;
         Some((beams.shape(), self.scenario.lidar.as_ref().map_or(0.0, |l| l.range)))
     }
 
@@ -126,13 +156,13 @@ impl MultiAgentEnv {
     /// The cars still driving.
     #[getter]
     fn live_agents(&self) -> Vec<usize> {
-        self.env.live_agents()
+        self.world().live_agents()
     }
 
     /// Whether the world's episode is over (every car ended, or the time limit).
     #[getter]
     fn episode_over(&self) -> bool {
-        self.env.episode_over()
+        self.world().episode_over()
     }
 
     /// Starts an episode of every car; a seed restarts the seed stream. Each car's
@@ -140,8 +170,8 @@ impl MultiAgentEnv {
     #[pyo3(signature = (seed=None))]
     fn reset<'py>(&mut self, py: Python<'py>, seed: Option<u64>) -> PyResult<Vec<Bound<'py, PyTuple>>> {
         let env = AssertSend(&mut self.env);
-        let first = py.detach(move || env.get().reset(seed));
-        first.iter().map(|(obs, info)| self.look(py, obs, info)).collect()
+        let first = py.detach(move || env.get().reset(seed)).map_err(bad)?;
+        first[0].iter().map(|(obs, info)| self.look(py, obs, info)).collect()
     }
 
     /// Steps every car: `actions[i]` is car i's action (an index, or `[steer, throttle]`), or
@@ -157,11 +187,11 @@ impl MultiAgentEnv {
         if actions.len() != n {
             return Err(bad(format!("actions: one per car, {n} (got {})", actions.len())));
         }
-        let live = self.env.live_agents();
+        let live = self.world().live_agents();
         let mut controls = vec![Control::default(); n];
         for (i, action) in actions.iter().enumerate() {
             if action.is_none() {
-                if live.contains(&i) && !self.env.episode_over() {
+                if live.contains(&i) && !self.world().episode_over() {
                     return Err(bad(format!(
                         "actions[{i}]: car {i} is driving and needs an action (got None)"
                     )));
@@ -171,12 +201,17 @@ impl MultiAgentEnv {
             controls[i] = self.control(i, action)?;
         }
         let env = AssertSend(&mut self.env);
-        let step = py.detach(move || env.get().step_controls(&controls));
-        step.agents.iter().map(|agent| self.result(py, agent.as_ref())).collect()
+        let mut step = py.detach(move || env.get().step_controls(&controls)).map_err(bad)?;
+        let world = step.worlds.remove(0);
+        world.agents.iter().map(|agent| self.result(py, agent.as_ref())).collect()
     }
 }
 
 impl MultiAgentEnv {
+    fn world(&self) -> &lepton_sim::MultiAgentEnv {
+        &self.env.worlds()[0]
+    }
+
     /// Car `i`'s control from its Python action, checked.
     fn control(&self, i: usize, action: &Bound<'_, PyAny>) -> PyResult<Control> {
         if self.continuous {
@@ -196,7 +231,7 @@ impl MultiAgentEnv {
             }
             return Ok(self.scenario.actions.continuous.unwrap_or_default().control([steer, throttle]));
         }
-        let n = self.env.num_actions();
+        let n = self.world().num_actions();
         let index: i64 = action
             .extract()
             .map_err(|_| bad(format!("actions[{i}]: an action index from 0 to {} (got {action})", n - 1)))?;
@@ -225,10 +260,25 @@ impl MultiAgentEnv {
                     Ok(PyArray1::from_vec(py, state).into_any())
                 }
                 Part::Lidar => {
-                    let beams = self.env.lidar().expect("a lidar observation has its lidar");
+                    let beams = self.world().lidar().expect("a lidar observation has its lidar");
                     let (channels, rays) = beams.shape();
                     let ranges = obs.lidar.clone().expect("the env scans when it has a lidar");
                     Ok(PyArray1::from_vec(py, ranges).reshape([channels, rays])?.into_any())
+                }
+                Part::Frames => {
+                    let frame = obs.frame.as_ref().expect("the cameras drew a frame");
+                    let shape = [frame.height as usize, frame.width as usize, frame.channels as usize];
+                    Ok(PyArray1::from_slice(py, &frame.data).reshape(shape)?.into_any())
+                }
+                Part::Depth => {
+                    let (h, w) = (self.scenario.camera.height as usize, self.scenario.camera.width as usize);
+                    let depth = obs.depth.clone().expect("the cameras drew depth");
+                    Ok(PyArray1::from_vec(py, depth).reshape([h, w])?.into_any())
+                }
+                Part::Semantic => {
+                    let (h, w) = (self.scenario.camera.height as usize, self.scenario.camera.width as usize);
+                    let classes = obs.semantic.clone().expect("the cameras drew classes");
+                    Ok(PyArray1::from_vec(py, classes).reshape([h, w])?.into_any())
                 }
             }
         };

@@ -101,9 +101,29 @@ def test_a_respawned_car_comes_back_as_a_new_agent(tmp_path):
     assert "car_1.1" in env.possible_agents
 
 
+def test_every_car_sees_through_its_own_camera():
+    env = lpz.parallel_env(scenario="platoon", seed=2, observation=["frames", "depth", "semantic", "state"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        parallel_api_test(env, num_cycles=60)
+    obs, _ = env.reset(seed=2)
+    space = env.observation_space("car_0")
+    assert space["frames"].shape == (84, 84, 3) and space["semantic"].shape == (84, 84)
+    for agent in env.agents:
+        assert space.contains(obs[agent]), agent
+    vehicle = lepton.SEMANTIC_CLASSES.index("vehicle")
+    # car_1 drives 15 m behind car_0 in lane 0: straight ahead it sees car_0's back (car_3, 7 m
+    # ahead in the next lane, fills the side of its view); car_0, at the front, sees no car.
+    ahead = obs["car_1"]["semantic"][:, 36:48] == vehicle
+    assert ahead.sum() > 20
+    assert 11.0 < np.median(obs["car_1"]["depth"][:, 36:48][ahead]) < 17.0
+    assert (obs["car_0"]["semantic"] == vehicle).sum() == 0
+    assert not np.array_equal(obs["car_0"]["frames"], obs["car_1"]["frames"])
+
+
 def test_bad_arguments_name_themselves():
     with pytest.raises(lepton.LeptonError, match="observation must be"):
-        lpz.parallel_env(scenario="platoon", observation="frames")
+        lpz.parallel_env(scenario="platoon", observation="pixels")
     with pytest.raises(lepton.LeptonError, match="not a shipped scenario"):
         lpz.parallel_env(scenario="nowhere")
     env = lpz.parallel_env(scenario="platoon")

@@ -29,6 +29,8 @@ pub struct MultiAgentVecEnv {
     worlds: Vec<MultiAgentEnv>,
     cameras: Option<Box<dyn Cameras>>,
     cars: usize,
+    /// Whether a world whose episode is over resets within the step (else the caller resets).
+    autoreset: bool,
 }
 
 impl MultiAgentVecEnv {
@@ -38,7 +40,7 @@ impl MultiAgentVecEnv {
             .into_par_iter()
             .map(|w| MultiAgentEnv::new(scenario.clone(), base_seed.wrapping_add(w)))
             .collect();
-        Self { worlds, cameras: None, cars: scenario.agent_count() }
+        Self { worlds, cameras: None, cars: scenario.agent_count(), autoreset: true }
     }
 
     /// `n` worlds whose cars' observations carry camera frames (and the depth and semantic
@@ -53,6 +55,12 @@ impl MultiAgentVecEnv {
         let network = Network::new(&scenario).expect("a validated scenario's network can be laid");
         envs.cameras = Some(Box::new(make(scenario, &network, n * envs.cars)?));
         Ok(envs)
+    }
+
+    /// With `false`, a world whose episode is over stays over until [`MultiAgentVecEnv::reset`]
+    /// (PettingZoo's way); by default it resets within the step.
+    pub fn set_autoreset(&mut self, autoreset: bool) {
+        self.autoreset = autoreset;
     }
 
     /// How many worlds.
@@ -157,7 +165,7 @@ impl MultiAgentVecEnv {
                     .filter(|(_, a)| a.as_ref().is_some_and(|a| a.respawn.is_some()))
                     .map(|(c, _)| (w, c)),
             );
-            if step.episode_over {
+            if step.episode_over && self.autoreset {
                 resets[w] = Some(world.reset(None));
                 fresh.extend((0..cars).map(|c| (w, c)));
             }
