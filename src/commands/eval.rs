@@ -175,7 +175,17 @@ fn baseline(scenario: &str, args: &EvalArgs) -> CliResult<ExitCode> {
     let seed = args.seed.unwrap_or(1_000_000 + HELD_OUT_SEED_OFFSET);
     let mut policy = lepton_agents::KeepLanePolicy::new(&scenario, None);
     let video = args.video.as_deref().map(|dir| (dir, args.video_sensor.view()));
-    let summary = evaluate_showing(&mut policy, &scenario, args.episodes, seed, video)?;
+    let summary = if scenario.agent_count() > 1 {
+        // The lane keeper drives every car.
+        if video.is_some() {
+            return Err(crate::error::CliError::Usage(
+                "--video: multi-agent worlds are not recorded yet".into(),
+            ));
+        }
+        evaluate_multi_agent(&mut policy, &scenario, args.episodes, seed)?
+    } else {
+        evaluate_showing(&mut policy, &scenario, args.episodes, seed, video)?
+    };
     if args.json {
         let report = EvalReport {
             summary,
