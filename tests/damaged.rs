@@ -388,7 +388,8 @@ fn mutated_inputs_to_every_parser_never_panic() {
             read(p.data.join("chunk-00000.lpd")),
             Box::new(|b| {
                 std::fs::write(&chunk_path, b).unwrap();
-                read_chunk(&chunk_path, FrameShape { width: 32, height: 32, channels: 1 }).is_ok()
+                read_chunk(&chunk_path, FrameShape { width: 32, height: 32, channels: 1 }, Default::default())
+                    .is_ok()
             }),
         ),
         (

@@ -366,7 +366,8 @@ fn perception_collect_and_train_killed_at_random_moments_leave_nothing_half_writ
             for entry in std::fs::read_dir(&killed).into_iter().flatten() {
                 let path = entry.unwrap().path();
                 if path.extension().is_some_and(|e| e == "lpd") {
-                    read_chunk(&path, shape).unwrap_or_else(|e| panic!("half-written chunk: {e}"));
+                    read_chunk(&path, shape, Default::default())
+                        .unwrap_or_else(|e| panic!("half-written chunk: {e}"));
                 }
             }
             if killed.join("manifest.json").exists() {

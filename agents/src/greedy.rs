@@ -47,6 +47,10 @@ impl Policy for GreedyPolicy {
         self.perception.needs_frames()
     }
 
+    fn needs_depth(&self) -> bool {
+        self.perception.needs_depth()
+    }
+
     fn adopt(&mut self, scenario: &Scenario) -> Result<(), PolicyError> {
         if scenario.actions.set.len() != self.actions {
             return Err(PolicyError::ActionCount {

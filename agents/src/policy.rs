@@ -46,6 +46,11 @@ pub trait Policy: Send {
         false
     }
 
+    /// Whether it reads the depth camera as well (a perception CNN with depth input).
+    fn needs_depth(&self) -> bool {
+        false
+    }
+
     /// Takes on `scenario`, or says why it cannot drive it (another action count, a camera shape
     /// it was not trained on…). On an error the policy is left as it was.
     fn adopt(&mut self, _scenario: &Scenario) -> Result<(), PolicyError> {

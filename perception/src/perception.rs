@@ -169,6 +169,12 @@ impl Perception {
     }
 
     /// What this perception makes of `scenario`'s camera frames.
+    /// Whether this perception reads the depth camera as well as the frame (a CNN trained with
+    /// `depth_input`): its envs must draw depth.
+    pub fn needs_depth(&self) -> bool {
+        matches!(self, Perception::Cnn(model) if model.meta.depth_input)
+    }
+
     pub fn shape(&self, scenario: &Scenario) -> PerceptShape {
         match self {
             Perception::GroundTruth | Perception::Cnn(_) => PerceptShape::State,
@@ -222,7 +228,24 @@ impl Perception {
                     }
                     frames.push(frame.data.as_slice());
                 }
-                let predictions = model.predict(&frames);
+                let depths = if model.meta.depth_input {
+                    let depths = observations
+                        .iter()
+                        .map(|o| {
+                            o.depth.as_deref().ok_or_else(|| {
+                                PerceptionError::Input(
+                                    "the perception model takes the depth camera's images and this env draws \
+                                     none (its observations need depth: lepton_render::sensor_vec_env)"
+                                        .into(),
+                                )
+                            })
+                        })
+                        .collect::<Result<Vec<&[f32]>, _>>()?;
+                    Some(depths)
+                } else {
+                    None
+                };
+                let predictions = model.predict_with_depth(&frames, depths.as_deref());
                 Ok(predictions
                     .iter()
                     .zip(observations)

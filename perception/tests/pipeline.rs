@@ -43,7 +43,8 @@ fn sample(episode: u64, step: u32) -> Sample {
     let heading = u(1) * 0.4 - 0.2;
     // Only what the frame shows varies; the gaps are constant (nothing ahead).
     let labels = [lane_offset, heading, 10.0 + u(2), 0.0, 60.0, 60.0, 0.0];
-    Sample { episode_seed: episode, step, labels, frame: frame(lane_offset, heading, step + episode as u32) }
+    let frame = frame(lane_offset, heading, step + episode as u32);
+    Sample { episode_seed: episode, step, labels, frame, depth: Vec::new(), semantic: Vec::new() }
 }
 
 fn template() -> Manifest {
@@ -54,6 +55,7 @@ fn template() -> Manifest {
         base_seed: 0,
         envs: 1,
         frame: SHAPE,
+        planes: Default::default(),
         label_names: Vec::new(),
         samples: 0,
         episodes: 0,
@@ -268,4 +270,95 @@ fn datasets_opened_together_read_as_one_and_refuse_other_frames() {
     for dir in [a, b, other] {
         std::fs::remove_dir_all(dir).unwrap();
     }
+}
+
+/// `sample` with planes: a bright sky in the top six rows (class 5, depth [`DEPTH_FAR`]), below it
+/// the bar's pixels class 1 (lane marking) on class 0 (road), depth growing up the frame.
+fn sample_with_planes(episode: u64, step: u32) -> Sample {
+    let mut plain = sample(episode, step);
+    plain.frame[..6 * 32].iter_mut().for_each(|v| *v = 200);
+    let depth = (0..SHAPE.len())
+        .map(|p| {
+            let y = p / 32;
+            if y < 6 { lepton_perception::dataset::DEPTH_FAR } else { ((40 - y) * 100) as u16 }
+        })
+        .collect();
+    let semantic = plain
+        .frame
+        .iter()
+        .enumerate()
+        .map(|(p, &v)| {
+            if p / 32 < 6 {
+                5
+            } else if v == 230 {
+                1
+            } else {
+                0
+            }
+        })
+        .collect();
+    Sample { depth, semantic, ..plain }
+}
+
+#[test]
+fn depth_and_classes_ride_with_their_frames_and_train_the_depth_input_and_the_segmentation_head() {
+    use lepton_perception::dataset::Planes;
+    let _turn = TRAINING.lock().unwrap_or_else(|e| e.into_inner());
+    let (data, out) = (temp_dir("planes-data"), temp_dir("planes-model"));
+    let planes = Planes { depth: true, semantic: true };
+    let mut writer = DatasetWriter::create(&data, SHAPE, 64).unwrap().with_planes(planes);
+    let mut written = Vec::new();
+    for e in 0..20 {
+        for s in 0..24 {
+            let sample = sample_with_planes(2000 + e, s);
+            writer.push(sample.clone()).unwrap();
+            written.push(sample);
+        }
+    }
+    let manifest = writer.finish(template()).unwrap();
+    assert_eq!((manifest.format_version, manifest.planes), (3, planes));
+    let dataset = Dataset::open(&data).unwrap();
+    let read: Vec<Sample> = dataset.iter().map(Result::unwrap).collect();
+    assert_eq!(read, written, "frames, depth and classes come back as written");
+
+    // A plane-less dataset refuses what needs planes, by field.
+    let plain = temp_dir("planes-plain");
+    write_dataset(&plain, 4, 8, 64);
+    let config = TrainConfig { depth_input: true, ..quick_config(1) };
+    let refused = cnn::train(&Dataset::open(&plain).unwrap(), &out, &config, &Device::flex(), |_| {});
+    let message = refused.unwrap_err().to_string();
+    assert!(message.contains("depth_input") && message.contains("--sensors depth"), "{message}");
+
+    let config = TrainConfig { depth_input: true, segmentation_weight: 1.0, ..quick_config(8) };
+    let device = Device::flex();
+    let report = cnn::train(&dataset, &out, &config, &device, |_| {}).unwrap();
+    let best = &report.epochs[report.best_epoch - 1];
+    let (accuracy, miou) = (best.validation_pixel_accuracy.unwrap(), best.validation_miou.unwrap());
+    // Road alone would score 0.78 of the pixels; the head must find the sky and more.
+    assert!(accuracy > 0.85, "pixel accuracy {accuracy}");
+    assert!(miou > 0.5, "mIoU {miou}");
+    let metrics = std::fs::read_to_string(out.join("metrics.csv")).unwrap();
+    assert!(metrics.lines().next().unwrap().contains(",pixel_accuracy,miou,"), "{metrics}");
+
+    // Saved and loaded: the head's file checked, the depth input recorded, the same classes.
+    let model = CnnModel::load(&out, &device).unwrap();
+    assert!(model.meta.depth_input && model.meta.segmentation.is_some() && model.segmentation.is_some());
+    let eval = cnn::evaluate(&model, &dataset, 64, |_| {}).unwrap();
+    let segmentation = eval.segmentation.expect("a head and classes: segmentation scored");
+    assert!((segmentation.pixel_accuracy - accuracy).abs() < 0.05, "{segmentation:?} vs {accuracy}");
+    assert!(segmentation.iou["sky"] > 0.9, "{segmentation:?}");
+    let frame = &written[0];
+    let depth: Vec<f32> =
+        frame.depth.iter().map(|&d| lepton_perception::dataset::plane_to_depth(d)).collect();
+    let classes = model.segment(&[&frame.frame], Some(&[&depth])).unwrap();
+    assert_eq!(classes[0].len(), SHAPE.len());
+    assert!(classes[0][..32].iter().all(|&c| c == 5), "the top row is sky");
+
+    // A damaged head is refused by name.
+    let head = out.join("segmentation.bpk");
+    let mut bytes = std::fs::read(&head).unwrap();
+    bytes[10] ^= 0xff;
+    std::fs::write(&head, bytes).unwrap();
+    let damaged = CnnModel::load(&out, &device).unwrap_err().to_string();
+    assert!(damaged.contains("segmentation.bpk") && damaged.contains("damaged"), "{damaged}");
 }

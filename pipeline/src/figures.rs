@@ -201,6 +201,7 @@ mod tests {
                 preprocess_frames_per_second: 5000.0,
                 batch_size: 64,
                 overlapping_episodes: 0,
+                segmentation: None,
             },
             production_lane_offset_mae: None,
         }

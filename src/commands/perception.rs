@@ -1,6 +1,7 @@
 //! `lepton perception collect|train|eval`: the data pipeline behind the perception CNN.
 
 use crate::args::{DeviceArg, MAX_ENVS, MAX_FRAMES, at_least_one, count, size};
+use crate::commands::bench::render::SensorArg;
 use crate::error::{CliError, CliResult, file};
 use crate::ron_file::read_ron;
 use crate::scenario_arg::load_scenario;
@@ -66,6 +67,10 @@ pub struct CollectArgs {
     /// flipped.
     #[arg(long, default_value_t = 0.5)]
     pub min_uprightness: f32,
+    /// Also store the camera's depth and/or semantic classes beside each frame, from the same
+    /// render pass (`depth,semantic`): depth input and segmentation labels for `perception train`.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    pub sensors: Vec<crate::commands::bench::render::SensorArg>,
 }
 
 #[derive(clap::Args)]
@@ -99,6 +104,14 @@ pub struct TrainArgs {
     /// Resize frames first, as WIDTHxHEIGHT (e.g. 64x64).
     #[arg(long, value_parser = size)]
     pub resize: Option<(u32, u32)>,
+    /// Feed the camera's depth as an extra input channel (a dataset collected with
+    /// `--sensors depth`; the model then needs the depth camera).
+    #[arg(long)]
+    pub depth_input: bool,
+    /// Train a segmentation head on the dataset's classes (collected with `--sensors semantic`),
+    /// its cross-entropy weighted by W against the driving-state loss (`segmentation_weight`).
+    #[arg(long, value_name = "W")]
+    pub segmentation: Option<f32>,
     #[command(flatten)]
     pub device: DeviceArg,
 }
@@ -157,6 +170,10 @@ fn collect(args: CollectArgs) -> CliResult<ExitCode> {
             min_uprightness: args.min_uprightness,
             ..Default::default()
         },
+        planes: lepton_perception::dataset::Planes {
+            depth: args.sensors.contains(&SensorArg::Depth),
+            semantic: args.sensors.contains(&SensorArg::Semantic),
+        },
         ..CollectConfig::default()
     };
     for (flag, value) in
@@ -177,6 +194,7 @@ fn collect(args: CollectArgs) -> CliResult<ExitCode> {
         "episodes": m.episodes,
         "chunks": m.chunks.len(),
         "frame": m.frame,
+        "planes": m.planes,
         "rejected": m.rejected,
         "label_stats": m.label_stats,
         "policy_steps": report.policy_steps,
@@ -250,6 +268,10 @@ fn train(args: TrainArgs) -> CliResult<ExitCode> {
     if args.resize.is_some() {
         config.resize = args.resize;
     }
+    config.depth_input |= args.depth_input;
+    if let Some(weight) = args.segmentation {
+        config.segmentation_weight = weight;
+    }
     // A field out of range is named, with the file it came from when there is one.
     config.validate().map_err(|e| match &args.config {
         Some(path) => CliError::at(path, e),
@@ -299,6 +321,16 @@ fn eval(args: EvalArgs) -> CliResult<ExitCode> {
         println!("  MAE heading (degrees)  {:.3}", report.heading_mae_degrees);
         for (name, acc) in &report.accuracy {
             println!("  accuracy {name:<11} {:.2}%", acc * 100.0);
+        }
+        if let Some(segmentation) = &report.segmentation {
+            println!(
+                "  segmentation: pixel accuracy {:.2}%, mIoU {:.3}",
+                segmentation.pixel_accuracy * 100.0,
+                segmentation.miou
+            );
+            for (class, iou) in &segmentation.iou {
+                println!("    IoU {class:<13} {iou:.3}");
+            }
         }
         println!(
             "  inference {:.0} frames/s at batch {}",

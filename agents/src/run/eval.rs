@@ -87,7 +87,8 @@ pub fn evaluate_showing(
     let n = eval_envs(episodes);
     policy.adopt(scenario)?;
     let mut envs = if policy.needs_frames() {
-        lepton_render::camera_vec_env(scenario.clone(), n, seed)?
+        let sensors = lepton_sim::CameraSensors { depth: policy.needs_depth(), semantic: false };
+        lepton_render::sensor_vec_env(scenario.clone(), n, seed, sensors)?
     } else {
         VecEnv::new(scenario.clone(), n, seed)
     };

@@ -87,11 +87,12 @@ impl MultiAgentTrainer {
 
         // World w is seeded `seed + w`, as env w of a vector env; its car c is slot w·cars + c.
         let mut envs = if perception.needs_frames() {
+            let sensors = CameraSensors { depth: perception.needs_depth(), semantic: false };
             lepton_render::camera_multi_agent_vec_env(
                 self.scenario.clone(),
                 config.envs,
                 config.seed,
-                CameraSensors::NONE,
+                sensors,
             )?
         } else {
             MultiAgentVecEnv::new(self.scenario.clone(), config.envs, config.seed)
@@ -296,7 +297,8 @@ pub fn evaluate_multi_agent(
 ) -> Result<EvalSummary, RunError> {
     policy.adopt(scenario)?;
     let mut world = if policy.needs_frames() {
-        lepton_render::camera_multi_agent_vec_env(scenario.clone(), 1, seed, CameraSensors::NONE)?
+        let sensors = CameraSensors { depth: policy.needs_depth(), semantic: false };
+        lepton_render::camera_multi_agent_vec_env(scenario.clone(), 1, seed, sensors)?
     } else {
         MultiAgentVecEnv::new(scenario.clone(), 1, seed)
     };

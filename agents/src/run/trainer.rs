@@ -160,7 +160,8 @@ impl Trainer {
         // The envs start from the run's seed, or carry on exactly where the checkpoint left them
         // (each episode under way replayed), with the percepts and frame stacks they had.
         let mut envs = if perception.needs_frames() {
-            lepton_render::camera_vec_env(self.scenario.clone(), config.envs, config.seed)?
+            let sensors = lepton_sim::CameraSensors { depth: perception.needs_depth(), semantic: false };
+            lepton_render::sensor_vec_env(self.scenario.clone(), config.envs, config.seed, sensors)?
         } else {
             VecEnv::new(self.scenario.clone(), config.envs, config.seed)
         };

@@ -1,5 +1,6 @@
-//! Evaluating a trained model on a dataset: error per output, accuracy per flag, inference speed,
-//! and whether it clears the thresholds a script asks for before promoting it.
+//! Evaluating a trained model on a dataset: error per output, accuracy per flag, the
+//! segmentation head's pixel accuracy and mean IoU, inference speed, and whether it clears the
+//! thresholds a script asks for before promoting it.
 
 use super::saved::CnnModel;
 use crate::dataset::{Dataset, DatasetError};
@@ -25,6 +26,74 @@ pub struct EvalReport {
     pub batch_size: usize,
     /// Episodes of this dataset that the model trained on (should be 0 for an honest score).
     pub overlapping_episodes: usize,
+    /// The segmentation head against the dataset's classes, when the model has a head and the
+    /// dataset stores classes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segmentation: Option<SegmentationReport>,
+}
+
+/// How well the segmentation head's classes match the camera's, pixel by pixel at full size.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentationReport {
+    /// Pixels whose class is right.
+    pub pixel_accuracy: f32,
+    /// Intersection over union averaged over the classes present (in the labels or the
+    /// predictions).
+    pub miou: f32,
+    /// Each class's IoU (absent where the class appears nowhere).
+    pub iou: BTreeMap<String, f32>,
+}
+
+/// A confusion matrix over classes: `counts[truth][predicted]` pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Confusion {
+    counts: Vec<Vec<u64>>,
+}
+
+impl Confusion {
+    pub fn new(classes: usize) -> Self {
+        Self { counts: vec![vec![0; classes]; classes] }
+    }
+
+    /// Adds one image's pixels: its true classes and the predicted ones.
+    pub fn add(&mut self, truth: &[u8], predicted: &[u8]) {
+        let last = self.counts.len() - 1;
+        for (&t, &p) in truth.iter().zip(predicted) {
+            self.counts[(t as usize).min(last)][(p as usize).min(last)] += 1;
+        }
+    }
+
+    pub fn pixel_accuracy(&self) -> f32 {
+        let total: u64 = self.counts.iter().flatten().sum();
+        let right: u64 = (0..self.counts.len()).map(|k| self.counts[k][k]).sum();
+        right as f32 / total.max(1) as f32
+    }
+
+    /// Each class's IoU, `None` where it appears neither in the labels nor the predictions.
+    pub fn iou(&self) -> Vec<Option<f32>> {
+        (0..self.counts.len())
+            .map(|k| {
+                let truth: u64 = self.counts[k].iter().sum();
+                let predicted: u64 = self.counts.iter().map(|row| row[k]).sum();
+                let union = truth + predicted - self.counts[k][k];
+                (union > 0).then(|| self.counts[k][k] as f32 / union as f32)
+            })
+            .collect()
+    }
+
+    pub fn miou(&self) -> f32 {
+        let present: Vec<f32> = self.iou().into_iter().flatten().collect();
+        present.iter().sum::<f32>() / present.len().max(1) as f32
+    }
+
+    pub fn report(&self) -> SegmentationReport {
+        let names = lepton_render::batch::Class::ALL.iter().map(|c| c.name());
+        SegmentationReport {
+            pixel_accuracy: self.pixel_accuracy(),
+            miou: self.miou(),
+            iou: names.zip(self.iou()).filter_map(|(name, iou)| Some((name.to_string(), iou?))).collect(),
+        }
+    }
 }
 
 /// Thresholds a model must meet; `None` means not checked.
@@ -82,6 +151,14 @@ pub fn evaluate(
     if dataset.is_empty() {
         return Err(EvalError::Empty(dataset.dir.display().to_string()));
     }
+    if model.meta.depth_input && !m.planes.depth {
+        return Err(EvalError::Shape(format!(
+            "{}: the model takes the depth camera's images and the dataset stores none (collect with --sensors depth)",
+            dataset.dir.display()
+        )));
+    }
+    let mut confusion = (model.segmentation.is_some() && m.planes.semantic)
+        .then(|| Confusion::new(lepton_render::batch::Class::ALL.len()));
     let batch_size = batch_size.max(1);
     let mut abs_err = [0.0f64; REGRESSIONS.len()];
     let mut correct = [0u64; FLAGS.len()];
@@ -91,13 +168,25 @@ pub fn evaluate(
         for batch in samples.chunks(batch_size) {
             let t = Instant::now();
             let mut input = Vec::with_capacity(batch.len() * model.meta.input_len());
-            for s in batch {
-                model.meta.input_into(&s.frame, &mut input);
+            let depths: Vec<Vec<f32>> = batch
+                .iter()
+                .map(|s| s.depth.iter().map(|&d| crate::dataset::plane_to_depth(d)).collect())
+                .collect();
+            for (s, depth) in batch.iter().zip(&depths) {
+                model.meta.input_with_depth_into(&s.frame, Some(depth), &mut input);
             }
             preprocess_seconds += t.elapsed().as_secs_f64();
             let t = Instant::now();
             let predictions = model.predict_inputs(input, batch.len());
             forward_seconds += t.elapsed().as_secs_f64();
+            if let Some(confusion) = confusion.as_mut() {
+                let frames: Vec<&[u8]> = batch.iter().map(|s| s.frame.as_slice()).collect();
+                let depths: Vec<&[f32]> = depths.iter().map(Vec::as_slice).collect();
+                let classes = model.segment(&frames, Some(&depths)).expect("the model has a head");
+                for (s, predicted) in batch.iter().zip(&classes) {
+                    confusion.add(&s.semantic, predicted);
+                }
+            }
             for (p, s) in predictions.iter().zip(batch) {
                 for (k, target) in regression_targets(&s.labels).into_iter().enumerate() {
                     abs_err[k] += (p.regression[k] - target).abs() as f64;
@@ -127,6 +216,7 @@ pub fn evaluate(
         preprocess_frames_per_second: n as f64 / preprocess_seconds.max(1e-9),
         batch_size,
         overlapping_episodes: m.episode_seeds.iter().filter(|e| trained.contains(e)).count(),
+        segmentation: confusion.map(|c| c.report()),
     })
 }
 
@@ -146,6 +236,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn pixel_accuracy_and_miou_count_pixels_per_class() {
+        let mut c = Confusion::new(3);
+        // Truth 0 0 1 1; predicted 0 1 1 1: class 0 IoU 1/2, class 1 IoU 2/3, class 2 absent.
+        c.add(&[0, 0, 1, 1], &[0, 1, 1, 1]);
+        assert_eq!(c.pixel_accuracy(), 0.75);
+        assert_eq!(c.iou(), vec![Some(0.5), Some(2.0 / 3.0), None]);
+        assert!((c.miou() - (0.5 + 2.0 / 3.0) / 2.0).abs() < 1e-6);
+    }
+
+    #[test]
     fn a_nan_figure_holds_no_threshold() {
         let report = |lane: f32, flag: f32| EvalReport {
             samples: 10,
@@ -156,6 +256,7 @@ mod tests {
             preprocess_frames_per_second: 1.0,
             batch_size: 1,
             overlapping_episodes: 0,
+            segmentation: None,
         };
         let limits =
             Thresholds { max_lane_mae: Some(0.3), min_flag_accuracy: Some(0.5), ..Default::default() };

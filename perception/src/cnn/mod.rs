@@ -5,7 +5,7 @@ pub mod model;
 pub mod saved;
 pub mod train;
 
-pub use eval::{EvalError, EvalReport, Thresholds, evaluate};
+pub use eval::{Confusion, EvalError, EvalReport, SegmentationReport, Thresholds, evaluate};
 pub use model::{CnnConfig, PerceptionCnn};
 pub use saved::{CnnModel, ModelError, ModelMeta, Prediction};
 pub use train::{TrainConfig, TrainError, TrainProgress, TrainReport, train};

@@ -1,5 +1,7 @@
 //! The perception CNN: four strided convolutions and a hidden layer, sized for 64–96 px frames,
-//! with one output per regression head (normalised) and one logit per lane-free flag.
+//! with one output per regression head (normalised) and one logit per lane-free flag; and the
+//! optional segmentation head, a 1 × 1 convolution on the second convolution's features that
+//! gives each cell of that grid (a quarter of the frame's side) a logit per semantic class.
 
 use crate::labels::{FLAGS, REGRESSIONS};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -41,6 +43,27 @@ impl CnnConfig {
     /// Outputs: the regression heads, then the flag logits.
     pub fn outputs() -> usize {
         REGRESSIONS.len() + FLAGS.len()
+    }
+
+    /// The segmentation head's grid (height, width): the second convolution's output.
+    pub fn segmentation_grid(&self) -> (usize, usize) {
+        let mut size = (self.height, self.width);
+        for (kernel, stride, pad) in &Self::LAYERS[..2] {
+            size = ((size.0 + 2 * pad - kernel) / stride + 1, (size.1 + 2 * pad - kernel) / stride + 1);
+        }
+        size
+    }
+
+    /// The input pixel (row or column) at the centre of grid cell `cell`'s receptive field:
+    /// where its class label is read, and which pixels its prediction covers.
+    pub fn cell_centre(cell: usize) -> usize {
+        // conv1 (k5, s2) then conv2 (k3, s2): cell i sees conv1 cells 2i..2i+2, pixels 4i..4i+8.
+        4 * cell + 4
+    }
+
+    /// The segmentation head for `classes` classes on the second convolution's channels.
+    pub fn init_segmentation(&self, classes: usize, device: &Device) -> Conv2d {
+        number_parameters(Conv2dConfig::new([self.conv_channels[1], classes], [1, 1]).init(device))
     }
 
     pub fn init(&self, device: &Device) -> PerceptionCnn {
@@ -99,12 +122,23 @@ pub struct PerceptionCnn {
 impl PerceptionCnn {
     /// `input`: [batch, channels, height, width], already normalised. Returns [batch, outputs].
     pub fn forward(&self, input: Tensor<4>) -> Tensor<2> {
+        self.forward_with_features(input).0
+    }
+
+    /// [`PerceptionCnn::forward`], and the second convolution's activations
+    /// ([batch, conv_channels[1], grid height, grid width]) that the segmentation head reads.
+    pub fn forward_with_features(&self, input: Tensor<4>) -> (Tensor<2>, Tensor<4>) {
         let x = self.relu.forward(conv2d(&self.conv1, input));
-        let x = self.relu.forward(conv2d(&self.conv2, x));
-        let x = self.relu.forward(conv2d(&self.conv3, x));
+        let features = self.relu.forward(conv2d(&self.conv2, x));
+        let x = self.relu.forward(conv2d(&self.conv3, features.clone()));
         let x = self.relu.forward(conv2d(&self.conv4, x));
         let x = x.flatten(1, 3);
         let x = self.relu.forward(self.hidden.forward(x));
-        self.output.forward(x)
+        (self.output.forward(x), features)
     }
+}
+
+/// The segmentation head's class logits over its grid: [batch, classes, grid height, grid width].
+pub fn segment(head: &Conv2d, features: Tensor<4>) -> Tensor<4> {
+    conv2d(head, features)
 }

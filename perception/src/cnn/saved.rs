@@ -1,6 +1,7 @@
-//! A trained perception model on disk (`MODEL_DIR/model.bpk` + `model.json`) and in memory:
-//! the network plus everything needed to feed it and read it (input shape, preprocessing,
-//! normalisation, output order).
+//! A trained perception model on disk (`MODEL_DIR/model.bpk` + `model.json`, and
+//! `segmentation.bpk` for a model with a segmentation head) and in memory: the network plus
+//! everything needed to feed it and read it (input shape, preprocessing, normalisation, output
+//! order, whether it reads the depth camera).
 
 use super::model::{CnnConfig, PerceptionCnn};
 use crate::dataset::{FrameShape, write_atomically};
@@ -14,6 +15,11 @@ use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
 pub const WEIGHTS_FILE: &str = "model.bpk";
+/// The segmentation head's weights, beside the CNN's (which stay readable by older builds).
+pub const SEGMENTATION_FILE: &str = "segmentation.bpk";
+/// Depth in front of which the depth channel saturates (m): the input is `min(1, NEAR / depth)`,
+/// inverse depth, 0 for sky.
+pub const DEPTH_INPUT_NEAR: f32 = 2.0;
 pub const META_FILE: &str = "model.json";
 /// 2: the metadata records the weights file's size and CRC-32C. Version 1 models (no checksum)
 /// are still read.
@@ -61,6 +67,23 @@ pub struct ModelMeta {
     pub weights_bytes: u64,
     #[serde(default)]
     pub weights_crc32c: u32,
+    /// Whether the camera's depth is an input channel after the frame's (inverse depth,
+    /// `min(1, DEPTH_INPUT_NEAR / metres)`): the model then needs the depth camera.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub depth_input: bool,
+    /// The segmentation head, when the model has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub segmentation: Option<SegmentationMeta>,
+}
+
+/// A model's segmentation head: its classes and its weights file's checksum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SegmentationMeta {
+    /// Class names, in the order of the head's logits (`lepton_render::batch::Class`).
+    pub classes: Vec<String>,
+    pub weights_bytes: u64,
+    pub weights_crc32c: u32,
 }
 
 /// The widest convolution and fully connected layers a model.json may ask for.
@@ -98,6 +121,8 @@ impl ModelMeta {
             best_validation_loss: f32::MAX,
             weights_bytes: 0,
             weights_crc32c: 0,
+            depth_input: false,
+            segmentation: None,
         }
     }
 
@@ -175,8 +200,26 @@ impl ModelMeta {
                 return Err(InvalidField::new("preprocess", format!("a resize to {width}×{height}")));
             }
         }
-        let input = self.preprocess.output_shape(f.channels, f.height, f.width);
+        let (channels, height, width) = self.preprocess.output_shape(f.channels, f.height, f.width);
+        let input = (channels + self.depth_input as usize, height, width);
         let cnn = (self.cnn.channels, self.cnn.height, self.cnn.width);
+        if (self.depth_input || self.segmentation.is_some())
+            && (height, width) != (f.height as usize, f.width as usize)
+        {
+            return Err(InvalidField::new(
+                "preprocess",
+                "depth input and segmentation read the camera's own pixels: no resize",
+            ));
+        }
+        if let Some(segmentation) = &self.segmentation {
+            let known: Vec<&str> = lepton_render::batch::Class::ALL.iter().map(|c| c.name()).collect();
+            if segmentation.classes.iter().map(String::as_str).collect::<Vec<_>>() != known {
+                return Err(InvalidField::new(
+                    "segmentation.classes",
+                    format!("[{}], this build draws [{}]", segmentation.classes.join(", "), known.join(", ")),
+                ));
+            }
+        }
         if input != cnn {
             return Err(InvalidField::new(
                 "cnn",
@@ -207,6 +250,20 @@ impl ModelMeta {
     /// Values per network input sample.
     pub fn input_len(&self) -> usize {
         self.cnn.channels * self.cnn.height * self.cnn.width
+    }
+
+    /// Preprocesses and normalises one u8 frame and, for a model with depth input, its depth
+    /// image (metres, row-major), appending the network input to `out`.
+    ///
+    /// # Panics
+    /// If the model takes depth and `depth` is `None`: callers check [`ModelMeta::depth_input`].
+    pub fn input_with_depth_into(&self, frame: &[u8], depth: Option<&[f32]>, out: &mut Vec<f32>) {
+        self.input_into(frame, out);
+        if self.depth_input {
+            let depth = depth.expect("a model with depth input is given the depth image");
+            let (mean, inv_std) = (self.input_mean, 1.0 / self.input_std);
+            out.extend(depth.iter().map(|&d| ((DEPTH_INPUT_NEAR / d).clamp(0.0, 1.0) - mean) * inv_std));
+        }
     }
 
     /// Preprocesses and normalises one u8 frame, appending the network input to `out`.
@@ -251,6 +308,8 @@ impl Prediction {
 #[derive(Debug, Clone)]
 pub struct CnnModel {
     pub net: PerceptionCnn,
+    /// The segmentation head, when the model has one.
+    pub segmentation: Option<burn::nn::conv::Conv2d>,
     pub meta: ModelMeta,
     pub device: Device,
 }
@@ -263,7 +322,7 @@ impl CnnModel {
         let labels = REGRESSIONS.len();
         let meta =
             ModelMeta::new(frame, Preprocess::default(), cnn.clone(), vec![0.0; labels], vec![1.0; labels]);
-        Self { net: cnn.init(device), meta, device: device.clone() }
+        Self { net: cnn.init(device), segmentation: None, meta, device: device.clone() }
     }
 
     pub fn load(dir: &Path, device: &Device) -> Result<Self, ModelError> {
@@ -308,21 +367,74 @@ impl CnnModel {
             .init(device)
             .try_load_record(record)
             .map_err(|e| ModelError::File { path: weights, message: e.to_string() })?;
-        Ok(Self { net, meta, device: device.clone() })
+        let segmentation = match &meta.segmentation {
+            None => None,
+            Some(head) => {
+                let path = dir.join(SEGMENTATION_FILE);
+                let bytes = std::fs::read(&path).map_err(|e| ModelError::File {
+                    path: path.clone(),
+                    message: format!("cannot read: {e}"),
+                })?;
+                let (size, crc) = (bytes.len() as u64, lepton_artifacts::checksum::crc32c(&bytes));
+                if (size, crc) != (head.weights_bytes, head.weights_crc32c) {
+                    return Err(ModelError::File {
+                        path,
+                        message: format!(
+                            "damaged: {size} bytes with CRC-32C {crc:08x}; model.json says {} bytes, {:08x}",
+                            head.weights_bytes, head.weights_crc32c
+                        ),
+                    });
+                }
+                let record = ModuleRecord::from_bytes(burn::tensor::Bytes::from_bytes_vec(bytes))
+                    .map_err(|e| ModelError::File { path: path.clone(), message: e.to_string() })?;
+                let conv = meta.cnn.init_segmentation(head.classes.len(), device);
+                Some(
+                    conv.try_load_record(record)
+                        .map_err(|e| ModelError::File { path, message: e.to_string() })?,
+                )
+            }
+        };
+        Ok(Self { net, segmentation, meta, device: device.clone() })
     }
 
     /// Writes weights and metadata, each atomically.
     pub fn save(&self, dir: &Path) -> Result<(), ModelError> {
-        save_parts(&self.net, &self.meta, dir)
+        save_parts(&self.net, self.segmentation.as_ref(), &self.meta, dir)
+    }
+
+    /// Predicts a batch of raw u8 frames and, for a model with depth input, their depth images
+    /// (metres; `None` for a model without).
+    pub fn predict_with_depth(&self, frames: &[&[u8]], depths: Option<&[&[f32]]>) -> Vec<Prediction> {
+        let mut input = Vec::with_capacity(frames.len() * self.meta.input_len());
+        for (i, frame) in frames.iter().enumerate() {
+            self.meta.input_with_depth_into(frame, depths.map(|d| d[i]), &mut input);
+        }
+        self.predict_inputs(input, frames.len())
+    }
+
+    /// Each frame's semantic classes at full resolution (height × width, row-major): the head's
+    /// class for the grid cell nearest each pixel. `None` for a model without a head.
+    pub fn segment(&self, frames: &[&[u8]], depths: Option<&[&[f32]]>) -> Option<Vec<Vec<u8>>> {
+        let head = self.segmentation.as_ref()?;
+        let n = frames.len();
+        let mut input = Vec::with_capacity(n * self.meta.input_len());
+        for (i, frame) in frames.iter().enumerate() {
+            self.meta.input_with_depth_into(frame, depths.map(|d| d[i]), &mut input);
+        }
+        let c = &self.meta.cnn;
+        let x =
+            Tensor::<4>::from_data(TensorData::new(input, [n, c.channels, c.height, c.width]), &self.device);
+        let (_, features) = self.net.forward_with_features(x);
+        let logits = super::model::segment(head, features);
+        Some(classes_from_logits(logits, &self.meta))
     }
 
     /// Predicts a batch of raw u8 frames (each of `meta.frame` shape).
+    ///
+    /// # Panics
+    /// If the model takes depth ([`ModelMeta::depth_input`]): use [`CnnModel::predict_with_depth`].
     pub fn predict(&self, frames: &[&[u8]]) -> Vec<Prediction> {
-        let mut input = Vec::with_capacity(frames.len() * self.meta.input_len());
-        for frame in frames {
-            self.meta.input_into(frame, &mut input);
-        }
-        self.predict_inputs(input, frames.len())
+        self.predict_with_depth(frames, None)
     }
 
     /// Predicts from already preprocessed, normalised inputs (`n` samples back to back).
@@ -337,6 +449,30 @@ impl CnnModel {
         let values: Vec<f32> = out.into_data().try_to_vec::<f32>().expect("f32 outputs");
         decode(&self.meta, &values, n)
     }
+}
+
+/// The most likely class of every pixel from the head's logits ([n, classes, gh, gw]): each
+/// pixel takes its nearest grid cell's.
+pub fn classes_from_logits(logits: Tensor<4>, meta: &ModelMeta) -> Vec<Vec<u8>> {
+    let [n, classes, gh, gw] = logits.dims();
+    let values: Vec<f32> = logits.into_data().try_to_vec::<f32>().expect("f32 logits");
+    let (h, w) = (meta.cnn.height, meta.cnn.width);
+    let nearest = |pixel: usize, cells: usize| {
+        ((pixel as f32 - 4.0) / 4.0).round().clamp(0.0, (cells - 1) as f32) as usize
+    };
+    let rows: Vec<usize> = (0..h).map(|y| nearest(y, gh)).collect();
+    let columns: Vec<usize> = (0..w).map(|x| nearest(x, gw)).collect();
+    (0..n)
+        .map(|b| {
+            let cell_class: Vec<u8> = (0..gh * gw)
+                .map(|cell| {
+                    let logit = |k: usize| values[((b * classes + k) * gh * gw) + cell];
+                    (0..classes).fold(0, |best, k| if logit(k) > logit(best) { k } else { best }) as u8
+                })
+                .collect();
+            (0..h * w).map(|p| cell_class[rows[p / w] * gw + columns[p % w]]).collect()
+        })
+        .collect()
 }
 
 /// Turns raw network outputs ([n, outputs]) into predictions in physical units.
@@ -358,7 +494,12 @@ pub fn decode(meta: &ModelMeta, values: &[f32], n: usize) -> Vec<Prediction> {
 /// Writes weights, then the metadata that records their checksum (each atomically; a reader
 /// checks the one against the other). `perception train` writes into a staging folder and puts
 /// it in place in one rename.
-pub fn save_parts(net: &PerceptionCnn, meta: &ModelMeta, dir: &Path) -> Result<(), ModelError> {
+pub fn save_parts(
+    net: &PerceptionCnn,
+    segmentation: Option<&burn::nn::conv::Conv2d>,
+    meta: &ModelMeta,
+    dir: &Path,
+) -> Result<(), ModelError> {
     std::fs::create_dir_all(dir)
         .map_err(|e| ModelError::File { path: dir.to_path_buf(), message: format!("cannot create: {e}") })?;
     let weights = dir.join(WEIGHTS_FILE);
@@ -369,7 +510,25 @@ pub fn save_parts(net: &PerceptionCnn, meta: &ModelMeta, dir: &Path) -> Result<(
         .map_err(|e| ModelError::File { path: weights.clone(), message: e.to_string() })?;
     write_atomically(&weights, &bytes)
         .map_err(|e| ModelError::File { path: weights.clone(), message: e.to_string() })?;
+    let segmentation = match segmentation {
+        None => None,
+        Some(head) => {
+            let path = dir.join(SEGMENTATION_FILE);
+            let bytes = head
+                .clone()
+                .into_record()
+                .into_bytes()
+                .map_err(|e| ModelError::File { path: path.clone(), message: e.to_string() })?;
+            write_atomically(&path, &bytes).map_err(|e| ModelError::File { path, message: e.to_string() })?;
+            Some(SegmentationMeta {
+                classes: lepton_render::batch::Class::ALL.iter().map(|c| c.name().to_string()).collect(),
+                weights_bytes: bytes.len() as u64,
+                weights_crc32c: lepton_artifacts::checksum::crc32c(&bytes),
+            })
+        }
+    };
     let meta = ModelMeta {
+        segmentation,
         format_version: META_VERSION,
         weights_bytes: bytes.len() as u64,
         weights_crc32c: lepton_artifacts::checksum::crc32c(&bytes),

@@ -1,7 +1,9 @@
 //! Training the perception CNN, top to bottom:
 //! split episodes into train and validation → stream shuffled batches from the chunks →
-//! Huber loss on normalised regression targets + binary cross-entropy on the flags → Adam →
-//! validate every epoch → keep the best weights, stop early when validation stops improving.
+//! Huber loss on normalised regression targets + binary cross-entropy on the flags (+ the
+//! segmentation head's cross-entropy on each grid cell's class, for a dataset with classes) →
+//! Adam → validate every epoch (MAEs, flag accuracy, pixel accuracy and mIoU) → keep the best
+//! weights, stop early when validation stops improving.
 
 use super::model::CnnConfig;
 use super::saved::{ModelError, ModelMeta, save_parts};
@@ -61,6 +63,12 @@ pub struct TrainConfig {
     pub huber_delta: f32,
     pub conv_channels: [usize; 4],
     pub hidden: usize,
+    /// Feed the camera's depth as an extra input channel (the dataset must store depth:
+    /// `perception collect --sensors depth`); the model then needs the depth camera.
+    pub depth_input: bool,
+    /// Weight of the segmentation head's cross-entropy; above 0 the model gets a head, trained
+    /// on the dataset's classes (`perception collect --sensors semantic`).
+    pub segmentation_weight: f32,
 }
 
 impl Default for TrainConfig {
@@ -80,6 +88,8 @@ impl Default for TrainConfig {
             huber_delta: 1.0,
             conv_channels: [16, 32, 32, 64],
             hidden: 128,
+            depth_input: false,
+            segmentation_weight: 0.0,
         }
     }
 }
@@ -125,6 +135,15 @@ impl TrainConfig {
         {
             return bad("resize", "width and height must be at least 1");
         }
+        if !(self.segmentation_weight >= 0.0 && self.segmentation_weight.is_finite()) {
+            return bad("segmentation_weight", "must be 0 or more");
+        }
+        if (self.depth_input || self.segmentation_weight > 0.0) && self.resize.is_some() {
+            return bad(
+                "resize",
+                "depth input and segmentation read the camera's own pixels: leave frames their size",
+            );
+        }
         Ok(())
     }
 }
@@ -151,6 +170,10 @@ pub struct EpochMetrics {
     pub validation_mae: Vec<f32>,
     /// Accuracy per flag, in [`FLAGS`] order.
     pub validation_accuracy: Vec<f32>,
+    /// The segmentation head's pixel accuracy and mean IoU on the validation split (full
+    /// resolution), when the model has one.
+    pub validation_pixel_accuracy: Option<f32>,
+    pub validation_miou: Option<f32>,
     pub seconds: f64,
 }
 
@@ -183,7 +206,23 @@ pub fn train(
 
     let preprocess = Preprocess::new(config.grey, config.resize);
     let f = manifest.frame;
+    let segmentation = config.segmentation_weight > 0.0;
+    for (asked, stored, field, flag) in [
+        (config.depth_input, manifest.planes.depth, "depth_input", "depth"),
+        (segmentation, manifest.planes.semantic, "segmentation_weight", "semantic"),
+    ] {
+        if asked && !stored {
+            return Err(TrainError::Config(InvalidField::new(
+                field,
+                format!(
+                    "{} stores no {flag} images: collect it with `lepton perception collect --sensors {flag}`",
+                    dataset.dir.display()
+                ),
+            )));
+        }
+    }
     let (channels, height, width) = preprocess.output_shape(f.channels, f.height, f.width);
+    let channels = channels + config.depth_input as usize;
     let cnn = CnnConfig::new(channels, height, width)
         .with_conv_channels(config.conv_channels)
         .with_hidden(config.hidden);
@@ -194,6 +233,7 @@ pub fn train(
     }
     let (mean, std) = target_normalisation(dataset);
     let mut meta = ModelMeta::new(f, preprocess, cnn.clone(), mean, std);
+    meta.depth_input = config.depth_input;
     meta.scenario = manifest.scenario.clone();
     meta.dataset = dataset.dir.display().to_string();
     meta.training_episodes =
@@ -210,6 +250,7 @@ pub fn train(
         .map(|s| s.to_string())
         .chain(REGRESSIONS.iter().map(|r| format!("mae_{}", r.name())))
         .chain(FLAGS.iter().map(|(n, _)| format!("accuracy_{n}")))
+        .chain(segmentation.then(|| ["pixel_accuracy".to_string(), "miou".to_string()]).into_iter().flatten())
         .chain(["seconds".to_string()])
         .collect();
     metrics.write_record(&header).and_then(|()| Ok(metrics.flush()?)).map_err(metrics_error)?;
@@ -221,7 +262,12 @@ pub fn train(
 
     device.seed(config.seed);
     let train_device = device.clone().autodiff();
-    let mut net = cnn.init(&train_device);
+    let classes = lepton_render::batch::Class::ALL.len();
+    // Numbered as one module: the optimiser keys its state and the gradients by parameter id.
+    let mut net = super::model::number_parameters(Joint {
+        cnn: cnn.init(&train_device),
+        head: segmentation.then(|| cnn.init_segmentation(classes, &train_device)),
+    });
     // burn's Adam defaults (ε = 1e-5), fused into one pass per parameter on the CPU.
     let mut optimizer = ModuleOptimizer::from(FusedAdam::new(0.9, 0.999, 1e-5));
     let huber = HuberLossConfig::new(config.huber_delta).init();
@@ -257,9 +303,8 @@ pub fn train(
             }
             pool.shuffle(&mut rng);
             for batch in pool.chunks(config.batch_size) {
-                let (input, reg, flags) = batch_tensors(&meta, batch, &train_device);
-                let out = net.forward(input);
-                let loss = batch_loss(&huber, out, reg, flags, config.flag_weight);
+                let tensors = batch_tensors(&meta, batch, net.head_classes(), &train_device);
+                let loss = net.loss(&huber, tensors, config);
                 let value: f32 = loss.clone().into_scalar::<f32>();
                 let grads = GradientsParams::from_grads(loss.backward(), &net);
                 let done = ((epoch - 1) as f64 + seen as f64 / train_samples as f64) / config.epochs as f64;
@@ -292,11 +337,14 @@ pub fn train(
             validation_loss: v.loss,
             validation_mae: v.mae,
             validation_accuracy: v.accuracy,
+            validation_pixel_accuracy: v.pixels.as_ref().map(|p| p.pixel_accuracy()),
+            validation_miou: v.pixels.as_ref().map(|p| p.miou()),
             seconds: epoch_started.elapsed().as_secs_f64(),
         };
         let mut line = vec![epoch.to_string(), row.train_loss.to_string(), row.validation_loss.to_string()];
         line.extend(row.validation_mae.iter().map(|v| v.to_string()));
         line.extend(row.validation_accuracy.iter().map(|v| v.to_string()));
+        line.extend(row.validation_pixel_accuracy.iter().chain(&row.validation_miou).map(|v| v.to_string()));
         line.push(format!("{:.3}", row.seconds));
         metrics.write_record(&line).and_then(|()| Ok(metrics.flush()?)).map_err(metrics_error)?;
         let mut scalars: Vec<(String, f64)> = vec![
@@ -315,6 +363,10 @@ pub fn train(
                 .zip(&row.validation_accuracy)
                 .map(|((n, _), v)| (format!("perception/accuracy_{n}"), *v as f64)),
         );
+        scalars.extend(
+            row.validation_pixel_accuracy.map(|v| ("perception/pixel_accuracy".to_string(), v as f64)),
+        );
+        scalars.extend(row.validation_miou.map(|v| ("perception/miou".to_string(), v as f64)));
         let scalars: Vec<(&str, f64)> = scalars.iter().map(|(t, v)| (t.as_str(), *v)).collect();
         tensorboard.scalars(epoch as u64, &scalars).and_then(|()| tensorboard.flush()).map_err(tb_error)?;
 
@@ -324,7 +376,7 @@ pub fn train(
             report.best_epoch = epoch;
             meta.best_epoch = epoch;
             meta.best_validation_loss = row.validation_loss;
-            save_parts(&valid, &meta, out)?;
+            save_parts(&valid.cnn, valid.head.as_ref(), &meta, out)?;
             since_best = 0;
         } else {
             since_best += 1;
@@ -385,14 +437,32 @@ fn count_split(dataset: &Dataset, is_val: &impl Fn(&Sample) -> bool) -> Result<(
     Ok((train, val))
 }
 
-/// Network input, normalised regression targets and flag targets for a batch.
-fn batch_tensors(meta: &ModelMeta, batch: &[Sample], device: &Device) -> (Tensor<4>, Tensor<2>, Tensor<2>) {
+/// A batch as the network and its losses take it.
+struct Batch {
+    input: Tensor<4>,
+    /// Normalised regression targets.
+    regression: Tensor<2>,
+    flags: Tensor<2>,
+    /// One-hot classes of each segmentation grid cell ([n, classes, gh, gw]), when the model
+    /// has a head.
+    cells: Option<Tensor<4>>,
+}
+
+/// The depth image of a sample in metres (for the depth input).
+fn sample_depth(s: &Sample) -> Vec<f32> {
+    s.depth.iter().map(|&d| crate::dataset::plane_to_depth(d)).collect()
+}
+
+/// Network input, normalised regression targets, flag targets and, for a head of `classes`
+/// classes, the grid's classes for a batch.
+fn batch_tensors(meta: &ModelMeta, batch: &[Sample], classes: Option<usize>, device: &Device) -> Batch {
     let n = batch.len();
     let len = meta.input_len();
     let mut input = vec![0.0f32; n * len];
     input.par_chunks_mut(len).zip(batch.par_iter()).for_each(|(dst, s)| {
         let mut v = Vec::with_capacity(len);
-        meta.input_into(&s.frame, &mut v);
+        let depth = meta.depth_input.then(|| sample_depth(s));
+        meta.input_with_depth_into(&s.frame, depth.as_deref(), &mut v);
         dst.copy_from_slice(&v);
     });
     let mut reg = Vec::with_capacity(n * REGRESSIONS.len());
@@ -404,11 +474,60 @@ fn batch_tensors(meta: &ModelMeta, batch: &[Sample], device: &Device) -> (Tensor
         flags.extend(flag_targets(&s.labels));
     }
     let c = &meta.cnn;
-    (
-        Tensor::from_data(TensorData::new(input, [n, c.channels, c.height, c.width]), device),
-        Tensor::from_data(TensorData::new(reg, [n, REGRESSIONS.len()]), device),
-        Tensor::from_data(TensorData::new(flags, [n, FLAGS.len()]), device),
-    )
+    let cells = classes.map(|classes| {
+        let (gh, gw) = c.segmentation_grid();
+        let mut one_hot = vec![0.0f32; n * classes * gh * gw];
+        for (b, s) in batch.iter().enumerate() {
+            for (cy, cx) in (0..gh).flat_map(|y| (0..gw).map(move |x| (y, x))) {
+                let (y, x) = (
+                    CnnConfig::cell_centre(cy).min(c.height - 1),
+                    CnnConfig::cell_centre(cx).min(c.width - 1),
+                );
+                let class = (s.semantic[y * c.width + x] as usize).min(classes - 1);
+                one_hot[((b * classes + class) * gh + cy) * gw + cx] = 1.0;
+            }
+        }
+        Tensor::from_data(TensorData::new(one_hot, [n, classes, gh, gw]), device)
+    });
+    Batch {
+        input: Tensor::from_data(TensorData::new(input, [n, c.channels, c.height, c.width]), device),
+        regression: Tensor::from_data(TensorData::new(reg, [n, REGRESSIONS.len()]), device),
+        flags: Tensor::from_data(TensorData::new(flags, [n, FLAGS.len()]), device),
+        cells,
+    }
+}
+
+/// The CNN and, when it is trained, the segmentation head, as one module for the optimiser.
+#[derive(Module, Debug)]
+struct Joint {
+    cnn: super::model::PerceptionCnn,
+    head: Option<burn::nn::conv::Conv2d>,
+}
+
+impl Joint {
+    /// The head's number of classes, when there is a head.
+    fn head_classes(&self) -> Option<usize> {
+        self.head.as_ref().map(|head| head.weight.dims()[0])
+    }
+
+    /// The batch's loss: the CNN's, plus `segmentation_weight` × the head's cross-entropy.
+    fn loss(&self, huber: &burn::nn::loss::HuberLoss, batch: Batch, config: &TrainConfig) -> Tensor<1> {
+        let (out, features) = self.cnn.forward_with_features(batch.input);
+        let loss = batch_loss(huber, out, batch.regression, batch.flags, config.flag_weight);
+        match (&self.head, batch.cells) {
+            (Some(head), Some(cells)) => {
+                let logits = super::model::segment(head, features);
+                loss + segmentation_loss(logits, cells) * config.segmentation_weight
+            }
+            _ => loss,
+        }
+    }
+}
+
+/// Mean cross-entropy of the head's logits against one-hot cell classes.
+fn segmentation_loss(logits: Tensor<4>, one_hot: Tensor<4>) -> Tensor<1> {
+    let log_probs = burn::tensor::activation::log_softmax(logits, 1);
+    (one_hot * log_probs).sum_dim(1).mean().neg()
 }
 
 /// Huber on the regression outputs + `flag_weight` × binary cross-entropy on the flag logits.
@@ -433,11 +552,13 @@ struct Validation {
     loss: f32,
     mae: Vec<f32>,
     accuracy: Vec<f32>,
+    /// The head's confusion over the validation frames' pixels, when the model has one.
+    pixels: Option<super::eval::Confusion>,
 }
 
 fn validate(
     meta: &ModelMeta,
-    net: &super::model::PerceptionCnn,
+    net: &Joint,
     dataset: &Dataset,
     is_val: &impl Fn(&Sample) -> bool,
     config: &TrainConfig,
@@ -447,13 +568,21 @@ fn validate(
     let (mut loss_sum, mut n_total) = (0.0f64, 0usize);
     let mut abs_err = vec![0.0f64; REGRESSIONS.len()];
     let mut correct = vec![0usize; FLAGS.len()];
+    let mut pixels =
+        net.head.as_ref().map(|_| super::eval::Confusion::new(lepton_render::batch::Class::ALL.len()));
     for c in 0..dataset.num_chunks() {
         let samples: Vec<Sample> = dataset.chunk(c)?.into_iter().filter(|s| is_val(s)).collect();
         for batch in samples.chunks(config.batch_size) {
-            let (input, reg, flags) = batch_tensors(meta, batch, device);
-            let out = net.forward(input);
-            let loss: f32 =
-                batch_loss(huber, out.clone(), reg, flags, config.flag_weight).into_scalar::<f32>();
+            let tensors = batch_tensors(meta, batch, net.head_classes(), device);
+            let input = tensors.input.clone();
+            let loss: f32 = net.loss(huber, tensors, config).into_scalar::<f32>();
+            let (out, features) = net.cnn.forward_with_features(input);
+            if let (Some(head), Some(confusion)) = (&net.head, pixels.as_mut()) {
+                let classes = super::saved::classes_from_logits(super::model::segment(head, features), meta);
+                for (predicted, s) in classes.iter().zip(batch) {
+                    confusion.add(&s.semantic, predicted);
+                }
+            }
             loss_sum += loss as f64 * batch.len() as f64;
             n_total += batch.len();
             let values: Vec<f32> = out.into_data().try_to_vec::<f32>().expect("f32 outputs");
@@ -472,5 +601,6 @@ fn validate(
         loss: (loss_sum / n) as f32,
         mae: abs_err.iter().map(|e| (e / n) as f32).collect(),
         accuracy: correct.iter().map(|&c| (c as f64 / n) as f32).collect(),
+        pixels,
     })
 }

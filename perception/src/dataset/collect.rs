@@ -2,7 +2,7 @@
 //! that the frames cover off-centre, off-heading and near-obstacle states, under a randomised look.
 
 use super::anomaly::{AnomalyChecker, Candidate, Thresholds};
-use super::store::{DatasetError, DatasetWriter, FrameShape, Manifest, Sample};
+use super::store::{DatasetError, DatasetWriter, FrameShape, Manifest, Planes, Sample, depth_to_plane};
 use lepton_sim::RenderError;
 use lepton_sim::drivers::KeepLane;
 use lepton_sim::scenario::{self, Scenario};
@@ -49,6 +49,9 @@ pub struct CollectConfig {
     pub perturb_chance: f32,
     /// The anomaly rules (`step_seconds` comes from the scenario).
     pub thresholds: Thresholds,
+    /// The camera's depth and classes to store beside each frame (labels for depth input and
+    /// the segmentation head), drawn in the same pass.
+    pub planes: Planes,
 }
 
 impl Default for CollectConfig {
@@ -62,6 +65,7 @@ impl Default for CollectConfig {
             steer_noise: 0.08,
             perturb_chance: 0.03,
             thresholds: Thresholds::default(),
+            planes: Planes::default(),
         }
     }
 }
@@ -163,7 +167,8 @@ pub fn collect(
 ) -> Result<CollectReport, CollectError> {
     let started = std::time::Instant::now();
     let scenario = Arc::new(with_randomised_look(scenario));
-    let mut envs = lepton_render::camera_vec_env(scenario.clone(), config.envs, config.seed)?;
+    let sensors = lepton_sim::CameraSensors { depth: config.planes.depth, semantic: config.planes.semantic };
+    let mut envs = lepton_render::sensor_vec_env(scenario.clone(), config.envs, config.seed, sensors)?;
     let first = envs.try_reset(Reset::All(config.seed), None)?;
     let camera = &scenario.camera;
     let channels = match camera.format {
@@ -171,7 +176,7 @@ pub fn collect(
         lepton_sim::scenario::FrameFormat::Grey => 1,
     };
     let shape = FrameShape { width: camera.width, height: camera.height, channels };
-    let mut writer = DatasetWriter::create(out, shape, config.chunk_size)?;
+    let mut writer = DatasetWriter::create(out, shape, config.chunk_size)?.with_planes(config.planes);
     let step_seconds = scenario.episode.dt * scenario.actions.repeat as f32;
     let mut checker = AnomalyChecker::new(Thresholds { step_seconds, ..config.thresholds });
 
@@ -235,6 +240,7 @@ pub fn collect(
         base_seed: config.seed,
         envs: config.envs,
         frame: shape,
+        planes: Default::default(),
         label_names: Vec::new(),
         samples: 0,
         episodes: 0,
@@ -308,7 +314,9 @@ fn offer_snapshot(
         uprightness: physics.uprightness,
     };
     if checker.check(&candidate).is_ok() {
-        writer.push(Sample { episode_seed, step, labels, frame: frame.data.clone() })?;
+        let depth = obs.depth.as_deref().unwrap_or_default().iter().map(|&d| depth_to_plane(d)).collect();
+        let semantic = obs.semantic.clone().unwrap_or_default();
+        writer.push(Sample { episode_seed, step, labels, frame: frame.data.clone(), depth, semantic })?;
     }
     Ok(())
 }

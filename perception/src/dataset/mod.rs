@@ -9,6 +9,6 @@ pub use anomaly::{Anomaly, AnomalyChecker, Candidate};
 pub use collect::{CollectConfig, CollectError, CollectReport, collect};
 pub use drift::{Drift, FrameFeatures, FrameStats};
 pub use store::{
-    Dataset, DatasetError, DatasetWriter, FrameShape, LabelStats, Manifest, Sample, is_validation,
-    read_chunk, write_atomically,
+    DEPTH_FAR, Dataset, DatasetError, DatasetWriter, FrameShape, LabelStats, Manifest, Planes, Sample,
+    depth_to_plane, is_validation, plane_to_depth, read_chunk, write_atomically,
 };

@@ -7,6 +7,11 @@
 //! larger than memory stream. A chunk that is missing, truncated, has the wrong magic or fails
 //! its checksum is reported by file name.
 //!
+//! Format 3 (magic `LPDCHNK3`, written when the dataset holds the camera's depth or classes:
+//! `manifest.planes`) adds a planes field to the header and, after the frames, each sample's
+//! depth (H × W u16 centimetres, [`DEPTH_FAR`] for sky and beyond) and then each sample's classes
+//! (H × W u8, `lepton_render::batch::Class`). Datasets without planes are written as format 2.
+//!
 //! Format 1 (magic `LPDCHNK1`) checksummed with std's `DefaultHasher` (SipHash-1-3, zero keys),
 //! whose algorithm Rust does not promise to keep; it is still read, with that hasher.
 
@@ -17,11 +22,65 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 const MAGIC: &[u8; 8] = b"LPDCHNK2";
+const MAGIC_V3: &[u8; 8] = b"LPDCHNK3";
 const MAGIC_V1: &[u8; 8] = b"LPDCHNK1";
 const HEADER_LEN: usize = 8 + 4 * 5;
 const RECORD_LEN: usize = 8 + 4 + 4 * LABEL_LEN;
-/// Version of the chunk and manifest layout.
+/// Version of the chunk and manifest layout of a dataset without planes.
 pub const FORMAT_VERSION: u32 = 2;
+/// Version of a dataset with planes (depth, classes).
+pub const FORMAT_VERSION_PLANES: u32 = 3;
+/// The depth a plane stores for sky and anything beyond 655.34 m (centimetres).
+pub const DEPTH_FAR: u16 = u16::MAX;
+
+/// The camera images a dataset stores beside each frame, from the same render pass.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Planes {
+    /// Depth along the camera's axis, u16 centimetres.
+    pub depth: bool,
+    /// Semantic classes, one byte a pixel.
+    pub semantic: bool,
+}
+
+impl Planes {
+    pub fn none(&self) -> bool {
+        !self.depth && !self.semantic
+    }
+
+    /// Bytes of one sample's planes for frames of `shape`.
+    pub fn len(&self, shape: FrameShape) -> usize {
+        let pixels = (shape.width * shape.height) as usize;
+        (if self.depth { 2 * pixels } else { 0 }) + (if self.semantic { pixels } else { 0 })
+    }
+
+    fn bits(&self) -> u32 {
+        self.depth as u32 | (self.semantic as u32) << 1
+    }
+
+    fn from_bits(bits: u32) -> Self {
+        Self { depth: bits & 1 != 0, semantic: bits & 2 != 0 }
+    }
+
+    /// The header's length for a chunk of this dataset (format 3 adds the planes field).
+    fn header_len(&self) -> usize {
+        if self.none() { HEADER_LEN } else { HEADER_LEN + 4 }
+    }
+}
+
+/// Depth in metres as a plane stores it: centimetres, [`DEPTH_FAR`] for sky and far away.
+pub fn depth_to_plane(metres: f32) -> u16 {
+    if metres.is_finite() && metres >= 0.0 {
+        (metres * 100.0).round().min(DEPTH_FAR as f32) as u16
+    } else {
+        DEPTH_FAR
+    }
+}
+
+/// A plane's depth back in metres (`f32::INFINITY` for [`DEPTH_FAR`]).
+pub fn plane_to_depth(centimetres: u16) -> f32 {
+    if centimetres == DEPTH_FAR { f32::INFINITY } else { centimetres as f32 / 100.0 }
+}
 /// The largest frame side a dataset may declare (a damaged manifest must not ask for a huge buffer).
 const MAX_SIDE: u32 = 4096;
 pub const MANIFEST: &str = "manifest.json";
@@ -69,6 +128,10 @@ pub struct Sample {
     pub labels: [f32; LABEL_LEN],
     /// u8 H × W × C.
     pub frame: Vec<u8>,
+    /// H × W centimetres (see [`depth_to_plane`]); empty unless the dataset stores depth.
+    pub depth: Vec<u16>,
+    /// H × W classes; empty unless the dataset stores them.
+    pub semantic: Vec<u8>,
 }
 
 /// Summary statistics of one label over the accepted samples.
@@ -114,6 +177,9 @@ pub struct Manifest {
     pub base_seed: u64,
     pub envs: usize,
     pub frame: FrameShape,
+    /// The depth and class images stored beside each frame (format 3).
+    #[serde(default, skip_serializing_if = "Planes::none")]
+    pub planes: Planes,
     pub label_names: Vec<String>,
     pub samples: u64,
     pub episodes: u64,
@@ -131,11 +197,11 @@ impl Manifest {
         let text = fs::read_to_string(&path).map_err(io(&path))?;
         let manifest: Manifest = serde_json::from_str(&text)
             .map_err(|e| DatasetError::Manifest { path: path.clone(), message: e.to_string() })?;
-        if !(1..=FORMAT_VERSION).contains(&manifest.format_version) {
+        if !(1..=FORMAT_VERSION_PLANES).contains(&manifest.format_version) {
             return Err(DatasetError::Manifest {
                 path,
                 message: format!(
-                    "format version {} (this build reads 1 to {FORMAT_VERSION})",
+                    "format version {} (this build reads 1 to {FORMAT_VERSION_PLANES})",
                     manifest.format_version
                 ),
             });
@@ -162,8 +228,12 @@ impl Manifest {
         if listed != self.samples {
             return Err(format!("samples: {} but the chunks list {listed}", self.samples));
         }
+        if !self.planes.none() && self.format_version < FORMAT_VERSION_PLANES {
+            return Err(format!("planes: format {} has no planes", self.format_version));
+        }
+        let per_sample = RECORD_LEN + f.len() + self.planes.len(f);
         for chunk in &self.chunks {
-            let expected = (HEADER_LEN + chunk.samples as usize * (RECORD_LEN + f.len()) + 8) as u64;
+            let expected = (self.planes.header_len() + chunk.samples as usize * per_sample + 8) as u64;
             if chunk.file.contains(['/', '\\']) || chunk.file.starts_with('.') {
                 return Err(format!("chunks: {:?} is not a file name in the dataset folder", chunk.file));
             }
@@ -195,6 +265,7 @@ impl Manifest {
 pub struct DatasetWriter {
     dir: PathBuf,
     shape: FrameShape,
+    planes: Planes,
     chunk_size: usize,
     pending: Vec<Sample>,
     chunks: Vec<ChunkInfo>,
@@ -217,6 +288,7 @@ impl DatasetWriter {
         Ok(Self {
             dir: dir.to_path_buf(),
             shape,
+            planes: Planes::default(),
             chunk_size: chunk_size.max(1),
             pending: Vec::new(),
             chunks: Vec::new(),
@@ -226,8 +298,21 @@ impl DatasetWriter {
         })
     }
 
+    /// Stores `planes` beside every frame (format 3): each sample pushed must carry them.
+    pub fn with_planes(mut self, planes: Planes) -> Self {
+        self.planes = planes;
+        self
+    }
+
     pub fn push(&mut self, sample: Sample) -> Result<(), DatasetError> {
         assert_eq!(sample.frame.len(), self.shape.len(), "frame size differs from the dataset's");
+        let pixels = (self.shape.width * self.shape.height) as usize;
+        assert_eq!(sample.depth.len(), if self.planes.depth { pixels } else { 0 }, "a depth plane per frame");
+        assert_eq!(
+            sample.semantic.len(),
+            if self.planes.semantic { pixels } else { 0 },
+            "a class plane per frame"
+        );
         for (stat, &v) in self.stats.iter_mut().zip(&sample.labels) {
             stat.add(v as f64);
         }
@@ -249,7 +334,7 @@ impl DatasetWriter {
             return Ok(());
         }
         let file = format!("chunk-{:05}.lpd", self.chunks.len());
-        let bytes = encode_chunk(self.shape, &self.pending);
+        let bytes = encode_chunk(self.shape, self.planes, &self.pending);
         let checksum =
             format!("{:016x}", u64::from_le_bytes(bytes[bytes.len() - 8..].try_into().expect("8 bytes")));
         write_atomically(&self.dir.join(&file), &bytes)?;
@@ -267,8 +352,9 @@ impl DatasetWriter {
     /// `template` (scenario, seeds, rejections).
     pub fn finish(mut self, mut template: Manifest) -> Result<Manifest, DatasetError> {
         self.flush()?;
-        template.format_version = FORMAT_VERSION;
+        template.format_version = if self.planes.none() { FORMAT_VERSION } else { FORMAT_VERSION_PLANES };
         template.frame = self.shape;
+        template.planes = self.planes;
         template.samples = self.samples;
         template.episodes = self.episodes.len() as u64;
         template.episode_seeds = self.episodes.iter().copied().collect();
@@ -290,11 +376,15 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), DatasetError> {
     lepton_artifacts::atomic::write(path, bytes).map_err(io(path))
 }
 
-fn encode_chunk(shape: FrameShape, samples: &[Sample]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(HEADER_LEN + samples.len() * (RECORD_LEN + shape.len()) + 8);
-    out.extend_from_slice(MAGIC);
+fn encode_chunk(shape: FrameShape, planes: Planes, samples: &[Sample]) -> Vec<u8> {
+    let per_sample = RECORD_LEN + shape.len() + planes.len(shape);
+    let mut out = Vec::with_capacity(planes.header_len() + samples.len() * per_sample + 8);
+    out.extend_from_slice(if planes.none() { MAGIC } else { MAGIC_V3 });
     for v in [samples.len() as u32, shape.width, shape.height, shape.channels as u32, LABEL_LEN as u32] {
         out.extend_from_slice(&v.to_le_bytes());
+    }
+    if !planes.none() {
+        out.extend_from_slice(&planes.bits().to_le_bytes());
     }
     for s in samples {
         out.extend_from_slice(&s.episode_seed.to_le_bytes());
@@ -305,6 +395,12 @@ fn encode_chunk(shape: FrameShape, samples: &[Sample]) -> Vec<u8> {
     }
     for s in samples {
         out.extend_from_slice(&s.frame);
+    }
+    for s in samples {
+        s.depth.iter().for_each(|d| out.extend_from_slice(&d.to_le_bytes()));
+    }
+    for s in samples {
+        out.extend_from_slice(&s.semantic);
     }
     let checksum = lepton_artifacts::checksum::content_hash(&out);
     out.extend_from_slice(&checksum.to_le_bytes());
@@ -324,12 +420,16 @@ fn read_u32(bytes: &[u8], at: usize) -> u32 {
 }
 
 /// Decodes and verifies one chunk file.
-pub fn read_chunk(path: &Path, shape: FrameShape) -> Result<Vec<Sample>, DatasetError> {
-    read_chunk_and_checksum(path, shape).map(|(samples, _)| samples)
+pub fn read_chunk(path: &Path, shape: FrameShape, planes: Planes) -> Result<Vec<Sample>, DatasetError> {
+    read_chunk_and_checksum(path, shape, planes).map(|(samples, _)| samples)
 }
 
 /// [`read_chunk`], also giving the chunk's checksum as the manifest writes it.
-fn read_chunk_and_checksum(path: &Path, shape: FrameShape) -> Result<(Vec<Sample>, String), DatasetError> {
+fn read_chunk_and_checksum(
+    path: &Path,
+    shape: FrameShape,
+    planes: Planes,
+) -> Result<(Vec<Sample>, String), DatasetError> {
     let bytes = fs::read(path).map_err(io(path))?;
     let corrupt = |message: String| DatasetError::Corrupt { path: path.to_path_buf(), message };
     if bytes.len() < HEADER_LEN + 8 {
@@ -340,10 +440,19 @@ fn read_chunk_and_checksum(path: &Path, shape: FrameShape) -> Result<(Vec<Sample
         });
     }
     let checksum: fn(&[u8]) -> u64 = match &bytes[..8] {
-        m if m == MAGIC => lepton_artifacts::checksum::content_hash,
+        m if m == MAGIC || m == MAGIC_V3 => lepton_artifacts::checksum::content_hash,
         m if m == MAGIC_V1 => legacy_checksum,
         _ => return Err(corrupt("wrong magic bytes (not a Lepton dataset chunk)".into())),
     };
+    let header_len = planes.header_len();
+    let found_planes = if &bytes[..8] == MAGIC_V3 {
+        Planes::from_bits(read_u32(&bytes, HEADER_LEN))
+    } else {
+        Planes::default()
+    };
+    if found_planes != planes {
+        return Err(corrupt(format!("header says planes {found_planes:?}; the manifest says {planes:?}")));
+    }
     let count = read_u32(&bytes, 8) as usize;
     let found = FrameShape {
         width: read_u32(&bytes, 12),
@@ -357,7 +466,7 @@ fn read_chunk_and_checksum(path: &Path, shape: FrameShape) -> Result<(Vec<Sample
             found.width, found.height, found.channels, shape.width, shape.height, shape.channels
         )));
     }
-    let expected = HEADER_LEN + count * (RECORD_LEN + shape.len()) + 8;
+    let expected = header_len + count * (RECORD_LEN + shape.len() + planes.len(shape)) + 8;
     if bytes.len() != expected {
         return Err(DatasetError::Truncated { path: path.to_path_buf(), expected, found: bytes.len() });
     }
@@ -366,17 +475,27 @@ fn read_chunk_and_checksum(path: &Path, shape: FrameShape) -> Result<(Vec<Sample
     if checksum(body) != stored {
         return Err(corrupt("checksum mismatch (the file was changed or damaged)".into()));
     }
-    let frames_at = HEADER_LEN + count * RECORD_LEN;
+    let frames_at = header_len + count * RECORD_LEN;
+    let pixels = (shape.width * shape.height) as usize;
+    let depth_len = if planes.depth { pixels } else { 0 };
+    let classes_len = if planes.semantic { pixels } else { 0 };
+    let depth_at = frames_at + count * shape.len();
+    let classes_at = depth_at + count * 2 * depth_len;
     let samples = (0..count)
         .map(|i| {
-            let at = HEADER_LEN + i * RECORD_LEN;
+            let at = header_len + i * RECORD_LEN;
             let episode_seed = u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
             let step = read_u32(&bytes, at + 8);
             let labels = std::array::from_fn(|k| {
                 f32::from_le_bytes(bytes[at + 12 + 4 * k..at + 16 + 4 * k].try_into().expect("4 bytes"))
             });
             let frame = bytes[frames_at + i * shape.len()..frames_at + (i + 1) * shape.len()].to_vec();
-            Sample { episode_seed, step, labels, frame }
+            let depth = bytes[depth_at + i * 2 * depth_len..depth_at + (i + 1) * 2 * depth_len]
+                .chunks_exact(2)
+                .map(|b| u16::from_le_bytes([b[0], b[1]]))
+                .collect();
+            let semantic = bytes[classes_at + i * classes_len..classes_at + (i + 1) * classes_len].to_vec();
+            Sample { episode_seed, step, labels, frame, depth, semantic }
         })
         .collect();
     Ok((samples, format!("{stored:016x}")))
@@ -410,20 +529,22 @@ impl Dataset {
         for dir in rest {
             let other = Self::open(dir)?;
             let (m, o) = (&mut merged.manifest, &other.manifest);
-            if o.frame != m.frame || o.label_names != m.label_names {
+            if o.frame != m.frame || o.label_names != m.label_names || o.planes != m.planes {
                 return Err(DatasetError::Manifest {
                     path: dir.join(MANIFEST),
                     message: format!(
-                        "frames {}×{}×{} with labels {:?} cannot train with {} ({}×{}×{}, {:?})",
+                        "frames {}×{}×{} with labels {:?} and planes {:?} cannot train with {} ({}×{}×{}, {:?}, {:?})",
                         o.frame.width,
                         o.frame.height,
                         o.frame.channels,
                         o.label_names,
+                        o.planes,
                         first.display(),
                         m.frame.width,
                         m.frame.height,
                         m.frame.channels,
-                        m.label_names
+                        m.label_names,
+                        m.planes
                     ),
                 });
             }
@@ -462,7 +583,7 @@ impl Dataset {
     pub fn chunk(&self, i: usize) -> Result<Vec<Sample>, DatasetError> {
         let info = &self.manifest.chunks[i];
         let path = self.chunk_dirs[i].join(&info.file);
-        let (samples, checksum) = read_chunk_and_checksum(&path, self.manifest.frame)?;
+        let (samples, checksum) = read_chunk_and_checksum(&path, self.manifest.frame, self.manifest.planes)?;
         if checksum != info.checksum {
             return Err(DatasetError::Corrupt {
                 path,

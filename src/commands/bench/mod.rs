@@ -3,7 +3,7 @@
 
 mod lidar;
 mod perception;
-mod render;
+pub(crate) mod render;
 pub mod report;
 mod run;
 mod sim;
