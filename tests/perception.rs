@@ -166,3 +166,99 @@ fn collecting_from_a_scenario_whose_every_frame_is_rejected_stops_with_a_clear_e
     assert!(stderr(&collect).contains("passed the anomaly checks"), "{}", stderr(&collect));
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn depth_and_classes_are_collected_and_train_a_depth_input_model_with_a_segmentation_head() {
+    let dir = scratch("perception-sensors");
+    let (data, held_out, model) = (dir.join("data"), dir.join("held-out"), dir.join("model"));
+    let (data_s, held_s, model_s) =
+        (data.to_str().unwrap(), held_out.to_str().unwrap(), model.to_str().unwrap());
+    let collect = |out: &str, frames: &str, seed: &str| {
+        json(&lepton(&[
+            "perception",
+            "collect",
+            "tiny",
+            "--frames",
+            frames,
+            "--envs",
+            "4",
+            "--seed",
+            seed,
+            "--out",
+            out,
+            "--sensors",
+            "depth,semantic",
+        ]))
+    };
+    let collected = collect(data_s, "160", "5");
+    assert_eq!(collected["planes"], serde_json::json!({"depth": true, "semantic": true}));
+    let manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest["format_version"], 3);
+    collect(held_s, "48", "500");
+
+    let trained = json(&lepton(&[
+        "perception",
+        "train",
+        data_s,
+        "--out",
+        model_s,
+        "--epochs",
+        "2",
+        "--depth-input",
+        "--segmentation",
+        "1.0",
+    ]));
+    let last = &trained["epochs"][1];
+    assert!(last["validation_pixel_accuracy"].as_f64().unwrap() > 0.0, "{trained}");
+    assert!(model.join("segmentation.bpk").exists());
+    let report = json(&lepton(&["perception", "eval", model_s, held_s, "--json"]));
+    let segmentation = &report["segmentation"];
+    assert!(segmentation["pixel_accuracy"].as_f64().unwrap() > 0.3, "{report}");
+    assert!(segmentation["iou"]["sky"].as_f64().is_some(), "{report}");
+    let text = stdout(&lepton(&["perception", "eval", model_s, held_s]));
+    assert!(text.contains("segmentation: pixel accuracy") && text.contains("IoU road"), "{text}");
+
+    // What the data lacks is refused by field, exit 2; a depth model scores only depth data.
+    let plain = dir.join("plain");
+    json(&lepton(&[
+        "perception",
+        "collect",
+        "tiny",
+        "--frames",
+        "32",
+        "--envs",
+        "2",
+        "--out",
+        plain.to_str().unwrap(),
+    ]));
+    let refused = lepton(&[
+        "perception",
+        "train",
+        plain.to_str().unwrap(),
+        "--out",
+        dir.join("m2").to_str().unwrap(),
+        "--segmentation",
+        "1",
+    ]);
+    assert_eq!(refused.status.code(), Some(2), "{}", stderr(&refused));
+    assert!(
+        stderr(&refused).contains("segmentation_weight") && stderr(&refused).contains("--sensors semantic")
+    );
+    let no_depth = lepton(&["perception", "eval", model_s, plain.to_str().unwrap()]);
+    assert_eq!(no_depth.status.code(), Some(2), "{}", stderr(&no_depth));
+    assert!(stderr(&no_depth).contains("--sensors depth"), "{}", stderr(&no_depth));
+    let resize = lepton(&[
+        "perception",
+        "train",
+        data_s,
+        "--out",
+        dir.join("m3").to_str().unwrap(),
+        "--depth-input",
+        "--resize",
+        "16x16",
+    ]);
+    assert_eq!(resize.status.code(), Some(2));
+    assert!(stderr(&resize).contains("resize"), "{}", stderr(&resize));
+    std::fs::remove_dir_all(dir).unwrap();
+}
