@@ -17,9 +17,14 @@ use std::path::{Path, PathBuf};
 pub const WEIGHTS_FILE: &str = "model.bpk";
 /// The segmentation head's weights, beside the CNN's (which stay readable by older builds).
 pub const SEGMENTATION_FILE: &str = "segmentation.bpk";
-/// Depth in front of which the depth channel saturates (m): the input is `min(1, NEAR / depth)`,
-/// inverse depth, 0 for sky.
-pub const DEPTH_INPUT_NEAR: f32 = 2.0;
+/// The depth channel spans 1 m (1) to this depth (0) on a log scale, so that a metre's change
+/// counts as much at 10 m as a decimetre's at 1 m; sky and anything beyond read 0.
+pub const DEPTH_INPUT_FAR: f32 = 100.0;
+
+/// A depth in metres as the network's depth channel reads it, before normalisation.
+pub fn depth_input(metres: f32) -> f32 {
+    (1.0 - metres.max(1.0).ln() / DEPTH_INPUT_FAR.ln()).clamp(0.0, 1.0)
+}
 pub const META_FILE: &str = "model.json";
 /// 2: the metadata records the weights file's size and CRC-32C. Version 1 models (no checksum)
 /// are still read.
@@ -67,8 +72,8 @@ pub struct ModelMeta {
     pub weights_bytes: u64,
     #[serde(default)]
     pub weights_crc32c: u32,
-    /// Whether the camera's depth is an input channel after the frame's (inverse depth,
-    /// `min(1, DEPTH_INPUT_NEAR / metres)`): the model then needs the depth camera.
+    /// Whether the camera's depth is an input channel after the frame's (log-scaled, see
+    /// [`depth_input`]): the model then needs the depth camera.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub depth_input: bool,
     /// The segmentation head, when the model has one.
@@ -262,7 +267,7 @@ impl ModelMeta {
         if self.depth_input {
             let depth = depth.expect("a model with depth input is given the depth image");
             let (mean, inv_std) = (self.input_mean, 1.0 / self.input_std);
-            out.extend(depth.iter().map(|&d| ((DEPTH_INPUT_NEAR / d).clamp(0.0, 1.0) - mean) * inv_std));
+            out.extend(depth.iter().map(|&d| (depth_input(d) - mean) * inv_std));
         }
     }
 
