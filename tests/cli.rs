@@ -202,6 +202,38 @@ fn render_writes_a_png_of_every_tile() {
 }
 
 #[test]
+fn render_draws_every_cars_own_view_in_a_multi_agent_world() {
+    let dir = scratch("render_cars");
+    let png = dir.join("platoon.png");
+    let args = [
+        "render",
+        "platoon",
+        "-o",
+        png.to_str().unwrap(),
+        "--envs",
+        "1",
+        "--steps",
+        "3",
+        "--sensor",
+        "semantic",
+    ];
+    let out = lepton(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("4 tiles"), "a tile per car: {}", stderr(&out));
+    let image = image::open(&png).expect("a PNG").to_rgb8();
+    // 84×84 tiles scaled ×3 on a 2×2 grid with 2-pixel gutters.
+    assert_eq!(image.dimensions(), (2 * (84 * 3 + 2) + 2, 2 * (84 * 3 + 2) + 2));
+    // Car 1 (second tile) sees car 0 ahead: vehicle-class pixels, Cityscapes' dark blue.
+    let tile = |i: u32| {
+        let (x0, y0) = (2 + (i % 2) * 254, 2 + (i / 2) * 254);
+        (y0..y0 + 252).flat_map(move |y| (x0..x0 + 252).map(move |x| (x, y)))
+    };
+    let vehicle = [0, 0, 142];
+    assert!(tile(1).filter(|&(x, y)| image.get_pixel(x, y).0 == vehicle).count() > 100);
+    assert_eq!(tile(0).filter(|&(x, y)| image.get_pixel(x, y).0 == vehicle).count(), 0, "car 0 leads");
+}
+
+#[test]
 fn render_sensor_lidar_draws_range_images_and_points_without_a_gpu() {
     let dir = scratch("render_lidar");
     let png = dir.join("lidar.png");

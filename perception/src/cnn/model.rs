@@ -126,7 +126,7 @@ impl PerceptionCnn {
     }
 
     /// [`PerceptionCnn::forward`], and the second convolution's activations
-    /// ([batch, conv_channels[1], grid height, grid width]) that the segmentation head reads.
+    /// (`[batch, conv_channels[1], grid height, grid width]`) that the segmentation head reads.
     pub fn forward_with_features(&self, input: Tensor<4>) -> (Tensor<2>, Tensor<4>) {
         let x = self.relu.forward(conv2d(&self.conv1, input));
         let features = self.relu.forward(conv2d(&self.conv2, x));

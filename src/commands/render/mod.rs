@@ -1,6 +1,7 @@
 //! `lepton render`: what the agent sees, for scenario authors. Drives every env with the keep-lane
 //! baseline for a few steps, then saves all camera tiles in one PNG, scaled up nearest-neighbour
-//! (`--sensor lidar`: each env's range image and its points from above, [`lidar`]).
+//! (`--sensor lidar`: each env's range image and its points from above, [`lidar`]). In a
+//! multi-agent scenario every car of every world has its tile (world by world, car by car).
 
 mod lidar;
 
@@ -53,16 +54,21 @@ pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
     }
     let sensors =
         CameraSensors { depth: args.sensor == Sensor::Depth, semantic: args.sensor == Sensor::Semantic };
-    let mut envs = lepton_render::sensor_vec_env(scenario.clone(), args.envs, seed, sensors)?;
-    let mut obs: Vec<_> = envs.try_reset(Reset::All(seed), None)?.into_iter().map(|(o, _)| o).collect();
-    let mut policy = KeepLanePolicy::new(&scenario, None);
-    let mut starts = vec![true; args.envs];
-    for _ in 0..args.steps {
-        let actions = policy.act(&obs.iter().collect::<Vec<_>>(), &starts)?;
-        let step = envs.try_step(Act::Discrete(&actions), None)?;
-        starts = step.episodes.iter().map(Option::is_some).collect();
-        obs = step.obs;
-    }
+    let obs = if scenario.agent_count() > 1 {
+        every_cars_view(&args, &scenario, seed, sensors)?
+    } else {
+        let mut envs = lepton_render::sensor_vec_env(scenario.clone(), args.envs, seed, sensors)?;
+        let mut obs: Vec<_> = envs.try_reset(Reset::All(seed), None)?.into_iter().map(|(o, _)| o).collect();
+        let mut policy = KeepLanePolicy::new(&scenario, None);
+        let mut starts = vec![true; args.envs];
+        for _ in 0..args.steps {
+            let actions = policy.act(&obs.iter().collect::<Vec<_>>(), &starts)?;
+            let step = envs.try_step(Act::Discrete(&actions), None)?;
+            starts = step.episodes.iter().map(Option::is_some).collect();
+            obs = step.obs;
+        }
+        obs
+    };
     let pictures: Vec<Frame> = obs
         .iter()
         .map(|o| {
@@ -99,6 +105,40 @@ pub fn run(args: RenderArgs) -> CliResult<ExitCode> {
         scale_for(frames[0])
     );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Every car's observation in `args.envs` multi-agent worlds after `args.steps` steps of the lane
+/// keeper driving every car (a car that left keeps its last view; a world that ended restarts).
+fn every_cars_view(
+    args: &RenderArgs,
+    scenario: &Arc<lepton_sim::scenario::Scenario>,
+    seed: u64,
+    sensors: CameraSensors,
+) -> CliResult<Vec<lepton_sim::Observation>> {
+    let mut worlds = lepton_render::camera_multi_agent_vec_env(scenario.clone(), args.envs, seed, sensors)?;
+    let cars = worlds.num_agents();
+    let mut obs: Vec<_> = worlds.reset(Some(seed))?.into_iter().flatten().map(|(o, _)| o).collect();
+    let mut policy = KeepLanePolicy::new(scenario, None);
+    let mut starts = vec![true; obs.len()];
+    for _ in 0..args.steps {
+        let actions = policy.act(&obs.iter().collect::<Vec<_>>(), &starts)?;
+        let step = worlds.step(&actions)?;
+        starts.fill(false);
+        for (w, world) in step.worlds.into_iter().enumerate() {
+            for (c, result) in world.agents.into_iter().enumerate() {
+                if let Some(result) = result {
+                    obs[w * cars + c] = result.respawn.map_or(result.obs, |(first, _)| first);
+                }
+            }
+        }
+        for (w, looks) in step.resets.into_iter().enumerate() {
+            for (c, (first, _)) in looks.into_iter().flatten().enumerate() {
+                obs[w * cars + c] = first;
+                starts[w * cars + c] = true;
+            }
+        }
+    }
+    Ok(obs)
 }
 
 /// Writes `picture` to `path` as a PNG, making its folder if needed.
