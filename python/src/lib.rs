@@ -44,6 +44,22 @@ fn bad(message: impl ToString) -> PyErr {
     LeptonError::new_err(message.to_string())
 }
 
+/// `actions=`: the scenario's own kind (`"scenario"`), its key set (`"discrete"`), or
+/// `[steer, throttle]` within its ranges, the full ranges where it gives none (`"continuous"`).
+fn choose_actions(scenario: &mut Scenario, actions: &str) -> PyResult<()> {
+    match actions {
+        "scenario" => {}
+        "discrete" => scenario.actions.continuous = None,
+        "continuous" => scenario.actions.continuous = Some(scenario.actions.continuous.unwrap_or_default()),
+        other => {
+            return Err(bad(format!(
+                "actions must be \"scenario\" (the file's), \"discrete\" or \"continuous\" (got {other:?})"
+            )));
+        }
+    }
+    Ok(())
+}
+
 /// The state's documented bounds (the Box of the state observation): lane offset ±10 m, heading
 /// error ±π, speed −20…60 m/s, curvature ±1 /m, gaps 0…60 m. Values are clipped into them (an
 /// episode ends off the road long before the lane offset reaches 10 m).
@@ -171,18 +187,7 @@ impl VecEnv {
             ));
         }
         let mut scenario = scenario::load_named(scenario).map_err(bad)?;
-        match actions {
-            "scenario" => {}
-            "discrete" => scenario.actions.continuous = None,
-            "continuous" => {
-                scenario.actions.continuous = Some(scenario.actions.continuous.unwrap_or_default());
-            }
-            other => {
-                return Err(bad(format!(
-                    "actions must be \"scenario\" (the file's), \"discrete\" or \"continuous\" (got {other:?})"
-                )));
-            }
-        }
+        choose_actions(&mut scenario, actions)?;
         if has(Part::Lidar) && scenario.lidar.is_none() {
             // A scenario without a lidar gets the default one (the file's `lidar:` sets its own).
             scenario.lidar = Some(Default::default());

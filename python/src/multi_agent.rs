@@ -70,18 +70,7 @@ impl MultiAgentEnv {
             parts.push(part);
         }
         let mut scenario = scenario::load_named(scenario).map_err(bad)?;
-        match actions {
-            "scenario" => {}
-            "discrete" => scenario.actions.continuous = None,
-            "continuous" => {
-                scenario.actions.continuous = Some(scenario.actions.continuous.unwrap_or_default());
-            }
-            other => {
-                return Err(bad(format!(
-                    "actions must be \"scenario\" (the file's), \"discrete\" or \"continuous\" (got {other:?})"
-                )));
-            }
-        }
+        crate::choose_actions(&mut scenario, actions)?;
         if parts.contains(&Part::Lidar) && scenario.lidar.is_none() {
             scenario.lidar = Some(Default::default());
         }

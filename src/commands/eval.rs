@@ -61,6 +61,16 @@ impl VideoSensor {
     }
 }
 
+/// Several cars' worlds are not recorded yet: `--video` is refused for them.
+fn no_videos_of_several_cars<T>(video: Option<T>) -> CliResult<()> {
+    match video {
+        Some(_) => {
+            Err(crate::error::CliError::Usage("--video: multi-agent worlds are not recorded yet".into()))
+        }
+        None => Ok(()),
+    }
+}
+
 /// Videos go into a folder of their own: one that holds earlier videos is refused, not overwritten.
 fn check_video_dir(dir: Option<&std::path::Path>) -> CliResult<()> {
     let Some(dir) = dir else { return Ok(()) };
@@ -126,11 +136,7 @@ pub fn run(args: EvalArgs) -> CliResult<ExitCode> {
     let scenario = Arc::new(run.scenario);
     let summary = if scenario.agent_count() > 1 {
         // Every car driven by the one network; each car's episode counts.
-        if video.is_some() {
-            return Err(crate::error::CliError::Usage(
-                "--video: multi-agent worlds are not recorded yet".into(),
-            ));
-        }
+        no_videos_of_several_cars(video)?;
         evaluate_multi_agent(&mut greedy, &scenario, args.episodes, seed)?
     } else {
         evaluate_showing(&mut greedy, &scenario, args.episodes, seed, video)?
@@ -177,11 +183,7 @@ fn baseline(scenario: &str, args: &EvalArgs) -> CliResult<ExitCode> {
     let video = args.video.as_deref().map(|dir| (dir, args.video_sensor.view()));
     let summary = if scenario.agent_count() > 1 {
         // The lane keeper drives every car.
-        if video.is_some() {
-            return Err(crate::error::CliError::Usage(
-                "--video: multi-agent worlds are not recorded yet".into(),
-            ));
-        }
+        no_videos_of_several_cars(video)?;
         evaluate_multi_agent(&mut policy, &scenario, args.episodes, seed)?
     } else {
         evaluate_showing(&mut policy, &scenario, args.episodes, seed, video)?

@@ -97,11 +97,7 @@ pub fn evaluate_showing(
     let mut starts = vec![true; n];
     let quota: Vec<usize> = (0..n).map(|i| (episodes + n - 1 - i) / n).collect();
     let mut done = vec![0usize; n];
-    let mut returns = Vec::new();
-    let mut lengths = Vec::new();
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    let mut episode_seeds = Vec::new();
-    let (mut offset_sum, mut offset_n) = (0.0f64, 0u64);
+    let mut log = EpisodeLog::default();
     let mut recorder = match video {
         Some((dir, shows)) => Some(EpisodeRecorder::showing(scenario, n, dir, shows)?),
         None => None,
@@ -117,13 +113,9 @@ pub fn evaluate_showing(
             if done[i] >= quota[i] {
                 continue;
             }
-            offset_sum += step.infos[i].ground_truth.driving.lane_offset.abs() as f64;
-            offset_n += 1;
+            log.step(step.infos[i].ground_truth.driving.lane_offset);
             if let Some(episode) = step.episodes[i] {
-                *reasons.entry(episode.end.name().to_string()).or_default() += 1;
-                returns.push(episode.episode_return);
-                episode_seeds.push(step.infos[i].episode_seed);
-                lengths.push(episode.length);
+                log.end(episode.end, episode.episode_return, episode.length, step.infos[i].episode_seed);
                 done[i] += 1;
                 if let Some(recorder) = recorder.as_mut() {
                     recorder.end_episode(i, episode.episode_return, episode.end.name())?;
@@ -141,24 +133,56 @@ pub fn evaluate_showing(
         Some(recorder) => recorder.finish()?,
         None => Vec::new(),
     };
-    let count = returns.len().max(1) as f32;
-    let mean = returns.iter().sum::<f32>() / count;
-    let std = (returns.iter().map(|r| (r - mean).powi(2)).sum::<f32>() / count).sqrt();
-    let count_of = |r: &str| reasons.get(r).copied().unwrap_or(0);
-    Ok(EvalSummary {
-        episodes: returns.len(),
-        seed,
-        env_seeds: eval_env_seeds(seed, episodes),
-        episode_seeds,
-        mean_return: mean,
-        std_return: std,
-        success_rate: count_of("success") as f32 / count,
-        collisions: count_of("collision"),
-        off_road: count_of("off_road"),
-        mean_abs_lane_offset: (offset_sum / offset_n.max(1) as f64) as f32,
-        mean_length: lengths.iter().sum::<u32>() as f32 / count,
-        end_reasons: reasons,
-        returns,
-        videos,
-    })
+    Ok(log.summary(seed, eval_env_seeds(seed, episodes), videos))
+}
+
+/// An evaluation's episodes as they end, and every step's lane offset: what its summary counts.
+#[derive(Debug, Default)]
+pub(super) struct EpisodeLog {
+    returns: Vec<f32>,
+    lengths: Vec<u32>,
+    reasons: BTreeMap<String, usize>,
+    episode_seeds: Vec<u64>,
+    offset_sum: f64,
+    offset_n: u64,
+}
+
+impl EpisodeLog {
+    /// One step of one episode, its car `lane_offset` metres off its lane's centre.
+    pub(super) fn step(&mut self, lane_offset: f32) {
+        self.offset_sum += lane_offset.abs() as f64;
+        self.offset_n += 1;
+    }
+
+    /// An episode of episode seed `seed` ended.
+    pub(super) fn end(&mut self, end: lepton_sim::EndReason, episode_return: f32, length: u32, seed: u64) {
+        *self.reasons.entry(end.name().to_string()).or_default() += 1;
+        self.returns.push(episode_return);
+        self.lengths.push(length);
+        self.episode_seeds.push(seed);
+    }
+
+    /// The summary of the episodes logged, played from seed `seed` on envs seeded `env_seeds`.
+    pub(super) fn summary(self, seed: u64, env_seeds: [u64; 2], videos: Vec<RecordedEpisode>) -> EvalSummary {
+        let count = self.returns.len().max(1) as f32;
+        let mean = self.returns.iter().sum::<f32>() / count;
+        let std = (self.returns.iter().map(|r| (r - mean).powi(2)).sum::<f32>() / count).sqrt();
+        let count_of = |r: &str| self.reasons.get(r).copied().unwrap_or(0);
+        EvalSummary {
+            episodes: self.returns.len(),
+            seed,
+            env_seeds,
+            mean_return: mean,
+            std_return: std,
+            success_rate: count_of("success") as f32 / count,
+            collisions: count_of("collision"),
+            off_road: count_of("off_road"),
+            mean_abs_lane_offset: (self.offset_sum / self.offset_n.max(1) as f64) as f32,
+            mean_length: self.lengths.iter().sum::<u32>() as f32 / count,
+            episode_seeds: self.episode_seeds,
+            end_reasons: self.reasons,
+            returns: self.returns,
+            videos,
+        }
+    }
 }

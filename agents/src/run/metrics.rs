@@ -32,6 +32,56 @@ fn cell<T: ToString>(v: &Option<T>) -> String {
 }
 
 impl Row {
+    /// An `episode` row: env (or car slot) `env`'s episode ended at `step`.
+    pub fn episode(
+        step: u64,
+        env: usize,
+        episode_return: f32,
+        length: u32,
+        end: lepton_sim::EndReason,
+    ) -> Self {
+        Self {
+            kind: "episode".into(),
+            step,
+            env: Some(env),
+            episode_return: Some(episode_return),
+            length: Some(length),
+            end_reason: Some(end.name().to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// A `train` row: the interval's mean loss and Q-value, ε, and env steps per second.
+    pub fn train(
+        step: u64,
+        interval: &super::loop_state::Interval,
+        epsilon: f64,
+        steps_per_second: f64,
+    ) -> Self {
+        let mean = |sum: f64, n: u64| (n > 0).then(|| (sum / n as f64) as f32);
+        Self {
+            kind: "train".into(),
+            step,
+            loss: mean(interval.loss_sum, interval.loss_n),
+            epsilon: Some(epsilon),
+            mean_q: mean(interval.q_sum, interval.q_n),
+            steps_per_second: Some(steps_per_second),
+            ..Default::default()
+        }
+    }
+
+    /// An `eval` row: an evaluation's mean and spread of returns and its success rate.
+    pub fn eval(step: u64, summary: &super::eval::EvalSummary) -> Self {
+        Self {
+            kind: "eval".into(),
+            step,
+            eval_return_mean: Some(summary.mean_return),
+            eval_return_std: Some(summary.std_return),
+            eval_success_rate: Some(summary.success_rate),
+            ..Default::default()
+        }
+    }
+
     /// The row's cells, in [`HEADER`] order.
     pub fn cells(&self) -> [String; 13] {
         [

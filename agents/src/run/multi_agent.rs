@@ -11,11 +11,11 @@
 use super::checkpoint::{self, TrainerState};
 use super::config::RunConfig;
 use super::error::{RunError, io};
-use super::eval::EvalSummary;
+use super::eval::{EpisodeLog, EvalSummary};
 use super::files;
 use super::loop_state::Interval;
 use super::metrics::{MetricsWriter, Row};
-use super::trainer::{Progress, RunSummary, resolve_perception};
+use super::trainer::{Progress, RunSummary, resolve_perception, write_final_eval};
 use crate::agent::Experience;
 use crate::greedy::GreedyPolicy;
 use crate::policy::Policy;
@@ -26,7 +26,7 @@ use lepton_sim::scenario::Scenario;
 use lepton_sim::{AgentStep, CameraSensors, MultiAgentVecEnv, Observation};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
@@ -155,15 +155,13 @@ impl MultiAgentTrainer {
                 current[slot] = next.clone();
                 if let Some(end) = result.info.end {
                     metrics
-                        .write(&Row {
-                            kind: "episode".into(),
-                            step: before + stepped.len() as u64,
-                            env: Some(slot),
-                            episode_return: Some(tally.episode_return),
-                            length: Some(tally.length),
-                            end_reason: Some(end.name().to_string()),
-                            ..Default::default()
-                        })
+                        .write(&Row::episode(
+                            before + stepped.len() as u64,
+                            slot,
+                            tally.episode_return,
+                            tally.length,
+                            end,
+                        ))
                         .map_err(io(&metrics_path))?;
                     state.episodes += 1;
                     recent.push_back(tally.episode_return);
@@ -196,16 +194,7 @@ impl MultiAgentTrainer {
             let steps_per_second = state.step as f64 / loop_started.elapsed().as_secs_f64().max(1e-9);
             if state.step >= state.next_log {
                 metrics
-                    .write(&Row {
-                        kind: "train".into(),
-                        step: state.step,
-                        loss: (interval.loss_n > 0)
-                            .then(|| (interval.loss_sum / interval.loss_n as f64) as f32),
-                        epsilon: Some(epsilon),
-                        mean_q: (interval.q_n > 0).then(|| (interval.q_sum / interval.q_n as f64) as f32),
-                        steps_per_second: Some(steps_per_second),
-                        ..Default::default()
-                    })
+                    .write(&Row::train(state.step, &interval, epsilon, steps_per_second))
                     .map_err(io(&metrics_path))?;
                 interval = Interval::default();
                 while state.next_log <= state.step {
@@ -223,16 +212,7 @@ impl MultiAgentTrainer {
                     config.eval_seed,
                 )?;
                 agent = greedy.into_agent();
-                metrics
-                    .write(&Row {
-                        kind: "eval".into(),
-                        step: state.step,
-                        eval_return_mean: Some(summary.mean_return),
-                        eval_return_std: Some(summary.std_return),
-                        eval_success_rate: Some(summary.success_rate),
-                        ..Default::default()
-                    })
-                    .map_err(io(&metrics_path))?;
+                metrics.write(&Row::eval(state.step, &summary)).map_err(io(&metrics_path))?;
                 if state.best_eval.is_none_or(|b| summary.mean_return > b) {
                     state.best_eval = Some(summary.mean_return);
                     checkpoint::save_agent(
@@ -266,11 +246,7 @@ impl MultiAgentTrainer {
                 loss: last_loss,
             });
         }
-        if let Some(eval) = &final_eval {
-            let json = serde_json::to_string_pretty(eval).expect("eval serialises");
-            let path = self.run_dir.join(files::EVAL);
-            atomic::write(&path, json.as_bytes()).map_err(io(&path))?;
-        }
+        write_final_eval(&self.run_dir, final_eval.as_ref())?;
         Ok(RunSummary {
             run_dir: self.run_dir.clone(),
             agent: agent.name(),
@@ -303,11 +279,7 @@ pub fn evaluate_multi_agent(
         MultiAgentVecEnv::new(scenario.clone(), 1, seed)
     };
     let cars = world.num_agents();
-    let mut returns = Vec::new();
-    let mut lengths = Vec::new();
-    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
-    let mut episode_seeds = Vec::new();
-    let (mut offset_sum, mut offset_n) = (0.0f64, 0u64);
+    let mut log = EpisodeLog::default();
     for k in 0..episodes.max(1) {
         let world_seed = seed.wrapping_add(k as u64);
         let first = world.reset(Some(world_seed))?.remove(0);
@@ -322,17 +294,13 @@ pub fn evaluate_multi_agent(
             let over = step.worlds[0].episode_over;
             for (c, result) in step.worlds.remove(0).agents.into_iter().enumerate() {
                 let Some(result) = result else { continue };
-                offset_sum += result.info.ground_truth.driving.lane_offset.abs() as f64;
-                offset_n += 1;
+                log.step(result.info.ground_truth.driving.lane_offset);
                 tallies[c].episode_return += result.reward;
                 tallies[c].length += 1;
                 starts[c] = false;
                 observations[c] = result.obs;
                 if let Some(end) = result.info.end {
-                    *reasons.entry(end.name().to_string()).or_default() += 1;
-                    returns.push(tallies[c].episode_return);
-                    lengths.push(tallies[c].length);
-                    episode_seeds.push(world_seed);
+                    log.end(end, tallies[c].episode_return, tallies[c].length, world_seed);
                     tallies[c] = Tally::default();
                     if let Some((obs, _)) = result.respawn {
                         observations[c] = obs;
@@ -345,24 +313,5 @@ pub fn evaluate_multi_agent(
             }
         }
     }
-    let count = returns.len().max(1) as f32;
-    let mean = returns.iter().sum::<f32>() / count;
-    let std = (returns.iter().map(|r| (r - mean).powi(2)).sum::<f32>() / count).sqrt();
-    let count_of = |r: &str| reasons.get(r).copied().unwrap_or(0);
-    Ok(EvalSummary {
-        episodes: returns.len(),
-        seed,
-        env_seeds: [seed, seed.saturating_add(episodes.max(1) as u64)],
-        episode_seeds,
-        mean_return: mean,
-        std_return: std,
-        success_rate: count_of("success") as f32 / count,
-        collisions: count_of("collision"),
-        off_road: count_of("off_road"),
-        mean_abs_lane_offset: (offset_sum / offset_n.max(1) as f64) as f32,
-        mean_length: lengths.iter().sum::<u32>() as f32 / count,
-        end_reasons: reasons,
-        returns,
-        videos: Vec::new(),
-    })
+    Ok(log.summary(seed, [seed, seed.saturating_add(episodes.max(1) as u64)], Vec::new()))
 }

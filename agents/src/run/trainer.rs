@@ -59,6 +59,16 @@ pub fn resolve_perception(config: &RunConfig, model: Option<&Path>) -> Result<Pe
     }
 }
 
+/// Writes the run's last evaluation to `RUN/eval.json` (atomically), when there was one.
+pub(super) fn write_final_eval(run_dir: &Path, eval: Option<&EvalSummary>) -> Result<(), RunError> {
+    if let Some(eval) = eval {
+        let json = serde_json::to_string_pretty(eval).expect("eval serialises");
+        let path = run_dir.join(files::EVAL);
+        atomic::write(&path, json.as_bytes()).map_err(io(&path))?;
+    }
+    Ok(())
+}
+
 /// Steps the envs with `chosen` and perceives what each saw after its action: the final
 /// observation where an episode ended (its env has already reset).
 fn step_and_perceive(
@@ -254,15 +264,7 @@ impl Trainer {
             for (&i, restart) in ended.iter().zip(restarted) {
                 let episode = step.episodes[i].expect("ended envs report their episode");
                 metrics
-                    .write(&Row {
-                        kind: "episode".into(),
-                        step: state.step,
-                        env: Some(i),
-                        episode_return: Some(episode.episode_return),
-                        length: Some(episode.length),
-                        end_reason: Some(episode.end.name().to_string()),
-                        ..Default::default()
-                    })
+                    .write(&Row::episode(state.step, i, episode.episode_return, episode.length, episode.end))
                     .map_err(io(&metrics_path))?;
                 state.episodes += 1;
                 recent.push_back(episode.episode_return);
@@ -278,16 +280,7 @@ impl Trainer {
             let steps_per_second = (state.step - start_step) as f64 / elapsed;
             if state.step >= state.next_log {
                 metrics
-                    .write(&Row {
-                        kind: "train".into(),
-                        step: state.step,
-                        loss: (interval.loss_n > 0)
-                            .then(|| (interval.loss_sum / interval.loss_n as f64) as f32),
-                        epsilon: Some(epsilon),
-                        mean_q: (interval.q_n > 0).then(|| (interval.q_sum / interval.q_n as f64) as f32),
-                        steps_per_second: Some(steps_per_second),
-                        ..Default::default()
-                    })
+                    .write(&Row::train(state.step, &interval, epsilon, steps_per_second))
                     .map_err(io(&metrics_path))?;
                 interval = Interval::default();
                 while state.next_log <= state.step {
@@ -315,16 +308,7 @@ impl Trainer {
                     video_dir.as_deref(),
                 )?;
                 agent = greedy.into_agent();
-                metrics
-                    .write(&Row {
-                        kind: "eval".into(),
-                        step: state.step,
-                        eval_return_mean: Some(summary.mean_return),
-                        eval_return_std: Some(summary.std_return),
-                        eval_success_rate: Some(summary.success_rate),
-                        ..Default::default()
-                    })
-                    .map_err(io(&metrics_path))?;
+                metrics.write(&Row::eval(state.step, &summary)).map_err(io(&metrics_path))?;
                 // Best goes before last: a run killed between the two resumes from the previous
                 // last checkpoint, redoes this evaluation and writes the same best again.
                 if state.best_eval.is_none_or(|b| summary.mean_return > b) {
@@ -362,11 +346,7 @@ impl Trainer {
                 loss: last_loss,
             });
         }
-        if let Some(eval) = &final_eval {
-            let json = serde_json::to_string_pretty(eval).expect("eval serialises");
-            let path = self.run_dir.join(files::EVAL);
-            atomic::write(&path, json.as_bytes()).map_err(io(&path))?;
-        }
+        write_final_eval(&self.run_dir, final_eval.as_ref())?;
         let seconds = started.elapsed().as_secs_f64();
         Ok(RunSummary {
             run_dir: self.run_dir.clone(),
