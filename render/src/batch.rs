@@ -300,7 +300,10 @@ impl CameraBatch {
         }
         let ego = poses.ego_ground_transform();
         let (camera, fov) = match self.view {
-            View::Car => (mounted_camera(&ego, &scenario.camera), scenario.camera.fov),
+            View::Car => {
+                let camera = scenario.camera_of(poses.car);
+                (mounted_camera(&ego, &camera), camera.fov)
+            }
             View::Chase { .. } => (chase_camera(&ego), CHASE_FOV),
         };
         let [width, height] = self.view.size(scenario);
@@ -502,6 +505,7 @@ mod tests {
             events: 0,
             ego_steer: 0.0,
             others: Vec::new(),
+            car: 0,
         };
         let mut batch = CameraBatch::new(2, View::Car);
         batch.sync(1, &scenario, &poses, 7);

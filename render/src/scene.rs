@@ -186,6 +186,8 @@ pub struct Poses {
     /// The other learning cars of a multi-agent world (those but the ego, in car order),
     /// centres of mass; `None` for one that has left the world.
     pub others: Vec<Option<Pose>>,
+    /// Which learning car is the ego of these poses (its camera is `scenario.camera_of(car)`).
+    pub car: usize,
 }
 
 impl Poses {
@@ -203,6 +205,7 @@ impl Poses {
             events: sim.events_happened(),
             ego_steer: ego.steer_angle,
             others: (0..sim.car_count()).filter(|&i| i != car).map(|i| sim.car_pose(i)).collect(),
+            car,
         }
     }
 

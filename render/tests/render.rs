@@ -428,3 +428,37 @@ fn every_car_of_a_multi_agent_world_sees_through_its_own_camera() {
     }
     assert!(reset_seen, "world 0 reset after its 30 steps");
 }
+
+#[test]
+fn a_car_with_its_own_camera_view_sees_through_it() {
+    use lepton_render::batch::Class;
+    let _turn = lock();
+    // Car 1 follows car 0 by 15 m; with a 30° field of view instead of 70° the car ahead fills
+    // more of its frame. Car 0's view is the scenario's either way.
+    let scenario = |view: &str| {
+        from_text(&format!(
+            r#"Scenario(
+                road: (segments: [Straight(length: 400.0)], lanes: 2, lane_width: 3.5),
+                agents: [(spawn: (s: 25.0)), (spawn: (s: 10.0){view})],
+                look: (randomise: (brightness: 0.0, colour: 0.0, sun_angle: 0.0)),
+            )"#
+        ))
+    };
+    let views = |scenario| {
+        let sensors = lepton_sim::CameraSensors { depth: false, semantic: true };
+        let mut envs =
+            lepton_render::camera_multi_agent_vec_env(scenario, 1, 0, sensors).expect("an adapter");
+        envs.reset(Some(0)).unwrap().remove(0)
+    };
+    let (wide, narrow) = (views(scenario("")), views(scenario(", camera: (fov: 30.0)")));
+    let vehicle = |obs: &lepton_sim::Observation| {
+        obs.semantic.as_ref().unwrap().iter().filter(|&&c| c == Class::Vehicle as u8).count()
+    };
+    assert!(
+        vehicle(&narrow[1].0) > 3 * vehicle(&wide[1].0),
+        "{} vs {}",
+        vehicle(&narrow[1].0),
+        vehicle(&wide[1].0)
+    );
+    assert_eq!(narrow[0].0.frame, wide[0].0.frame, "car 0 keeps the scenario's camera");
+}

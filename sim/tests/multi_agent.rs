@@ -245,6 +245,8 @@ fn bad_agents_are_named_by_field() {
     assert!(route.contains("agents[0].route: a route needs a road network"), "{route}");
     let reward = problems("(spawn: (s: 10.0), reward: Some((target_speed: 0.0))), (spawn: (s: 50.0))");
     assert!(reward.contains("agents[0].reward.target_speed"), "{reward}");
+    let camera = problems("(spawn: (s: 10.0), camera: Some((fov: 200.0, pitch: -95.0))), (spawn: (s: 50.0))");
+    assert!(camera.contains("agents[0].camera.fov") && camera.contains("agents[0].camera.pitch"), "{camera}");
     // Side by side in two lanes is fine.
     let fine = "Scenario(road: (segments: [Straight(length: 200.0)], lanes: 2), \
                 agents: [(spawn: (s: 10.0)), (spawn: (s: 10.0, lane: 1))])";

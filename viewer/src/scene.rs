@@ -52,7 +52,7 @@ fn spawn_view(world: &mut World) {
     let shown = build(world, &snapshot);
     let far = shown.meshes.extent;
     world.insert_resource(shown);
-    world.resource_mut::<Follow>().camera = Some(snapshot.scenario.camera.clone());
+    world.resource_mut::<Follow>().camera = Some(snapshot.scenario.camera_of(0));
     let camera = |order: isize, active: bool| {
         (
             Camera3d::default(),
@@ -108,7 +108,7 @@ fn show(world: &mut World) {
         let shown = build(world, &snapshot);
         let far = shown.meshes.extent;
         world.insert_resource(shown);
-        world.resource_mut::<Follow>().camera = Some(snapshot.scenario.camera.clone());
+        world.resource_mut::<Follow>().camera = Some(snapshot.scenario.camera_of(0));
         let mut cameras = world.query::<&mut Projection>();
         for mut projection in cameras.iter_mut(world) {
             if let Projection::Perspective(p) = projection.as_mut() {

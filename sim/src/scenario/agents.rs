@@ -1,7 +1,7 @@
 //! The learning cars of a scenario: its `agents`, or the ego alone, each resolved against the
 //! ego's defaults.
 
-use super::schema::{Reward, Route, Scenario, Spawn};
+use super::schema::{Camera, Reward, Route, Scenario, Spawn};
 
 /// A learning car as the world starts it: its fields resolved against the ego's.
 #[derive(Debug, Clone, Copy)]
@@ -38,5 +38,15 @@ impl Scenario {
     /// How many learning cars the world holds (1 without `agents`).
     pub fn agent_count(&self) -> usize {
         self.agents.len().max(1)
+    }
+
+    /// Learning car `car`'s camera: `camera`, placed and aimed as its `agents[car].camera` says.
+    pub fn camera_of(&self, car: usize) -> Camera {
+        match self.agents.get(car).and_then(|a| a.camera.as_ref()) {
+            Some(view) => {
+                Camera { fov: view.fov, mount: view.mount.clone(), pitch: view.pitch, ..self.camera.clone() }
+            }
+            None => self.camera.clone(),
+        }
     }
 }

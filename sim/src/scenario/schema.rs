@@ -92,6 +92,33 @@ pub struct Agent {
     /// scenario's `reward`); absent: the scenario's `reward`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reward: Option<Reward>,
+    /// Where this car's camera sits and looks, whole (fields it leaves out take the defaults);
+    /// absent: as the scenario's `camera`. The frame's size and format are `camera`'s: every
+    /// car's camera is a tile of one render pass.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub camera: Option<CameraView>,
+}
+
+/// Where a car's camera sits and how it looks: `camera`'s fields but the frame's size and format.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CameraView {
+    /// Vertical field of view (degrees).
+    /// Allowed: (10, 170).
+    pub fov: f32,
+    /// Mount position relative to the car's centre on the ground.
+    /// Allowed: each in [-20, 20].
+    pub mount: Mount,
+    /// Pitch (degrees, negative looks down).
+    /// Allowed: [-89, 89].
+    pub pitch: f32,
+}
+
+impl Default for CameraView {
+    fn default() -> Self {
+        let camera = Camera::default();
+        Self { fov: camera.fov, mount: camera.mount, pitch: camera.pitch }
+    }
 }
 
 /// The road: a chain of segments starting at the origin heading along +x.

@@ -43,6 +43,14 @@ pub(super) fn agents<'a>(c: &mut Checker, scenario: &Scenario, first_road: impl 
         if let Some(reward) = &agent.reward {
             agent::reward_weights(c, &format!("{path}.reward"), reward);
         }
+        if let Some(view) = &agent.camera {
+            let at = |field: &str| format!("{path}.camera.{field}");
+            c.bounded(&at("fov"), view.fov, Bound::Excl(10.0), Bound::Excl(170.0));
+            c.in_range(&at("pitch"), view.pitch, -89.0, 89.0);
+            c.in_range(&at("mount.forward"), view.mount.forward, -20.0, 20.0);
+            c.in_range(&at("mount.up"), view.mount.up, -20.0, 20.0);
+            c.in_range(&at("mount.left"), view.mount.left, -20.0, 20.0);
+        }
         let Some((first, road)) = first_road(i) else { continue };
         let before = c.problems.len();
         along_road(c, &format!("{path}.spawn.s"), spawn.s, road);
