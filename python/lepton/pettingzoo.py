@@ -67,14 +67,18 @@ class LeptonParallelEnv(ParallelEnv):
         self._seed = 0 if seed is None else int(seed)
         self._env = MultiAgentEnv(scenario, self._seed, observation, actions)
         self._cars = self._env.num_agents
-        self.possible_agents = [f"car_{i}" for i in range(self._cars)]
+        self._name_cars()
         self.agents: list[str] = []
-        # Each car's current name (a respawned car is a new agent) and each name's car.
+        self._observation_space = self._make_observation_space()
+        self._action_space = self._make_action_space()
+
+    def _name_cars(self) -> None:
+        """Car i is ``car_i`` again: its current name (a respawned car is a new agent), each
+        name's car, and how often each has come back."""
+        self.possible_agents = [f"car_{i}" for i in range(self._cars)]
         self._names = list(self.possible_agents)
         self._car = {name: i for i, name in enumerate(self.possible_agents)}
         self._lives = [0] * self._cars
-        self._observation_space = self._make_observation_space()
-        self._action_space = self._make_action_space()
 
     def _make_observation_space(self) -> spaces.Space:
         parts = {}
@@ -123,10 +127,7 @@ class LeptonParallelEnv(ParallelEnv):
         if seed is not None and (not isinstance(seed, (int, np.integer)) or seed < 0):
             raise LeptonError(f"seed must be a non-negative integer (got {seed!r})")
         first = self._env.reset(None if seed is None else int(seed))
-        self.possible_agents = [f"car_{i}" for i in range(self._cars)]
-        self._names = list(self.possible_agents)
-        self._car = {name: i for i, name in enumerate(self.possible_agents)}
-        self._lives = [0] * self._cars
+        self._name_cars()
         self.agents = list(self.possible_agents)
         observations = {name: obs for name, (obs, _) in zip(self._names, first)}
         infos = {name: info for name, (_, info) in zip(self._names, first)}

@@ -148,9 +148,7 @@ impl MultiAgentVecEnv {
             self.draw(&stepped)?;
             for (w, c) in stepped {
                 let result = worlds[w].agents[c].as_mut().expect("a stepped car has a result");
-                let mut obs = std::mem::replace(&mut result.obs, Observation::of_state(Default::default()));
-                self.attach(w, c, &mut obs);
-                worlds[w].agents[c].as_mut().expect("a stepped car has a result").obs = obs;
+                self.attach(w, c, &mut result.obs);
             }
         }
         // Cars that start again, and worlds whose episode is over, begin anew.
@@ -176,9 +174,7 @@ impl MultiAgentVecEnv {
                 if let Some(looks) = resets[w].as_mut() {
                     self.attach(w, c, &mut looks[c].0);
                 } else if let Some((obs, _)) = worlds[w].agents[c].as_mut().and_then(|a| a.respawn.as_mut()) {
-                    let mut taken = std::mem::replace(obs, Observation::of_state(Default::default()));
-                    self.attach(w, c, &mut taken);
-                    *obs = taken;
+                    self.attach(w, c, obs);
                 }
             }
         }

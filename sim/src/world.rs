@@ -267,10 +267,13 @@ impl World {
     /// `controls` coast); `touched[i]` is what car i touched (cars not in the world touch nothing).
     pub fn step_cars(&mut self, controls: &[Control], touched: &mut [Contacts]) {
         let dt = self.physics.integration_parameters.dt;
-        let last_s: Vec<f32> = self.cars.iter().map(|car| car.road.s).collect();
         // Once every event has happened there is nothing left to check, step after step.
         if self.clock.happened().count_ones() < self.events.len() as u32 {
             self.run_events();
+        }
+        // The events have read where the cars were a step ago; from here that is where they are.
+        for car in self.cars.iter_mut() {
+            car.last_s = car.road.s;
         }
         if !self.traffic.npcs.is_empty() {
             let cars: Vec<RoadUser> = self
@@ -307,7 +310,7 @@ impl World {
             }
         }
         self.physics.step();
-        for (i, &last_s) in last_s.iter().enumerate() {
+        for i in 0..self.cars.len() {
             if !self.cars[i].present {
                 continue;
             }
@@ -316,7 +319,6 @@ impl World {
             if x.is_finite() && y.is_finite() {
                 self.locate(i, x, y);
             }
-            self.cars[i].last_s = last_s;
         }
         self.clock.tick();
         for (i, touched) in touched.iter_mut().enumerate().take(self.cars.len()) {

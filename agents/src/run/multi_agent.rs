@@ -15,7 +15,9 @@ use super::eval::{EpisodeLog, EvalSummary};
 use super::files;
 use super::loop_state::Interval;
 use super::metrics::{MetricsWriter, Row};
-use super::trainer::{Progress, RunSummary, resolve_perception, write_final_eval};
+use super::trainer::{
+    Progress, RunSummary, log_training, note_return, record_eval, resolve_perception, write_final_eval,
+};
 use crate::agent::Experience;
 use crate::greedy::GreedyPolicy;
 use crate::policy::Policy;
@@ -164,10 +166,7 @@ impl MultiAgentTrainer {
                         ))
                         .map_err(io(&metrics_path))?;
                     state.episodes += 1;
-                    recent.push_back(tally.episode_return);
-                    if recent.len() > 20 {
-                        recent.pop_front();
-                    }
+                    note_return(&mut recent, tally.episode_return);
                     *tally = Tally::default();
                 }
             }
@@ -192,15 +191,15 @@ impl MultiAgentTrainer {
             }
 
             let steps_per_second = state.step as f64 / loop_started.elapsed().as_secs_f64().max(1e-9);
-            if state.step >= state.next_log {
-                metrics
-                    .write(&Row::train(state.step, &interval, epsilon, steps_per_second))
-                    .map_err(io(&metrics_path))?;
-                interval = Interval::default();
-                while state.next_log <= state.step {
-                    state.next_log += config.log_every;
-                }
-            }
+            log_training(
+                &mut metrics,
+                &metrics_path,
+                &mut state,
+                &mut interval,
+                epsilon,
+                steps_per_second,
+                config.log_every,
+            )?;
             let finished = state.step >= config.steps;
             if state.step >= state.next_eval || finished {
                 let mut greedy =
@@ -212,20 +211,14 @@ impl MultiAgentTrainer {
                     config.eval_seed,
                 )?;
                 agent = greedy.into_agent();
-                metrics.write(&Row::eval(state.step, &summary)).map_err(io(&metrics_path))?;
-                if state.best_eval.is_none_or(|b| summary.mean_return > b) {
-                    state.best_eval = Some(summary.mean_return);
-                    checkpoint::save_agent(
-                        &self.run_dir.join(files::BEST),
-                        &state,
-                        agent.as_ref(),
-                        false,
-                        &[],
-                    )?;
-                }
-                while state.next_eval <= state.step {
-                    state.next_eval = state.next_eval.saturating_add(config.eval_every.max(1));
-                }
+                record_eval(
+                    &mut metrics,
+                    &self.run_dir,
+                    &mut state,
+                    agent.as_ref(),
+                    &summary,
+                    config.eval_every,
+                )?;
                 final_eval = Some(summary);
             }
             if state.step >= state.next_checkpoint || finished {

@@ -59,6 +59,58 @@ pub fn resolve_perception(config: &RunConfig, model: Option<&Path>) -> Result<Pe
     }
 }
 
+/// Writes a `train` row when one is due (every `log_every` steps) and starts a new interval.
+pub(super) fn log_training(
+    metrics: &mut MetricsWriter,
+    path: &Path,
+    state: &mut TrainerState,
+    interval: &mut Interval,
+    epsilon: f64,
+    steps_per_second: f64,
+    log_every: u64,
+) -> Result<(), RunError> {
+    if state.step < state.next_log {
+        return Ok(());
+    }
+    metrics.write(&Row::train(state.step, interval, epsilon, steps_per_second)).map_err(io(path))?;
+    *interval = Interval::default();
+    while state.next_log <= state.step {
+        state.next_log += log_every;
+    }
+    Ok(())
+}
+
+/// Records an evaluation: its `eval` row, `checkpoints/best` when it beats the best so far, and
+/// the step of the next one. Best goes before last: a run killed between the two resumes from the
+/// previous last checkpoint, redoes this evaluation and writes the same best again.
+pub(super) fn record_eval(
+    metrics: &mut MetricsWriter,
+    run_dir: &Path,
+    state: &mut TrainerState,
+    agent: &dyn crate::Agent,
+    summary: &EvalSummary,
+    eval_every: u64,
+) -> Result<(), RunError> {
+    let path = run_dir.join(files::METRICS);
+    metrics.write(&Row::eval(state.step, summary)).map_err(io(&path))?;
+    if state.best_eval.is_none_or(|b| summary.mean_return > b) {
+        state.best_eval = Some(summary.mean_return);
+        checkpoint::save_agent(&run_dir.join(files::BEST), state, agent, false, &[])?;
+    }
+    while state.next_eval <= state.step {
+        state.next_eval = state.next_eval.saturating_add(eval_every.max(1));
+    }
+    Ok(())
+}
+
+/// Keeps the last 20 episode returns (the progress bar's recent return).
+pub(super) fn note_return(recent: &mut std::collections::VecDeque<f32>, episode_return: f32) {
+    recent.push_back(episode_return);
+    if recent.len() > 20 {
+        recent.pop_front();
+    }
+}
+
 /// Writes the run's last evaluation to `RUN/eval.json` (atomically), when there was one.
 pub(super) fn write_final_eval(run_dir: &Path, eval: Option<&EvalSummary>) -> Result<(), RunError> {
     if let Some(eval) = eval {
@@ -267,10 +319,7 @@ impl Trainer {
                     .write(&Row::episode(state.step, i, episode.episode_return, episode.length, episode.end))
                     .map_err(io(&metrics_path))?;
                 state.episodes += 1;
-                recent.push_back(episode.episode_return);
-                if recent.len() > 20 {
-                    recent.pop_front();
-                }
+                note_return(&mut recent, episode.episode_return);
                 next[i] = restart;
             }
             starts = step.episodes.iter().map(Option::is_some).collect();
@@ -278,15 +327,15 @@ impl Trainer {
 
             let elapsed = loop_started.elapsed().as_secs_f64().max(1e-9);
             let steps_per_second = (state.step - start_step) as f64 / elapsed;
-            if state.step >= state.next_log {
-                metrics
-                    .write(&Row::train(state.step, &interval, epsilon, steps_per_second))
-                    .map_err(io(&metrics_path))?;
-                interval = Interval::default();
-                while state.next_log <= state.step {
-                    state.next_log += config.log_every;
-                }
-            }
+            log_training(
+                &mut metrics,
+                &metrics_path,
+                &mut state,
+                &mut interval,
+                epsilon,
+                steps_per_second,
+                config.log_every,
+            )?;
             let finished = state.step >= config.steps;
             if state.step >= state.next_eval || finished {
                 // The agent is lent to a greedy policy with frame stacks of its own, and taken back.
@@ -308,17 +357,14 @@ impl Trainer {
                     video_dir.as_deref(),
                 )?;
                 agent = greedy.into_agent();
-                metrics.write(&Row::eval(state.step, &summary)).map_err(io(&metrics_path))?;
-                // Best goes before last: a run killed between the two resumes from the previous
-                // last checkpoint, redoes this evaluation and writes the same best again.
-                if state.best_eval.is_none_or(|b| summary.mean_return > b) {
-                    state.best_eval = Some(summary.mean_return);
-                    let best = self.run_dir.join(files::BEST);
-                    checkpoint::save_agent(&best, &state, agent.as_ref(), false, &[])?;
-                }
-                while state.next_eval <= state.step {
-                    state.next_eval = state.next_eval.saturating_add(config.eval_every.max(1));
-                }
+                record_eval(
+                    &mut metrics,
+                    &self.run_dir,
+                    &mut state,
+                    agent.as_ref(),
+                    &summary,
+                    config.eval_every,
+                )?;
                 final_eval = Some(summary);
             }
             if state.step >= state.next_checkpoint || finished {

@@ -168,21 +168,26 @@ pub fn evaluate(
         for batch in samples.chunks(batch_size) {
             let t = Instant::now();
             let mut input = Vec::with_capacity(batch.len() * model.meta.input_len());
-            let depths: Vec<Vec<f32>> = batch
-                .iter()
-                .map(|s| s.depth.iter().map(|&d| crate::dataset::plane_to_depth(d)).collect())
-                .collect();
+            // Metres only where the model reads them.
+            let depths: Vec<Vec<f32>> = match model.meta.depth_input {
+                true => batch
+                    .iter()
+                    .map(|s| s.depth.iter().map(|&d| crate::dataset::plane_to_depth(d)).collect())
+                    .collect(),
+                false => vec![Vec::new(); batch.len()],
+            };
             for (s, depth) in batch.iter().zip(&depths) {
                 model.meta.input_with_depth_into(&s.frame, Some(depth), &mut input);
             }
             preprocess_seconds += t.elapsed().as_secs_f64();
+            // One forward pass; with the segmentation scored, the head's too (in the timing).
             let t = Instant::now();
-            let predictions = model.predict_inputs(input, batch.len());
+            let (predictions, classes) = match confusion {
+                Some(_) => model.predict_and_segment(input, batch.len()),
+                None => (model.predict_inputs(input, batch.len()), None),
+            };
             forward_seconds += t.elapsed().as_secs_f64();
-            if let Some(confusion) = confusion.as_mut() {
-                let frames: Vec<&[u8]> = batch.iter().map(|s| s.frame.as_slice()).collect();
-                let depths: Vec<&[f32]> = depths.iter().map(Vec::as_slice).collect();
-                let classes = model.segment(&frames, Some(&depths)).expect("the model has a head");
+            if let (Some(confusion), Some(classes)) = (confusion.as_mut(), classes) {
                 for (s, predicted) in batch.iter().zip(&classes) {
                     confusion.add(&s.semantic, predicted);
                 }

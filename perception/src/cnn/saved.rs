@@ -410,28 +410,41 @@ impl CnnModel {
     /// Predicts a batch of raw u8 frames and, for a model with depth input, their depth images
     /// (metres; `None` for a model without).
     pub fn predict_with_depth(&self, frames: &[&[u8]], depths: Option<&[&[f32]]>) -> Vec<Prediction> {
+        self.predict_inputs(self.inputs(frames, depths), frames.len())
+    }
+
+    /// The network's input for a batch of frames and, for a depth model, their depth images.
+    fn inputs(&self, frames: &[&[u8]], depths: Option<&[&[f32]]>) -> Vec<f32> {
         let mut input = Vec::with_capacity(frames.len() * self.meta.input_len());
         for (i, frame) in frames.iter().enumerate() {
             self.meta.input_with_depth_into(frame, depths.map(|d| d[i]), &mut input);
         }
-        self.predict_inputs(input, frames.len())
+        input
     }
 
     /// Each frame's semantic classes at full resolution (height × width, row-major): the head's
     /// class for the grid cell nearest each pixel. `None` for a model without a head.
     pub fn segment(&self, frames: &[&[u8]], depths: Option<&[&[f32]]>) -> Option<Vec<Vec<u8>>> {
-        let head = self.segmentation.as_ref()?;
-        let n = frames.len();
-        let mut input = Vec::with_capacity(n * self.meta.input_len());
-        for (i, frame) in frames.iter().enumerate() {
-            self.meta.input_with_depth_into(frame, depths.map(|d| d[i]), &mut input);
+        self.segmentation.as_ref()?;
+        self.predict_and_segment(self.inputs(frames, depths), frames.len()).1
+    }
+
+    /// [`CnnModel::predict_inputs`] and, for a model with a head, each frame's classes (see
+    /// [`CnnModel::segment`]), from one forward pass.
+    pub fn predict_and_segment(&self, input: Vec<f32>, n: usize) -> (Vec<Prediction>, Option<Vec<Vec<u8>>>) {
+        if n == 0 {
+            return (Vec::new(), self.segmentation.as_ref().map(|_| Vec::new()));
         }
         let c = &self.meta.cnn;
         let x =
             Tensor::<4>::from_data(TensorData::new(input, [n, c.channels, c.height, c.width]), &self.device);
-        let (_, features) = self.net.forward_with_features(x);
-        let logits = super::model::segment(head, features);
-        Some(classes_from_logits(logits, &self.meta))
+        let (out, features) = self.net.forward_with_features(x);
+        let values: Vec<f32> = out.into_data().try_to_vec::<f32>().expect("f32 outputs");
+        let classes = self
+            .segmentation
+            .as_ref()
+            .map(|head| classes_from_logits(super::model::segment(head, features), &self.meta));
+        (decode(&self.meta, &values, n), classes)
     }
 
     /// Predicts a batch of raw u8 frames (each of `meta.frame` shape).

@@ -505,6 +505,25 @@ struct Joint {
 }
 
 impl Joint {
+    /// The batch's loss (see [`Joint::loss`]), with the CNN's outputs and the head's logits.
+    fn forward(
+        &self,
+        huber: &burn::nn::loss::HuberLoss,
+        batch: Batch,
+        config: &TrainConfig,
+    ) -> (Tensor<1>, Tensor<2>, Option<Tensor<4>>) {
+        let (out, features) = self.cnn.forward_with_features(batch.input);
+        let loss = batch_loss(huber, out.clone(), batch.regression, batch.flags, config.flag_weight);
+        match (&self.head, batch.cells) {
+            (Some(head), Some(cells)) => {
+                let logits = super::model::segment(head, features);
+                let loss = loss + segmentation_loss(logits.clone(), cells) * config.segmentation_weight;
+                (loss, out, Some(logits))
+            }
+            _ => (loss, out, None),
+        }
+    }
+
     /// The head's number of classes, when there is a head.
     fn head_classes(&self) -> Option<usize> {
         self.head.as_ref().map(|head| head.weight.dims()[0])
@@ -512,15 +531,7 @@ impl Joint {
 
     /// The batch's loss: the CNN's, plus `segmentation_weight` × the head's cross-entropy.
     fn loss(&self, huber: &burn::nn::loss::HuberLoss, batch: Batch, config: &TrainConfig) -> Tensor<1> {
-        let (out, features) = self.cnn.forward_with_features(batch.input);
-        let loss = batch_loss(huber, out, batch.regression, batch.flags, config.flag_weight);
-        match (&self.head, batch.cells) {
-            (Some(head), Some(cells)) => {
-                let logits = super::model::segment(head, features);
-                loss + segmentation_loss(logits, cells) * config.segmentation_weight
-            }
-            _ => loss,
-        }
+        self.forward(huber, batch, config).0
     }
 }
 
@@ -574,11 +585,10 @@ fn validate(
         let samples: Vec<Sample> = dataset.chunk(c)?.into_iter().filter(|s| is_val(s)).collect();
         for batch in samples.chunks(config.batch_size) {
             let tensors = batch_tensors(meta, batch, net.head_classes(), device);
-            let input = tensors.input.clone();
-            let loss: f32 = net.loss(huber, tensors, config).into_scalar::<f32>();
-            let (out, features) = net.cnn.forward_with_features(input);
-            if let (Some(head), Some(confusion)) = (&net.head, pixels.as_mut()) {
-                let classes = super::saved::classes_from_logits(super::model::segment(head, features), meta);
+            let (loss, out, logits) = net.forward(huber, tensors, config);
+            let loss: f32 = loss.into_scalar::<f32>();
+            if let (Some(logits), Some(confusion)) = (logits, pixels.as_mut()) {
+                let classes = super::saved::classes_from_logits(logits, meta);
                 for (predicted, s) in classes.iter().zip(batch) {
                     confusion.add(&s.semantic, predicted);
                 }
