@@ -265,6 +265,46 @@ fn a_resume_continues_the_run_as_started_and_refuses_any_other_configuration() {
 }
 
 #[test]
+fn ego_attention_with_temporal_exploration_learns_from_the_object_list_and_resumes_exactly() {
+    let dir = scratch("train-attention");
+    let attention = DQN
+        .replace("cnn_hidden: 64, dueling: true)", "dueling: true, attention: Some(width: 16, heads: 2))")
+        .replace("steps: 600)", "steps: 600), exploration: Temporal(mu: 1.5, max_steps: 20)");
+    let config = write(&dir, "attention.ron", &format!("({RUN}\n{attention})"));
+    let run = |name: &str, steps: &str, resume: bool| {
+        let out = dir.join(name);
+        let mut args = vec!["train", "tiny", "--agent", "dqn", "--perception", "vehicles", "--envs", "2"];
+        args.extend(["--config", &config, "--steps", steps, "--out", out.to_str().unwrap()]);
+        if resume {
+            args.push("--resume");
+        }
+        json(&lepton(&args))
+    };
+    let straight = run("straight", "600", false);
+    assert!(straight["updates"].as_u64().unwrap() > 0);
+    // The run's scenario carries the sensor it was given, so evaluation lists the same objects.
+    let scenario = std::fs::read_to_string(dir.join("straight/scenario.ron")).unwrap();
+    assert!(scenario.contains("vehicles: VehicleList("), "{scenario}");
+    run("resumed", "400", false);
+    let resumed = run("resumed", "600", true);
+    assert_eq!(resumed["resumed_from_step"], 400);
+    // The held exploration runs and the object lists come back from the checkpoint exactly.
+    assert_eq!(metrics_without_timing(&dir.join("straight")), metrics_without_timing(&dir.join("resumed")));
+    let eval = json(&lepton(&["eval", dir.join("straight").to_str().unwrap(), "--episodes", "2", "--json"]));
+    assert_eq!(eval["episodes"], 2);
+
+    // Attention over anything but an object list is refused, naming the field.
+    let refused =
+        lepton(&["train", "tiny", "--agent", "dqn", "--perception", "ground-truth", "--config", &config]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("dqn.network.attention"), "{}", stderr(&refused));
+    let tabular = lepton(&["train", "tiny", "--agent", "qlearning", "--perception", "vehicles"]);
+    assert_eq!(tabular.status.code(), Some(2));
+    assert!(stderr(&tabular).contains("not Vehicles"), "{}", stderr(&tabular));
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
 fn eval_and_train_record_episodes_as_videos_that_decode_to_their_frames() {
     let dir = scratch("videos");
     let run = dir.join("run");

@@ -3,8 +3,8 @@
 //! Tabular Q-learning ([`crate::qlearning`]) and DQN ([`crate::dqn`]) implement it; each owns
 //! its configuration, chosen by [`crate::AgentConfig`].
 
+use crate::explore::Exploration;
 use lepton_perception::Percept;
-use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 /// What one learner update measured (the trainer logs it).
@@ -62,17 +62,10 @@ pub trait Agent: Send {
         self.q_values(percepts).iter().map(|q| argmax(q)).collect()
     }
 
-    /// ε-greedy: one uniform draw and one random action per env, always, so the RNG stream does
-    /// not depend on ε.
-    fn act(&self, percepts: &[Percept], epsilon: f64, actions: usize, rng: &mut ChaCha8Rng) -> Vec<usize> {
-        self.greedy(percepts)
-            .into_iter()
-            .map(|greedy| {
-                let explore = rng.random::<f64>() < epsilon;
-                let random = rng.random_range(0..actions);
-                if explore { random } else { greedy }
-            })
-            .collect()
+    /// How the agent explores around its greedy choice (the rate ε comes from
+    /// [`Agent::epsilon`]); the training loops act through an [`crate::explore::Explorer`].
+    fn exploration(&self) -> Exploration {
+        Exploration::EpsilonGreedy
     }
 
     /// Learns from env `env`'s step (tabular: at once, returning the TD error; DQN: into replay).

@@ -67,15 +67,27 @@ impl AgentConfig {
         match self {
             AgentConfig::QLearning(config) => {
                 config.validate()?;
-                if matches!(perception, Some(PerceptionKind::Pixels { .. })) {
+                if let Some(kind @ (PerceptionKind::Pixels { .. } | PerceptionKind::Vehicles)) = perception {
+                    let name = if matches!(kind, PerceptionKind::Vehicles) { "Vehicles" } else { "Pixels" };
                     return Err(InvalidField::new(
                         "perception",
-                        "tabular Q-learning needs a state (GroundTruth or Cnn), not Pixels",
+                        format!("tabular Q-learning needs a state (GroundTruth or Cnn), not {name}"),
                     ));
                 }
                 Ok(())
             }
-            AgentConfig::Dqn(config) => config.validate(),
+            AgentConfig::Dqn(config) => {
+                config.validate()?;
+                if config.network.attention.is_some()
+                    && perception.is_some_and(|p| !matches!(p, PerceptionKind::Vehicles))
+                {
+                    return Err(InvalidField::new(
+                        "dqn.network.attention",
+                        "the ego attends over an object list: use it with --perception vehicles",
+                    ));
+                }
+                Ok(())
+            }
         }
     }
 

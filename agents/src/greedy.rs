@@ -97,6 +97,7 @@ impl Policy for GreedyPolicy {
                 let action = argmax(&q);
                 let perceived = match p {
                     Percept::State(state) => Some(*state),
+                    Percept::Vehicles(rows) => Some(rows.ego),
                     Percept::Frames(_) => None,
                 };
                 let input = o.frame.as_ref().and_then(|f| self.perception.input_image(f));

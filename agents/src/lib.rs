@@ -35,6 +35,7 @@
 pub mod agent;
 pub mod agent_config;
 pub mod dqn;
+pub mod explore;
 pub mod greedy;
 pub mod plot;
 pub mod policy;

@@ -153,7 +153,9 @@ impl QLearningAgent {
     fn row(&self, percept: &Percept) -> usize {
         match percept {
             Percept::State(state) => self.config.discretiser.index(state),
-            Percept::Frames(_) => unreachable!("tabular agents are built for state percepts only"),
+            Percept::Frames(_) | Percept::Vehicles(_) => {
+                unreachable!("tabular agents are built for state percepts only")
+            }
         }
     }
 }

@@ -64,7 +64,12 @@ fn dqn_beats_random_by_a_clear_margin() {
         target_update: TargetUpdate::Hard { every: 50 },
         n_step: 2,
         gamma: 0.95,
-        network: lepton_agents::dqn::NetworkConfig { hidden: vec![32], cnn_hidden: 0, dueling: true },
+        network: lepton_agents::dqn::NetworkConfig {
+            hidden: vec![32],
+            cnn_hidden: 0,
+            dueling: true,
+            attention: None,
+        },
         ..DqnConfig::default()
     };
     let device = Device::flex();

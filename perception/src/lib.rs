@@ -27,5 +27,7 @@ pub mod preprocess;
 pub mod state;
 
 pub use discretise::{Discretiser, FieldBins};
-pub use perception::{Percept, PerceptShape, Perception, PerceptionError, PerceptionKind, StackedFrames};
+pub use perception::{
+    Percept, PerceptShape, Perception, PerceptionError, PerceptionKind, StackedFrames, VehicleRows,
+};
 pub use state::DrivingState;

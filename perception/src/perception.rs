@@ -21,6 +21,9 @@ pub enum PerceptionKind {
     /// A trained CNN (`lepton perception train`) predicting the state from the camera frame,
     /// plus the ego speed from odometry.
     Cnn { model: PathBuf },
+    /// The driving state and the object list of the scenario's `vehicles` sensor (added with its
+    /// defaults when the scenario has none), for the ego-attention DQN.
+    Vehicles,
     /// The preprocessed frame stack itself, for end-to-end networks.
     Pixels {
         #[serde(default)]
@@ -58,6 +61,29 @@ pub enum Percept {
     State(DrivingState),
     /// The last k preprocessed frames.
     Frames(StackedFrames),
+    /// The car's own driving state and the rows of its object list.
+    Vehicles(VehicleRows),
+}
+
+/// What [`PerceptionKind::Vehicles`] hands the agent: the ego's driving state and the object
+/// list's rows (`count` × [`lepton_sim::vehicle_list::ROW`], scaled as the sensor gives them).
+#[derive(Debug, Clone, PartialEq)]
+pub struct VehicleRows {
+    pub ego: DrivingState,
+    pub rows: Vec<f32>,
+}
+
+impl VehicleRows {
+    /// Network input: the scaled driving state, then the rows.
+    pub fn write_input(&self, out: &mut Vec<f32>) {
+        self.ego.write_scaled(out);
+        out.extend_from_slice(&self.rows);
+    }
+
+    /// Values of [`VehicleRows::write_input`] for a list of `count` rows.
+    pub fn input_len(count: usize) -> usize {
+        DrivingState::LEN + count * lepton_sim::vehicle_list::ROW
+    }
 }
 
 /// The last k preprocessed frames of one env: u8, each C × H × W, oldest first.
@@ -87,10 +113,13 @@ pub enum PerceptShape {
     State,
     /// `stack` frames of `channels` × `height` × `width`.
     Frames { stack: usize, channels: usize, height: usize, width: usize },
+    /// A [`VehicleRows`] of `count` rows.
+    Vehicles { count: usize },
 }
 
 pub enum Perception {
     GroundTruth,
+    Vehicles,
     /// The model is shared by every copy made with [`Perception::fresh`].
     Cnn(Arc<CnnModel>),
     Pixels {
@@ -105,6 +134,7 @@ impl Perception {
     pub fn new(kind: &PerceptionKind, envs: usize, device: &Device) -> Result<Self, PerceptionError> {
         Ok(match kind {
             PerceptionKind::GroundTruth => Perception::GroundTruth,
+            PerceptionKind::Vehicles => Perception::Vehicles,
             PerceptionKind::Cnn { model } => Perception::Cnn(Arc::new(CnnModel::load(model, device)?)),
             PerceptionKind::Pixels { grey, resize, stack } => {
                 if *stack == 0 {
@@ -124,6 +154,7 @@ impl Perception {
     pub fn fresh(&self, envs: usize) -> Self {
         match self {
             Perception::GroundTruth => Perception::GroundTruth,
+            Perception::Vehicles => Perception::Vehicles,
             Perception::Cnn(model) => Perception::Cnn(model.clone()),
             Perception::Pixels { preprocess, k, .. } => Perception::Pixels {
                 preprocess: preprocess.clone(),
@@ -138,7 +169,7 @@ impl Perception {
     /// kind or size are an error.
     pub fn restore_stacks(&mut self, current: &[Percept]) -> Result<(), PerceptionError> {
         let Perception::Pixels { k, stacks, .. } = self else {
-            return match current.iter().all(|p| matches!(p, Percept::State(_))) {
+            return match current.iter().all(|p| !matches!(p, Percept::Frames(_))) {
                 true => Ok(()),
                 false => Err(PerceptionError::Input("frame stacks given to a state perception".into())),
             };
@@ -147,7 +178,7 @@ impl Perception {
             .iter()
             .map(|p| match p {
                 Percept::Frames(f) => FrameStack::from_vec(*k, f.frame_len, &f.data),
-                Percept::State(_) => None,
+                Percept::State(_) | Percept::Vehicles(_) => None,
             })
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| PerceptionError::Input(format!("the saved percepts are not {k}-frame stacks")))?;
@@ -157,7 +188,7 @@ impl Perception {
     /// The frame as this perception's network receives it (after grey/resize), if it reads one.
     pub fn input_image(&self, frame: &Frame) -> Option<Image> {
         match self {
-            Perception::GroundTruth => None,
+            Perception::GroundTruth | Perception::Vehicles => None,
             Perception::Cnn(model) => Some(model.meta.preprocess.image(&Image::from_frame(frame))),
             Perception::Pixels { preprocess, .. } => Some(preprocess.image(&Image::from_frame(frame))),
         }
@@ -165,7 +196,7 @@ impl Perception {
 
     /// Whether this perception reads camera frames (the envs then need a camera).
     pub fn needs_frames(&self) -> bool {
-        !matches!(self, Perception::GroundTruth)
+        !matches!(self, Perception::GroundTruth | Perception::Vehicles)
     }
 
     /// What this perception makes of `scenario`'s camera frames.
@@ -178,6 +209,9 @@ impl Perception {
     pub fn shape(&self, scenario: &Scenario) -> PerceptShape {
         match self {
             Perception::GroundTruth | Perception::Cnn(_) => PerceptShape::State,
+            Perception::Vehicles => {
+                PerceptShape::Vehicles { count: scenario.vehicles.clone().unwrap_or_default().count as usize }
+            }
             Perception::Pixels { preprocess, k, .. } => {
                 let c = &scenario.camera;
                 let channels = match c.format {
@@ -213,6 +247,18 @@ impl Perception {
             Perception::GroundTruth => {
                 Ok(observations.iter().map(|o| Percept::State(o.state.driving)).collect())
             }
+            Perception::Vehicles => observations
+                .iter()
+                .map(|o| match &o.vehicles {
+                    Some(rows) => {
+                        Ok(Percept::Vehicles(VehicleRows { ego: o.state.driving, rows: rows.clone() }))
+                    }
+                    None => Err(PerceptionError::Input(
+                        "vehicles perception needs the object list; this scenario has no `vehicles` sensor"
+                            .into(),
+                    )),
+                })
+                .collect(),
             Perception::Cnn(model) => {
                 let mut frames = Vec::with_capacity(observations.len());
                 for o in observations {
@@ -290,7 +336,7 @@ mod tests {
     fn stack(p: &Percept) -> &StackedFrames {
         match p {
             Percept::Frames(f) => f,
-            Percept::State(_) => panic!("pixels give frames"),
+            _ => panic!("pixels give frames"),
         }
     }
 

@@ -57,12 +57,14 @@ pub struct Observation {
     pub depth: Option<Vec<f32>>,
     /// The semantic camera's image, when the cameras draw one: height × width classes.
     pub semantic: Option<Vec<u8>>,
+    /// The object list (`scenario.vehicles`): `count` rows of [`crate::vehicle_list::FEATURES`].
+    pub vehicles: Option<Vec<f32>>,
 }
 
 impl Observation {
     /// The ground-truth state alone: no frame, no lidar.
     pub fn of_state(state: GroundTruth) -> Self {
-        Self { state, frame: None, lidar: None, depth: None, semantic: None }
+        Self { state, frame: None, lidar: None, depth: None, semantic: None, vehicles: None }
     }
 }
 
@@ -243,9 +245,18 @@ impl Env {
         }
     }
 
-    /// The observation of the world as it stands: `state`, and the lidar's scan when there is one.
+    /// The observation of the world as it stands: `state`, and the lidar's scan and the object list
+    /// when the scenario has them.
     fn observe(&self, state: GroundTruth) -> Observation {
-        Observation { lidar: self.lidar_scan().map(|scan| scan.ranges), ..Observation::of_state(state) }
+        Observation {
+            lidar: self.lidar_scan().map(|scan| scan.ranges),
+            vehicles: self
+                .scenario
+                .vehicles
+                .as_ref()
+                .map(|spec| crate::vehicle_list::measure(&self.world, 0, spec)),
+            ..Observation::of_state(state)
+        }
     }
 
     /// The lidar's scan of the world as it stands (`None` when the scenario mounts no lidar).

@@ -47,6 +47,7 @@ pub mod signals;
 pub mod traffic;
 pub mod vec_env;
 pub mod vehicle;
+pub mod vehicle_list;
 pub mod world;
 
 pub use cameras::{CameraSensors, Cameras, RenderError};

@@ -287,7 +287,9 @@ impl MultiAgentEnv {
             crate::lidar::scan_from(&self.world, i, beams, seed, &mut ranges);
             ranges
         });
-        Observation { lidar, ..Observation::of_state(state) }
+        let vehicles =
+            self.scenario.vehicles.as_ref().map(|spec| crate::vehicle_list::measure(&self.world, i, spec));
+        Observation { lidar, vehicles, ..Observation::of_state(state) }
     }
 
     /// Whether the world's episode is over: every car has ended, or `max_steps` have passed.

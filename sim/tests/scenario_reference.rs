@@ -7,7 +7,7 @@
 //! would spell it; "required" where a file must give it) and its doc comment. A doc comment's
 //! `Allowed: ...` sentence fills the allowed column; the validator (scenario/validate/) enforces it.
 
-use lepton_sim::scenario::{Junction, Lidar, Network, NetworkRoad, Place, Scenario};
+use lepton_sim::scenario::{Junction, Lidar, Network, NetworkRoad, Place, Scenario, VehicleList};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -186,6 +186,7 @@ fn item_default(name: &str) -> Option<Value> {
         "Place" => serde_json::to_value(Place::default()),
         "Junction" => serde_json::to_value(Junction::default()),
         "Lidar" => serde_json::to_value(Lidar::default()),
+        "VehicleList" => serde_json::to_value(VehicleList::default()),
         _ => return None,
     };
     Some(value.expect("a default serialises"))

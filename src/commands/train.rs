@@ -38,6 +38,10 @@ pub enum PerceptionArg {
     Cnn,
     /// Stacked grey camera frames (DQN's Nature CNN).
     Pixels,
+    /// The driving state and an object list of the nearest cars and obstacles (DQN; the ego
+    /// attends over it with `network.attention`). Adds the default `vehicles` sensor when the
+    /// scenario has none.
+    Vehicles,
 }
 
 #[derive(clap::Args)]
@@ -135,6 +139,7 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
                     .ok_or_else(|| CliError::Usage("--perception cnn needs --model MODEL_DIR".into()))?,
             },
             PerceptionArg::Pixels => PerceptionKind::default_pixels(),
+            PerceptionArg::Vehicles => PerceptionKind::Vehicles,
         });
     }
     // A field out of range is named, with the file it came from when there is one.
@@ -163,6 +168,14 @@ pub fn run(args: TrainArgs) -> CliResult<ExitCode> {
             out.display()
         )));
     }
+    // An object list needs its sensor: the scenario's own, or the default one (written into the
+    // run's scenario.ron, so that evaluation lists the same objects).
+    let scenario = match (&perception, &scenario.vehicles) {
+        (PerceptionKind::Vehicles, None) => {
+            Arc::new(Scenario { vehicles: Some(Default::default()), ..(*scenario).clone() })
+        }
+        _ => scenario,
+    };
     config.perception = Some(perception);
     let scenario = if args.resume { check_resume(&out, &config, scenario)? } else { scenario };
     let trainer = Trainer {

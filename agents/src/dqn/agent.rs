@@ -7,12 +7,13 @@ use super::config::DqnConfig;
 use super::learner::DqnLearner;
 use super::network::{FramesTooSmall, InputShape};
 use crate::agent::{Agent, Experience, PartError, Parts, UpdateStats};
+use crate::explore::Exploration;
 use crate::replay::{ObsRef, ReplayBuffer, ReplaySpec, Transition};
 use burn::module::Module;
 use burn::prelude::Device;
 use burn::store::ModuleRecord;
 use burn::tensor::Bytes;
-use lepton_perception::{DrivingState, Percept, PerceptShape};
+use lepton_perception::{DrivingState, Percept, PerceptShape, VehicleRows};
 use rand_chacha::ChaCha8Rng;
 
 pub struct DqnAgent {
@@ -28,6 +29,7 @@ pub struct DqnAgent {
 pub fn replay_bytes(config: &DqnConfig, shape: PerceptShape, envs: usize) -> u64 {
     let (values, bytes_each, stack) = match shape {
         PerceptShape::State => (DrivingState::LEN as u64, 4, 1),
+        PerceptShape::Vehicles { count } => (VehicleRows::input_len(count) as u64, 4, 1),
         PerceptShape::Frames { stack, channels, height, width } => {
             ((channels * height * width) as u64, 1, stack as u64)
         }
@@ -50,13 +52,14 @@ impl DqnAgent {
     ) -> Result<Self, FramesTooSmall> {
         let input = match shape {
             PerceptShape::State => InputShape::Vector(DrivingState::LEN),
+            PerceptShape::Vehicles { count } => InputShape::Vehicles { count },
             PerceptShape::Frames { stack, channels, height, width } => {
                 InputShape::Frames { stack, channels, height, width }
             }
         };
         let learner = DqnLearner::new(input, actions, config, device, seed)?;
         let (obs_len, stack, frames) = match input {
-            InputShape::Vector(n) => (n, 1, false),
+            InputShape::Vector(_) | InputShape::Vehicles { .. } => (input.len(), 1, false),
             InputShape::Frames { stack, channels, height, width } => (channels * height * width, stack, true),
         };
         let spec = ReplaySpec {
@@ -79,17 +82,21 @@ impl DqnAgent {
             match p {
                 Percept::State(state) => state.write_scaled(&mut values),
                 Percept::Frames(frames) => frames.write_input(&mut values),
+                Percept::Vehicles(rows) => rows.write_input(&mut values),
             }
         }
         values
     }
 }
 
-/// A state percept's scaled vector (empty for frames), which the replay buffer borrows.
+/// A state percept's scaled vector, or an object list's input (empty for frames), which the
+/// replay buffer borrows.
 fn scaled(percept: &Percept) -> Vec<f32> {
     let mut values = Vec::new();
-    if let Percept::State(state) = percept {
-        state.write_scaled(&mut values);
+    match percept {
+        Percept::State(state) => state.write_scaled(&mut values),
+        Percept::Vehicles(rows) => rows.write_input(&mut values),
+        Percept::Frames(_) => {}
     }
     values
 }
@@ -98,7 +105,7 @@ fn scaled(percept: &Percept) -> Vec<f32> {
 fn stored<'a>(percept: &'a Percept, scaled: &'a [f32]) -> ObsRef<'a> {
     match percept {
         Percept::Frames(frames) => ObsRef::U8(frames.newest()),
-        Percept::State(_) => ObsRef::F32(scaled),
+        Percept::State(_) | Percept::Vehicles(_) => ObsRef::F32(scaled),
     }
 }
 
@@ -115,6 +122,10 @@ impl Agent for DqnAgent {
 
     fn epsilon(&self, step: u64) -> f64 {
         self.learner.config.epsilon.value(step)
+    }
+
+    fn exploration(&self) -> Exploration {
+        self.learner.config.exploration
     }
 
     fn q_values(&self, percepts: &[Percept]) -> Vec<Vec<f32>> {

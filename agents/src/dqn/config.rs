@@ -2,6 +2,7 @@
 //! field left out keeps its default) and written back into the run directory.
 
 use super::network::NetworkConfig;
+use crate::explore::Exploration;
 use crate::schedule::EpsilonSchedule;
 use lepton_artifacts::InvalidField;
 use serde::{Deserialize, Serialize};
@@ -51,6 +52,10 @@ pub struct DqnConfig {
     /// Gradients are rescaled so their global norm is at most this.
     pub max_grad_norm: f32,
     pub epsilon: EpsilonSchedule,
+    /// How random actions are drawn at rate ε: one step each, or held for a heavy-tailed number
+    /// of steps (`Temporal`, εz-greedy), which finds manoeuvres of many steps such as a lane
+    /// change.
+    pub exploration: Exploration,
 }
 
 impl Default for DqnConfig {
@@ -75,6 +80,7 @@ impl Default for DqnConfig {
             huber_delta: 1.0,
             max_grad_norm: 10.0,
             epsilon: EpsilonSchedule::Linear { start: 1.0, end: 0.05, steps: 20_000 },
+            exploration: Exploration::EpsilonGreedy,
         }
     }
 }
@@ -123,6 +129,14 @@ impl DqnConfig {
         if widths.is_empty() || widths.len() > 16 || widths.iter().any(|w| !(1..=8192).contains(w)) {
             return bad("network.hidden", "must be 1 to 16 layers of 1 to 8192 units");
         }
+        if let Some(a) = &self.network.attention {
+            if !(1..=64).contains(&a.heads) {
+                return bad("network.attention.heads", "must be 1 to 64");
+            }
+            if !(1..=4096).contains(&a.width) || a.width % a.heads != 0 {
+                return bad("network.attention.width", "must be 1 to 4096 and a multiple of heads");
+            }
+        }
         if !(1..=8192).contains(&self.network.cnn_hidden) {
             return bad("network.cnn_hidden", "must be 1 to 8192 units");
         }
@@ -151,6 +165,7 @@ impl DqnConfig {
         if self.max_grad_norm.is_nan() || self.max_grad_norm <= 0.0 {
             return bad("max_grad_norm", "must be positive");
         }
+        self.exploration.validate("dqn.exploration")?;
         self.epsilon.validate("dqn.epsilon")
     }
 }

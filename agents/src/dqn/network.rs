@@ -4,6 +4,8 @@
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig, Relu};
 use burn::prelude::*;
+use burn::tensor::activation::softmax;
+use burn::tensor::s;
 use lepton_kernels::conv2d;
 use serde::{Deserialize, Serialize};
 
@@ -14,13 +16,22 @@ pub enum InputShape {
     Vector(usize),
     /// `stack` frames of `height` × `width` × `channels`, channel-major.
     Frames { stack: usize, channels: usize, height: usize, width: usize },
+    /// The ego's scaled driving state ([`EGO_FEATURES`] values), then `count` object-list rows
+    /// of [`ROW_FEATURES`] values, presence first.
+    Vehicles { count: usize },
 }
+
+/// Values of the ego's part of a [`InputShape::Vehicles`] input.
+pub const EGO_FEATURES: usize = lepton_perception::DrivingState::LEN;
+/// Values per object-list row of a [`InputShape::Vehicles`] input.
+pub const ROW_FEATURES: usize = lepton_sim::vehicle_list::ROW;
 
 impl InputShape {
     pub fn len(&self) -> usize {
         match *self {
             InputShape::Vector(n) => n,
             InputShape::Frames { stack, channels, height, width } => stack * channels * height * width,
+            InputShape::Vehicles { count } => EGO_FEATURES + count * ROW_FEATURES,
         }
     }
 
@@ -39,11 +50,31 @@ pub struct NetworkConfig {
     pub cnn_hidden: usize,
     /// Dueling head (separate value and advantage streams).
     pub dueling: bool,
+    /// On an object list (`--perception vehicles`): the ego attends over the listed objects
+    /// (Leurent & Mercat 2019) before `hidden`; without it the list is flattened into the MLP.
+    pub attention: Option<AttentionConfig>,
 }
 
 impl Default for NetworkConfig {
     fn default() -> Self {
-        Self { hidden: vec![128, 128], cnn_hidden: 512, dueling: true }
+        Self { hidden: vec![128, 128], cnn_hidden: 512, dueling: true, attention: None }
+    }
+}
+
+/// The ego-attention layer's shape.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AttentionConfig {
+    /// Width of every embedding (ego, rows, keys, values); a multiple of `heads`.
+    pub width: usize,
+    /// Attention heads, each over `width / heads` features.
+    pub heads: usize,
+}
+
+impl Default for AttentionConfig {
+    /// The social-attention DQN's shape: 64 features, 2 heads.
+    fn default() -> Self {
+        Self { width: 64, heads: 2 }
     }
 }
 
@@ -95,12 +126,80 @@ impl NatureCnn {
     }
 }
 
+/// Ego attention (Leurent & Mercat, "Social Attention for Autonomous Decision-Making in Dense
+/// Traffic", 2019): the ego and every listed object are embedded by two small MLPs; the ego's
+/// query attends over the keys of all of them (itself included), absent rows masked out; the
+/// heads' values are combined and averaged with the ego's embedding.
+#[derive(Module, Debug)]
+pub struct EgoAttention {
+    ego: Mlp,
+    others: Mlp,
+    query: Linear,
+    key: Linear,
+    value: Linear,
+    combine: Linear,
+    #[module(skip)]
+    heads: usize,
+    /// The MLP that reads the attended ego (`hidden`).
+    after: Mlp,
+}
+
+impl EgoAttention {
+    fn new(config: &AttentionConfig, after: Mlp, device: &Device) -> Self {
+        let w = config.width;
+        let embed = |inputs: usize| Mlp {
+            layers: vec![LinearConfig::new(inputs, w).init(device), LinearConfig::new(w, w).init(device)],
+            relu: Relu::new(),
+        };
+        let projection = || LinearConfig::new(w, w).with_bias(false).init(device);
+        Self {
+            ego: embed(EGO_FEATURES),
+            others: embed(ROW_FEATURES),
+            query: projection(),
+            key: projection(),
+            value: projection(),
+            combine: LinearConfig::new(w, w).init(device),
+            heads: config.heads,
+            after,
+        }
+    }
+
+    /// `input`: [batch, EGO_FEATURES + count · ROW_FEATURES] → the features of `after`.
+    fn forward(&self, input: Tensor<2>, count: usize) -> Tensor<2> {
+        let batch = input.dims()[0];
+        let device = input.device();
+        let ego = self.ego.forward(input.clone().slice(s![.., 0..EGO_FEATURES]));
+        let rows = input.slice(s![.., EGO_FEATURES..]).reshape([batch * count, ROW_FEATURES]);
+        // Who is there: the ego always, a row when its presence is above ½. No key may be
+        // attended where nothing is listed.
+        let presence = Tensor::cat(
+            vec![Tensor::ones([batch, 1], &device), rows.clone().slice(s![.., 0..1]).reshape([batch, count])],
+            1,
+        );
+        let absent = presence.lower_elem(0.5).reshape([batch, 1, 1, count + 1]);
+        let width = ego.dims()[1];
+        let others = self.others.forward(rows).reshape([batch, count, width]);
+        let entities = Tensor::cat(vec![ego.clone().reshape([batch, 1, width]), others], 1);
+
+        let (heads, per_head) = (self.heads, width / self.heads);
+        let split = |x: Tensor<3>, n: usize| x.reshape([batch, n, heads, per_head]).swap_dims(1, 2);
+        let keys = split(self.key.forward(entities.clone()), count + 1);
+        let values = split(self.value.forward(entities), count + 1);
+        let query = split(self.query.forward(ego.clone().reshape([batch, 1, width])), 1);
+        let scores = query.matmul(keys.swap_dims(2, 3)) / (per_head as f64).sqrt();
+        let weights = softmax(scores.mask_fill(absent.expand([batch, heads, 1, count + 1]), -1e9), 3);
+        let attended = weights.matmul(values).swap_dims(1, 2).reshape([batch, width]);
+        self.after.forward((self.combine.forward(attended) + ego) / 2.0)
+    }
+}
+
 // One torso per network, built once: the size difference between variants costs nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Module, Debug)]
 pub enum Torso {
     Mlp(Mlp),
     Nature(NatureCnn),
+    Attention(EgoAttention),
 }
 
 #[derive(Module, Debug)]
@@ -136,17 +235,25 @@ impl QNetwork {
         config: &NetworkConfig,
         device: &Device,
     ) -> Result<Self, FramesTooSmall> {
-        let (torso, features) = match input {
-            InputShape::Vector(n) => {
-                let mut layers = Vec::new();
-                let mut width = n;
-                for &h in &config.hidden {
-                    layers.push(LinearConfig::new(width, h).init(device));
-                    width = h;
-                }
-                (Torso::Mlp(Mlp { layers, relu: Relu::new() }), width)
+        let mlp = |inputs: usize| {
+            let mut layers = Vec::new();
+            let mut width = inputs;
+            for &h in &config.hidden {
+                layers.push(LinearConfig::new(width, h).init(device));
+                width = h;
             }
-            InputShape::Frames { stack, channels, height, width } => {
+            (Mlp { layers, relu: Relu::new() }, width)
+        };
+        let (torso, features) = match (input, &config.attention) {
+            (InputShape::Vehicles { .. }, Some(attention)) => {
+                let (after, width) = mlp(attention.width);
+                (Torso::Attention(EgoAttention::new(attention, after, device)), width)
+            }
+            (InputShape::Vector(_) | InputShape::Vehicles { .. }, _) => {
+                let (mlp, width) = mlp(input.len());
+                (Torso::Mlp(mlp), width)
+            }
+            (InputShape::Frames { stack, channels, height, width }, _) => {
                 let (fh, fw) =
                     NatureCnn::feature_size(height, width).ok_or(FramesTooSmall { width, height })?;
                 let ins = [stack * channels, 32, 64];
@@ -179,16 +286,30 @@ impl QNetwork {
     /// activations and biases, a few per mille, are left out). Backward costs about twice this.
     pub fn forward_flops(input: InputShape, config: &NetworkConfig, actions: usize) -> u64 {
         let dense = |i: usize, o: usize| 2 * (i * o) as u64;
-        let (mut flops, features) = match input {
-            InputShape::Vector(n) => {
-                let (mut flops, mut width) = (0, n);
-                for &h in &config.hidden {
-                    flops += dense(width, h);
-                    width = h;
-                }
-                (flops, width)
+        let mlp = |n: usize| {
+            let (mut flops, mut width) = (0, n);
+            for &h in &config.hidden {
+                flops += dense(width, h);
+                width = h;
             }
-            InputShape::Frames { stack, channels, height, width } => {
+            (flops, width)
+        };
+        let (mut flops, features) = match (input, &config.attention) {
+            (InputShape::Vehicles { count }, Some(a)) => {
+                let w = a.width;
+                // Embeddings, keys and values of every entity, the ego's query, scores and
+                // weighted values, the combination.
+                let entities = (count + 1) as u64;
+                let embed = dense(EGO_FEATURES, w)
+                    + dense(w, w)
+                    + count as u64 * (dense(ROW_FEATURES, w) + dense(w, w));
+                let attend =
+                    entities * 2 * dense(w, w) + dense(w, w) + 2 * entities * 2 * w as u64 + dense(w, w);
+                let (after, width) = mlp(w);
+                (embed + attend + after, width)
+            }
+            (InputShape::Vector(_) | InputShape::Vehicles { .. }, _) => mlp(input.len()),
+            (InputShape::Frames { stack, channels, height, width }, _) => {
                 let (mut flops, mut size, mut c) = (0, (height, width), stack * channels);
                 for (out, k, s) in NatureCnn::LAYERS {
                     size = ((size.0.saturating_sub(k)) / s + 1, (size.1.saturating_sub(k)) / s + 1);
@@ -206,11 +327,13 @@ impl QNetwork {
     pub fn forward(&self, input: Tensor<2>, shape: InputShape) -> Tensor<2> {
         let features = match (&self.torso, shape) {
             (Torso::Mlp(mlp), _) => mlp.forward(input),
+            (Torso::Attention(attention), InputShape::Vehicles { count }) => attention.forward(input, count),
+            (Torso::Attention(_), _) => panic!("an attention torso needs an object list"),
             (Torso::Nature(cnn), InputShape::Frames { stack, channels, height, width }) => {
                 let batch = input.dims()[0];
                 cnn.forward(input.reshape([batch, stack * channels, height, width]))
             }
-            (Torso::Nature(_), InputShape::Vector(_)) => panic!("a CNN torso needs frame input"),
+            (Torso::Nature(_), _) => panic!("a CNN torso needs frame input"),
         };
         match &self.head {
             Head::Plain(linear) => linear.forward(features),
@@ -241,5 +364,68 @@ mod tests {
         assert_eq!(QNetwork::forward_flops(input, &dueling, 9), expected + 2 * 512);
         let mlp = NetworkConfig { hidden: vec![64, 64], dueling: false, ..NetworkConfig::default() };
         assert_eq!(QNetwork::forward_flops(InputShape::Vector(7), &mlp, 3), 2 * (7 * 64 + 64 * 64 + 64 * 3));
+    }
+
+    /// An ego-attention network over `count` rows, and an input of `batch` random lists whose
+    /// rows from `present` on are absent.
+    fn attention_case(count: usize, present: usize) -> (QNetwork, Vec<f32>, InputShape) {
+        let device = Device::flex();
+        let config = NetworkConfig {
+            hidden: vec![32],
+            attention: Some(AttentionConfig { width: 16, heads: 4 }),
+            ..NetworkConfig::default()
+        };
+        let shape = InputShape::Vehicles { count };
+        let net = QNetwork::new(shape, 5, &config, &device).unwrap();
+        let mut values: Vec<f32> = (0..shape.len()).map(|i| ((i * 37 % 23) as f32 / 11.0) - 1.0).collect();
+        for row in 0..count {
+            values[EGO_FEATURES + row * ROW_FEATURES] = if row < present { 1.0 } else { 0.0 };
+        }
+        (net, values, shape)
+    }
+
+    fn q(net: &QNetwork, values: &[f32], shape: InputShape) -> Vec<f32> {
+        let input = Tensor::<1>::from_floats(values, &Device::flex()).reshape([1, shape.len()]);
+        net.forward(input, shape).into_data().try_to_vec::<f32>().unwrap()
+    }
+
+    #[test]
+    fn the_ego_ignores_absent_rows_and_the_order_of_the_present_ones() {
+        let (net, values, shape) = attention_case(5, 3);
+        let before = q(&net, &values, shape);
+        // Whatever an absent row holds, the Q-values do not move.
+        let mut junk = values.clone();
+        for v in &mut junk[EGO_FEATURES + 3 * ROW_FEATURES + 1..] {
+            *v = 7.5;
+        }
+        junk[EGO_FEATURES + 4 * ROW_FEATURES] = 0.2; // presence below ½
+        assert_eq!(q(&net, &junk, shape), before);
+        // Swapping two present rows changes nothing but the order of a sum.
+        let mut swapped = values.clone();
+        let (a, b) = (EGO_FEATURES, EGO_FEATURES + 2 * ROW_FEATURES);
+        for k in 0..ROW_FEATURES {
+            swapped.swap(a + k, b + k);
+        }
+        let after = q(&net, &swapped, shape);
+        assert!(before.iter().zip(&after).all(|(x, y)| (x - y).abs() < 1e-5), "{before:?} {after:?}");
+        // A present row does count.
+        let mut moved = values.clone();
+        moved[EGO_FEATURES + 1] += 0.5;
+        assert_ne!(q(&net, &moved, shape), before);
+        // With nothing listed the ego attends to itself alone: finite values.
+        let (net, empty, shape) = attention_case(4, 0);
+        assert!(q(&net, &empty, shape).iter().all(|v| v.is_finite()));
+    }
+
+    #[test]
+    fn an_object_list_without_attention_is_flattened_into_the_mlp() {
+        let config = NetworkConfig { hidden: vec![64], dueling: false, ..NetworkConfig::default() };
+        let shape = InputShape::Vehicles { count: 8 };
+        assert_eq!(shape.len(), 7 + 8 * 7);
+        assert_eq!(QNetwork::forward_flops(shape, &config, 5), 2 * (63 * 64 + 64 * 5));
+        let net = QNetwork::new(shape, 5, &config, &Device::flex()).unwrap();
+        assert!(matches!(net.torso, Torso::Mlp(_)));
+        let attention = NetworkConfig { attention: Some(AttentionConfig::default()), ..config };
+        assert!(QNetwork::forward_flops(shape, &attention, 5) > 2 * 9 * 64 * 64);
     }
 }

@@ -122,6 +122,22 @@ mod tests {
     }
 
     #[test]
+    fn every_shipped_configuration_reads_validates_and_round_trips() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs");
+        let mut read = 0;
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let config: RunConfig =
+                ron_options().from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            config.validate().unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+            assert_eq!(ron_options().from_str::<RunConfig>(&config.to_ron()).unwrap(), config);
+            read += 1;
+        }
+        assert!(read >= 7, "{read} configurations in {}", dir.display());
+    }
+
+    #[test]
     fn validation_names_the_field_and_refuses_tabular_learning_on_pixels() {
         let mut config = RunConfig::default();
         assert_eq!(config.validate(), Ok(()));

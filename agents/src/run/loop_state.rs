@@ -7,8 +7,10 @@
 //! `stacks.bin` (each env's frame stack, raw, env after env; empty without pixels).
 
 use crate::agent::PartError;
-use lepton_perception::{DrivingState, Percept, StackedFrames};
+use crate::explore::HeldAction;
+use lepton_perception::{DrivingState, Percept, StackedFrames, VehicleRows};
 use lepton_sim::vec_env::VecEnvSnapshot;
+use lepton_sim::vehicle_list::ROW;
 use serde::{Deserialize, Serialize};
 
 pub const LOOP_FILE: &str = "loop.json";
@@ -41,6 +43,10 @@ struct Saved {
     q_n: u64,
     /// The last returns the progress bar averages (f32 bits).
     recent_bits: Vec<u32>,
+    /// Per env: the random action being held by temporally-extended exploration (absent in
+    /// checkpoints written before it existed: nothing held).
+    #[serde(default)]
+    held: Vec<HeldAction>,
 }
 
 /// The loop's state between two steps.
@@ -51,6 +57,8 @@ pub struct LoopState {
     pub starts: Vec<bool>,
     pub interval: Interval,
     pub recent: Vec<f32>,
+    /// Per env: the exploration run under way.
+    pub held: Vec<HeldAction>,
 }
 
 impl LoopState {
@@ -63,6 +71,10 @@ impl LoopState {
             .iter()
             .map(|p| match p {
                 Percept::State(s) => Some(s.to_vec().iter().map(|v| v.to_bits()).collect()),
+                // The ego's state, then the rows: longer than a state alone.
+                Percept::Vehicles(v) => {
+                    Some(v.ego.to_vec().iter().chain(&v.rows).map(|v| v.to_bits()).collect())
+                }
                 Percept::Frames(f) => {
                     frame_len = f.frame_len;
                     stacks.extend_from_slice(&f.data);
@@ -80,6 +92,7 @@ impl LoopState {
             q_sum_bits: self.interval.q_sum.to_bits(),
             q_n: self.interval.q_n,
             recent_bits: self.recent.iter().map(|r| r.to_bits()).collect(),
+            held: self.held.clone(),
         };
         [(LOOP_FILE, serde_json::to_vec(&saved).expect("loop state serialises")), (STACKS_FILE, stacks)]
     }
@@ -118,6 +131,20 @@ impl LoopState {
             .states
             .iter()
             .map(|s| match (s, chunks.as_mut()) {
+                (Some(bits), _) if bits.len() > DrivingState::LEN => {
+                    let (ego, rows) = bits.split_at(DrivingState::LEN);
+                    if rows.len() % ROW != 0 {
+                        return Err(bad(format!(
+                            "an object list of {} values, not whole rows of {ROW}",
+                            rows.len()
+                        )));
+                    }
+                    let ego: [u32; DrivingState::LEN] = ego.try_into().expect("split at the state's length");
+                    Ok(Percept::Vehicles(VehicleRows {
+                        ego: DrivingState::from_vec(ego.map(f32::from_bits)),
+                        rows: rows.iter().map(|&b| f32::from_bits(b)).collect(),
+                    }))
+                }
                 (Some(bits), _) => {
                     let values: [u32; DrivingState::LEN] = bits.as_slice().try_into().map_err(|_| {
                         bad(format!("a state of {} values, not {}", bits.len(), DrivingState::LEN))
@@ -142,6 +169,8 @@ impl LoopState {
                 q_n: saved.q_n,
             },
             recent: saved.recent_bits.into_iter().map(f32::from_bits).collect(),
+            // An old checkpoint holds no runs: every env is free to explore afresh.
+            held: if saved.held.is_empty() { vec![HeldAction::default(); envs] } else { saved.held },
         })
     }
 }

@@ -19,6 +19,7 @@ use super::trainer::{
     Progress, RunSummary, log_training, note_return, record_eval, resolve_perception, write_final_eval,
 };
 use crate::agent::Experience;
+use crate::explore::Explorer;
 use crate::greedy::GreedyPolicy;
 use crate::policy::Policy;
 use burn::prelude::Device;
@@ -103,6 +104,7 @@ impl MultiAgentTrainer {
             envs.reset(Some(config.seed))?.into_iter().flatten().map(|(o, _)| o).collect();
         let mut current = perception.perceive(&first.iter().collect::<Vec<_>>(), &vec![true; slots])?;
         let mut starts = vec![true; slots];
+        let mut explorer = Explorer::new(agent.exploration(), slots);
         let mut tallies = vec![Tally::default(); slots];
         let mut interval = Interval::default();
         let mut recent: VecDeque<f32> = VecDeque::new();
@@ -112,7 +114,7 @@ impl MultiAgentTrainer {
         while state.step < config.steps {
             let epsilon = agent.epsilon(state.step);
             // One draw per slot, driving or not, so the RNG stream does not depend on who left.
-            let chosen = agent.act(&current, epsilon, actions, &mut state.rng);
+            let chosen = explorer.act(&agent.greedy(&current), &starts, epsilon, actions, &mut state.rng);
             let before = state.step;
             let step = envs.step(&chosen)?;
             let mut stepped: Vec<(usize, &AgentStep)> = Vec::new();

@@ -11,6 +11,7 @@ use super::files;
 use super::loop_state::{Interval, LoopState};
 use super::metrics::{MetricsWriter, Row};
 use crate::agent::{Experience, PartError};
+use crate::explore::Explorer;
 use crate::greedy::GreedyPolicy;
 use burn::prelude::Device;
 use lepton_artifacts::atomic;
@@ -185,7 +186,7 @@ impl Trainer {
             let checkpoint = Checkpoint::open(&dir)?;
             checkpoint.load_agent(agent.as_mut(), true)?;
             let stack_len = match shape {
-                PerceptShape::State => None,
+                PerceptShape::State | PerceptShape::Vehicles { .. } => None,
                 PerceptShape::Frames { stack, channels, height, width } => {
                     Some(stack * channels * height * width)
                 }
@@ -227,8 +228,13 @@ impl Trainer {
         } else {
             VecEnv::new(self.scenario.clone(), config.envs, config.seed)
         };
+        let mut explorer = Explorer::new(agent.exploration(), config.envs);
         let (mut current, mut starts, mut interval, mut recent) = match restored {
             Some(saved) => {
+                explorer.restore(saved.held.clone()).map_err(|message| CheckpointError {
+                    path: last.join(super::loop_state::LOOP_FILE),
+                    message,
+                })?;
                 envs.restore(&saved.envs).map_err(|e| CheckpointError {
                     path: last.join(super::loop_state::LOOP_FILE),
                     message: e.to_string(),
@@ -256,7 +262,7 @@ impl Trainer {
 
         while state.step < config.steps {
             let epsilon = agent.epsilon(state.step);
-            let chosen = agent.act(&current, epsilon, actions, &mut state.rng);
+            let chosen = explorer.act(&agent.greedy(&current), &starts, epsilon, actions, &mut state.rng);
             let (before, after) = (state.step, state.step + config.envs as u64);
 
             // Step, render and perceive; with `overlap_learning`, the updates that are due run on a
@@ -380,6 +386,7 @@ impl Trainer {
                     starts: starts.clone(),
                     interval,
                     recent: recent.iter().copied().collect(),
+                    held: explorer.held().to_vec(),
                 };
                 checkpoint::save_agent(&last, &state, agent.as_ref(), true, &between_steps.to_parts())?;
             }

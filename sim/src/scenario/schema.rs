@@ -36,6 +36,11 @@ pub struct Scenario {
     /// Without one the env casts no rays (`observation="lidar"` in Python adds the default one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub lidar: Option<Lidar>,
+    /// An object list: the nearest vehicles and obstacles, each as its position, velocity and
+    /// heading in the car's frame (highway-env's "Kinematics" observation). Without one the env
+    /// lists nothing (`--perception vehicles` adds the default one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vehicles: Option<VehicleList>,
     pub reward: Reward,
     pub episode: Episode,
     pub look: Look,
@@ -66,6 +71,7 @@ impl Default for Scenario {
             actions: Actions::default(),
             camera: Camera::default(),
             lidar: None,
+            vehicles: None,
             reward: Reward::default(),
             episode: Episode::default(),
             look: Look::default(),
@@ -764,6 +770,29 @@ impl Default for Lidar {
             mount: Mount::default(),
             noise: 0.0,
         }
+    }
+}
+
+/// An object-list sensor: the `count` nearest of the other cars (NPCs and other learning cars)
+/// and obstacles within `range` metres, nearest first. Each row reads `presence, x, y, vx, vy,
+/// cos_heading, sin_heading`: position (x forward, y left) and velocity relative to the car, in
+/// its frame, scaled by 1/50 m and 1/20 m/s, and the other's heading relative to the car's. Rows
+/// past the last object are all zero (presence 0).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct VehicleList {
+    /// Rows of the list.
+    /// Allowed: 1 to 64.
+    pub count: u32,
+    /// Farthest object listed (m, centre to centre).
+    /// Allowed: (0, 500].
+    pub range: f32,
+}
+
+impl Default for VehicleList {
+    /// Eight rows out to 80 m: a lane's worth of traffic ahead and behind on every lane.
+    fn default() -> Self {
+        Self { count: 8, range: 80.0 }
     }
 }
 

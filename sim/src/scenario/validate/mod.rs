@@ -82,6 +82,10 @@ pub fn validate(scenario: &Scenario) -> Vec<FieldProblem> {
     traffic::traffic(&mut c, &scenario.traffic, &traffic_road, &scenario.ego);
     agent::actions(&mut c, &scenario.actions);
     agent::camera(&mut c, &scenario.camera);
+    if let Some(list) = &scenario.vehicles {
+        c.count("vehicles.count", list.count.into(), 1, 64);
+        c.bounded("vehicles.range", list.range, Bound::Excl(0.0), Bound::Incl(500.0));
+    }
     if let Some(lidar) = &scenario.lidar {
         agent::lidar(&mut c, lidar);
     }
