@@ -67,9 +67,10 @@ impl MultiAgentTrainer {
         let mut agent = config.agent.build(shape, actions, slots, config.steps, config.seed, &self.device)?;
         let (config_path, scenario_path) =
             (self.run_dir.join(files::CONFIG), self.run_dir.join(files::SCENARIO));
-        atomic::write(&config_path, config.to_ron().as_bytes()).map_err(io(&config_path))?;
+        // The configuration last, as a single-car run writes them.
         atomic::write(&scenario_path, lepton_sim::scenario::to_ron(&self.scenario).as_bytes())
             .map_err(io(&scenario_path))?;
+        atomic::write(&config_path, config.to_ron().as_bytes()).map_err(io(&config_path))?;
         let metrics_path = self.run_dir.join(files::METRICS);
         let tensorboard = self.run_dir.join(files::TENSORBOARD);
         let mut metrics = MetricsWriter::open(&metrics_path, None)

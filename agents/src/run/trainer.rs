@@ -208,9 +208,11 @@ impl Trainer {
         } else {
             let (config_path, scenario_path) =
                 (self.run_dir.join(files::CONFIG), self.run_dir.join(files::SCENARIO));
-            atomic::write(&config_path, config.to_ron().as_bytes()).map_err(io(&config_path))?;
+            // The configuration last: its presence says the run has started, so a run killed
+            // between the two writes is started afresh rather than resumed without its scenario.
             atomic::write(&scenario_path, lepton_sim::scenario::to_ron(&self.scenario).as_bytes())
                 .map_err(io(&scenario_path))?;
+            atomic::write(&config_path, config.to_ron().as_bytes()).map_err(io(&config_path))?;
         }
         let resumed_from = restored.as_ref().map(|_| state.step);
         let metrics_path = self.run_dir.join(files::METRICS);
