@@ -631,7 +631,7 @@ impl VecEnv {
                         .iter()
                         .map(|p| match p {
                             Percept::State(s) => s.to_vec(),
-                            Percept::Frames(_) => unreachable!("a CNN gives states"),
+                            Percept::Frames(_) | Percept::Vehicles(_) => unreachable!("a CNN gives states"),
                         })
                         .collect();
                     self.write_states(py, indices, &states, last)?;

@@ -75,7 +75,8 @@ pub fn measure(world: &World, car: usize, spec: &VehicleList) -> Vec<f32> {
         .filter_map(|o| {
             let (x, y) = to_car(o.x - ex, o.y - ey);
             let distance = x.hypot(y);
-            if !(distance <= spec.range) {
+            // A non-finite distance (a broken physics state) is out of range too.
+            if distance.is_nan() || distance > spec.range {
                 return None;
             }
             let (vx, vy) = to_car(o.vx - evx, o.vy - evy);

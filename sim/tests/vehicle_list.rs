@@ -86,7 +86,7 @@ fn an_obstacle_ahead_is_listed_straight_ahead_closing_at_the_car_speed() {
     // The cone is 140 m away: out of range. The other rows are empty.
     assert!(r[1..].iter().all(|row| row.iter().all(|&v| v == 0.0)));
     // Without the sensor nothing is listed.
-    let mut plain = Env::new(shipped("tiny").into(), 0);
+    let mut plain = Env::new(shipped("tiny"), 0);
     assert!(plain.reset(Some(0)).0.vehicles.is_none());
 }
 
