@@ -176,19 +176,22 @@ impl EgoAttention {
             vec![Tensor::ones([batch, 1], &device), rows.clone().slice(s![.., 0..1]).reshape([batch, count])],
             1,
         );
-        let absent = presence.lower_elem(0.5).reshape([batch, 1, 1, count + 1]);
+        let absent = presence.lower_elem(0.5).reshape([batch, count + 1, 1, 1]);
         let width = ego.dims()[1];
         let others = self.others.forward(rows).reshape([batch, count, width]);
         let entities = Tensor::cat(vec![ego.clone().reshape([batch, 1, width]), others], 1);
 
+        // Heads side by side: [batch, entity, head, feature]. Each score is one query's dot
+        // product with one key, done as a broadcast product and a sum: a batch of 1 × d by d × n
+        // matrix products would cost more in calls than in arithmetic.
         let (heads, per_head) = (self.heads, width / self.heads);
-        let split = |x: Tensor<3>, n: usize| x.reshape([batch, n, heads, per_head]).swap_dims(1, 2);
-        let keys = split(self.key.forward(entities.clone()), count + 1);
-        let values = split(self.value.forward(entities), count + 1);
-        let query = split(self.query.forward(ego.clone().reshape([batch, 1, width])), 1);
-        let scores = query.matmul(keys.swap_dims(2, 3)) / (per_head as f64).sqrt();
-        let weights = softmax(scores.mask_fill(absent.expand([batch, heads, 1, count + 1]), -1e9), 3);
-        let attended = weights.matmul(values).swap_dims(1, 2).reshape([batch, width]);
+        let n = count + 1;
+        let keys = self.key.forward(entities.clone()).reshape([batch, n, heads, per_head]);
+        let values = self.value.forward(entities).reshape([batch, n, heads, per_head]);
+        let query = self.query.forward(ego.clone()).reshape([batch, 1, heads, per_head]);
+        let scores = (keys * query).sum_dim(3) / (per_head as f64).sqrt();
+        let weights = softmax(scores.mask_fill(absent.expand([batch, n, heads, 1]), -1e9), 1);
+        let attended = (values * weights).sum_dim(1).reshape([batch, width]);
         self.after.forward((self.combine.forward(attended) + ego) / 2.0)
     }
 }
