@@ -20,7 +20,9 @@ Observations: ``"state"`` (the driving state, a Box of the named fields in ``sta
 channels × rays metres, row 0 the top beam, the middle column straight ahead; ``lidar_points``
 turns one into points), ``"depth"`` (float32 height × width metres along the camera's axis) and
 ``"semantic"`` (uint8 height × width classes, ``SEMANTIC_CLASSES``), both from the camera's own
-render pass. A list of names, e.g. ``["frames", "depth", "semantic"]``, gives a ``Dict``
+render pass, and ``"vehicles"`` (the object list: the scenario's ``vehicles`` sensor, or the
+default 8 rows out to 80 m, each ``presence, x, y, vx, vy, cos_heading, sin_heading`` in the car's
+frame — highway-env's "Kinematics"). A list of names, e.g. ``["frames", "depth", "semantic"]``, gives a ``Dict``
 observation of those parts.
 Seeds are Lepton's: env i of a vector env seeded S is the single env seeded S + i, and the same
 seed gives the same trajectory as ``lepton rollout --seed S``.
@@ -94,6 +96,14 @@ def _part_space(inner: _lepton.VecEnv, part: str) -> spaces.Space:
         return spaces.Box(0.0, inner.depth_limit, shape=inner.image_shape, dtype=np.float32)
     if part == "semantic":
         return spaces.Box(0, len(SEMANTIC_CLASSES) - 1, shape=inner.image_shape, dtype=np.uint8)
+    if part == "vehicles":
+        # Presence 0 or 1; positions within the range and relative speeds up to 100 m/s, scaled
+        # by 1/50 m and 1/20 m/s; the heading as its cosine and sine.
+        reach = inner.vehicles_range / 50.0
+        high = np.array([1.0, reach, reach, 5.0, 5.0, 1.0, 1.0], dtype=np.float32)
+        low = np.array([0.0, -reach, -reach, -5.0, -5.0, -1.0, -1.0], dtype=np.float32)
+        rows = inner.vehicles_shape[0]
+        return spaces.Box(np.tile(low, (rows, 1)), np.tile(high, (rows, 1)), dtype=np.float32)
     low = np.asarray(inner.state_low, dtype=np.float32)
     high = np.asarray(inner.state_high, dtype=np.float32)
     return spaces.Box(low, high, dtype=np.float32)

@@ -80,11 +80,19 @@ enum Part {
     Lidar,
     Depth,
     Semantic,
+    Vehicles,
 }
 
 impl Part {
-    const ALL: [Part; 6] =
-        [Part::State, Part::Frames, Part::Perception, Part::Lidar, Part::Depth, Part::Semantic];
+    const ALL: [Part; 7] = [
+        Part::State,
+        Part::Frames,
+        Part::Perception,
+        Part::Lidar,
+        Part::Depth,
+        Part::Semantic,
+        Part::Vehicles,
+    ];
 
     fn name(self) -> &'static str {
         match self {
@@ -94,6 +102,7 @@ impl Part {
             Part::Lidar => "lidar",
             Part::Depth => "depth",
             Part::Semantic => "semantic",
+            Part::Vehicles => "vehicles",
         }
     }
 }
@@ -144,6 +153,8 @@ pub struct VecEnv {
     lidar: Rows<f32>,
     depth: Rows<f32>,
     semantic: Rows<u8>,
+    /// The object list's rows (count × 7), when asked for.
+    vehicles: Rows<f32>,
     rewards: Py<PyArray1<f32>>,
     terminated: Py<PyArray1<bool>>,
     truncated: Py<PyArray1<bool>>,
@@ -192,6 +203,10 @@ impl VecEnv {
             // A scenario without a lidar gets the default one (the file's `lidar:` sets its own).
             scenario.lidar = Some(Default::default());
         }
+        if has(Part::Vehicles) && scenario.vehicles.is_none() {
+            // The same for the object list: 8 rows out to 80 m unless the file says otherwise.
+            scenario.vehicles = Some(Default::default());
+        }
         let scenario = Arc::new(scenario);
         let perception = match &model {
             Some(dir) => {
@@ -228,6 +243,12 @@ impl VecEnv {
         };
         let depth = has(Part::Depth).then(|| zeroed_rows::<f32>(py, [n, h, w]));
         let semantic = has(Part::Semantic).then(|| zeroed_rows::<u8>(py, [n, h, w]));
+        let vehicles = match &scenario.vehicles {
+            Some(list) if has(Part::Vehicles) => {
+                Some(zeroed_rows::<f32>(py, [n, list.count as usize, lepton_sim::vehicle_list::ROW]))
+            }
+            _ => None,
+        };
         let frames_buffer =
             |py| frame_shape.map(|(h, w, c)| PyArrayDyn::<u8>::zeros(py, vec![n, h, w, c], false).unbind());
         Ok(Self {
@@ -242,6 +263,7 @@ impl VecEnv {
             lidar,
             depth,
             semantic,
+            vehicles,
             rewards: PyArray1::zeros(py, n, false).unbind(),
             terminated: PyArray1::zeros(py, n, false).unbind(),
             truncated: PyArray1::zeros(py, n, false).unbind(),
@@ -333,6 +355,19 @@ impl VecEnv {
     fn lidar_shape(&self) -> Option<(usize, usize)> {
         let lidar = self.scenario.lidar.as_ref().filter(|_| self.lidar.is_some())?;
         Some((lidar.channels as usize, lidar.rays as usize))
+    }
+
+    /// (rows, 7) of the object-list observation; None for the other observations.
+    #[getter]
+    fn vehicles_shape(&self) -> Option<(usize, usize)> {
+        let list = self.scenario.vehicles.as_ref().filter(|_| self.vehicles.is_some())?;
+        Some((list.count as usize, lepton_sim::vehicle_list::ROW))
+    }
+
+    /// The object list's farthest object (m, centre to centre).
+    #[getter]
+    fn vehicles_range(&self) -> Option<f32> {
+        self.scenario.vehicles.as_ref().map(|list| list.range)
     }
 
     /// The lidar's farthest return (m): the range image's value where a beam hit nothing.
@@ -647,6 +682,9 @@ impl VecEnv {
                 Part::Semantic => {
                     write_rows(py, &self.semantic, indices, observations, last, |o| o.semantic.as_deref())
                 }
+                Part::Vehicles => {
+                    write_rows(py, &self.vehicles, indices, observations, last, |o| o.vehicles.as_deref())
+                }
             }
         }
         Ok(())
@@ -666,6 +704,7 @@ impl VecEnv {
                 Part::Lidar => pick(py, &self.lidar, last),
                 Part::Depth => pick(py, &self.depth, last),
                 Part::Semantic => pick(py, &self.semantic, last),
+                Part::Vehicles => pick(py, &self.vehicles, last),
             }
         };
         if let [part] = self.parts[..] {
