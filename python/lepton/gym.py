@@ -84,6 +84,15 @@ def _native(
     )
 
 
+def vehicles_space(rows: int, reach: float) -> spaces.Box:
+    """The object list's space: presence 0 or 1; positions within the sensor's range and relative
+    speeds up to 100 m/s, scaled by 1/50 m and 1/20 m/s; the heading as its cosine and sine."""
+    r = reach / 50.0
+    high = np.array([1.0, r, r, 5.0, 5.0, 1.0, 1.0], dtype=np.float32)
+    low = np.array([0.0, -r, -r, -5.0, -5.0, -1.0, -1.0], dtype=np.float32)
+    return spaces.Box(np.tile(low, (rows, 1)), np.tile(high, (rows, 1)), dtype=np.float32)
+
+
 def _part_space(inner: _lepton.VecEnv, part: str) -> spaces.Space:
     """The space of one part of the observation."""
     if part == "frames":
@@ -97,13 +106,7 @@ def _part_space(inner: _lepton.VecEnv, part: str) -> spaces.Space:
     if part == "semantic":
         return spaces.Box(0, len(SEMANTIC_CLASSES) - 1, shape=inner.image_shape, dtype=np.uint8)
     if part == "vehicles":
-        # Presence 0 or 1; positions within the range and relative speeds up to 100 m/s, scaled
-        # by 1/50 m and 1/20 m/s; the heading as its cosine and sine.
-        reach = inner.vehicles_range / 50.0
-        high = np.array([1.0, reach, reach, 5.0, 5.0, 1.0, 1.0], dtype=np.float32)
-        low = np.array([0.0, -reach, -reach, -5.0, -5.0, -1.0, -1.0], dtype=np.float32)
-        rows = inner.vehicles_shape[0]
-        return spaces.Box(np.tile(low, (rows, 1)), np.tile(high, (rows, 1)), dtype=np.float32)
+        return vehicles_space(inner.vehicles_shape[0], inner.vehicles_range)
     low = np.asarray(inner.state_low, dtype=np.float32)
     high = np.asarray(inner.state_high, dtype=np.float32)
     return spaces.Box(low, high, dtype=np.float32)

@@ -20,7 +20,8 @@ observation and a reward of 0.
 
 ``observation``: ``"state"`` (each car's driving state, as ``lepton.Env``'s), ``"lidar"``
 (its lidar's range image, channels × rays metres), ``"frames"``, ``"depth"`` or ``"semantic"``
-(its own camera's image: every car's camera is a tile of one render pass), or a list of them
+(its own camera's image: every car's camera is a tile of one render pass), ``"vehicles"`` (its
+object list: the nearest other cars and obstacles, rows × 7 in its own frame), or a list of them
 (a Dict), e.g. ``["state", "frames"]``.
 ``actions``: ``"scenario"`` (the file's), ``"discrete"`` or ``"continuous"`` (``[steer, throttle]``).
 """
@@ -34,7 +35,7 @@ from gymnasium import spaces
 from pettingzoo import ParallelEnv
 
 from ._lepton import LeptonError, MultiAgentEnv, shipped_multi_agent_scenarios
-from .gym import SEMANTIC_CLASSES
+from .gym import SEMANTIC_CLASSES, vehicles_space
 
 __all__ = ["LeptonParallelEnv", "parallel_env", "shipped_multi_agent"]
 
@@ -89,6 +90,9 @@ class LeptonParallelEnv(ParallelEnv):
             elif part == "lidar":
                 (channels, rays), reach = self._env.lidar_shape
                 parts[part] = spaces.Box(0.0, reach, shape=(channels, rays), dtype=np.float32)
+            elif part == "vehicles":
+                (rows, _), reach = self._env.vehicles_shape
+                parts[part] = vehicles_space(rows, reach)
             else:
                 height, width, channels = self._env.frame_shape
                 if part == "frames":

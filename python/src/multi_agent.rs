@@ -20,10 +20,12 @@ enum Part {
     Frames,
     Depth,
     Semantic,
+    Vehicles,
 }
 
 impl Part {
-    const ALL: [Part; 5] = [Part::State, Part::Lidar, Part::Frames, Part::Depth, Part::Semantic];
+    const ALL: [Part; 6] =
+        [Part::State, Part::Lidar, Part::Frames, Part::Depth, Part::Semantic, Part::Vehicles];
 
     fn name(self) -> &'static str {
         match self {
@@ -32,6 +34,7 @@ impl Part {
             Part::Frames => "frames",
             Part::Depth => "depth",
             Part::Semantic => "semantic",
+            Part::Vehicles => "vehicles",
         }
     }
 
@@ -61,7 +64,7 @@ impl MultiAgentEnv {
             let part = Part::ALL.into_iter().find(|p| p.name() == name).ok_or_else(|| {
                 bad(format!(
                     "observation must be one or several of \"state\", \"lidar\", \"frames\", \"depth\", \
-                     \"semantic\" (got {name:?})"
+                     \"semantic\", \"vehicles\" (got {name:?})"
                 ))
             })?;
             if parts.contains(&part) {
@@ -73,6 +76,9 @@ impl MultiAgentEnv {
         crate::choose_actions(&mut scenario, actions)?;
         if parts.contains(&Part::Lidar) && scenario.lidar.is_none() {
             scenario.lidar = Some(Default::default());
+        }
+        if parts.contains(&Part::Vehicles) && scenario.vehicles.is_none() {
+            scenario.vehicles = Some(Default::default());
         }
         let continuous = scenario.actions.continuous.is_some();
         let scenario = Arc::new(scenario);
@@ -134,6 +140,13 @@ impl MultiAgentEnv {
     fn lidar_shape(&self) -> Option<((usize, usize), f32)> {
         let beams = self.world().lidar().filter(|_| self.parts.contains(&Part::Lidar))?;
         Some((beams.shape(), self.scenario.lidar.as_ref().map_or(0.0, |l| l.range)))
+    }
+
+    /// The object list's (rows, 7) and range (m), when the observation holds it.
+    #[getter]
+    fn vehicles_shape(&self) -> Option<((usize, usize), f32)> {
+        let list = self.scenario.vehicles.as_ref().filter(|_| self.parts.contains(&Part::Vehicles))?;
+        Some(((list.count as usize, lepton_sim::vehicle_list::ROW), list.range))
     }
 
     /// The observation's parts, in the order asked for.
@@ -268,6 +281,11 @@ impl MultiAgentEnv {
                     let (h, w) = (self.scenario.camera.height as usize, self.scenario.camera.width as usize);
                     let classes = obs.semantic.clone().expect("the cameras drew classes");
                     Ok(PyArray1::from_vec(py, classes).reshape([h, w])?.into_any())
+                }
+                Part::Vehicles => {
+                    let rows = obs.vehicles.clone().expect("the env lists when it has the sensor");
+                    let row = lepton_sim::vehicle_list::ROW;
+                    Ok(PyArray1::from_vec(py, rows.clone()).reshape([rows.len() / row, row])?.into_any())
                 }
             }
         };

@@ -25,7 +25,7 @@ def test_shipped_multi_agent_scenarios_are_listed():
     assert set(lpz.shipped_multi_agent()) <= set(lepton.shipped_scenarios())
 
 
-@pytest.mark.parametrize("observation", ["state", "lidar", ["state", "lidar"]])
+@pytest.mark.parametrize("observation", ["state", "lidar", ["state", "lidar"], "vehicles"])
 def test_pettingzoos_own_parallel_api_test_passes(observation):
     env = lpz.parallel_env(scenario="platoon", seed=1, observation=observation)
     with warnings.catch_warnings():
@@ -35,6 +35,11 @@ def test_pettingzoos_own_parallel_api_test_passes(observation):
     space = env.observation_space("car_0")
     if observation == "lidar":
         assert space.shape == (32, 360)
+    elif observation == "vehicles":
+        # Each car lists the other three of platoon first of all.
+        assert space.shape == (8, 7)
+        observations, _ = env.reset(seed=2)
+        assert all((observations[car][:, 0] == 1.0).sum() >= 3 for car in env.agents)
     elif isinstance(observation, list):
         assert isinstance(space, spaces.Dict) and set(space.spaces) == {"state", "lidar"}
 
