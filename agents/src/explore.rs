@@ -26,9 +26,6 @@ pub enum Exploration {
 }
 
 impl Exploration {
-    /// The εz-greedy of the paper's Atari runs: μ = 2, held at most 100 steps.
-    pub const TEMPORAL: Exploration = Exploration::Temporal { mu: 2.0, max_steps: 100 };
-
     /// Checks the values; the message names the field under `path`.
     pub fn validate(&self, path: &str) -> Result<(), InvalidField> {
         if let Exploration::Temporal { mu, max_steps } = *self {
@@ -53,8 +50,8 @@ pub struct HeldAction {
 /// The exploring half of acting, one slot per env (or per car of a multi-agent run).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Explorer {
-    rule: Exploration,
-    /// The duration's cumulative distribution: `cdf[n − 1]` = P(duration ≤ n).
+    /// The duration's cumulative distribution: `cdf[n − 1]` = P(duration ≤ n); empty for
+    /// ε-greedy, whose random actions last one step.
     cdf: Vec<f64>,
     held: Vec<HeldAction>,
 }
@@ -75,11 +72,7 @@ impl Explorer {
                     .collect()
             }
         };
-        Self { rule, cdf, held: vec![HeldAction::default(); slots] }
-    }
-
-    pub fn rule(&self) -> Exploration {
-        self.rule
+        Self { cdf, held: vec![HeldAction::default(); slots] }
     }
 
     /// Each slot's run under way (for checkpoints).
@@ -108,9 +101,6 @@ impl Explorer {
         actions: usize,
         rng: &mut ChaCha8Rng,
     ) -> Vec<usize> {
-        if self.held.len() < greedy.len() {
-            self.held.resize(greedy.len(), HeldAction::default());
-        }
         let mut chosen = Vec::with_capacity(greedy.len());
         for (i, &best) in greedy.iter().enumerate() {
             let held = &mut self.held[i];
@@ -212,7 +202,8 @@ mod tests {
 
     #[test]
     fn bad_values_name_their_field() {
-        assert!(Exploration::TEMPORAL.validate("dqn.exploration").is_ok());
+        let paper = Exploration::Temporal { mu: 2.0, max_steps: 100 };
+        assert!(paper.validate("dqn.exploration").is_ok());
         let bad = Exploration::Temporal { mu: 1.0, max_steps: 10 }.validate("dqn.exploration");
         assert_eq!(bad.unwrap_err().field, "dqn.exploration.mu");
         let bad = Exploration::Temporal { mu: 2.0, max_steps: 0 }.validate("dqn.exploration");

@@ -7,7 +7,7 @@ use crate::cnn::{CnnModel, ModelError};
 use crate::preprocess::{FrameStack, Image, Preprocess};
 use crate::state::DrivingState;
 use burn::prelude::Device;
-use lepton_sim::scenario::{FrameFormat, Scenario};
+use lepton_sim::scenario::{FrameFormat, Scenario, VehicleList};
 use lepton_sim::{Frame, Observation};
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
@@ -209,9 +209,9 @@ impl Perception {
     pub fn shape(&self, scenario: &Scenario) -> PerceptShape {
         match self {
             Perception::GroundTruth | Perception::Cnn(_) => PerceptShape::State,
-            Perception::Vehicles => {
-                PerceptShape::Vehicles { count: scenario.vehicles.clone().unwrap_or_default().count as usize }
-            }
+            Perception::Vehicles => PerceptShape::Vehicles {
+                count: scenario.vehicles.as_ref().map_or(VehicleList::default().count, |l| l.count) as usize,
+            },
             Perception::Pixels { preprocess, k, .. } => {
                 let c = &scenario.camera;
                 let channels = match c.format {

@@ -285,7 +285,8 @@ impl MultiAgentEnv {
                 Part::Vehicles => {
                     let rows = obs.vehicles.clone().expect("the env lists when it has the sensor");
                     let row = lepton_sim::vehicle_list::ROW;
-                    Ok(PyArray1::from_vec(py, rows.clone()).reshape([rows.len() / row, row])?.into_any())
+                    let shape = [rows.len() / row, row];
+                    Ok(PyArray1::from_vec(py, rows).reshape(shape)?.into_any())
                 }
             }
         };
