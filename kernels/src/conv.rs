@@ -34,6 +34,11 @@ impl ConvShape {
         Some([side(0, self.height)?, side(1, self.width)?])
     }
 
+    /// Input height (axis 0) or width (axis 1).
+    fn size(&self, axis: usize) -> usize {
+        [self.height, self.width][axis]
+    }
+
     /// Output pixels per sample.
     pub fn positions(&self) -> usize {
         self.output().map_or(0, |[h, w]| h * w)
@@ -62,20 +67,239 @@ impl ConvShape {
     }
 }
 
+/// The convolution rewritten with stride 1 ("space to depth"): the zero-padded input is cut into
+/// stride × stride blocks whose pixels become channels, and the kernel likewise (zeros where it
+/// does not reach a block's last rows or columns). An 8 × 8 kernel at stride 4 on 4 × 84 × 84
+/// becomes a 2 × 2 kernel at stride 1 on 64 × 21 × 21: the same products, but each row of its patch
+/// matrix is a run of neighbouring pixels, copied whole.
+///
+/// The patch matrix is kept transposed, `patch × positions`, one row per (channel, kernel row,
+/// kernel column) holding that tap under every output pixel: the layout the matrix product's
+/// micro-kernel reads directly, so the patches are written once and not packed again.
+#[derive(Debug, Clone, Copy)]
+struct Plan {
+    s: ConvShape,
+    /// Output height and width.
+    out: [usize; 2],
+    /// Channels, height and width of the space-to-depth input.
+    depth: [usize; 3],
+    /// Kernel height and width after space to depth.
+    kernel: [usize; 2],
+    /// Length of one patch after space to depth.
+    patch: usize,
+    /// Output pixels per sample.
+    positions: usize,
+    /// Row length of the patch matrix: `positions` rounded up to whole SIMD vectors, the padding
+    /// columns zero, so that the product reads it in place.
+    row: usize,
+}
+
+impl Plan {
+    fn new(s: &ConvShape) -> Self {
+        let out = s.output().expect("checked");
+        let [sy, sx] = s.stride;
+        let kernel = [s.kernel[0].div_ceil(sy), s.kernel[1].div_ceil(sx)];
+        // Enough rows and columns for every output pixel's kernel, and for the whole padded input.
+        let side =
+            |i: usize| (out[i] + kernel[i] - 1).max((s.size(i) + 2 * s.padding[i]).div_ceil(s.stride[i]));
+        let depth = [s.channels * sy * sx, side(0), side(1)];
+        let positions = out[0] * out[1];
+        Self {
+            s: *s,
+            out,
+            depth,
+            kernel,
+            patch: depth[0] * kernel[0] * kernel[1],
+            positions,
+            row: positions.next_multiple_of(LANES),
+        }
+    }
+
+    /// Space to depth is the identity: stride 1, no padding.
+    fn direct(&self) -> bool {
+        self.s.stride == [1, 1] && self.s.padding == [0, 0]
+    }
+
+    fn depth_len(&self) -> usize {
+        self.depth.iter().product()
+    }
+
+    /// One sample's input, space to depth: channel `(c · sy + ry) · sx + rx`, pixel (y, x) holds
+    /// the padded input's pixel (y · sy + ry, x · sx + rx) of channel c, zero outside it.
+    fn to_depth(&self, x: &[f32], d: &mut [f32]) {
+        let s = &self.s;
+        let ([sy, sx], [py, px], [_, dh, dw]) = (s.stride, s.padding, self.depth);
+        // Only input pixels are written: the padding around them stays as the buffer began, zero.
+        for c in 0..s.channels {
+            let plane = &x[c * s.height * s.width..][..s.height * s.width];
+            for (iy, src) in plane.chunks_exact(s.width).enumerate() {
+                let (y, ry) = ((iy + py) / sy, (iy + py) % sy);
+                for rx in 0..sx {
+                    let line = &mut d[(((c * sy + ry) * sx + rx) * dh + y) * dw..][..dw];
+                    // Columns x with 0 ≤ x · sx + rx − px < width.
+                    let first = px.saturating_sub(rx).div_ceil(sx);
+                    let end = (s.width + px).saturating_sub(rx).div_ceil(sx).min(dw);
+                    if first < end {
+                        let src = src[first * sx + rx - px..].iter().step_by(sx);
+                        line[first..end].iter_mut().zip(src).for_each(|(v, s)| *v = *s);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of [`Self::to_depth`]: each input pixel's gradient read back from its one place.
+    fn from_depth(&self, d: &[f32], dx: &mut [f32]) {
+        let s = &self.s;
+        let ([sy, sx], [py, px], [_, dh, dw]) = (s.stride, s.padding, self.depth);
+        for c in 0..s.channels {
+            let plane = &mut dx[c * s.height * s.width..][..s.height * s.width];
+            for (iy, line) in plane.chunks_exact_mut(s.width).enumerate() {
+                let (y, ry) = ((iy + py) / sy, (iy + py) % sy);
+                for (ix, v) in line.iter_mut().enumerate() {
+                    let (x, rx) = ((ix + px) / sx, (ix + px) % sx);
+                    *v = d[(((c * sy + ry) * sx + rx) * dh + y) * dw + x];
+                }
+            }
+        }
+    }
+
+    /// The weight, space to depth: `out × patch`, zeros where the kernel does not reach.
+    fn to_depth_weight(&self, w: &[f32]) -> Vec<f32> {
+        if self.direct() {
+            return w.to_vec();
+        }
+        let mut d = vec![0.0f32; self.s.out_channels * self.patch];
+        for (tap, at) in self.taps().into_iter().enumerate() {
+            for (o, row) in d.chunks_exact_mut(self.patch).enumerate() {
+                row[at] = w[o * self.s.patch() + tap];
+            }
+        }
+        d
+    }
+
+    /// The adjoint of [`Self::to_depth_weight`], from its gradient kept transposed, `patch × out`.
+    fn from_depth_weight_t(&self, d_t: &[f32]) -> Vec<f32> {
+        let (out, patch) = (self.s.out_channels, self.s.patch());
+        let mut w = vec![0.0f32; self.s.weight_len()];
+        for (tap, at) in self.taps().into_iter().enumerate() {
+            for (o, g) in d_t[at * out..][..out].iter().enumerate() {
+                w[o * patch + tap] = *g;
+            }
+        }
+        w
+    }
+
+    /// For each weight of one output channel (OIHW order), its index in the space-to-depth patch.
+    fn taps(&self) -> Vec<usize> {
+        let s = &self.s;
+        let ([sy, sx], [kh, kw]) = (s.stride, self.kernel);
+        let mut taps = Vec::with_capacity(s.patch());
+        for c in 0..s.channels {
+            for ky in 0..s.kernel[0] {
+                for kx in 0..s.kernel[1] {
+                    let channel = (c * sy + ky % sy) * sx + kx % sx;
+                    taps.push((channel * kh + ky / sy) * kw + kx / sx);
+                }
+            }
+        }
+        taps
+    }
+
+    /// The transposed patch matrix of one space-to-depth sample: row (c, ky, kx) holds, at
+    /// column `oy · out_w + ox`, pixel (oy + ky, ox + kx) of channel c. Padding columns are left
+    /// as they are (zero from the start).
+    fn unfold(&self, d: &[f32], u: &mut [f32]) {
+        let ([_, dh, dw], [kh, kw], [oh, ow]) = (self.depth, self.kernel, self.out);
+        for (tap, row) in u.chunks_exact_mut(self.row).enumerate() {
+            let (c, ky, kx) = (tap / (kh * kw), tap / kw % kh, tap % kw);
+            let plane = &d[c * dh * dw..][..dh * dw];
+            for (oy, dst) in row[..self.positions].chunks_exact_mut(ow).enumerate() {
+                copy_short(dst, &plane[(oy + ky) * dw + kx..][..ow]);
+            }
+            debug_assert!(oh * ow == self.positions);
+        }
+    }
+
+    /// The adjoint of [`Self::unfold`]: adds each tap's row back onto the pixels it was read from.
+    fn fold(&self, u: &[f32], d: &mut [f32]) {
+        let ([_, dh, dw], [kh, kw], [_, ow]) = (self.depth, self.kernel, self.out);
+        for (tap, row) in u.chunks_exact(self.row).enumerate() {
+            let (c, ky, kx) = (tap / (kh * kw), tap / kw % kh, tap % kw);
+            let plane = &mut d[c * dh * dw..][..dh * dw];
+            for (oy, src) in row[..self.positions].chunks_exact(ow).enumerate() {
+                let dst = &mut plane[(oy + ky) * dw + kx..][..ow];
+                dst.iter_mut().zip(src).for_each(|(a, b)| *a += b);
+            }
+        }
+    }
+}
+
+/// `dst.copy_from_slice(src)` for runs of a few floats (an output row, 7 to 20 of them in the
+/// shipped networks): in fixed blocks, without the call to `memmove` that a copy of unknown
+/// length becomes, which cost more than the copying itself.
+#[inline(always)]
+fn copy_short(dst: &mut [f32], src: &[f32]) {
+    let src = &src[..dst.len()];
+    let (mut dst, mut src) = (dst.chunks_exact_mut(8), src.chunks_exact(8));
+    for (d, s) in (&mut dst).zip(&mut src) {
+        let (d, s): (&mut [f32; 8], &[f32; 8]) = (d.try_into().unwrap(), s.try_into().unwrap());
+        *d = *s;
+    }
+    for (d, s) in dst.into_remainder().iter_mut().zip(src.remainder()) {
+        *d = *s;
+    }
+}
+
+/// Columns of the patch matrix are padded to a multiple of this (the widest SIMD vector of f32).
+const LANES: usize = 16;
+
 /// The forward pass: `y = conv(x, weight) + bias`, NCHW.
 pub fn forward(s: &ConvShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
     check(s, x.len(), weight.len());
-    let (positions, patch, out) = (s.positions(), s.patch(), s.out_channels);
+    let plan = Plan::new(s);
+    let (positions, out) = (plan.positions, s.out_channels);
     let mut y = vec![0.0f32; s.output_len()];
-    let weights = Mat::row_major(weight, patch);
+    let weights = plan.to_depth_weight(weight);
+    let weights = Mat::row_major(&weights, plan.patch);
     let sample = s.channels * s.height * s.width;
     x.par_chunks(sample).zip(y.par_chunks_mut(out * positions)).for_each_init(
-        || vec![0.0f32; positions * patch],
-        |rows, (x, y)| {
-            unfold(s, x, rows);
-            // y_b [out × positions] = W [out × patch] · rows_bᵀ [patch × positions]
-            let rows = Mat::col_major(rows, patch);
-            matmul(out, positions, patch, y, positions, Dst::Write, weights, rows, parallel_if(s.batch));
+        || Scratch::new(&plan, false),
+        |scratch, (x, y)| {
+            let d = depth(&plan, x, &mut scratch.depth);
+            plan.unfold(d, &mut scratch.patches);
+            // y_b [out × positions] = W [out × patch] · U [patch × positions]
+            let u = Mat::row_major(&scratch.patches, plan.row);
+            if plan.row == positions {
+                matmul(
+                    out,
+                    positions,
+                    plan.patch,
+                    y,
+                    positions,
+                    Dst::Write,
+                    weights,
+                    u,
+                    parallel_if(s.batch),
+                );
+            } else {
+                // The padded width keeps the product reading the patches in place.
+                let wide = &mut scratch.wide;
+                matmul(
+                    out,
+                    plan.row,
+                    plan.patch,
+                    wide,
+                    plan.row,
+                    Dst::Write,
+                    weights,
+                    u,
+                    parallel_if(s.batch),
+                );
+                for (plane, line) in y.chunks_exact_mut(positions).zip(wide.chunks_exact(plan.row)) {
+                    plane.copy_from_slice(&line[..positions]);
+                }
+            }
             if let Some(bias) = bias {
                 for (plane, b) in y.chunks_exact_mut(positions).zip(bias) {
                     plane.iter_mut().for_each(|v| *v += b);
@@ -84,6 +308,33 @@ pub fn forward(s: &ConvShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -
         },
     );
     y
+}
+
+/// One thread's working memory, reused from sample to sample.
+struct Scratch {
+    /// The space-to-depth sample (empty where it is the input itself).
+    depth: Vec<f32>,
+    /// The transposed patch matrix, `patch × row`, its padding columns zero.
+    patches: Vec<f32>,
+    /// A product `out × row` (forward) or the patches' gradient `patch × row` (backward).
+    wide: Vec<f32>,
+}
+
+impl Scratch {
+    fn new(plan: &Plan, backward: bool) -> Self {
+        let depth = if plan.direct() { 0 } else { plan.depth_len() };
+        let wide = if backward { plan.patch } else { plan.s.out_channels } * plan.row;
+        Self { depth: vec![0.0; depth], patches: vec![0.0; plan.patch * plan.row], wide: vec![0.0; wide] }
+    }
+}
+
+/// The sample `x`, space to depth (in `buffer`, unless that is `x` itself).
+fn depth<'a>(plan: &Plan, x: &'a [f32], buffer: &'a mut [f32]) -> &'a [f32] {
+    if plan.direct() {
+        return x;
+    }
+    plan.to_depth(x, buffer);
+    buffer
 }
 
 /// Gradients of [`forward`]: (input gradient if `input_grad`, weight gradient, bias gradient),
@@ -102,11 +353,12 @@ pub fn backward(
 ) -> (Option<Vec<f32>>, Vec<f32>, Vec<f32>) {
     check(s, x.len(), weight.len());
     assert_eq!(dy.len(), s.output_len(), "output gradient of {s:?}");
-    let (positions, patch, out) = (s.positions(), s.patch(), s.out_channels);
+    let plan = Plan::new(s);
+    let (positions, patch, out) = (plan.positions, plan.patch, s.out_channels);
     let sample = s.channels * s.height * s.width;
     let per_group = s.batch.div_ceil(GROUPS).max(1);
     let mut dx = if input_grad { vec![0.0f32; s.input_len()] } else { Vec::new() };
-    let weights = Mat::row_major(weight, patch);
+    let weights = plan.to_depth_weight(weight);
 
     let groups = s.batch.div_ceil(per_group);
     let dx_groups: Vec<Option<&mut [f32]>> = if input_grad {
@@ -119,22 +371,34 @@ pub fn backward(
         .zip(dy.par_chunks(out * positions * per_group))
         .zip(dx_groups)
         .map(|((x, dy), mut dx)| {
-            let mut rows = vec![0.0f32; positions * patch];
-            let mut d_rows = if input_grad { vec![0.0f32; positions * patch] } else { Vec::new() };
+            let mut scratch = Scratch::new(&plan, input_grad);
+            let mut d_depth = if input_grad { vec![0.0f32; plan.depth_len()] } else { Vec::new() };
             let (mut dw, mut db) = (vec![0.0f32; out * patch], vec![0.0f32; out]);
             for (i, (x, dy)) in x.chunks_exact(sample).zip(dy.chunks_exact(out * positions)).enumerate() {
-                unfold(s, x, &mut rows);
-                // dW += dy_b [out × positions] · rows_b [positions × patch]
-                let (dy_b, rows_b) = (Mat::row_major(dy, positions), Mat::row_major(&rows, patch));
-                matmul(out, patch, positions, &mut dw, patch, Dst::Add, dy_b, rows_b, false);
+                let d = depth(&plan, x, &mut scratch.depth);
+                plan.unfold(d, &mut scratch.patches);
+                // dWᵀ [patch × out] += U [patch × positions] · dy_bᵀ [positions × out]: transposed,
+                // so that the product reads the patches in place.
+                let (u, dy_t) = (Mat::row_major(&scratch.patches, plan.row), Mat::col_major(dy, positions));
+                matmul(patch, out, positions, &mut dw, out, Dst::Add, u, dy_t, false);
+                let dy_b = Mat::row_major(dy, positions);
                 for (g, plane) in db.iter_mut().zip(dy.chunks_exact(positions)) {
                     *g += plane.iter().sum::<f32>();
                 }
                 if let Some(dx) = dx.as_deref_mut() {
-                    // d rows_b [positions × patch] = dy_bᵀ [positions × out] · W [out × patch]
-                    let dy_t = Mat::col_major(dy, positions);
-                    matmul(positions, patch, out, &mut d_rows, patch, Dst::Write, dy_t, weights, false);
-                    fold(s, &d_rows, &mut dx[i * sample..][..sample]);
+                    // dU [patch × positions] = Wᵀ [patch × out] · dy_b [out × positions]
+                    let w_t = Mat::col_major(&weights, patch);
+                    let du = &mut scratch.wide;
+                    matmul(patch, positions, out, du, plan.row, Dst::Write, w_t, dy_b, false);
+                    let dx = &mut dx[i * sample..][..sample];
+                    if plan.direct() {
+                        dx.fill(0.0);
+                        plan.fold(du, dx);
+                    } else {
+                        d_depth.fill(0.0);
+                        plan.fold(du, &mut d_depth);
+                        plan.from_depth(&d_depth, dx);
+                    }
                 }
             }
             (dw, db)
@@ -146,7 +410,7 @@ pub fn backward(
         dw.iter_mut().zip(gw).for_each(|(a, b)| *a += b);
         db.iter_mut().zip(gb).for_each(|(a, b)| *a += b);
     }
-    (input_grad.then_some(dx), dw, db)
+    (input_grad.then_some(dx), plan.from_depth_weight_t(&dw), db)
 }
 
 /// The batch is summed in this many groups, whatever the number of threads.
@@ -161,93 +425,6 @@ fn check(s: &ConvShape, x: usize, weight: usize) {
 /// With fewer samples than threads, the product itself runs in parallel instead.
 fn parallel_if(batch: usize) -> bool {
     batch < rayon::current_num_threads()
-}
-
-/// One sample's patches: row `oy · out_w + ox` holds the input under the kernel there, channel by
-/// channel, kernel row by kernel row (the weight's OIHW order), zeros where it hangs over the edge.
-fn unfold(s: &ConvShape, x: &[f32], rows: &mut [f32]) {
-    let [out_h, out_w] = s.output().expect("checked");
-    let (h, w) = (s.height as isize, s.width);
-    let [kh, kw] = s.kernel;
-    let patch = s.patch();
-    for oy in 0..out_h {
-        for ox in 0..out_w {
-            let row = &mut rows[(oy * out_w + ox) * patch..][..patch];
-            let x0 = (ox * s.stride[1]) as isize - s.padding[1] as isize;
-            let inside = x0 >= 0 && x0 as usize + kw <= w;
-            let mut segments = row.chunks_exact_mut(kw);
-            for c in 0..s.channels {
-                let plane = &x[c * s.height * w..][..s.height * w];
-                for ky in 0..kh {
-                    let dst = segments.next().expect("patch length");
-                    let iy = (oy * s.stride[0] + ky) as isize - s.padding[0] as isize;
-                    if iy < 0 || iy >= h {
-                        dst.fill(0.0);
-                        continue;
-                    }
-                    let line = &plane[iy as usize * w..][..w];
-                    if inside {
-                        copy_segment(dst, &line[x0 as usize..][..kw]);
-                    } else {
-                        for (kx, d) in dst.iter_mut().enumerate() {
-                            let ix = x0 + kx as isize;
-                            *d = if ix >= 0 && (ix as usize) < w { line[ix as usize] } else { 0.0 };
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// `dst.copy_from_slice(src)`, for the few floats of one kernel row: with the length known at
-/// compile time the copy is a register move or two, not a call to `memcpy` (which cost a fifth of
-/// an update when every kernel row was one).
-#[inline(always)]
-fn copy_segment(dst: &mut [f32], src: &[f32]) {
-    fn fixed<const N: usize>(dst: &mut [f32], src: &[f32]) {
-        let (dst, src): (&mut [f32; N], &[f32; N]) = (dst.try_into().unwrap(), src.try_into().unwrap());
-        *dst = *src;
-    }
-    match dst.len() {
-        3 => fixed::<3>(dst, src),
-        4 => fixed::<4>(dst, src),
-        5 => fixed::<5>(dst, src),
-        8 => fixed::<8>(dst, src),
-        _ => dst.copy_from_slice(src),
-    }
-}
-
-/// The adjoint of [`unfold`]: adds each patch row back onto the input pixels it was read from.
-fn fold(s: &ConvShape, rows: &[f32], dx: &mut [f32]) {
-    let [out_h, out_w] = s.output().expect("checked");
-    let (h, w) = (s.height as isize, s.width);
-    let [kh, kw] = s.kernel;
-    let patch = s.patch();
-    for oy in 0..out_h {
-        for ox in 0..out_w {
-            let row = &rows[(oy * out_w + ox) * patch..][..patch];
-            let x0 = (ox * s.stride[1]) as isize - s.padding[1] as isize;
-            let mut segments = row.chunks_exact(kw);
-            for c in 0..s.channels {
-                let plane = &mut dx[c * s.height * w..][..s.height * w];
-                for ky in 0..kh {
-                    let src = segments.next().expect("patch length");
-                    let iy = (oy * s.stride[0] + ky) as isize - s.padding[0] as isize;
-                    if iy < 0 || iy >= h {
-                        continue;
-                    }
-                    let line = &mut plane[iy as usize * w..][..w];
-                    for (kx, v) in src.iter().enumerate() {
-                        let ix = x0 + kx as isize;
-                        if ix >= 0 && (ix as usize) < w {
-                            line[ix as usize] += v;
-                        }
-                    }
-                }
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,12 +1,13 @@
-//! The convolution kernel as a burn backend extension: on flex (with or without autodiff) it runs
-//! [`crate::conv`] forward and backward; on every other backend (libtorch, wgpu) it is burn's own
-//! `conv2d`, autodiff included.
+//! The convolution and fully connected kernels as burn backend extensions: on flex (with or
+//! without autodiff) they run [`crate::conv`] and [`crate::linear`] forward and backward; on every
+//! other backend (libtorch, wgpu) they are burn's own `conv2d` and `linear`, autodiff included.
 
 // burn marks its libtorch backend deprecated; Lepton still offers it (`--device tch-cpu|tch-cuda`).
 #![allow(deprecated)]
 
 use crate::conv::{self, ConvShape};
 use crate::flex::values;
+use crate::linear::{self, LinearShape};
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
@@ -144,6 +145,111 @@ impl<C: CheckpointStrategy> ConvBackend for Autodiff<Flex, C> {
             OpsKind::Tracked(prep) => {
                 // Clones of flex tensors share their storage: nothing is copied here.
                 let saved = Saved { shape: s, x: x.primitive().clone(), weight: weight.primitive().clone() };
+                prep.finish(saved, y)
+            }
+            OpsKind::UnTracked(prep) => prep.finish(y),
+        }
+    }
+}
+
+/// `linear` with a bias, as burn defines it (`x · W + b`, `W` of shape `[d_input, d_output]`).
+#[backend_extension(Flex, Autodiff, LibTorch: cfg(feature = "tch"), Cube: cfg(feature = "wgpu"))]
+pub trait LinearBackend: Backend {
+    fn linear_with_bias(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        Self::linear(x, weight, Some(bias))
+    }
+}
+
+#[cfg(feature = "tch")]
+impl LinearBackend for burn::backend::LibTorch {}
+#[cfg(feature = "tch")]
+impl<C: CheckpointStrategy> LinearBackend for Autodiff<burn::backend::LibTorch, C> {}
+#[cfg(feature = "wgpu")]
+impl LinearBackend for burn::backend::Cube {}
+#[cfg(feature = "wgpu")]
+impl<C: CheckpointStrategy> LinearBackend for Autodiff<burn::backend::Cube, C> {}
+
+/// The kernel's shape for a flex layer it can run: f32, a 2D input.
+fn linear_shape(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor) -> Option<LinearShape> {
+    let (xs, ws, bs) = (x.layout().shape(), weight.layout().shape(), bias.layout().shape());
+    let plain = [x, weight, bias].iter().all(|t| t.dtype() == DType::F32)
+        && xs.num_dims() == 2
+        && ws.num_dims() == 2
+        && bs.num_dims() == 1
+        && xs[1] == ws[0]
+        && bs[0] == ws[1];
+    plain.then(|| LinearShape { batch: xs[0], input: xs[1], output: ws[1] })
+}
+
+impl LinearBackend for Flex {
+    fn linear_with_bias(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
+        let Some(s) = linear_shape(&x, &weight, &bias) else {
+            return Flex::linear(x, weight, Some(bias));
+        };
+        let y = linear::forward(&s, &values(&x), &values(&weight), Some(&values(&bias)));
+        tensor(y, vec![s.batch, s.output])
+    }
+}
+
+/// What the linear layer's backward pass needs: the shape, the input and the weight.
+#[derive(Clone)]
+struct SavedLinear {
+    shape: LinearShape,
+    x: FlexTensor,
+    weight: FlexTensor,
+}
+
+impl std::fmt::Debug for SavedLinear {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SavedLinear").field("shape", &self.shape).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug)]
+struct LinearBackward;
+
+impl Backward<Flex, 3> for LinearBackward {
+    type State = SavedLinear;
+
+    fn backward(self, ops: Ops<SavedLinear, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_weight, node_bias] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let SavedLinear { shape: s, x, weight } = ops.state;
+        let (dx, dw, db) =
+            linear::backward(&s, &values(&x), &values(&weight), &values(&dy), node_x.is_some());
+        if let (Some(node), Some(dx)) = (node_x, dx) {
+            grads.register::<Flex>(node.id, tensor(dx, vec![s.batch, s.input]));
+        }
+        if let Some(node) = node_weight {
+            grads.register::<Flex>(node.id, tensor(dw, vec![s.input, s.output]));
+        }
+        if let Some(node) = node_bias {
+            grads.register::<Flex>(node.id, tensor(db, vec![s.output]));
+        }
+    }
+}
+
+impl<C: CheckpointStrategy> LinearBackend for Autodiff<Flex, C> {
+    fn linear_with_bias(
+        x: FloatTensor<Self>,
+        weight: FloatTensor<Self>,
+        bias: FloatTensor<Self>,
+    ) -> FloatTensor<Self> {
+        let Some(s) = linear_shape(x.primitive(), weight.primitive(), bias.primitive()) else {
+            return Self::linear(x, weight, Some(bias));
+        };
+        let prep =
+            LinearBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful();
+        let (xv, wv, bv) = (values(x.primitive()), values(weight.primitive()), values(bias.primitive()));
+        let y = tensor(linear::forward(&s, &xv, &wv, Some(&bv)), vec![s.batch, s.output]);
+        match prep {
+            OpsKind::Tracked(prep) => {
+                let saved =
+                    SavedLinear { shape: s, x: x.primitive().clone(), weight: weight.primitive().clone() };
                 prep.finish(saved, y)
             }
             OpsKind::UnTracked(prep) => prep.finish(y),

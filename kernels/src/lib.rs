@@ -5,17 +5,20 @@
 
 pub mod adam;
 pub mod blend;
+pub mod clip;
 pub mod conv;
 pub mod extension;
 mod flex;
 mod gemm;
+pub mod linear;
 
 use burn::backend::Dispatch;
 use burn::backend::ops::ConvOptions;
+use burn::nn::Linear;
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::Tensor;
-use extension::ConvBackend;
+use extension::{ConvBackend, LinearBackend};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Whose kernels [`conv2d`], [`adam::FusedAdam`] and [`blend::blend`] run on the CPU: this crate's (the default) or
@@ -51,6 +54,19 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         conv.weight.val().into_dispatch(),
         bias.val().into_dispatch(),
         options,
+    ))
+}
+
+/// `layer.forward(x)` for a batch of rows, the same function: on burn-flex by this crate's kernel,
+/// elsewhere by burn's.
+pub fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    let (Some(bias), false) = (&layer.bias, burns()) else {
+        return layer.forward(x);
+    };
+    Tensor::from_dispatch(<Dispatch as LinearBackend>::linear_with_bias(
+        x.into_dispatch(),
+        layer.weight.val().into_dispatch(),
+        bias.val().into_dispatch(),
     ))
 }
 

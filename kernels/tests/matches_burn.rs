@@ -1,6 +1,7 @@
-//! The kernel computes burn's convolution: outputs and the gradients of input, weight and bias
-//! equal burn's reference `Conv2d` (flex) within 1e-5 of their scale, for every layer shape the
-//! shipped networks use (Nature CNN, perception CNN) and for odd sizes, paddings and strides.
+//! The kernels compute burn's functions: outputs and the gradients of input, weight and bias equal
+//! burn's reference `Conv2d` and `Linear` (flex) within 1e-5 of their scale, for every layer shape
+//! the shipped networks use (Nature CNN, perception CNN, MLP heads) and for odd sizes, paddings and
+//! strides.
 
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
@@ -138,4 +139,37 @@ fn the_same_inputs_give_the_same_bits() {
         flat(conv.weight.grad(&grads).unwrap())
     };
     assert_eq!(run(), run());
+}
+
+#[test]
+fn the_fully_connected_kernel_matches_burns_linear_forward_and_backward() {
+    use burn::nn::LinearConfig;
+    let device = Device::flex().autodiff();
+    // (batch, in, out): the Nature CNN's hidden layer and head, the MLP's, the perception
+    // CNN's hidden layer, one row (acting), odd sizes.
+    for (batch, d_in, d_out) in
+        [(32, 3136, 512), (32, 512, 9), (256, 7, 64), (64, 1600, 128), (1, 3136, 512), (3, 5, 7)]
+    {
+        let name = format!("linear {batch} × {d_in} → {d_out}");
+        let layer = LinearConfig::new(d_in, d_out).init(&device);
+        let x = Tensor::<2>::random([batch, d_in], Distribution::Uniform(-1.0, 1.0), &device).require_grad();
+        let (reference, ours) = (layer.forward(x.clone()), lepton_kernels::linear(&layer, x.clone()));
+        let flat2 = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
+        let forward = gap(&flat2(reference.clone()), &flat2(ours.clone()));
+        assert!(forward <= 1e-5, "{name}: outputs differ by {forward} of their scale");
+        let weights = Tensor::<2>::random([batch, d_out], Distribution::Uniform(-1.0, 1.0), &device);
+        let grads_of = |y: Tensor<2>| {
+            let grads = (y * weights.clone()).sum().backward();
+            let dx = flat2(x.grad(&grads).expect("input gradient"));
+            let dw = flat2(layer.weight.grad(&grads).expect("weight gradient"));
+            let db = layer.bias.as_ref().unwrap().grad(&grads).expect("bias gradient");
+            (dx, dw, db.into_data().try_to_vec::<f32>().unwrap())
+        };
+        let (rx, rw, rb) = grads_of(reference);
+        let (ox, ow, ob) = grads_of(ours);
+        for (what, r, o) in [("input", rx, ox), ("weight", rw, ow), ("bias", rb, ob)] {
+            let g = gap(&r, &o);
+            assert!(g <= 1e-5, "{name}: {what} gradients differ by {g} of their scale");
+        }
+    }
 }

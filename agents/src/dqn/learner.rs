@@ -182,7 +182,10 @@ impl DqnLearner {
         laps.lap(4);
         clip_global_norm(&self.online, &mut grads, self.config.max_grad_norm);
         laps.lap(5);
-        self.online = self.optimizer.step(self.learning_rate, self.online.clone(), grads);
+        // The module is moved into the step, not cloned, so that Adam can write the parameters in
+        // place (the target's copy stands in for the moment; nothing reads it).
+        let online = std::mem::replace(&mut self.online, self.target.clone());
+        self.online = self.optimizer.step(self.learning_rate, online, grads);
         self.updates += 1;
         self.follow_target();
         laps.lap(6);
@@ -214,7 +217,7 @@ pub fn clip_global_norm(module: &QNetwork, grads: &mut GradientsParams, max_norm
     impl ModuleVisitor for SumSquares<'_> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             if let Some(g) = self.0.get::<D>(param.id) {
-                self.1 += g.powf_scalar(2.0).sum().into_scalar::<f32>() as f64;
+                self.1 += lepton_kernels::clip::sum_squares(&g);
             }
         }
     }
@@ -222,7 +225,7 @@ pub fn clip_global_norm(module: &QNetwork, grads: &mut GradientsParams, max_norm
     impl ModuleVisitor for Scale<'_> {
         fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
             if let Some(g) = self.0.remove::<D>(param.id) {
-                self.0.register(param.id, g * self.1);
+                self.0.register(param.id, lepton_kernels::clip::scale(g, self.1));
             }
         }
     }

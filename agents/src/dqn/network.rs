@@ -6,7 +6,7 @@ use burn::nn::{Linear, LinearConfig, Relu};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use burn::tensor::s;
-use lepton_kernels::conv2d;
+use lepton_kernels::{conv2d, linear};
 use serde::{Deserialize, Serialize};
 
 /// What the network reads.
@@ -87,7 +87,7 @@ pub struct Mlp {
 impl Mlp {
     fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
         for layer in &self.layers {
-            x = self.relu.forward(layer.forward(x));
+            x = self.relu.forward(linear(layer, x));
         }
         x
     }
@@ -122,7 +122,7 @@ impl NatureCnn {
         let x = self.relu.forward(conv2d(&self.conv1, x));
         let x = self.relu.forward(conv2d(&self.conv2, x));
         let x = self.relu.forward(conv2d(&self.conv3, x));
-        self.relu.forward(self.fc.forward(x.flatten(1, 3)))
+        self.relu.forward(linear(&self.fc, x.flatten(1, 3)))
     }
 }
 
@@ -339,10 +339,10 @@ impl QNetwork {
             (Torso::Nature(_), _) => panic!("a CNN torso needs frame input"),
         };
         match &self.head {
-            Head::Plain(linear) => linear.forward(features),
+            Head::Plain(layer) => linear(layer, features),
             Head::Dueling(d) => {
-                let value = d.value.forward(features.clone());
-                let advantage = d.advantage.forward(features);
+                let value = linear(&d.value, features.clone());
+                let advantage = linear(&d.advantage, features);
                 let mean = advantage.clone().mean_dim(1);
                 advantage - mean + value
             }

@@ -7,7 +7,7 @@ use crate::labels::{FLAGS, REGRESSIONS};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
-use lepton_kernels::conv2d;
+use lepton_kernels::{conv2d, linear};
 
 /// Shape and width of the network.
 #[derive(Config, Debug, PartialEq)]
@@ -133,8 +133,8 @@ impl PerceptionCnn {
         let x = self.relu.forward(conv2d(&self.conv3, features.clone()));
         let x = self.relu.forward(conv2d(&self.conv4, x));
         let x = x.flatten(1, 3);
-        let x = self.relu.forward(self.hidden.forward(x));
-        (self.output.forward(x), features)
+        let x = self.relu.forward(linear(&self.hidden, x));
+        (linear(&self.output, x), features)
     }
 }
 
