@@ -254,8 +254,9 @@ fn copy_short(dst: &mut [f32], src: &[f32]) {
 /// Columns of the patch matrix are padded to a multiple of this (the widest SIMD vector of f32).
 const LANES: usize = 16;
 
-/// The forward pass: `y = conv(x, weight) + bias`, NCHW.
-pub fn forward(s: &ConvShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+/// The forward pass: `y = conv(x, weight) + bias`, NCHW, and with `relu` `max(y, 0)`, applied to
+/// each sample while its output is still in cache.
+pub fn forward(s: &ConvShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
     check(s, x.len(), weight.len());
     let plan = Plan::new(s);
     let (positions, out) = (plan.positions, s.out_channels);
@@ -304,6 +305,9 @@ pub fn forward(s: &ConvShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -
                 for (plane, b) in y.chunks_exact_mut(positions).zip(bias) {
                     plane.iter_mut().for_each(|v| *v += b);
                 }
+            }
+            if relu {
+                y.iter_mut().for_each(|v| *v = v.max(0.0));
             }
         },
     );
@@ -485,7 +489,7 @@ mod tests {
             padding: [1, 2],
         };
         let (x, w, b) = (values(s.input_len(), 1), values(s.weight_len(), 2), values(5, 3));
-        let y = forward(&s, &x, &w, Some(&b));
+        let y = forward(&s, &x, &w, Some(&b), false);
         let reference = naive(&s, &x, &w, &b);
         for (a, r) in y.iter().zip(&reference) {
             assert!((*a as f64 - r).abs() < 1e-5, "{a} vs {r}");
@@ -509,7 +513,7 @@ mod tests {
         };
         let (x, w, b) = (values(s.input_len(), 4), values(s.weight_len(), 5), values(4, 6));
         let dy = values(s.output_len(), 7);
-        let y = forward(&s, &x, &w, Some(&b));
+        let y = forward(&s, &x, &w, Some(&b), false);
         let (dx, dw, db) = backward(&s, &x, &w, &dy, true);
         let dot = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(a, b)| *a as f64 * *b as f64).sum::<f64>();
         let (lhs, via_x, via_w, via_b) = (dot(&dy, &y), dot(&dx.unwrap(), &x), dot(&dw, &w), dot(&db, &b));

@@ -13,7 +13,7 @@ use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::flex::FlexTensor;
-use burn::backend::ops::{ConvOptions, ModuleOps};
+use burn::backend::ops::{ActivationOps, ConvOptions, ModuleOps};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::tensor::{DType, TensorData};
@@ -26,8 +26,10 @@ pub trait ConvBackend: Backend {
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         options: ConvOptions<2>,
+        relu: bool,
     ) -> FloatTensor<Self> {
-        Self::conv2d(x, weight, Some(bias), options)
+        let y = Self::conv2d(x, weight, Some(bias), options);
+        if relu { Self::relu(y) } else { y }
     }
 }
 
@@ -80,21 +82,34 @@ impl ConvBackend for Flex {
         weight: FlexTensor,
         bias: FlexTensor,
         options: ConvOptions<2>,
+        relu: bool,
     ) -> FlexTensor {
         let Some(s) = kernel_shape(&x, &weight, &options) else {
-            return Flex::conv2d(x, weight, Some(bias), options);
+            let y = Flex::conv2d(x, weight, Some(bias), options);
+            return if relu { Flex::relu(y) } else { y };
         };
-        let y = conv::forward(&s, &values(&x), &values(&weight), Some(&values(&bias)));
+        let y = conv::forward(&s, &values(&x), &values(&weight), Some(&values(&bias)), relu);
         tensor(y, output_dims(&s))
     }
 }
 
-/// What the backward pass needs: the shape, the input and the weight.
+/// What the backward pass needs: the shape, the input and the weight, and the output where a
+/// ReLU was fused into it (its gradient passes where the output is positive).
 #[derive(Clone)]
 struct Saved {
     shape: ConvShape,
     x: FlexTensor,
     weight: FlexTensor,
+    relu_output: Option<FlexTensor>,
+}
+
+/// The output gradient `dy`, zero where a fused ReLU's output `y` is not positive (burn's mask).
+fn through_relu(dy: &FlexTensor, y: Option<&FlexTensor>) -> Vec<f32> {
+    let mut dy = values(dy).into_owned();
+    if let Some(y) = y {
+        dy.iter_mut().zip(values(y).iter()).for_each(|(g, y)| *g = if *y > 0.0 { *g } else { 0.0 });
+    }
+    dy
 }
 
 impl std::fmt::Debug for Saved {
@@ -112,8 +127,9 @@ impl Backward<Flex, 3> for ConvBackward {
     fn backward(self, ops: Ops<Saved, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x, node_weight, node_bias] = ops.parents;
         let dy = grads.consume::<Flex>(&ops.node);
-        let Saved { shape: s, x, weight } = ops.state;
-        let (dx, dw, db) = conv::backward(&s, &values(&x), &values(&weight), &values(&dy), node_x.is_some());
+        let Saved { shape: s, x, weight, relu_output } = ops.state;
+        let dy = through_relu(&dy, relu_output.as_ref());
+        let (dx, dw, db) = conv::backward(&s, &values(&x), &values(&weight), &dy, node_x.is_some());
         if let (Some(node), Some(dx)) = (node_x, dx) {
             grads.register::<Flex>(node.id, tensor(dx, vec![s.batch, s.channels, s.height, s.width]));
         }
@@ -133,18 +149,21 @@ impl<C: CheckpointStrategy> ConvBackend for Autodiff<Flex, C> {
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
         options: ConvOptions<2>,
+        relu: bool,
     ) -> FloatTensor<Self> {
         let Some(s) = kernel_shape(x.primitive(), weight.primitive(), &options) else {
-            return Self::conv2d(x, weight, Some(bias), options);
+            let y = Self::conv2d(x, weight, Some(bias), options);
+            return if relu { Self::relu(y) } else { y };
         };
         let prep =
             ConvBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful();
         let (xv, wv, bv) = (values(x.primitive()), values(weight.primitive()), values(bias.primitive()));
-        let y = tensor(conv::forward(&s, &xv, &wv, Some(&bv)), output_dims(&s));
+        let y = tensor(conv::forward(&s, &xv, &wv, Some(&bv), relu), output_dims(&s));
         match prep {
             OpsKind::Tracked(prep) => {
                 // Clones of flex tensors share their storage: nothing is copied here.
-                let saved = Saved { shape: s, x: x.primitive().clone(), weight: weight.primitive().clone() };
+                let (x, weight) = (x.primitive().clone(), weight.primitive().clone());
+                let saved = Saved { shape: s, x, weight, relu_output: relu.then(|| y.clone()) };
                 prep.finish(saved, y)
             }
             OpsKind::UnTracked(prep) => prep.finish(y),
@@ -159,8 +178,10 @@ pub trait LinearBackend: Backend {
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
+        relu: bool,
     ) -> FloatTensor<Self> {
-        Self::linear(x, weight, Some(bias))
+        let y = Self::linear(x, weight, Some(bias));
+        if relu { Self::relu(y) } else { y }
     }
 }
 
@@ -186,21 +207,23 @@ fn linear_shape(x: &FlexTensor, weight: &FlexTensor, bias: &FlexTensor) -> Optio
 }
 
 impl LinearBackend for Flex {
-    fn linear_with_bias(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
+    fn linear_with_bias(x: FlexTensor, weight: FlexTensor, bias: FlexTensor, relu: bool) -> FlexTensor {
         let Some(s) = linear_shape(&x, &weight, &bias) else {
-            return Flex::linear(x, weight, Some(bias));
+            let y = Flex::linear(x, weight, Some(bias));
+            return if relu { Flex::relu(y) } else { y };
         };
-        let y = linear::forward(&s, &values(&x), &values(&weight), Some(&values(&bias)));
+        let y = linear::forward(&s, &values(&x), &values(&weight), Some(&values(&bias)), relu);
         tensor(y, vec![s.batch, s.output])
     }
 }
 
-/// What the linear layer's backward pass needs: the shape, the input and the weight.
+/// What the linear layer's backward pass needs: as [`Saved`].
 #[derive(Clone)]
 struct SavedLinear {
     shape: LinearShape,
     x: FlexTensor,
     weight: FlexTensor,
+    relu_output: Option<FlexTensor>,
 }
 
 impl std::fmt::Debug for SavedLinear {
@@ -218,9 +241,9 @@ impl Backward<Flex, 3> for LinearBackward {
     fn backward(self, ops: Ops<SavedLinear, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
         let [node_x, node_weight, node_bias] = ops.parents;
         let dy = grads.consume::<Flex>(&ops.node);
-        let SavedLinear { shape: s, x, weight } = ops.state;
-        let (dx, dw, db) =
-            linear::backward(&s, &values(&x), &values(&weight), &values(&dy), node_x.is_some());
+        let SavedLinear { shape: s, x, weight, relu_output } = ops.state;
+        let dy = through_relu(&dy, relu_output.as_ref());
+        let (dx, dw, db) = linear::backward(&s, &values(&x), &values(&weight), &dy, node_x.is_some());
         if let (Some(node), Some(dx)) = (node_x, dx) {
             grads.register::<Flex>(node.id, tensor(dx, vec![s.batch, s.input]));
         }
@@ -238,18 +261,20 @@ impl<C: CheckpointStrategy> LinearBackend for Autodiff<Flex, C> {
         x: FloatTensor<Self>,
         weight: FloatTensor<Self>,
         bias: FloatTensor<Self>,
+        relu: bool,
     ) -> FloatTensor<Self> {
         let Some(s) = linear_shape(x.primitive(), weight.primitive(), bias.primitive()) else {
-            return Self::linear(x, weight, Some(bias));
+            let y = Self::linear(x, weight, Some(bias));
+            return if relu { Self::relu(y) } else { y };
         };
         let prep =
             LinearBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful();
         let (xv, wv, bv) = (values(x.primitive()), values(weight.primitive()), values(bias.primitive()));
-        let y = tensor(linear::forward(&s, &xv, &wv, Some(&bv)), vec![s.batch, s.output]);
+        let y = tensor(linear::forward(&s, &xv, &wv, Some(&bv), relu), vec![s.batch, s.output]);
         match prep {
             OpsKind::Tracked(prep) => {
-                let saved =
-                    SavedLinear { shape: s, x: x.primitive().clone(), weight: weight.primitive().clone() };
+                let (x, weight) = (x.primitive().clone(), weight.primitive().clone());
+                let saved = SavedLinear { shape: s, x, weight, relu_output: relu.then(|| y.clone()) };
                 prep.finish(saved, y)
             }
             OpsKind::UnTracked(prep) => prep.finish(y),

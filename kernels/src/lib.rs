@@ -45,8 +45,19 @@ pub(crate) fn burns() -> bool {
 /// `conv.forward(x)`, the same function: on burn-flex (with autodiff or without) by this crate's
 /// kernel, elsewhere by burn's.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    conv2d_then(conv, x, false)
+}
+
+/// `relu(conv.forward(x))`, the ReLU applied by the kernel as it writes the output (and its mask
+/// applied to the gradient as the backward pass reads it) rather than as two more passes.
+pub fn conv2d_relu(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
+    conv2d_then(conv, x, true)
+}
+
+fn conv2d_then(conv: &Conv2d, x: Tensor<4>, relu: bool) -> Tensor<4> {
     let (Some(bias), Some(padding), false) = (&conv.bias, explicit_padding(&conv.padding), burns()) else {
-        return conv.forward(x);
+        let y = conv.forward(x);
+        return if relu { burn::tensor::activation::relu(y) } else { y };
     };
     let options = ConvOptions::new_with_padding(conv.stride, padding, conv.dilation, conv.groups);
     Tensor::from_dispatch(<Dispatch as ConvBackend>::conv2d_with_bias(
@@ -54,19 +65,31 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
         conv.weight.val().into_dispatch(),
         bias.val().into_dispatch(),
         options,
+        relu,
     ))
 }
 
 /// `layer.forward(x)` for a batch of rows, the same function: on burn-flex by this crate's kernel,
 /// elsewhere by burn's.
 pub fn linear(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    linear_then(layer, x, false)
+}
+
+/// `relu(layer.forward(x))`, fused as in [`conv2d_relu`].
+pub fn linear_relu(layer: &Linear, x: Tensor<2>) -> Tensor<2> {
+    linear_then(layer, x, true)
+}
+
+fn linear_then(layer: &Linear, x: Tensor<2>, relu: bool) -> Tensor<2> {
     let (Some(bias), false) = (&layer.bias, burns()) else {
-        return layer.forward(x);
+        let y = layer.forward(x);
+        return if relu { burn::tensor::activation::relu(y) } else { y };
     };
     Tensor::from_dispatch(<Dispatch as LinearBackend>::linear_with_bias(
         x.into_dispatch(),
         layer.weight.val().into_dispatch(),
         bias.val().into_dispatch(),
+        relu,
     ))
 }
 

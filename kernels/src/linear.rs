@@ -14,8 +14,8 @@ pub struct LinearShape {
     pub output: usize,
 }
 
-/// `y [batch × output] = x [batch × input] · W [input × output] + b`.
-pub fn forward(s: &LinearShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>) -> Vec<f32> {
+/// `y [batch × output] = x [batch × input] · W [input × output] + b`, and with `relu` `max(y, 0)`.
+pub fn forward(s: &LinearShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
     check(s, x.len(), weight.len());
     let mut y = vec![0.0f32; s.batch * s.output];
     let (x, w) = (Mat::row_major(x, s.input), Mat::row_major(weight, s.output));
@@ -24,6 +24,9 @@ pub fn forward(s: &LinearShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>)
         for row in y.chunks_exact_mut(s.output) {
             row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
         }
+    }
+    if relu {
+        y.iter_mut().for_each(|v| *v = v.max(0.0));
     }
     y
 }
@@ -81,7 +84,7 @@ mod tests {
     fn forward_and_backward_match_the_definition() {
         let s = LinearShape { batch: 3, input: 7, output: 5 };
         let (x, w, b, dy) = (values(21, 1), values(35, 2), values(5, 3), values(15, 4));
-        let y = forward(&s, &x, &w, Some(&b));
+        let y = forward(&s, &x, &w, Some(&b), false);
         let (dx, dw, db) = backward(&s, &x, &w, &dy, true);
         let dx = dx.unwrap();
         for n in 0..3 {

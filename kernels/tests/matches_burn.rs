@@ -173,3 +173,35 @@ fn the_fully_connected_kernel_matches_burns_linear_forward_and_backward() {
         }
     }
 }
+
+#[test]
+fn the_fused_relu_is_burns_relu_after_the_layer_forward_and_backward() {
+    use burn::nn::LinearConfig;
+    use burn::tensor::activation::relu;
+    let device = Device::flex().autodiff();
+    let c = &CASES[1];
+    let conv = layer(c, &device);
+    let x = Tensor::<4>::random([4, 32, 20, 20], Distribution::Uniform(-1.0, 1.0), &device).require_grad();
+    let (reference, ours) = (relu(conv.forward(x.clone())), lepton_kernels::conv2d_relu(&conv, x.clone()));
+    assert!(gap(&flat(reference.clone()), &flat(ours.clone())) <= 1e-5);
+    let grads_of = |y: Tensor<4>| {
+        let grads = (y.clone() * y).sum().backward();
+        (flat(x.grad(&grads).unwrap()), flat(conv.weight.grad(&grads).unwrap()))
+    };
+    let ((rx, rw), (ox, ow)) = (grads_of(reference), grads_of(ours));
+    assert!(gap(&rx, &ox) <= 1e-5 && gap(&rw, &ow) <= 1e-5);
+
+    let fc = LinearConfig::new(300, 40).init(&device);
+    let x = Tensor::<2>::random([8, 300], Distribution::Uniform(-1.0, 1.0), &device).require_grad();
+    let flat2 = |t: Tensor<2>| t.into_data().try_to_vec::<f32>().unwrap();
+    let (reference, ours) = (relu(fc.forward(x.clone())), lepton_kernels::linear_relu(&fc, x.clone()));
+    let zeros = flat2(ours.clone()).iter().filter(|v| **v == 0.0).count();
+    assert!(zeros > 40 && zeros < 280, "the test needs both signs, got {zeros} of 320 zeros");
+    assert!(gap(&flat2(reference.clone()), &flat2(ours.clone())) <= 1e-5);
+    let grads_of = |y: Tensor<2>| {
+        let grads = (y.clone() * y).sum().backward();
+        (flat2(x.grad(&grads).unwrap()), flat2(fc.weight.grad(&grads).unwrap()))
+    };
+    let ((rx, rw), (ox, ow)) = (grads_of(reference), grads_of(ours));
+    assert!(gap(&rx, &ox) <= 1e-5 && gap(&rw, &ow) <= 1e-5);
+}

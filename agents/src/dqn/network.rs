@@ -6,7 +6,7 @@ use burn::nn::{Linear, LinearConfig, Relu};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use burn::tensor::s;
-use lepton_kernels::{conv2d, linear};
+use lepton_kernels::{conv2d_relu, linear, linear_relu};
 use serde::{Deserialize, Serialize};
 
 /// What the network reads.
@@ -87,7 +87,7 @@ pub struct Mlp {
 impl Mlp {
     fn forward(&self, mut x: Tensor<2>) -> Tensor<2> {
         for layer in &self.layers {
-            x = self.relu.forward(linear(layer, x));
+            x = linear_relu(layer, x);
         }
         x
     }
@@ -119,10 +119,10 @@ impl NatureCnn {
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<2> {
-        let x = self.relu.forward(conv2d(&self.conv1, x));
-        let x = self.relu.forward(conv2d(&self.conv2, x));
-        let x = self.relu.forward(conv2d(&self.conv3, x));
-        self.relu.forward(linear(&self.fc, x.flatten(1, 3)))
+        let x = conv2d_relu(&self.conv1, x);
+        let x = conv2d_relu(&self.conv2, x);
+        let x = conv2d_relu(&self.conv3, x);
+        linear_relu(&self.fc, x.flatten(1, 3))
     }
 }
 

@@ -7,7 +7,7 @@ use crate::labels::{FLAGS, REGRESSIONS};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
 use burn::prelude::*;
-use lepton_kernels::{conv2d, linear};
+use lepton_kernels::{conv2d, conv2d_relu, linear, linear_relu};
 
 /// Shape and width of the network.
 #[derive(Config, Debug, PartialEq)]
@@ -128,12 +128,12 @@ impl PerceptionCnn {
     /// [`PerceptionCnn::forward`], and the second convolution's activations
     /// (`[batch, conv_channels[1], grid height, grid width]`) that the segmentation head reads.
     pub fn forward_with_features(&self, input: Tensor<4>) -> (Tensor<2>, Tensor<4>) {
-        let x = self.relu.forward(conv2d(&self.conv1, input));
-        let features = self.relu.forward(conv2d(&self.conv2, x));
-        let x = self.relu.forward(conv2d(&self.conv3, features.clone()));
-        let x = self.relu.forward(conv2d(&self.conv4, x));
+        let x = conv2d_relu(&self.conv1, input);
+        let features = conv2d_relu(&self.conv2, x);
+        let x = conv2d_relu(&self.conv3, features.clone());
+        let x = conv2d_relu(&self.conv4, x);
         let x = x.flatten(1, 3);
-        let x = self.relu.forward(linear(&self.hidden, x));
+        let x = linear_relu(&self.hidden, x);
         (linear(&self.output, x), features)
     }
 }
