@@ -17,6 +17,7 @@ use burn::backend::ops::{ActivationOps, ConvOptions, ModuleOps};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::tensor::{DType, TensorData};
+use std::borrow::Cow;
 
 /// `conv2d` with a bias, as burn defines it.
 #[backend_extension(Flex, Autodiff, LibTorch: cfg(feature = "tch"), Cube: cfg(feature = "wgpu"))]
@@ -104,12 +105,12 @@ struct Saved {
 }
 
 /// The output gradient `dy`, zero where a fused ReLU's output `y` is not positive (burn's mask).
-fn through_relu(dy: &FlexTensor, y: Option<&FlexTensor>) -> Vec<f32> {
-    let mut dy = values(dy).into_owned();
-    if let Some(y) = y {
-        dy.iter_mut().zip(values(y).iter()).for_each(|(g, y)| *g = if *y > 0.0 { *g } else { 0.0 });
+fn through_relu<'a>(dy: &'a FlexTensor, y: Option<&FlexTensor>) -> Cow<'a, [f32]> {
+    let dy = values(dy);
+    match y {
+        Some(y) => dy.iter().zip(values(y).iter()).map(|(g, y)| if *y > 0.0 { *g } else { 0.0 }).collect(),
+        None => dy,
     }
-    dy
 }
 
 impl std::fmt::Debug for Saved {

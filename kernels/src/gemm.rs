@@ -95,3 +95,43 @@ pub fn matmul(
         );
     }
 }
+
+/// `lhs [m × k] · rhs [k × n]` as a new row-major `m × n` matrix. The buffer is not zeroed first:
+/// the product writes every element without reading it (`gemm` with `read_dst` false never
+/// does), which spares a pass over the result and, for large ones, the zeroing of fresh pages.
+pub fn product(m: usize, n: usize, k: usize, lhs: Mat, rhs: Mat, parallel: bool) -> Vec<f32> {
+    if k == 0 || m == 0 || n == 0 {
+        return vec![0.0; m * n];
+    }
+    assert!(lhs.data.len() >= lhs.extent(m, k), "lhs too short for {m}×{k}");
+    assert!(rhs.data.len() >= rhs.extent(k, n), "rhs too short for {k}×{n}");
+    let mut dst = Vec::<f32>::with_capacity(m * n);
+    let parallelism = if parallel { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
+    // SAFETY: the asserts keep every read inside `lhs` and `rhs`; `dst` has room for m × n
+    // elements, all of which the call writes (read_dst false: none is read) before `set_len`.
+    unsafe {
+        gemm::gemm(
+            m,
+            n,
+            k,
+            dst.as_mut_ptr(),
+            1,
+            n as isize,
+            false,
+            lhs.data.as_ptr(),
+            lhs.col_stride as isize,
+            lhs.row_stride as isize,
+            rhs.data.as_ptr(),
+            rhs.col_stride as isize,
+            rhs.row_stride as isize,
+            1.0,
+            1.0,
+            false,
+            false,
+            false,
+            parallelism,
+        );
+        dst.set_len(m * n);
+    }
+    dst
+}

@@ -4,7 +4,7 @@
 //! weight and input first: on the Nature CNN's 3136 × 512 layer that made its backward pass cost
 //! ten times its forward pass.
 
-use crate::gemm::{Dst, Mat, matmul};
+use crate::gemm::{Mat, product};
 
 /// `batch` rows of `input` features in, `output` features out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -17,9 +17,8 @@ pub struct LinearShape {
 /// `y [batch × output] = x [batch × input] · W [input × output] + b`, and with `relu` `max(y, 0)`.
 pub fn forward(s: &LinearShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>, relu: bool) -> Vec<f32> {
     check(s, x.len(), weight.len());
-    let mut y = vec![0.0f32; s.batch * s.output];
     let (x, w) = (Mat::row_major(x, s.input), Mat::row_major(weight, s.output));
-    matmul(s.batch, s.output, s.input, &mut y, s.output, Dst::Write, x, w, true);
+    let mut y = product(s.batch, s.output, s.input, x, w, true);
     if let Some(bias) = bias {
         for row in y.chunks_exact_mut(s.output) {
             row.iter_mut().zip(bias).for_each(|(v, b)| *v += b);
@@ -46,15 +45,12 @@ pub fn backward(
     let dy_m = Mat::row_major(dy, s.output);
     let dx = input_grad.then(|| {
         // dx [batch × input] = dy [batch × output] · Wᵀ [output × input]
-        let mut dx = vec![0.0f32; s.batch * s.input];
         let w_t = Mat::col_major(weight, s.output);
-        matmul(s.batch, s.input, s.output, &mut dx, s.input, Dst::Write, dy_m, w_t, true);
-        dx
+        product(s.batch, s.input, s.output, dy_m, w_t, true)
     });
     // dW [input × output] = xᵀ [input × batch] · dy [batch × output]
-    let mut dw = vec![0.0f32; s.input * s.output];
     let x_t = Mat::col_major(x, s.input);
-    matmul(s.input, s.output, s.batch, &mut dw, s.output, Dst::Write, x_t, dy_m, true);
+    let dw = product(s.input, s.output, s.batch, x_t, dy_m, true);
     let mut db = vec![0.0f32; s.output];
     for row in dy.chunks_exact(s.output) {
         db.iter_mut().zip(row).for_each(|(g, v)| *g += v);
