@@ -67,11 +67,13 @@ impl ConvShape {
     }
 }
 
-/// The convolution rewritten with stride 1 ("space to depth"): the zero-padded input is cut into
-/// stride × stride blocks whose pixels become channels, and the kernel likewise (zeros where it
-/// does not reach a block's last rows or columns). An 8 × 8 kernel at stride 4 on 4 × 84 × 84
-/// becomes a 2 × 2 kernel at stride 1 on 64 × 21 × 21: the same products, but each row of its patch
-/// matrix is a run of neighbouring pixels, copied whole.
+/// The convolution rewritten with stride 1 ("space to depth") where the stride divides the
+/// kernel: the zero-padded input is cut into stride × stride blocks whose pixels become channels,
+/// and the kernel likewise. An 8 × 8 kernel at stride 4 on 4 × 84 × 84 becomes a 2 × 2 kernel at
+/// stride 1 on 64 × 21 × 21: the same products, but each row of its patch matrix is a run of
+/// neighbouring pixels, copied whole. Where the stride does not divide the kernel (3 × 3 at stride
+/// 2) the blocks would add products by zero (16 taps for 9), so the input stays as it is (padded)
+/// and the patch rows are read at the stride.
 ///
 /// The patch matrix is kept transposed, `patch × positions`, one row per (channel, kernel row,
 /// kernel column) holding that tap under every output pixel: the layout the matrix product's
@@ -83,6 +85,10 @@ struct Plan {
     out: [usize; 2],
     /// Channels, height and width of the space-to-depth input.
     depth: [usize; 3],
+    /// Space-to-depth block height and width: the stride where it divides the kernel, else 1.
+    factor: [usize; 2],
+    /// The stride that remains after space to depth (1 where the factor is the stride).
+    step: [usize; 2],
     /// Kernel height and width after space to depth.
     kernel: [usize; 2],
     /// Length of one patch after space to depth.
@@ -97,17 +103,21 @@ struct Plan {
 impl Plan {
     fn new(s: &ConvShape) -> Self {
         let out = s.output().expect("checked");
-        let [sy, sx] = s.stride;
-        let kernel = [s.kernel[0].div_ceil(sy), s.kernel[1].div_ceil(sx)];
+        let factor = [0, 1].map(|i| if s.kernel[i] % s.stride[i] == 0 { s.stride[i] } else { 1 });
+        let step = [0, 1].map(|i| s.stride[i] / factor[i]);
+        let kernel = [0, 1].map(|i| s.kernel[i] / factor[i]);
         // Enough rows and columns for every output pixel's kernel, and for the whole padded input.
-        let side =
-            |i: usize| (out[i] + kernel[i] - 1).max((s.size(i) + 2 * s.padding[i]).div_ceil(s.stride[i]));
-        let depth = [s.channels * sy * sx, side(0), side(1)];
+        let side = |i: usize| {
+            ((out[i] - 1) * step[i] + kernel[i]).max((s.size(i) + 2 * s.padding[i]).div_ceil(factor[i]))
+        };
+        let depth = [s.channels * factor[0] * factor[1], side(0), side(1)];
         let positions = out[0] * out[1];
         Self {
             s: *s,
             out,
             depth,
+            factor,
+            step,
             kernel,
             patch: depth[0] * kernel[0] * kernel[1],
             positions,
@@ -115,9 +125,9 @@ impl Plan {
         }
     }
 
-    /// Space to depth is the identity: stride 1, no padding.
+    /// Space to depth is the identity: blocks of one pixel, no padding.
     fn direct(&self) -> bool {
-        self.s.stride == [1, 1] && self.s.padding == [0, 0]
+        self.factor == [1, 1] && self.s.padding == [0, 0]
     }
 
     fn depth_len(&self) -> usize {
@@ -125,10 +135,11 @@ impl Plan {
     }
 
     /// One sample's input, space to depth: channel `(c · sy + ry) · sx + rx`, pixel (y, x) holds
-    /// the padded input's pixel (y · sy + ry, x · sx + rx) of channel c, zero outside it.
+    /// the padded input's pixel (y · sy + ry, x · sx + rx) of channel c, zero outside it, where
+    /// (sy, sx) is the block (the factor).
     fn to_depth(&self, x: &[f32], d: &mut [f32]) {
         let s = &self.s;
-        let ([sy, sx], [py, px], [_, dh, dw]) = (s.stride, s.padding, self.depth);
+        let ([sy, sx], [py, px], [_, dh, dw]) = (self.factor, s.padding, self.depth);
         // Only input pixels are written: the padding around them stays as the buffer began, zero.
         for c in 0..s.channels {
             let plane = &x[c * s.height * s.width..][..s.height * s.width];
@@ -151,7 +162,7 @@ impl Plan {
     /// The adjoint of [`Self::to_depth`]: each input pixel's gradient read back from its one place.
     fn from_depth(&self, d: &[f32], dx: &mut [f32]) {
         let s = &self.s;
-        let ([sy, sx], [py, px], [_, dh, dw]) = (s.stride, s.padding, self.depth);
+        let ([sy, sx], [py, px], [_, dh, dw]) = (self.factor, s.padding, self.depth);
         for c in 0..s.channels {
             let plane = &mut dx[c * s.height * s.width..][..s.height * s.width];
             for (iy, dst) in plane.chunks_exact_mut(s.width).enumerate() {
@@ -199,7 +210,7 @@ impl Plan {
     /// For each weight of one output channel (OIHW order), its index in the space-to-depth patch.
     fn taps(&self) -> Vec<usize> {
         let s = &self.s;
-        let ([sy, sx], [kh, kw]) = (s.stride, self.kernel);
+        let ([sy, sx], [kh, kw]) = (self.factor, self.kernel);
         let mut taps = Vec::with_capacity(s.patch());
         for c in 0..s.channels {
             for ky in 0..s.kernel[0] {
@@ -213,29 +224,35 @@ impl Plan {
     }
 
     /// The transposed patch matrix of one space-to-depth sample: row (c, ky, kx) holds, at
-    /// column `oy · out_w + ox`, pixel (oy + ky, ox + kx) of channel c. Padding columns are left
+    /// column `oy · out_w + ox`, pixel (oy · step + ky, ox · step + kx) of channel c. Padding columns are left
     /// as they are (zero from the start).
     fn unfold(&self, d: &[f32], u: &mut [f32]) {
-        let ([_, dh, dw], [kh, kw], [oh, ow]) = (self.depth, self.kernel, self.out);
+        let ([_, dh, dw], [kh, kw], [_, ow], [step_y, step_x]) =
+            (self.depth, self.kernel, self.out, self.step);
         for (tap, row) in u.chunks_exact_mut(self.row).enumerate() {
             let (c, ky, kx) = (tap / (kh * kw), tap / kw % kh, tap % kw);
             let plane = &d[c * dh * dw..][..dh * dw];
             for (oy, dst) in row[..self.positions].chunks_exact_mut(ow).enumerate() {
-                copy_short(dst, &plane[(oy + ky) * dw + kx..][..ow]);
+                let src = &plane[(oy * step_y + ky) * dw + kx..];
+                if step_x == 1 {
+                    copy_short(dst, &src[..ow]);
+                } else {
+                    dst.iter_mut().zip(src.iter().step_by(step_x)).for_each(|(a, b)| *a = *b);
+                }
             }
-            debug_assert!(oh * ow == self.positions);
         }
     }
 
     /// The adjoint of [`Self::unfold`]: adds each tap's row back onto the pixels it was read from.
     fn fold(&self, u: &[f32], d: &mut [f32]) {
-        let ([_, dh, dw], [kh, kw], [_, ow]) = (self.depth, self.kernel, self.out);
+        let ([_, dh, dw], [kh, kw], [_, ow], [step_y, step_x]) =
+            (self.depth, self.kernel, self.out, self.step);
         for (tap, row) in u.chunks_exact(self.row).enumerate() {
             let (c, ky, kx) = (tap / (kh * kw), tap / kw % kh, tap % kw);
             let plane = &mut d[c * dh * dw..][..dh * dw];
             for (oy, src) in row[..self.positions].chunks_exact(ow).enumerate() {
-                let dst = &mut plane[(oy + ky) * dw + kx..][..ow];
-                dst.iter_mut().zip(src).for_each(|(a, b)| *a += b);
+                let dst = plane[(oy * step_y + ky) * dw + kx..].iter_mut().step_by(step_x);
+                dst.zip(src).for_each(|(a, b)| *a += b);
             }
         }
     }
