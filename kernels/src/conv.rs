@@ -103,7 +103,7 @@ struct Plan {
 impl Plan {
     fn new(s: &ConvShape) -> Self {
         let out = s.output().expect("checked");
-        let factor = [0, 1].map(|i| if s.kernel[i] % s.stride[i] == 0 { s.stride[i] } else { 1 });
+        let factor = [0, 1].map(|i| if s.kernel[i].is_multiple_of(s.stride[i]) { s.stride[i] } else { 1 });
         let step = [0, 1].map(|i| s.stride[i] / factor[i]);
         let kernel = [0, 1].map(|i| s.kernel[i] / factor[i]);
         // Enough rows and columns for every output pixel's kernel, and for the whole padded input.
@@ -137,7 +137,7 @@ impl Plan {
     /// One sample's input, space to depth: channel `(c · sy + ry) · sx + rx`, pixel (y, x) holds
     /// the padded input's pixel (y · sy + ry, x · sx + rx) of channel c, zero outside it, where
     /// (sy, sx) is the block (the factor).
-    fn to_depth(&self, x: &[f32], d: &mut [f32]) {
+    fn space_to_depth(&self, x: &[f32], d: &mut [f32]) {
         let s = &self.s;
         let ([sy, sx], [py, px], [_, dh, dw]) = (self.factor, s.padding, self.depth);
         // Only input pixels are written: the padding around them stays as the buffer began, zero.
@@ -159,8 +159,8 @@ impl Plan {
         }
     }
 
-    /// The adjoint of [`Self::to_depth`]: each input pixel's gradient read back from its one place.
-    fn from_depth(&self, d: &[f32], dx: &mut [f32]) {
+    /// The adjoint of [`Self::space_to_depth`]: each input pixel's gradient read back from its one place.
+    fn depth_to_space(&self, d: &[f32], dx: &mut [f32]) {
         let s = &self.s;
         let ([sy, sx], [py, px], [_, dh, dw]) = (self.factor, s.padding, self.depth);
         for c in 0..s.channels {
@@ -169,7 +169,7 @@ impl Plan {
                 let (y, ry) = ((iy + py) / sy, (iy + py) % sy);
                 for rx in 0..sx {
                     let line = &d[(((c * sy + ry) * sx + rx) * dh + y) * dw..][..dw];
-                    // The columns of `to_depth`, read back.
+                    // The columns of `space_to_depth`, read back.
                     let first = px.saturating_sub(rx).div_ceil(sx);
                     let end = (s.width + px).saturating_sub(rx).div_ceil(sx).min(dw);
                     if first < end {
@@ -182,7 +182,7 @@ impl Plan {
     }
 
     /// The weight, space to depth: `out × patch`, zeros where the kernel does not reach.
-    fn to_depth_weight(&self, w: &[f32]) -> Vec<f32> {
+    fn depth_weight(&self, w: &[f32]) -> Vec<f32> {
         if self.direct() {
             return w.to_vec();
         }
@@ -195,8 +195,8 @@ impl Plan {
         d
     }
 
-    /// The adjoint of [`Self::to_depth_weight`], from its gradient kept transposed, `patch × out`.
-    fn from_depth_weight_t(&self, d_t: &[f32]) -> Vec<f32> {
+    /// The adjoint of [`Self::depth_weight`], from its gradient kept transposed, `patch × out`.
+    fn weight_gradient_of_depth(&self, d_t: &[f32]) -> Vec<f32> {
         let (out, patch) = (self.s.out_channels, self.s.patch());
         let mut w = vec![0.0f32; self.s.weight_len()];
         for (tap, at) in self.taps().into_iter().enumerate() {
@@ -284,7 +284,7 @@ pub fn forward(s: &ConvShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>, r
     let plan = Plan::new(s);
     let (positions, out) = (plan.positions, s.out_channels);
     let mut y = vec![0.0f32; s.output_len()];
-    let weights = plan.to_depth_weight(weight);
+    let weights = plan.depth_weight(weight);
     let weights = Mat::row_major(&weights, plan.patch);
     let sample = s.channels * s.height * s.width;
     x.par_chunks(sample).zip(y.par_chunks_mut(out * positions)).for_each_init(
@@ -360,7 +360,7 @@ fn depth<'a>(plan: &Plan, x: &'a [f32], buffer: &'a mut [f32]) -> &'a [f32] {
     if plan.direct() {
         return x;
     }
-    plan.to_depth(x, buffer);
+    plan.space_to_depth(x, buffer);
     buffer
 }
 
@@ -385,7 +385,7 @@ pub fn backward(
     let sample = s.channels * s.height * s.width;
     let per_group = s.batch.div_ceil(GROUPS).max(1);
     let mut dx = if input_grad { vec![0.0f32; s.input_len()] } else { Vec::new() };
-    let weights = plan.to_depth_weight(weight);
+    let weights = plan.depth_weight(weight);
 
     let groups = s.batch.div_ceil(per_group);
     let dx_groups: Vec<Option<&mut [f32]>> = if input_grad {
@@ -424,7 +424,7 @@ pub fn backward(
                     } else {
                         d_depth.fill(0.0);
                         plan.fold(du, &mut d_depth);
-                        plan.from_depth(&d_depth, dx);
+                        plan.depth_to_space(&d_depth, dx);
                     }
                 }
             }
@@ -437,7 +437,7 @@ pub fn backward(
         dw.iter_mut().zip(gw).for_each(|(a, b)| *a += b);
         db.iter_mut().zip(gb).for_each(|(a, b)| *a += b);
     }
-    (input_grad.then_some(dx), plan.from_depth_weight_t(&dw), db)
+    (input_grad.then_some(dx), plan.weight_gradient_of_depth(&dw), db)
 }
 
 /// The sum of `values` in eight running sums (one SIMD vector) added at the end, in a fixed order:
