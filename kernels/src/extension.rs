@@ -1,5 +1,5 @@
 //! The convolution and fully connected kernels as burn backend extensions: on flex (with or
-//! without autodiff) they run [`crate::conv`] and [`crate::linear`] forward and backward; on every
+//! without autodiff) they run [`crate::conv`] and [`mod@crate::linear`] forward and backward; on every
 //! other backend (libtorch, wgpu) they are burn's own `conv2d` and `linear`, autodiff included.
 
 // burn marks its libtorch backend deprecated; Lepton still offers it (`--device tch-cpu|tch-cuda`).

@@ -1,7 +1,7 @@
 //! Lepton's CPU kernels for its networks: convolution as one unfolded patch matrix (space to depth
 //! where the stride divides the kernel, in the matrix product's own layout) and a tuned product per
 //! sample ([`conv`]), dense layers whose gradients read their operands transposed in place
-//! ([`linear`]), both with an optional fused ReLU, offered to burn as backend extensions with their
+//! ([`mod@linear`]), both with an optional fused ReLU, offered to burn as backend extensions with their
 //! own backward passes ([`extension`]), so the networks stay burn modules and every other backend
 //! keeps burn's own; and Adam, Polyak averaging and gradient clipping fused into single passes.
 
