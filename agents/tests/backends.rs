@@ -98,7 +98,7 @@ fn one_dqn_update_agrees_across_backends() {
     let mut reference = DqnLearner::new(INPUT, ACTIONS, &config(), &Device::flex(), 7).unwrap();
     let copies: Vec<_> = devices.iter().map(|(name, d)| (*name, twin(&reference, d))).collect();
     let before = reference.q_values(probe.clone(), batch.size);
-    let (stats, errors) = reference.update(&batch);
+    let (stats, errors) = reference.update(batch.clone());
     let after = reference.q_values(probe.clone(), batch.size);
     assert!(max_abs_diff(&before, &after) > 1e-5, "the update changed nothing");
     for (name, mut learner) in copies {
@@ -108,7 +108,7 @@ fn one_dqn_update_agrees_across_backends() {
             "{name}: Q before the update differ by {}",
             max_abs_diff(&before, &start)
         );
-        let (their_stats, their_errors) = learner.update(&batch);
+        let (their_stats, their_errors) = learner.update(batch.clone());
         let end = learner.q_values(probe.clone(), batch.size);
         let scale = after.iter().map(|v| v.abs()).fold(1e-3, f32::max);
         let diff = max_abs_diff(&after, &end);

@@ -117,7 +117,7 @@ fn dqn_beats_random_by_a_clear_margin() {
         }
         if step >= 200 && replay.len() >= 32 {
             let batch = replay.sample(32, 0.0, &mut rng);
-            learner.update(&batch);
+            learner.update(batch);
         }
     }
     let mut random_rng = ChaCha8Rng::seed_from_u64(9);

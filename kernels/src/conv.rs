@@ -7,7 +7,7 @@
 //! Samples run in parallel on rayon's pool; every sum is taken in an order that does not depend
 //! on the number of threads, so results are the same bit for bit on any machine.
 
-use crate::gemm::{Dst, Mat, matmul};
+use crate::gemm::{Dst, Mat, matmul, product_into};
 use rayon::prelude::*;
 
 /// One 2D convolution: NCHW input, OIHW weight, zero padding, no groups or dilation.
@@ -283,47 +283,34 @@ pub fn forward(s: &ConvShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>, r
     check(s, x.len(), weight.len());
     let plan = Plan::new(s);
     let (positions, out) = (plan.positions, s.out_channels);
-    let mut y = vec![0.0f32; s.output_len()];
+    // Not zeroed first: each sample's output is written whole below before it is read.
+    let mut y = Vec::<f32>::with_capacity(s.output_len());
     let weights = plan.depth_weight(weight);
     let weights = Mat::row_major(&weights, plan.patch);
     let sample = s.channels * s.height * s.width;
-    x.par_chunks(sample).zip(y.par_chunks_mut(out * positions)).for_each_init(
+    let spare = &mut y.spare_capacity_mut()[..s.output_len()];
+    x.par_chunks(sample).zip(spare.par_chunks_mut(out * positions)).for_each_init(
         || Scratch::new(&plan, false),
         |scratch, (x, y)| {
             let d = depth(&plan, x, &mut scratch.depth);
             plan.unfold(d, &mut scratch.patches);
             // y_b [out × positions] = W [out × patch] · U [patch × positions]
             let u = Mat::row_major(&scratch.patches, plan.row);
-            if plan.row == positions {
-                matmul(
-                    out,
-                    positions,
-                    plan.patch,
-                    y,
-                    positions,
-                    Dst::Write,
-                    weights,
-                    u,
-                    parallel_if(s.batch),
-                );
+            let parallel = parallel_if(s.batch);
+            let y = if plan.row == positions {
+                product_into(out, positions, plan.patch, y, weights, u, parallel)
             } else {
                 // The padded width keeps the product reading the patches in place.
                 let wide = &mut scratch.wide;
-                matmul(
-                    out,
-                    plan.row,
-                    plan.patch,
-                    wide,
-                    plan.row,
-                    Dst::Write,
-                    weights,
-                    u,
-                    parallel_if(s.batch),
-                );
+                matmul(out, plan.row, plan.patch, wide, plan.row, Dst::Write, weights, u, parallel);
                 for (plane, line) in y.chunks_exact_mut(positions).zip(wide.chunks_exact(plan.row)) {
-                    plane.copy_from_slice(&line[..positions]);
+                    plane.iter_mut().zip(&line[..positions]).for_each(|(v, w)| {
+                        v.write(*w);
+                    });
                 }
-            }
+                // SAFETY: every element of this sample's output was written just above.
+                unsafe { std::slice::from_raw_parts_mut(y.as_mut_ptr().cast::<f32>(), y.len()) }
+            };
             if let Some(bias) = bias {
                 for (plane, b) in y.chunks_exact_mut(positions).zip(bias) {
                     plane.iter_mut().for_each(|v| *v += b);
@@ -334,6 +321,8 @@ pub fn forward(s: &ConvShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>, r
             }
         },
     );
+    // SAFETY: the loop wrote every sample's output, all of `output_len`.
+    unsafe { y.set_len(s.output_len()) };
     y
 }
 
@@ -469,6 +458,7 @@ fn parallel_if(batch: usize) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_values::values;
 
     /// The convolution by its definition, in f64.
     fn naive(s: &ConvShape, x: &[f32], weight: &[f32], bias: &[f32]) -> Vec<f64> {
@@ -500,15 +490,6 @@ mod tests {
             }
         }
         y
-    }
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        (0..n)
-            .map(|i| {
-                ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / (1 << 24) as f32
-                    - 0.5
-            })
-            .collect()
     }
 
     #[test]

@@ -1,5 +1,7 @@
 //! The one place that calls the `gemm` crate: matrices as slices with row and column strides.
 
+use std::mem::MaybeUninit;
+
 /// A read-only matrix view: element (i, j) is `data[i · row_stride + j · col_stride]`.
 #[derive(Clone, Copy)]
 pub struct Mat<'a> {
@@ -68,32 +70,9 @@ pub fn matmul(
         }
         return;
     }
-    let parallelism = if parallel { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
     // SAFETY: the asserts above keep every strided access inside its slice, and `dst` does not
     // alias the inputs (&mut vs &).
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst.as_mut_ptr(),
-            1,
-            dst_row_stride as isize,
-            mode == Dst::Add,
-            lhs.data.as_ptr(),
-            lhs.col_stride as isize,
-            lhs.row_stride as isize,
-            rhs.data.as_ptr(),
-            rhs.col_stride as isize,
-            rhs.row_stride as isize,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
-    }
+    unsafe { call_gemm(m, n, k, dst.as_mut_ptr(), dst_row_stride, mode == Dst::Add, lhs, rhs, parallel) }
 }
 
 /// `lhs [m × k] · rhs [k × n]` as a new row-major `m × n` matrix. The buffer is not zeroed first:
@@ -106,18 +85,71 @@ pub fn product(m: usize, n: usize, k: usize, lhs: Mat, rhs: Mat, parallel: bool)
     assert!(lhs.data.len() >= lhs.extent(m, k), "lhs too short for {m}×{k}");
     assert!(rhs.data.len() >= rhs.extent(k, n), "rhs too short for {k}×{n}");
     let mut dst = Vec::<f32>::with_capacity(m * n);
-    let parallelism = if parallel { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
     // SAFETY: the asserts keep every read inside `lhs` and `rhs`; `dst` has room for m × n
     // elements, all of which the call writes (read_dst false: none is read) before `set_len`.
+    unsafe {
+        call_gemm(m, n, k, dst.as_mut_ptr(), n, false, lhs, rhs, parallel);
+        dst.set_len(m * n);
+    }
+    dst
+}
+
+/// `lhs [m × k] · rhs [k × n]` written into `dst`, an uninitialised dense row-major `m × n`
+/// matrix (a slice of a buffer not zeroed first); returns it, every element written.
+pub fn product_into<'a>(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: &'a mut [MaybeUninit<f32>],
+    lhs: Mat,
+    rhs: Mat,
+    parallel: bool,
+) -> &'a mut [f32] {
+    assert_eq!(dst.len(), m * n, "dst of {m}×{n}");
+    if k == 0 {
+        dst.iter_mut().for_each(|v| {
+            v.write(0.0);
+        });
+    } else if m > 0 && n > 0 {
+        assert!(lhs.data.len() >= lhs.extent(m, k), "lhs too short for {m}×{k}");
+        assert!(rhs.data.len() >= rhs.extent(k, n), "rhs too short for {k}×{n}");
+        // SAFETY: the asserts keep every read inside `lhs` and `rhs`; `dst` holds m × n elements,
+        // all written by the call (read_dst false: none is read); `&mut` excludes overlap.
+        unsafe { call_gemm(m, n, k, dst.as_mut_ptr().cast(), n, false, lhs, rhs, parallel) }
+    }
+    // SAFETY: every element was written above.
+    unsafe { std::slice::from_raw_parts_mut(dst.as_mut_ptr().cast(), dst.len()) }
+}
+
+/// The one call into `gemm`: `dst (=|+=) lhs · rhs`, `dst` row-major with rows `dst_row_stride`
+/// apart, read only when `read_dst`.
+///
+/// # Safety
+/// `dst` must hold an `m × n` matrix at that stride, and `lhs` and `rhs` their `m × k` and `k × n`
+/// views (the callers assert the views' extents); `dst` must not overlap them.
+#[allow(clippy::too_many_arguments)]
+unsafe fn call_gemm(
+    m: usize,
+    n: usize,
+    k: usize,
+    dst: *mut f32,
+    dst_row_stride: usize,
+    read_dst: bool,
+    lhs: Mat,
+    rhs: Mat,
+    parallel: bool,
+) {
+    let parallelism = if parallel { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
+    // SAFETY: as the caller promises.
     unsafe {
         gemm::gemm(
             m,
             n,
             k,
-            dst.as_mut_ptr(),
+            dst,
             1,
-            n as isize,
-            false,
+            dst_row_stride as isize,
+            read_dst,
             lhs.data.as_ptr(),
             lhs.col_stride as isize,
             lhs.row_stride as isize,
@@ -131,7 +163,5 @@ pub fn product(m: usize, n: usize, k: usize, lhs: Mat, rhs: Mat, parallel: bool)
             false,
             parallelism,
         );
-        dst.set_len(m * n);
     }
-    dst
 }

@@ -103,3 +103,16 @@ fn explicit_padding(padding: &PaddingConfig2d) -> Option<[(usize, usize); 2]> {
         PaddingConfig2d::Same => None,
     }
 }
+
+/// Deterministic test inputs in [−0.5, 0.5), the same on every machine.
+#[cfg(test)]
+mod test_values {
+    pub fn values(n: usize, seed: u32) -> Vec<f32> {
+        (0..n)
+            .map(|i| {
+                ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / (1 << 24) as f32
+                    - 0.5
+            })
+            .collect()
+    }
+}

@@ -66,15 +66,7 @@ fn check(s: &LinearShape, x: usize, weight: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn values(n: usize, seed: u32) -> Vec<f32> {
-        (0..n)
-            .map(|i| {
-                ((i as u32).wrapping_mul(2_654_435_761).wrapping_add(seed) >> 8) as f32 / (1 << 24) as f32
-                    - 0.5
-            })
-            .collect()
-    }
+    use crate::test_values::values;
 
     #[test]
     fn forward_and_backward_match_the_definition() {

@@ -165,8 +165,9 @@ impl Agent for DqnAgent {
             let beta = beta_start + (1.0 - beta_start) * progress;
             self.learner.learning_rate = self.learner.config.learning_rate_at(progress as f64);
             let batch = self.replay.sample(batch_size, if prioritized { beta } else { 0.0 }, rng);
-            let (stats, td) = self.learner.update(&batch);
-            self.replay.update_priorities(&batch.slots, &td);
+            let slots = batch.slots.clone();
+            let (stats, td) = self.learner.update(batch);
+            self.replay.update_priorities(&slots, &td);
             last = Some(stats);
         }
         last

@@ -129,8 +129,9 @@ impl DqnLearner {
         self.online.valid().forward(x, self.input).into_data().try_to_vec::<f32>().expect("f32 Q-values")
     }
 
-    /// One gradient step on `batch`; returns its statistics and |δ| per sample.
-    pub fn update(&mut self, batch: &Batch) -> (UpdateStats, Vec<f32>) {
+    /// One gradient step on `batch`; returns its statistics and |δ| per sample. The batch is taken
+    /// by value: its observations become the input tensors without a copy.
+    pub fn update(&mut self, batch: Batch) -> (UpdateStats, Vec<f32>) {
         let mut profile = std::mem::take(&mut self.profile);
         let mut laps = Laps { profile: &mut profile, last: std::time::Instant::now() };
         let result = self.update_timed(batch, &mut laps);
@@ -139,11 +140,12 @@ impl DqnLearner {
         result
     }
 
-    fn update_timed(&mut self, batch: &Batch, laps: &mut Laps) -> (UpdateStats, Vec<f32>) {
+    fn update_timed(&mut self, mut batch: Batch, laps: &mut Laps) -> (UpdateStats, Vec<f32>) {
         let n = batch.size;
         let train_device = self.device.clone().autodiff();
-        let next = self.tensor(batch.next_obs.clone(), n, &self.device);
-        let obs = self.tensor(batch.obs.clone(), n, &train_device);
+        let next = self.tensor(std::mem::take(&mut batch.next_obs), n, &self.device);
+        let obs = self.tensor(std::mem::take(&mut batch.obs), n, &train_device);
+        let batch = &batch;
         laps.lap(0);
         let target_next: Vec<f32> =
             self.target.forward(next.clone(), self.input).into_data().try_to_vec().expect("f32 Q-values");
@@ -330,11 +332,11 @@ mod tests {
             weights: vec![1.0; 4],
             slots: vec![0, 1, 2, 3],
         };
-        let (first, _) = learner.update(&b);
+        let (first, _) = learner.update(b.clone());
         for _ in 0..200 {
-            learner.update(&b);
+            learner.update(b.clone());
         }
-        let (last, td) = learner.update(&b);
+        let (last, td) = learner.update(b.clone());
         assert!(last.loss < 0.1 * first.loss, "loss {} → {}", first.loss, last.loss);
         assert!(td.iter().all(|d| *d < 1.0), "{td:?}");
         assert!((last.mean_q - 5.0).abs() < 1.0, "Q → 5, got {}", last.mean_q);
