@@ -311,19 +311,31 @@ pub fn forward(s: &ConvShape, x: &[f32], weight: &[f32], bias: Option<&[f32]>, r
                 // SAFETY: every element of this sample's output was written just above.
                 unsafe { std::slice::from_raw_parts_mut(y.as_mut_ptr().cast::<f32>(), y.len()) }
             };
-            if let Some(bias) = bias {
-                for (plane, b) in y.chunks_exact_mut(positions).zip(bias) {
-                    plane.iter_mut().for_each(|v| *v += b);
-                }
-            }
-            if relu {
-                y.iter_mut().for_each(|v| *v = v.max(0.0));
-            }
+            finish(y, positions, bias, relu);
         },
     );
     // SAFETY: the loop wrote every sample's output, all of `output_len`.
     unsafe { y.set_len(s.output_len()) };
     y
+}
+
+/// Adds each channel's bias to its plane of `positions` values in `y` and, with `relu`, clamps
+/// at zero: one pass over a sample's output while it is still in cache.
+fn finish(y: &mut [f32], positions: usize, bias: Option<&[f32]>, relu: bool) {
+    match (bias, relu) {
+        (Some(bias), true) => {
+            for (plane, b) in y.chunks_exact_mut(positions).zip(bias) {
+                plane.iter_mut().for_each(|v| *v = (*v + b).max(0.0));
+            }
+        }
+        (Some(bias), false) => {
+            for (plane, b) in y.chunks_exact_mut(positions).zip(bias) {
+                plane.iter_mut().for_each(|v| *v += b);
+            }
+        }
+        (None, true) => y.iter_mut().for_each(|v| *v = v.max(0.0)),
+        (None, false) => {}
+    }
 }
 
 /// One thread's working memory, reused from sample to sample.
@@ -408,7 +420,7 @@ pub fn backward(
                     matmul(patch, positions, out, du, plan.row, Dst::Write, w_t, dy_b, false);
                     let dx = &mut dx[i * sample..][..sample];
                     if plan.direct() {
-                        dx.fill(0.0);
+                        // `dx` starts zero, and each sample's part is folded into once.
                         plan.fold(du, dx);
                     } else {
                         d_depth.fill(0.0);

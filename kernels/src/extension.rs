@@ -18,6 +18,7 @@ use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Flex, backend_extension};
 use burn::tensor::{DType, TensorData};
 use std::borrow::Cow;
+use std::marker::PhantomData;
 
 /// `conv2d` with a bias, as burn defines it.
 #[backend_extension(Flex, Autodiff, LibTorch: cfg(feature = "tch"), Cube: cfg(feature = "wgpu"))]
@@ -72,11 +73,6 @@ fn tensor(values: Vec<f32>, shape: Vec<usize>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
-fn output_dims(s: &ConvShape) -> Vec<usize> {
-    let [h, w] = s.output().expect("checked by kernel_shape");
-    vec![s.batch, s.out_channels, h, w]
-}
-
 impl ConvBackend for Flex {
     fn conv2d_with_bias(
         x: FlexTensor,
@@ -90,18 +86,68 @@ impl ConvBackend for Flex {
             return if relu { Flex::relu(y) } else { y };
         };
         let y = conv::forward(&s, &values(&x), &values(&weight), Some(&values(&bias)), relu);
-        tensor(y, output_dims(&s))
+        tensor(y, s.output_dims())
     }
 }
 
-/// What the backward pass needs: the shape, the input and the weight, and the output where a
+/// A layer kernel as the autodiff op sees it: its backward pass and the shapes of its tensors.
+trait Layer: Copy + std::fmt::Debug + Send + Sync + 'static {
+    fn output_dims(&self) -> Vec<usize>;
+    /// The dimensions of the input, weight and bias (and so of their gradients).
+    fn dims(&self) -> [Vec<usize>; 3];
+    /// (input gradient if `input_grad`, weight gradient, bias gradient).
+    fn backward(&self, x: &[f32], weight: &[f32], dy: &[f32], input_grad: bool) -> Grads;
+}
+
+type Grads = (Option<Vec<f32>>, Vec<f32>, Vec<f32>);
+
+impl Layer for ConvShape {
+    fn output_dims(&self) -> Vec<usize> {
+        let [h, w] = self.output().expect("checked by kernel_shape");
+        vec![self.batch, self.out_channels, h, w]
+    }
+
+    fn dims(&self) -> [Vec<usize>; 3] {
+        [
+            vec![self.batch, self.channels, self.height, self.width],
+            vec![self.out_channels, self.channels, self.kernel[0], self.kernel[1]],
+            vec![self.out_channels],
+        ]
+    }
+
+    fn backward(&self, x: &[f32], weight: &[f32], dy: &[f32], input_grad: bool) -> Grads {
+        conv::backward(self, x, weight, dy, input_grad)
+    }
+}
+
+impl Layer for LinearShape {
+    fn output_dims(&self) -> Vec<usize> {
+        vec![self.batch, self.output]
+    }
+
+    fn dims(&self) -> [Vec<usize>; 3] {
+        [vec![self.batch, self.input], vec![self.input, self.output], vec![self.output]]
+    }
+
+    fn backward(&self, x: &[f32], weight: &[f32], dy: &[f32], input_grad: bool) -> Grads {
+        linear::backward(self, x, weight, dy, input_grad)
+    }
+}
+
+/// What a layer's backward pass needs: the shape, the input and the weight, and the output where a
 /// ReLU was fused into it (its gradient passes where the output is positive).
 #[derive(Clone)]
-struct Saved {
-    shape: ConvShape,
+struct Saved<S> {
+    shape: S,
     x: FlexTensor,
     weight: FlexTensor,
     relu_output: Option<FlexTensor>,
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for Saved<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Saved").field("shape", &self.shape).finish_non_exhaustive()
+    }
 }
 
 /// The output gradient `dy`, zero where a fused ReLU's output `y` is not positive (burn's mask).
@@ -113,34 +159,52 @@ fn through_relu<'a>(dy: &'a FlexTensor, y: Option<&FlexTensor>) -> Cow<'a, [f32]
     }
 }
 
-impl std::fmt::Debug for Saved {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Saved").field("shape", &self.shape).finish_non_exhaustive()
+#[derive(Debug)]
+struct LayerBackward<S>(PhantomData<S>);
+
+impl<S: Layer> Backward<Flex, 3> for LayerBackward<S> {
+    type State = Saved<S>;
+
+    fn backward(self, ops: Ops<Saved<S>, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
+        let [node_x, node_weight, node_bias] = ops.parents;
+        let dy = grads.consume::<Flex>(&ops.node);
+        let Saved { shape, x, weight, relu_output } = ops.state;
+        let dy = through_relu(&dy, relu_output.as_ref());
+        let (dx, dw, db) = shape.backward(&values(&x), &values(&weight), &dy, node_x.is_some());
+        let [x_dims, w_dims, b_dims] = shape.dims();
+        if let (Some(node), Some(dx)) = (node_x, dx) {
+            grads.register::<Flex>(node.id, tensor(dx, x_dims));
+        }
+        if let Some(node) = node_weight {
+            grads.register::<Flex>(node.id, tensor(dw, w_dims));
+        }
+        if let Some(node) = node_bias {
+            grads.register::<Flex>(node.id, tensor(db, b_dims));
+        }
     }
 }
 
-#[derive(Debug)]
-struct ConvBackward;
-
-impl Backward<Flex, 3> for ConvBackward {
-    type State = Saved;
-
-    fn backward(self, ops: Ops<Saved, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node_x, node_weight, node_bias] = ops.parents;
-        let dy = grads.consume::<Flex>(&ops.node);
-        let Saved { shape: s, x, weight, relu_output } = ops.state;
-        let dy = through_relu(&dy, relu_output.as_ref());
-        let (dx, dw, db) = conv::backward(&s, &values(&x), &values(&weight), &dy, node_x.is_some());
-        if let (Some(node), Some(dx)) = (node_x, dx) {
-            grads.register::<Flex>(node.id, tensor(dx, vec![s.batch, s.channels, s.height, s.width]));
+/// A layer kernel's autodiff op: `forward` on the values of `x`, the weight and the bias, tracked
+/// with what its backward pass needs where a gradient is wanted.
+fn tracked<S: Layer, C: CheckpointStrategy>(
+    shape: S,
+    [x, weight, bias]: [FloatTensor<Autodiff<Flex, C>>; 3],
+    relu: bool,
+    forward: impl FnOnce(&[f32], &[f32], &[f32]) -> Vec<f32>,
+) -> FloatTensor<Autodiff<Flex, C>> {
+    let prep = LayerBackward::<S>(PhantomData)
+        .prepare::<C>([x.node(), weight.node(), bias.node()])
+        .compute_bound()
+        .stateful();
+    let (xv, wv, bv) = (values(x.primitive()), values(weight.primitive()), values(bias.primitive()));
+    let y = tensor(forward(&xv, &wv, &bv), shape.output_dims());
+    match prep {
+        OpsKind::Tracked(prep) => {
+            // Clones of flex tensors share their storage: nothing is copied here.
+            let (x, weight) = (x.primitive().clone(), weight.primitive().clone());
+            prep.finish(Saved { shape, x, weight, relu_output: relu.then(|| y.clone()) }, y)
         }
-        if let Some(node) = node_weight {
-            let dims = vec![s.out_channels, s.channels, s.kernel[0], s.kernel[1]];
-            grads.register::<Flex>(node.id, tensor(dw, dims));
-        }
-        if let Some(node) = node_bias {
-            grads.register::<Flex>(node.id, tensor(db, vec![s.out_channels]));
-        }
+        OpsKind::UnTracked(prep) => prep.finish(y),
     }
 }
 
@@ -156,19 +220,7 @@ impl<C: CheckpointStrategy> ConvBackend for Autodiff<Flex, C> {
             let y = Self::conv2d(x, weight, Some(bias), options);
             return if relu { Self::relu(y) } else { y };
         };
-        let prep =
-            ConvBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful();
-        let (xv, wv, bv) = (values(x.primitive()), values(weight.primitive()), values(bias.primitive()));
-        let y = tensor(conv::forward(&s, &xv, &wv, Some(&bv), relu), output_dims(&s));
-        match prep {
-            OpsKind::Tracked(prep) => {
-                // Clones of flex tensors share their storage: nothing is copied here.
-                let (x, weight) = (x.primitive().clone(), weight.primitive().clone());
-                let saved = Saved { shape: s, x, weight, relu_output: relu.then(|| y.clone()) };
-                prep.finish(saved, y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(y),
-        }
+        tracked::<_, C>(s, [x, weight, bias], relu, |x, w, b| conv::forward(&s, x, w, Some(b), relu))
     }
 }
 
@@ -214,46 +266,7 @@ impl LinearBackend for Flex {
             return if relu { Flex::relu(y) } else { y };
         };
         let y = linear::forward(&s, &values(&x), &values(&weight), Some(&values(&bias)), relu);
-        tensor(y, vec![s.batch, s.output])
-    }
-}
-
-/// What the linear layer's backward pass needs: as [`Saved`].
-#[derive(Clone)]
-struct SavedLinear {
-    shape: LinearShape,
-    x: FlexTensor,
-    weight: FlexTensor,
-    relu_output: Option<FlexTensor>,
-}
-
-impl std::fmt::Debug for SavedLinear {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SavedLinear").field("shape", &self.shape).finish_non_exhaustive()
-    }
-}
-
-#[derive(Debug)]
-struct LinearBackward;
-
-impl Backward<Flex, 3> for LinearBackward {
-    type State = SavedLinear;
-
-    fn backward(self, ops: Ops<SavedLinear, 3>, grads: &mut Gradients, _: &mut Checkpointer) {
-        let [node_x, node_weight, node_bias] = ops.parents;
-        let dy = grads.consume::<Flex>(&ops.node);
-        let SavedLinear { shape: s, x, weight, relu_output } = ops.state;
-        let dy = through_relu(&dy, relu_output.as_ref());
-        let (dx, dw, db) = linear::backward(&s, &values(&x), &values(&weight), &dy, node_x.is_some());
-        if let (Some(node), Some(dx)) = (node_x, dx) {
-            grads.register::<Flex>(node.id, tensor(dx, vec![s.batch, s.input]));
-        }
-        if let Some(node) = node_weight {
-            grads.register::<Flex>(node.id, tensor(dw, vec![s.input, s.output]));
-        }
-        if let Some(node) = node_bias {
-            grads.register::<Flex>(node.id, tensor(db, vec![s.output]));
-        }
+        tensor(y, s.output_dims())
     }
 }
 
@@ -268,17 +281,6 @@ impl<C: CheckpointStrategy> LinearBackend for Autodiff<Flex, C> {
             let y = Self::linear(x, weight, Some(bias));
             return if relu { Self::relu(y) } else { y };
         };
-        let prep =
-            LinearBackward.prepare::<C>([x.node(), weight.node(), bias.node()]).compute_bound().stateful();
-        let (xv, wv, bv) = (values(x.primitive()), values(weight.primitive()), values(bias.primitive()));
-        let y = tensor(linear::forward(&s, &xv, &wv, Some(&bv), relu), vec![s.batch, s.output]);
-        match prep {
-            OpsKind::Tracked(prep) => {
-                let (x, weight) = (x.primitive().clone(), weight.primitive().clone());
-                let saved = SavedLinear { shape: s, x, weight, relu_output: relu.then(|| y.clone()) };
-                prep.finish(saved, y)
-            }
-            OpsKind::UnTracked(prep) => prep.finish(y),
-        }
+        tracked::<_, C>(s, [x, weight, bias], relu, |x, w, b| linear::forward(&s, x, w, Some(b), relu))
     }
 }

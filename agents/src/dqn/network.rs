@@ -2,7 +2,7 @@
 //! a plain linear head or a dueling head (Q = V + A − mean A).
 
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{Linear, LinearConfig, Relu};
+use burn::nn::{Linear, LinearConfig};
 use burn::prelude::*;
 use burn::tensor::activation::softmax;
 use burn::tensor::s;
@@ -81,7 +81,6 @@ impl Default for AttentionConfig {
 #[derive(Module, Debug)]
 pub struct Mlp {
     layers: Vec<Linear>,
-    relu: Relu,
 }
 
 impl Mlp {
@@ -100,7 +99,6 @@ pub struct NatureCnn {
     conv2: Conv2d,
     conv3: Conv2d,
     fc: Linear,
-    relu: Relu,
 }
 
 impl NatureCnn {
@@ -149,7 +147,6 @@ impl EgoAttention {
         let w = config.width;
         let embed = |inputs: usize| Mlp {
             layers: vec![LinearConfig::new(inputs, w).init(device), LinearConfig::new(w, w).init(device)],
-            relu: Relu::new(),
         };
         let projection = || LinearConfig::new(w, w).with_bias(false).init(device);
         Self {
@@ -245,7 +242,7 @@ impl QNetwork {
                 layers.push(LinearConfig::new(width, h).init(device));
                 width = h;
             }
-            (Mlp { layers, relu: Relu::new() }, width)
+            (Mlp { layers }, width)
         };
         let (torso, features) = match (input, &config.attention) {
             (InputShape::Vehicles { .. }, Some(attention)) => {
@@ -269,7 +266,6 @@ impl QNetwork {
                     conv2: conv(1),
                     conv3: conv(2),
                     fc: LinearConfig::new(64 * fh * fw, config.cnn_hidden).init(device),
-                    relu: Relu::new(),
                 };
                 (Torso::Nature(cnn), config.cnn_hidden)
             }

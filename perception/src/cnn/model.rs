@@ -5,7 +5,7 @@
 
 use crate::labels::{FLAGS, REGRESSIONS};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig2d, Relu};
+use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use lepton_kernels::{conv2d, conv2d_relu, linear, linear_relu};
 
@@ -84,7 +84,6 @@ impl CnnConfig {
             conv4: conv(3),
             hidden: LinearConfig::new(c[3] * fh * fw, self.hidden).init(device),
             output: LinearConfig::new(self.hidden, Self::outputs()).init(device),
-            relu: Relu::new(),
         };
         number_parameters(net)
     }
@@ -116,7 +115,6 @@ pub struct PerceptionCnn {
     conv4: Conv2d,
     hidden: Linear,
     output: Linear,
-    relu: Relu,
 }
 
 impl PerceptionCnn {
